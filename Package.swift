@@ -1,0 +1,41 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+// Settings every Swift target shares (see ../shared/STYLE.md §3).
+let settings: [SwiftSetting] = [
+  .enableUpcomingFeature("InternalImportsByDefault"),
+  .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+  name: "lkm",
+  platforms: [.macOS(.v15)],
+  products: [
+    .library(name: "ModuleLinker", targets: ["ModuleLinker"]),
+    .executable(name: "lkmrun", targets: ["lkmrun"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+  ],
+  targets: [
+    // libelf through a system library target: only ELFObject imports it.
+    .systemLibrary(
+      name: "CLibELF", pkgConfig: "libelf", providers: [.apt(["libelf-dev"])]),
+    .target(name: "ELFObject", dependencies: ["CLibELF"], swiftSettings: settings),
+    .target(name: "ModuleLinker", dependencies: ["ELFObject"], swiftSettings: settings),
+    .executableTarget(
+      name: "lkmrun",
+      dependencies: [
+        "ModuleLinker", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: settings),
+    .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: settings),
+    .testTarget(
+      name: "ELFObjectTests", dependencies: ["ELFObject", "TestSupport"], swiftSettings: settings),
+    .testTarget(
+      name: "ModuleLinkerTests", dependencies: ["ModuleLinker", "ELFObject", "TestSupport"],
+      swiftSettings: settings),
+    .testTarget(
+      name: "ToolTests", dependencies: ["lkmrun", "TestSupport"], swiftSettings: settings),
+  ]
+)

@@ -1,0 +1,78 @@
+#if canImport(Glibc)
+  internal import Glibc
+#endif
+
+// Safety: a FileBytes uniquely owns `count` bytes at `base`, allocated in init and freed in
+// deinit. Nothing writes to them after init; every read through the public API is bounds-checked.
+
+/// The bytes of one input file, read once and shared by the objects parsed from it.
+///
+/// Archive members are objects at an offset inside their archive's `FileBytes`, so a member is
+/// never copied.
+public final class FileBytes: @unchecked Sendable {
+  /// The start of the bytes; stable for the lifetime of the object.
+  public let base: UnsafeRawPointer
+  /// How many bytes there are.
+  public let count: Int
+  /// The name used in messages (a path).
+  public let name: String
+
+  /// Copies `bytes`.
+  public init(_ bytes: some Collection<UInt8>, name: String) {
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 16)
+    _ = buffer.initializeMemory(as: UInt8.self, from: bytes)
+    self.base = UnsafeRawPointer(buffer.baseAddress!)
+    self.count = bytes.count
+    self.name = name
+  }
+
+  /// Reads a whole file.
+  ///
+  /// - Throws: ``ELFError/Code/unreadable`` with the host error text.
+  public init(contentsOf path: String) throws(ELFError) {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw ELFError(.unreadable, file: path, String(cString: strerror(errno))) }
+    defer { close(fd) }
+    var st = stat()
+    guard fstat(fd, &st) == 0 else {
+      throw ELFError(.unreadable, file: path, String(cString: strerror(errno)))
+    }
+    guard (st.st_mode & S_IFMT) == S_IFREG else {
+      throw ELFError(.unreadable, file: path, "not a regular file")
+    }
+    let size = Int(st.st_size)
+    guard size <= 1 << 34 else {
+      throw ELFError(.unreadable, file: path, "file of \(hex(size)) bytes is too large")
+    }
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1), alignment: 16)
+    var done = 0
+    while done < size {
+      let n = read(fd, buffer.baseAddress! + done, size - done)
+      if n < 0 {
+        if errno == EINTR { continue }
+        let text = String(cString: strerror(errno))
+        buffer.deallocate()
+        throw ELFError(.unreadable, file: path, text)
+      }
+      if n == 0 { break }
+      done += n
+    }
+    self.base = UnsafeRawPointer(buffer.baseAddress!)
+    self.count = done
+    self.name = path
+  }
+
+  deinit { UnsafeMutableRawPointer(mutating: base).deallocate() }
+
+  /// Whether `[offset, offset + length)` lies inside the bytes (overflow-safe).
+  @inlinable
+  public func contains(offset: UInt64, length: UInt64) -> Bool {
+    offset <= UInt64(count) && length <= UInt64(count) - offset
+  }
+
+  /// Loads a little-endian integer; the caller has checked the range.
+  @inlinable
+  func load<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T {
+    T(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: T.self))
+  }
+}

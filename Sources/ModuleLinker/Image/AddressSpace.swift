@@ -1,0 +1,105 @@
+internal import Glibc
+
+/// The process's mapped ranges, read from `/proc/self/maps`, and the search for a free range
+/// where a module can be placed.
+struct AddressSpace {
+  struct Range {
+    var start: UInt64
+    var end: UInt64
+    var name: Substring
+    var executable: Bool
+  }
+
+  /// Whether `address` is in an executable mapping.
+  func isExecutable(_ address: UInt64) -> Bool {
+    var lo = 0
+    var hi = ranges.count
+    while lo < hi {
+      let mid = (lo + hi) / 2
+      if ranges[mid].end <= address { lo = mid + 1 } else { hi = mid }
+    }
+    return lo < ranges.count && ranges[lo].start <= address && ranges[lo].executable
+  }
+
+  /// The lowest address user mappings may use (`vm.mmap_min_addr` is 64 KiB by default).
+  static let lowest: UInt64 = 0x10000
+  /// The top of the user address space on x86-64 with 4-level paging.
+  static let highest: UInt64 = 0x7fff_ffff_f000
+
+  var ranges: [Range] = []
+
+  /// Reads the current mappings.
+  static func current() -> AddressSpace {
+    var space = AddressSpace()
+    let fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return space }
+    defer { close(fd) }
+    var data: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+      let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+      if n < 0 && errno == EINTR { continue }
+      if n <= 0 { break }
+      data.append(contentsOf: chunk[0..<n])
+    }
+    let text = String(decoding: data, as: UTF8.self)
+    for line in text.split(separator: "\n") {
+      guard let dash = line.firstIndex(of: "-"), let blank = line.firstIndex(of: " "),
+        let start = UInt64(line[line.startIndex..<dash], radix: 16),
+        let end = UInt64(line[line.index(after: dash)..<blank], radix: 16)
+      else { continue }
+      let name = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
+      let executable = name.count > 1 && name[1].contains("x")
+      space.ranges.append(
+        Range(start: start, end: end, name: name.count == 6 ? name[5] : "", executable: executable))
+    }
+    space.ranges.sort { $0.start < $1.start }
+    return space
+  }
+
+  /// The free gaps, with room kept for the heap to grow and below the stack.
+  func gaps() -> [(start: UInt64, end: UInt64)] {
+    var result: [(UInt64, UInt64)] = []
+    var cursor = AddressSpace.lowest
+    for range in ranges {
+      if range.start > cursor { result.append((cursor, range.start)) }
+      cursor = max(cursor, range.end)
+      if range.name == "[heap]" { cursor = max(cursor, range.end &+ (256 << 20)) }
+    }
+    if cursor < AddressSpace.highest { result.append((cursor, AddressSpace.highest)) }
+    // Leave room below the stack.
+    if let stack = ranges.first(where: { $0.name == "[stack]" }) {
+      result = result.map { gap in
+        gap.1 == stack.start ? (gap.0, gap.1 > gap.0 + (64 << 20) ? gap.1 - (64 << 20) : gap.0) : gap
+      }
+    }
+    return result
+  }
+
+  /// The base address, aligned to `alignment`, of a free range of `size` bytes whose base lies
+  /// in `[low, high]`, as close to `preferred` as possible; nil if there is none.
+  func findFree(size: UInt64, alignment: UInt64, low: UInt64, high: UInt64, preferred: UInt64)
+    -> UInt64?
+  {
+    var best: UInt64?
+    var bestDistance = UInt64.max
+    func consider(_ candidate: UInt64) {
+      let distance = candidate > preferred ? candidate - preferred : preferred - candidate
+      if distance < bestDistance {
+        best = candidate
+        bestDistance = distance
+      }
+    }
+    for (start, end) in gaps() {
+      // Bases that fit: [start aligned up, end - size aligned down] ∩ [low, high].
+      guard end > start, end - start >= size else { continue }
+      let first = (max(start, low) + alignment - 1) & ~(alignment - 1)
+      guard end >= size, end - size >= first else { continue }
+      let last = min((end - size) & ~(alignment - 1), high & ~(alignment - 1))
+      guard first <= last else { continue }
+      let clamped = min(max(preferred & ~(alignment - 1), first), last)
+      consider(clamped)
+    }
+    return best
+  }
+}

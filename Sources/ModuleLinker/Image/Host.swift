@@ -1,0 +1,154 @@
+// The host side of module code: dlopen/dlsym for host symbols, calls into module code through
+// raw addresses, and the unwinder's frame registry. Every address called here was computed by
+// the linker from a symbol of a module it mapped.
+internal import Glibc
+
+/// A resolved symbol from a provider.
+public struct ProvidedSymbol: Sendable {
+  public var address: UInt64
+  /// Whether the symbol is code (so that calls may go through a stub). Data must be reached
+  /// directly.
+  public var isFunction: Bool
+  /// `st_size`, when the provider knows it (for `R_X86_64_SIZE*`).
+  public var size: UInt64?
+  public init(address: UInt64, isFunction: Bool, size: UInt64? = nil) {
+    self.address = address
+    self.isFunction = isFunction
+    self.size = size
+  }
+}
+
+/// A source of definitions for a module's undefined symbols, consulted in order.
+public protocol SymbolProvider: AnyObject, Sendable {
+  /// The provider's name for messages (`host`, `kernel`, a module name).
+  var providerName: String { get }
+  /// The symbol's address, or nil if this provider does not define it.
+  func lookup(_ name: String) -> ProvidedSymbol?
+}
+
+/// The host process's C libraries, searched with `dlsym`: libc, libm, libpthread, libdl, and
+/// any library named with `-l`.
+public final class HostSymbolProvider: SymbolProvider, @unchecked Sendable {
+  public let providerName = "host"
+  private var handles: [UnsafeMutableRawPointer] = []
+  private var mappings: AddressSpace?
+  /// The libraries that were opened, for `-v`.
+  public private(set) var libraries: [String] = []
+
+  /// Opens the default libraries and each of `libraries` (names as for `-l`: `m`, `stdc++`).
+  ///
+  /// - Throws: a message naming a library that cannot be opened.
+  public init(libraries extra: [String] = []) throws(LinkError) {
+    for name in ["libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2"] {
+      if let h = dlopen(name, RTLD_NOW | RTLD_GLOBAL) {
+        handles.append(h)
+        libraries.append(name)
+      }
+    }
+    for name in extra {
+      let candidates =
+        name.contains("/") ? [name] : ["lib\(name).so"] + (0..<12).reversed().map { "lib\(name).so.\($0)" }
+      var opened = false
+      var lastError = ""
+      for candidate in candidates {
+        if let h = dlopen(candidate, RTLD_NOW | RTLD_GLOBAL) {
+          handles.append(h)
+          libraries.append(candidate)
+          opened = true
+          break
+        }
+        lastError = dlerror().map { String(cString: $0) } ?? ""
+      }
+      if !opened {
+        throw LinkError(.undefinedSymbol, "cannot open library '-l\(name)': \(lastError)")
+      }
+    }
+  }
+
+  public func lookup(_ name: String) -> ProvidedSymbol? {
+    for handle in handles {
+      if let p = dlsym(handle, name) {
+        let address = UInt64(UInt(bitPattern: p))
+        // Code lives in executable mappings; the libraries do not move, so the map is read once.
+        if mappings == nil || !(mappings!.ranges.contains { $0.start <= address && address < $0.end }) {
+          mappings = AddressSpace.current()
+        }
+        return ProvidedSymbol(address: address, isFunction: mappings!.isExecutable(address))
+      }
+    }
+    return nil
+  }
+
+  /// The address of a symbol of the running process (`RTLD_DEFAULT`).
+  static func processSymbol(_ name: String) -> UnsafeMutableRawPointer? {
+    dlsym(UnsafeMutableRawPointer(bitPattern: 0), name)
+  }
+}
+
+/// Calls into module code.
+enum ModuleCall {
+  /// Calls `void f(void)` at `address`.
+  static func void(_ address: UInt64) {
+    let f = unsafeBitCast(UInt(address), to: (@convention(c) () -> Void).self)
+    f()
+  }
+
+  /// Calls an IFUNC resolver `void *r(void)` at `address`.
+  static func resolver(_ address: UInt64) -> UInt64 {
+    let f = unsafeBitCast(UInt(address), to: (@convention(c) () -> UInt).self)
+    return UInt64(f())
+  }
+
+  /// Calls `int main(int, char **)` at `address` with `arguments` (argv[0] first).
+  static func main(_ address: UInt64, arguments: [String]) -> Int32 {
+    let f = unsafeBitCast(
+      UInt(address),
+      to: (@convention(c) (Int32, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Int32).self)
+    var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
+    argv.append(nil)
+    defer { for p in argv { free(p) } }
+    return argv.withUnsafeMutableBufferPointer { f(Int32(arguments.count), $0.baseAddress!) }
+  }
+
+  /// Calls `fn(arg)` for a `void (*)(void *)` registered with `__cxa_atexit`.
+  static func withArgument(_ address: UInt64, _ argument: UInt64) {
+    let f = unsafeBitCast(UInt(address), to: (@convention(c) (UInt) -> Void).self)
+    f(UInt(argument))
+  }
+}
+
+/// libgcc's frame registry, so that exceptions and backtraces pass through module frames.
+enum FrameRegistry {
+  typealias Function = @convention(c) (UnsafeRawPointer) -> Void
+  nonisolated(unsafe) static let register: Function? = lookup("__register_frame")
+  nonisolated(unsafe) static let deregister: Function? = lookup("__deregister_frame")
+
+  private static func lookup(_ name: String) -> Function? {
+    var p = HostSymbolProvider.processSymbol(name)
+    if p == nil, let gcc = dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_GLOBAL) { p = dlsym(gcc, name) }
+    return p.map { unsafeBitCast($0, to: Function.self) }
+  }
+
+  /// Registers the `.eh_frame` data at `address` (ending in a zero terminator).
+  static func add(_ address: UInt64) -> Bool {
+    guard let register, let p = UnsafeRawPointer(bitPattern: UInt(address)) else { return false }
+    register(p)
+    return true
+  }
+
+  static func remove(_ address: UInt64) {
+    guard let deregister, let p = UnsafeRawPointer(bitPattern: UInt(address)) else { return }
+    deregister(p)
+  }
+}
+
+/// Flushes every stdio stream (as `exit` would).
+public func flushStandardStreams() { fflush(nil) }
+
+/// Monotonic time in nanoseconds.
+@inline(__always)
+func monotonicNanoseconds() -> UInt64 {
+  var ts = timespec()
+  clock_gettime(CLOCK_MONOTONIC, &ts)
+  return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}

@@ -1,0 +1,114 @@
+// The only file that calls mmap(2), mprotect(2) and munmap(2) for module memory.
+//
+// Safety: a MappedImage uniquely owns [base, base + byteCount). It is ~Copyable, deinit is the
+// only unmap, and every access through it is an offset checked against byteCount.
+internal import Glibc
+
+/// Errors from the kernel's memory calls.
+public struct ImageError: Error, Sendable, CustomStringConvertible {
+  public var call: String
+  public var errno: Int32
+  public var description: String {
+    "\(call): \(String(cString: strerror(errno)).lowercased())"
+  }
+}
+
+/// Page protection of one range of a module image.
+public enum Protection: Sendable, CustomStringConvertible {
+  case readExecute, readOnly, readWrite
+  var flags: Int32 {
+    switch self {
+    case .readExecute: PROT_READ | PROT_EXEC
+    case .readOnly: PROT_READ
+    case .readWrite: PROT_READ | PROT_WRITE
+    }
+  }
+  public var description: String {
+    switch self {
+    case .readExecute: "r-x"
+    case .readOnly: "r--"
+    case .readWrite: "rw-"
+    }
+  }
+}
+
+/// The page size of this machine.
+public let pageSize: Int = Int(sysconf(Int32(_SC_PAGESIZE)))
+
+/// A private anonymous mapping holding one module, written through checked offsets.
+public struct MappedImage: ~Copyable {
+  private let base: UnsafeMutableRawPointer
+  /// The mapping's size, a whole number of pages.
+  public let byteCount: Int
+
+  /// Maps `byteCount` bytes read-write at exactly `address`, or wherever the kernel likes
+  /// when `address` is nil.
+  ///
+  /// - Throws: ``ImageError`` (`EEXIST` when `address` is taken, `ENOMEM`).
+  /// - Precondition: `byteCount` is a positive multiple of the page size.
+  public init(byteCount: Int, at address: UInt64?) throws(ImageError) {
+    precondition(byteCount > 0 && byteCount % pageSize == 0, "image size must be whole pages")
+    var flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE
+    let hint = address.flatMap { UnsafeMutableRawPointer(bitPattern: UInt($0)) }
+    if hint != nil { flags |= 0x10_0000 }  // MAP_FIXED_NOREPLACE
+    let p = mmap(hint, byteCount, PROT_READ | PROT_WRITE, flags, -1, 0)
+    guard let p, p != MAP_FAILED else { throw ImageError(call: "mmap", errno: errno) }
+    if let hint, p != hint {
+      // A kernel older than 4.17 treats MAP_FIXED_NOREPLACE as a hint.
+      munmap(p, byteCount)
+      throw ImageError(call: "mmap", errno: EEXIST)
+    }
+    self.base = p
+    self.byteCount = byteCount
+  }
+
+  deinit {
+    let result = munmap(base, byteCount)
+    precondition(result == 0, "munmap of a module image failed")
+  }
+
+  /// The address of the first byte.
+  public var baseAddress: UInt64 { UInt64(UInt(bitPattern: base)) }
+
+  @inline(__always)
+  private func checkBounds(_ offset: Int, _ count: Int) {
+    precondition(offset >= 0 && count >= 0 && offset <= byteCount - count, "image access out of bounds")
+  }
+
+  /// Stores `value` little-endian at `offset`.
+  ///
+  /// - Precondition: the field lies inside the image (offsets are computed by the linker).
+  @inline(__always)
+  public func storeLittleEndian<T: FixedWidthInteger>(_ value: T, at offset: Int) {
+    checkBounds(offset, MemoryLayout<T>.size)
+    (base + offset).storeBytes(of: value.littleEndian, as: T.self)
+  }
+
+  /// Loads a little-endian value at `offset`.
+  @inline(__always)
+  public func loadLittleEndian<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T {
+    checkBounds(offset, MemoryLayout<T>.size)
+    return T(littleEndian: (base + offset).loadUnaligned(as: T.self))
+  }
+
+  /// Copies `bytes` to `offset`.
+  public func copy(_ bytes: UnsafeRawBufferPointer, to offset: Int) {
+    guard let source = bytes.baseAddress, bytes.count > 0 else { return }
+    checkBounds(offset, bytes.count)
+    (base + offset).copyMemory(from: source, byteCount: bytes.count)
+  }
+
+  /// Changes the protection of the pages in `[offset, offset + count)`.
+  public func protect(_ offset: Int, _ count: Int, _ protection: Protection) throws(ImageError) {
+    guard count > 0 else { return }
+    checkBounds(offset, count)
+    precondition(offset % pageSize == 0, "protection must start on a page")
+    guard mprotect(base + offset, count, protection.flags) == 0 else {
+      throw ImageError(call: "mprotect", errno: errno)
+    }
+  }
+
+  /// The address of byte `offset`.
+  @inline(__always)
+  public func address(_ offset: Int) -> UInt64 { baseAddress &+ UInt64(offset) }
+}

@@ -1,0 +1,223 @@
+import ELFObject
+
+/// A global symbol of the module being linked.
+struct GlobalSymbol {
+  enum Kind { case undefined, common, weak, strong }
+  var name: String
+  var kind: Kind = .undefined
+  /// The defining object and symbol index, for `.weak` and `.strong` (and `.common`: the first).
+  var object: Int32 = -1
+  var symbol: UInt32 = 0
+  /// Largest COMMON size and alignment seen.
+  var commonSize: UInt64 = 0
+  var commonAlignment: UInt64 = 1
+  /// Whether every reference is weak (an undefined weak symbol resolves to 0).
+  var onlyWeakReferences = true
+  var referenced = false
+  /// From a provider, when not defined by the module.
+  var external: ProvidedSymbol?
+  var providerName: String?
+  /// The final address (an IFUNC's resolved target once resolvers ran).
+  var address: UInt64 = 0
+  var isIFunc = false
+  var isFunction = false
+  var size: UInt64 = 0
+}
+
+/// A reference to a symbol: a global id, or an object's local symbol.
+struct SymbolRef: Hashable {
+  /// -1 for a global; else the object index.
+  var object: Int32
+  /// The global id, or the local symbol index.
+  var index: UInt32
+}
+
+extension LinkSession {
+  /// Adds one object: COMDAT groups first, then its global symbols.
+  mutating func add(_ object: ObjectFile) throws(LinkError) {
+    let o = objects.count
+    objects.append(object)
+    var discarded = [Bool](repeating: false, count: object.sections.count)
+    for group in object.groups where group.isComdat {
+      if comdatSignatures.contains(group.signature) {
+        for member in group.members { discarded[member] = true }
+        discarded[group.index] = true
+      } else {
+        comdatSignatures.insert(group.signature)
+      }
+    }
+    discardedSections.append(discarded)
+
+    var ids = [Int32](repeating: -1, count: object.symbols.count)
+    var errors: [LinkError] = []
+    for i in 1..<max(object.symbols.count, 1) {
+      let symbol = object.symbols[i]
+      if symbol.binding == SymbolBinding.local {
+        if symbol.type == SymbolType.section || symbol.type == SymbolType.file { continue }
+        continue
+      }
+      if symbol.type == SymbolType.tls {
+        errors.append(
+          LinkError(
+            .unsupportedFeature,
+            "\(object.name): thread-local symbol '\(object.symbolName(i))' is not supported"))
+        continue
+      }
+      let name = object.symbolName(i)
+      let id: Int
+      if let existing = globalIndex[name] {
+        id = existing
+      } else {
+        id = globals.count
+        globalIndex[name] = id
+        globals.append(GlobalSymbol(name: name))
+      }
+      ids[i] = Int32(id)
+      var place = symbol.place
+      if case .section(let s) = place, discarded[s] { place = .undefined }
+      switch place {
+      case .undefined:
+        globals[id].referenced = true
+        if !symbol.isWeak { globals[id].onlyWeakReferences = false }
+      case .common:
+        switch globals[id].kind {
+        case .strong: break
+        case .common:
+          globals[id].commonSize = max(globals[id].commonSize, symbol.size)
+          globals[id].commonAlignment = max(globals[id].commonAlignment, symbol.value)
+        case .undefined, .weak:
+          globals[id].kind = .common
+          globals[id].object = Int32(o)
+          globals[id].symbol = UInt32(i)
+          globals[id].commonSize = max(globals[id].commonSize, symbol.size)
+          globals[id].commonAlignment = max(globals[id].commonAlignment, symbol.value)
+        }
+      case .absolute, .section:
+        let weak = symbol.isWeak
+        switch globals[id].kind {
+        case .strong:
+          if !weak {
+            let other = objects[Int(globals[id].object)].name
+            errors.append(
+              LinkError(
+                .duplicateDefinition,
+                "duplicate definition of '\(name)' in \(object.name) and \(other)"))
+          }
+        case .weak:
+          if !weak { define(id, o, i, .strong) }
+        case .common:
+          if !weak { define(id, o, i, .strong) }
+        case .undefined:
+          define(id, o, i, weak ? .weak : .strong)
+        }
+      }
+    }
+    objectGlobalIDs.append(ids)
+    if let error = LinkError.combine(errors) { throw error }
+  }
+
+  private mutating func define(_ id: Int, _ o: Int, _ i: Int, _ kind: GlobalSymbol.Kind) {
+    let symbol = objects[o].symbols[i]
+    globals[id].kind = kind
+    globals[id].object = Int32(o)
+    globals[id].symbol = UInt32(i)
+    globals[id].isIFunc = symbol.type == SymbolType.gnuIFunc
+    globals[id].isFunction = symbol.type == SymbolType.function || globals[id].isIFunc
+    globals[id].size = symbol.size
+  }
+
+  /// Pulls archive members that define still-undefined strong symbols, until nothing changes.
+  mutating func pullArchiveMembers(_ archives: [Archive]) throws(LinkError) {
+    guard !archives.isEmpty else { return }
+    var pulled = archives.map { [Bool](repeating: false, count: $0.members.count) }
+    var changed = true
+    var scanned = 0
+    while changed {
+      changed = false
+      // Every global added since the last scan, then again from the start if anything changed
+      // (a new member can make an earlier archive useful again).
+      var id = 0
+      while id < globals.count {
+        defer { id += 1 }
+        let g = globals[id]
+        guard g.kind == .undefined, g.referenced, !g.onlyWeakReferences else { continue }
+        for (a, archive) in archives.enumerated() {
+          guard let members = archive.symbolIndex[g.name], let m = members.first(where: { !pulled[a][$0] })
+          else { continue }
+          pulled[a][m] = true
+          let object: ObjectFile
+          do { object = try archive.object(at: m) } catch { throw LinkError(error) }
+          try add(object)
+          changed = true
+          break
+        }
+      }
+      scanned += 1
+      if scanned > 1_000_000 { break }
+    }
+  }
+
+  /// Looks up every undefined global in the providers; reports the ones nobody defines.
+  mutating func resolveExternals() throws(LinkError) {
+    var missing: [Int] = []
+    for id in globals.indices where globals[id].kind == .undefined && globals[id].referenced {
+      let name = globals[id].name
+      if internalSymbols.contains(name) { continue }
+      var found = false
+      for provider in options.providers {
+        if let symbol = provider.lookup(name) {
+          globals[id].external = symbol
+          globals[id].providerName = provider.providerName
+          globals[id].address = symbol.address
+          globals[id].isFunction = symbol.isFunction
+          globals[id].size = symbol.size ?? 0
+          found = true
+          break
+        }
+      }
+      if !found && !globals[id].onlyWeakReferences && !options.allowUndefined {
+        missing.append(id)
+      }
+    }
+    guard !missing.isEmpty else { return }
+    let sites = referenceSites(of: Set(missing))
+    let errors = missing.map { id -> LinkError in
+      let name = globals[id].name
+      let where_ = sites[id] ?? []
+      var text = "undefined symbol '\(name)'"
+      if !where_.isEmpty {
+        let shown = where_.prefix(3).joined(separator: ", ")
+        text += " referenced from \(shown)"
+        if where_.count > 3 { text += " and \(where_.count - 3) more" }
+      }
+      return LinkError(.undefinedSymbol, text)
+    }
+    throw LinkError.combine(errors)!
+  }
+
+  /// `object:function+0xoff (section+0xoff)` for each relocation naming one of `ids`.
+  func referenceSites(of ids: Set<Int>) -> [Int: [String]] {
+    var sites: [Int: [String]] = [:]
+    for (o, object) in objects.enumerated() {
+      let map = objectGlobalIDs[o]
+      for rs in object.relocationSections where !discardedSections[o][rs.target] {
+        for entry in rs.entries {
+          let g = map.indices.contains(Int(entry.symbolIndex)) ? Int(map[Int(entry.symbolIndex)]) : -1
+          guard g >= 0, ids.contains(g) else { continue }
+          sites[g, default: []].append(site(o, rs.target, entry.offset))
+        }
+      }
+    }
+    return sites
+  }
+
+  /// A relocation site for messages: `object:function+0xoff (section+0xoff)`.
+  func site(_ o: Int, _ section: Int, _ offset: UInt64) -> String {
+    let object = objects[o]
+    let place = "\(object.sections[section].name)+\(hex(offset))"
+    if let function = object.location(section: section, offset: offset) {
+      return "\(object.name):\(function) (\(place))"
+    }
+    return "\(object.name) (\(place))"
+  }
+}

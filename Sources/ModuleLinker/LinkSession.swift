@@ -1,0 +1,225 @@
+import ELFObject
+
+/// What a link measured, for `lkmrun -v` and benchmarks.
+public struct LinkStatistics: Sendable {
+  public struct Segment: Sendable {
+    public var name: String
+    public var address: UInt64
+    public var size: Int
+    public var protection: Protection
+  }
+  public var segments: [Segment] = []
+  public var objectCount = 0
+  public var stubCount = 0
+  public var gotCount = 0
+  /// Applied relocations by psABI name.
+  public var relocationsByType: [String: Int] = [:]
+  public var relocationCount = 0
+  /// Nanoseconds per phase, in order.
+  public var phases: [(name: String, nanoseconds: UInt64)] = []
+}
+
+/// One link in progress. Its steps are extensions in `LinkSession+*.swift`.
+struct LinkSession {
+  let options: LinkOptions
+  var objects: [ObjectFile] = []
+  var discardedSections: [[Bool]] = []
+  var objectGlobalIDs: [[Int32]] = []
+  var globals: [GlobalSymbol] = []
+  var globalIndex: [String: Int] = [:]
+  var comdatSignatures: Set<String> = []
+  var statistics = LinkStatistics()
+  var clock = monotonicNanoseconds()
+
+  /// Names the linker defines itself.
+  let internalSymbols: Set<String> = ["_GLOBAL_OFFSET_TABLE_", "__dso_handle", "__cxa_atexit"]
+
+  // Scan results.
+  var gotSlots: [SymbolRef: Int] = [:]
+  var stubCandidates: [SymbolRef: StubNeed] = [:]
+  var mustReach: [(address: UInt64, ref: SymbolRef)] = []
+  var callTargets: [UInt64: Int] = [:]
+  var needsLow = false
+  var lowReason: String?
+
+  // Layout results (image offsets).
+  var sectionOffsets: [[Int]] = []
+  var commonOffsets: [Int: Int] = [:]
+  var text = 0..<0
+  var rodata = 0..<0
+  var data = 0..<0
+  var stubArea = 0
+  var gotArea = 0
+  var ehFrameArea: Int?
+  var dsoHandleOffset = 0
+  var imageSize = 0
+  var imageAlignment = UInt64(pageSize)
+
+  struct StubNeed {
+    var pcRelative = false
+    var absolute32 = false
+  }
+
+  init(options: LinkOptions) {
+    self.options = options
+  }
+
+  mutating func phase(_ name: String) {
+    let now = monotonicNanoseconds()
+    statistics.phases.append((name, now - clock))
+    clock = now
+  }
+
+  mutating func run(_ inputs: [LinkInput]) throws(LinkError) -> LoadedModule {
+    var archives: [Archive] = []
+    for input in inputs {
+      switch input {
+      case .object(let object): try add(object)
+      case .archive(let archive): archives.append(archive)
+      }
+    }
+    try pullArchiveMembers(archives)
+    try resolveExternals()
+    statistics.objectCount = objects.count
+    phase("resolve")
+    try scanRelocations()
+    try layOut()
+    phase("layout")
+    let image = try mapImage()
+    phase("map")
+    return try finish(image)
+  }
+
+  /// The reference a relocation's symbol stands for.
+  @inline(__always)
+  func reference(_ o: Int, _ symbolIndex: UInt32) -> SymbolRef {
+    let g = objectGlobalIDs[o][Int(symbolIndex)]
+    return g >= 0 ? SymbolRef(object: -1, index: UInt32(g)) : SymbolRef(object: Int32(o), index: symbolIndex)
+  }
+
+  /// Whether a global lives outside the image (a provider's, or an undefined weak).
+  func isExternal(_ ref: SymbolRef) -> Bool {
+    guard ref.object < 0 else { return false }
+    let g = globals[Int(ref.index)]
+    return g.kind == .undefined && g.name != "_GLOBAL_OFFSET_TABLE_" && g.name != "__dso_handle"
+  }
+
+  func isIFunc(_ ref: SymbolRef) -> Bool {
+    if ref.object < 0 { return globals[Int(ref.index)].isIFunc && globals[Int(ref.index)].kind != .undefined }
+    return objects[Int(ref.object)].symbols[Int(ref.index)].type == SymbolType.gnuIFunc
+  }
+
+  func name(of ref: SymbolRef) -> String {
+    ref.object < 0
+      ? globals[Int(ref.index)].name : objects[Int(ref.object)].displayName(ofSymbol: Int(ref.index))
+  }
+
+  /// Whether the instruction before a 32-bit PC-relative field is a direct call or jump
+  /// (`e8`, `e9`, `0f 8x`), so that the field may point at a stub.
+  func isBranch(_ o: Int, _ section: Int, _ offset: UInt64) -> Bool {
+    guard offset >= 1 else { return false }
+    return objects[o].withContents(ofSection: section) { bytes in
+      guard Int(offset) <= bytes.count else { return false }
+      let op = bytes[Int(offset) - 1]
+      if op == 0xe8 || op == 0xe9 { return true }
+      return offset >= 2 && bytes[Int(offset) - 2] == 0x0f && op & 0xf0 == 0x80
+    }
+  }
+
+  /// Counting pass: validates every relocation and finds GOT slots, stub candidates and
+  /// placement constraints.
+  mutating func scanRelocations() throws(LinkError) {
+    var errors: [LinkError] = []
+    var counts = [Int](repeating: 0, count: 64)
+    for (o, object) in objects.enumerated() {
+      for rs in object.relocationSections {
+        let target = rs.target
+        guard !discardedSections[o][target] else { continue }
+        let sectionSize = object.sections[target].size
+        for entry in rs.entries {
+          guard let type = X86_64Relocation(rawValue: entry.type), type.isSupported else {
+            let symbol = object.displayName(ofSymbol: Int(entry.symbolIndex))
+            let what =
+              X86_64Relocation(rawValue: entry.type).map { "\($0.abiName) \($0.refusal)" }
+              ?? "\(X86_64Relocation.name(of: entry.type)) is not supported"
+            errors.append(
+              LinkError(
+                .unsupportedRelocation,
+                "\(site(o, target, entry.offset)): \(what) (against '\(symbol)')"))
+            continue
+          }
+          counts[Int(type.rawValue)] += 1
+          if type == .none { continue }
+          guard UInt64(type.width) <= sectionSize - entry.offset else {
+            errors.append(
+              LinkError(
+                .malformedInput,
+                "\(site(o, target, entry.offset)): \(type.abiName) field of \(type.width) bytes "
+                  + "extends past the end of '\(object.sections[target].name)' (\(hex(sectionSize)) bytes)"))
+            continue
+          }
+          let ref = reference(o, entry.symbolIndex)
+          if type.usesGOTSlot { allocateSlot(ref) }
+          let external = isExternal(ref)
+          let ifunc = isIFunc(ref)
+          switch type {
+          case .plt32, .pltoff64, .gotplt64:
+            if external || ifunc {
+              stubCandidates[ref, default: StubNeed()].pcRelative = true
+              if external && ref.object < 0 { callTargets[globals[Int(ref.index)].address, default: 0] += 1 }
+            }
+          case .pc32, .pc16, .pc8:
+            if ifunc {
+              stubCandidates[ref, default: StubNeed()].pcRelative = true
+            } else if external {
+              let g = globals[Int(ref.index)]
+              if type == .pc32 && g.isFunction && isBranch(o, target, entry.offset) {
+                stubCandidates[ref, default: StubNeed()].pcRelative = true
+                callTargets[g.address, default: 0] += 1
+              } else if g.external != nil {
+                mustReach.append((g.address, ref))
+              }
+            }
+          case .direct32, .direct32S, .direct16, .direct8:
+            if ifunc {
+              stubCandidates[ref, default: StubNeed()].absolute32 = true
+              needsLow = true
+            } else if external {
+              if globals[Int(ref.index)].isFunction {
+                stubCandidates[ref, default: StubNeed()].absolute32 = true
+                needsLow = true
+              }
+            } else if !isAbsolute(ref) {
+              if !needsLow {
+                lowReason = "\(type.abiName) at \(site(o, target, entry.offset))"
+              }
+              needsLow = true
+            }
+          default: break
+          }
+        }
+      }
+    }
+    for (i, n) in counts.enumerated() where n > 0 {
+      statistics.relocationsByType[X86_64Relocation(rawValue: UInt32(i))!.abiName] = n
+      statistics.relocationCount += n
+    }
+    // Every stub jumps through a GOT slot of its own target.
+    for ref in stubCandidates.keys { allocateSlot(ref) }
+    if let error = LinkError.combine(errors) { throw error }
+  }
+
+  func isAbsolute(_ ref: SymbolRef) -> Bool {
+    if ref.object < 0 {
+      let g = globals[Int(ref.index)]
+      guard g.kind == .strong || g.kind == .weak else { return false }
+      return objects[Int(g.object)].symbols[Int(g.symbol)].place == .absolute
+    }
+    return objects[Int(ref.object)].symbols[Int(ref.index)].place == .absolute
+      || ref.index == 0
+  }
+
+  mutating func allocateSlot(_ ref: SymbolRef) {
+    if gotSlots[ref] == nil { gotSlots[ref] = gotSlots.count }
+  }
+}

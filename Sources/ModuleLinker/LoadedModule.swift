@@ -1,0 +1,176 @@
+import ELFObject
+
+/// A linked module in this process's memory: relocated, protected, its `.eh_frame`
+/// registered. Constructors run with ``runInitializers()``; ``unload()`` (or deinit) runs what
+/// is needed and unmaps it.
+public final class LoadedModule {
+  let image: MappedImage
+  /// The module's global definitions, by name.
+  public let exports: [String: UInt64]
+  /// What the link measured.
+  public private(set) var statistics: LinkStatistics
+  /// Constructor addresses, in the order they run.
+  public let initializers: [UInt64]
+  /// Finalizer addresses, in the order they run.
+  public let finalizers: [UInt64]
+  /// The registered `.eh_frame`, if any.
+  let ehFrame: UInt64?
+  var ehFrameRegistered = false
+  let dsoHandle: UInt64
+  public private(set) var initialized = false
+  public private(set) var finalized = false
+  /// Names of the objects linked, in order (members as `archive(member)`).
+  public let objectNames: [String]
+  /// Function symbols (module-local ones too) for symbolisation: address, size, name.
+  public let functions: [(address: UInt64, size: UInt64, name: String)]
+
+  init(
+    image: consuming MappedImage, session: LinkSession, addresses: [[UInt64]], dsoHandle: UInt64,
+    ehFrame: UInt64?
+  ) {
+    var exports: [String: UInt64] = [:]
+    for g in session.globals where g.kind == .strong || g.kind == .weak || g.kind == .common {
+      exports[g.name] = g.address
+    }
+    self.exports = exports
+    self.statistics = session.statistics
+    self.dsoHandle = dsoHandle
+    self.ehFrame = ehFrame
+    self.objectNames = session.objects.map(\.name)
+
+    // Constructors: .preinit_array, .init_array.N by ascending N, .init_array, .ctors from the
+    // last entry. Finalizers: .fini_array from the last entry, .fini_array.N by descending N,
+    // then .dtors from the first.
+    struct Table {
+      var priority: Int
+      var order: Int
+      var address: Int
+      var count: Int
+    }
+    var preinit: [Table] = []
+    var inits: [Table] = []
+    var finis: [Table] = []
+    var ctors: [Table] = []
+    var dtors: [Table] = []
+    var order = 0
+    var functions: [(UInt64, UInt64, String)] = []
+    for (o, object) in session.objects.enumerated() {
+      for (s, offset) in session.sectionOffsets[o].enumerated() where offset >= 0 {
+        let section = object.sections[s]
+        let name = section.name
+        order += 1
+        func priority(_ prefix: String) -> Int? {
+          guard name.hasPrefix(prefix) else { return nil }
+          let rest = name.dropFirst(prefix.count)
+          if rest.isEmpty { return 65536 }
+          guard rest.first == ".", let n = Int(rest.dropFirst()) else { return nil }
+          return n
+        }
+        let table = { (p: Int) in
+          Table(priority: p, order: order, address: offset, count: Int(section.size / 8))
+        }
+        if section.type == SectionType.preinitArray || name == ".preinit_array" {
+          preinit.append(table(0))
+        } else if section.type == SectionType.initArray || name.hasPrefix(".init_array") {
+          inits.append(table(priority(".init_array") ?? 65536))
+        } else if section.type == SectionType.finiArray || name.hasPrefix(".fini_array") {
+          finis.append(table(priority(".fini_array") ?? 65536))
+        } else if let p = priority(".ctors") {
+          ctors.append(table(p))
+        } else if let p = priority(".dtors") {
+          dtors.append(table(p))
+        }
+      }
+      for (i, symbol) in object.symbols.enumerated()
+      where symbol.type == SymbolType.function || symbol.type == SymbolType.gnuIFunc {
+        guard case .section = symbol.place, addresses[o][i] != 0 else { continue }
+        functions.append((addresses[o][i], symbol.size, object.symbolName(i)))
+      }
+    }
+    let sortedInits = inits.sorted { ($0.priority, $0.order) < ($1.priority, $1.order) }
+    let sortedFinis = finis.sorted { ($0.priority, $0.order) < ($1.priority, $1.order) }
+    let sortedCtors = ctors.sorted { ($0.priority, $0.order) < ($1.priority, $1.order) }
+    let sortedDtors = dtors.sorted { ($0.priority, $0.order) < ($1.priority, $1.order) }
+    var lists: [[UInt64]] = []
+    for tables in [preinit, sortedInits, sortedCtors, sortedFinis, sortedDtors] {
+      var list: [UInt64] = []
+      for t in tables {
+        for i in 0..<t.count {
+          let a = image.loadLittleEndian(UInt64.self, at: t.address + i * 8)
+          if a != 0 && a != UInt64.max { list.append(a) }
+        }
+      }
+      lists.append(list)
+    }
+    self.initializers = lists[0] + lists[1] + lists[2].reversed()
+    self.finalizers = lists[3].reversed() + lists[4]
+    self.functions = functions.sorted { $0.0 < $1.0 }
+    self.image = image
+    if let ehFrame {
+      ehFrameRegistered = FrameRegistry.add(ehFrame)
+    }
+    AtExitRegistry.open(dso: dsoHandle)
+  }
+
+  deinit {
+    if initialized && !finalized { runFinalizers() }
+    AtExitRegistry.finalize(dso: dsoHandle)
+    if ehFrameRegistered, let ehFrame { FrameRegistry.remove(ehFrame) }
+  }
+
+  /// The image's first address.
+  public var baseAddress: UInt64 { image.baseAddress }
+  /// The image's size in bytes (whole pages).
+  public var size: Int { image.byteCount }
+
+  /// Runs the constructors, once.
+  public func runInitializers() {
+    guard !initialized else { return }
+    initialized = true
+    for address in initializers { ModuleCall.void(address) }
+  }
+
+  /// Runs the finalizers and the module's `__cxa_atexit` handlers, once.
+  public func runFinalizers() {
+    guard initialized && !finalized else { return }
+    finalized = true
+    for address in finalizers { ModuleCall.void(address) }
+    AtExitRegistry.finalize(dso: dsoHandle)
+    AtExitRegistry.open(dso: dsoHandle)
+  }
+
+  /// Calls `int main(int argc, char **argv)` (or another function of that type) by name.
+  ///
+  /// - Returns: nil if the module does not define `name`.
+  public func callMain(_ name: String, arguments: [String]) -> Int32? {
+    guard let address = exports[name] else { return nil }
+    return ModuleCall.main(address, arguments: arguments)
+  }
+
+  /// Whether `address` lies in the module's image.
+  public func contains(_ address: UInt64) -> Bool {
+    address >= baseAddress && address < baseAddress + UInt64(size)
+  }
+
+  /// `function+0xoff` for an address in the module, if a function covers it.
+  public func symbolize(_ address: UInt64) -> String? {
+    var best: (UInt64, UInt64, String)?
+    for f in functions where f.address <= address {
+      if f.address + max(f.size, 1) > address { best = f }
+    }
+    guard let best else { return nil }
+    let delta = address - best.0
+    return delta == 0 ? best.2 : "\(best.2)+\(hex(delta))"
+  }
+
+  /// Reads `count` bytes at `address` in the module (for tests and dumps).
+  public func bytes(at address: UInt64, count: Int) -> [UInt8] {
+    let offset = Int(address - baseAddress)
+    return (0..<count).map { image.loadLittleEndian(UInt8.self, at: offset + $0) }
+  }
+
+  /// Loads a little-endian integer at `address` in the module.
+  public func load<T: FixedWidthInteger>(_: T.Type, at address: UInt64) -> T {
+    image.loadLittleEndian(T.self, at: Int(address - baseAddress))
+  }
+}
