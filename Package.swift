@@ -29,6 +29,12 @@ let package = Package(
         "ModuleLinker", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: settings),
+    .executableTarget(
+      name: "lkmbench",
+      dependencies: [
+        "ModuleLinker", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: settings),
     .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: settings),
     .testTarget(
       name: "ELFObjectTests", dependencies: ["ELFObject", "TestSupport"], swiftSettings: settings),

@@ -88,7 +88,9 @@ extension LinkSession {
       statistics.stubCount += 1
     }
     // GOT slots: the target's address; IFUNC slots are filled once resolvers ran.
+    var gotReferences = 0
     for (ref, slot) in gotSlots {
+      if stubs[ref] == nil && stubCandidates[ref] == nil || gotReferenced.contains(ref) { gotReferences += 1 }
       let target = ref.object < 0 ? globals[Int(ref.index)].address : addresses[Int(ref.object)][Int(ref.index)]
       if isIFunc(ref) {
         ifuncSlots.append((slot, target, ref))
@@ -96,7 +98,7 @@ extension LinkSession {
         image.storeLittleEndian(target, at: gotArea + slot * 8)
       }
     }
-    statistics.gotCount = gotSlots.count
+    statistics.gotCount = gotReferences + stubs.count
     image.storeLittleEndian(dsoHandle, at: dsoHandleOffset)
     phase("write")
 
@@ -271,7 +273,7 @@ extension LinkSession {
     phase("protect")
     return LoadedModule(
       image: image, session: self, addresses: addresses, dsoHandle: dsoHandle,
-      ehFrame: ehFrameArea.map { base + UInt64($0) })
+      ehFrame: ehFrameArea.map { base + UInt64($0) }, stubs: stubs)
   }
 
   func symbolSize(_ o: Int, _ index: UInt32) -> UInt64 {

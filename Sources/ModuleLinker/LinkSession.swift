@@ -36,6 +36,8 @@ struct LinkSession {
 
   // Scan results.
   var gotSlots: [SymbolRef: Int] = [:]
+  /// The targets GOT-type relocations name (the other slots serve stubs only).
+  var gotReferenced: Set<SymbolRef> = []
   var stubCandidates: [SymbolRef: StubNeed] = [:]
   var mustReach: [(address: UInt64, ref: SymbolRef)] = []
   var callTargets: [UInt64: Int] = [:]
@@ -159,7 +161,10 @@ struct LinkSession {
             continue
           }
           let ref = reference(o, entry.symbolIndex)
-          if type.usesGOTSlot { allocateSlot(ref) }
+          if type.usesGOTSlot {
+            allocateSlot(ref)
+            gotReferenced.insert(ref)
+          }
           let external = isExternal(ref)
           let ifunc = isIFunc(ref)
           switch type {

@@ -1,5 +1,16 @@
 import ELFObject
 
+/// Where one input section was placed.
+public struct SectionPlacement: Sendable {
+  /// The object's name (`archive(member)` for a member).
+  public var object: String
+  /// The section's index in its object.
+  public var index: Int
+  public var name: String
+  public var address: UInt64
+  public var size: UInt64
+}
+
 /// A linked module in this process's memory: relocated, protected, its `.eh_frame`
 /// registered. Constructors run with ``runInitializers()``; ``unload()`` (or deinit) runs what
 /// is needed and unmaps it.
@@ -21,13 +32,50 @@ public final class LoadedModule {
   public private(set) var finalized = false
   /// Names of the objects linked, in order (members as `archive(member)`).
   public let objectNames: [String]
+  /// Where each allocated input section went: the object's name, the section's index and
+  /// name, its load address and size. For checks against other linkers.
+  public let placements: [SectionPlacement]
+  /// The address each undefined global was bound to, and the provider that gave it (`host`,
+  /// `linker` for `_GLOBAL_OFFSET_TABLE_`, `__dso_handle` and `__cxa_atexit`, `weak` for an
+  /// undefined weak symbol left at 0).
+  public let externals: [String: (address: UInt64, provider: String)]
+  /// The address of each PLT stub by target name, and of each GOT slot by target name.
+  public let stubs: [String: UInt64]
+  public let gotEntries: [String: UInt64]
+  /// The GOT base (`_GLOBAL_OFFSET_TABLE_`).
+  public let gotBase: UInt64
   /// Function symbols (module-local ones too) for symbolisation: address, size, name.
   public let functions: [(address: UInt64, size: UInt64, name: String)]
 
   init(
     image: consuming MappedImage, session: LinkSession, addresses: [[UInt64]], dsoHandle: UInt64,
-    ehFrame: UInt64?
+    ehFrame: UInt64?, stubs: [SymbolRef: UInt64]
   ) {
+    let base = image.baseAddress
+    var placements: [SectionPlacement] = []
+    for (o, object) in session.objects.enumerated() {
+      for (s, offset) in session.sectionOffsets[o].enumerated() where offset >= 0 {
+        placements.append(
+          SectionPlacement(
+            object: object.name, index: s, name: object.sections[s].name,
+            address: base + UInt64(offset), size: object.sections[s].size))
+      }
+    }
+    self.placements = placements
+    var externals: [String: (UInt64, String)] = [:]
+    for g in session.globals where g.kind == .undefined && g.referenced {
+      let provider =
+        session.internalSymbols.contains(g.name) && g.external == nil
+        ? "linker" : g.providerName ?? "weak"
+      externals[g.name] = (g.address, provider)
+    }
+    self.externals = externals
+    self.stubs = Dictionary(stubs.map { (session.name(of: $0.key), $0.value) }, uniquingKeysWith: { a, _ in a })
+    let gotBase = base + UInt64(session.gotArea)
+    self.gotBase = gotBase
+    self.gotEntries = Dictionary(
+      session.gotSlots.map { (session.name(of: $0.key), gotBase + UInt64($0.value * 8)) },
+      uniquingKeysWith: { a, _ in a })
     var exports: [String: UInt64] = [:]
     for g in session.globals where g.kind == .strong || g.kind == .weak || g.kind == .common {
       exports[g.name] = g.address
