@@ -21,8 +21,52 @@ let package = Package(
     // libelf through a system library target: only ELFObject imports it.
     .systemLibrary(
       name: "CLibELF", pkgConfig: "libelf", providers: [.apt(["libelf-dev"])]),
+    // The C half of the kernel: functions modules call, guarded calls, kernel tables.
+    .target(name: "CLKM", exclude: ["kernel"]),
     .target(name: "ELFObject", dependencies: ["CLibELF"], swiftSettings: settings),
     .target(name: "ModuleLinker", dependencies: ["ELFObject"], swiftSettings: settings),
+    .target(
+      name: "LKMKernel", dependencies: ["ModuleLinker", "ELFObject", "CLKM"],
+      swiftSettings: settings),
+    .target(name: "LKMDevice", dependencies: ["LKMKernel", "ModuleLinker"], swiftSettings: settings),
+    .executableTarget(
+      name: "lkmd",
+      dependencies: [
+        "LKMDevice", "LKMKernel", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: settings),
+    .target(
+      name: "LKMToolSupport",
+      dependencies: ["LKMKernel", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      swiftSettings: settings),
+    .executableTarget(
+      name: "modload",
+      dependencies: [
+        "LKMDevice", "LKMKernel", "LKMToolSupport", "ELFObject", "ModuleLinker",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: settings),
+    .executableTarget(
+      name: "modunload",
+      dependencies: [
+        "LKMDevice", "LKMKernel", "LKMToolSupport", "ELFObject", "ModuleLinker",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: settings),
+    .executableTarget(
+      name: "modstat",
+      dependencies: [
+        "LKMDevice", "LKMKernel", "LKMToolSupport", "ELFObject", "ModuleLinker",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: settings),
+    .executableTarget(
+      name: "lkmctl",
+      dependencies: [
+        "LKMDevice", "LKMKernel", "LKMToolSupport", "ELFObject", "ModuleLinker",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: settings),
     .executableTarget(
       name: "lkmrun",
       dependencies: [

@@ -1,0 +1,178 @@
+/* Module records and the generic dispatcher: a port of OpenBSD's sys/kern/kern_lkm.c (rev 1.45)
+ * lkmexists, lkm_list, lkmdispatch and _lkm_syscall, with the module's pointers checked against
+ * its image before they are followed. */
+#define _GNU_SOURCE
+#include "clkm.h"
+#include "clkm_abi.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+struct clkm_kdata *clkm_kd;
+static struct lkm_table *lkm_head; /* sorted by id */
+static clkm_type_handler_t type_handlers[5];
+
+static int in_image(const struct lkm_table *t, const void *p, size_t len) {
+  uintptr_t a = (uintptr_t)p;
+  return a >= t->area && len <= t->size && a - t->area <= t->size - len;
+}
+
+/* A NUL-terminated name inside the module's image, at most 31 characters; or NULL. */
+static const char *module_name(const struct lkm_table *t) {
+  struct lkm_any *any = t->private.lkm_any;
+  if (any == NULL || !in_image(t, any, sizeof *any)) return NULL;
+  const char *name = any->lkm_name;
+  if (name == NULL) return NULL;
+  for (size_t i = 0; i < 32; i++) {
+    if (!in_image(t, name + i, 1)) return NULL;
+    if (name[i] == 0) return name;
+  }
+  return NULL;
+}
+
+int clkm_kernel_arena_init(void) {
+  void *p = mmap(NULL, sizeof(struct clkm_kdata), PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+  if (p == MAP_FAILED) return CLKM_ENOMEM;
+  clkm_kd = p;
+  memset(clkm_kd, 0, sizeof *clkm_kd);
+  clkm_kd->nsysent = CLKM_SYS_MAXSYSCALL;
+  clkm_kd->hz = 100;
+  return 0;
+}
+
+clkm_table *clkm_table_new(int id, uint64_t area, uint64_t size, uint64_t entry, int ver) {
+  struct lkm_table *t = calloc(1, sizeof *t);
+  if (t == NULL) return NULL;
+  t->id = id;
+  t->area = area;
+  t->size = size;
+  t->offset = size;
+  t->entry = (int (*)(struct lkm_table *, int, int))(uintptr_t)entry;
+  t->ver = ver;
+  t->sym_id = -1;
+  struct lkm_table **pp = &lkm_head;
+  while (*pp != NULL && (*pp)->id < id) pp = &(*pp)->list.tqe_next;
+  t->list.tqe_next = *pp;
+  t->list.tqe_prev = pp;
+  if (*pp != NULL) (*pp)->list.tqe_prev = &t->list.tqe_next;
+  *pp = t;
+  return t;
+}
+
+void clkm_table_free(clkm_table *t) {
+  *t->list.tqe_prev = t->list.tqe_next;
+  if (t->list.tqe_next != NULL) t->list.tqe_next->list.tqe_prev = t->list.tqe_prev;
+  free(t);
+}
+
+void clkm_table_set_ready(clkm_table *t, int ready) { t->refcnt = ready ? 1 : 0; }
+
+int clkm_table_info(const clkm_table *t, clkm_module_info_t *info) {
+  memset(info, 0, sizeof *info);
+  const char *name = module_name(t);
+  if (name == NULL) return CLKM_EFAULT;
+  struct lkm_any *any = t->private.lkm_any;
+  info->type = any->lkm_type;
+  info->ver = any->lkm_ver;
+  info->offset = (int64_t)any->lkm_offset;
+  info->private_address = (uint64_t)(uintptr_t)any;
+  strncpy(info->name, name, sizeof info->name - 1);
+  return 0;
+}
+
+void clkm_set_type_handler(int type, clkm_type_handler_t handler) {
+  if (type >= 0 && type < 5) type_handlers[type] = handler;
+}
+
+/* ---- Exported to modules ---- */
+
+CLKM_MODAPI int clkm_lkm_nofunc(struct lkm_table *lkmtp, int cmd) {
+  (void)lkmtp;
+  (void)cmd;
+  return 0;
+}
+
+/* Whether another ready module has this one's name. */
+CLKM_MODAPI int clkm_lkmexists(struct lkm_table *lkmtp) {
+  const char *name = module_name(lkmtp);
+  if (name == NULL) return 0;
+  for (struct lkm_table *p = lkm_head; p != NULL; p = p->list.tqe_next) {
+    if (p == lkmtp || p->refcnt == 0) continue;
+    const char *other = module_name(p);
+    if (other != NULL && strcmp(other, name) == 0) return 1;
+  }
+  return 0;
+}
+
+CLKM_MODAPI struct lkm_table *clkm_lkm_list(struct lkm_table *p) {
+  return p == NULL ? lkm_head : p->list.tqe_next;
+}
+
+static int lkm_syscall(struct lkm_table *lkmtp, int cmd) {
+  struct lkm_syscall *args = lkmtp->private.lkm_syscall;
+  if (!in_image(lkmtp, args, sizeof *args)) return CLKM_EFAULT;
+  int i;
+  switch (cmd) {
+  case 1: /* LKM_E_LOAD */
+    if (clkm_lkmexists(lkmtp)) return CLKM_EEXIST;
+    if (!in_image(lkmtp, args->lkm_sysent, sizeof *args->lkm_sysent)) return CLKM_EFAULT;
+    i = (int)args->lkm_offset;
+    if (i == -1) {
+      for (i = 0; i < CLKM_SYS_MAXSYSCALL; i++)
+        if (clkm_kd->sysent[i].sy_call == clkm_sys_lkmnosys) break;
+      if (i == CLKM_SYS_MAXSYSCALL) return CLKM_ENFILE;
+    } else if (i < 0 || i >= CLKM_SYS_MAXSYSCALL) {
+      return CLKM_EINVAL;
+    }
+    memcpy(&args->lkm_oldent, &clkm_kd->sysent[i], sizeof(struct clkm_sysent));
+    memcpy(&clkm_kd->sysent[i], args->lkm_sysent, sizeof(struct clkm_sysent));
+    args->lkm_offset = (unsigned long)i;
+    return 0;
+  case 2: /* LKM_E_UNLOAD */
+    i = (int)args->lkm_offset;
+    if (i < 0 || i >= CLKM_SYS_MAXSYSCALL) return CLKM_EINVAL;
+    memcpy(&clkm_kd->sysent[i], &args->lkm_oldent, sizeof(struct clkm_sysent));
+    return 0;
+  default:
+    return 0;
+  }
+}
+
+/* The generic handler DISPATCH ends with. */
+CLKM_MODAPI int clkm_lkmdispatch(struct lkm_table *lkmtp, int cmd) {
+  struct lkm_any *any = lkmtp->private.lkm_any;
+  if (!in_image(lkmtp, any, sizeof *any)) return CLKM_EFAULT;
+  switch (any->lkm_type) {
+  case CLKM_LM_SYSCALL:
+    return lkm_syscall(lkmtp, cmd);
+  case CLKM_LM_VFS:
+  case CLKM_LM_DEV:
+  case CLKM_LM_EXEC:
+    if (cmd == 3) return 0;
+    if (type_handlers[any->lkm_type] == NULL) return CLKM_ENODEV;
+    return type_handlers[any->lkm_type](lkmtp, cmd);
+  case CLKM_LM_MISC:
+    return 0;
+  default:
+    return CLKM_ENXIO;
+  }
+}
+
+int clkm_get_securelevel(void) { return clkm_kd->securelevel; }
+void clkm_set_securelevel(int level) { clkm_kd->securelevel = level; }
+const char *clkm_get_hostname(void) { return clkm_kd->hostname; }
+void clkm_set_hostname(const char *name) {
+  strncpy(clkm_kd->hostname, name, sizeof clkm_kd->hostname - 1);
+}
+const char *clkm_get_version(void) { return clkm_kd->version; }
+void clkm_set_time(int64_t seconds) { clkm_kd->time_second = seconds; }
+int clkm_nsysent(void) { return CLKM_SYS_MAXSYSCALL; }
+int clkm_sysent_is_free(int n) {
+  return n >= 0 && n < CLKM_SYS_MAXSYSCALL && clkm_kd->sysent[n].sy_call == clkm_sys_lkmnosys;
+}
+uint64_t clkm_sysent_handler(int n) {
+  if (n < 0 || n >= CLKM_SYS_MAXSYSCALL) return 0;
+  return (uint64_t)(uintptr_t)clkm_kd->sysent[n].sy_call;
+}

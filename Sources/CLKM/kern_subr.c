@@ -1,0 +1,380 @@
+/* The kernel functions modules call (printf family, log, panic, malloc(9), string and copy
+ * functions), the message buffer, and the exported symbol table. */
+#define _GNU_SOURCE
+#include "clkm.h"
+#include "clkm_abi.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int clkm_current_module = -1;
+
+/* ---- Message buffer (a ring, like OpenBSD's msgbuf) and console ---- */
+#define MSGBUF_SIZE (64 * 1024)
+static char msgbuf[MSGBUF_SIZE];
+static size_t msgbuf_start, msgbuf_length;
+static int console_enabled = 1;
+
+void clkm_msgbuf_append(const char *text, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    size_t at = (msgbuf_start + msgbuf_length) % MSGBUF_SIZE;
+    msgbuf[at] = text[i];
+    if (msgbuf_length < MSGBUF_SIZE) msgbuf_length++;
+    else msgbuf_start = (msgbuf_start + 1) % MSGBUF_SIZE;
+  }
+}
+
+void clkm_console_write(const char *text, size_t n) {
+  if (!console_enabled) return;
+  while (n > 0) {
+    ssize_t w = write(1, text, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return;
+    text += w;
+    n -= (size_t)w;
+  }
+}
+
+void clkm_set_console(int enabled) { console_enabled = enabled; }
+
+void clkm_log_text(const char *text) {
+  size_t n = strlen(text);
+  clkm_msgbuf_append(text, n);
+  clkm_console_write(text, n);
+}
+
+size_t clkm_msgbuf_read(char *buf, size_t size) {
+  if (buf != NULL) {
+    for (size_t i = 0; i < msgbuf_length && i < size; i++)
+      buf[i] = msgbuf[(msgbuf_start + i) % MSGBUF_SIZE];
+  }
+  return msgbuf_length;
+}
+
+/* ---- uprintf: text for the requesting process ---- */
+#define UBUF_SIZE (64 * 1024)
+static char ubuf[UBUF_SIZE];
+static size_t ubuf_length;
+
+size_t clkm_uprintf_take(char *buf, size_t size) {
+  size_t n = ubuf_length < size ? ubuf_length : size;
+  if (buf != NULL) memcpy(buf, ubuf, n);
+  ubuf_length = 0;
+  return n;
+}
+
+/* Formats into a buffer; returns it (static or heap) and its length. */
+static char *format(char *local, size_t localSize, size_t *length, const char *fmt, va_list ap) {
+  va_list copy;
+  va_copy(copy, ap);
+  int n = vsnprintf(local, localSize, fmt, ap);
+  if (n < 0) {
+    va_end(copy);
+    *length = 0;
+    return local;
+  }
+  if ((size_t)n < localSize) {
+    va_end(copy);
+    *length = (size_t)n;
+    return local;
+  }
+  char *big = malloc((size_t)n + 1);
+  if (big == NULL) {
+    va_end(copy);
+    *length = localSize - 1;
+    return local;
+  }
+  vsnprintf(big, (size_t)n + 1, fmt, copy);
+  va_end(copy);
+  *length = (size_t)n;
+  return big;
+}
+
+CLKM_MODAPI int clkm_printf(const char *fmt, ...) {
+  char local[1024];
+  size_t n;
+  va_list ap;
+  va_start(ap, fmt);
+  char *text = format(local, sizeof local, &n, fmt, ap);
+  va_end(ap);
+  clkm_msgbuf_append(text, n);
+  clkm_console_write(text, n);
+  if (text != local) free(text);
+  return (int)n;
+}
+
+CLKM_MODAPI int clkm_vprintf(const char *fmt, va_list ap) {
+  char local[1024];
+  size_t n;
+  char *text = format(local, sizeof local, &n, fmt, ap);
+  clkm_msgbuf_append(text, n);
+  clkm_console_write(text, n);
+  if (text != local) free(text);
+  return (int)n;
+}
+
+CLKM_MODAPI int clkm_puts(const char *s) {
+  clkm_printf("%s\n", s);
+  return 1;
+}
+
+CLKM_MODAPI int clkm_putchar(int c) {
+  char ch = (char)c;
+  clkm_msgbuf_append(&ch, 1);
+  clkm_console_write(&ch, 1);
+  return c & 0xff;
+}
+
+CLKM_MODAPI void clkm_uprintf(const char *fmt, ...) {
+  char local[1024];
+  size_t n;
+  va_list ap;
+  va_start(ap, fmt);
+  char *text = format(local, sizeof local, &n, fmt, ap);
+  va_end(ap);
+  size_t room = UBUF_SIZE - ubuf_length;
+  size_t take = n < room ? n : room;
+  memcpy(ubuf + ubuf_length, text, take);
+  ubuf_length += take;
+  if (text != local) free(text);
+}
+
+CLKM_MODAPI void clkm_log(int level, const char *fmt, ...) {
+  static const char *names[] = {"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"};
+  char local[1024];
+  size_t n;
+  va_list ap;
+  va_start(ap, fmt);
+  char *text = format(local, sizeof local, &n, fmt, ap);
+  va_end(ap);
+  char prefix[32];
+  int p = snprintf(prefix, sizeof prefix, "<%s> ", names[level & 7]);
+  clkm_msgbuf_append(prefix, (size_t)p);
+  clkm_msgbuf_append(text, n);
+  clkm_console_write(prefix, (size_t)p);
+  clkm_console_write(text, n);
+  if (text != local) free(text);
+}
+
+CLKM_MODAPI int clkm_snprintf(char *buf, size_t size, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf, size, fmt, ap);
+  va_end(ap);
+  return n;
+}
+
+CLKM_MODAPI _Noreturn void clkm_panic(const char *fmt, ...) {
+  char message[256];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(message, sizeof message, fmt, ap);
+  va_end(ap);
+  clkm_guard_panic(message);
+}
+
+/* ---- Strings and memory ---- */
+CLKM_MODAPI void *clkm_memcpy(void *d, const void *s, size_t n) { return memcpy(d, s, n); }
+CLKM_MODAPI void *clkm_memmove(void *d, const void *s, size_t n) { return memmove(d, s, n); }
+CLKM_MODAPI void *clkm_memset(void *d, int c, size_t n) { return memset(d, c, n); }
+CLKM_MODAPI int clkm_memcmp(const void *a, const void *b, size_t n) { return memcmp(a, b, n); }
+CLKM_MODAPI void clkm_bcopy(const void *s, void *d, size_t n) { memmove(d, s, n); }
+CLKM_MODAPI void clkm_bzero(void *d, size_t n) { memset(d, 0, n); }
+CLKM_MODAPI size_t clkm_strlen(const char *s) { return strlen(s); }
+CLKM_MODAPI int clkm_strcmp(const char *a, const char *b) { return strcmp(a, b); }
+CLKM_MODAPI int clkm_strncmp(const char *a, const char *b, size_t n) { return strncmp(a, b, n); }
+CLKM_MODAPI char *clkm_strchr(const char *s, int c) { return strchr(s, c); }
+CLKM_MODAPI char *clkm_strrchr(const char *s, int c) { return strrchr(s, c); }
+
+CLKM_MODAPI size_t clkm_strlcpy(char *dst, const char *src, size_t size) {
+  size_t n = strlen(src);
+  if (size > 0) {
+    size_t copy = n < size - 1 ? n : size - 1;
+    memcpy(dst, src, copy);
+    dst[copy] = 0;
+  }
+  return n;
+}
+
+CLKM_MODAPI size_t clkm_strlcat(char *dst, const char *src, size_t size) {
+  size_t d = strnlen(dst, size);
+  if (d == size) return size + strlen(src);
+  return d + clkm_strlcpy(dst + d, src, size - d);
+}
+
+/* ---- copyin/copyout: a bad address is EFAULT, not a crash ---- */
+sigjmp_buf *volatile clkm_copy_jmp;
+volatile int clkm_copy_active;
+
+CLKM_MODAPI int clkm_copyin(const void *uaddr, void *kaddr, size_t len) {
+  sigjmp_buf jb;
+  if (sigsetjmp(jb, 1)) {
+    clkm_copy_active = 0;
+    return CLKM_EFAULT;
+  }
+  clkm_copy_jmp = &jb;
+  clkm_copy_active = 1;
+  memmove(kaddr, uaddr, len);
+  clkm_copy_active = 0;
+  return 0;
+}
+
+CLKM_MODAPI int clkm_copyout(const void *kaddr, void *uaddr, size_t len) {
+  return clkm_copyin(kaddr, uaddr, len);
+}
+
+CLKM_MODAPI int clkm_copyinstr(const void *uaddr, void *kaddr, size_t len, size_t *done) {
+  sigjmp_buf jb;
+  if (sigsetjmp(jb, 1)) {
+    clkm_copy_active = 0;
+    return CLKM_EFAULT;
+  }
+  clkm_copy_jmp = &jb;
+  clkm_copy_active = 1;
+  const volatile char *from = uaddr;
+  char *to = kaddr;
+  size_t i;
+  int error = CLKM_ENAMETOOLONG;
+  for (i = 0; i < len; i++) {
+    to[i] = from[i];
+    if (from[i] == 0) {
+      i++;
+      error = 0;
+      break;
+    }
+  }
+  clkm_copy_active = 0;
+  if (done != NULL) *done = i;
+  return error;
+}
+
+/* ---- malloc(9), accounted per module ---- */
+#define MALLOC_MAGIC 0x4c4b4d31u
+struct alloc_header {
+  uint32_t magic;
+  int32_t module;
+  uint64_t size;
+};
+#define MAX_ACCOUNTED 4096
+static uint64_t alloc_count[MAX_ACCOUNTED], alloc_bytes[MAX_ACCOUNTED];
+
+CLKM_MODAPI void *clkm_malloc(size_t size, int type, int flags) {
+  (void)type;
+  if (size > ((size_t)1 << 40)) {
+    if (flags & 0x0002 || flags & 0x0004) return NULL;  /* M_NOWAIT, M_CANFAIL */
+    clkm_guard_panic("malloc: allocation too large");
+  }
+  struct alloc_header *h = (flags & 0x0008) ? calloc(1, sizeof *h + size) : malloc(sizeof *h + size);
+  if (h == NULL) {
+    if (flags & 0x0002 || flags & 0x0004) return NULL;
+    clkm_guard_panic("malloc: out of memory");
+  }
+  h->magic = MALLOC_MAGIC;
+  h->module = clkm_current_module;
+  h->size = size;
+  if (h->module >= 0 && h->module < MAX_ACCOUNTED) {
+    alloc_count[h->module]++;
+    alloc_bytes[h->module] += size;
+  }
+  return h + 1;
+}
+
+CLKM_MODAPI void clkm_free(void *addr, int type) {
+  (void)type;
+  if (addr == NULL) return;
+  struct alloc_header *h = (struct alloc_header *)addr - 1;
+  if (h->magic != MALLOC_MAGIC) clkm_guard_panic("free: not an address malloc returned");
+  h->magic = 0;
+  if (h->module >= 0 && h->module < MAX_ACCOUNTED && alloc_count[h->module] > 0) {
+    alloc_count[h->module]--;
+    alloc_bytes[h->module] -= h->size;
+  }
+  free(h);
+}
+
+void clkm_module_allocations(int id, uint64_t *count, uint64_t *bytes) {
+  *count = (id >= 0 && id < MAX_ACCOUNTED) ? alloc_count[id] : 0;
+  *bytes = (id >= 0 && id < MAX_ACCOUNTED) ? alloc_bytes[id] : 0;
+}
+
+void clkm_module_allocations_reset(int id) {
+  if (id >= 0 && id < MAX_ACCOUNTED) alloc_count[id] = alloc_bytes[id] = 0;
+}
+
+/* ---- System calls built into the kernel ---- */
+CLKM_MODAPI int clkm_nosys(struct clkm_proc *p, void *v, clkm_register_t *retval) {
+  (void)p;
+  (void)v;
+  (void)retval;
+  return CLKM_ENOSYS;
+}
+
+CLKM_MODAPI int clkm_sys_lkmnosys(struct clkm_proc *p, void *v, clkm_register_t *retval) {
+  return clkm_nosys(p, v, retval);
+}
+
+static int sys_getpid(struct clkm_proc *p, void *v, clkm_register_t *retval) {
+  (void)v;
+  retval[0] = p->p_pid;
+  return 0;
+}
+
+static int sys_getuid(struct clkm_proc *p, void *v, clkm_register_t *retval) {
+  (void)v;
+  retval[0] = p->p_uid;
+  return 0;
+}
+
+void clkm_sysent_init(void) {
+  for (int i = 0; i < CLKM_SYS_MAXSYSCALL; i++) {
+    clkm_kd->sysent[i] = (struct clkm_sysent){0, 0, 0, clkm_nosys};
+  }
+  clkm_kd->sysent[20] = (struct clkm_sysent){0, 0, 0, sys_getpid};
+  clkm_kd->sysent[24] = (struct clkm_sysent){0, 0, 0, sys_getuid};
+  for (int i = 210; i <= 219; i++) clkm_kd->sysent[i] = (struct clkm_sysent){0, 0, 0, clkm_sys_lkmnosys};
+}
+
+/* ---- The exported symbol table ---- */
+int clkm_lkm_nofunc(struct lkm_table *, int);
+int clkm_lkmexists(struct lkm_table *);
+struct lkm_table *clkm_lkm_list(struct lkm_table *);
+int clkm_lkmdispatch(struct lkm_table *, int);
+
+#define FUNC(name, fn) {name, (void *)(fn), 1}
+#define DATA(name, var) {name, (void *)(var), 0}
+
+const clkm_export_t *clkm_export_table(size_t *count) {
+  static clkm_export_t table[64];
+  static size_t n;
+  if (n == 0) {
+    clkm_export_t entries[] = {
+        FUNC("printf", clkm_printf), FUNC("vprintf", clkm_vprintf), FUNC("uprintf", clkm_uprintf),
+        FUNC("log", clkm_log), FUNC("panic", clkm_panic), FUNC("puts", clkm_puts),
+        FUNC("putchar", clkm_putchar), FUNC("snprintf", clkm_snprintf),
+        FUNC("malloc", clkm_malloc), FUNC("free", clkm_free),
+        FUNC("memcpy", clkm_memcpy), FUNC("memmove", clkm_memmove), FUNC("memset", clkm_memset),
+        FUNC("memcmp", clkm_memcmp), FUNC("bcopy", clkm_bcopy), FUNC("bzero", clkm_bzero),
+        FUNC("strlen", clkm_strlen), FUNC("strcmp", clkm_strcmp), FUNC("strncmp", clkm_strncmp),
+        FUNC("strchr", clkm_strchr), FUNC("strrchr", clkm_strrchr),
+        FUNC("strlcpy", clkm_strlcpy), FUNC("strlcat", clkm_strlcat),
+        FUNC("copyin", clkm_copyin), FUNC("copyout", clkm_copyout),
+        FUNC("copyinstr", clkm_copyinstr),
+        FUNC("lkmexists", clkm_lkmexists), FUNC("lkm_list", clkm_lkm_list),
+        FUNC("lkmdispatch", clkm_lkmdispatch), FUNC("lkm_nofunc", clkm_lkm_nofunc),
+        FUNC("sys_lkmnosys", clkm_sys_lkmnosys), FUNC("nosys", clkm_nosys),
+        DATA("sysent", clkm_kd->sysent), DATA("nsysent", &clkm_kd->nsysent),
+        DATA("hz", &clkm_kd->hz), DATA("time_second", &clkm_kd->time_second),
+        DATA("securelevel", &clkm_kd->securelevel), DATA("hostname", clkm_kd->hostname),
+        DATA("version", clkm_kd->version),
+    };
+    n = sizeof entries / sizeof entries[0];
+    memcpy(table, entries, sizeof entries);
+  }
+  *count = n;
+  return table;
+}

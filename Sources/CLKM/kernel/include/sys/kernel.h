@@ -1,0 +1,14 @@
+/* lkm kernel headers: <sys/kernel.h>: global kernel variables. */
+#ifndef _SYS_KERNEL_H_
+#define _SYS_KERNEL_H_
+#pragma GCC system_header
+
+#include "types.h"
+
+extern int hz;              /* clock ticks per second */
+extern time_t time_second;  /* seconds since the epoch, updated per request */
+extern char hostname[];
+extern char version[];
+extern int securelevel;
+
+#endif /* !_SYS_KERNEL_H_ */

@@ -1,0 +1,69 @@
+/* lkm kernel headers: <sys/systm.h>: struct sysent (OpenBSD's field order), the kernel printf
+ * family, and the string and copy functions the kernel exports. */
+#ifndef _SYS_SYSTM_H_
+#define _SYS_SYSTM_H_
+#pragma GCC system_header
+
+#include "types.h"
+#include "errno.h"
+
+struct proc;
+
+typedef int sy_call_t(struct proc *, void *, register_t *);
+
+/* One system call table entry: 16 bytes, as on OpenBSD/amd64. */
+struct sysent {
+	short sy_narg;     /* number of arguments */
+	short sy_argsize;  /* total size of arguments */
+	int sy_flags;
+	sy_call_t *sy_call; /* implementing function */
+};
+
+#define SY_NOLOCK 0x01
+
+/* System call arguments are register_t slots; syscallarg(type) declares one. */
+#define syscallarg(x) union { register_t pad; x datum; }
+#define SCARG(p, k) ((p)->k.datum)
+
+extern struct sysent sysent[];
+extern int nsysent;
+extern int securelevel;
+extern char version[];
+extern char hostname[];
+
+int nosys(struct proc *, void *, register_t *);
+int sys_lkmnosys(struct proc *, void *, register_t *);
+
+int printf(const char *, ...) __attribute__((__format__(__printf__, 1, 2)));
+void uprintf(const char *, ...) __attribute__((__format__(__printf__, 1, 2)));
+int snprintf(char *, size_t, const char *, ...) __attribute__((__format__(__printf__, 3, 4)));
+void log(int, const char *, ...) __attribute__((__format__(__printf__, 2, 3)));
+void panic(const char *, ...) __attribute__((__noreturn__, __format__(__printf__, 1, 2)));
+
+void *memcpy(void *, const void *, size_t);
+void *memmove(void *, const void *, size_t);
+void *memset(void *, int, size_t);
+int memcmp(const void *, const void *, size_t);
+void bcopy(const void *, void *, size_t);
+void bzero(void *, size_t);
+size_t strlen(const char *);
+int strcmp(const char *, const char *);
+int strncmp(const char *, const char *, size_t);
+size_t strlcpy(char *, const char *, size_t);
+size_t strlcat(char *, const char *, size_t);
+
+int copyin(const void *, void *, size_t);
+int copyout(const void *, void *, size_t);
+int copyinstr(const void *, void *, size_t, size_t *);
+
+/* log(9) priorities */
+#define LOG_EMERG 0
+#define LOG_ALERT 1
+#define LOG_CRIT 2
+#define LOG_ERR 3
+#define LOG_WARNING 4
+#define LOG_NOTICE 5
+#define LOG_INFO 6
+#define LOG_DEBUG 7
+
+#endif /* !_SYS_SYSTM_H_ */

@@ -1,0 +1,100 @@
+public import LKMKernel
+
+/// Turns a request into a kernel call, with OpenBSD's gatekeeping in its order: securelevel
+/// above 0 is EPERM for all but stat, a read-only session is EACCES for all but stat.
+public struct Dispatcher {
+  let kernel: Kernel
+  public init(kernel: Kernel) { self.kernel = kernel }
+
+  public func perform(_ request: Request, write: Bool, credentials: Credentials) -> Reply {
+    if !request.isStat {
+      // securelevel guards the module interface; kern.securelevel itself may still be raised.
+      var isSysctl = false
+      if case .sysctl = request { isSysctl = true }
+      if kernel.securelevel > 0 && !isSysctl { return Reply(errno: KernelErrno.EPERM.rawValue) }
+      if !write { return Reply(errno: KernelErrno.EACCES.rawValue) }
+    }
+    var reply = Reply()
+    switch request {
+    case .hello:
+      reply.errno = KernelErrno.EINVAL.rawValue
+    case .load(let load):
+      switch kernel.load(load) {
+      case .loaded(let id, let placements, let entry):
+        reply.id = id
+        reply.placements = placements
+        reply.entry = entry
+      case .linkFailed(let lines):
+        reply.outcome = 1
+        reply.errno = KernelErrno.ENOEXEC.rawValue
+        reply.lines = lines
+      case .refused(let errno):
+        reply.outcome = 2
+        reply.errno = errno.rawValue
+      }
+    case .unload(let id, let name):
+      do { try kernel.unload(id: id, name: name) } catch { reply.errno = error.rawValue }
+    case .stat(let id, let name):
+      do { reply.status = try kernel.stat(id: id, name: name) } catch { reply.errno = error.rawValue }
+    case .syscall(let number, let arguments):
+      let result = kernel.syscall(number, arguments, credentials: credentials)
+      reply.errno = result.error?.rawValue ?? 0
+      reply.retval = result.retval
+      reply.text = result.output
+    case .dmesg:
+      reply.text = kernel.messageBuffer()
+    case .sysctl(let name, let value):
+      return sysctl(name, value)
+    case .ksyms:
+      reply.symbols = kernel.symbols()
+    }
+    return reply
+  }
+
+  func sysctl(_ name: String?, _ value: String?) -> Reply {
+    var reply = Reply()
+    let all = ["kern.securelevel", "kern.version", "kern.hostname"]
+    func read(_ n: String) -> String? {
+      switch n {
+      case "kern.securelevel": "\(kernel.securelevel)"
+      case "kern.version": kernel.version
+      case "kern.hostname": kernel.hostname
+      default: nil
+      }
+    }
+    guard let name else {
+      reply.text = all.map { "\($0)=\(read($0)!)\n" }.joined()
+      return reply
+    }
+    guard let current = read(name) else {
+      reply.errno = KernelErrno.ENOENT.rawValue
+      return reply
+    }
+    guard let value else {
+      reply.text = "\(name)=\(current)\n"
+      return reply
+    }
+    switch name {
+    case "kern.securelevel":
+      guard let level = Int32(value) else {
+        reply.errno = KernelErrno.EINVAL.rawValue
+        return reply
+      }
+      do { try kernel.setSecurelevel(level) } catch {
+        reply.errno = error.rawValue
+        return reply
+      }
+    case "kern.hostname":
+      guard value.utf8.count < 256 else {
+        reply.errno = KernelErrno.EINVAL.rawValue
+        return reply
+      }
+      kernel.hostname = value
+    default:
+      reply.errno = KernelErrno.EPERM.rawValue
+      return reply
+    }
+    reply.text = "\(name): \(current) -> \(read(name)!)\n"
+    return reply
+  }
+}

@@ -1,0 +1,63 @@
+/// A malformed or truncated message.
+public struct WireError: Error, Sendable, CustomStringConvertible {
+  public var description: String
+  public init(_ description: String) { self.description = description }
+}
+
+/// Little-endian encoding of the device messages: integers, length-prefixed strings and bytes.
+public struct WireWriter: Sendable {
+  public private(set) var bytes: [UInt8] = []
+  public init() {}
+
+  public mutating func int<T: FixedWidthInteger>(_ value: T) {
+    withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+  }
+  public mutating func bool(_ value: Bool) { int(UInt8(value ? 1 : 0)) }
+  public mutating func data(_ value: [UInt8]) {
+    int(UInt32(value.count))
+    bytes.append(contentsOf: value)
+  }
+  public mutating func string(_ value: String) { data(Array(value.utf8)) }
+  public mutating func optionalString(_ value: String?) {
+    bool(value != nil)
+    if let value { string(value) }
+  }
+}
+
+/// Reads what ``WireWriter`` wrote; every read is bounds-checked and throws on truncation.
+public struct WireReader: Sendable {
+  let bytes: [UInt8]
+  var position = 0
+  public init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+  public var isAtEnd: Bool { position == bytes.count }
+
+  public mutating func int<T: FixedWidthInteger>(_: T.Type = T.self) throws(WireError) -> T {
+    let size = MemoryLayout<T>.size
+    guard bytes.count - position >= size else { throw WireError("truncated message") }
+    var value: T = 0
+    for i in 0..<size { value |= T(truncatingIfNeeded: bytes[position + i]) << (8 * i) }
+    position += size
+    return value
+  }
+  public mutating func bool() throws(WireError) -> Bool { try int(UInt8.self) != 0 }
+  public mutating func data(limit: Int = Int(UInt32.max)) throws(WireError) -> [UInt8] {
+    let count = Int(try int(UInt32.self))
+    guard count <= limit else { throw WireError("field of \(count) bytes is over its limit") }
+    guard bytes.count - position >= count else { throw WireError("truncated message") }
+    defer { position += count }
+    return Array(bytes[position..<position + count])
+  }
+  public mutating func string() throws(WireError) -> String {
+    String(decoding: try data(limit: 1 << 20), as: UTF8.self)
+  }
+  public mutating func optionalString() throws(WireError) -> String? {
+    try bool() ? try string() : nil
+  }
+  /// A count of following items, bounded so that a hostile count cannot allocate much.
+  public mutating func count(limit: Int) throws(WireError) -> Int {
+    let n = Int(try int(UInt32.self))
+    guard n <= limit else { throw WireError("count \(n) is over its limit \(limit)") }
+    return n
+  }
+}

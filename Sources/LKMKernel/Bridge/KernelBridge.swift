@@ -1,0 +1,154 @@
+// The only place the kernel's Swift code calls CLKM: kernel tables, guarded calls into module
+// code, the message buffer. Every address passed here was computed by the linker for a module
+// the kernel mapped.
+internal import CLKM
+
+/// What went wrong in module code during a guarded call.
+public struct ModuleFault: Error, Sendable {
+  public enum Kind: Sendable { case signal, panic, watchdog }
+  public var kind: Kind
+  public var signal: Int32
+  public var address: UInt64
+  public var pc: UInt64
+  /// rax rbx rcx rdx rsi rdi rbp rsp r8-r15 rip eflags
+  public var registers: [UInt64]
+  public var message: String
+}
+
+enum Bridge {
+  static func initialise(version: String, hostname: String, securelevel: Int32) -> Int32 {
+    clkm_kernel_init(version, hostname, securelevel)
+  }
+
+  static var exports: [(name: String, address: UInt64, isFunction: Bool)] {
+    var count = 0
+    let table = clkm_export_table(&count)
+    return (0..<count).map { i in
+      let e = table[i]
+      return (String(cString: e.name), UInt64(UInt(bitPattern: e.address)), e.is_function != 0)
+    }
+  }
+
+  static var securelevel: Int32 {
+    get { clkm_get_securelevel() }
+    set { clkm_set_securelevel(newValue) }
+  }
+  static var hostname: String {
+    get { String(cString: clkm_get_hostname()) }
+    set { clkm_set_hostname(newValue) }
+  }
+  static var version: String { String(cString: clkm_get_version()) }
+  static func setTime(_ seconds: Int64) { clkm_set_time(seconds) }
+  static func setWatchdog(_ seconds: UInt32) { clkm_set_watchdog(seconds) }
+  static func setConsole(_ enabled: Bool) { clkm_set_console(enabled ? 1 : 0) }
+  static func log(_ text: String) { clkm_log_text(text) }
+  static var systemCallCount: Int32 { clkm_nsysent() }
+  static func isFreeSlot(_ n: Int32) -> Bool { clkm_sysent_is_free(n) != 0 }
+  static func handler(ofSlot n: Int32) -> UInt64 { clkm_sysent_handler(n) }
+
+  static func messageBuffer() -> String {
+    let n = clkm_msgbuf_read(nil, 0)
+    var bytes = [UInt8](repeating: 0, count: n)
+    _ = bytes.withUnsafeMutableBytes { clkm_msgbuf_read($0.baseAddress, n) }
+    return String(decoding: bytes, as: UTF8.self)
+  }
+
+  static func takeUserOutput() -> String {
+    var bytes = [UInt8](repeating: 0, count: 64 * 1024)
+    let n = bytes.withUnsafeMutableBytes { clkm_uprintf_take($0.baseAddress, $0.count) }
+    return String(decoding: bytes[0..<n], as: UTF8.self)
+  }
+
+  static func allocations(of id: Int32) -> (count: UInt64, bytes: UInt64) {
+    var count: UInt64 = 0
+    var bytes: UInt64 = 0
+    clkm_module_allocations(id, &count, &bytes)
+    return (count, bytes)
+  }
+  static func resetAllocations(of id: Int32) { clkm_module_allocations_reset(id) }
+  static func registerText(_ id: Int32, _ start: UInt64, _ end: UInt64) {
+    clkm_register_module_text(id, start, end)
+  }
+  static func unregisterText(_ id: Int32) { clkm_unregister_module_text(id) }
+  static func setCurrentModule(_ id: Int32) { clkm_set_current_module(id) }
+
+  private static func fault(from f: clkm_fault_t) -> ModuleFault {
+    var message = f.message
+    let text = withUnsafeBytes(of: &message) { raw in
+      String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+    }
+    var registers = f.registers
+    let list = withUnsafeBytes(of: &registers) { Array($0.bindMemory(to: UInt64.self)) }
+    let kind: ModuleFault.Kind = f.kind == 2 ? .panic : f.kind == 3 ? .watchdog : .signal
+    return ModuleFault(
+      kind: kind, signal: f.signo, address: f.address, pc: f.pc, registers: list, message: text)
+  }
+}
+
+/// One module record (`struct lkm_table`) in the kernel's list.
+final class TableRecord {
+  let pointer: OpaquePointer
+
+  init?(id: Int32, area: UInt64, size: UInt64, entry: UInt64, version: Int32) {
+    guard let p = clkm_table_new(id, area, size, entry, version) else { return nil }
+    pointer = p
+  }
+
+  func free() { clkm_table_free(pointer) }
+  func setReady(_ ready: Bool) { clkm_table_set_ready(pointer, ready ? 1 : 0) }
+
+  struct Info {
+    var type: Int32
+    var version: Int32
+    var offset: Int64
+    var privateAddress: UInt64
+    var name: String
+  }
+
+  /// The module's declaration through `private`, checked against its image.
+  func info() -> Info? {
+    var info = clkm_module_info_t()
+    guard clkm_table_info(pointer, &info) == 0 else { return nil }
+    var raw = info.name
+    let name = withUnsafeBytes(of: &raw) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+    return Info(
+      type: info.type, version: info.ver, offset: info.offset,
+      privateAddress: info.private_address, name: name)
+  }
+
+  /// `entry(lkmtp, cmd, ver)`, guarded.
+  func callEntry(_ entry: UInt64, command: Int32, version: Int32) -> Result<Int32, ModuleFault> {
+    var result: Int32 = 0
+    var f = clkm_fault_t()
+    if clkm_call_entry(entry, pointer, command, version, &result, &f) != 0 {
+      return .failure(Bridge.faultValue(f))
+    }
+    return .success(result)
+  }
+}
+
+extension Bridge {
+  static func faultValue(_ f: clkm_fault_t) -> ModuleFault { fault(from: f) }
+
+  /// `void f(void)`, guarded.
+  static func callVoid(_ address: UInt64) -> ModuleFault? {
+    var f = clkm_fault_t()
+    return clkm_call_void(address, &f) != 0 ? fault(from: f) : nil
+  }
+
+  /// `sysent[n].sy_call(p, args, retval)`, guarded.
+  static func callSyscall(
+    _ n: Int32, pid: Int32, uid: UInt32, command: String, arguments: [Int64]
+  ) -> Result<(error: Int32, retval: Int64), ModuleFault> {
+    var error: Int32 = 0
+    var retval: Int64 = 0
+    var f = clkm_fault_t()
+    let padded = arguments.isEmpty ? [0] : arguments
+    let faulted = padded.withUnsafeBufferPointer { args in
+      clkm_call_syscall(
+        n, pid, uid, command, args.baseAddress!, Int32(arguments.count), &error, &retval, &f)
+    }
+    if faulted != 0 { return .failure(fault(from: f)) }
+    return .success((error, retval))
+  }
+}

@@ -1,0 +1,312 @@
+import ELFObject
+import ModuleLinker
+
+internal import Glibc
+
+/// The kernel's symbol table as a link sees it: the kernel's exports, then the globals of the
+/// modules loaded without -s, in load order.
+final class KernelSymbolProvider: SymbolProvider, @unchecked Sendable {
+  let providerName = "kernel"
+  unowned let kernel: Kernel
+  init(kernel: Kernel) { self.kernel = kernel }
+
+  func lookup(_ name: String) -> ProvidedSymbol? {
+    if let e = kernel.kernelExports[name] {
+      return ProvidedSymbol(address: e.address, isFunction: e.isFunction)
+    }
+    for id in kernel.loadOrder {
+      guard let module = kernel.modules[id], module.exported,
+        let address = module.linked.exports[name]
+      else { continue }
+      let isFunction = module.linked.functions.contains { $0.address == address }
+      return ProvidedSymbol(address: address, isFunction: isFunction)
+    }
+    return nil
+  }
+}
+
+extension Kernel {
+  static let loadCommand: Int32 = 1
+  static let unloadCommand: Int32 = 2
+  static let statCommand: Int32 = 3
+
+  /// Links a module and calls its entry with `LKM_E_LOAD`.
+  ///
+  /// The order is OpenBSD's LMREADY: the module's own load hook runs first (through DISPATCH),
+  /// then the generic handler (EEXIST, ENFILE, EINVAL). Any failure, a fault included, leaves
+  /// the kernel as it was: the module's memory is unmapped and its id free.
+  public func load(_ request: LoadRequest) -> LoadOutcome {
+    tick()
+    var inputs: [LinkInput] = []
+    do {
+      for input in request.inputs {
+        let bytes = FileBytes(input.bytes, name: input.name)
+        if Archive.isArchive(bytes) {
+          inputs.append(.archive(try Archive(bytes: bytes)))
+        } else {
+          inputs.append(.object(try ObjectFile(bytes: bytes, offset: 0, count: bytes.count, name: input.name)))
+        }
+      }
+    } catch {
+      return .linkFailed([error.description])
+    }
+    var providers: [any SymbolProvider] = [KernelSymbolProvider(kernel: self)]
+    if let hostSymbols { providers.append(hostSymbols) }
+    var options = LinkOptions(providers: providers)
+    options.moduleName = request.inputs.first?.name ?? "module"
+    let linked: LoadedModule
+    do {
+      linked = try ModuleLinker(options: options).link(inputs)
+    } catch {
+      return .linkFailed(error.lines)
+    }
+    guard let entry = linked.exports[request.entry] ?? linked.functions.first(where: { $0.name == request.entry })?.address
+    else {
+      return .linkFailed(["entry point '\(request.entry)' is not defined"])
+    }
+    if request.checkOnly {
+      return .loaded(id: -1, placements: linked.placements, entry: entry)
+    }
+
+    var id: Int32 = 0
+    while modules[id] != nil { id += 1 }
+    guard
+      let record = TableRecord(
+        id: id, area: linked.baseAddress, size: UInt64(linked.size), entry: entry,
+        version: request.version)
+    else { return .refused(.ENOMEM) }
+    let text = linked.statistics.segments.first { $0.name == "text" }
+    Bridge.registerText(id, linked.baseAddress, linked.baseAddress + UInt64(text?.size ?? 0))
+    Bridge.setCurrentModule(id)
+    defer { Bridge.setCurrentModule(-1) }
+    func abandon() {
+      Bridge.unregisterText(id)
+      record.free()
+      reportLeaks(id: id, name: request.inputs.first?.name ?? "module")
+    }
+    for constructor in linked.initializers {
+      if let fault = Bridge.callVoid(constructor) {
+        oops(fault, moduleName: request.inputs.first?.name ?? "module", id: id, module: linked, during: "constructor")
+        abandon()
+        return .refused(.EFAULT)
+      }
+    }
+    switch record.callEntry(entry, command: Kernel.loadCommand, version: request.version) {
+    case .failure(let fault):
+      oops(fault, moduleName: request.inputs.first?.name ?? "module", id: id, module: linked, during: "LKM_E_LOAD")
+      abandon()
+      return .refused(.EFAULT)
+    case .success(let status) where status != 0:
+      abandon()
+      return .refused(KernelErrno(status))
+    case .success:
+      break
+    }
+    guard let info = record.info() else {
+      log("lkm: module \(id) did not declare itself (lkm_table.private is not a MOD_* declaration in its image)\n")
+      abandon()
+      return .refused(.EINVAL)
+    }
+    record.setReady(true)
+    let module = KernelModule(
+      id: id, linked: linked, record: record, entry: entry, name: info.name,
+      exported: request.exportSymbols)
+    modules[id] = module
+    loadOrder.append(id)
+    if request.exportSymbols {
+      log("DDB symbols added: \(symbolBytes(request)) bytes\n")
+    }
+    return .loaded(id: id, placements: linked.placements, entry: entry)
+  }
+
+  /// The size of the symbol tables sent (sym_symsize), as OpenBSD's message reports it.
+  func symbolBytes(_ request: LoadRequest) -> Int {
+    var total = 0
+    for input in request.inputs {
+      let bytes = FileBytes(input.bytes, name: input.name)
+      guard !Archive.isArchive(bytes),
+        let object = try? ObjectFile(bytes: bytes, offset: 0, count: bytes.count, name: input.name)
+      else { continue }
+      total += object.symbols.count * 24
+    }
+    return total
+  }
+
+  /// Calls the entry with `LKM_E_UNLOAD`; a refusal is EBUSY, as on OpenBSD.
+  public func unload(id: Int32, name: String?) throws(KernelErrno) {
+    tick()
+    let module = try lookup(id: id, name: name)
+    Bridge.setCurrentModule(module.id)
+    defer { Bridge.setCurrentModule(-1) }
+    switch module.record.callEntry(module.entry, command: Kernel.unloadCommand, version: 2) {
+    case .failure(let fault):
+      module.faulted = true
+      oops(fault, moduleName: module.name, id: module.id, module: module.linked, during: "LKM_E_UNLOAD")
+      throw .EFAULT
+    case .success(let status) where status != 0:
+      throw .EBUSY
+    case .success:
+      break
+    }
+    for finalizer in module.linked.finalizers {
+      if let fault = Bridge.callVoid(finalizer) {
+        oops(fault, moduleName: module.name, id: module.id, module: module.linked, during: "destructor")
+        break
+      }
+    }
+    remove(module)
+  }
+
+  func remove(_ module: KernelModule) {
+    Bridge.unregisterText(module.id)
+    module.record.free()
+    modules[module.id] = nil
+    loadOrder.removeAll { $0 == module.id }
+    reportLeaks(id: module.id, name: module.name)
+  }
+
+  func reportLeaks(id: Int32, name: String) {
+    let (count, bytes) = Bridge.allocations(of: id)
+    if count > 0 {
+      log("lkm: module '\(name)' (id \(id)) leaked \(bytes) bytes in \(count) allocation\(count == 1 ? "" : "s")\n")
+    }
+    Bridge.resetAllocations(of: id)
+  }
+
+  /// Calls the entry with `LKM_E_STAT` and reports the module.
+  public func stat(id: Int32, name: String?) throws(KernelErrno) -> ModuleStatus {
+    tick()
+    let module = try lookup(id: id, name: name)
+    if !module.faulted {
+      Bridge.setCurrentModule(module.id)
+      defer { Bridge.setCurrentModule(-1) }
+      switch module.record.callEntry(module.entry, command: Kernel.statCommand, version: 2) {
+      case .failure(let fault):
+        module.faulted = true
+        oops(fault, moduleName: module.name, id: module.id, module: module.linked, during: "LKM_E_STAT")
+        throw .EFAULT
+      case .success(let status) where status != 0:
+        throw KernelErrno(status)
+      case .success:
+        break
+      }
+    }
+    let info = module.record.info()
+    return ModuleStatus(
+      id: module.id, name: info?.name ?? module.name, type: info?.type ?? 4,
+      offset: info?.offset ?? 0, area: module.linked.baseAddress,
+      pages: UInt64(module.linked.size / 4096), privateAddress: info?.privateAddress ?? 0,
+      version: info?.version ?? 0, faulted: module.faulted)
+  }
+
+  /// An argument of a system call: an integer, or a string passed as a pointer to a copy.
+  public enum SyscallArgument: Sendable {
+    case integer(Int64)
+    case string(String)
+  }
+
+  /// Runs `sysent[number]` for a client: (errno or 0, retval[0], what was uprintf-ed).
+  public func syscall(
+    _ number: Int32, _ arguments: [SyscallArgument], credentials: Credentials
+  ) -> (error: KernelErrno?, retval: Int64, output: String) {
+    tick()
+    _ = Bridge.takeUserOutput()
+    var copies: [UnsafeMutablePointer<CChar>] = []
+    defer { copies.forEach { free($0) } }
+    let values: [Int64] = arguments.map {
+      switch $0 {
+      case .integer(let v): return v
+      case .string(let s):
+        let copy = strdup(s)!
+        copies.append(copy)
+        return Int64(Int(bitPattern: copy))
+      }
+    }
+    let handler = Bridge.handler(ofSlot: number)
+    let owner = modules.values.first { $0.linked.contains(handler) }
+    Bridge.setCurrentModule(owner?.id ?? -1)
+    defer { Bridge.setCurrentModule(-1) }
+    switch Bridge.callSyscall(
+      number, pid: credentials.pid, uid: credentials.uid, command: credentials.command,
+      arguments: values)
+    {
+    case .failure(let fault):
+      if let owner {
+        owner.faulted = true
+        oops(fault, moduleName: owner.name, id: owner.id, module: owner.linked, during: "system call \(number)")
+      } else {
+        oops(fault, moduleName: "?", id: -1, module: nil, during: "system call \(number)")
+      }
+      return (.EFAULT, 0, Bridge.takeUserOutput())
+    case .success(let (error, retval)):
+      return (error == 0 ? nil : KernelErrno(error), retval, Bridge.takeUserOutput())
+    }
+  }
+
+  /// Writes an oops for a fault in module code to the message buffer and taints the kernel.
+  func oops(_ fault: ModuleFault, moduleName: String, id: Int32, module: LoadedModule?, during: String) {
+    tainted = true
+    let place = module?.symbolize(fault.pc).map { "\($0) " } ?? ""
+    var text = "oops: module '\(moduleName)' (id \(id)) during \(during): "
+    switch fault.kind {
+    case .signal:
+      text += "\(signalName(fault.signal)) at address \(hexString(fault.address)), "
+    case .panic:
+      text += "panic: \(fault.message), "
+    case .watchdog:
+      text += "watchdog: ran longer than the watchdog allows, "
+    }
+    text += "pc \(hexString(fault.pc)) \(place.isEmpty ? "" : "(\(place.dropLast())) ")in module text\n"
+    let names = ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11",
+                 "r12", "r13", "r14", "r15", "rip", "eflags"]
+    if fault.kind != .panic {
+      for row in stride(from: 0, to: 18, by: 4) {
+        text += "  " + (row..<min(row + 4, 18)).map { "\(names[$0]) \(hexString(fault.registers[$0]))" }.joined(separator: "  ") + "\n"
+      }
+    }
+    text += "kernel tainted\n"
+    log(text)
+  }
+
+  func signalName(_ signal: Int32) -> String {
+    switch signal {
+    case 11: "SIGSEGV"
+    case 7: "SIGBUS"
+    case 4: "SIGILL"
+    case 8: "SIGFPE"
+    case 14: "SIGALRM"
+    default: "signal \(signal)"
+    }
+  }
+
+  /// The kernel symbol table: the kernel's exports, then each exporting module's globals.
+  public func symbols() -> [KernelSymbol] {
+    var list = kernelExports.map {
+      KernelSymbol(address: $0.value.address, type: $0.value.isFunction ? "T" : "D", name: $0.key, module: nil)
+    }
+    for id in loadOrder {
+      guard let module = modules[id], module.exported else { continue }
+      let functions = Set(module.linked.functions.map(\.address))
+      for (name, address) in module.linked.exports {
+        list.append(KernelSymbol(address: address, type: functions.contains(address) ? "T" : "D", name: name, module: module.name))
+      }
+    }
+    return list.sorted { ($0.address, $0.name) < ($1.address, $1.name) }
+  }
+
+  /// Unloads every module in reverse load order (LKM_E_UNLOAD), as at shutdown. Modules that
+  /// refuse are removed anyway, with a message.
+  public func shutdown() {
+    for id in loadOrder.reversed() {
+      guard let module = modules[id] else { continue }
+      do {
+        try unload(id: id, name: nil)
+      } catch {
+        log("lkm: module '\(module.name)' (id \(id)) refused to unload at shutdown: \(error.text)\n")
+        remove(module)
+      }
+    }
+  }
+}
+
+func hexString(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }

@@ -1,0 +1,112 @@
+import ArgumentParser
+import Glibc
+import LKMDevice
+import LKMKernel
+import LKMToolSupport
+
+/// lkmctl: userland access to what modules add to the kernel.
+@main
+struct LkmCtl: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "lkmctl",
+    abstract: "Use what modules add to the lkm kernel: system calls, the message buffer, sysctl, symbols.",
+    discussion: "Results go to stdout (exit 0); a failure prints 'lkmctl: <what>: <strerror>' on stderr (exit 1).",
+    subcommands: [Syscall.self, Dmesg.self, Sysctl.self, Ksyms.self])
+
+  static func main() {
+    BSD.progname = "lkmctl"
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+    } catch {
+      exit(withError: error)
+    }
+  }
+}
+
+/// Opens a session; a failure is `lkmctl: DEVICE: strerror`, exit 1.
+func session(_ option: DeviceOption, write: Bool) -> DeviceClient {
+  let path = DeviceClient.defaultPath(option.device)
+  do { return try DeviceClient(path: path, write: write) } catch { BSD.err(1, path, error.openBSDText) }
+}
+
+func perform(_ client: DeviceClient, _ request: Request, what: String) -> Reply {
+  let reply: Reply
+  do { reply = try client.perform(request) } catch { BSD.err(1, client.path, error.openBSDText) }
+  if reply.errno != 0 { BSD.err(1, what, KernelErrno(reply.errno).text) }
+  return reply
+}
+
+struct Syscall: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Run sysent[NUM] with integer (or string) arguments and print retval.",
+    discussion: "An argument that parses as an integer (decimal, 0x hex) is passed as one; any other is passed as a pointer to a copy of the string.")
+  @OptionGroup var device: DeviceOption
+  @Argument var number: Int32
+  @Argument var arguments: [String] = []
+
+  func run() {
+    let client = session(device, write: true)
+    let args: [Kernel.SyscallArgument] = arguments.map { text in
+      if let v = Int64(text) { return .integer(v) }
+      if text.lowercased().hasPrefix("0x"), let v = Int64(text.dropFirst(2), radix: 16) { return .integer(v) }
+      if text.hasPrefix("-0x"), let v = Int64(text.dropFirst(3), radix: 16) { return .integer(-v) }
+      return .string(text)
+    }
+    let reply: Reply
+    do { reply = try client.perform(.syscall(number: number, arguments: args)) } catch {
+      BSD.err(1, client.path, error.openBSDText)
+    }
+    if !reply.text.isEmpty { BSD.write(reply.text, to: 1) }
+    if reply.errno != 0 { BSD.err(1, "syscall \(number)", KernelErrno(reply.errno).text) }
+    BSD.write("retval = \(reply.retval)\n", to: 1)
+  }
+}
+
+struct Dmesg: ParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "Print the kernel message buffer.")
+  @OptionGroup var device: DeviceOption
+  func run() {
+    let reply = perform(session(device, write: false), .dmesg, what: "dmesg")
+    BSD.write(reply.text, to: 1)
+  }
+}
+
+struct Sysctl: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Read or set kern.securelevel, kern.version, kern.hostname.")
+  @OptionGroup var device: DeviceOption
+  @Argument var setting: String?
+
+  func run() {
+    var name = setting
+    var value: String?
+    if let setting, let eq = setting.firstIndex(of: "=") {
+      name = String(setting[..<eq])
+      value = String(setting[setting.index(after: eq)...])
+    }
+    let client = session(device, write: value != nil)
+    let reply = perform(client, .sysctl(name: name, value: value), what: name ?? "sysctl")
+    BSD.write(reply.text, to: 1)
+  }
+}
+
+struct Ksyms: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Print the kernel symbol table, one symbol a line: ADDRESS TYPE NAME [MODULE].")
+  @OptionGroup var device: DeviceOption
+  func run() {
+    let reply = perform(session(device, write: false), .ksyms, what: "ksyms")
+    var out = ""
+    for s in reply.symbols {
+      out += String(s.address, radix: 16).leftPadded16() + " \(s.type) \(s.name)"
+      if let module = s.module { out += "\t[\(module)]" }
+      out += "\n"
+    }
+    BSD.write(out, to: 1)
+  }
+}
+
+extension String {
+  func leftPadded16() -> String { count >= 16 ? self : String(repeating: "0", count: 16 - count) + self }
+}

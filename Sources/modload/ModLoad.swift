@@ -1,0 +1,176 @@
+import ArgumentParser
+import ELFObject
+import Glibc
+import LKMDevice
+import LKMKernel
+import LKMToolSupport
+import ModuleLinker
+
+/// modload(8): load a module into the running kernel.
+///
+/// The corresponding OpenBSD code is sbin/modload/modload.c. Here the kernel links the module
+/// itself, so modload sends the objects and the entry's name in one load request; a link
+/// failure is the exit-1 case that ld failing was.
+@main
+struct ModLoad: ParsableCommand {
+  static let synopsis = "modload [-dnSsv] [-A kernel] [-e entry]\n\t[-o output_file] [-p postinstall] input_file ..."
+  static let configuration = CommandConfiguration(commandName: "modload", usage: synopsis)
+
+  @Flag(name: .customShort("d")) var debug = false
+  @Flag(name: .customShort("n")) var checkOnly = false
+  @Flag(name: .customShort("S")) var keepOutput = false
+  @Flag(name: .customShort("s")) var noSymbols = false
+  @Flag(name: .customShort("v")) var verbose = false
+  @Option(name: .customShort("A", allowingJoined: true)) var kernelFile: String?
+  @Option(name: .customShort("e", allowingJoined: true)) var entry: String?
+  @Option(name: .customShort("o", allowingJoined: true)) var output: String?
+  @Option(name: .customShort("p", allowingJoined: true)) var postinstall: String?
+  @OptionGroup var device: DeviceOption
+  @Argument var inputs: [String] = []
+
+  static func main() {
+    BSD.progname = "modload"
+    let arguments = Array(CommandLine.arguments.dropFirst())
+    if BSD.checkOptions(arguments.filter { !$0.hasPrefix("--device") }, "dnSsvA:e:o:p:") { BSD.usage(synopsis) }
+    guard let command = try? parse(arguments), !command.inputs.isEmpty else { BSD.usage(synopsis) }
+    command.load()
+  }
+
+  func load() {
+    if kernelFile != nil {
+      BSD.errx(1, "-A: checking against a symbol file is not available yet")
+    }
+    // 1. Open the device read-write.
+    let path = DeviceClient.defaultPath(device.device)
+    let client: DeviceClient
+    do { client = try DeviceClient(path: path, write: true) } catch { BSD.err(3, path, error.openBSDText) }
+
+    // 2. The module object must end in .o (archives, .a, may follow it).
+    let first = inputs[0]
+    guard let dot = first.lastIndex(of: "."), first[dot...] == ".o" else {
+      BSD.errx(2, "module object must end in .o")
+    }
+    var request = LoadRequest(inputs: [], entry: "")
+    for input in inputs {
+      guard let bytes = readFile(input) else { BSD.err(4, input, String(cString: strerror(errno))) }
+      request.inputs.append(.init(name: input, bytes: bytes))
+    }
+
+    // 3. The entry: -e, else xxxinit, else BASENAME_lkmentry.
+    let base = String(first[..<dot].split(separator: "/").last ?? "")
+    var entryName = entry ?? "xxxinit"
+    if !defines(entryName, request.inputs) {
+      if entry == nil && defines(base + "_lkmentry", request.inputs) {
+        entryName = base + "_lkmentry"
+      } else {
+        BSD.errx(1, "entry point _\(entryName) not found in \(first)")
+      }
+    }
+    request.entry = entryName
+    request.exportSymbols = !noSymbols
+    request.checkOnly = checkOnly
+    if debug { BSD.write("modload: entry = \(entryName), \(request.inputs.count) input(s)\n") }
+
+    var reply = perform(client, path, .load(request))
+    if reply.outcome == 2 && reply.errno == KernelErrno.EINVAL.rawValue && !checkOnly {
+      BSD.warnx("module failed to load using new version; trying old version")
+      request.version = 1
+      reply = perform(client, path, .load(request))
+    }
+    switch (reply.outcome, reply.errno) {
+    case (_, 0): break
+    case (1, _):
+      for line in reply.lines { BSD.write("modload: \(line)\n") }
+      Glibc.exit(1)
+    case (2, let errno):
+      BSD.err(14, "error initializing module", KernelErrno(errno).text)
+    case (_, let errno):
+      BSD.err(9, "can't reserve memory", KernelErrno(errno).text)
+    }
+    if verbose {
+      let size = reply.placements.map { $0.address + $0.size }.max().map { end in
+        end - (reply.placements.map(\.address).min() ?? end)
+      } ?? 0
+      BSD.warnx("reserving \((size + 4095) / 4096 * 4096) bytes of memory")
+    }
+    if debug { BSD.write("modentry = 0x\(String(reply.entry, radix: 16))\n") }
+    let outputPath = output ?? String(first[..<dot])
+    if output != nil || keepOutput {
+      writeOutput(outputPath, request.inputs, reply.placements)
+    }
+    defer { if (output != nil || keepOutput) && !keepOutput { unlink(outputPath) } }
+    if checkOnly { return }
+    BSD.write("Module loaded as ID \(reply.id)\n", to: 1)
+
+    if let postinstall {
+      let stat = perform(client, path, .stat(id: reply.id, name: nil))
+      guard stat.errno == 0, let s = stat.status else {
+        BSD.errx(15, "error fetching module stats for post-install")
+      }
+      client.close()
+      let args = [postinstall, "\(s.id)", "0x\(String(s.type, radix: 16))", "\(s.offset)"]
+      var argv: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) }
+      argv.append(nil)
+      execv(postinstall, argv)
+      BSD.err(16, "can't exec `\(postinstall)'", String(cString: strerror(errno)))
+    }
+  }
+
+  func perform(_ client: DeviceClient, _ path: String, _ request: Request) -> Reply {
+    do { return try client.perform(request) } catch { BSD.err(3, path, error.openBSDText) }
+  }
+
+  /// Whether any input object defines `name` (nlist(3) on each input).
+  func defines(_ name: String, _ inputs: [LoadRequest.Input]) -> Bool {
+    for input in inputs {
+      let bytes = FileBytes(input.bytes, name: input.name)
+      if Archive.isArchive(bytes) {
+        if let archive = try? Archive(bytes: bytes), archive.symbolIndex[name] != nil { return true }
+        continue
+      }
+      guard let object = try? ObjectFile(bytes: bytes, offset: 0, count: bytes.count, name: input.name)
+      else { continue }
+      for i in object.symbols.indices where !object.symbols[i].isUndefined && i != 0 {
+        if object.symbolName(i) == name { return true }
+      }
+    }
+    return false
+  }
+
+  /// The linked image for gdb's add-symbol-file: each input object with every allocated
+  /// section's address set to where the kernel loaded it. The first object goes to `path`,
+  /// the Nth (N > 1) to `path.N`.
+  func writeOutput(_ path: String, _ inputs: [LoadRequest.Input], _ placements: [SectionPlacement]) {
+    var n = 0
+    for input in inputs {
+      let bytes = FileBytes(input.bytes, name: input.name)
+      guard !Archive.isArchive(bytes),
+        let object = try? ObjectFile(bytes: bytes, offset: 0, count: bytes.count, name: input.name)
+      else { continue }
+      n += 1
+      var addresses: [Int: UInt64] = [:]
+      for p in placements where p.object == input.name { addresses[p.index] = p.address }
+      let image = object.withSectionAddresses(addresses)
+      let target = n == 1 ? path : "\(path).\(n)"
+      guard writeFile(target, image) else { BSD.err(4, target, String(cString: strerror(errno))) }
+    }
+  }
+}
+
+func readFile(_ path: String) -> [UInt8]? {
+  guard let bytes = try? FileBytes(contentsOf: path) else { return nil }
+  return Array(UnsafeRawBufferPointer(start: bytes.base, count: bytes.count))
+}
+
+func writeFile(_ path: String, _ bytes: [UInt8]) -> Bool {
+  let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+  guard fd >= 0 else { return false }
+  defer { close(fd) }
+  var done = 0
+  while done < bytes.count {
+    let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
+    if n <= 0 { return false }
+    done += n
+  }
+  return true
+}

@@ -1,0 +1,77 @@
+import ArgumentParser
+import Glibc
+import LKMDevice
+import LKMKernel
+import LKMToolSupport
+
+/// modstat(8): list loaded modules.
+///
+/// The corresponding OpenBSD code is usr.bin/modstat/modstat.c.
+@main
+struct ModStat: ParsableCommand {
+  static let synopsis = "modstat [-i id] [-n name]"
+  static let configuration = CommandConfiguration(commandName: "modstat", usage: synopsis)
+
+  @Option(name: .customShort("i", allowingJoined: true)) var id: String?
+  @Option(name: .customShort("n", allowingJoined: true)) var name: String?
+  @OptionGroup var device: DeviceOption
+
+  static func main() {
+    BSD.progname = "modstat"
+    let arguments = Array(CommandLine.arguments.dropFirst())
+    if BSD.checkOptions(arguments.filter { !$0.hasPrefix("--device") }, "i:n:") { BSD.usage(synopsis) }
+    guard let command = try? parse(arguments) else { BSD.usage(synopsis) }
+    var moduleID: Int32 = -1
+    if let id = command.id {
+      guard let number = BSD.number(id) else { BSD.errx(1, "\(id): not a valid number") }
+      moduleID = number
+    }
+    let path = DeviceClient.defaultPath(command.device.device)
+    let client: DeviceClient
+    do { client = try DeviceClient(path: path, write: false) } catch { BSD.err(2, path, error.openBSDText) }
+    var out = ModstatFormat.header
+    func flush() { BSD.write(out, to: 1); out = "" }
+    if command.id != nil || command.name != nil {
+      if moduleID < 0, let name = command.name, name.utf8.count >= 32 {
+        flush()
+        Glibc.exit(3)
+      }
+      let reply: Reply
+      do { reply = try client.perform(.stat(id: moduleID, name: moduleID >= 0 ? nil : command.name)) } catch {
+        flush()
+        BSD.err(3, path, error.openBSDText)
+      }
+      flush()
+      switch KernelErrno(reply.errno) {
+      case KernelErrno(0): if let s = reply.status { BSD.write(ModstatFormat.row(s), to: 1) }
+      case .EINVAL, .ENOENT: Glibc.exit(3)
+      case let errno:
+        BSD.warn("LMSTAT", errno.text)
+        Glibc.exit(3)
+      }
+      return
+    }
+    var id: Int32 = 0
+    while true {
+      let reply: Reply
+      do { reply = try client.perform(.stat(id: id, name: nil)) } catch {
+        flush()
+        BSD.warn("LMSTAT", error.openBSDText)
+        break
+      }
+      if reply.errno == KernelErrno.EINVAL.rawValue { break }
+      if reply.errno == KernelErrno.ENOENT.rawValue {
+        id += 1
+        continue
+      }
+      if reply.errno != 0 {
+        flush()
+        BSD.warn("LMSTAT", KernelErrno(reply.errno).text)
+        break
+      }
+      if let s = reply.status { out += ModstatFormat.row(s) }
+      id += 1
+    }
+    flush()
+  }
+}
