@@ -124,6 +124,8 @@ public final class ObjectFile: Sendable {
   public let groups: [Group]
   /// Absolute offset and size of the symbol string table.
   let stringTable: (offset: Int, size: Int)
+  /// Where the object lies in ``bytes``.
+  public let byteRange: Range<Int>
 
   /// Reads and parses an object file.
   public convenience init(path: String) throws(ELFError) {
@@ -143,6 +145,7 @@ public final class ObjectFile: Sendable {
     self.relocationSections = parsed.relocations
     self.groups = parsed.groups
     self.stringTable = parsed.stringTable
+    self.byteRange = offset..<(offset + count)
   }
 
   /// The name of symbol `index` (empty for an unnamed symbol).

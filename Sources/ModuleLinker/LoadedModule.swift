@@ -9,6 +9,14 @@ public struct SectionPlacement: Sendable {
   public var name: String
   public var address: UInt64
   public var size: UInt64
+
+  public init(object: String, index: Int, name: String, address: UInt64, size: UInt64) {
+    self.object = object
+    self.index = index
+    self.name = name
+    self.address = address
+    self.size = size
+  }
 }
 
 /// A linked module in this process's memory: relocated, protected, its `.eh_frame`
