@@ -24,7 +24,10 @@ let package = Package(
     // The C half of the kernel: functions modules call, guarded calls, kernel tables.
     .target(name: "CLKM", exclude: ["kernel"]),
     .target(name: "ELFObject", dependencies: ["CLibELF"], swiftSettings: settings),
-    .target(name: "ModuleLinker", dependencies: ["ELFObject"], swiftSettings: settings),
+    // dladdr1 for ModuleLinker's Image/ (the sizes and types of host symbols).
+    .target(name: "CHostSymbols"),
+    .target(
+      name: "ModuleLinker", dependencies: ["ELFObject", "CHostSymbols"], swiftSettings: settings),
     .target(
       name: "LKMKernel", dependencies: ["ModuleLinker", "ELFObject", "CLKM"],
       swiftSettings: settings),
@@ -67,12 +70,18 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: settings),
+    // lkmrun's copies of the C library's data objects (see hostdata.c).
+    .target(name: "CLkmrunHost"),
     .executableTarget(
       name: "lkmrun",
       dependencies: [
-        "ModuleLinker", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "ModuleLinker", "CLkmrunHost",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
-      swiftSettings: settings),
+      swiftSettings: settings,
+      // Not position-independent: lkmrun sits low, with its copies of libc's data, so that
+      // modules compiled -fno-pic or -mcmodel=kernel reach both.
+      linkerSettings: [.unsafeFlags(["-Xclang-linker", "-no-pie"])]),
     .executableTarget(
       name: "lkmbench",
       dependencies: [
@@ -86,6 +95,6 @@ let package = Package(
       name: "ModuleLinkerTests", dependencies: ["ModuleLinker", "ELFObject", "TestSupport"],
       swiftSettings: settings),
     .testTarget(
-      name: "ToolTests", dependencies: ["lkmrun", "TestSupport"], swiftSettings: settings),
+      name: "ToolTests", dependencies: ["TestSupport"], swiftSettings: settings),
   ]
 )

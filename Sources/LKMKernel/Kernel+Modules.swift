@@ -18,7 +18,7 @@ final class KernelSymbolProvider: SymbolProvider, @unchecked Sendable {
       guard let module = kernel.modules[id], module.exported,
         let address = module.linked.exports[name]
       else { continue }
-      let isFunction = module.linked.functions.contains { $0.address == address }
+      let isFunction = module.linked.isFunction(address)
       return ProvidedSymbol(address: address, isFunction: isFunction)
     }
     return nil
@@ -286,9 +286,8 @@ extension Kernel {
     }
     for id in loadOrder {
       guard let module = modules[id], module.exported else { continue }
-      let functions = Set(module.linked.functions.map(\.address))
       for (name, address) in module.linked.exports {
-        list.append(KernelSymbol(address: address, type: functions.contains(address) ? "T" : "D", name: name, module: module.name))
+        list.append(KernelSymbol(address: address, type: module.linked.isFunction(address) ? "T" : "D", name: name, module: module.name))
       }
     }
     return list.sorted { ($0.address, $0.name) < ($1.address, $1.name) }

@@ -72,12 +72,19 @@ extension LinkSession {
     cursor = (cursor + 15) & ~15
     stubArea = Int(cursor)
     cursor += UInt64(stubCandidates.count * 8)
+    thunkArea = Int(cursor)
+    cursor += UInt64(thunks.count * 16)
     text = 0..<Int(cursor)
     pageAlign()
 
     // Read-only data, .eh_frame (contiguous, zero-terminated), GOT.
     let rodataStart = cursor
     place(.rodata) { !LinkSession.isEHFrame($0) }
+    for k in hostCopies.indices {
+      cursor = (cursor + 15) & ~15
+      hostCopies[k].offset = Int(cursor)
+      cursor += globals[hostCopies[k].id].external?.size ?? 0
+    }
     var frames: [(Int, Int)] = []
     for (o, object) in objects.enumerated() {
       for (s, section) in object.sections.enumerated()
@@ -100,7 +107,7 @@ extension LinkSession {
     }
     cursor = (cursor + 7) & ~7
     gotArea = Int(cursor)
-    cursor += UInt64(max(gotSlots.count, 1) * 8)
+    cursor += UInt64(max(gotSlots.count + stubCandidates.count + thunks.count, 1) * 8)
     rodata = Int(rodataStart)..<Int(cursor)
     pageAlign()
 

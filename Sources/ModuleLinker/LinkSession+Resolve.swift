@@ -22,6 +22,56 @@ struct GlobalSymbol {
   var isIFunc = false
   var isFunction = false
   var size: UInt64 = 0
+  /// Set for the names the linker defines itself.
+  var linkerDefined: LinkerDefined?
+}
+
+/// A symbol the linker defines.
+enum LinkerDefined: Equatable {
+  /// `_GLOBAL_OFFSET_TABLE_`: the GOT base.
+  case gotBase
+  /// `__dso_handle`: the module's own handle, in its data.
+  case dsoHandle
+  /// `__cxa_atexit`: the per-module registry (handlers run at unload).
+  case cxaAtExit
+  /// `atexit`, `at_quick_exit`, `pthread_atfork`: thunks adding the module's `__dso_handle`.
+  case thunk
+}
+
+/// The functions of glibc's libc_nonshared.a, which every executable links statically: the
+/// linker writes each as a thunk that passes the module's `__dso_handle` on.
+enum Thunk {
+  /// `atexit(f)` → `__cxa_atexit(f, NULL, __dso_handle)`
+  case atexit
+  /// `at_quick_exit(f)` → `__cxa_at_quick_exit(f, __dso_handle)`
+  case atQuickExit
+  /// `pthread_atfork(p, a, c)` → `__register_atfork(p, a, c, __dso_handle)`
+  case pthreadAtfork
+
+  /// The thunk's code: set the handle argument from `__dso_handle` (rel32 at `handleField`),
+  /// then `jmp *slot(%rip)` (rel32 at `slotField`).
+  var code: (bytes: [UInt8], handleField: Int, slotField: Int) {
+    switch self {
+    case .atexit:
+      // xor %esi,%esi; lea h(%rip),%rdx; jmp *s(%rip)
+      ([0x31, 0xf6, 0x48, 0x8d, 0x15, 0, 0, 0, 0, 0xff, 0x25, 0, 0, 0, 0], 5, 11)
+    case .atQuickExit:
+      // lea h(%rip),%rsi; jmp *s(%rip)
+      ([0x48, 0x8d, 0x35, 0, 0, 0, 0, 0xff, 0x25, 0, 0, 0, 0], 3, 9)
+    case .pthreadAtfork:
+      // lea h(%rip),%rcx; jmp *s(%rip)
+      ([0x48, 0x8d, 0x0d, 0, 0, 0, 0, 0xff, 0x25, 0, 0, 0, 0], 3, 9)
+    }
+  }
+
+  /// The host function the thunk calls, when it is not the linker's own.
+  var hostTarget: String? {
+    switch self {
+    case .atexit: nil
+    case .atQuickExit: "__cxa_at_quick_exit"
+    case .pthreadAtfork: "__register_atfork"
+    }
+  }
 }
 
 /// A reference to a symbol: a global id, or an object's local symbol.
@@ -162,7 +212,7 @@ extension LinkSession {
     var missing: [Int] = []
     for id in globals.indices where globals[id].kind == .undefined && globals[id].referenced {
       let name = globals[id].name
-      if internalSymbols.contains(name) { continue }
+      if internalSymbols.contains(name) && defineInternally(id) { continue }
       var found = false
       for provider in options.providers {
         if let symbol = provider.lookup(name) {
@@ -193,6 +243,39 @@ extension LinkSession {
       return LinkError(.undefinedSymbol, text)
     }
     throw LinkError.combine(errors)!
+  }
+
+  /// Defines one of the linker's own names; false if it cannot (a thunk whose host function no
+  /// provider has), so that the providers are asked.
+  mutating func defineInternally(_ id: Int) -> Bool {
+    switch globals[id].name {
+    case "_GLOBAL_OFFSET_TABLE_":
+      globals[id].linkerDefined = .gotBase
+    case "__dso_handle":
+      globals[id].linkerDefined = .dsoHandle
+    case "__cxa_atexit":
+      globals[id].linkerDefined = .cxaAtExit
+      globals[id].address = AtExitRegistry.cxaAtExitAddress
+      globals[id].external = ProvidedSymbol(address: globals[id].address, isFunction: true)
+      globals[id].providerName = "linker"
+      globals[id].isFunction = true
+    default:
+      let kind: Thunk =
+        switch globals[id].name {
+        case "atexit": .atexit
+        case "at_quick_exit": .atQuickExit
+        default: .pthreadAtfork
+        }
+      var target = AtExitRegistry.cxaAtExitAddress
+      if let host = kind.hostTarget {
+        guard let found = options.providers.lazy.compactMap({ $0.lookup(host) }).first else { return false }
+        target = found.address
+      }
+      globals[id].linkerDefined = .thunk
+      globals[id].isFunction = true
+      thunks.append((id, kind, target))
+    }
+    return true
   }
 
   /// `object:function+0xoff (section+0xoff)` for each relocation naming one of `ids`.

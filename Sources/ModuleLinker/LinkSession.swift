@@ -32,7 +32,16 @@ struct LinkSession {
   var clock = monotonicNanoseconds()
 
   /// Names the linker defines itself.
-  let internalSymbols: Set<String> = ["_GLOBAL_OFFSET_TABLE_", "__dso_handle", "__cxa_atexit"]
+  let internalSymbols: Set<String> = [
+    "_GLOBAL_OFFSET_TABLE_", "__dso_handle", "__cxa_atexit", "atexit", "at_quick_exit",
+    "pthread_atfork",
+  ]
+  /// Thunks the linker writes for libc_nonshared.a's functions, in order: global id, kind, the
+  /// address they jump to.
+  var thunks: [(id: Int, kind: Thunk, target: UInt64)] = []
+  var thunkArea = 0
+  /// Stub slots follow the GOT slots: stub ordinal by reference.
+  var stubOrdinals: [SymbolRef: Int] = [:]
 
   // Scan results.
   var gotSlots: [SymbolRef: Int] = [:]
@@ -43,6 +52,10 @@ struct LinkSession {
   var callTargets: [UInt64: Int] = [:]
   var needsLow = false
   var lowReason: String?
+  /// Read-only host objects a low module names with 32-bit references, copied into its
+  /// read-only data (ld's copy relocation): global id → offset of the copy.
+  var hostCopies: [(id: Int, offset: Int)] = []
+  var copyCandidates: Set<Int> = []
 
   // Layout results (image offsets).
   var sectionOffsets: [[Int]] = []
@@ -103,7 +116,11 @@ struct LinkSession {
   func isExternal(_ ref: SymbolRef) -> Bool {
     guard ref.object < 0 else { return false }
     let g = globals[Int(ref.index)]
-    return g.kind == .undefined && g.name != "_GLOBAL_OFFSET_TABLE_" && g.name != "__dso_handle"
+    guard g.kind == .undefined else { return false }
+    switch g.linkerDefined {
+    case nil, .cxaAtExit: return true
+    default: return false
+    }
   }
 
   func isIFunc(_ ref: SymbolRef) -> Bool {
@@ -183,6 +200,7 @@ struct LinkSession {
                 callTargets[g.address, default: 0] += 1
               } else if g.external != nil {
                 mustReach.append((g.address, ref))
+                if g.external!.isReadOnly && (g.external!.size ?? 0) > 0 { copyCandidates.insert(Int(ref.index)) }
               }
             }
           case .direct32, .direct32S, .direct16, .direct8:
@@ -193,6 +211,8 @@ struct LinkSession {
               if globals[Int(ref.index)].isFunction {
                 stubCandidates[ref, default: StubNeed()].absolute32 = true
                 needsLow = true
+              } else if let e = globals[Int(ref.index)].external, e.isReadOnly, (e.size ?? 0) > 0 {
+                copyCandidates.insert(Int(ref.index))
               }
             } else if !isAbsolute(ref) {
               if !needsLow {
@@ -209,9 +229,19 @@ struct LinkSession {
       statistics.relocationsByType[X86_64Relocation(rawValue: UInt32(i))!.abiName] = n
       statistics.relocationCount += n
     }
-    // Every stub jumps through a GOT slot of its own target.
-    for ref in stubCandidates.keys { allocateSlot(ref) }
+    // Every stub jumps through a slot of its own, after the GOT slots.
+    for (k, ref) in stubCandidates.keys.sorted(by: { ($0.object, $0.index) < ($1.object, $1.index) }).enumerated() {
+      stubOrdinals[ref] = k
+    }
     if let error = LinkError.combine(errors) { throw error }
+    // A low module cannot reach the host's read-only objects: it gets copies of them.
+    if needsLow {
+      for id in copyCandidates.sorted() where globals[id].address >= 1 << 31 {
+        hostCopies.append((id, 0))
+      }
+      let copied = Set(hostCopies.map(\.id))
+      mustReach.removeAll { $0.ref.object < 0 && copied.contains(Int($0.ref.index)) }
+    }
   }
 
   func isAbsolute(_ ref: SymbolRef) -> Bool {

@@ -53,7 +53,32 @@ public final class LoadedModule {
   /// The GOT base (`_GLOBAL_OFFSET_TABLE_`).
   public let gotBase: UInt64
   /// Function symbols (module-local ones too) for symbolisation: address, size, name.
-  public let functions: [(address: UInt64, size: UInt64, name: String)]
+  /// Computed on first use: a link does not pay for names it never shows.
+  public private(set) lazy var functions: [(address: UInt64, size: UInt64, name: String)] = {
+    var list: [(UInt64, UInt64, String)] = []
+    for (o, object) in objects.enumerated() {
+      for (i, symbol) in object.symbols.enumerated()
+      where symbol.type == SymbolType.function || symbol.type == SymbolType.gnuIFunc {
+        guard case .section = symbol.place, symbolAddresses[o][i] != 0 else { continue }
+        list.append((symbolAddresses[o][i], symbol.size, object.symbolName(i)))
+      }
+    }
+    return list.sorted { $0.0 < $1.0 }
+  }()
+  let objects: [ObjectFile]
+  let symbolAddresses: [[UInt64]]
+
+  /// Whether a function symbol of the module starts at `address`.
+  public func isFunction(_ address: UInt64) -> Bool {
+    let list = functions
+    var lo = 0
+    var hi = list.count
+    while lo < hi {
+      let mid = (lo + hi) / 2
+      if list[mid].address < address { lo = mid + 1 } else { hi = mid }
+    }
+    return lo < list.count && list[lo].address == address
+  }
 
   init(
     image: consuming MappedImage, session: LinkSession, addresses: [[UInt64]], dsoHandle: UInt64,
@@ -72,9 +97,7 @@ public final class LoadedModule {
     self.placements = placements
     var externals: [String: (UInt64, String)] = [:]
     for g in session.globals where g.kind == .undefined && g.referenced {
-      let provider =
-        session.internalSymbols.contains(g.name) && g.external == nil
-        ? "linker" : g.providerName ?? "weak"
+      let provider = g.linkerDefined != nil ? "linker" : g.providerName ?? "weak"
       externals[g.name] = (g.address, provider)
     }
     self.externals = externals
@@ -109,7 +132,6 @@ public final class LoadedModule {
     var ctors: [Table] = []
     var dtors: [Table] = []
     var order = 0
-    var functions: [(UInt64, UInt64, String)] = []
     for (o, object) in session.objects.enumerated() {
       for (s, offset) in session.sectionOffsets[o].enumerated() where offset >= 0 {
         let section = object.sections[s]
@@ -137,11 +159,6 @@ public final class LoadedModule {
           dtors.append(table(p))
         }
       }
-      for (i, symbol) in object.symbols.enumerated()
-      where symbol.type == SymbolType.function || symbol.type == SymbolType.gnuIFunc {
-        guard case .section = symbol.place, addresses[o][i] != 0 else { continue }
-        functions.append((addresses[o][i], symbol.size, object.symbolName(i)))
-      }
     }
     let sortedInits = inits.sorted { ($0.priority, $0.order) < ($1.priority, $1.order) }
     let sortedFinis = finis.sorted { ($0.priority, $0.order) < ($1.priority, $1.order) }
@@ -160,7 +177,8 @@ public final class LoadedModule {
     }
     self.initializers = lists[0] + lists[1] + lists[2].reversed()
     self.finalizers = lists[3].reversed() + lists[4]
-    self.functions = functions.sorted { $0.0 < $1.0 }
+    self.objects = session.objects
+    self.symbolAddresses = addresses
     self.image = image
     if let ehFrame {
       ehFrameRegistered = FrameRegistry.add(ehFrame)
@@ -186,13 +204,14 @@ public final class LoadedModule {
     for address in initializers { ModuleCall.void(address) }
   }
 
-  /// Runs the finalizers and the module's `__cxa_atexit` handlers, once.
+  /// Runs the module's `atexit`/`__cxa_atexit` handlers (last registered first), then its
+  /// finalizers, once: the order `exit` gives an executable's.
   public func runFinalizers() {
     guard initialized && !finalized else { return }
     finalized = true
-    for address in finalizers { ModuleCall.void(address) }
     AtExitRegistry.finalize(dso: dsoHandle)
     AtExitRegistry.open(dso: dsoHandle)
+    for address in finalizers { ModuleCall.void(address) }
   }
 
   /// Calls `int main(int argc, char **argv)` (or another function of that type) by name.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLkmrunHost
 import Glibc
 import ModuleLinker
 
@@ -33,6 +34,7 @@ struct LkmRun: ParsableCommand {
   var arguments: [String] = []
 
   static func main() {
+    _ = lkmrun_host_data_count()
     var argv = Array(CommandLine.arguments.dropFirst())
     var passed: [String] = []
     if let split = argv.firstIndex(of: "--") {
@@ -75,9 +77,12 @@ struct LkmRun: ParsableCommand {
     }
     if verbose { report(module, total: ContinuousClock.now - start) }
     if linkOnly { return 0 }
+    // The module's handlers and destructors run at exit, also when the module calls exit()
+    // itself: registered before its constructors, they run after everything main registers.
+    running = module
+    atexit { running?.runFinalizers() }
     module.runInitializers()
     let status = module.callMain(entry, arguments: [self.inputs[0]] + arguments) ?? 1
-    module.runFinalizers()
     flushStandardStreams()
     return status
   }
@@ -102,6 +107,9 @@ struct LkmRun: ParsableCommand {
     writeStandardError(out)
   }
 }
+
+/// The module lkmrun runs, for the exit handler.
+nonisolated(unsafe) var running: LoadedModule?
 
 /// `ms` with three decimals.
 func milliseconds(_ ms: Double) -> String {

@@ -8,6 +8,18 @@ struct AddressSpace {
     var end: UInt64
     var name: Substring
     var executable: Bool
+    var writable: Bool
+  }
+
+  /// The mapping containing `address`.
+  func range(containing address: UInt64) -> Range? {
+    var lo = 0
+    var hi = ranges.count
+    while lo < hi {
+      let mid = (lo + hi) / 2
+      if ranges[mid].end <= address { lo = mid + 1 } else { hi = mid }
+    }
+    return lo < ranges.count && ranges[lo].start <= address ? ranges[lo] : nil
   }
 
   /// Whether `address` is in an executable mapping.
@@ -50,8 +62,11 @@ struct AddressSpace {
       else { continue }
       let name = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
       let executable = name.count > 1 && name[1].contains("x")
+      let writable = name.count > 1 && name[1].contains("w")
       space.ranges.append(
-        Range(start: start, end: end, name: name.count == 6 ? name[5] : "", executable: executable))
+        Range(
+          start: start, end: end, name: name.count == 6 ? name[5] : "", executable: executable,
+          writable: writable))
     }
     space.ranges.sort { $0.start < $1.start }
     return space

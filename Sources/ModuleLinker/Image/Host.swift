@@ -1,6 +1,7 @@
 // The host side of module code: dlopen/dlsym for host symbols, calls into module code through
 // raw addresses, and the unwinder's frame registry. Every address called here was computed by
 // the linker from a symbol of a module it mapped.
+internal import CHostSymbols
 internal import Glibc
 
 /// A resolved symbol from a provider.
@@ -11,10 +12,14 @@ public struct ProvidedSymbol: Sendable {
   public var isFunction: Bool
   /// `st_size`, when the provider knows it (for `R_X86_64_SIZE*`).
   public var size: UInt64?
-  public init(address: UInt64, isFunction: Bool, size: UInt64? = nil) {
+  /// Whether the object can never change (it may then be copied next to a module that cannot
+  /// reach it, as ld's copy relocations do).
+  public var isReadOnly: Bool
+  public init(address: UInt64, isFunction: Bool, size: UInt64? = nil, isReadOnly: Bool = false) {
     self.address = address
     self.isFunction = isFunction
     self.size = size
+    self.isReadOnly = isReadOnly
   }
 }
 
@@ -67,16 +72,43 @@ public final class HostSymbolProvider: SymbolProvider, @unchecked Sendable {
 
   public func lookup(_ name: String) -> ProvidedSymbol? {
     for handle in handles {
-      if let p = dlsym(handle, name) {
-        let address = UInt64(UInt(bitPattern: p))
-        // Code lives in executable mappings; the libraries do not move, so the map is read once.
-        if mappings == nil || !(mappings!.ranges.contains { $0.start <= address && address < $0.end }) {
-          mappings = AddressSpace.current()
+      if var p = dlsym(handle, name) {
+        // A data object the executable has a copy of (a copy relocation) is used through the
+        // copy, by the library too: take the copy, as ld.so binds it.
+        // Data is used through the definition ld.so bound every reference to (the first in the
+        // global scope): the executable's copy when it has one.
+        if let first = HostSymbolProvider.processSymbol(name), first != p,
+          !isCode(UInt64(UInt(bitPattern: p)))
+        {
+          p = first
         }
-        return ProvidedSymbol(address: address, isFunction: mappings!.isExecutable(address))
+        let address = UInt64(UInt(bitPattern: p))
+        var size: UInt = 0
+        var type: Int32 = 0
+        if host_symbol_info(p, &size, &type) != 0 {
+          return ProvidedSymbol(
+            address: address, isFunction: type == 2 || type == 10, size: UInt64(size),
+            isReadOnly: !isCode(address) && !isWritable(address))
+        }
+        // Code lives in executable mappings; the libraries do not move, so the map is read once.
+        return ProvidedSymbol(address: address, isFunction: isCode(address))
       }
     }
     return nil
+  }
+
+  /// Whether `address` is in a writable mapping.
+  func isWritable(_ address: UInt64) -> Bool {
+    _ = isCode(address)
+    return mappings!.range(containing: address)?.writable ?? true
+  }
+
+  /// Whether `address` is in an executable mapping.
+  func isCode(_ address: UInt64) -> Bool {
+    if mappings == nil || !(mappings!.ranges.contains { $0.start <= address && address < $0.end }) {
+      mappings = AddressSpace.current()
+    }
+    return mappings!.isExecutable(address)
   }
 
   /// The address of a symbol of the running process (`RTLD_DEFAULT`).
