@@ -37,6 +37,9 @@ struct LkmBench: ParsableCommand {
   @Option(name: .customLong("dlopen"), help: "Time dlopen(LIBRARY, RTLD_NOW) + dlclose instead.")
   var dlopenLibrary: String?
 
+  @Flag(help: "Also report resident memory and mappings after the warm-up and at the end (a leak check).")
+  var footprint = false
+
   @Argument(help: "Relocatable objects (.o) and ar archives (.a).")
   var inputs: [String] = []
 
@@ -76,7 +79,9 @@ struct LkmBench: ParsableCommand {
     var rests: [UInt64] = []
     var relocations = 0
     var objects = 0
+    var footprintBefore: (Int, Int) = (0, 0)
     for i in -warmup..<iterations {
+      if i == 0 && footprint { footprintBefore = (currentResidentKiB(), mappingCount()) }
       let c0 = threadCPUNanoseconds()
       let t0 = monotonicNanoseconds()
       var module: LoadedModule?
@@ -122,7 +127,14 @@ struct LkmBench: ParsableCommand {
     var phaseJSON = "\"read\":\(median(reads)),\"host\":\(median(hosts)),"
     phaseJSON += phaseOrder.map { "\"\($0)\":\(median(phases[$0]!))," }.joined()
     phaseJSON += "\"other\":\(median(rests))"
-    return [
+    var extra: [(String, String)] = []
+    if footprint {
+      extra = [
+        ("rss_before_kb", String(footprintBefore.0)), ("maps_before", String(footprintBefore.1)),
+        ("rss_after_kb", String(currentResidentKiB())), ("maps_after", String(mappingCount())),
+      ]
+    }
+    return extra + [
       ("host", "\"lkm\""), ("iterations", String(iterations)), ("warmup", String(warmup)),
       ("objects", String(objects)), ("relocations", String(relocations)),
     ] + summary("load", load) + summary("unload", unload) + summary("cpu", cpu)
@@ -138,7 +150,9 @@ struct LkmBench: ParsableCommand {
       writeStandardError("lkmbench: \(name) is already loaded, so dlopen would not load it\n")
       throw ExitCode(1)
     }
+    var footprintBefore: (Int, Int) = (0, 0)
     for i in -warmup..<iterations {
+      if i == 0 && footprint { footprintBefore = (currentResidentKiB(), mappingCount()) }
       let c0 = threadCPUNanoseconds()
       let t0 = monotonicNanoseconds()
       guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) else {
@@ -222,4 +236,19 @@ func writeStandardError(_ text: String) {
       done += n
     }
   }
+}
+
+/// The number of mappings in /proc/self/maps.
+func mappingCount() -> Int {
+  let fd = open("/proc/self/maps", O_RDONLY)
+  guard fd >= 0 else { return -1 }
+  defer { close(fd) }
+  var lines = 0
+  var buffer = [UInt8](repeating: 0, count: 65536)
+  while true {
+    let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+    if n <= 0 { break }
+    for i in 0..<n where buffer[i] == 10 { lines += 1 }
+  }
+  return lines
 }

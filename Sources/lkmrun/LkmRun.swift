@@ -43,7 +43,7 @@ struct LkmRun: ParsableCommand {
     }
     var command: LkmRun
     do {
-      command = try parseAsRoot(argv) as! LkmRun
+      command = try parse(argv)
     } catch {
       exit(withError: error)
     }
