@@ -87,6 +87,13 @@ struct LinkSession {
 
   mutating func run(_ inputs: [LinkInput]) throws(LinkError) -> LoadedModule {
     var archives: [Archive] = []
+    var symbolCount = 0
+    for input in inputs {
+      if case .object(let object) = input { symbolCount += object.symbols.count }
+      if case .archive(let archive) = input { symbolCount += archive.symbolIndex.count * 2 }
+    }
+    globalIndex.reserveCapacity(symbolCount)
+    globals.reserveCapacity(symbolCount)
     for input in inputs {
       switch input {
       case .object(let object): try add(object)

@@ -42,14 +42,39 @@ public final class LoadedModule {
   public let objectNames: [String]
   /// Where each allocated input section went: the object's name, the section's index and
   /// name, its load address and size. For checks against other linkers.
-  public let placements: [SectionPlacement]
+  public private(set) lazy var placements: [SectionPlacement] = {
+    var placements: [SectionPlacement] = []
+    for (o, object) in session.objects.enumerated() {
+      for (s, offset) in session.sectionOffsets[o].enumerated() where offset >= 0 {
+        placements.append(
+          SectionPlacement(
+            object: object.name, index: s, name: object.sections[s].name,
+            address: baseAddress + UInt64(offset), size: object.sections[s].size))
+      }
+    }
+    return placements
+  }()
   /// The address each undefined global was bound to, and the provider that gave it (`host`,
-  /// `linker` for `_GLOBAL_OFFSET_TABLE_`, `__dso_handle` and `__cxa_atexit`, `weak` for an
-  /// undefined weak symbol left at 0).
-  public let externals: [String: (address: UInt64, provider: String)]
-  /// The address of each PLT stub by target name, and of each GOT slot by target name.
-  public let stubs: [String: UInt64]
-  public let gotEntries: [String: UInt64]
+  /// `linker` for `_GLOBAL_OFFSET_TABLE_`, `__dso_handle`, `__cxa_atexit` and the `atexit`
+  /// thunks, `weak` for an undefined weak symbol left at 0).
+  public private(set) lazy var externals: [String: (address: UInt64, provider: String)] = {
+    var externals: [String: (UInt64, String)] = [:]
+    for g in session.globals where g.kind == .undefined && g.referenced {
+      let provider = g.linkerDefined != nil ? "linker" : g.providerName ?? "weak"
+      externals[g.name] = (g.address, provider)
+    }
+    return externals
+  }()
+  /// The address of each PLT stub by target name.
+  public private(set) lazy var stubs: [String: UInt64] = Dictionary(
+    stubReferences.map { (session.name(of: $0.key), $0.value) }, uniquingKeysWith: { a, _ in a })
+  /// The address of each GOT slot by target name.
+  public private(set) lazy var gotEntries: [String: UInt64] = Dictionary(
+    session.gotSlots.map { (session.name(of: $0.key), gotBase + UInt64($0.value * 8)) },
+    uniquingKeysWith: { a, _ in a })
+  /// The link that made the module, for the tables above.
+  let session: LinkSession
+  let stubReferences: [SymbolRef: UInt64]
   /// The GOT base (`_GLOBAL_OFFSET_TABLE_`).
   public let gotBase: UInt64
   /// Function symbols (module-local ones too) for symbolisation: address, size, name.
@@ -85,29 +110,11 @@ public final class LoadedModule {
     ehFrame: UInt64?, stubs: [SymbolRef: UInt64]
   ) {
     let base = image.baseAddress
-    var placements: [SectionPlacement] = []
-    for (o, object) in session.objects.enumerated() {
-      for (s, offset) in session.sectionOffsets[o].enumerated() where offset >= 0 {
-        placements.append(
-          SectionPlacement(
-            object: object.name, index: s, name: object.sections[s].name,
-            address: base + UInt64(offset), size: object.sections[s].size))
-      }
-    }
-    self.placements = placements
-    var externals: [String: (UInt64, String)] = [:]
-    for g in session.globals where g.kind == .undefined && g.referenced {
-      let provider = g.linkerDefined != nil ? "linker" : g.providerName ?? "weak"
-      externals[g.name] = (g.address, provider)
-    }
-    self.externals = externals
-    self.stubs = Dictionary(stubs.map { (session.name(of: $0.key), $0.value) }, uniquingKeysWith: { a, _ in a })
-    let gotBase = base + UInt64(session.gotArea)
-    self.gotBase = gotBase
-    self.gotEntries = Dictionary(
-      session.gotSlots.map { (session.name(of: $0.key), gotBase + UInt64($0.value * 8)) },
-      uniquingKeysWith: { a, _ in a })
+    self.session = session
+    self.stubReferences = stubs
+    self.gotBase = base + UInt64(session.gotArea)
     var exports: [String: UInt64] = [:]
+    exports.reserveCapacity(session.globals.count)
     for g in session.globals where g.kind == .strong || g.kind == .weak || g.kind == .common {
       exports[g.name] = g.address
     }
@@ -116,6 +123,7 @@ public final class LoadedModule {
     self.dsoHandle = dsoHandle
     self.ehFrame = ehFrame
     self.objectNames = session.objects.map(\.name)
+    _ = base
 
     // Constructors: .preinit_array, .init_array.N by ascending N, .init_array, .ctors from the
     // last entry. Finalizers: .fini_array from the last entry, .fini_array.N by descending N,

@@ -40,35 +40,63 @@ struct AddressSpace {
 
   var ranges: [Range] = []
 
-  /// Reads the current mappings.
+  /// Reads the current mappings (parsed as bytes: lines `start-end perms offset dev inode name`).
   static func current() -> AddressSpace {
     var space = AddressSpace()
     let fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { return space }
     defer { close(fd) }
     var data: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
+    data.reserveCapacity(1 << 16)
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
     while true {
       let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
       if n < 0 && errno == EINTR { continue }
       if n <= 0 { break }
       data.append(contentsOf: chunk[0..<n])
     }
-    let text = String(decoding: data, as: UTF8.self)
-    for line in text.split(separator: "\n") {
-      guard let dash = line.firstIndex(of: "-"), let blank = line.firstIndex(of: " "),
-        let start = UInt64(line[line.startIndex..<dash], radix: 16),
-        let end = UInt64(line[line.index(after: dash)..<blank], radix: 16)
-      else { continue }
-      let name = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
-      let executable = name.count > 1 && name[1].contains("x")
-      let writable = name.count > 1 && name[1].contains("w")
-      space.ranges.append(
-        Range(
-          start: start, end: end, name: name.count == 6 ? name[5] : "", executable: executable,
-          writable: writable))
+    var i = 0
+    let count = data.count
+    func hexNumber() -> UInt64 {
+      var value: UInt64 = 0
+      while i < count {
+        let c = data[i]
+        let digit: UInt8
+        switch c {
+        case 0x30...0x39: digit = c - 0x30
+        case 0x61...0x66: digit = c - 0x61 + 10
+        default: return value
+        }
+        value = value << 4 | UInt64(digit)
+        i += 1
+      }
+      return value
     }
-    space.ranges.sort { $0.start < $1.start }
+    while i < count {
+      let start = hexNumber()
+      i += 1  // '-'
+      let end = hexNumber()
+      i += 1  // ' '
+      let readable = i + 3 < count
+      let writable = readable && data[i + 1] == 0x77
+      let executable = readable && data[i + 2] == 0x78
+      // Skip perms, offset, dev, inode: four fields, then spaces before the name.
+      var fields = 0
+      while i < count && data[i] != 10 && fields < 4 {
+        if data[i] == 0x20 {
+          fields += 1
+          while i < count && data[i] == 0x20 { i += 1 }
+          continue
+        }
+        i += 1
+      }
+      let nameStart = i
+      while i < count && data[i] != 10 { i += 1 }
+      let name = String(decoding: data[nameStart..<i], as: UTF8.self)
+      i += 1
+      space.ranges.append(
+        Range(start: start, end: end, name: Substring(name), executable: executable, writable: writable))
+    }
     return space
   }
 

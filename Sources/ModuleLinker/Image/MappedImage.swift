@@ -48,7 +48,8 @@ public struct MappedImage: ~Copyable {
   /// - Precondition: `byteCount` is a positive multiple of the page size.
   public init(byteCount: Int, at address: UInt64?) throws(ImageError) {
     precondition(byteCount > 0 && byteCount % pageSize == 0, "image size must be whole pages")
-    var flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE
+    // MAP_POPULATE: the image is written whole at once, so fault its pages in one go.
+    var flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | (byteCount <= 64 << 20 ? MAP_POPULATE : 0)
     let hint = address.flatMap { UnsafeMutableRawPointer(bitPattern: UInt($0)) }
     if hint != nil { flags |= 0x10_0000 }  // MAP_FIXED_NOREPLACE
     let p = mmap(hint, byteCount, PROT_READ | PROT_WRITE, flags, -1, 0)
