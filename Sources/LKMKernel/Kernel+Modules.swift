@@ -54,6 +54,7 @@ extension Kernel {
     if let hostSymbols { providers.append(hostSymbols) }
     var options = LinkOptions(providers: providers)
     options.moduleName = request.inputs.first?.name ?? "module"
+    options.entry = request.entry
     let linked: LoadedModule
     do {
       linked = try ModuleLinker(options: options).link(inputs)

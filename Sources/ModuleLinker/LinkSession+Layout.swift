@@ -19,7 +19,7 @@ extension LinkSession {
   }
 
   static func isEHFrame(_ section: Section) -> Bool {
-    section.type == SectionType.x86_64Unwind || section.name == ".eh_frame"
+    (section.type == SectionType.x86_64Unwind || section.name == ".eh_frame") && !section.isNoBits
   }
 
   /// Assigns every kept allocated section, COMMON symbol, stub and GOT slot an offset in
@@ -98,9 +98,17 @@ extension LinkSession {
       cursor = (cursor + 7) & ~7
       ehFrameArea = Int(cursor)
       for (o, s) in frames {
+        let section = objects[o].sections[s]
+        guard section.size <= limit, cursor <= limit else {
+          errors.append(
+            LinkError(
+              .tooLarge,
+              "\(objects[o].name): section '\(section.name)' of \(hex(section.size)) bytes makes the module larger than \(hex(limit)) bytes"))
+          continue
+        }
         cursor = (cursor + 3) & ~3
         sectionOffsets[o][s] = Int(cursor)
-        cursor += objects[o].sections[s].size
+        cursor += section.size
       }
       cursor = (cursor + 3) & ~3
       cursor += 4  // terminator

@@ -142,6 +142,11 @@ extension LinkSession {
           globals[id].commonSize = max(globals[id].commonSize, symbol.size)
           globals[id].commonAlignment = max(globals[id].commonAlignment, symbol.value)
         }
+      case .section(let s) where !object.sections[s].isAllocated:
+        errors.append(
+          LinkError(
+            .malformedInput,
+            "\(object.name): global symbol '\(name)' is defined in section \(s) '\(object.sections[s].name)', which is not loaded (SHF_ALLOC is clear)"))
       case .absolute, .section:
         let weak = symbol.isWeak
         switch globals[id].kind {

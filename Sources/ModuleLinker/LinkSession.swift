@@ -100,7 +100,18 @@ struct LinkSession {
       case .archive(let archive): archives.append(archive)
       }
     }
+    if let entry = options.entry, globalIndex[entry] == nil {
+      globalIndex[entry] = globals.count
+      var g = GlobalSymbol(name: entry)
+      g.referenced = true
+      g.onlyWeakReferences = false
+      globals.append(g)
+    }
     try pullArchiveMembers(archives)
+    // An entry nothing defines is the caller's to report, not an undefined symbol.
+    if let entry = options.entry, let id = globalIndex[entry], globals[id].kind == .undefined {
+      globals[id].onlyWeakReferences = true
+    }
     try resolveExternals()
     statistics.objectCount = objects.count
     phase("resolve")

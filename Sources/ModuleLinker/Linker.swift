@@ -26,6 +26,9 @@ public struct LinkOptions: Sendable {
   public var allowUndefined: Bool = false
   /// The module's name in messages.
   public var moduleName: String = "module"
+  /// The entry point: an undefined reference from the start, so that an archive member
+  /// defining it is pulled in (as ld's -e does).
+  public var entry: String?
 
   public init(providers: [any SymbolProvider]) {
     self.providers = providers

@@ -68,6 +68,7 @@ struct LkmRun: ParsableCommand {
       let host = try HostSymbolProvider(libraries: library)
       var options = LinkOptions(providers: [host])
       options.moduleName = self.inputs[0]
+      options.entry = entry
       module = try ModuleLinker(options: options).link(inputs)
       if module.exports[entry] == nil {
         return fail(LinkError(.noEntryPoint, "\(self.inputs[0]): entry point '\(entry)' is not defined"))
