@@ -33,7 +33,11 @@ public struct Dispatcher {
         reply.errno = errno.rawValue
       }
     case .unload(let id, let name):
-      do { try kernel.unload(id: id, name: name) } catch { reply.errno = error.rawValue }
+      let users = kernel.users(of: id, name: name)
+      do { try kernel.unload(id: id, name: name) } catch {
+        reply.errno = error.rawValue
+        if error == .EBUSY && !users.isEmpty { reply.lines = ["in use by: " + users.joined(separator: ", ")] }
+      }
     case .stat(let id, let name):
       do { reply.status = try kernel.stat(id: id, name: name) } catch { reply.errno = error.rawValue }
     case .syscall(let number, let arguments):
@@ -47,6 +51,12 @@ public struct Dispatcher {
       return sysctl(name, value)
     case .ksyms:
       reply.symbols = kernel.symbols()
+    case .addr(let address):
+      if let place = kernel.symbolize(address) {
+        reply.text = place
+      } else {
+        reply.errno = KernelErrno.ENOENT.rawValue
+      }
     }
     return reply
   }

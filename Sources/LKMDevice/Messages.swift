@@ -13,6 +13,8 @@ public enum Request: Sendable {
   case dmesg
   case sysctl(name: String?, value: String?)
   case ksyms
+  /// Which module (or kernel function) an address is in.
+  case addr(UInt64)
 
   var opcode: UInt8 {
     switch self {
@@ -24,13 +26,14 @@ public enum Request: Sendable {
     case .dmesg: 6
     case .sysctl: 7
     case .ksyms: 8
+    case .addr: 9
     }
   }
 
   /// Whether the request only reads (allowed at any securelevel and on read-only sessions).
   public var isStat: Bool {
     switch self {
-    case .stat, .dmesg, .ksyms, .hello: true
+    case .stat, .dmesg, .ksyms, .hello, .addr: true
     case .sysctl(_, let value): value == nil
     default: false
     }
@@ -74,6 +77,8 @@ public enum Request: Sendable {
     case .sysctl(let name, let value):
       w.optionalString(name)
       w.optionalString(value)
+    case .addr(let address):
+      w.int(address)
     }
     return w.bytes
   }
@@ -125,6 +130,7 @@ public enum Request: Sendable {
     case 6: request = .dmesg
     case 7: request = .sysctl(name: try r.optionalString(), value: try r.optionalString())
     case 8: request = .ksyms
+    case 9: request = .addr(try r.int(UInt64.self))
     default: throw WireError("unknown request \(opcode)")
     }
     guard r.isAtEnd else { throw WireError("trailing bytes after request") }
@@ -170,6 +176,8 @@ public struct Reply: Sendable {
       w.int(s.privateAddress)
       w.int(s.version)
       w.bool(s.faulted)
+      w.int(UInt32(s.users.count))
+      for u in s.users { w.string(u) }
     }
     w.int(UInt32(placements.count))
     for p in placements {
@@ -205,6 +213,7 @@ public struct Reply: Sendable {
         offset: try r.int(Int64.self), area: try r.int(UInt64.self), pages: try r.int(UInt64.self),
         privateAddress: try r.int(UInt64.self), version: try r.int(Int32.self),
         faulted: try r.bool())
+      for _ in 0..<(try r.count(limit: 4096)) { reply.status!.users.append(try r.string()) }
     }
     for _ in 0..<(try r.count(limit: 1 << 22)) {
       reply.placements.append(

@@ -8,18 +8,17 @@ internal import Glibc
 final class KernelSymbolProvider: SymbolProvider, @unchecked Sendable {
   let providerName = "kernel"
   unowned let kernel: Kernel
+  /// The modules whose symbols the link used: its dependencies.
+  var used: Set<Int32> = []
   init(kernel: Kernel) { self.kernel = kernel }
 
   func lookup(_ name: String) -> ProvidedSymbol? {
     if let e = kernel.kernelExports[name] {
       return ProvidedSymbol(address: e.address, isFunction: e.isFunction)
     }
-    for id in kernel.loadOrder {
-      guard let module = kernel.modules[id], module.exported,
-        let address = module.linked.exports[name]
-      else { continue }
-      let isFunction = module.linked.isFunction(address)
-      return ProvidedSymbol(address: address, isFunction: isFunction)
+    if let (module, address) = kernel.exporter(of: name) {
+      used.insert(module.id)
+      return ProvidedSymbol(address: address, isFunction: module.linked.isFunction(address))
     }
     return nil
   }
@@ -50,11 +49,17 @@ extension Kernel {
     } catch {
       return .linkFailed([error.description])
     }
-    var providers: [any SymbolProvider] = [KernelSymbolProvider(kernel: self)]
+    let kernelSymbols = KernelSymbolProvider(kernel: self)
+    var providers: [any SymbolProvider] = [kernelSymbols]
     if let hostSymbols { providers.append(hostSymbols) }
     var options = LinkOptions(providers: providers)
     options.moduleName = request.inputs.first?.name ?? "module"
     options.entry = request.entry
+    options.suggest = { [unowned self] name in self.suggestion(for: name) }
+    options.declaration = ("_module", 8)
+    if request.checkOnly {
+      return check(inputs, options: options, request: request)
+    }
     let linked: LoadedModule
     do {
       linked = try ModuleLinker(options: options).link(inputs)
@@ -65,8 +70,9 @@ extension Kernel {
     else {
       return .linkFailed(["entry point '\(request.entry)' is not defined"])
     }
-    if request.checkOnly {
-      return .loaded(id: -1, placements: linked.placements, entry: entry)
+    if request.exportSymbols {
+      let clashes = exportClashes(linked, entry: request.entry)
+      if !clashes.isEmpty { return .linkFailed(clashes) }
     }
 
     var id: Int32 = 0
@@ -112,6 +118,9 @@ extension Kernel {
     let module = KernelModule(
       id: id, linked: linked, record: record, entry: entry, name: info.name,
       exported: request.exportSymbols)
+    module.entryName = request.entry
+    module.dependencies = kernelSymbols.used
+    for dependency in kernelSymbols.used { modules[dependency]?.users.insert(id) }
     modules[id] = module
     loadOrder.append(id)
     if request.exportSymbols {
@@ -137,6 +146,7 @@ extension Kernel {
   public func unload(id: Int32, name: String?) throws(KernelErrno) {
     tick()
     let module = try lookup(id: id, name: name)
+    guard module.users.isEmpty else { throw .EBUSY }
     Bridge.setCurrentModule(module.id)
     defer { Bridge.setCurrentModule(-1) }
     switch module.record.callEntry(module.entry, command: Kernel.unloadCommand, version: 2) {
@@ -159,6 +169,7 @@ extension Kernel {
   }
 
   func remove(_ module: KernelModule) {
+    for dependency in module.dependencies { modules[dependency]?.users.remove(module.id) }
     Bridge.unregisterText(module.id)
     module.record.free()
     modules[module.id] = nil
@@ -193,11 +204,13 @@ extension Kernel {
       }
     }
     let info = module.record.info()
-    return ModuleStatus(
+    var status = ModuleStatus(
       id: module.id, name: info?.name ?? module.name, type: info?.type ?? 4,
       offset: info?.offset ?? 0, area: module.linked.baseAddress,
       pages: UInt64(module.linked.size / 4096), privateAddress: info?.privateAddress ?? 0,
       version: info?.version ?? 0, faulted: module.faulted)
+    status.users = module.users.sorted().compactMap { modules[$0]?.name }
+    return status
   }
 
   /// An argument of a system call: an integer, or a string passed as a pointer to a copy.
@@ -287,11 +300,92 @@ extension Kernel {
     }
     for id in loadOrder {
       guard let module = modules[id], module.exported else { continue }
-      for (name, address) in module.linked.exports {
+      for (name, address) in module.linked.exports where name != module.entryName {
         list.append(KernelSymbol(address: address, type: module.linked.isFunction(address) ? "T" : "D", name: name, module: module.name))
       }
     }
     return list.sorted { ($0.address, $0.name) < ($1.address, $1.name) }
+  }
+
+  /// The names of the modules that use module `id` (for modunload's EBUSY message).
+  public func users(of id: Int32, name: String?) -> [String] {
+    guard let module = try? lookup(id: id, name: name) else { return [] }
+    return module.users.sorted().compactMap { modules[$0]?.name }
+  }
+
+  /// The module exporting `name` (not one loaded with -s), and the address.
+  func exporter(of name: String) -> (KernelModule, UInt64)? {
+    for id in loadOrder {
+      guard let module = modules[id], module.exported, name != module.entryName,
+        let address = module.linked.exports[name]
+      else { continue }
+      return (module, address)
+    }
+    return nil
+  }
+
+  /// Each global the module would export that the kernel or a module exports already. The
+  /// entry function is the module's own, never exported.
+  func exportClashes(_ linked: LoadedModule, entry: String) -> [String] {
+    exportClashes(names: Array(linked.exports.keys), entry: entry)
+  }
+
+  func exportClashes(names: [String], entry: String) -> [String] {
+    var lines: [String] = []
+    for name in names.sorted() where name != entry {
+      if kernelExports[name] != nil {
+        lines.append("'\(name)' is already exported by the kernel")
+      } else if let (owner, _) = exporter(of: name) {
+        lines.append("'\(name)' is already exported by module '\(owner.name)'")
+      }
+    }
+    return lines
+  }
+
+  /// "did you mean 'X'?" for an undefined symbol, or who defines it without exporting it.
+  public func suggestion(for name: String) -> String? {
+    for id in loadOrder {
+      guard let module = modules[id], !module.exported, module.linked.exports[name] != nil else { continue }
+      return "module '\(module.name)' (id \(id)) defines it, but was loaded with -s"
+    }
+    var candidates = Array(kernelExports.keys)
+    for id in loadOrder where modules[id]?.exported == true {
+      candidates += modules[id]!.linked.exports.keys
+    }
+    return SymbolSuggestion.nearest(to: name, in: candidates).map { "did you mean '\($0)'?" }
+  }
+
+  /// modload -n: every problem of linking the module against this kernel, without running it.
+  func check(_ inputs: [LinkInput], options: LinkOptions, request: LoadRequest) -> LoadOutcome {
+    let report = ModuleLinker(options: options).check(inputs)
+    var lines = report.problems.map(\.message)
+    if request.exportSymbols {
+      lines += exportClashes(names: report.exports, entry: request.entry)
+    }
+    // The MOD_* name, read from the linked module's declaration, must be free.
+    if let name = report.declaredName, modules.values.contains(where: { $0.name == name }) {
+      lines.append("module '\(name)' is already loaded")
+    }
+    guard lines.isEmpty else { return .linkFailed(lines) }
+    return .loaded(id: -1, placements: report.placements, entry: report.entryAddress ?? 0)
+  }
+
+  /// `MODULE:function+0xoff` or `kernel:function+0xoff` for an address, for `lkmctl addr`.
+  public func symbolize(_ address: UInt64) -> String? {
+    for id in loadOrder {
+      guard let module = modules[id], module.linked.contains(address) else { continue }
+      let place = module.linked.symbolize(address) ?? "\(hexString(address - module.linked.baseAddress)) bytes into its image"
+      return "module '\(module.name)' (id \(id)): \(place)"
+    }
+    var best: (String, UInt64)?
+    for (name, e) in kernelExports where e.address <= address {
+      if best == nil || e.address > best!.1 { best = (name, e.address) }
+    }
+    if let best, address - best.1 < 1 << 16 {
+      let delta = address - best.1
+      return "kernel: \(best.0)\(delta == 0 ? "" : "+" + hexString(delta))"
+    }
+    return nil
   }
 
   /// Unloads every module in reverse load order (LKM_E_UNLOAD), as at shutdown. Modules that
@@ -299,6 +393,8 @@ extension Kernel {
   public func shutdown() {
     for id in loadOrder.reversed() {
       guard let module = modules[id] else { continue }
+      // Users went first (reverse load order); anything left is a cycle that cannot be.
+      module.users.removeAll()
       do {
         try unload(id: id, name: nil)
       } catch {

@@ -64,6 +64,8 @@ public struct ModuleStatus: Sendable, Equatable {
   public var privateAddress: UInt64
   public var version: Int32
   public var faulted: Bool
+  /// The modules that use this one (modstat -v).
+  public var users: [String] = []
 
   public init(
     id: Int32, name: String, type: Int32, offset: Int64, area: UInt64, pages: UInt64,
@@ -107,6 +109,10 @@ final class KernelModule {
   let name: String
   let exported: Bool
   var faulted = false
+  var entryName = ""
+  /// Modules whose symbols this one uses, and modules that use this one.
+  var dependencies: Set<Int32> = []
+  var users: Set<Int32> = []
   init(id: Int32, linked: LoadedModule, record: TableRecord, entry: UInt64, name: String, exported: Bool) {
     self.id = id
     self.linked = linked
@@ -122,7 +128,7 @@ final class KernelModule {
 ///
 /// The corresponding OpenBSD code is `sys/kern/kern_lkm.c`; here the kernel links modules
 /// itself, so one load request replaces LMRESERV, LMLOADBUF, LMLOADSYMS and LMREADY.
-public final class Kernel {
+public final class Kernel: @unchecked Sendable {
   /// Loaded modules by id.
   var modules: [Int32: KernelModule] = [:]
   /// Ids in load order (for shutdown).

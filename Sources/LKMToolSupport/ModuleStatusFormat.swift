@@ -10,6 +10,22 @@ public enum ModstatFormat {
     "Type     Id Off \("Loadaddr".padding(pointerSize)) Size \("Info".padding(pointerSize)) Rev Module Name\n"
   }
 
+  /// modstat -v: a reference count column before the name, and the users after it.
+  public static var verboseHeader: String {
+    "Type     Id Off \("Loadaddr".padding(pointerSize)) Size \("Info".padding(pointerSize)) Rev Refs Module Name\n"
+  }
+
+  public static func verboseRow(_ s: ModuleStatus) -> String {
+    var line = row(s)
+    line.removeLast()
+    // Insert the reference count before the name: the row is fixed-width up to "Rev ".
+    let prefixCount = 7 + 1 + 3 + 1 + 3 + 1 + pointerSize + 1 + 4 + 1 + pointerSize + 1 + 3 + 1
+    let prefix = line.prefix(prefixCount)
+    let rest = line.dropFirst(prefixCount)
+    let users = s.users.isEmpty ? "" : " (used by \(s.users.joined(separator: ", ")))"
+    return prefix + String(s.users.count).leftPad(4) + " " + rest + users + "\n"
+  }
+
   /// `"%-7s %3d %3ld %0*lx %04lx %0*lx %3ld %s\n"`; a module that faulted gets " (faulted)".
   public static func row(_ s: ModuleStatus) -> String {
     let type = ModuleType(rawValue: s.type)?.modstatName ?? "\(s.type)"

@@ -33,6 +33,8 @@ public struct LinkError: Error, Sendable, CustomStringConvertible {
   public var message: String
   /// Further problems found by the same link.
   public var others: [LinkError] = []
+  /// The symbol an undefined-symbol problem is about.
+  public var symbol: String?
 
   public init(_ code: Code, _ message: String) {
     self.code = code

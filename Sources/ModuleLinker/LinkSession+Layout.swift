@@ -146,7 +146,14 @@ extension LinkSession {
     pageAlign()
     imageSize = Int(cursor)
     imageAlignment = maxAlign
-    if let error = LinkError.combine(errors) { throw error }
+    if !errors.isEmpty {
+      // The layout cannot go on without these sections: fatal, in check mode too.
+      if checking {
+        problems += errors
+        throw LinkError.combine(problems)!
+      }
+      throw LinkError.combine(errors)!
+    }
   }
 
   /// Chooses where the module goes and maps it there.
@@ -155,7 +162,7 @@ extension LinkSession {
   /// byte of the image; objects with 32-bit absolute references go below 2 GiB. Within what
   /// those allow, the image goes near the functions it calls most, so that few calls need a
   /// stub.
-  func mapImage() throws(LinkError) -> MappedImage {
+  mutating func mapImage() throws(LinkError) -> MappedImage {
     let size = UInt64(imageSize)
     var low = AddressSpace.lowest
     var high = AddressSpace.highest - size
@@ -196,6 +203,18 @@ extension LinkSession {
       }
     } else if needsLow {
       preferred = 0x4000_0000
+    }
+    if checking {
+      // A check plans the address (the free space of this process does not matter: the module
+      // may be checked for another one) and relocates into scratch memory elsewhere.
+      let align = imageAlignment
+      let planned = preferred ?? (needsLow ? 0x4000_0000 : 0x7f00_0000_0000)
+      virtualBase = (min(max(planned, low), max(low, high)) + align - 1) & ~(align - 1)
+      do {
+        return try MappedImage(byteCount: imageSize, at: nil)
+      } catch {
+        throw LinkError(.memory, "cannot map \(hex(imageSize)) bytes for the module: \(error)")
+      }
     }
     if let preferred {
       for _ in 0..<4 {

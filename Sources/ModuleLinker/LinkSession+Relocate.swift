@@ -3,8 +3,8 @@ import ELFObject
 extension LinkSession {
   /// Assigns final addresses, writes sections, stubs and GOT, applies every relocation,
   /// resolves IFUNCs, and protects the segments.
-  mutating func finish(_ image: consuming MappedImage) throws(LinkError) -> LoadedModule {
-    let base = image.baseAddress
+  mutating func finish(_ image: consuming MappedImage) throws(LinkError) -> LoadedModule? {
+    let base = virtualBase ?? image.baseAddress
     let gotBase = base + UInt64(gotArea)
     let dsoHandle = base + UInt64(dsoHandleOffset)
 
@@ -34,7 +34,8 @@ extension LinkSession {
     for copy in hostCopies {
       let host = globals[copy.id].address
       let size = Int(globals[copy.id].external?.size ?? 0)
-      if let source = UnsafeRawPointer(bitPattern: UInt(host)), size > 0 {
+      // A check may plan against another process's symbols: nothing of the host is read.
+      if !checking, let source = UnsafeRawPointer(bitPattern: UInt(host)), size > 0 {
         image.copy(UnsafeRawBufferPointer(start: source, count: size), to: copy.offset)
       }
       globals[copy.id].address = base + UInt64(copy.offset)
@@ -150,6 +151,8 @@ extension LinkSession {
     var globalStub = [UInt64](repeating: 0, count: globals.count)
     var globalSlot = [Int](repeating: -1, count: globals.count)
     var globalIFunc = [Bool](repeating: false, count: globals.count)
+    var globalMissing = [Bool](repeating: false, count: globals.count)
+    for id in missing { globalMissing[id] = true }
     var localStubs: [SymbolRef: UInt64] = [:]
     for (ref, address) in stubs {
       if ref.object < 0 { globalStub[Int(ref.index)] = address } else { localStubs[ref] = address }
@@ -173,6 +176,8 @@ extension LinkSession {
           let s = symbolAddresses[index]
           let a = UInt64(bitPattern: entry.addend)
           let g = Int(ids[index])
+          // A check goes on past undefined symbols: their fields stay as they are.
+          if g >= 0 && globalMissing[g] { continue }
           @inline(__always) func stub() -> UInt64 {
             g >= 0 ? globalStub[g] : (localStubs.isEmpty ? 0 : localStubs[SymbolRef(object: Int32(o), index: entry.symbolIndex)] ?? 0)
           }
@@ -298,8 +303,26 @@ extension LinkSession {
         }
       }
     }
-    if let error = LinkError.combine(errors) { throw error }
+    try report(errors)
     phase("relocate")
+    if checking {
+      for (o, object) in objects.enumerated() {
+        for (s, offset) in sectionOffsets[o].enumerated() where offset >= 0 {
+          plannedPlacements.append(
+            SectionPlacement(
+              object: object.name, index: s, name: object.sections[s].name,
+              address: base + UInt64(offset), size: object.sections[s].size))
+        }
+      }
+      statistics.segments = [
+        .init(name: "text", address: base, size: text.count, protection: .readExecute),
+        .init(name: "rodata", address: base + UInt64(rodata.lowerBound), size: rodata.count, protection: .readOnly),
+        .init(name: "data", address: base + UInt64(data.lowerBound), size: data.count, protection: .readWrite),
+      ]
+      entryAddress = options.entry.flatMap { globalIndex[$0] }.map { globals[$0].address }
+      declaredName = readDeclaredName(image, base: base, addresses: addresses)
+      return nil  // the scratch image is unmapped here
+    }
 
     // Protect text first, so that IFUNC resolvers can run; then fill what they give.
     do {
@@ -332,6 +355,32 @@ extension LinkSession {
     return LoadedModule(
       image: image, session: self, addresses: addresses, dsoHandle: dsoHandle,
       ehFrame: ehFrameArea.map { base + UInt64($0) }, stubs: stubs)
+  }
+
+  /// The string `options.declaration`'s second field points at (an OpenBSD module's `_module`
+  /// and its `lkm_name`), read from the relocated scratch image.
+  func readDeclaredName(_ image: borrowing MappedImage, base: UInt64, addresses: [[UInt64]]) -> String? {
+    guard let declaration = options.declaration else { return nil }
+    for (o, object) in objects.enumerated() {
+      for (i, symbol) in object.symbols.enumerated()
+      where symbol.type == SymbolType.object && addresses[o][i] != 0 {
+        guard object.symbolName(i) == declaration.symbol else { continue }
+        let field = Int(addresses[o][i] &- base) + declaration.pointerOffset
+        guard field >= 0, field + 8 <= imageSize else { return nil }
+        let pointer = image.loadLittleEndian(UInt64.self, at: field)
+        guard pointer >= base, pointer < base + UInt64(imageSize) else { return nil }
+        var bytes: [UInt8] = []
+        var offset = Int(pointer - base)
+        while offset < imageSize, bytes.count < 64 {
+          let b = image.loadLittleEndian(UInt8.self, at: offset)
+          if b == 0 { return String(decoding: bytes, as: UTF8.self) }
+          bytes.append(b)
+          offset += 1
+        }
+        return nil
+      }
+    }
+    return nil
   }
 
   func symbolSize(_ o: Int, _ index: UInt32) -> UInt64 {

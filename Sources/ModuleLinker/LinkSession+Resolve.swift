@@ -168,7 +168,7 @@ extension LinkSession {
       }
     }
     objectGlobalIDs.append(ids)
-    if let error = LinkError.combine(errors) { throw error }
+    try report(errors)
   }
 
   private mutating func define(_ id: Int, _ o: Int, _ i: Int, _ kind: GlobalSymbol.Kind) {
@@ -232,9 +232,12 @@ extension LinkSession {
       }
       if !found && !globals[id].onlyWeakReferences && !options.allowUndefined {
         missing.append(id)
+      } else if !found && checking && globals[id].name != options.entry {
+        warnings.append("weak symbol '\(globals[id].name)' is not defined: it is 0")
       }
     }
     guard !missing.isEmpty else { return }
+    self.missing = Set(missing)
     let sites = referenceSites(of: Set(missing))
     let errors = missing.map { id -> LinkError in
       let name = globals[id].name
@@ -245,9 +248,12 @@ extension LinkSession {
         text += " referenced from \(shown)"
         if where_.count > 3 { text += " and \(where_.count - 3) more" }
       }
-      return LinkError(.undefinedSymbol, text)
+      if let hint = options.suggest?(name) { text += "; \(hint)" }
+      var error = LinkError(.undefinedSymbol, text)
+      error.symbol = name
+      return error
     }
-    throw LinkError.combine(errors)!
+    try report(errors)
   }
 
   /// Defines one of the linker's own names; false if it cannot (a thunk whose host function no

@@ -29,6 +29,18 @@ struct LinkSession {
   var globalIndex: [String: Int] = [:]
   var comdatSignatures: Set<String> = []
   var statistics = LinkStatistics()
+  /// Check mode (modload -n): every problem is recorded, relocation goes to scratch memory at a
+  /// planned address, nothing runs.
+  var checking = false
+  var problems: [LinkError] = []
+  var warnings: [String] = []
+  /// Globals nobody defines (check mode goes on without them).
+  var missing: Set<Int> = []
+  /// Where a check plans the module (the scratch image lives elsewhere).
+  var virtualBase: UInt64?
+  var plannedPlacements: [SectionPlacement] = []
+  var entryAddress: UInt64?
+  var declaredName: String?
   var clock = monotonicNanoseconds()
 
   /// Names the linker defines itself.
@@ -85,7 +97,18 @@ struct LinkSession {
     clock = now
   }
 
-  mutating func run(_ inputs: [LinkInput]) throws(LinkError) -> LoadedModule {
+  /// Records problems (check mode) or throws them (a load).
+  mutating func report(_ errors: [LinkError]) throws(LinkError) {
+    guard let error = LinkError.combine(errors) else { return }
+    if checking {
+      problems += error.all
+    } else {
+      throw error
+    }
+  }
+
+  /// Links `inputs`; in check mode returns nil after recording every problem.
+  mutating func run(_ inputs: [LinkInput]) throws(LinkError) -> LoadedModule? {
     var archives: [Archive] = []
     var symbolCount = 0
     for input in inputs {
@@ -251,7 +274,7 @@ struct LinkSession {
     for (k, ref) in stubCandidates.keys.sorted(by: { ($0.object, $0.index) < ($1.object, $1.index) }).enumerated() {
       stubOrdinals[ref] = k
     }
-    if let error = LinkError.combine(errors) { throw error }
+    try report(errors)
     // A low module cannot reach the host's read-only objects: it gets copies of them.
     if needsLow {
       for id in copyCandidates.sorted() where globals[id].address >= 1 << 31 {

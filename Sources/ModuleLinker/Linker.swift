@@ -26,6 +26,11 @@ public struct LinkOptions: Sendable {
   public var allowUndefined: Bool = false
   /// The module's name in messages.
   public var moduleName: String = "module"
+  /// A declaration whose string field a check reads back (OpenBSD modules: `_module`, whose
+  /// `lkm_name` is at offset 8), giving ``LinkReport/declaredName``.
+  public var declaration: (symbol: String, pointerOffset: Int)?
+  /// Advice for an undefined symbol (`did you mean 'X'?`), appended to its message.
+  public var suggest: (@Sendable (String) -> String?)?
   /// The entry point: an undefined reference from the start, so that an archive member
   /// defining it is pulled in (as ld's -e does).
   public var entry: String?
@@ -54,6 +59,59 @@ public struct ModuleLinker {
   /// - Throws: ``LinkError`` with every problem of the first failing step.
   public func link(_ inputs: [LinkInput]) throws(LinkError) -> LoadedModule {
     var session = LinkSession(options: options)
-    return try session.run(inputs)
+    // A load always returns a module or throws.
+    return try session.run(inputs)!
   }
+
+  /// Links `inputs` completely into scratch memory at a planned address, without running
+  /// anything, and reports every problem: what `modload -n` asks.
+  ///
+  /// Malformed input ends the check at once (it is the only problem reported then).
+  public func check(_ inputs: [LinkInput]) -> LinkReport {
+    var session = LinkSession(options: options)
+    session.checking = true
+    var report = LinkReport()
+    do {
+      _ = try session.run(inputs)
+      report.problems = session.problems
+    } catch {
+      report.problems = session.problems.isEmpty ? error.all : session.problems
+    }
+    if let entry = options.entry, session.entryAddress == nil || session.entryAddress == 0,
+      session.globalIndex[entry].map({ session.globals[$0].kind == .undefined }) ?? true,
+      !report.problems.contains(where: { $0.code == .malformedInput })
+    {
+      report.problems.append(LinkError(.noEntryPoint, "entry point '\(entry)' is not defined"))
+    }
+    report.warnings = session.warnings
+    report.placements = session.plannedPlacements
+    report.statistics = session.statistics
+    report.entryAddress = session.entryAddress
+    report.declaredName = session.declaredName
+    report.exports = session.globals.filter { $0.kind != .undefined }.map(\.name)
+    report.imports = session.globals.filter { $0.kind == .undefined && $0.referenced && $0.external != nil }
+      .map { ($0.name, $0.providerName ?? "") }
+    return report
+  }
+}
+
+/// What a check found: every problem, warnings, and the plan.
+public struct LinkReport: Sendable {
+  /// Everything that stops the module from loading, one line each.
+  public var problems: [LinkError] = []
+  /// What does not stop it (undefined weak symbols).
+  public var warnings: [String] = []
+  /// Where each section would go.
+  public var placements: [SectionPlacement] = []
+  public var statistics = LinkStatistics()
+  public var entryAddress: UInt64?
+  /// The string the declaration names (an OpenBSD module's name), when asked for.
+  public var declaredName: String?
+  /// The module's global definitions.
+  public var exports: [String] = []
+  /// The undefined globals a provider gave: name, provider name.
+  public var imports: [(name: String, provider: String)] = []
+  /// Whether the module would load.
+  public var isLinkable: Bool { problems.isEmpty }
+  public init() {}
 }

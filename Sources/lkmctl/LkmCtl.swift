@@ -11,7 +11,7 @@ struct LkmCtl: ParsableCommand {
     commandName: "lkmctl",
     abstract: "Use what modules add to the lkm kernel: system calls, the message buffer, sysctl, symbols.",
     discussion: "Results go to stdout (exit 0); a failure prints 'lkmctl: <what>: <strerror>' on stderr (exit 1).",
-    subcommands: [Syscall.self, Dmesg.self, Sysctl.self, Ksyms.self])
+    subcommands: [Syscall.self, Dmesg.self, Sysctl.self, Ksyms.self, Addr.self])
 
   static func main() {
     BSD.progname = "lkmctl"
@@ -93,12 +93,21 @@ struct Sysctl: ParsableCommand {
 
 struct Ksyms: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Print the kernel symbol table, one symbol a line: ADDRESS TYPE NAME [MODULE].")
+    abstract: "Print the kernel symbol table, one symbol a line: ADDRESS TYPE NAME [MODULE].",
+    discussion: "The output is what modload -n -A reads. PATTERN is a shell pattern (fnmatch) on names.")
   @OptionGroup var device: DeviceOption
+  @Option(name: .customShort("m"), help: "Only the symbols of this module ('kernel' for the kernel's own).")
+  var module: String?
+  @Argument var pattern: String?
+
   func run() {
     let reply = perform(session(device, write: false), .ksyms, what: "ksyms")
     var out = ""
     for s in reply.symbols {
+      if let module {
+        if module == "kernel" ? s.module != nil : s.module != module { continue }
+      }
+      if let pattern, fnmatch(pattern, s.name, 0) != 0 { continue }
       out += String(s.address, radix: 16).leftPadded16() + " \(s.type) \(s.name)"
       if let module = s.module { out += "\t[\(module)]" }
       out += "\n"
@@ -109,4 +118,20 @@ struct Ksyms: ParsableCommand {
 
 extension String {
   func leftPadded16() -> String { count >= 16 ? self : String(repeating: "0", count: 16 - count) + self }
+}
+
+struct Addr: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Say which module and function (+offset) an address is in.")
+  @OptionGroup var device: DeviceOption
+  @Argument(help: "The address, in hex (0x optional).") var address: String
+
+  func run() {
+    let digits = address.lowercased().hasPrefix("0x") ? String(address.dropFirst(2)) : address
+    guard let value = UInt64(digits, radix: 16) else {
+      BSD.errx(1, "\(address): not a hexadecimal address")
+    }
+    let reply = perform(session(device, write: false), .addr(value), what: address)
+    BSD.write("0x\(String(value, radix: 16)) is in \(reply.text)\n", to: 1)
+  }
 }

@@ -37,38 +37,22 @@ struct ModLoad: ParsableCommand {
   }
 
   func load() {
-    if kernelFile != nil {
-      BSD.errx(1, "-A: checking against a symbol file is not available yet")
+    if let kernelFile {
+      guard checkOnly else {
+        BSD.errx(1, "-A checks a module against a symbol file without loading it: use it with -n")
+      }
+      offlineCheck(kernelFile)
+      return
     }
     // 1. Open the device read-write.
     let path = DeviceClient.defaultPath(device.device)
     let client: DeviceClient
     do { client = try DeviceClient(path: path, write: true) } catch { BSD.err(3, path, error.openBSDText) }
 
-    // 2. The module object must end in .o (archives, .a, may follow it).
+    var request = prepare()
     let first = inputs[0]
-    guard let dot = first.lastIndex(of: "."), first[dot...] == ".o" else {
-      BSD.errx(2, "module object must end in .o")
-    }
-    var request = LoadRequest(inputs: [], entry: "")
-    for input in inputs {
-      guard let bytes = readFile(input) else { BSD.err(4, input, String(cString: strerror(errno))) }
-      request.inputs.append(.init(name: input, bytes: bytes))
-    }
-
-    // 3. The entry: -e, else xxxinit, else BASENAME_lkmentry.
-    let base = String(first[..<dot].split(separator: "/").last ?? "")
-    var entryName = entry ?? "xxxinit"
-    if !defines(entryName, request.inputs) {
-      if entry == nil && defines(base + "_lkmentry", request.inputs) {
-        entryName = base + "_lkmentry"
-      } else {
-        BSD.errx(1, "entry point _\(entryName) not found in \(first)")
-      }
-    }
-    request.entry = entryName
-    request.exportSymbols = !noSymbols
-    request.checkOnly = checkOnly
+    let dot = first.lastIndex(of: ".")!
+    let entryName = request.entry
     if debug { BSD.write("modload: entry = \(entryName), \(request.inputs.count) input(s)\n") }
 
     var reply = perform(client, path, .load(request))
@@ -99,7 +83,12 @@ struct ModLoad: ParsableCommand {
       writeOutput(outputPath, request.inputs, reply.placements)
     }
     defer { if (output != nil || keepOutput) && !keepOutput { unlink(outputPath) } }
-    if checkOnly { return }
+    if checkOnly {
+      if verbose {
+        BSD.write("modload: \(first): links against the kernel: entry \(entryName) at 0x\(String(reply.entry, radix: 16))\n")
+      }
+      return
+    }
     BSD.write("Module loaded as ID \(reply.id)\n", to: 1)
 
     if let postinstall {
@@ -113,6 +102,88 @@ struct ModLoad: ParsableCommand {
       argv.append(nil)
       execv(postinstall, argv)
       BSD.err(16, "can't exec `\(postinstall)'", String(cString: strerror(errno)))
+    }
+  }
+
+  /// Steps 2 and 3: the module object's name, the inputs, the entry (modload's own checks,
+  /// before the kernel sees anything).
+  func prepare() -> LoadRequest {
+    // 2. The module object must end in .o (archives, .a, may follow it).
+    let first = inputs[0]
+    guard let dot = first.lastIndex(of: "."), first[dot...] == ".o" else {
+      BSD.errx(2, "module object must end in .o")
+    }
+    var request = LoadRequest(inputs: [], entry: "")
+    for input in inputs {
+      guard let bytes = readFile(input) else { BSD.err(4, input, String(cString: strerror(errno))) }
+      request.inputs.append(.init(name: input, bytes: bytes))
+    }
+    // 3. The entry: -e, else xxxinit, else BASENAME_lkmentry.
+    let base = String(first[..<dot].split(separator: "/").last ?? "")
+    var entryName = entry ?? "xxxinit"
+    if !defines(entryName, request.inputs) {
+      if entry == nil && defines(base + "_lkmentry", request.inputs) {
+        entryName = base + "_lkmentry"
+      } else {
+        BSD.errx(1, "entry point _\(entryName) not found in \(first)")
+      }
+    }
+    request.entry = entryName
+    request.exportSymbols = !noSymbols
+    request.checkOnly = checkOnly
+    return request
+  }
+
+  /// `-n -A FILE`: the check the running kernel would make, against a symbol file.
+  func offlineCheck(_ path: String) {
+    guard let bytes = readFile(path) else {
+      BSD.errx(1, "can't open \(path)\n\(path): please specify alternative kernel executable with -A option")
+    }
+    let request = prepare()
+    let table: SymbolTableProvider
+    do { table = try SymbolTableProvider(parsing: String(decoding: bytes, as: UTF8.self), file: path) } catch {
+      BSD.errx(1, error.message)
+    }
+    var linkInputs: [LinkInput] = []
+    do {
+      for input in request.inputs {
+        let file = FileBytes(input.bytes, name: input.name)
+        if Archive.isArchive(file) {
+          linkInputs.append(.archive(try Archive(bytes: file)))
+        } else {
+          linkInputs.append(.object(try ObjectFile(bytes: file, offset: 0, count: file.count, name: input.name)))
+        }
+      }
+    } catch {
+      BSD.errx(1, error.description)
+    }
+    var options = LinkOptions(providers: [table])
+    options.moduleName = inputs[0]
+    options.entry = request.entry
+    options.declaration = ("_module", 8)
+    let names = table.names
+    options.suggest = { name in SymbolSuggestion.nearest(to: name, in: names).map { "did you mean '\($0)'?" } }
+    let report = ModuleLinker(options: options).check(linkInputs)
+    var lines = report.problems.map(\.message)
+    if request.exportSymbols {
+      let owners = Dictionary(table.entries.map { ($0.name, $0.module) }, uniquingKeysWith: { a, _ in a })
+      for name in report.exports.sorted() where name != request.entry {
+        guard let owner = owners[name] else { continue }
+        lines.append(owner.map { "'\(name)' is already exported by module '\($0)'" } ?? "'\(name)' is already exported by the kernel")
+      }
+    }
+    if let name = report.declaredName, table.entries.contains(where: { $0.module == name }) {
+      lines.append("module '\(name)' is already loaded")
+    }
+    if verbose {
+      for warning in report.warnings { BSD.write("modload: warning: \(warning)\n") }
+    }
+    guard lines.isEmpty else {
+      for line in lines { BSD.write("modload: \(line)\n") }
+      Glibc.exit(1)
+    }
+    if verbose {
+      BSD.write("modload: \(inputs[0]): links against \(path): entry \(request.entry) at 0x\(String(report.entryAddress ?? 0, radix: 16))\n")
     }
   }
 

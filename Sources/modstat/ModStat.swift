@@ -9,17 +9,18 @@ import LKMToolSupport
 /// The corresponding OpenBSD code is usr.bin/modstat/modstat.c.
 @main
 struct ModStat: ParsableCommand {
-  static let synopsis = "modstat [-i id] [-n name]"
+  static let synopsis = "modstat [-v] [-i id] [-n name]"
   static let configuration = CommandConfiguration(commandName: "modstat", usage: synopsis)
 
   @Option(name: .customShort("i", allowingJoined: true)) var id: String?
   @Option(name: .customShort("n", allowingJoined: true)) var name: String?
+  @Flag(name: .customShort("v")) var verbose = false
   @OptionGroup var device: DeviceOption
 
   static func main() {
     BSD.progname = "modstat"
     let arguments = Array(CommandLine.arguments.dropFirst())
-    if BSD.checkOptions(arguments.filter { !$0.hasPrefix("--device") }, "i:n:") { BSD.usage(synopsis) }
+    if BSD.checkOptions(arguments.filter { !$0.hasPrefix("--device") }, "vi:n:") { BSD.usage(synopsis) }
     guard let command = try? parse(arguments) else { BSD.usage(synopsis) }
     var moduleID: Int32 = -1
     if let id = command.id {
@@ -29,7 +30,8 @@ struct ModStat: ParsableCommand {
     let path = DeviceClient.defaultPath(command.device.device)
     let client: DeviceClient
     do { client = try DeviceClient(path: path, write: false) } catch { BSD.err(2, path, error.openBSDText) }
-    var out = ModstatFormat.header
+    var out = command.verbose ? ModstatFormat.verboseHeader : ModstatFormat.header
+    let format = command.verbose ? ModstatFormat.verboseRow : ModstatFormat.row
     func flush() { BSD.write(out, to: 1); out = "" }
     if command.id != nil || command.name != nil {
       if moduleID < 0, let name = command.name, name.utf8.count >= 32 {
@@ -43,7 +45,7 @@ struct ModStat: ParsableCommand {
       }
       flush()
       switch KernelErrno(reply.errno) {
-      case KernelErrno(0): if let s = reply.status { BSD.write(ModstatFormat.row(s), to: 1) }
+      case KernelErrno(0): if let s = reply.status { BSD.write(format(s), to: 1) }
       case .EINVAL, .ENOENT: Glibc.exit(3)
       case let errno:
         BSD.warn("LMSTAT", errno.text)
@@ -69,7 +71,7 @@ struct ModStat: ParsableCommand {
         BSD.warn("LMSTAT", KernelErrno(reply.errno).text)
         break
       }
-      if let s = reply.status { out += ModstatFormat.row(s) }
+      if let s = reply.status { out += format(s) }
       id += 1
     }
     flush()
