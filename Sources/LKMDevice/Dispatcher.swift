@@ -20,7 +20,8 @@ public struct Dispatcher {
       reply.errno = KernelErrno.EINVAL.rawValue
     case .load(let load):
       switch kernel.load(load) {
-      case .loaded(let id, let placements, let entry):
+      case .loaded(let id, let placements, let entry, let warnings):
+        reply.lines = warnings
         reply.id = id
         reply.placements = placements
         reply.entry = entry

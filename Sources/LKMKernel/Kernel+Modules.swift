@@ -367,7 +367,9 @@ extension Kernel {
       lines.append("module '\(name)' is already loaded")
     }
     guard lines.isEmpty else { return .linkFailed(lines) }
-    return .loaded(id: -1, placements: report.placements, entry: report.entryAddress ?? 0)
+    return .loaded(
+      id: -1, placements: report.placements, entry: report.entryAddress ?? 0,
+      warnings: report.warnings)
   }
 
   /// `MODULE:function+0xoff` or `kernel:function+0xoff` for an address, for `lkmctl addr`.

@@ -45,7 +45,7 @@ public struct LoadRequest: Sendable {
 /// What a load gives back.
 public enum LoadOutcome: Sendable {
   /// Loaded as this id (or, for a check, linked; id -1). The placements serve modload -o.
-  case loaded(id: Int32, placements: [SectionPlacement], entry: UInt64)
+  case loaded(id: Int32, placements: [SectionPlacement], entry: UInt64, warnings: [String] = [])
   /// The link failed (modload's exit 1, as ld failing was): one line per problem.
   case linkFailed([String])
   /// The kernel refused: the LMREADY errno (the module's own error, EEXIST, ENFILE, …).

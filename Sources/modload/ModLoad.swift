@@ -71,12 +71,7 @@ struct ModLoad: ParsableCommand {
     case (_, let errno):
       BSD.err(9, "can't reserve memory", KernelErrno(errno).text)
     }
-    if verbose {
-      let size = reply.placements.map { $0.address + $0.size }.max().map { end in
-        end - (reply.placements.map(\.address).min() ?? end)
-      } ?? 0
-      BSD.warnx("reserving \((size + 4095) / 4096 * 4096) bytes of memory")
-    }
+    if verbose { BSD.warnx("reserving \(ModLoad.imageSize(reply.placements)) bytes of memory") }
     if debug { BSD.write("modentry = 0x\(String(reply.entry, radix: 16))\n") }
     let outputPath = output ?? String(first[..<dot])
     if output != nil || keepOutput {
@@ -85,7 +80,7 @@ struct ModLoad: ParsableCommand {
     defer { if (output != nil || keepOutput) && !keepOutput { unlink(outputPath) } }
     if checkOnly {
       if verbose {
-        BSD.write("modload: \(first): links against the kernel: entry \(entryName) at 0x\(String(reply.entry, radix: 16))\n")
+        for warning in reply.lines { BSD.write("modload: warning: \(warning)\n") }
       }
       return
     }
@@ -175,16 +170,22 @@ struct ModLoad: ParsableCommand {
     if let name = report.declaredName, table.entries.contains(where: { $0.module == name }) {
       lines.append("module '\(name)' is already loaded")
     }
-    if verbose {
-      for warning in report.warnings { BSD.write("modload: warning: \(warning)\n") }
-    }
     guard lines.isEmpty else {
       for line in lines { BSD.write("modload: \(line)\n") }
       Glibc.exit(1)
     }
     if verbose {
-      BSD.write("modload: \(inputs[0]): links against \(path): entry \(request.entry) at 0x\(String(report.entryAddress ?? 0, radix: 16))\n")
+      BSD.warnx("reserving \(ModLoad.imageSize(report.placements)) bytes of memory")
+      for warning in report.warnings { BSD.write("modload: warning: \(warning)\n") }
     }
+  }
+
+  /// The page-rounded extent of the placed sections (what OpenBSD's modload reserved).
+  static func imageSize(_ placements: [SectionPlacement]) -> UInt64 {
+    guard let low = placements.map(\.address).min(),
+      let high = placements.map({ $0.address + $0.size }).max()
+    else { return 0 }
+    return (high - (low & ~4095) + 4095) / 4096 * 4096
   }
 
   func perform(_ client: DeviceClient, _ path: String, _ request: Request) -> Reply {
