@@ -202,6 +202,12 @@ int clkm_kernel_init(const char *version_string, const char *host_name, int secu
   sigemptyset(&sa.sa_mask);
   int signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE};
   for (int i = 0; i < 4; i++) sigaction(signals[i], &sa, NULL);
+  /* The mask is inherited: a parent that blocked these would disarm the containment. */
+  sigset_t unblock;
+  sigemptyset(&unblock);
+  for (int i = 0; i < 4; i++) sigaddset(&unblock, signals[i]);
+  sigaddset(&unblock, SIGALRM);
+  sigprocmask(SIG_UNBLOCK, &unblock, NULL);
   sa.sa_sigaction = watchdog_handler;
   sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
   sigaction(SIGALRM, &sa, NULL);

@@ -135,6 +135,12 @@ public final class DeviceServer {
     sigaction(SIGTERM, &sa, nil)
     sigaction(SIGINT, &sa, nil)
     signal(SIGPIPE, SIG_IGN)
+    // A parent may have started lkmd with these blocked (the mask is inherited).
+    var set = sigset_t()
+    sigemptyset(&set)
+    sigaddset(&set, SIGTERM)
+    sigaddset(&set, SIGINT)
+    sigprocmask(SIG_UNBLOCK, &set, nil)
   }
 
   func acceptClients(_ now: Int64) {
