@@ -38,16 +38,9 @@ extension Kernel {
     tick()
     var inputs: [LinkInput] = []
     do {
-      for input in request.inputs {
-        let bytes = FileBytes(input.bytes, name: input.name)
-        if Archive.isArchive(bytes) {
-          inputs.append(.archive(try Archive(bytes: bytes)))
-        } else {
-          inputs.append(.object(try ObjectFile(bytes: bytes, offset: 0, count: bytes.count, name: input.name)))
-        }
-      }
+      for input in request.inputs { inputs.append(try LinkInput.parse(input.bytes, name: input.name)) }
     } catch {
-      return .linkFailed([error.description])
+      return .linkFailed(error.lines)
     }
     let kernelSymbols = KernelSymbolProvider(kernel: self)
     var providers: [any SymbolProvider] = [kernelSymbols]

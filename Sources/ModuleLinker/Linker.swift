@@ -8,12 +8,24 @@ public enum LinkInput: Sendable {
   /// Reads the file at `path`, as an archive if it starts with the ar magic.
   public static func read(_ path: String) throws(LinkError) -> LinkInput {
     do {
-      let bytes = try FileBytes(contentsOf: path)
-      if Archive.isArchive(bytes) { return .archive(try Archive(bytes: bytes)) }
-      return .object(try ObjectFile(bytes: bytes, offset: 0, count: bytes.count, name: path))
+      return try parse(try FileBytes(contentsOf: path))
     } catch {
       throw LinkError(error)
     }
+  }
+
+  /// An object or archive from bytes already read (a load request's), named `name`.
+  public static func parse(_ bytes: [UInt8], name: String) throws(LinkError) -> LinkInput {
+    do {
+      return try parse(FileBytes(bytes, name: name))
+    } catch {
+      throw LinkError(error)
+    }
+  }
+
+  static func parse(_ bytes: FileBytes) throws(ELFError) -> LinkInput {
+    if Archive.isArchive(bytes) { return .archive(try Archive(bytes: bytes)) }
+    return .object(try ObjectFile(bytes: bytes, offset: 0, count: bytes.count, name: bytes.name))
   }
 }
 

@@ -141,16 +141,9 @@ struct ModLoad: ParsableCommand {
     }
     var linkInputs: [LinkInput] = []
     do {
-      for input in request.inputs {
-        let file = FileBytes(input.bytes, name: input.name)
-        if Archive.isArchive(file) {
-          linkInputs.append(.archive(try Archive(bytes: file)))
-        } else {
-          linkInputs.append(.object(try ObjectFile(bytes: file, offset: 0, count: file.count, name: input.name)))
-        }
-      }
+      for input in request.inputs { linkInputs.append(try LinkInput.parse(input.bytes, name: input.name)) }
     } catch {
-      BSD.errx(1, error.description)
+      BSD.errx(1, error.message)
     }
     var options = LinkOptions(providers: [table])
     options.moduleName = inputs[0]
