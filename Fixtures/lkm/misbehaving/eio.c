@@ -1,0 +1,22 @@
+/* eio: its load handler fails with its own errno, EIO; modload reports it as
+ * "error initializing module: Input/output error". */
+#include <sys/param.h>
+#include <sys/systm.h>
+#include <sys/lkm.h>
+
+MOD_MISC("eio")
+
+static int
+eio_load(struct lkm_table *lkmtp, int cmd)
+{
+	printf("eio: no device here\n");
+	return (EIO);
+}
+
+int xxxinit(struct lkm_table *lkmtp, int cmd, int ver);
+
+int
+xxxinit(struct lkm_table *lkmtp, int cmd, int ver)
+{
+	DISPATCH(lkmtp, cmd, ver, eio_load, lkm_nofunc, lkm_nofunc)
+}
