@@ -102,7 +102,8 @@ int clkm_sys_lkmnosys(struct clkm_proc *, void *, clkm_register_t *);
 int clkm_guard_active(void);
 void clkm_console_write(const char *, size_t);
 void clkm_msgbuf_append(const char *, size_t);
-_Noreturn void clkm_guard_panic(const char *message);
+/* Ends the guarded call with a panic; `pc` is where the module called the kernel. */
+_Noreturn void clkm_guard_panic(const char *message, void *pc);
 extern int clkm_current_module;
 
 #endif

@@ -175,7 +175,7 @@ CLKM_MODAPI _Noreturn void clkm_panic(const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(message, sizeof message, fmt, ap);
   va_end(ap);
-  clkm_guard_panic(message);
+  clkm_guard_panic(message, __builtin_return_address(0));
 }
 
 /* ---- Strings and memory ---- */
@@ -267,12 +267,12 @@ CLKM_MODAPI void *clkm_malloc(size_t size, int type, int flags) {
   (void)type;
   if (size > ((size_t)1 << 40)) {
     if (flags & 0x0002 || flags & 0x0004) return NULL;  /* M_NOWAIT, M_CANFAIL */
-    clkm_guard_panic("malloc: allocation too large");
+    clkm_guard_panic("malloc: allocation too large", __builtin_return_address(0));
   }
   struct alloc_header *h = (flags & 0x0008) ? calloc(1, sizeof *h + size) : malloc(sizeof *h + size);
   if (h == NULL) {
     if (flags & 0x0002 || flags & 0x0004) return NULL;
-    clkm_guard_panic("malloc: out of memory");
+    clkm_guard_panic("malloc: out of memory", __builtin_return_address(0));
   }
   h->magic = MALLOC_MAGIC;
   h->module = clkm_current_module;
@@ -288,7 +288,7 @@ CLKM_MODAPI void clkm_free(void *addr, int type) {
   (void)type;
   if (addr == NULL) return;
   struct alloc_header *h = (struct alloc_header *)addr - 1;
-  if (h->magic != MALLOC_MAGIC) clkm_guard_panic("free: not an address malloc returned");
+  if (h->magic != MALLOC_MAGIC) clkm_guard_panic("free: not an address malloc returned", __builtin_return_address(0));
   h->magic = 0;
   if (h->module >= 0 && h->module < MAX_ACCOUNTED && alloc_count[h->module] > 0) {
     alloc_count[h->module]--;

@@ -150,12 +150,14 @@ static void watchdog_handler(int signo, siginfo_t *si, void *context) {
   arm(0, 10 * 1000 * 1000);
 }
 
-_Noreturn void clkm_guard_panic(const char *message) {
+_Noreturn void clkm_guard_panic(const char *message, void *pc) {
   if (guard_active) {
     clkm_fault_t *f = guard_fault;
     memset(f, 0, sizeof *f);
     f->kind = 2;
-    f->pc = (uint64_t)(uintptr_t)__builtin_return_address(0);
+    /* The call instruction, not the return address: after a call to a noreturn function the
+     * return address may be past the caller's end. */
+    f->pc = (uint64_t)(uintptr_t)pc - 1;
     strncpy(f->message, message, sizeof f->message - 1);
     guard_active = 0;
     disarm();

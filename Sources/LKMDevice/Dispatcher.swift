@@ -9,9 +9,11 @@ public struct Dispatcher {
   public func perform(_ request: Request, write: Bool, credentials: Credentials) -> Reply {
     if !request.isStat {
       // securelevel guards the module interface; kern.securelevel itself may still be raised.
-      var isSysctl = false
-      if case .sysctl = request { isSysctl = true }
-      if kernel.securelevel > 0 && !isSysctl { return Reply(errno: KernelErrno.EPERM.rawValue) }
+      // System calls are what modules give userland, not the module interface.
+      var exempt = false
+      if case .sysctl = request { exempt = true }
+      if case .syscall = request { exempt = true }
+      if kernel.securelevel > 0 && !exempt { return Reply(errno: KernelErrno.EPERM.rawValue) }
       if !write { return Reply(errno: KernelErrno.EACCES.rawValue) }
     }
     var reply = Reply()

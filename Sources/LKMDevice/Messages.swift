@@ -101,9 +101,12 @@ public enum Request: Sendable {
       var total = 0
       for _ in 0..<n {
         let name = try r.string()
-        let data = try r.data(limit: objectLimit)
+        let data: [UInt8]
+        do { data = try r.data(limit: objectLimit) } catch {
+          throw WireError("module of more than \(objectLimit) bytes", errno: 27)
+        }
         total += data.count
-        guard total <= objectLimit else { throw WireError("module of more than \(objectLimit) bytes") }
+        guard total <= objectLimit else { throw WireError("module of more than \(objectLimit) bytes", errno: 27) }
         inputs.append(.init(name: name, bytes: data))
       }
       var load = LoadRequest(inputs: inputs, entry: entry)

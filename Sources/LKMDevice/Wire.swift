@@ -1,7 +1,13 @@
 /// A malformed or truncated message.
 public struct WireError: Error, Sendable, CustomStringConvertible {
   public var description: String
-  public init(_ description: String) { self.description = description }
+  /// The errno a reply carries for it (OpenBSD's numbers): EINVAL, or EFBIG for a module over
+  /// the size limit.
+  public var errno: Int32
+  public init(_ description: String, errno: Int32 = 22) {
+    self.description = description
+    self.errno = errno
+  }
 }
 
 /// Little-endian encoding of the device messages: integers, length-prefixed strings and bytes.

@@ -64,7 +64,10 @@ extension Kernel {
       return .linkFailed(["entry point '\(request.entry)' is not defined"])
     }
     if request.exportSymbols {
-      let clashes = exportClashes(linked, entry: request.entry)
+      // A second copy of a loaded module is OpenBSD's EEXIST case (its load hook runs, then
+      // lkmexists refuses it), not a clash of exports.
+      let declared = Kernel.declaredName(linked)
+      let clashes = exportClashes(linked, entry: request.entry, sameName: declared)
       if !clashes.isEmpty { return .linkFailed(clashes) }
     }
 
@@ -86,14 +89,16 @@ extension Kernel {
     }
     for constructor in linked.initializers {
       if let fault = Bridge.callVoid(constructor) {
-        oops(fault, moduleName: request.inputs.first?.name ?? "module", id: id, module: linked, during: "constructor")
+        oops(fault, moduleName: Kernel.declaredName(linked) ?? request.inputs.first?.name ?? "module", id: id, module: linked, during: "constructor")
         abandon()
         return .refused(.EFAULT)
       }
     }
     switch record.callEntry(entry, command: Kernel.loadCommand, version: request.version) {
     case .failure(let fault):
-      oops(fault, moduleName: request.inputs.first?.name ?? "module", id: id, module: linked, during: "LKM_E_LOAD")
+      // DISPATCH stored the declaration before the load hook ran.
+      let name = record.info()?.name ?? Kernel.declaredName(linked) ?? request.inputs.first?.name ?? "module"
+      oops(fault, moduleName: name, id: id, module: linked, during: "LKM_E_LOAD")
       abandon()
       return .refused(.EFAULT)
     case .success(let status) where status != 0:
@@ -319,20 +324,39 @@ extension Kernel {
 
   /// Each global the module would export that the kernel or a module exports already. The
   /// entry function is the module's own, never exported.
-  func exportClashes(_ linked: LoadedModule, entry: String) -> [String] {
-    exportClashes(names: Array(linked.exports.keys), entry: entry)
+  func exportClashes(_ linked: LoadedModule, entry: String, sameName: String?) -> [String] {
+    exportClashes(names: Array(linked.exports.keys), entry: entry, sameName: sameName)
   }
 
-  func exportClashes(names: [String], entry: String) -> [String] {
+  /// Clashes with the kernel's exports or another module's; a module of the same name (a
+  /// second copy) is left to the EEXIST its load gets.
+  func exportClashes(names: [String], entry: String, sameName: String? = nil) -> [String] {
     var lines: [String] = []
     for name in names.sorted() where name != entry {
       if kernelExports[name] != nil {
         lines.append("'\(name)' is already exported by the kernel")
-      } else if let (owner, _) = exporter(of: name) {
+      } else if let (owner, _) = exporter(of: name), owner.name != sameName {
         lines.append("'\(name)' is already exported by module '\(owner.name)'")
       }
     }
     return lines
+  }
+
+  /// The name in the module's `MOD_*` declaration (`_module`'s `lkm_name`), read from its image.
+  static func declaredName(_ linked: LoadedModule) -> String? {
+    guard let declaration = linked.objectAddress(named: "_module"),
+      linked.contains(declaration), linked.contains(declaration + 15)
+    else { return nil }
+    let pointer = linked.load(UInt64.self, at: declaration + 8)
+    var bytes: [UInt8] = []
+    var address = pointer
+    while linked.contains(address), bytes.count < 32 {
+      let b = linked.load(UInt8.self, at: address)
+      if b == 0 { return String(decoding: bytes, as: UTF8.self) }
+      bytes.append(b)
+      address += 1
+    }
+    return nil
   }
 
   /// "did you mean 'X'?" for an undefined symbol, or who defines it without exporting it.
@@ -353,7 +377,7 @@ extension Kernel {
     let report = ModuleLinker(options: options).check(inputs)
     var lines = report.problems.map(\.message)
     if request.exportSymbols {
-      lines += exportClashes(names: report.exports, entry: request.entry)
+      lines += exportClashes(names: report.exports, entry: request.entry, sameName: report.declaredName)
     }
     // The MOD_* name, read from the linked module's declaration, must be free.
     if let name = report.declaredName, modules.values.contains(where: { $0.name == name }) {

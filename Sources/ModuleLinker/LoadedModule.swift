@@ -230,6 +230,17 @@ public final class LoadedModule {
     return ModuleCall.main(address, arguments: arguments)
   }
 
+  /// The address of a data object defined in the module (a file-local one too), by name.
+  public func objectAddress(named name: String) -> UInt64? {
+    for (o, object) in objects.enumerated() {
+      for (i, symbol) in object.symbols.enumerated()
+      where symbol.type == SymbolType.object && symbolAddresses[o][i] != 0 {
+        if object.symbolName(i) == name { return symbolAddresses[o][i] }
+      }
+    }
+    return nil
+  }
+
   /// Whether `address` lies in the module's image.
   public func contains(_ address: UInt64) -> Bool {
     address >= baseAddress && address < baseAddress + UInt64(size)

@@ -43,7 +43,8 @@ struct Syscall: ParsableCommand {
     discussion: "An argument that parses as an integer (decimal, 0x hex) is passed as one; any other is passed as a pointer to a copy of the string.")
   @OptionGroup var device: DeviceOption
   @Argument var number: Int32
-  @Argument var arguments: [String] = []
+  /// Everything after NUM, negative numbers included (not options).
+  @Argument(parsing: .allUnrecognized) var arguments: [String] = []
 
   func run() {
     let client = session(device, write: true)

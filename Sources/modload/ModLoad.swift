@@ -74,10 +74,12 @@ struct ModLoad: ParsableCommand {
     if verbose { BSD.warnx("reserving \(ModLoad.imageSize(reply.placements)) bytes of memory") }
     if debug { BSD.write("modentry = 0x\(String(reply.entry, radix: 16))\n") }
     let outputPath = output ?? String(first[..<dot])
+    var written: [String] = []
     if output != nil || keepOutput {
-      writeOutput(outputPath, request.inputs, reply.placements)
+      written = writeOutput(outputPath, request.inputs, reply.placements)
     }
-    defer { if (output != nil || keepOutput) && !keepOutput { unlink(outputPath) } }
+    // As on OpenBSD, the output goes at exit unless -S, even when named with -o.
+    defer { if !keepOutput { for file in written { unlink(file) } } }
     if checkOnly {
       if verbose {
         for warning in reply.lines { BSD.write("modload: warning: \(warning)\n") }
@@ -156,7 +158,8 @@ struct ModLoad: ParsableCommand {
     if request.exportSymbols {
       let owners = Dictionary(table.entries.map { ($0.name, $0.module) }, uniquingKeysWith: { a, _ in a })
       for name in report.exports.sorted() where name != request.entry {
-        guard let owner = owners[name] else { continue }
+        // A second copy of a loaded module is the EEXIST case, not a clash (as live).
+        guard let owner = owners[name], owner == nil || owner != report.declaredName else { continue }
         lines.append(owner.map { "'\(name)' is already exported by module '\($0)'" } ?? "'\(name)' is already exported by the kernel")
       }
     }
@@ -205,8 +208,10 @@ struct ModLoad: ParsableCommand {
   /// The linked image for gdb's add-symbol-file: each input object with every allocated
   /// section's address set to where the kernel loaded it. The first object goes to `path`,
   /// the Nth (N > 1) to `path.N`.
-  func writeOutput(_ path: String, _ inputs: [LoadRequest.Input], _ placements: [SectionPlacement]) {
+  @discardableResult
+  func writeOutput(_ path: String, _ inputs: [LoadRequest.Input], _ placements: [SectionPlacement]) -> [String] {
     var n = 0
+    var written: [String] = []
     for input in inputs {
       let bytes = FileBytes(input.bytes, name: input.name)
       guard !Archive.isArchive(bytes),
@@ -218,7 +223,9 @@ struct ModLoad: ParsableCommand {
       let image = object.withSectionAddresses(addresses)
       let target = n == 1 ? path : "\(path).\(n)"
       guard writeFile(target, image) else { BSD.err(4, target, String(cString: strerror(errno))) }
+      written.append(target)
     }
+    return written
   }
 }
 

@@ -9,7 +9,8 @@ import LKMToolSupport
 /// The corresponding OpenBSD code is usr.bin/modstat/modstat.c.
 @main
 struct ModStat: ParsableCommand {
-  static let synopsis = "modstat [-v] [-i id] [-n name]"
+  // OpenBSD's synopsis; -v (reference counts and users) is this implementation's extension.
+  static let synopsis = "modstat [-i id] [-n name]"
   static let configuration = CommandConfiguration(commandName: "modstat", usage: synopsis)
 
   @Option(name: .customShort("i", allowingJoined: true)) var id: String?

@@ -276,7 +276,7 @@ public final class DeviceServer {
     do {
       request = try Request.decode(payload, objectLimit: limits.objectBytes)
     } catch {
-      var r = Reply(errno: KernelErrno.EINVAL.rawValue)
+      var r = Reply(errno: error.errno)
       r.text = error.description
       reply(c, r)
       return
