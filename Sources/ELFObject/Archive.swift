@@ -1,11 +1,16 @@
-// With ObjectParser.swift, the only file that calls libelf.
-internal import CLibELF
+// The ar format is simple enough to read directly, and libelf's reader reports most defects
+// as a bare "invalid archive" or not at all (a truncated last header ends its iteration
+// quietly). Every offset read here is checked against the archive's size first.
 
-/// An ar archive of relocatable objects, read with libelf.
+/// An ar archive of relocatable objects.
 ///
 /// Members are parsed lazily: ``object(at:)`` validates one member the first time a linker
 /// pulls it in. The symbol index maps each global symbol to the first member defining it; an
-/// archive without an index (ranlib never run) gets one built from its members.
+/// archive without an index (ranlib never run) gets one built from its members, which are then
+/// all parsed, so a malformed member is reported at once.
+///
+/// Reads the GNU/System V format (`/` and `/SYM64/` symbol indexes, `//` long names) and BSD
+/// `#1/N` long names.
 public final class Archive: Sendable {
   /// One member's place in the archive.
   public struct Member: Sendable {
@@ -26,9 +31,13 @@ public final class Archive: Sendable {
   /// Global symbol name → indices of the members that define it, in archive order.
   public let symbolIndex: [String: [Int]]
 
+  /// `!<arch>\n`, little-endian.
+  static let magic: UInt64 = 0x0a3e_6863_7261_3c21
+  static let headerSize = 60
+
   /// Whether `bytes` start with the ar magic.
   public static func isArchive(_ bytes: FileBytes) -> Bool {
-    bytes.count >= 8 && bytes.load(UInt64.self, at: 0) == 0x0a3e_6863_7261_3c21
+    bytes.count >= 8 && bytes.load(UInt64.self, at: 0) == magic
   }
 
   /// Reads and indexes an archive.
@@ -38,65 +47,24 @@ public final class Archive: Sendable {
 
   /// Indexes the archive in `bytes`.
   ///
-  /// - Throws: ``ELFError/Code/badArchive`` when a header or the index is malformed.
+  /// - Throws: ``ELFError/Code/badArchive`` when a header or the index is malformed; the
+  ///   member's own ``ELFError`` when the archive has no index and a member is not a valid
+  ///   object.
   public init(bytes: FileBytes) throws(ELFError) {
-    precondition(libelfReady, "libelf refused EV_CURRENT")
     let name = bytes.name
     self.name = name
     self.bytes = bytes
-    func fail(_ message: String) -> ELFError { ELFError(.badArchive, file: name, message) }
-    func libelfText() -> String {
-      (elf_errmsg(-1).map { String(cString: $0) } ?? "unknown error").lowercased()
-    }
-    guard Archive.isArchive(bytes) else { throw fail("not an ar archive (bad magic)") }
-    let image = UnsafeMutableRawPointer(mutating: bytes.base).assumingMemoryBound(to: CChar.self)
-    guard let ar = elf_memory(image, bytes.count), elf_kind(ar) == ELF_K_AR else {
-      throw fail("libelf cannot open it: \(libelfText())")
-    }
-    defer { elf_end(ar) }
-
-    var members: [Member] = []
-    var memberByHeader: [Int: Int] = [:]
-    var command = ELF_C_READ_MMAP  // elf_memory archives need the MMAP command
-    var guardCount = 0
-    while let member = elf_begin(-1, command, ar) {
-      defer { command = elf_next(member); elf_end(member) }
-      guardCount += 1
-      guard guardCount <= bytes.count / 60 + 1 else { throw fail("member headers loop") }
-      guard let header = elf_getarhdr(member) else {
-        throw fail("cannot read member header: \(libelfText())")
-      }
-      let memberName = header.pointee.ar_name.map { String(cString: $0) } ?? "?"
-      if memberName == "/" || memberName == "//" || memberName == "/SYM64/" { continue }
-      let base = Int(elf_getbase(member))
-      let size = Int(header.pointee.ar_size)
-      guard base >= 0, size >= 0, base <= bytes.count, size <= bytes.count - base else {
-        throw fail("member '\(memberName)' of \(size) bytes at \(hex(base)) lies outside the archive")
-      }
-      memberByHeader[Int(elf_getaroff(member))] = members.count
-      members.append(Member(name: memberName, offset: base, size: size))
-    }
-    if elf_errno() != 0 && members.isEmpty && bytes.count > 8 {
-      throw fail("cannot read members: \(libelfText())")
-    }
-    self.members = members
+    var reader = ArchiveReader(bytes: bytes)
+    try reader.readMembers()
+    self.members = reader.members
 
     var index: [String: [Int]] = [:]
-    var count = 0
-    if let symbols = elf_getarsym(ar, &count), count > 1 {
-      // The last entry is a terminator with a null name.
-      for i in 0..<(count - 1) {
-        let entry = symbols[i]
-        guard let cName = entry.as_name else { continue }
-        guard let member = memberByHeader[Int(entry.as_off)] else {
-          throw fail("symbol index entry '\(String(cString: cName))' points at \(hex(entry.as_off)), not a member")
-        }
-        index[String(cString: cName), default: []].append(member)
-      }
+    if let table = reader.indexTable {
+      index = try reader.readIndex(table)
     } else {
       // No index: build one from the members' global definitions.
-      for (m, _) in members.enumerated() {
-        guard let object = try? Archive.parse(members[m], in: bytes, archive: name) else { continue }
+      for m in reader.members.indices {
+        let object = try Archive.parse(reader.members[m], in: bytes, archive: name)
         for (i, symbol) in object.symbols.enumerated()
         where !symbol.isLocal && !symbol.isUndefined && i != 0 {
           index[object.symbolName(i), default: []].append(m)
@@ -106,7 +74,9 @@ public final class Archive: Sendable {
     self.symbolIndex = index
   }
 
-  static func parse(_ member: Member, in bytes: FileBytes, archive: String) throws(ELFError) -> ObjectFile {
+  static func parse(_ member: Member, in bytes: FileBytes, archive: String) throws(ELFError)
+    -> ObjectFile
+  {
     try ObjectFile(
       bytes: bytes, offset: member.offset, count: member.size, name: "\(archive)(\(member.name))")
   }
@@ -114,5 +84,184 @@ public final class Archive: Sendable {
   /// Parses and validates member `index`.
   public func object(at index: Int) throws(ELFError) -> ObjectFile {
     try Archive.parse(members[index], in: bytes, archive: name)
+  }
+}
+
+/// One pass over an archive's member headers.
+private struct ArchiveReader {
+  let bytes: FileBytes
+  var members: [Archive.Member] = []
+  /// Header offset → member index, for the symbol index.
+  var memberByHeader: [Int: Int] = [:]
+  /// The symbol index member's data, and whether its words are 64-bit.
+  var indexTable: (offset: Int, size: Int, wide: Bool)?
+  /// The long-name table's data.
+  var longNames: (offset: Int, size: Int)?
+
+  init(bytes: FileBytes) {
+    self.bytes = bytes
+  }
+
+  var count: Int { bytes.count }
+
+  func fail(_ message: String) -> ELFError {
+    ELFError(.badArchive, file: bytes.name, message)
+  }
+
+  func byte(_ at: Int) -> UInt8 { bytes.base.load(fromByteOffset: at, as: UInt8.self) }
+
+  /// The bytes `[at, at + length)` as text, for names and messages (the range is in the file).
+  func text(_ at: Int, _ length: Int) -> String {
+    String(decoding: UnsafeRawBufferPointer(start: bytes.base + at, count: length), as: UTF8.self)
+  }
+
+  /// A header field as shown in messages: printable ASCII, trailing spaces dropped.
+  func field(_ at: Int, _ length: Int) -> String {
+    var s = ""
+    for i in 0..<length {
+      let c = byte(at + i)
+      s += c >= 0x20 && c < 0x7f ? String(UnicodeScalar(c)) : "\\x" + String(c, radix: 16)
+    }
+    while s.hasSuffix(" ") { s.removeLast() }
+    return s
+  }
+
+  /// A decimal header field: digits, then spaces only.
+  func decimal(_ at: Int, _ length: Int) -> Int? {
+    var value = 0
+    var i = 0
+    while i < length {
+      let c = byte(at + i)
+      guard c >= 0x30 && c <= 0x39 else { break }
+      value = value * 10 + Int(c - 0x30)  // at most 15 digits: no overflow
+      i += 1
+    }
+    guard i > 0 else { return nil }
+    while i < length {
+      guard byte(at + i) == 0x20 else { return nil }
+      i += 1
+    }
+    return value
+  }
+
+  mutating func readMembers() throws(ELFError) {
+    guard Archive.isArchive(bytes) else { throw fail("not an ar archive (bad magic)") }
+    var at = 8
+    while at < count {
+      let header = at
+      guard count - at >= Archive.headerSize else {
+        throw fail(
+          "member header at \(hex(header)) is truncated (\(count - at) of \(Archive.headerSize) "
+            + "bytes)")
+      }
+      guard byte(at + 58) == 0x60 && byte(at + 59) == 0x0a else {
+        throw fail(
+          "member header at \(hex(header)) does not end in the ar terminator (found "
+            + "'\(field(at + 58, 2))')")
+      }
+      guard let size = decimal(at + 48, 10) else {
+        throw fail("member header at \(hex(header)) has an invalid size '\(field(at + 48, 10))'")
+      }
+      var data = at + Archive.headerSize
+      let rawName = field(header, 16)
+      guard size <= count - data else {
+        let shown =
+          rawName.count > 1 && rawName.hasSuffix("/") ? String(rawName.dropLast()) : rawName
+        throw fail(
+          "member '\(shown)' of \(hex(size)) bytes at \(hex(data)) lies outside the archive "
+            + "(\(hex(count)) bytes)")
+      }
+      var length = size
+      at = data + size
+      at += at & 1  // members start on even offsets; the last pad byte may be missing
+
+      switch rawName {
+      case "/", "/SYM64/":
+        if indexTable == nil { indexTable = (data, size, rawName == "/SYM64/") }
+        continue
+      case "//":
+        longNames = (data, size)
+        continue
+      case "__.SYMDEF", "__.SYMDEF SORTED":
+        continue  // a BSD index: rebuilt from the members instead
+      default: break
+      }
+      let memberName: String
+      if rawName.hasPrefix("#1/") {
+        // BSD: the name is the first N bytes of the data.
+        guard let n = decimal(header + 3, 13), n <= size else {
+          throw fail("member header at \(hex(header)) has an invalid BSD name '\(rawName)'")
+        }
+        var end = data
+        while end < data + n && byte(end) != 0 { end += 1 }
+        memberName = text(data, end - data)
+        data += n
+        length -= n
+      } else if rawName.hasPrefix("/") {
+        guard let offset = decimal(header + 1, 15) else {
+          throw fail("member header at \(hex(header)) has an invalid name '\(rawName)'")
+        }
+        memberName = try longName(offset, header: header)
+      } else {
+        memberName = rawName.hasSuffix("/") ? String(rawName.dropLast()) : rawName
+      }
+      memberByHeader[header] = members.count
+      members.append(Archive.Member(name: memberName, offset: data, size: length))
+    }
+  }
+
+  /// A GNU long name: from `offset` in the `//` member up to `/\n`.
+  func longName(_ offset: Int, header: Int) throws(ELFError) -> String {
+    let table = longNames ?? (0, 0)
+    guard offset < table.size else {
+      throw fail(
+        "member header at \(hex(header)) names long name \(hex(offset)), outside the long-name "
+          + "table (\(hex(table.size)) bytes)")
+    }
+    var end = table.offset + offset
+    let limit = table.offset + table.size
+    while end < limit && byte(end) != 0x0a && byte(end) != 0 { end += 1 }
+    var name = text(table.offset + offset, end - table.offset - offset)
+    if name.hasSuffix("/") { name.removeLast() }
+    return name
+  }
+
+  /// The `/` (32-bit) or `/SYM64/` (64-bit) index: a big-endian count, that many member
+  /// header offsets, then that many NUL-terminated names.
+  func readIndex(_ table: (offset: Int, size: Int, wide: Bool)) throws(ELFError) -> [String: [Int]]
+  {
+    let word = table.wide ? 8 : 4
+    func load(_ at: Int) -> UInt64 {
+      var value: UInt64 = 0
+      for i in 0..<word { value = value << 8 | UInt64(byte(at + i)) }
+      return value
+    }
+    guard table.size >= word else {
+      throw fail("symbol index of \(hex(table.size)) bytes has no entry count")
+    }
+    let entries = load(table.offset)
+    guard entries <= UInt64((table.size - word) / word) else {
+      throw fail("symbol index of \(entries) entries does not fit its \(hex(table.size)) bytes")
+    }
+    let n = Int(entries)
+    var names = table.offset + word * (n + 1)
+    let end = table.offset + table.size
+    var index: [String: [Int]] = [:]
+    index.reserveCapacity(n)
+    for i in 0..<n {
+      var stop = names
+      while stop < end && byte(stop) != 0 { stop += 1 }
+      guard stop < end else {
+        throw fail("symbol index entry \(i) has no NUL-terminated name")
+      }
+      let symbol = text(names, stop - names)
+      names = stop + 1
+      let offset = load(table.offset + word * (i + 1))
+      guard offset <= UInt64(Int.max), let member = memberByHeader[Int(offset)] else {
+        throw fail("symbol index entry '\(symbol)' points at \(hex(offset)), not a member")
+      }
+      index[symbol, default: []].append(member)
+    }
+    return index
   }
 }

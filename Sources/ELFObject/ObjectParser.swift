@@ -1,5 +1,5 @@
-// The only file, with Archive.swift, that calls libelf. The Elf handle opened here never
-// outlives parse(); what leaves is Swift values.
+// The only file that calls libelf (Archive.swift reads the ar format itself). The Elf handle
+// opened here never outlives parse(); what leaves is Swift values.
 internal import CLibELF
 
 let libelfReady: Bool = { elf_version(UInt32(EV_CURRENT)) != UInt32(EV_NONE) }()
@@ -55,6 +55,9 @@ struct ObjectParser {
       if count >= 8, bytes.load(UInt64.self, at: start) == 0x0a3e_6863_7261_3c21 {
         throw fail(.unsupportedFormat, "is an ar archive, not an object")
       }
+      if count >= 8, bytes.load(UInt64.self, at: start) == 0x0a3e_6e69_6874_3c21 {
+        throw fail(.unsupportedFormat, "is a thin ar archive, which is not supported")
+      }
       throw fail(.unsupportedFormat, "not an ELF file (bad magic)")
     }
     guard count >= 64 else {
@@ -62,10 +65,12 @@ struct ObjectParser {
     }
     let ident = (bytes.base + start).assumingMemoryBound(to: UInt8.self)
     guard ident[4] == 2 else {
-      throw fail(.unsupportedFormat, "ELF class \(ident[4]) is not ELFCLASS64")
+      let name = [0: " (ELFCLASSNONE)", 1: " (ELFCLASS32)"][ident[4]] ?? ""
+      throw fail(.unsupportedFormat, "ELF class \(ident[4])\(name) is not ELFCLASS64")
     }
     guard ident[5] == 1 else {
-      throw fail(.unsupportedFormat, "ELF data encoding \(ident[5]) is not ELFDATA2LSB")
+      let name = [0: " (ELFDATANONE)", 2: " (ELFDATA2MSB, big-endian)"][ident[5]] ?? ""
+      throw fail(.unsupportedFormat, "ELF data encoding \(ident[5])\(name) is not ELFDATA2LSB")
     }
     guard ident[6] == 1 else { throw fail(.badHeader, "ELF ident version \(ident[6]) is not 1") }
     let type = u16(16)
@@ -81,7 +86,8 @@ struct ObjectParser {
       throw fail(.unsupportedFormat, "is \(kind), not a relocatable object (ET_REL)")
     }
     guard machine == 62 else {
-      throw fail(.unsupportedFormat, "machine \(machine) is not x86-64 (EM_X86_64 = 62)")
+      let name = ObjectParser.machineNames[machine].map { " (\($0))" } ?? ""
+      throw fail(.unsupportedFormat, "machine \(machine)\(name) is not x86-64 (EM_X86_64 = 62)")
     }
     guard u32(20) == 1 else { throw fail(.badHeader, "e_version \(u32(20)) is not 1") }
     guard u16(52) == 64 else { throw fail(.badHeader, "e_ehsize \(u16(52)) is not 64") }
@@ -118,7 +124,31 @@ struct ObjectParser {
     var shstrndx = UInt64(u16(62))
     if shstrndx == UInt64(SectionIndex.xindex) { shstrndx = UInt64(u32(Int(shoff) + 40)) }
     guard shstrndx < shnum else {
-      throw fail(.badHeader, "section name table index \(shstrndx) is out of range (\(shnum) sections)")
+      throw fail(
+        .badHeader, "section name table index \(shstrndx) is out of range (\(shnum) sections)")
+    }
+  }
+
+  /// `EM_*` names of the machines an object is most likely to be for instead.
+  static let machineNames: [UInt16: String] = [
+    3: "EM_386", 8: "EM_MIPS", 20: "EM_PPC", 21: "EM_PPC64", 22: "EM_S390", 40: "EM_ARM",
+    43: "EM_SPARCV9", 50: "EM_IA_64", 183: "EM_AARCH64", 243: "EM_RISCV", 247: "EM_BPF",
+    258: "EM_LOONGARCH",
+  ]
+
+  /// `SHT_*` names, for messages.
+  static func typeName(_ type: UInt32) -> String {
+    switch type {
+    case SectionType.null: "SHT_NULL"
+    case SectionType.progbits: "SHT_PROGBITS"
+    case SectionType.symtab: "SHT_SYMTAB"
+    case SectionType.strtab: "SHT_STRTAB"
+    case SectionType.rela: "SHT_RELA"
+    case SectionType.nobits: "SHT_NOBITS"
+    case SectionType.rel: "SHT_REL"
+    case SectionType.group: "SHT_GROUP"
+    case SectionType.symtabShndx: "SHT_SYMTAB_SHNDX"
+    default: "type \(hex(type))"
     }
   }
 
@@ -154,13 +184,23 @@ struct ObjectParser {
       }
       headers.append(shdr)
     }
+    if shnum > 0 {
+      // Section 0 holds only the extended counts (sh_size, sh_link, sh_info).
+      let zero = headers[0]
+      guard zero.sh_type == SectionType.null && zero.sh_flags == 0 else {
+        throw fail(
+          .badSection,
+          "section 0 is not a null section (sh_type \(hex(zero.sh_type)), sh_flags "
+            + "\(hex(zero.sh_flags)))")
+      }
+    }
     let names: (offset: Int, size: Int)
     if shnum > 0 {
       let table = headers[shstrndx]
       guard table.sh_type == SectionType.strtab else {
         throw fail(.badSection, "section name table (section \(shstrndx)) is not SHT_STRTAB")
       }
-      names = try stringTable(table, index: shstrndx, what: "section name table")
+      names = try stringTable(table, label: "section name table (section \(shstrndx))")
     } else {
       names = (0, 0)
     }
@@ -170,14 +210,25 @@ struct ObjectParser {
     var shndxIndex: Int?
     for index in 0..<shnum {
       let h = headers[index]
-      let sectionName = index == 0 ? "" : try string(at: h.sh_name, in: names, what: "section \(index) name")
+      let sectionName =
+        index == 0 ? "" : try string(at: h.sh_name, in: names, what: "section \(index) name")
       let label = "section \(index) '\(sectionName)'"
-      if index != 0 && h.sh_type != SectionType.nobits && h.sh_type != SectionType.null {
+      if index == 0 {
+        result.sections.append(
+          Section(
+            name: "", type: SectionType.null, flags: 0, fileOffset: start, size: 0, link: 0,
+            info: 0, alignment: 1, entrySize: 0))
+        continue
+      }
+      // Every section but SHT_NOBITS has its bytes in the file, SHT_NULL too: an allocated one
+      // would be copied into the module.
+      let hasBytes = h.sh_type != SectionType.nobits
+      if hasBytes {
         guard inFile(h.sh_offset, h.sh_size) else {
           throw fail(
             .outOfFile,
-            "\(label) data [\(hex(h.sh_offset)), \(hex(h.sh_offset &+ h.sh_size))) lies outside "
-              + "the file (\(hex(count)) bytes)")
+            "\(label) data of \(hex(h.sh_size)) bytes at \(hex(h.sh_offset)) lies outside the "
+              + "file (\(hex(count)) bytes)")
         }
       }
       let align = h.sh_addralign == 0 ? 1 : h.sh_addralign
@@ -205,7 +256,7 @@ struct ObjectParser {
       result.sections.append(
         Section(
           name: sectionName, type: h.sh_type, flags: h.sh_flags,
-          fileOffset: start + Int(truncatingIfNeeded: h.sh_offset), size: h.sh_size,
+          fileOffset: hasBytes ? start + Int(h.sh_offset) : start, size: h.sh_size,
           link: h.sh_link, info: h.sh_info, alignment: align, entrySize: h.sh_entsize))
     }
 
@@ -213,7 +264,10 @@ struct ObjectParser {
     if let symtabIndex {
       try parseSymbols(elf, index: symtabIndex, shndx: shndxIndex, into: &result)
     } else if let shndxIndex {
-      throw fail(.badSection, "section \(shndxIndex) is SHT_SYMTAB_SHNDX but there is no symbol table")
+      throw fail(
+        .badSection,
+        "section \(shndxIndex) '\(result.sections[shndxIndex].name)' is SHT_SYMTAB_SHNDX but "
+          + "there is no symbol table")
     }
 
     // Relocations and groups.
@@ -228,26 +282,41 @@ struct ObjectParser {
     return result
   }
 
-  /// Validates a string table: inside the file (checked already), and NUL-terminated.
-  func stringTable(_ h: GElf_Shdr, index: Int, what: String) throws(ELFError) -> (offset: Int, size: Int) {
-    if h.sh_size == 0 { return (start + Int(h.sh_offset), 0) }
+  /// `symbol N 'name'` (or `symbol N` when unnamed), for messages; `nameOffset` was validated.
+  func symbolLabel(_ i: Int, _ nameOffset: UInt32, _ table: (offset: Int, size: Int)) -> String {
+    guard nameOffset != 0 && Int(nameOffset) < table.size else { return "symbol \(i)" }
+    let name = String(
+      cString: (bytes.base + table.offset + Int(nameOffset)).assumingMemoryBound(to: CChar.self))
+    return "symbol \(i) '\(name)'"
+  }
+
+  /// Validates a string table: inside the file, and NUL-terminated.
+  func stringTable(_ h: GElf_Shdr, label: String) throws(ELFError) -> (offset: Int, size: Int) {
     guard inFile(h.sh_offset, h.sh_size) else {
-      throw fail(.outOfFile, "\(what) (section \(index)) lies outside the file")
+      throw fail(
+        .outOfFile,
+        "\(label) of \(hex(h.sh_size)) bytes at \(hex(h.sh_offset)) lies "
+          + "outside the file (\(hex(count)) bytes)")
     }
+    if h.sh_size == 0 { return (start + Int(h.sh_offset), 0) }
     let last = bytes.base.load(
       fromByteOffset: start + Int(h.sh_offset) + Int(h.sh_size) - 1, as: UInt8.self)
     guard last == 0 else {
-      throw fail(.badStringTable, "\(what) (section \(index)) is not NUL-terminated")
+      throw fail(.badStringTable, "\(label) is not NUL-terminated")
     }
     return (start + Int(h.sh_offset), Int(h.sh_size))
   }
 
-  func string(at offset: UInt32, in table: (offset: Int, size: Int), what: String) throws(ELFError) -> String {
+  func string(at offset: UInt32, in table: (offset: Int, size: Int), what: String) throws(ELFError)
+    -> String
+  {
     guard Int(offset) < table.size else {
       throw fail(
-        .badStringTable, "\(what) offset \(hex(offset)) is outside its string table (\(hex(table.size)) bytes)")
+        .badStringTable,
+        "\(what) offset \(hex(offset)) is outside its string table (\(hex(table.size)) bytes)")
     }
-    return String(cString: (bytes.base + table.offset + Int(offset)).assumingMemoryBound(to: CChar.self))
+    return String(
+      cString: (bytes.base + table.offset + Int(offset)).assumingMemoryBound(to: CChar.self))
   }
 
   func data(_ elf: OpaquePointer, _ index: Int, expecting entrySize: Int) throws(ELFError)
@@ -268,7 +337,7 @@ struct ObjectParser {
   ) throws(ELFError) {
     let sections = result.sections
     let table = sections[index]
-    let label = "symbol table (section \(index))"
+    let label = "symbol table section \(index) '\(table.name)'"
     guard table.entrySize == 24 || table.entrySize == 0 else {
       throw fail(.badSection, "\(label) entry size \(table.entrySize) is not 24")
     }
@@ -287,23 +356,32 @@ struct ObjectParser {
     var strtabRaw = GElf_Shdr()
     strtabRaw.sh_offset = UInt64(strtabHeader.fileOffset - start)
     strtabRaw.sh_size = strtabHeader.size
-    result.stringTable = try stringTable(strtabRaw, index: Int(table.link), what: "symbol string table")
+    result.stringTable = try stringTable(
+      strtabRaw, label: "symbol string table section \(table.link) '\(strtabHeader.name)'")
 
     var extended: UnsafeRawBufferPointer?
     if let shndx {
       let s = sections[shndx]
       guard Int(s.link) == index else {
-        throw fail(.badSection, "section \(shndx) (SHT_SYMTAB_SHNDX) sh_link \(s.link) is not the symbol table")
+        throw fail(
+          .badSection,
+          "section \(shndx) '\(s.name)' (SHT_SYMTAB_SHNDX) sh_link \(s.link) is not the "
+            + "symbol table"
+        )
       }
       guard s.size == UInt64(count) * 4 else {
-        throw fail(.badSection, "section \(shndx) (SHT_SYMTAB_SHNDX) has \(s.size / 4) entries for \(count) symbols")
+        throw fail(
+          .badSection,
+          "section \(shndx) '\(s.name)' (SHT_SYMTAB_SHNDX) has \(s.size / 4) entries for "
+            + "\(count) symbols")
       }
       extended = UnsafeRawBufferPointer(start: bytes.base + s.fileOffset, count: Int(s.size))
     }
 
     let raw = try data(elf, index, expecting: 24)
     guard raw.count == count * 24 else { throw fail(.badSection, "\(label) cannot be read whole") }
-    let stringSize = result.stringTable.size
+    let strings = result.stringTable
+    let stringSize = strings.size
     var symbols: [Symbol] = []
     symbols.reserveCapacity(count)
     for i in 0..<count {
@@ -317,17 +395,25 @@ struct ObjectParser {
       guard Int(nameOffset) < max(stringSize, 1) || nameOffset == 0 else {
         throw fail(
           .badStringTable,
-          "symbol \(i) name offset \(hex(nameOffset)) is outside the string table (\(hex(stringSize)) bytes)")
+          "symbol \(i) name offset \(hex(nameOffset)) is outside the string table "
+            + "(\(hex(stringSize)) bytes)"
+        )
       }
       var fromExtended = false
       if shndxValue == SectionIndex.xindex {
         fromExtended = true
         guard let extended else {
-          throw fail(.badSymbol, "symbol \(i) uses SHN_XINDEX but there is no SHT_SYMTAB_SHNDX section")
+          throw fail(
+            .badSymbol,
+            "\(symbolLabel(i, nameOffset, strings)) uses SHN_XINDEX but there is no "
+              + "SHT_SYMTAB_SHNDX section")
         }
         shndxValue = extended.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)
         guard shndxValue != 0 && Int(shndxValue) < sections.count else {
-          throw fail(.badSymbol, "symbol \(i) extended section index \(shndxValue) is out of range (\(sections.count) sections)")
+          throw fail(
+            .badSymbol,
+            "\(symbolLabel(i, nameOffset, strings)) extended section index \(shndxValue) is out of "
+              + "range (\(sections.count) sections)")
         }
       }
       let place: SymbolPlace
@@ -338,20 +424,42 @@ struct ObjectParser {
       case SectionIndex.common:
         place = .common
         guard value != 0 && value & (value - 1) == 0 && value <= 1 << 20 else {
-          throw fail(.badSymbol, "COMMON symbol \(i) alignment \(hex(value)) is not a power of two up to 1 MiB")
-        }
-      default:
-        guard Int(shndxValue) < sections.count, shndxValue < SectionIndex.loReserve else {
           throw fail(
             .badSymbol,
-            "symbol \(i) section index \(hex(shndxValue)) is out of range (\(sections.count) sections)")
+            "COMMON \(symbolLabel(i, nameOffset, strings)) alignment \(hex(value)) is not a "
+              + "power of two up to 0x100000"
+          )
+        }
+      default:
+        guard shndxValue < SectionIndex.loReserve else {
+          throw fail(
+            .badSymbol,
+            "\(symbolLabel(i, nameOffset, strings)) uses reserved section index \(hex(shndxValue))"
+          )
+        }
+        guard Int(shndxValue) < sections.count else {
+          throw fail(
+            .badSymbol,
+            "\(symbolLabel(i, nameOffset, strings)) section index \(shndxValue) is out of range "
+              + "(\(sections.count) sections)"
+          )
         }
         place = .section(Int(shndxValue))
       }
       let binding = info >> 4
       let type = info & 0xf
+      guard binding <= SymbolBinding.weak || binding == SymbolBinding.gnuUnique else {
+        throw fail(
+          .badSymbol,
+          "\(symbolLabel(i, nameOffset, strings)) binding \(binding) is not STB_LOCAL, "
+            + "STB_GLOBAL, STB_WEAK or STB_GNU_UNIQUE")
+      }
       if i >= Int(table.info) && binding == SymbolBinding.local && i != 0 {
-        throw fail(.badSymbol, "symbol \(i) is local but follows the first global (sh_info \(table.info))")
+        throw fail(
+          .badSymbol,
+          "\(symbolLabel(i, nameOffset, strings)) is local but follows the first global "
+            + "(sh_info \(table.info))"
+        )
       }
       symbols.append(
         Symbol(
@@ -377,13 +485,19 @@ struct ObjectParser {
       throw fail(.badSection, "\(label) sh_info \(section.info) is not a valid section index")
     }
     let target = sections[Int(section.info)]
+    switch target.type {
+    case SectionType.null, SectionType.symtab, SectionType.strtab, SectionType.rela,
+      SectionType.nobits, SectionType.group, SectionType.symtabShndx:
+      throw fail(
+        .badSection,
+        "\(label) applies to section \(section.info) '\(target.name)' "
+          + "(\(ObjectParser.typeName(target.type))), which relocations cannot patch")
+    default: break
+    }
     // Relocations for non-allocated sections (.debug_*) are not needed to load; skip them.
     guard target.isAllocated else { return }
     guard let symtab, Int(section.link) == symtab else {
       throw fail(.badSection, "\(label) sh_link \(section.link) is not the symbol table")
-    }
-    guard target.type != SectionType.rela && target.type != SectionType.group else {
-      throw fail(.badSection, "\(label) applies to a section of type \(target.type)")
     }
     let count = Int(section.size / 24)
     let raw = try data(elf, index, expecting: 24)
@@ -398,7 +512,7 @@ struct ObjectParser {
       let info = raw.loadUnaligned(fromByteOffset: base + 8, as: UInt64.self)
       let addend = raw.loadUnaligned(fromByteOffset: base + 16, as: Int64.self)
       let symbol = UInt32(truncatingIfNeeded: info >> 32)
-      guard symbol < symbolCount || (symbol == 0) else {
+      guard symbol < symbolCount else {
         throw fail(
           .badRelocation,
           "\(label) entry \(i) names symbol \(symbol), but there are \(symbolCount) symbols")
@@ -406,7 +520,9 @@ struct ObjectParser {
       guard offset < limit else {
         throw fail(
           .badRelocation,
-          "\(label) entry \(i) offset \(hex(offset)) is outside '\(target.name)' (\(hex(limit)) bytes)")
+          "\(label) entry \(i) offset \(hex(offset)) is outside '\(target.name)' "
+            + "(\(hex(limit)) bytes)"
+        )
       }
       entries.append(
         Relocation(
@@ -448,7 +564,8 @@ struct ObjectParser {
       ? result.sections[symbolPlaceIndex(result.symbols[Int(section.info)])].name
       : try string(at: symbolNameOffset, in: result.stringTable, what: "group signature")
     result.groups.append(
-      Group(index: index, signature: signature, isComdat: flags & groupComdat != 0, members: members))
+      Group(
+        index: index, signature: signature, isComdat: flags & groupComdat != 0, members: members))
   }
 
   func symbolPlaceIndex(_ symbol: Symbol) -> Int {

@@ -1,0 +1,88 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// One line of `Fixtures/malformed/expected.tsv` (written by `scripts/make-malformed.py`).
+struct MalformedInput: Sendable, CustomTestStringConvertible {
+  /// The file's name in `Fixtures/malformed`.
+  var file: String
+  /// `reader`, `linker` or `valid` (a control that links).
+  var stage: String
+  /// The line `lkmrun -n FILE` prints on stderr, without `Error: `.
+  var message: String
+
+  var testDescription: String { file }
+
+  static let directory = TestSupport.fixture("malformed")
+
+  static let all: [MalformedInput] = {
+    guard
+      let text = try? String(contentsOfFile: directory + "/expected.tsv", encoding: .utf8)
+    else { return [] }
+    return text.split(separator: "\n").compactMap { line in
+      guard !line.hasPrefix("#") else { return nil }
+      let fields = line.split(separator: "\t", maxSplits: 3, omittingEmptySubsequences: false)
+      guard fields.count == 4 else {
+        return MalformedInput(file: "unparsable line: \(line)", stage: "", message: "")
+      }
+      return MalformedInput(
+        file: String(fields[0]), stage: String(fields[1]), message: String(fields[3]))
+    }
+  }()
+
+  /// Files on which the linker currently traps instead of refusing them; each is a reported
+  /// ModuleLinker bug. Remove a file from here when its fix lands (the test then fails to
+  /// remind you).
+  static let knownLinkerBugs: Set<String> = [
+    // finish() calls an IFUNC "resolver" in .data during the link (even with -n): SIGSEGV.
+    "ifunc-in-data.o",
+  ]
+}
+
+@Suite("Malformed corpus: lkmrun")
+struct MalformedLkmrunTests {
+  static let lkmrun = TestSupport.product("lkmrun")
+  /// A hang is a failure: coreutils timeout(1) ends lkmrun (exit 124) and re-raises any signal
+  /// that killed it, so a crash still reads as one.
+  static let seconds = 10
+
+  @Test("the corpus is present")
+  func corpusIsPresent() {
+    #expect(MalformedInput.all.count >= 100)
+  }
+
+  @Test(
+    "lkmrun -n refuses a malformed file with one exact line, exit 1 and no signal",
+    arguments: MalformedInput.all.filter { $0.stage != "valid" })
+  func refused(_ input: MalformedInput) throws {
+    let start = ContinuousClock.now
+    let result = try TestSupport.run(
+      "/usr/bin/timeout", ["-k", "2", String(Self.seconds), Self.lkmrun, "-n", input.file],
+      directory: MalformedInput.directory)
+    let elapsed = ContinuousClock.now - start
+    let check = {
+      #expect(!result.signaled, "killed by signal \(result.status)\n\(result)")
+      #expect(result.status != 124, "timed out after \(Self.seconds) s")
+      #expect(result.status == 1, "\(result)")
+      #expect(result.stdout == "")
+      #expect(result.stderr == "Error: \(input.message)\n")
+      #expect(elapsed < .seconds(Self.seconds))
+    }
+    if MalformedInput.knownLinkerBugs.contains(input.file) {
+      withKnownIssue("ModuleLinker traps on \(input.file)") { check() }
+    } else {
+      check()
+    }
+  }
+
+  @Test(
+    "lkmrun -n links a control file silently",
+    arguments: MalformedInput.all.filter { $0.stage == "valid" })
+  func control(_ input: MalformedInput) throws {
+    let result = try TestSupport.run(
+      "/usr/bin/timeout", ["-k", "2", String(Self.seconds), Self.lkmrun, "-n", input.file],
+      directory: MalformedInput.directory)
+    #expect(result.status == 0 && !result.signaled, "\(result)")
+    #expect(result.stdout == "" && result.stderr == "")
+  }
+}
