@@ -100,6 +100,16 @@ extension LinkSession {
 
     var ids = [Int32](repeating: -1, count: object.symbols.count)
     var errors: [LinkError] = []
+    // An IFUNC's value is a resolver the linker calls: it must be code.
+    for (i, symbol) in object.symbols.enumerated() where symbol.type == SymbolType.gnuIFunc {
+      guard case .section(let s) = symbol.place, !discarded[s] else { continue }
+      if !object.sections[s].isExecutable || !object.sections[s].isAllocated {
+        errors.append(
+          LinkError(
+            .malformedInput,
+            "\(object.name): IFUNC symbol '\(object.symbolName(i))' is defined in section \(s) '\(object.sections[s].name)', which is not executable"))
+      }
+    }
     for i in 1..<max(object.symbols.count, 1) {
       let symbol = object.symbols[i]
       if symbol.binding == SymbolBinding.local {

@@ -33,10 +33,7 @@ struct MalformedInput: Sendable, CustomTestStringConvertible {
   /// Files on which the linker currently traps instead of refusing them; each is a reported
   /// ModuleLinker bug. Remove a file from here when its fix lands (the test then fails to
   /// remind you).
-  static let knownLinkerBugs: Set<String> = [
-    // finish() calls an IFUNC "resolver" in .data during the link (even with -n): SIGSEGV.
-    "ifunc-in-data.o",
-  ]
+  static let knownLinkerBugs: Set<String> = []
 }
 
 @Suite("Malformed corpus: lkmrun")
