@@ -176,3 +176,16 @@ uint64_t clkm_sysent_handler(int n) {
   if (n < 0 || n >= CLKM_SYS_MAXSYSCALL) return 0;
   return (uint64_t)(uintptr_t)clkm_kd->sysent[n].sy_call;
 }
+
+/* The record of the module whose image holds [p, p + length), or NULL. */
+struct lkm_table *clkm_table_containing(const void *p) {
+  for (struct lkm_table *t = lkm_head; t != NULL; t = t->list.tqe_next)
+    if (in_image(t, p, 1)) return t;
+  return NULL;
+}
+
+/* Whether [p, p + length) lies inside one module's image. */
+int clkm_in_module_image(const void *p, size_t length) {
+  struct lkm_table *t = clkm_table_containing(p);
+  return t != NULL && in_image(t, p, length);
+}

@@ -348,8 +348,10 @@ int clkm_lkmdispatch(struct lkm_table *, int);
 #define FUNC(name, fn) {name, (void *)(fn), 1}
 #define DATA(name, var) {name, (void *)(var), 0}
 
+size_t clkm_device_exports(clkm_export_t *table, size_t room);
+
 const clkm_export_t *clkm_export_table(size_t *count) {
-  static clkm_export_t table[64];
+  static clkm_export_t table[128];
   static size_t n;
   if (n == 0) {
     clkm_export_t entries[] = {
@@ -374,6 +376,7 @@ const clkm_export_t *clkm_export_table(size_t *count) {
     };
     n = sizeof entries / sizeof entries[0];
     memcpy(table, entries, sizeof entries);
+    n += clkm_device_exports(table + n, sizeof table / sizeof table[0] - n);
   }
   *count = n;
   return table;

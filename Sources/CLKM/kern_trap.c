@@ -189,6 +189,7 @@ int clkm_kernel_init(const char *version_string, const char *host_name, int secu
   int error = clkm_kernel_arena_init();
   if (error) return error;
   clkm_sysent_init();
+  if ((error = clkm_devices_init()) != 0) return error;
   strncpy(clkm_kd->version, version_string, sizeof clkm_kd->version - 1);
   strncpy(clkm_kd->hostname, host_name, sizeof clkm_kd->hostname - 1);
   clkm_kd->securelevel = securelevel;
@@ -295,3 +296,12 @@ int clkm_call_void(uint64_t function, clkm_fault_t *fault) {
   void (*fn)(void) = (void (*)(void))(uintptr_t)function;
   GUARDED(fn())
 }
+
+/* A kernel thunk that calls module code, guarded like the calls above: 0 when it returned, 1
+ * with *fault filled when the module faulted, panicked or ran into the watchdog. Not nested:
+ * code already running under a guard calls module code directly. */
+int clkm_guarded_call(int (*thunk)(void *), void *context, clkm_fault_t *fault) {
+  GUARDED(thunk(context))
+}
+
+int clkm_in_module_text(uint64_t address) { return in_module_text(address); }

@@ -9,8 +9,9 @@ public struct Dispatcher {
   public func perform(_ request: Request, write: Bool, credentials: Credentials) -> Reply {
     if !request.isStat {
       // securelevel guards the module interface; kern.securelevel itself may still be raised.
-      // System calls are what modules give userland, not the module interface.
-      var exempt = false
+      // System calls are what modules give userland, not the module interface; nor are the
+      // kernel's devices, file systems and interpreters (isKernelService).
+      var exempt = request.isKernelService
       if case .sysctl = request { exempt = true }
       if case .syscall = request { exempt = true }
       if kernel.securelevel > 0 && !exempt { return Reply(errno: KernelErrno.EPERM.rawValue) }
@@ -60,6 +61,45 @@ public struct Dispatcher {
       } else {
         reply.errno = KernelErrno.ENOENT.rawValue
       }
+    case .mknod, .remove, .read, .write, .ioctl, .mount, .unmount, .mounts, .list, .exec:
+      return service(request, credentials: credentials)
+    }
+    return reply
+  }
+
+  /// The kernel's namespace, devices, file systems and exec.
+  func service(_ request: Request, credentials: Credentials) -> Reply {
+    var reply = Reply()
+    do {
+      switch request {
+      case .mknod(let path, let node):
+        try kernel.makeNode(path, node, credentials: credentials)
+      case .remove(let path):
+        try kernel.removeNode(path, credentials: credentials)
+      case .read(let path, let count, let offset):
+        reply.data = try kernel.read(path, count: count, offset: offset, credentials: credentials)
+      case .write(let path, let data, let offset):
+        reply.retval = Int64(try kernel.write(path, data, offset: offset, credentials: credentials))
+      case .ioctl(let path, let command, let data):
+        reply.data = try kernel.ioctl(path, command: command, data: data, credentials: credentials)
+      case .mount(let type, let path):
+        try kernel.mount(type: type, at: path, credentials: credentials)
+      case .unmount(let path):
+        try kernel.unmount(path, credentials: credentials)
+      case .mounts:
+        reply.mounts = kernel.mounts
+        reply.fileSystems = kernel.fileSystemTypes
+      case .list(let path, let long):
+        reply.entries = try kernel.list(path, long: long, credentials: credentials)
+      case .exec(let name, let image, let arguments):
+        let result = try kernel.exec(name: name, image: image, arguments: arguments, credentials: credentials)
+        reply.retval = Int64(result.status)
+        reply.text = result.output
+      default:
+        reply.errno = KernelErrno.EINVAL.rawValue
+      }
+    } catch {
+      reply.errno = error.rawValue
     }
     return reply
   }

@@ -15,6 +15,19 @@ public enum Request: Sendable {
   case ksyms
   /// Which module (or kernel function) an address is in.
   case addr(UInt64)
+  /// The kernel's namespace and the switches behind it (see ``isKernelService``).
+  case mknod(path: String, node: DeviceNode)
+  case remove(path: String)
+  /// `count` nil: up to ``Kernel/transferLimit`` bytes, until the end.
+  case read(path: String, count: Int?, offset: UInt64)
+  case write(path: String, data: [UInt8], offset: UInt64)
+  case ioctl(path: String, command: UInt64, data: [UInt8])
+  case mount(type: String, path: String)
+  case unmount(path: String)
+  /// The mount table and the file system types.
+  case mounts
+  case list(path: String, long: Bool)
+  case exec(name: String, image: [UInt8], arguments: [String])
 
   var opcode: UInt8 {
     switch self {
@@ -27,6 +40,26 @@ public enum Request: Sendable {
     case .sysctl: 7
     case .ksyms: 8
     case .addr: 9
+    case .mknod: 10
+    case .remove: 11
+    case .read: 12
+    case .write: 13
+    case .ioctl: 14
+    case .mount: 15
+    case .unmount: 16
+    case .mounts: 17
+    case .list: 18
+    case .exec: 19
+    }
+  }
+
+  /// Whether the request uses the kernel (devices, file systems, exec) rather than its module
+  /// interface: securelevel does not restrict it, as it does not restrict devices and mounts on
+  /// OpenBSD; it still needs a read-write session.
+  public var isKernelService: Bool {
+    switch self {
+    case .mknod, .remove, .read, .write, .ioctl, .mount, .unmount, .mounts, .list, .exec: true
+    default: false
     }
   }
 
@@ -79,6 +112,38 @@ public enum Request: Sendable {
       w.optionalString(value)
     case .addr(let address):
       w.int(address)
+    case .mknod(let path, let node):
+      w.string(path)
+      w.bool(node.kind == .block)
+      w.int(node.major)
+      w.int(node.minor)
+    case .remove(let path), .unmount(let path):
+      w.string(path)
+    case .read(let path, let count, let offset):
+      w.string(path)
+      w.int(Int64(count ?? -1))
+      w.int(offset)
+    case .write(let path, let data, let offset):
+      w.string(path)
+      w.data(data)
+      w.int(offset)
+    case .ioctl(let path, let command, let data):
+      w.string(path)
+      w.int(command)
+      w.data(data)
+    case .mount(let type, let path):
+      w.string(type)
+      w.string(path)
+    case .mounts:
+      break
+    case .list(let path, let long):
+      w.string(path)
+      w.bool(long)
+    case .exec(let name, let image, let arguments):
+      w.string(name)
+      w.data(image)
+      w.int(UInt32(arguments.count))
+      for a in arguments { w.string(a) }
     }
     return w.bytes
   }
@@ -134,6 +199,32 @@ public enum Request: Sendable {
     case 7: request = .sysctl(name: try r.optionalString(), value: try r.optionalString())
     case 8: request = .ksyms
     case 9: request = .addr(try r.int(UInt64.self))
+    case 10:
+      let path = try r.string()
+      let block = try r.bool()
+      let major = try r.int(Int32.self)
+      let minor = try r.int(Int32.self)
+      request = .mknod(path: path, node: DeviceNode(kind: block ? .block : .character, major: major, minor: minor))
+    case 11: request = .remove(path: try r.string())
+    case 12:
+      let path = try r.string()
+      let count = try r.int(Int64.self)
+      guard count >= -1 else { throw WireError("negative count") }
+      request = .read(path: path, count: count < 0 ? nil : Int(count), offset: try r.int(UInt64.self))
+    case 13:
+      request = .write(path: try r.string(), data: try r.data(limit: objectLimit), offset: try r.int(UInt64.self))
+    case 14:
+      request = .ioctl(path: try r.string(), command: try r.int(UInt64.self), data: try r.data(limit: 1 << 13))
+    case 15: request = .mount(type: try r.string(), path: try r.string())
+    case 16: request = .unmount(path: try r.string())
+    case 17: request = .mounts
+    case 18: request = .list(path: try r.string(), long: try r.bool())
+    case 19:
+      let name = try r.string()
+      let image = try r.data(limit: objectLimit)
+      var arguments: [String] = []
+      for _ in 0..<(try r.count(limit: 4096)) { arguments.append(try r.string()) }
+      request = .exec(name: name, image: image, arguments: arguments)
     default: throw WireError("unknown request \(opcode)")
     }
     guard r.isAtEnd else { throw WireError("trailing bytes after request") }
@@ -155,6 +246,13 @@ public struct Reply: Sendable {
   public var status: ModuleStatus?
   public var placements: [SectionPlacement] = []
   public var symbols: [KernelSymbol] = []
+  /// Bytes a read returns (or an ioctl's argument as the driver left it).
+  public var data: [UInt8] = []
+  /// A directory listing.
+  public var entries: [DirectoryEntry] = []
+  /// The mount table (`mounts`), then the file system types as MountEntry(type: name, path: "").
+  public var mounts: [MountEntry] = []
+  public var fileSystems: [FileSystemType] = []
 
   public init(errno: Int32 = 0) { self.errno = errno }
 
@@ -197,7 +295,64 @@ public struct Reply: Sendable {
       w.string(s.name)
       w.optionalString(s.module)
     }
+    w.data(data)
+    w.int(UInt32(entries.count))
+    for e in entries { Reply.encode(e, into: &w) }
+    w.int(UInt32(mounts.count))
+    for m in mounts {
+      w.string(m.type)
+      w.string(m.path)
+    }
+    w.int(UInt32(fileSystems.count))
+    for f in fileSystems {
+      w.string(f.name)
+      w.int(f.typeNumber)
+      w.int(f.mounts)
+      w.int(f.module)
+    }
     return w.bytes
+  }
+
+  static func encode(_ e: DirectoryEntry, into w: inout WireWriter) {
+    w.string(e.name)
+    var node = DeviceNode(kind: .character, major: 0, minor: 0)
+    switch e.kind {
+    case .directory: w.int(UInt8(0))
+    case .regular: w.int(UInt8(1))
+    case .link: w.int(UInt8(2))
+    case .other: w.int(UInt8(3))
+    case .device(let n):
+      w.int(UInt8(n.kind == .block ? 5 : 4))
+      node = n
+    }
+    w.int(node.major)
+    w.int(node.minor)
+    w.bool(e.size != nil)
+    w.int(e.size ?? 0)
+    w.bool(e.mode != nil)
+    w.int(e.mode ?? 0)
+  }
+
+  static func decodeEntry(_ r: inout WireReader) throws(WireError) -> DirectoryEntry {
+    let name = try r.string()
+    let kindCode = try r.int(UInt8.self)
+    let major = try r.int(Int32.self)
+    let minor = try r.int(Int32.self)
+    let hasSize = try r.bool()
+    let size = try r.int(Int64.self)
+    let hasMode = try r.bool()
+    let mode = try r.int(Int64.self)
+    let kind: DirectoryEntry.Kind
+    switch kindCode {
+    case 0: kind = .directory
+    case 1: kind = .regular
+    case 2: kind = .link
+    case 3: kind = .other
+    case 4, 5:
+      kind = .device(DeviceNode(kind: kindCode == 5 ? .block : .character, major: major, minor: minor, mode: mode))
+    default: throw WireError("unknown entry kind \(kindCode)")
+    }
+    return DirectoryEntry(name: name, kind: kind, size: hasSize ? size : nil, mode: hasMode ? mode : nil)
   }
 
   public static func decode(_ bytes: [UInt8]) throws(WireError) -> Reply {
@@ -229,6 +384,17 @@ public struct Reply: Sendable {
       let type = try r.string().first ?? "?"
       reply.symbols.append(
         KernelSymbol(address: address, type: type, name: try r.string(), module: try r.optionalString()))
+    }
+    reply.data = try r.data()
+    for _ in 0..<(try r.count(limit: 1 << 20)) { reply.entries.append(try decodeEntry(&r)) }
+    for _ in 0..<(try r.count(limit: 1 << 16)) {
+      reply.mounts.append(MountEntry(type: try r.string(), path: try r.string()))
+    }
+    for _ in 0..<(try r.count(limit: 1 << 16)) {
+      reply.fileSystems.append(
+        FileSystemType(
+          name: try r.string(), typeNumber: try r.int(Int32.self), mounts: try r.int(UInt32.self),
+          module: try r.int(Int32.self)))
     }
     return reply
   }

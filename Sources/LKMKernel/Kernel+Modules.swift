@@ -83,6 +83,7 @@ extension Kernel {
     Bridge.setCurrentModule(id)
     defer { Bridge.setCurrentModule(-1) }
     func abandon() {
+      Bridge.forgetModule(id)
       Bridge.unregisterText(id)
       record.free()
       reportLeaks(id: id, name: request.inputs.first?.name ?? "module")
@@ -168,6 +169,7 @@ extension Kernel {
 
   func remove(_ module: KernelModule) {
     for dependency in module.dependencies { modules[dependency]?.users.remove(module.id) }
+    Bridge.forgetModule(module.id)
     Bridge.unregisterText(module.id)
     module.record.free()
     modules[module.id] = nil
@@ -410,6 +412,7 @@ extension Kernel {
   /// Unloads every module in reverse load order (LKM_E_UNLOAD), as at shutdown. Modules that
   /// refuse are removed anyway, with a message.
   public func shutdown() {
+    unmountAll()
     for id in loadOrder.reversed() {
       guard let module = modules[id] else { continue }
       // Users went first (reverse load order); anything left is a cycle that cannot be.

@@ -137,6 +137,8 @@ public final class Kernel: @unchecked Sendable {
   let kernelExports: [String: (address: UInt64, isFunction: Bool)]
   /// Whether the kernel has run faulting module code (Linux's "tainted").
   public internal(set) var tainted = false
+  /// The kernel's /dev: device nodes by name (see Kernel+Devices.swift).
+  var deviceNodes: [String: DeviceNode] = DeviceNode.builtIn
 
   public struct Options: Sendable {
     public var securelevel: Int32 = 0

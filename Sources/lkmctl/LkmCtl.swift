@@ -9,9 +9,12 @@ import LKMToolSupport
 struct LkmCtl: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "lkmctl",
-    abstract: "Use what modules add to the lkm kernel: system calls, the message buffer, sysctl, symbols.",
+    abstract: "Use what modules add to the lkm kernel: system calls, the message buffer, sysctl, symbols, devices, file systems and interpreters.",
     discussion: "Results go to stdout (exit 0); a failure prints 'lkmctl: <what>: <strerror>' on stderr (exit 1).",
-    subcommands: [Syscall.self, Dmesg.self, Sysctl.self, Ksyms.self, Addr.self])
+    subcommands: [
+      Syscall.self, Dmesg.self, Sysctl.self, Ksyms.self, Addr.self, Mknod.self, Rm.self,
+      Write.self, Read.self, Ioctl.self, Mount.self, Umount.self, Ls.self, Cat.self, Exec.self,
+    ])
 
   static func main() {
     BSD.progname = "lkmctl"

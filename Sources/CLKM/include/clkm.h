@@ -21,7 +21,9 @@ extern "C" {
 enum {
   CLKM_EPERM = 1, CLKM_ENOENT = 2, CLKM_ENXIO = 6, CLKM_ENOMEM = 12, CLKM_EACCES = 13,
   CLKM_EFAULT = 14, CLKM_EBUSY = 16, CLKM_EEXIST = 17, CLKM_ENODEV = 19, CLKM_EINVAL = 22,
-  CLKM_ENFILE = 23, CLKM_ENAMETOOLONG = 63, CLKM_ENOSYS = 78
+  CLKM_ENFILE = 23, CLKM_ENOTTY = 25, CLKM_ENOSPC = 28, CLKM_EOPNOTSUPP = 45,
+  CLKM_ENAMETOOLONG = 63, CLKM_ENOSYS = 78, CLKM_EIO = 5, CLKM_ENOEXEC = 8, CLKM_ENOTDIR = 20,
+  CLKM_EISDIR = 21
 };
 
 /* Module types (MODTYPE). */
@@ -128,6 +130,113 @@ void clkm_module_allocations_reset(int id);
  * those types. Returns an OpenBSD errno. */
 typedef int (*clkm_type_handler_t)(clkm_table *_Nonnull t, int cmd);
 void clkm_set_type_handler(int type, clkm_type_handler_t _Nullable handler);
+
+/* ---- Devices, file systems and execution interpreters (kern_conf.c, vfs_lkm.c, kern_exec.c) ----
+ *
+ * Every call into module code below is guarded as the calls above are, and every pointer taken
+ * from a module (a switch entry's functions, a vfsconf, its vfsops, a vnode's operations, a
+ * vnode a file system returns) is checked before the kernel follows it: functions must be in
+ * a module's text or the kernel's own exported functions, structures inside a module's image,
+ * vnodes ones getnewvnode handed out for that mount. A bad pointer fails the request with
+ * EFAULT and a message in the message buffer. */
+
+/* What a request into module code came to. */
+typedef struct clkm_outcome {
+  int error;           /* OpenBSD errno, 0 on success */
+  int faulted;         /* 1: module code faulted; fault says how */
+  int module;          /* id of the module whose code ran last, -1 none */
+  clkm_fault_t fault;
+} clkm_outcome_t;
+
+/* Sets up the device and execution switches (after clkm_kernel_init). Returns 0 or an errno. */
+int clkm_devices_init(void);
+/* The process (client) the following requests run for. */
+void clkm_set_process(int pid, unsigned uid, const char *_Nonnull comm);
+/* Puts back what a module left in the device and execution switches and the file system list
+ * (after a failed load, or a module removed without unloading). */
+void clkm_forget_module(int id);
+
+/* bdevsw (block 1) or cdevsw (block 0): the table's size. */
+int clkm_ndevsw(int block);
+/* Entry major: 1 free (lkmenodev), 0 in use; -1 out of range. *owner: installing module or -1. */
+int clkm_devsw_state(int block, int major, int *_Nonnull owner);
+/* d_open, then reads (d_read; d_strategy per DEV_BSIZE block) of up to size bytes at offset
+ * until the device has no more, then d_close. *done: the bytes read. */
+void clkm_dev_read(int block, int dev, uint64_t offset, void *_Nonnull buf, size_t size,
+                   size_t *_Nonnull done, clkm_outcome_t *_Nonnull out);
+/* d_open, writes of size bytes at offset (block devices: read-modify-write of whole blocks),
+ * d_close. *done: the bytes written. */
+void clkm_dev_write(int block, int dev, uint64_t offset, const void *_Nonnull buf, size_t size,
+                    size_t *_Nonnull done, clkm_outcome_t *_Nonnull out);
+/* d_open, d_ioctl(dev, cmd, data), d_close; data holds IOCPARM_LEN(cmd) bytes (at least 8). */
+void clkm_dev_ioctl(int block, int dev, uint64_t cmd, void *_Nonnull data,
+                    clkm_outcome_t *_Nonnull out);
+
+/* The file system list (vfsconf). */
+typedef struct clkm_vfs_info {
+  char name[16];
+  int typenum;
+  unsigned refcount;   /* mounts */
+  int module;          /* registering module's id */
+} clkm_vfs_info_t;
+int clkm_vfs_count(void);
+/* The index-th registered file system; 0, or ENOENT past the end. */
+int clkm_vfs_at(int index, clkm_vfs_info_t *_Nonnull info);
+/* Mounts fstype at path: vfs_mount, vfs_start. Returns the mount, or NULL with out->error
+ * (EOPNOTSUPP for an unknown type). */
+void *_Nullable clkm_vfs_mount(const char *_Nonnull fstype, const char *_Nonnull path,
+                               clkm_outcome_t *_Nonnull out);
+/* vfs_unmount, then VOP_RECLAIM and free of each vnode. A refusal keeps the mount; a fault
+ * removes it anyway (without the reclaims). */
+void clkm_vfs_unmount(void *_Nonnull mount, clkm_outcome_t *_Nonnull out);
+/* The mount table: how many, the index-th (most recent first; NULL past the end), and a
+ * mount's type name and path. */
+int clkm_mount_count(void);
+void *_Nullable clkm_mount_at(int index);
+const char *_Nonnull clkm_mount_fstype(void *_Nonnull mount);
+const char *_Nonnull clkm_mount_path(void *_Nonnull mount);
+
+/* Attributes of a vnode (VOP_GETATTR); VNOVAL fields are -1. */
+typedef struct clkm_attr {
+  int type;   /* enum vtype */
+  int64_t mode;
+  int64_t nlink;
+  int64_t uid;
+  int64_t gid;
+  int64_t fileid;
+  int64_t size;
+  int64_t mtime;
+} clkm_attr_t;
+/* vfs_root; the root vnode or NULL. */
+void *_Nullable clkm_vfs_root(void *_Nonnull mount, clkm_outcome_t *_Nonnull out);
+/* VOP_LOOKUP (create 0) or VOP_CREATE (create 1) of name in directory dvp. */
+void *_Nullable clkm_vop_lookup(void *_Nonnull mount, void *_Nonnull dvp,
+                                const char *_Nonnull name, int create,
+                                clkm_outcome_t *_Nonnull out);
+/* The type of a vnode of mount (enum vtype), VBAD if it is not one. */
+int clkm_vnode_type(void *_Nonnull mount, void *_Nonnull vp);
+void clkm_vop_getattr(void *_Nonnull mount, void *_Nonnull vp, clkm_attr_t *_Nonnull attr,
+                      clkm_outcome_t *_Nonnull out);
+/* VOP_READ until size bytes or the end of the file; returns the bytes read. */
+size_t clkm_vop_read(void *_Nonnull mount, void *_Nonnull vp, uint64_t offset,
+                     void *_Nonnull buf, size_t size, clkm_outcome_t *_Nonnull out);
+/* VOP_WRITE of size bytes at offset; returns the bytes written. */
+size_t clkm_vop_write(void *_Nonnull mount, void *_Nonnull vp, uint64_t offset,
+                      const void *_Nonnull buf, size_t size, clkm_outcome_t *_Nonnull out);
+/* One VOP_READDIR into buf from *offset (advanced); returns the bytes of struct dirent
+ * records written, *eof the file system's end flag. */
+size_t clkm_vop_readdir(void *_Nonnull mount, void *_Nonnull vp, int64_t *_Nonnull offset,
+                        void *_Nonnull buf, size_t size, int *_Nonnull eof,
+                        clkm_outcome_t *_Nonnull out);
+
+/* execsw: the table's size; entry slot's state as for clkm_devsw_state (1 free: es_check NULL). */
+int clkm_nexecs(void);
+int clkm_execsw_state(int slot, int *_Nonnull owner);
+/* Offers the file to each execsw entry; the accepting one's ep_entry runs the program.
+ * *status: its exit status. ENOEXEC when no entry accepts. */
+void clkm_exec(const char *_Nonnull name, const void *_Nonnull image, size_t size, int argc,
+               const char *_Nonnull const *_Nonnull argv, int *_Nonnull status,
+               clkm_outcome_t *_Nonnull out);
 
 #ifdef __cplusplus
 }

@@ -7,6 +7,8 @@
 #include "types.h"
 #include "param.h"
 #include "systm.h"
+#include "conf.h"
+#include "exec.h"
 
 /* Supported module types */
 typedef enum loadmod {
@@ -51,7 +53,7 @@ struct lkm_syscall {
 	struct sysent lkm_oldent; /* save area for unload */
 };
 
-/* Loadable file system */
+/* Loadable file system: registered by name (<sys/mount.h>); lkm_offset is not used. */
 struct vfsconf;
 struct lkm_vfs {
 	MODTYPE lkm_type;
@@ -67,18 +69,11 @@ typedef enum devtype {
 	LM_DT_CHAR
 } DEVTYPE;
 
-struct bdevsw;
-struct cdevsw;
-#ifndef _LKM_DEVSW_SIZES
-/* The save area holds either switch entry by value; <sys/conf.h> defines them. The area is
- * sized for the larger (struct cdevsw), as on OpenBSD/amd64. */
-#define _LKM_OLDDEV_BYTES 128
-#endif
 struct lkm_dev {
 	MODTYPE lkm_type;
 	int lkm_ver;
 	char *lkm_name;
-	u_long lkm_offset;
+	u_long lkm_offset;   /* requested major, -1 for automatic; the major used after load */
 	DEVTYPE lkm_devtype;
 	union {
 		void *anon;
@@ -86,24 +81,19 @@ struct lkm_dev {
 		struct cdevsw *cdev;
 	} lkm_dev;
 	union {
-		unsigned char bytes[_LKM_OLDDEV_BYTES];
-		long align;
-	} lkm_olddev;
+		struct bdevsw bdev;
+		struct cdevsw cdev;
+	} lkm_olddev;        /* save area for unload */
 };
 
 /* Loadable execution interpreter */
-struct execsw;
-#define _LKM_OLDEXEC_BYTES 64
 struct lkm_exec {
 	MODTYPE lkm_type;
 	int lkm_ver;
 	char *lkm_name;
-	u_long lkm_offset;
+	u_long lkm_offset;   /* requested execsw slot, -1 for automatic; the slot used after load */
 	struct execsw *lkm_exec;
-	union {
-		unsigned char bytes[_LKM_OLDEXEC_BYTES];
-		long align;
-	} lkm_oldexec;
+	struct execsw lkm_oldexec; /* save area for unload */
 };
 
 /* Any module, as the kernel sees it through lkm_table.private */

@@ -37,6 +37,16 @@ typedef long register_t;
 typedef char *caddr_t;
 typedef unsigned long vaddr_t;
 typedef unsigned long vsize_t;
+typedef unsigned long paddr_t;
+typedef int64_t daddr_t;    /* disk block number, in DEV_BSIZE units */
+typedef uint64_t ino_t;
+typedef uint32_t nlink_t;
+
+/* Device numbers: OpenBSD's split of dev_t into an 8-bit major and a minor. */
+#define major(x) ((int32_t)(((u_int32_t)(x) >> 8) & 0xff))
+#define minor(x) ((int32_t)((x) & 0xff) | (((x) & 0xffff0000) >> 8))
+#define makedev(x, y) ((dev_t)((((x) & 0xff) << 8) | ((y) & 0xff) | (((y) & 0xffff00) << 8)))
+#define NODEV (dev_t)(-1)
 
 #ifndef NULL
 #define NULL ((void *)0)

@@ -1,0 +1,698 @@
+/* The device switches: bdevsw and cdevsw with OpenBSD/amd64's sizes and free majors, the
+ * built-in console, memory and lkm drivers, the LM_DEV handler (a port of _lkm_dev in OpenBSD's
+ * sys/kern/kern_lkm.c), guarded device I/O for the kernel's /dev, and the functions drivers
+ * call: uiomove, biodone, lkmenodev, enodev, nullop. */
+#define _GNU_SOURCE
+#include "clkm.h"
+#include "clkm_abi.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/time.h>
+#include <time.h>
+
+struct clkm_ddata *clkm_dd;
+
+extern char __start_clkm_modapi[], __stop_clkm_modapi[];
+int clkm_copyin(const void *uaddr, void *kaddr, size_t len);
+int clkm_copyout(const void *kaddr, void *uaddr, size_t len);
+int clkm_printf(const char *fmt, ...);
+int clkm_lkmexists(struct lkm_table *lkmtp);
+
+#define MAX_IDS 4096
+#define FREAD 0x0001
+#define FWRITE 0x0002
+#define S_IFCHR 0020000
+#define S_IFBLK 0060000
+
+/* The module that installed each entry (-1: the kernel), and the pristine tables. */
+static int bdev_owner[CLKM_NBLKDEV], cdev_owner[CLKM_NCHRDEV];
+static struct clkm_bdevsw bdev_initial[CLKM_NBLKDEV];
+static struct clkm_cdevsw cdev_initial[CLKM_NCHRDEV];
+/* The owner of the entry a module replaced, restored with it at unload. */
+static int replaced_owner[MAX_IDS];
+
+/* ---- The process requests run for ---- */
+static struct clkm_proc current_proc = {0, 0, "?"};
+
+void clkm_set_process(int pid, unsigned uid, const char *comm) {
+  current_proc.p_pid = pid;
+  current_proc.p_uid = uid;
+  memset(current_proc.p_comm, 0, sizeof current_proc.p_comm);
+  strncpy(current_proc.p_comm, comm, sizeof current_proc.p_comm - 1);
+}
+
+struct clkm_proc *clkm_current_proc(void) { return &current_proc; }
+
+void clkm_logf(const char *fmt, ...) {
+  char line[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  clkm_log_text(line);
+}
+
+/* ---- Placeholders and functions drivers call ---- */
+
+CLKM_MODAPI int clkm_lkmenodev(void) { return CLKM_ENODEV; }
+CLKM_MODAPI int clkm_enodev(void) { return CLKM_ENODEV; }
+CLKM_MODAPI int clkm_nullop(void *v) {
+  (void)v;
+  return 0;
+}
+CLKM_MODAPI int clkm_eopnotsupp(void *v) {
+  (void)v;
+  return CLKM_EOPNOTSUPP;
+}
+
+/* uiomove(9), as OpenBSD's sys/kern/kern_subr.c: the caller's buffers are UIO_USERSPACE and
+ * are reached with copyin/copyout, so a bad address is EFAULT. */
+CLKM_MODAPI int clkm_uiomove(void *cp, size_t n, struct clkm_uio *uio) {
+  int error = 0;
+  if (uio->uio_rw != CLKM_UIO_READ && uio->uio_rw != CLKM_UIO_WRITE)
+    clkm_guard_panic("uiomove: mode", __builtin_return_address(0));
+  while (n > 0 && uio->uio_resid > 0) {
+    if (uio->uio_iovcnt <= 0) break;
+    struct clkm_iovec *iov = uio->uio_iov;
+    size_t cnt = iov->iov_len;
+    if (cnt == 0) {
+      uio->uio_iov++;
+      uio->uio_iovcnt--;
+      continue;
+    }
+    if (cnt > n) cnt = n;
+    if (uio->uio_segflg == CLKM_UIO_USERSPACE) {
+      error = uio->uio_rw == CLKM_UIO_READ ? clkm_copyout(cp, iov->iov_base, cnt)
+                                           : clkm_copyin(iov->iov_base, cp, cnt);
+      if (error) return error;
+    } else if (uio->uio_rw == CLKM_UIO_READ) {
+      memmove(iov->iov_base, cp, cnt);
+    } else {
+      memmove(cp, iov->iov_base, cnt);
+    }
+    iov->iov_base = (char *)iov->iov_base + cnt;
+    iov->iov_len -= cnt;
+    uio->uio_resid -= cnt;
+    uio->uio_offset += (clkm_off_t)cnt;
+    cp = (char *)cp + cnt;
+    n -= cnt;
+  }
+  return error;
+}
+
+CLKM_MODAPI void clkm_biodone(struct clkm_buf *bp) { bp->b_flags |= CLKM_B_DONE; }
+
+CLKM_MODAPI void clkm_microtime(struct clkm_timeval *tv) {
+  struct timeval now;
+  gettimeofday(&now, NULL);
+  tv->tv_sec = now.tv_sec;
+  tv->tv_usec = now.tv_usec;
+}
+
+CLKM_MODAPI void clkm_nanotime(struct clkm_timespec *ts) {
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  ts->tv_sec = now.tv_sec;
+  ts->tv_nsec = now.tv_nsec;
+}
+
+/* Copies the message buffer, oldest first, into buf; returns its whole length. An lkm addition
+ * (kernfs's msgbuf file). */
+CLKM_MODAPI size_t clkm_msgbuf_copy(char *buf, size_t size) {
+  size_t total = clkm_msgbuf_read(NULL, 0);
+  if (buf != NULL && size > 0) {
+    char *all = malloc(total + 1);
+    if (all != NULL) {
+      clkm_msgbuf_read(all, total);
+      memcpy(buf, all, total < size ? total : size);
+      free(all);
+    }
+  }
+  return total;
+}
+
+/* Whether a function pointer taken from a table may be called: module text, or one of the
+ * kernel's functions for modules. */
+int clkm_callable(const void *function) {
+  uintptr_t a = (uintptr_t)function;
+  if (a == 0) return 0;
+  if (a >= (uintptr_t)__start_clkm_modapi && a < (uintptr_t)__stop_clkm_modapi) return 1;
+  return clkm_in_module_text(a);
+}
+
+/* Whether an entry point is a placeholder that fails with ENODEV without being called. */
+int clkm_placeholder(const void *function) {
+  return function == (const void *)clkm_lkmenodev || function == (const void *)clkm_enodev;
+}
+
+/* ---- Built-in drivers: console (0), memory (2: null, zero), lkm (28) ---- */
+
+CLKM_MODAPI static int cn_rw(clkm_dev_t dev, struct clkm_uio *uio, int flag) {
+  (void)dev;
+  (void)flag;
+  if (uio->uio_rw == CLKM_UIO_READ) return 0;
+  char chunk[512];
+  while (uio->uio_resid > 0) {
+    size_t n = uio->uio_resid < sizeof chunk ? uio->uio_resid : sizeof chunk;
+    int error = clkm_uiomove(chunk, n, uio);
+    if (error) return error;
+    clkm_msgbuf_append(chunk, n);
+    clkm_console_write(chunk, n);
+  }
+  return 0;
+}
+
+CLKM_MODAPI static int mm_open(clkm_dev_t dev, int flag, int mode, struct clkm_proc *p) {
+  (void)flag;
+  (void)mode;
+  (void)p;
+  int m = (dev & 0xff) | ((dev & 0xffff0000) >> 8);
+  return m == 2 || m == 12 ? 0 : CLKM_ENXIO;
+}
+
+CLKM_MODAPI static int mm_rw(clkm_dev_t dev, struct clkm_uio *uio, int flag) {
+  (void)flag;
+  int m = (dev & 0xff) | ((dev & 0xffff0000) >> 8);
+  if (m == 2 || uio->uio_rw == CLKM_UIO_WRITE) { /* /dev/null; writes to /dev/zero vanish */
+    if (uio->uio_rw == CLKM_UIO_WRITE) {
+      uio->uio_offset += (clkm_off_t)uio->uio_resid;
+      uio->uio_resid = 0;
+    }
+    return 0;
+  }
+  static const char zeros[4096];
+  while (uio->uio_resid > 0) {
+    size_t n = uio->uio_resid < sizeof zeros ? uio->uio_resid : sizeof zeros;
+    int error = clkm_uiomove((void *)zeros, n, uio);
+    if (error) return error;
+  }
+  return 0;
+}
+
+CLKM_MODAPI static int lkm_open(clkm_dev_t dev, int flag, int mode, struct clkm_proc *p) {
+  (void)flag;
+  (void)mode;
+  (void)p;
+  return (dev & 0xff) == 0 ? 0 : CLKM_ENXIO;
+}
+
+#define ENODEV_FN(type) ((type)(void (*)(void))clkm_enodev)
+#define LKMENODEV_FN(type) ((type)(void (*)(void))clkm_lkmenodev)
+typedef int (*open_fn)(clkm_dev_t, int, int, struct clkm_proc *);
+typedef int (*rw_fn)(clkm_dev_t, struct clkm_uio *, int);
+typedef int (*ioctl_fn)(clkm_dev_t, unsigned long, char *, int, struct clkm_proc *);
+typedef void (*strategy_fn)(struct clkm_buf *);
+
+static struct clkm_cdevsw cdev_notdef(void) {
+  struct clkm_cdevsw c;
+  memset(&c, 0, sizeof c);
+  c.d_open = ENODEV_FN(open_fn);
+  c.d_close = ENODEV_FN(open_fn);
+  c.d_read = ENODEV_FN(rw_fn);
+  c.d_write = ENODEV_FN(rw_fn);
+  c.d_ioctl = ENODEV_FN(ioctl_fn);
+  return c;
+}
+
+static struct clkm_cdevsw cdev_lkm_dummy(void) {
+  struct clkm_cdevsw c = cdev_notdef();
+  c.d_open = LKMENODEV_FN(open_fn);
+  return c;
+}
+
+static struct clkm_bdevsw bdev_notdef(void) {
+  struct clkm_bdevsw b;
+  memset(&b, 0, sizeof b);
+  b.d_open = ENODEV_FN(open_fn);
+  b.d_close = ENODEV_FN(open_fn);
+  b.d_strategy = ENODEV_FN(strategy_fn);
+  b.d_ioctl = ENODEV_FN(ioctl_fn);
+  return b;
+}
+
+static struct clkm_bdevsw bdev_lkm_dummy(void) {
+  struct clkm_bdevsw b = bdev_notdef();
+  b.d_open = LKMENODEV_FN(open_fn);
+  return b;
+}
+
+int clkm_devices_init(void) {
+  void *p = mmap(NULL, sizeof(struct clkm_ddata), PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+  if (p == MAP_FAILED) return CLKM_ENOMEM;
+  clkm_dd = p;
+  memset(clkm_dd, 0, sizeof *clkm_dd);
+  clkm_dd->nblkdev = CLKM_NBLKDEV;
+  clkm_dd->nchrdev = CLKM_NCHRDEV;
+  for (int i = 0; i < CLKM_NBLKDEV; i++) {
+    int free_major = (i >= 8 && i <= 13) || i == 15 || i == 18;
+    clkm_dd->bdevsw[i] = free_major ? bdev_lkm_dummy() : bdev_notdef();
+  }
+  for (int i = 0; i < CLKM_NCHRDEV; i++) {
+    int free_major = i == 11 || (i >= 29 && i <= 34);
+    clkm_dd->cdevsw[i] = free_major ? cdev_lkm_dummy() : cdev_notdef();
+  }
+  struct clkm_cdevsw cn = cdev_notdef();
+  cn.d_open = (open_fn)(void (*)(void))clkm_nullop;
+  cn.d_close = (open_fn)(void (*)(void))clkm_nullop;
+  cn.d_read = cn_rw;
+  cn.d_write = cn_rw;
+  cn.d_type = 2; /* D_TTY */
+  clkm_dd->cdevsw[0] = cn;
+  struct clkm_cdevsw mm = cdev_notdef();
+  mm.d_open = mm_open;
+  mm.d_close = (open_fn)(void (*)(void))clkm_nullop;
+  mm.d_read = mm_rw;
+  mm.d_write = mm_rw;
+  clkm_dd->cdevsw[2] = mm;
+  struct clkm_cdevsw lkm = cdev_notdef();
+  lkm.d_open = lkm_open;
+  lkm.d_close = (open_fn)(void (*)(void))clkm_nullop;
+  clkm_dd->cdevsw[28] = lkm;
+  memcpy(bdev_initial, clkm_dd->bdevsw, sizeof bdev_initial);
+  memcpy(cdev_initial, clkm_dd->cdevsw, sizeof cdev_initial);
+  for (int i = 0; i < CLKM_NBLKDEV; i++) bdev_owner[i] = -1;
+  for (int i = 0; i < CLKM_NCHRDEV; i++) cdev_owner[i] = -1;
+  for (int i = 0; i < MAX_IDS; i++) replaced_owner[i] = -1;
+  clkm_exec_init();
+  clkm_set_type_handler(CLKM_LM_DEV, clkm_dev_handler);
+  clkm_set_type_handler(CLKM_LM_VFS, clkm_vfs_handler);
+  clkm_set_type_handler(CLKM_LM_EXEC, clkm_exec_handler);
+  return 0;
+}
+
+int clkm_ndevsw(int block) { return block ? CLKM_NBLKDEV : CLKM_NCHRDEV; }
+
+int clkm_devsw_state(int block, int major, int *owner) {
+  *owner = -1;
+  if (major < 0 || major >= clkm_ndevsw(block)) return -1;
+  *owner = block ? bdev_owner[major] : cdev_owner[major];
+  void *open = block ? (void *)clkm_dd->bdevsw[major].d_open : (void *)clkm_dd->cdevsw[major].d_open;
+  return open == (void *)clkm_lkmenodev;
+}
+
+/* ---- LM_DEV: install or restore one switch entry ---- */
+
+static int in_table_image(const struct lkm_table *t, const void *p, size_t len) {
+  uintptr_t a = (uintptr_t)p;
+  return a >= t->area && len <= t->size && a - t->area <= t->size - len;
+}
+
+/* Whether module id is still loaded and holds the function (an entry saved by a later module
+ * may point into a module that has gone since). */
+static int owner_alive(int id, const void *function) {
+  if (id < 0) return 1;
+  struct lkm_table *t = clkm_table_containing(function);
+  return t != NULL && t->id == id;
+}
+
+CLKM_MODAPI int clkm_dev_handler(struct lkm_table *lkmtp, int cmd) {
+  struct lkm_dev *args = (struct lkm_dev *)lkmtp->private.lkm_any;
+  if (!in_table_image(lkmtp, args, sizeof *args)) return CLKM_EFAULT;
+  int id = lkmtp->id;
+  int i;
+  switch (cmd) {
+  case 1: /* LKM_E_LOAD */
+    if (clkm_lkmexists(lkmtp)) return CLKM_EEXIST;
+    i = (int)args->lkm_offset;
+    switch (args->lkm_devtype) {
+    case CLKM_LM_DT_BLOCK:
+      if (!in_table_image(lkmtp, args->lkm_dev.bdev, sizeof(struct clkm_bdevsw))) return CLKM_EFAULT;
+      if (i == -1) {
+        for (i = 0; i < CLKM_NBLKDEV; i++)
+          if (clkm_dd->bdevsw[i].d_open == LKMENODEV_FN(open_fn)) break;
+      } else if (i < 0 || i >= CLKM_NBLKDEV) {
+        return CLKM_EINVAL;
+      }
+      if (i == CLKM_NBLKDEV) return CLKM_ENFILE;
+      args->lkm_olddev.bdev = clkm_dd->bdevsw[i];
+      clkm_dd->bdevsw[i] = *args->lkm_dev.bdev;
+      if (id >= 0 && id < MAX_IDS) replaced_owner[id] = bdev_owner[i];
+      bdev_owner[i] = id;
+      break;
+    case CLKM_LM_DT_CHAR:
+      if (!in_table_image(lkmtp, args->lkm_dev.cdev, sizeof(struct clkm_cdevsw))) return CLKM_EFAULT;
+      if (i == -1) {
+        for (i = 0; i < CLKM_NCHRDEV; i++)
+          if (clkm_dd->cdevsw[i].d_open == LKMENODEV_FN(open_fn)) break;
+      } else if (i < 0 || i >= CLKM_NCHRDEV) {
+        return CLKM_EINVAL;
+      }
+      if (i == CLKM_NCHRDEV) return CLKM_ENFILE;
+      args->lkm_olddev.cdev = clkm_dd->cdevsw[i];
+      clkm_dd->cdevsw[i] = *args->lkm_dev.cdev;
+      if (id >= 0 && id < MAX_IDS) replaced_owner[id] = cdev_owner[i];
+      cdev_owner[i] = id;
+      break;
+    default:
+      return CLKM_ENODEV;
+    }
+    args->lkm_offset = (unsigned long)i;
+    return 0;
+  case 2: /* LKM_E_UNLOAD */
+    i = (int)args->lkm_offset;
+    {
+      int previous = id >= 0 && id < MAX_IDS ? replaced_owner[id] : -1;
+      switch (args->lkm_devtype) {
+      case CLKM_LM_DT_BLOCK:
+        if (i < 0 || i >= CLKM_NBLKDEV) return CLKM_EINVAL;
+        if (owner_alive(previous, (void *)args->lkm_olddev.bdev.d_open)) {
+          clkm_dd->bdevsw[i] = args->lkm_olddev.bdev;
+          bdev_owner[i] = previous;
+        } else {
+          clkm_dd->bdevsw[i] = bdev_initial[i];
+          bdev_owner[i] = -1;
+        }
+        break;
+      case CLKM_LM_DT_CHAR:
+        if (i < 0 || i >= CLKM_NCHRDEV) return CLKM_EINVAL;
+        if (owner_alive(previous, (void *)args->lkm_olddev.cdev.d_open)) {
+          clkm_dd->cdevsw[i] = args->lkm_olddev.cdev;
+          cdev_owner[i] = previous;
+        } else {
+          clkm_dd->cdevsw[i] = cdev_initial[i];
+          cdev_owner[i] = -1;
+        }
+        break;
+      default:
+        return CLKM_ENODEV;
+      }
+      if (id >= 0 && id < MAX_IDS) replaced_owner[id] = -1;
+    }
+    return 0;
+  default:
+    return 0;
+  }
+}
+
+void clkm_forget_module(int id) {
+  if (id < 0) return;
+  for (int i = 0; i < CLKM_NBLKDEV; i++) {
+    if (bdev_owner[i] == id) {
+      clkm_dd->bdevsw[i] = bdev_initial[i];
+      bdev_owner[i] = -1;
+    }
+  }
+  for (int i = 0; i < CLKM_NCHRDEV; i++) {
+    if (cdev_owner[i] == id) {
+      clkm_dd->cdevsw[i] = cdev_initial[i];
+      cdev_owner[i] = -1;
+    }
+  }
+  if (id < MAX_IDS) replaced_owner[id] = -1;
+  clkm_exec_forget(id);
+  clkm_vfs_forget(id);
+}
+
+/* ---- Device I/O ---- */
+
+struct devop {
+  int block;
+  clkm_dev_t dev;
+  int major;
+  char *buf;
+  size_t size;
+  uint64_t offset;
+  size_t done;
+  unsigned long cmd;
+  char *data;
+  int error;
+  struct clkm_cdevsw c;
+  struct clkm_bdevsw b;
+};
+
+static void outcome_init(clkm_outcome_t *out, int module) {
+  memset(out, 0, sizeof *out);
+  out->module = module;
+}
+
+/* Checks one entry point: 0 callable; ENODEV for NULL or a placeholder (when `required`);
+ * EFAULT, logged, for a pointer that is not code the kernel may call. */
+static int check_entry(const struct devop *op, const char *what, const void *fn, int required) {
+  if (fn == NULL || clkm_placeholder(fn)) return required ? CLKM_ENODEV : 0;
+  if (!clkm_callable(fn)) {
+    clkm_logf("lkm: %s[%d].%s %p is not module code\n", op->block ? "bdevsw" : "cdevsw",
+              op->major, what, fn);
+    return CLKM_EFAULT;
+  }
+  return 0;
+}
+
+static int call_open(struct devop *op, int flags) {
+  void *fn = op->block ? (void *)op->b.d_open : (void *)op->c.d_open;
+  if (fn == NULL) return 0;
+  return ((open_fn)fn)(op->dev, flags, op->block ? S_IFBLK : S_IFCHR, clkm_current_proc());
+}
+
+static int call_close(struct devop *op, int flags) {
+  void *fn = op->block ? (void *)op->b.d_close : (void *)op->c.d_close;
+  if (fn == NULL || clkm_placeholder(fn)) return 0;
+  return ((open_fn)fn)(op->dev, flags, op->block ? S_IFBLK : S_IFCHR, clkm_current_proc());
+}
+
+/* One block through d_strategy: 0 and *got, or an errno. */
+static int strategy(struct devop *op, int read, int64_t blkno, char *data, size_t *got) {
+  struct clkm_buf bp;
+  memset(&bp, 0, sizeof bp);
+  bp.b_flags = read ? CLKM_B_READ : 0;
+  bp.b_dev = op->dev;
+  bp.b_bcount = CLKM_DEV_BSIZE;
+  bp.b_resid = 0;
+  bp.b_data = data;
+  bp.b_blkno = blkno;
+  bp.b_proc = clkm_current_proc();
+  op->b.d_strategy(&bp);
+  if (!(bp.b_flags & CLKM_B_DONE)) {
+    clkm_logf("lkm: bdevsw[%d].d_strategy returned without biodone\n", op->major);
+    return CLKM_EIO;
+  }
+  if (bp.b_flags & CLKM_B_ERROR) return bp.b_error > 0 ? bp.b_error : CLKM_EIO;
+  size_t resid = bp.b_resid > CLKM_DEV_BSIZE ? CLKM_DEV_BSIZE : bp.b_resid;
+  *got = CLKM_DEV_BSIZE - resid;
+  return 0;
+}
+
+static int read_thunk(void *v) {
+  struct devop *op = v;
+  int error = call_open(op, FREAD);
+  if (error) return error;
+  if (op->block) {
+    char block[CLKM_DEV_BSIZE];
+    while (op->done < op->size) {
+      uint64_t at = op->offset + op->done;
+      size_t in = at % CLKM_DEV_BSIZE, got = 0;
+      error = strategy(op, 1, (int64_t)(at / CLKM_DEV_BSIZE), block, &got);
+      if (error || got <= in) break;
+      size_t n = got - in;
+      if (n > op->size - op->done) n = op->size - op->done;
+      memcpy(op->buf + op->done, block + in, n);
+      op->done += n;
+      if (got < CLKM_DEV_BSIZE) break;
+    }
+  } else {
+    while (op->done < op->size) {
+      size_t want = op->size - op->done;
+      if (want > 65536) want = 65536;
+      struct clkm_iovec iov = {op->buf + op->done, want};
+      struct clkm_uio uio = {&iov, 1, (clkm_off_t)(op->offset + op->done), want,
+                             CLKM_UIO_USERSPACE, CLKM_UIO_READ, clkm_current_proc()};
+      error = op->c.d_read(op->dev, &uio, 0);
+      size_t moved = uio.uio_resid > want ? 0 : want - uio.uio_resid;
+      op->done += moved;
+      if (error || moved == 0) break;
+    }
+  }
+  int cerror = call_close(op, FREAD);
+  return error ? error : cerror;
+}
+
+static int write_thunk(void *v) {
+  struct devop *op = v;
+  int error = call_open(op, FWRITE);
+  if (error) return error;
+  if (op->block) {
+    char block[CLKM_DEV_BSIZE];
+    while (op->done < op->size) {
+      uint64_t at = op->offset + op->done;
+      int64_t blkno = (int64_t)(at / CLKM_DEV_BSIZE);
+      size_t in = at % CLKM_DEV_BSIZE, got = 0;
+      size_t n = CLKM_DEV_BSIZE - in;
+      if (n > op->size - op->done) n = op->size - op->done;
+      if (n != CLKM_DEV_BSIZE) { /* part of a block: read, modify, write */
+        error = strategy(op, 1, blkno, block, &got);
+        if (error) break;
+        if (got < CLKM_DEV_BSIZE) {
+          if (op->done == 0) error = CLKM_ENOSPC;
+          break;
+        }
+      }
+      memcpy(block + in, op->buf + op->done, n);
+      error = strategy(op, 0, blkno, block, &got);
+      if (error) break;
+      if (got < CLKM_DEV_BSIZE) {
+        if (op->done == 0) error = CLKM_ENOSPC;
+        break;
+      }
+      op->done += n;
+    }
+  } else {
+    while (op->done < op->size) {
+      size_t want = op->size - op->done;
+      struct clkm_iovec iov = {op->buf + op->done, want};
+      struct clkm_uio uio = {&iov, 1, (clkm_off_t)(op->offset + op->done), want,
+                             CLKM_UIO_USERSPACE, CLKM_UIO_WRITE, clkm_current_proc()};
+      error = op->c.d_write(op->dev, &uio, 0);
+      size_t moved = uio.uio_resid > want ? 0 : want - uio.uio_resid;
+      op->done += moved;
+      if (error || moved == 0) break;
+    }
+  }
+  int cerror = call_close(op, FWRITE);
+  return error ? error : cerror;
+}
+
+static int ioctl_thunk(void *v) {
+  struct devop *op = v;
+  int error = call_open(op, FREAD | FWRITE);
+  if (error) return error;
+  ioctl_fn fn = op->block ? op->b.d_ioctl : op->c.d_ioctl;
+  error = fn(op->dev, op->cmd, op->data, FREAD | FWRITE, clkm_current_proc());
+  int cerror = call_close(op, FREAD | FWRITE);
+  return error ? error : cerror;
+}
+
+/* Fills op with the entry for dev and checks the entry points the operation calls. */
+static int prepare(struct devop *op, int block, int dev, const char *entry, clkm_outcome_t *out) {
+  memset(op, 0, sizeof *op);
+  op->block = block;
+  op->dev = dev;
+  op->major = (int)(((unsigned)dev >> 8) & 0xff);
+  outcome_init(out, -1);
+  if (op->major >= clkm_ndevsw(block)) return CLKM_ENXIO;
+  out->module = block ? bdev_owner[op->major] : cdev_owner[op->major];
+  int error;
+  if (block) {
+    op->b = clkm_dd->bdevsw[op->major];
+    if ((error = check_entry(op, "d_open", (void *)op->b.d_open, 1))) return error;
+    if ((error = check_entry(op, "d_close", (void *)op->b.d_close, 0))) return error;
+    void *fn = strcmp(entry, "d_ioctl") == 0 ? (void *)op->b.d_ioctl : (void *)op->b.d_strategy;
+    return check_entry(op, strcmp(entry, "d_ioctl") == 0 ? "d_ioctl" : "d_strategy", fn, 1);
+  }
+  op->c = clkm_dd->cdevsw[op->major];
+  if ((error = check_entry(op, "d_open", (void *)op->c.d_open, 1))) return error;
+  if ((error = check_entry(op, "d_close", (void *)op->c.d_close, 0))) return error;
+  void *fn = strcmp(entry, "d_read") == 0    ? (void *)op->c.d_read
+             : strcmp(entry, "d_write") == 0 ? (void *)op->c.d_write
+                                             : (void *)op->c.d_ioctl;
+  return check_entry(op, entry, fn, 1);
+}
+
+static void run(int (*thunk)(void *), struct devop *op, clkm_outcome_t *out) {
+  int saved = clkm_current_module;
+  clkm_set_current_module(out->module);
+  if (clkm_guarded_call(thunk, op, &out->fault)) {
+    out->faulted = 1;
+    out->error = CLKM_EFAULT;
+  } else {
+    out->error = op->error;
+  }
+  clkm_set_current_module(saved);
+}
+
+static int read_entry(void *v) {
+  struct devop *op = v;
+  op->error = read_thunk(op);
+  return 0;
+}
+
+static int write_entry(void *v) {
+  struct devop *op = v;
+  op->error = write_thunk(op);
+  return 0;
+}
+
+static int ioctl_entry(void *v) {
+  struct devop *op = v;
+  op->error = ioctl_thunk(op);
+  return 0;
+}
+
+void clkm_dev_read(int block, int dev, uint64_t offset, void *buf, size_t size, size_t *done,
+                   clkm_outcome_t *out) {
+  struct devop op;
+  *done = 0;
+  int error = prepare(&op, block, dev, block ? "d_strategy" : "d_read", out);
+  if (error) {
+    out->error = error;
+    return;
+  }
+  op.buf = buf;
+  op.size = size;
+  op.offset = offset;
+  run(read_entry, &op, out);
+  *done = op.done;
+}
+
+void clkm_dev_write(int block, int dev, uint64_t offset, const void *buf, size_t size,
+                    size_t *done, clkm_outcome_t *out) {
+  struct devop op;
+  *done = 0;
+  int error = prepare(&op, block, dev, block ? "d_strategy" : "d_write", out);
+  if (error) {
+    out->error = error;
+    return;
+  }
+  op.buf = (char *)buf;
+  op.size = size;
+  op.offset = offset;
+  run(write_entry, &op, out);
+  *done = op.done;
+}
+
+void clkm_dev_ioctl(int block, int dev, uint64_t cmd, void *data, clkm_outcome_t *out) {
+  struct devop op;
+  int error = prepare(&op, block, dev, "d_ioctl", out);
+  if (error) {
+    out->error = error;
+    return;
+  }
+  op.cmd = (unsigned long)cmd;
+  op.data = data;
+  run(ioctl_entry, &op, out);
+}
+
+/* ---- Exported symbols of the device, file system and exec layers ---- */
+
+int clkm_getnewvnode(int, struct clkm_mount *, struct clkm_vops *, struct clkm_vnode **);
+void clkm_vattr_null(struct clkm_vattr *);
+
+size_t clkm_device_exports(clkm_export_t *table, size_t room) {
+  clkm_export_t entries[] = {
+      {"uiomove", (void *)clkm_uiomove, 1},
+      {"biodone", (void *)clkm_biodone, 1},
+      {"lkmenodev", (void *)clkm_lkmenodev, 1},
+      {"enodev", (void *)clkm_enodev, 1},
+      {"nullop", (void *)clkm_nullop, 1},
+      {"eopnotsupp", (void *)clkm_eopnotsupp, 1},
+      {"getnewvnode", (void *)clkm_getnewvnode, 1},
+      {"vattr_null", (void *)clkm_vattr_null, 1},
+      {"microtime", (void *)clkm_microtime, 1},
+      {"nanotime", (void *)clkm_nanotime, 1},
+      {"msgbuf_copy", (void *)clkm_msgbuf_copy, 1},
+      {"bdevsw", (void *)clkm_dd->bdevsw, 0},
+      {"cdevsw", (void *)clkm_dd->cdevsw, 0},
+      {"nblkdev", (void *)&clkm_dd->nblkdev, 0},
+      {"nchrdev", (void *)&clkm_dd->nchrdev, 0},
+      {"execsw", (void *)clkm_dd->execsw, 0},
+      {"nexecs", (void *)&clkm_dd->nexecs, 0},
+      {"exec_maxhdrsz", (void *)&clkm_dd->exec_maxhdrsz, 0},
+  };
+  size_t n = sizeof entries / sizeof entries[0];
+  if (clkm_dd == NULL || n > room) return 0;
+  memcpy(table, entries, sizeof entries);
+  return n;
+}
