@@ -32,10 +32,32 @@ let package = Package(
       name: "LKMKernel", dependencies: ["ModuleLinker", "ELFObject", "CLKM"],
       swiftSettings: settings),
     .target(name: "LKMDevice", dependencies: ["LKMKernel", "ModuleLinker"], swiftSettings: settings),
+    // libseccomp through a system library target: only CSandbox includes it.
+    .systemLibrary(
+      name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
+    // The sandbox child's filter, limits and the parent's process plumbing (variadic prctl,
+    // libseccomp's rules, posix_spawn with exact descriptors, memfd, pidfd, waitid).
+    .target(name: "CSandbox", dependencies: ["CSeccomp"]),
+    // lkm-sandbox-child's allocation forwarders (out-of-memory detection); nothing else links it.
+    .target(name: "CSandboxChild"),
+    .target(
+      name: "LKMSandbox",
+      dependencies: ["LKMKernel", "LKMDevice", "ModuleLinker", "ELFObject", "CSandbox"],
+      swiftSettings: settings),
+    .executableTarget(
+      name: "lkm-sandbox-child", dependencies: ["LKMSandbox", "CSandboxChild"],
+      swiftSettings: settings),
+    .executableTarget(
+      name: "modfuzz",
+      dependencies: [
+        "LKMSandbox", "LKMKernel", "ELFObject",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: settings),
     .executableTarget(
       name: "lkmd",
       dependencies: [
-        "LKMDevice", "LKMKernel", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "LKMDevice", "LKMKernel", "LKMSandbox", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: settings),
     .target(
@@ -45,7 +67,7 @@ let package = Package(
     .executableTarget(
       name: "modload",
       dependencies: [
-        "LKMDevice", "LKMKernel", "LKMToolSupport", "ELFObject", "ModuleLinker",
+        "LKMDevice", "LKMKernel", "LKMSandbox", "LKMToolSupport", "ELFObject", "ModuleLinker",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: settings),
@@ -93,6 +115,9 @@ let package = Package(
       name: "ELFObjectTests", dependencies: ["ELFObject", "TestSupport"], swiftSettings: settings),
     .testTarget(
       name: "ModuleLinkerTests", dependencies: ["ModuleLinker", "ELFObject", "TestSupport"],
+      swiftSettings: settings),
+    .testTarget(
+      name: "SandboxTests", dependencies: ["LKMSandbox", "LKMKernel", "TestSupport"],
       swiftSettings: settings),
     .testTarget(
       name: "ToolTests", dependencies: ["TestSupport"], swiftSettings: settings),

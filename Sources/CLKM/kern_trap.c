@@ -36,6 +36,10 @@ static unsigned watchdog_seconds = 10;
 static timer_t watchdog_timer;
 static int watchdog_ready;
 static uint64_t kernel_text_start, kernel_text_end;
+/* Where guarded calls record whether module code is running (the sandbox's shared page). */
+static volatile int32_t *phase_word;
+
+void clkm_set_phase_word(int32_t *word) { phase_word = word; }
 
 void clkm_register_module_text(int id, uint64_t start, uint64_t end) {
   for (int i = 0; i < ntexts; i++) {
@@ -230,15 +234,18 @@ int clkm_kernel_init(const char *version_string, const char *host_name, int secu
   if (sigsetjmp(jb, 1)) {                      \
     guard_active = 0;                          \
     disarm();                                  \
+    if (phase_word) *phase_word = CLKM_PHASE_AFTER_MODULE; \
     return 1;                                  \
   }                                            \
   guard_jmp = &jb;                             \
   guard_fault = fault;                         \
+  if (phase_word) *phase_word = CLKM_PHASE_MODULE; \
   guard_active = 1;                            \
   if (watchdog_seconds) arm(watchdog_seconds, 0); \
   call;                                        \
   disarm();                                    \
   guard_active = 0;                            \
+  if (phase_word) *phase_word = CLKM_PHASE_AFTER_MODULE; \
   return 0;
 
 int clkm_call_entry(uint64_t entry, clkm_table *t, int cmd, int ver, int *result,
@@ -275,16 +282,19 @@ int clkm_call_syscall(int n, int pid, unsigned uid, const char *comm, const int6
     if (sigsetjmp(jb, 1)) {
       guard_active = 0;
       disarm();
+      if (phase_word) *phase_word = CLKM_PHASE_AFTER_MODULE;
       faulted = 1;
       goto done;
     }
     guard_jmp = &jb;
     guard_fault = fault;
+    if (phase_word) *phase_word = CLKM_PHASE_MODULE;
     guard_active = 1;
     if (watchdog_seconds) arm(watchdog_seconds, 0);
     *error = call(&proc, argv, rv);
     disarm();
     guard_active = 0;
+    if (phase_word) *phase_word = CLKM_PHASE_AFTER_MODULE;
     faulted = 0;
   }
 done:

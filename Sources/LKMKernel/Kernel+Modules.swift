@@ -40,6 +40,7 @@ extension Kernel {
     do {
       for input in request.inputs { inputs.append(try LinkInput.parse(input.bytes, name: input.name)) }
     } catch {
+      lastLinkError = error
       return .linkFailed(error.lines)
     }
     let kernelSymbols = KernelSymbolProvider(kernel: self)
@@ -57,11 +58,14 @@ extension Kernel {
     do {
       linked = try ModuleLinker(options: options).link(inputs)
     } catch {
+      lastLinkError = error
       return .linkFailed(error.lines)
     }
     guard let entry = linked.exports[request.entry] ?? linked.functions.first(where: { $0.name == request.entry })?.address
     else {
-      return .linkFailed(["entry point '\(request.entry)' is not defined"])
+      let error = LinkError(.noEntryPoint, "entry point '\(request.entry)' is not defined")
+      lastLinkError = error
+      return .linkFailed(error.lines)
     }
     if request.exportSymbols {
       // A second copy of a loaded module is OpenBSD's EEXIST case (its load hook runs, then
@@ -261,6 +265,9 @@ extension Kernel {
   func oops(_ fault: ModuleFault, moduleName: String, id: Int32, module: LoadedModule?, during: String) {
     tainted = true
     let place = module?.symbolize(fault.pc).map { "\($0) " } ?? ""
+    lastOops = Oops(
+      fault: fault, module: moduleName, place: place.isEmpty ? nil : String(place.dropLast()),
+      during: during, signalName: fault.kind == .signal ? signalName(fault.signal) : nil)
     var text = "oops: module '\(moduleName)' (id \(id)) during \(during): "
     switch fault.kind {
     case .signal:

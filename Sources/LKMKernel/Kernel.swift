@@ -140,6 +140,31 @@ public final class Kernel: @unchecked Sendable {
   /// The kernel's /dev: device nodes by name (see Kernel+Devices.swift).
   var deviceNodes: [String: DeviceNode] = DeviceNode.builtIn
 
+  /// The last oops written, as data (the sandbox reports it to its parent).
+  public internal(set) var lastOops: Oops?
+  /// Why the last load that failed to link failed, with its code (the sandbox reports it).
+  public internal(set) var lastLinkError: LinkError?
+
+  /// A fault in module code, as the oops in the message buffer tells it.
+  public struct Oops: Sendable {
+    public var fault: ModuleFault
+    /// The module's name (its file name while it loads).
+    public var module: String
+    /// `function+0xoffset` of the faulting instruction in the module, when known.
+    public var place: String?
+    /// What the kernel was doing: `LKM_E_LOAD`, `constructor`, `system call 210`, …
+    public var during: String
+    /// `SIGSEGV`, … (signals), or nil for a panic or the watchdog.
+    public var signalName: String?
+  }
+
+  /// Makes guarded calls into module code record in `word` whether module code is running:
+  /// 2 while it runs, 3 once the call is back (returned or faulted). The sandbox points it at
+  /// memory its parent shares, to tell a module's crash from the loader's.
+  ///
+  /// The corresponding C function is `clkm_set_phase_word`.
+  public func recordPhases(in word: UnsafeMutablePointer<Int32>?) { Bridge.setPhaseWord(word) }
+
   public struct Options: Sendable {
     public var securelevel: Int32 = 0
     public var hostSymbols = false

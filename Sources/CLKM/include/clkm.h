@@ -99,6 +99,14 @@ void clkm_set_current_module(int id);
 /* The watchdog for guarded calls, in seconds (0 = none). */
 void clkm_set_watchdog(unsigned seconds);
 
+/* The phases a guarded call records in the word given to clkm_set_phase_word. */
+enum { CLKM_PHASE_MODULE = 2, CLKM_PHASE_AFTER_MODULE = 3 };
+/* Makes every guarded call store CLKM_PHASE_MODULE in *word before it enters module code and
+ * CLKM_PHASE_AFTER_MODULE when it is back (returned or faulted), so that a process watching
+ * *word in shared memory knows whether module code was running when this one died (the
+ * sandbox). NULL stops it. */
+void clkm_set_phase_word(int32_t *_Nullable word);
+
 /* entry(t, cmd, ver); returns 0 and stores the result, or 1 with *fault filled. */
 int clkm_call_entry(uint64_t entry, clkm_table *_Nonnull t, int cmd, int ver,
                     int *_Nonnull result, clkm_fault_t *_Nonnull fault);

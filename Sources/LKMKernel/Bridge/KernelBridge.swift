@@ -71,6 +71,7 @@ enum Bridge {
   }
   static func unregisterText(_ id: Int32) { clkm_unregister_module_text(id) }
   static func setCurrentModule(_ id: Int32) { clkm_set_current_module(id) }
+  static func setPhaseWord(_ word: UnsafeMutablePointer<Int32>?) { clkm_set_phase_word(word) }
 
   private static func fault(from f: clkm_fault_t) -> ModuleFault {
     var message = f.message

@@ -1,0 +1,78 @@
+/* CSandbox: what the sandbox child does to itself before it touches a module, in C because
+ * prctl(2) and libseccomp's rule functions are variadic (Swift cannot call them) and because
+ * the filter is compiled once, in the fork server, and installed in each child with one
+ * system call.
+ *
+ * Our symbols are lkmsb_<verb>_<noun>. */
+#ifndef LKMSANDBOX_H
+#define LKMSANDBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The resource limits a child gets (setrlimit(2); soft = hard). 0 leaves one as it is. */
+typedef struct lkmsb_limits {
+  uint64_t address_space; /* RLIMIT_AS, bytes (absolute: include what is mapped already) */
+  uint64_t cpu_seconds;   /* RLIMIT_CPU */
+  uint64_t file_size;     /* RLIMIT_FSIZE, bytes (also bounds writes to the report files) */
+  uint64_t open_files;    /* RLIMIT_NOFILE */
+  uint64_t processes;     /* RLIMIT_NPROC (root is exempt; the filter still holds) */
+} lkmsb_limits_t;
+
+/* The compiled seccomp filter (a BPF program), built with libseccomp. */
+typedef struct lkmsb_filter lkmsb_filter_t;
+
+/* Builds and compiles the filter: default allow; SECCOMP_RET_KILL_PROCESS for execve and
+ * execveat, every socket call, ptrace and process_vm_*, the setuid family and capset,
+ * unshare, setns and clone with a CLONE_NEW* flag, open/openat/creat for writing (O_WRONLY,
+ * O_RDWR, O_CREAT, O_TRUNC, O_APPEND), changes to the file system (unlink, rename, mkdir,
+ * link, chmod, chown, mknod, truncate), mount, chroot, module, kexec, bpf, perf, keyring and
+ * reboot calls, and any other architecture; ENOSYS for clone3 and openat2, whose arguments
+ * are out of a filter's reach (the C library falls back to clone and openat).
+ * Returns NULL with errno set on failure. */
+lkmsb_filter_t *_Nullable lkmsb_filter_new(void);
+
+/* Enters the sandbox, in this order: core dumps off (RLIMIT_CORE 0), the limits, SIGXFSZ
+ * ignored (a write past RLIMIT_FSIZE fails with EFBIG), no_new_privs, the filter. Irrevocable.
+ * Returns 0, or -errno of the step that failed. */
+int lkmsb_enter(const lkmsb_filter_t *_Nonnull filter, const lkmsb_limits_t *_Nonnull limits);
+
+/* Closes every descriptor from `lowest` up (close_range(2), or a loop where it is missing). */
+void lkmsb_close_from(int lowest);
+
+/* The number of threads of this process (Threads: in /proc/self/status), or -1. */
+int lkmsb_thread_count(void);
+
+/* The size of this process's address space in bytes (VmSize, from /proc/self/statm), or 0. */
+uint64_t lkmsb_address_space_size(void);
+
+/* ---- The parent's side: process plumbing Swift's Glibc module does not show ---- */
+
+/* pipe2(fds, O_CLOEXEC). Returns 0, or -1 with errno. */
+int lkmsb_pipe(int *_Nonnull fds);
+
+/* memfd_create(name, MFD_CLOEXEC): a memory file for a child's report or its stderr. */
+int lkmsb_memfd(const char *_Nonnull name);
+
+/* pidfd_open(pid, 0): a descriptor that polls readable when pid exits; -1 with errno. */
+int lkmsb_pidfd_open(int pid);
+
+/* posix_spawn(path, argv) with an empty environment, default signal dispositions, an empty
+ * signal mask and exactly descriptors 0-3 taken from fds[0..3] (-1: /dev/null). Returns the
+ * pid, or -errno. */
+int lkmsb_spawn(const char *_Nonnull path, char *_Nullable const *_Nonnull argv,
+                const int *_Nonnull fds);
+
+/* waitid(P_PID, pid, WEXITED | WNOWAIT): waits for pid to end without reaping it (so its pid
+ * cannot be reused while the parent may still kill it). Stores CLD_EXITED, CLD_KILLED or
+ * CLD_DUMPED in *code and the exit status or signal in *status. Returns 0, or -errno. */
+int lkmsb_wait_unreaped(int pid, int *_Nonnull code, int *_Nonnull status);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,238 @@
+/* The sandbox's filter and limits. See include/lkmsandbox.h. */
+#define _GNU_SOURCE
+#include "lkmsandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+struct lkmsb_filter {
+  struct sock_fprog program;
+};
+
+/* Killed outright: nothing a loader or an honest module does. */
+static const char *const killed[] = {
+    "execve", "execveat",
+    "socket", "socketpair", "connect", "bind", "listen", "accept", "accept4",
+    "ptrace", "process_vm_readv", "process_vm_writev",
+    "setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setfsuid",
+    "setfsgid", "setgroups", "capset",
+    "unshare", "setns",
+    "creat", "truncate", "unlink", "unlinkat", "rename", "renameat", "renameat2", "mkdir",
+    "mkdirat", "rmdir", "link", "linkat", "symlink", "symlinkat", "chmod", "fchmod", "fchmodat",
+    "chown", "fchown", "lchown", "fchownat", "mknod", "mknodat",
+    "mount", "umount2", "pivot_root", "chroot", "fsopen", "fsmount", "move_mount", "open_tree",
+    "init_module", "finit_module", "delete_module", "kexec_load", "kexec_file_load", "reboot",
+    "bpf", "perf_event_open", "userfaultfd", "keyctl", "add_key", "request_key",
+    "swapon", "swapoff", "acct", "settimeofday", "clock_settime", "sethostname", "setdomainname",
+};
+
+/* The open flags that mean writing (or creating, truncating) a file. */
+static const unsigned long write_flags[] = {O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_APPEND};
+
+
+static int build(scmp_filter_ctx ctx) {
+  int rc;
+  for (size_t i = 0; i < sizeof killed / sizeof killed[0]; i++) {
+    int nr = seccomp_syscall_resolve_name(killed[i]);
+    if (nr == __NR_SCMP_ERROR) continue; /* not on this architecture */
+    if ((rc = seccomp_rule_add_array(ctx, SCMP_ACT_KILL_PROCESS, nr, 0, NULL)) < 0) return rc;
+  }
+  for (size_t i = 0; i < sizeof write_flags / sizeof write_flags[0]; i++) {
+    struct scmp_arg_cmp open_arg = SCMP_A1(SCMP_CMP_MASKED_EQ, write_flags[i], write_flags[i]);
+    struct scmp_arg_cmp openat_arg = SCMP_A2(SCMP_CMP_MASKED_EQ, write_flags[i], write_flags[i]);
+    if ((rc = seccomp_rule_add_array(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(open), 1, &open_arg)) < 0)
+      return rc;
+    if ((rc = seccomp_rule_add_array(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(openat), 1,
+                                     &openat_arg)) < 0)
+      return rc;
+  }
+  /* clone(flags, ...): any namespace flag. (Each flag on its own: one masked test each.) */
+  unsigned long flags[] = {CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
+                           CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET};
+  for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+    struct scmp_arg_cmp arg = SCMP_A0(SCMP_CMP_MASKED_EQ, flags[i], flags[i]);
+    if ((rc = seccomp_rule_add_array(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(clone), 1, &arg)) < 0)
+      return rc;
+  }
+  if ((rc = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0, NULL)) < 0)
+    return rc;
+  if ((rc = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(openat2), 0, NULL)) < 0)
+    return rc;
+  return 0;
+}
+
+lkmsb_filter_t *lkmsb_filter_new(void) {
+  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+  if (ctx == NULL) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  int rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+  /* no_new_privs is set by lkmsb_enter itself, before the filter. */
+  if (rc == 0) rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+  if (rc == 0) rc = build(ctx);
+  /* Compile once: export the BPF to a memory file and keep the instructions. */
+  int fd = -1;
+  if (rc == 0) {
+    fd = memfd_create("lkm-seccomp-bpf", MFD_CLOEXEC);
+    if (fd < 0) rc = -errno;
+  }
+  if (rc == 0) rc = seccomp_export_bpf(ctx, fd);
+  seccomp_release(ctx);
+  if (rc != 0) {
+    if (fd >= 0) close(fd);
+    errno = -rc;
+    return NULL;
+  }
+  off_t size = lseek(fd, 0, SEEK_END);
+  lkmsb_filter_t *filter = calloc(1, sizeof *filter);
+  struct sock_filter *code = size > 0 ? malloc((size_t)size) : NULL;
+  if (filter == NULL || code == NULL || size % sizeof(struct sock_filter) != 0 ||
+      pread(fd, code, (size_t)size, 0) != size) {
+    close(fd);
+    free(filter);
+    free(code);
+    errno = EIO;
+    return NULL;
+  }
+  close(fd);
+  filter->program.len = (unsigned short)(size / sizeof(struct sock_filter));
+  filter->program.filter = code;
+  return filter;
+}
+
+static int limit(int resource, uint64_t value) {
+  if (value == 0) return 0;
+  struct rlimit r = {(rlim_t)value, (rlim_t)value};
+  return setrlimit(resource, &r) == 0 ? 0 : -errno;
+}
+
+int lkmsb_enter(const lkmsb_filter_t *filter, const lkmsb_limits_t *limits) {
+  int rc;
+  struct rlimit none = {0, 0};
+  if (setrlimit(RLIMIT_CORE, &none) != 0) return -errno;
+  if ((rc = limit(RLIMIT_AS, limits->address_space))) return rc;
+  if ((rc = limit(RLIMIT_CPU, limits->cpu_seconds))) return rc;
+  if ((rc = limit(RLIMIT_FSIZE, limits->file_size))) return rc;
+  if ((rc = limit(RLIMIT_NOFILE, limits->open_files))) return rc;
+  if ((rc = limit(RLIMIT_NPROC, limits->processes))) return rc;
+  signal(SIGXFSZ, SIG_IGN);
+  /* Die with the fork server (or the parent of a one-shot helper). */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) return -errno;
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -errno;
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &filter->program) != 0) return -errno;
+  return 0;
+}
+
+void lkmsb_close_from(int lowest) {
+#ifdef SYS_close_range
+  if (syscall(SYS_close_range, (unsigned)lowest, ~0U, 0) == 0) return;
+#endif
+  long max = sysconf(_SC_OPEN_MAX);
+  for (long fd = lowest; fd < max; fd++) close((int)fd);
+}
+
+int lkmsb_thread_count(void) {
+  FILE *f = fopen("/proc/self/status", "re");
+  if (f == NULL) return -1;
+  char line[256];
+  int count = -1;
+  while (fgets(line, sizeof line, f)) {
+    if (strncmp(line, "Threads:", 8) == 0) {
+      count = atoi(line + 8);
+      break;
+    }
+  }
+  fclose(f);
+  return count;
+}
+
+uint64_t lkmsb_address_space_size(void) {
+  FILE *f = fopen("/proc/self/statm", "re");
+  if (f == NULL) return 0;
+  unsigned long long pages = 0;
+  if (fscanf(f, "%llu", &pages) != 1) pages = 0;
+  fclose(f);
+  return (uint64_t)pages * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+/* ---- Parent's side ---- */
+
+#include <spawn.h>
+#include <sys/wait.h>
+
+int lkmsb_pipe(int *fds) { return pipe2(fds, O_CLOEXEC); }
+
+int lkmsb_memfd(const char *name) { return memfd_create(name, MFD_CLOEXEC); }
+
+int lkmsb_pidfd_open(int pid) {
+#ifdef SYS_pidfd_open
+  return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
+int lkmsb_spawn(const char *path, char *const *argv, const int *fds) {
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  int rc = posix_spawn_file_actions_init(&actions);
+  if (rc) return -rc;
+  rc = posix_spawnattr_init(&attr);
+  if (rc) {
+    posix_spawn_file_actions_destroy(&actions);
+    return -rc;
+  }
+  /* Move the sources above 3 first, so that dup2 into 0-3 never overwrites a later source. */
+  int moved[4];
+  for (int i = 0; i < 4 && rc == 0; i++) {
+    if (fds[i] < 0) {
+      rc = posix_spawn_file_actions_addopen(&actions, 100 + i, "/dev/null", O_RDWR, 0);
+      moved[i] = 100 + i;
+    } else {
+      rc = posix_spawn_file_actions_adddup2(&actions, fds[i], 100 + i);
+      moved[i] = 100 + i;
+    }
+  }
+  for (int i = 0; i < 4 && rc == 0; i++) rc = posix_spawn_file_actions_adddup2(&actions, moved[i], i);
+  for (int i = 0; i < 4 && rc == 0; i++) rc = posix_spawn_file_actions_addclose(&actions, moved[i]);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  if (rc == 0) rc = posix_spawnattr_setsigmask(&attr, &none);
+  if (rc == 0) rc = posix_spawnattr_setsigdefault(&attr, &all);
+  if (rc == 0)
+    rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  pid_t pid = -1;
+  char *const empty[] = {NULL};
+  if (rc == 0) rc = posix_spawn(&pid, path, &actions, &attr, argv, empty);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  return rc ? -rc : pid;
+}
+
+int lkmsb_wait_unreaped(int pid, int *code, int *status) {
+  siginfo_t info;
+  memset(&info, 0, sizeof info);
+  for (;;) {
+    if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT) == 0) break;
+    if (errno != EINTR) return -errno;
+  }
+  *code = info.si_code;
+  *status = info.si_status;
+  return 0;
+}

@@ -1,0 +1,53 @@
+// Safety: the report file is a memory file of `ReportFile.size` bytes that the parent sizes
+// before each run; the child maps it once (MAP_SHARED) and writes only inside the mapping.
+
+import Glibc
+
+/// The shared report file's layout: a header of four `Int32`s, then the report.
+///
+/// - offset 0: the phase (0 not started, 1 loader, 2 module code, 3 kernel after module code,
+///   4 report written), stored by the child and, for 2 and 3, by the kernel's guarded calls;
+/// - offset 4: the report's length;
+/// - offset 8: 1 once an allocation failed (the address-space limit was reached);
+/// - offset 16: the report (``ChildReport``, encoded).
+enum ReportFile {
+  static let size = 256 * 1024
+  static let headerSize = 16
+  static let phaseLoader: Int32 = 1
+  static let phaseModule: Int32 = 2
+  static let phaseAfterModule: Int32 = 3
+  static let phaseDone: Int32 = 4
+}
+
+/// The child's view: the report file mapped at descriptor 3.
+struct ReportMapping {
+  let base: UnsafeMutableRawPointer
+
+  /// Maps descriptor `fd` (the parent sized it); nil if it cannot.
+  init?(fd: Int32) {
+    let p = mmap(nil, ReportFile.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+    guard let p, p != MAP_FAILED else { return nil }
+    base = p
+  }
+
+  var phaseWord: UnsafeMutablePointer<Int32> { base.assumingMemoryBound(to: Int32.self) }
+
+  func setPhase(_ phase: Int32) { phaseWord.pointee = phase }
+
+  /// The word a failed allocation sets (see lkm-sandbox-child's allocation forwarders).
+  var outOfMemoryWord: UnsafeMutablePointer<Int32> {
+    (base + 8).assumingMemoryBound(to: Int32.self)
+  }
+
+  /// Writes the report (cut to what fits), then its length, then the phase `done`.
+  func write(_ report: ChildReport) {
+    var bytes = report.encoded()
+    let room = ReportFile.size - ReportFile.headerSize
+    if bytes.count > room {
+      bytes = ChildReport.setupFailed("report of \(bytes.count) bytes does not fit").encoded()
+    }
+    bytes.withUnsafeBytes { (base + ReportFile.headerSize).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+    (base + 4).storeBytes(of: Int32(bytes.count), as: Int32.self)
+    setPhase(ReportFile.phaseDone)
+  }
+}

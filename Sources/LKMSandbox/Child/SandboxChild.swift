@@ -1,0 +1,242 @@
+// The child's side of the sandbox: lkm-sandbox-child's whole logic. It forks (fork server),
+// so it must stay single-threaded: nothing here starts a thread (no Dispatch, no async), and
+// the server checks /proc/self/status before it forks at all.
+
+internal import CSandbox
+import ELFObject
+import Glibc
+import LKMDevice
+import LKMKernel
+import ModuleLinker
+
+/// The sandboxed child: reads a request, enters the sandbox, links the module in an embedded
+/// kernel (console off, no watchdog: the parent's timeout ends loops), runs its lifecycle and
+/// writes a ``ChildReport`` to the shared report file.
+///
+/// Descriptors, set up by the parent (``Sandbox``): 0 requests, 1 replies (pids and wait
+/// statuses, fork server only), 2 a memory file for stderr (the kernel's panic line lands
+/// there), 3 the report file. A forked child closes 0 and 1 and everything above 3 before
+/// it reads anything of the module.
+///
+/// Why a dedicated executable rather than forking the parent: `modfuzz`, `lkmd` and the test
+/// runner are multi-threaded Swift processes, and a child forked from one inherits only the
+/// forking thread, with any lock another thread held (malloc's, the runtime's metadata caches)
+/// held forever. The parent therefore only posix_spawns this helper; the helper itself never
+/// starts a thread, so its fork server's forks are safe.
+public enum SandboxChild {
+  /// Options from the command line.
+  struct Options {
+    var forkServer = false
+    var hostSymbols = false
+    var memory: UInt64 = 1 << 30
+    var cpuSeconds: UInt64 = 10
+  }
+
+  /// The helper's main. `watchAllocations` points the allocation forwarders (which live in the
+  /// helper executable alone) at the shared out-of-memory word.
+  public static func main(
+    arguments: [String], watchAllocations: (UnsafeMutablePointer<Int32>) -> Void
+  ) -> Never {
+    lkmsb_close_from(4)
+    var options = Options()
+    var i = 1
+    while i < arguments.count {
+      switch arguments[i] {
+      case "--fork-server": options.forkServer = true
+      case "--one-shot": options.forkServer = false
+      case "--host-symbols": options.hostSymbols = true
+      case "--memory" where i + 1 < arguments.count:
+        i += 1
+        options.memory = UInt64(arguments[i]) ?? options.memory
+      case "--cpu" where i + 1 < arguments.count:
+        i += 1
+        options.cpuSeconds = UInt64(arguments[i]) ?? options.cpuSeconds
+      default:
+        fail("lkm-sandbox-child: unknown argument '\(arguments[i])'")
+      }
+      i += 1
+    }
+    guard let mapping = ReportMapping(fd: 3) else {
+      fail("lkm-sandbox-child: descriptor 3 is not a report file")
+    }
+    watchAllocations(mapping.outOfMemoryWord)
+    guard let filter = lkmsb_filter_new() else {
+      fail("lkm-sandbox-child: cannot build the seccomp filter: \(String(cString: strerror(errno)))")
+    }
+    var kernelOptions = Kernel.Options()
+    kernelOptions.console = false
+    kernelOptions.watchdogSeconds = 0
+    kernelOptions.hostSymbols = options.hostSymbols
+    kernelOptions.hostname = "sandbox"
+    let kernel: Kernel
+    do { kernel = try Kernel(options: kernelOptions) } catch {
+      fail("lkm-sandbox-child: cannot start the kernel: \(error.text)")
+    }
+    kernel.recordPhases(in: mapping.phaseWord)
+    let child = Runner(kernel: kernel, mapping: mapping, filter: filter, options: options)
+    if options.forkServer {
+      child.serve()
+    } else {
+      guard let request = readFrame(0) else { fail("lkm-sandbox-child: no request") }
+      child.runInChild(request)
+    }
+  }
+
+  static func fail(_ message: String) -> Never {
+    let line = message + "\n"
+    _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
+    _exit(70)
+  }
+
+  /// Reads one frame (`UInt32` length, then the bytes); nil at end of file.
+  static func readFrame(_ fd: Int32) -> [UInt8]? {
+    guard let header = readExactly(fd, 4) else { return nil }
+    let count = Int(UInt32(header[0]) | UInt32(header[1]) << 8 | UInt32(header[2]) << 16 | UInt32(header[3]) << 24)
+    guard count <= SandboxRequest.byteLimit + 4096 else { return nil }
+    return readExactly(fd, count)
+  }
+
+  static func readExactly(_ fd: Int32, _ count: Int) -> [UInt8]? {
+    var bytes = [UInt8](repeating: 0, count: count)
+    var done = 0
+    while done < count {
+      let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + done, count - done) }
+      if n < 0 && errno == EINTR { continue }
+      if n <= 0 { return nil }
+      done += n
+    }
+    return bytes
+  }
+
+  static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+    var done = 0
+    while done < bytes.count {
+      let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
+      if n < 0 && errno == EINTR { continue }
+      if n <= 0 { return false }
+      done += n
+    }
+    return true
+  }
+}
+
+/// One helper process's state: the kernel it started and the compiled filter.
+struct Runner {
+  let kernel: Kernel
+  let mapping: ReportMapping
+  let filter: OpaquePointer
+  let options: SandboxChild.Options
+
+  /// The fork server: one fresh child per request. Replies on descriptor 1: the child's pid
+  /// (`Int32`), then, once it has ended, `si_code` and `si_status` (`Int32` each). The child is
+  /// reaped only when the next request comes, so its pid stays its own while the parent may
+  /// still kill it for its timeout.
+  func serve() -> Never {
+    let threads = lkmsb_thread_count()
+    guard threads == 1 else {
+      SandboxChild.fail("lkm-sandbox-child: \(threads) threads: refusing to fork")
+    }
+    var previous: pid_t = 0
+    while true {
+      guard let request = SandboxChild.readFrame(0) else { _exit(0) }
+      if previous > 0 {
+        var status: Int32 = 0
+        _ = waitpid(previous, &status, 0)
+        previous = 0
+      }
+      let pid = fork()
+      if pid < 0 {
+        SandboxChild.fail("lkm-sandbox-child: fork: \(String(cString: strerror(errno)))")
+      }
+      if pid == 0 {
+        close(0)
+        close(1)
+        runInChild(request)
+      }
+      previous = pid
+      var reply = WireWriter()
+      reply.int(Int32(pid))
+      guard SandboxChild.writeAll(1, reply.bytes) else { _exit(0) }
+      var code: Int32 = 0
+      var status: Int32 = 0
+      let rc = lkmsb_wait_unreaped(pid, &code, &status)
+      if rc != 0 { SandboxChild.fail("lkm-sandbox-child: waitid: \(String(cString: strerror(-rc)))") }
+      var done = WireWriter()
+      done.int(code)
+      done.int(status)
+      guard SandboxChild.writeAll(1, done.bytes) else { _exit(0) }
+    }
+  }
+
+  /// In the child: enter the sandbox, run the request, write the report, exit.
+  func runInChild(_ frame: [UInt8]) -> Never {
+    mapping.setPhase(ReportFile.phaseLoader)
+    var limits = lkmsb_limits_t()
+    limits.address_space = lkmsb_address_space_size() + options.memory
+    limits.cpu_seconds = options.cpuSeconds
+    limits.file_size = 1 << 20
+    limits.open_files = 32
+    limits.processes = 1
+    let rc = lkmsb_enter(filter, &limits)
+    guard rc == 0 else {
+      mapping.write(.setupFailed("cannot enter the sandbox: \(String(cString: strerror(-rc)))"))
+      _exit(0)
+    }
+    let report: ChildReport
+    do {
+      report = run(try SandboxRequest(decoding: frame))
+    } catch {
+      report = .setupFailed("malformed request: \(error.description)")
+    }
+    mapping.write(report)
+    _exit(0)
+  }
+
+  func run(_ request: SandboxRequest) -> ChildReport {
+    var load = LoadRequest(inputs: request.inputs, entry: request.entry)
+    load.checkOnly = request.mode == .linkOnly
+    load.exportSymbols = false
+    let outcome = kernel.load(load)
+    switch outcome {
+    case .linkFailed(let lines):
+      return .rejected(code: kernel.lastLinkError?.code.rawValue ?? "unknown", lines: lines)
+    case .refused(let errno):
+      if errno == .EFAULT, let oops = kernel.lastOops { return faultReport(oops) }
+      return .loaded(load: errno.rawValue, stat: nil, unload: nil)
+    case .loaded(let id, _, _):
+      if request.mode == .linkOnly { return .loaded(load: 0, stat: nil, unload: nil) }
+      var stat: Int32 = 0
+      do { _ = try kernel.stat(id: id, name: nil) } catch {
+        if error == .EFAULT, let oops = kernel.lastOops { return faultReport(oops) }
+        stat = error.rawValue
+      }
+      var unload: Int32 = 0
+      do { try kernel.unload(id: id, name: nil) } catch {
+        if error == .EFAULT, let oops = kernel.lastOops { return faultReport(oops) }
+        unload = error.rawValue
+      }
+      return .loaded(load: 0, stat: stat, unload: unload)
+    }
+  }
+
+  func faultReport(_ oops: Kernel.Oops) -> ChildReport {
+    let f = oops.fault
+    switch f.kind {
+    case .panic:
+      if f.message.contains("out of memory") {
+        return .outOfMemory("the module's malloc(9) failed during \(oops.during): panic: \(f.message)")
+      }
+      return .moduleFault(
+        ModuleFaultSite(
+          signal: "panic", place: oops.place, during: oops.during, pc: f.pc, detail: f.message))
+    case .watchdog:
+      return .moduleFault(
+        ModuleFaultSite(signal: "watchdog", place: oops.place, during: oops.during, pc: f.pc))
+    case .signal:
+      return .moduleFault(
+        ModuleFaultSite(
+          signal: oops.signalName ?? signalName(f.signal), place: oops.place, during: oops.during,
+          pc: f.pc, address: f.address))
+    }
+  }
+}

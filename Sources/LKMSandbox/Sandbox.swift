@@ -1,0 +1,224 @@
+import Glibc
+public import LKMKernel
+import LKMDevice
+
+/// Runs modules in a sandboxed child process and judges what happened.
+///
+/// The child is `lkm-sandbox-child` (see ``SandboxChild``): a pre-initialised fork server that
+/// forks one fresh child per module, or, without the fork server, a new process per module.
+/// Each child runs under a seccomp filter, no_new_privs and resource limits with an empty
+/// environment and only its report descriptors; the parent kills it with SIGKILL at the
+/// wall-clock timeout. A `Sandbox` runs one module at a time: use one per thread.
+public final class Sandbox {
+  /// How children run.
+  public struct Configuration: Sendable {
+    /// Wall-clock seconds a child may run before SIGKILL (its CPU limit is this, rounded up).
+    public var timeout: Double = 10
+    /// Bytes of address space a child may add to what it has mapped at start (RLIMIT_AS).
+    public var memory: UInt64 = 1 << 30
+    /// One pre-initialised server forking each child (fast), or a new process per module.
+    public var forkServer = true
+    /// Also resolve modules against the host C library (lkmd --host-symbols).
+    public var hostSymbols = false
+    /// The helper executable; default `$LKM_SANDBOX_CHILD`, else `lkm-sandbox-child` next to
+    /// the running executable.
+    public var helperPath: String?
+
+    public init() {}
+  }
+
+  public let configuration: Configuration
+  let helperPath: String
+  private var server: HelperProcess?
+  private let reportFile: MemoryFile
+  private let stderrFile: MemoryFile
+  /// Children run (for statistics).
+  public private(set) var executions = 0
+  /// Fork servers started (more than one: a server died and was replaced).
+  public private(set) var serversStarted = 0
+
+  /// Prepares the sandbox; the helper starts with the first run.
+  ///
+  /// SIGPIPE becomes ignored in this process, so that writing to a helper that died is an
+  /// error, not death.
+  ///
+  /// - Throws: ``SandboxError`` if the helper does not exist or a memory file cannot be made.
+  public init(configuration: Configuration = Configuration()) throws(SandboxError) {
+    self.configuration = configuration
+    helperPath = configuration.helperPath ?? Sandbox.defaultHelperPath()
+    guard access(helperPath, X_OK) == 0 else {
+      throw SandboxError("cannot run '\(helperPath)'", errno: errno)
+    }
+    signal(SIGPIPE, SIG_IGN)
+    reportFile = try MemoryFile(name: "lkm-sandbox-report")
+    stderrFile = try MemoryFile(name: "lkm-sandbox-stderr")
+  }
+
+  /// `$LKM_SANDBOX_CHILD`, else `lkm-sandbox-child` in the running executable's directory.
+  public static func defaultHelperPath() -> String {
+    if let path = getenv("LKM_SANDBOX_CHILD") { return String(cString: path) }
+    var buffer = [CChar](repeating: 0, count: 4096)
+    let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+    let exe = n > 0 ? String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+    let directory = exe.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+    return directory + "/lkm-sandbox-child"
+  }
+
+  var helperArguments: [String] {
+    var arguments = [configuration.forkServer ? "--fork-server" : "--one-shot"]
+    if configuration.hostSymbols { arguments.append("--host-symbols") }
+    arguments += ["--memory", "\(configuration.memory)"]
+    arguments += ["--cpu", "\(Int(configuration.timeout.rounded(.up)) + 1)"]
+    return arguments
+  }
+
+  var timeoutMilliseconds: Int { max(1, Int(configuration.timeout * 1000)) }
+
+  /// Runs `request` in a fresh sandboxed child and judges it.
+  ///
+  /// - Throws: ``SandboxError`` only when the sandbox itself cannot run (the helper cannot be
+  ///   started twice in a row); whatever the module does is a verdict.
+  public func run(_ request: SandboxRequest) throws(SandboxError) -> SandboxVerdict {
+    executions += 1
+    let payload = request.encoded()
+    guard payload.count <= SandboxRequest.byteLimit else {
+      return .rejected(code: "tooLarge", message: "request of \(payload.count) bytes is over the sandbox's limit")
+    }
+    return configuration.forkServer ? try runForked(payload) : try runOneShot(payload)
+  }
+
+  private func resetFiles() {
+    reportFile.reset(size: ReportFile.size)
+    stderrFile.reset(size: 0)
+  }
+
+  private func startServer() throws(SandboxError) -> HelperProcess {
+    if let server { return server }
+    let started = try HelperProcess(
+      path: helperPath, arguments: helperArguments, stderrFile: stderrFile.fd,
+      reportFile: reportFile.fd)
+    serversStarted += 1
+    server = started
+    return started
+  }
+
+  private func runForked(_ payload: [UInt8]) throws(SandboxError) -> SandboxVerdict {
+    for attempt in 0..<2 {
+      let server = try startServer()
+      resetFiles()
+      guard server.send(payload), let pid = server.readInt32() else {
+        // The server is gone: its own start failed, or it died between requests.
+        let detail = String(decoding: stderrFile.written(limit: 4096), as: UTF8.self)
+        self.server = nil
+        if attempt == 1 { throw SandboxError("the fork server died: \(firstLine(detail))") }
+        continue
+      }
+      var timedOut = false
+      if !HelperProcess.readable(server.replies, within: timeoutMilliseconds) {
+        kill(pid, SIGKILL)
+        timedOut = true
+      }
+      guard let code = server.readInt32(), let status = server.readInt32() else {
+        self.server = nil
+        throw SandboxError("the fork server died while child \(pid) ran")
+      }
+      // si_code: CLD_EXITED 1, CLD_KILLED 2, CLD_DUMPED 3.
+      let termination: Termination = code == 1 ? .exited(status) : .signaled(status)
+      return judge(termination, timedOut: timedOut)
+    }
+    throw SandboxError("the fork server did not start")
+  }
+
+  private func runOneShot(_ payload: [UInt8]) throws(SandboxError) -> SandboxVerdict {
+    resetFiles()
+    let helper = try HelperProcess(
+      path: helperPath, arguments: helperArguments, stderrFile: stderrFile.fd,
+      reportFile: reportFile.fd)
+    _ = helper.send(payload)
+    helper.closeRequests()
+    let (termination, timedOut) = helper.waitForExit(killAfter: timeoutMilliseconds)
+    return judge(termination, timedOut: timedOut)
+  }
+
+  /// Reads the report file and the child's stderr, and judges.
+  private func judge(_ termination: Termination, timedOut: Bool) -> SandboxVerdict {
+    let header = reportFile.read(at: 0, count: ReportFile.headerSize)
+    func word(_ i: Int) -> Int32 {
+      guard header.count >= i + 4 else { return 0 }
+      return Int32(bitPattern: UInt32(header[i]) | UInt32(header[i + 1]) << 8 | UInt32(header[i + 2]) << 16 | UInt32(header[i + 3]) << 24)
+    }
+    let phase = word(0)
+    var report: ChildReport?
+    if phase == ReportFile.phaseDone {
+      let length = Int(word(4))
+      if length > 0 && length <= ReportFile.size - ReportFile.headerSize {
+        report = try? ChildReport(decoding: reportFile.read(at: ReportFile.headerSize, count: length))
+      }
+    }
+    let stderr = String(decoding: stderrFile.written(limit: 16 * 1024), as: UTF8.self)
+    return Sandbox.classify(
+      report: report, phase: phase, allocationFailed: word(8) != 0, termination: termination,
+      timedOut: timedOut, stderr: stderr, timeout: configuration.timeout)
+  }
+
+  /// The verdict from what the parent saw. Pure, for tests.
+  ///
+  /// In order: killed at the timeout (or at the CPU limit) is a timeout; a written report is
+  /// its verdict; a death after a failed allocation, or by a SIGKILL the parent did not send
+  /// (the system's out-of-memory killer), is out of memory; a death while module code ran is
+  /// a module fault (`SIGSYS`: the filter); any other death is a loader crash.
+  static func classify(
+    report: ChildReport?, phase: Int32, allocationFailed: Bool, termination: Termination,
+    timedOut: Bool, stderr: String, timeout: Double
+  ) -> SandboxVerdict {
+    if timedOut || termination == .signaled(SIGXCPU) { return .timeout(seconds: timeout) }
+    if let report, termination == .exited(0) {
+      switch report {
+      case .rejected(let code, let lines):
+        return .rejected(code: code, message: lines.joined(separator: "; "))
+      case .loaded(let load, let stat, let unload):
+        return .loaded(load: load, stat: stat, unload: unload)
+      case .moduleFault(let site):
+        return .moduleFault(site)
+      case .outOfMemory(let detail):
+        return .outOfMemory(detail: detail)
+      case .setupFailed(let detail):
+        return .loaderCrash(signal: 0, afterModuleCode: false, detail: "sandbox setup failed: \(detail)")
+      }
+    }
+    let line = firstLine(stderr)
+    switch termination {
+    case .signaled(let signal):
+      if allocationFailed {
+        return .outOfMemory(detail: "an allocation failed at the address-space limit, then \(signalName(signal))")
+      }
+      if signal == SIGKILL {
+        return .outOfMemory(detail: "killed by SIGKILL (the system's out-of-memory killer)")
+      }
+      if phase == ReportFile.phaseModule {
+        let detail = signal == SIGSYS ? "killed by the sandbox filter" : line
+        return .moduleFault(
+          ModuleFaultSite(signal: signalName(signal), place: nil, during: "module code", detail: detail))
+      }
+      return .loaderCrash(
+        signal: signal, afterModuleCode: phase == ReportFile.phaseAfterModule,
+        detail: signal == SIGSYS ? "killed by the sandbox filter" : line)
+    case .exited(let status):
+      if allocationFailed {
+        return .outOfMemory(detail: "an allocation failed at the address-space limit, then exit \(status)")
+      }
+      return .loaderCrash(
+        signal: 0, afterModuleCode: phase == ReportFile.phaseAfterModule,
+        detail: "exited with status \(status) without a report" + (line.isEmpty ? "" : ": \(line)"))
+    }
+  }
+}
+
+func firstLine(_ text: String) -> String {
+  // The kernel's panic line is the most telling; else the first line.
+  let lines = text.split(separator: "\n")
+  if let panic = lines.first(where: { $0.contains("panic") || $0.contains("Fatal error") }) {
+    return String(panic)
+  }
+  return lines.first.map(String.init) ?? ""
+}

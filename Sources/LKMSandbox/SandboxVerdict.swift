@@ -1,0 +1,134 @@
+/// Where module code faulted: the signal (or `panic`, `watchdog`), the function and offset, the
+/// command the kernel was running.
+public struct ModuleFaultSite: Sendable, Hashable {
+  /// `SIGSEGV`, `SIGBUS`, `SIGILL`, `SIGFPE`, `SIGSYS` (killed by the filter), `panic` or
+  /// `watchdog`.
+  public var signal: String
+  /// `function+0xoffset` in the module, when the kernel could name it.
+  public var place: String?
+  /// `LKM_E_LOAD`, `LKM_E_STAT`, `LKM_E_UNLOAD`, `constructor`, `destructor`, or `module code`
+  /// when the child died without an oops.
+  public var during: String
+  /// The faulting instruction's address (0 when unknown).
+  public var pc: UInt64
+  /// The fault address (`si_addr`), 0 when unknown.
+  public var address: UInt64
+  /// The panic message or other detail; may be empty.
+  public var detail: String
+
+  public init(
+    signal: String, place: String?, during: String, pc: UInt64 = 0, address: UInt64 = 0,
+    detail: String = ""
+  ) {
+    self.signal = signal
+    self.place = place
+    self.during = during
+    self.pc = pc
+    self.address = address
+    self.detail = detail
+  }
+
+  /// What makes two faults the same finding: the signal, the place and the command (not the
+  /// addresses, which move from one load to the next).
+  public var key: String { "\(signal) \(place ?? "?") \(during)" }
+}
+
+/// What running a module in the sandbox showed.
+///
+/// A module fault is the module's doing and the kernel survived it; a loader crash, a timeout
+/// of the loader, or running out of memory while linking are this project's bugs.
+public enum SandboxVerdict: Sendable, Equatable {
+  /// The reader or linker refused the module: the ``LinkError`` code and the message.
+  case rejected(code: String, message: String)
+  /// The module linked; each command's return (0, or an OpenBSD errno), nil where not run
+  /// (link only; stat and unload after a failed load).
+  case loaded(load: Int32, stat: Int32?, unload: Int32?)
+  /// Module code faulted (the embedded kernel wrote an oops), or the child died while module
+  /// code ran (`SIGSYS`: the filter killed it).
+  case moduleFault(ModuleFaultSite)
+  /// The child died of a signal while the loader or the kernel, not module code, was running:
+  /// a bug in this project. `afterModuleCode` tells that module code had run before (and may
+  /// have corrupted the kernel).
+  case loaderCrash(signal: Int32, afterModuleCode: Bool, detail: String)
+  /// The child ran past the wall-clock timeout (or its CPU limit) and was killed.
+  case timeout(seconds: Double)
+  /// The child ran out of its address-space limit (or was killed by the system for memory).
+  case outOfMemory(detail: String)
+
+  /// The verdict's kind, for counting.
+  public enum Kind: String, Sendable, CaseIterable, Hashable {
+    case rejected, loaded
+    case moduleFault = "module fault"
+    case loaderCrash = "loader crash"
+    case timeout
+    case outOfMemory = "out of memory"
+  }
+
+  public var kind: Kind {
+    switch self {
+    case .rejected: .rejected
+    case .loaded: .loaded
+    case .moduleFault: .moduleFault
+    case .loaderCrash: .loaderCrash
+    case .timeout: .timeout
+    case .outOfMemory: .outOfMemory
+    }
+  }
+
+  /// Whether this is a bug of the loader or the kernel (what modfuzz exits 1 for).
+  public var isFinding: Bool {
+    switch kind {
+    case .loaderCrash, .timeout, .outOfMemory: true
+    default: false
+    }
+  }
+
+  /// Whether `modload --sandbox` may go on: loaded, and `LKM_E_LOAD` returned 0.
+  public var allowsLoad: Bool {
+    if case .loaded(load: 0, _, _) = self { return true }
+    return false
+  }
+
+  /// One line for people: `verdict: detail`.
+  public var description: String {
+    switch self {
+    case .rejected(let code, let message):
+      return "rejected (\(code)): \(message)"
+    case .loaded(let load, let stat, let unload):
+      if load == 0 && stat == nil && unload == nil { return "loaded: linked, nothing run (link only)" }
+      var parts = ["LKM_E_LOAD \(load)"]
+      if let stat { parts.append("LKM_E_STAT \(stat)") }
+      if let unload { parts.append("LKM_E_UNLOAD \(unload)") }
+      return "loaded: " + parts.joined(separator: ", ")
+    case .moduleFault(let site):
+      var text = "module fault: \(site.signal)"
+      if let place = site.place { text += " in '\(place)'" }
+      text += " during \(site.during)"
+      if site.pc != 0 { text += ", pc \(hex(site.pc))" }
+      if site.address != 0 { text += ", address \(hex(site.address))" }
+      if !site.detail.isEmpty { text += ": \(site.detail)" }
+      return text
+    case .loaderCrash(let signal, let after, let detail):
+      var text = "loader crash: \(signalName(signal))"
+      if after { text += " after module code ran" }
+      if !detail.isEmpty { text += ": \(detail)" }
+      return text
+    case .timeout(let seconds):
+      return "timeout: killed after \(seconds) s"
+    case .outOfMemory(let detail):
+      return "out of memory: \(detail)"
+    }
+  }
+}
+
+func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
+
+/// The signal's name (`SIGSEGV`), or `signal N`.
+public func signalName(_ signal: Int32) -> String {
+  let names: [Int32: String] = [
+    1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS",
+    8: "SIGFPE", 9: "SIGKILL", 10: "SIGUSR1", 11: "SIGSEGV", 12: "SIGUSR2", 13: "SIGPIPE",
+    14: "SIGALRM", 15: "SIGTERM", 24: "SIGXCPU", 25: "SIGXFSZ", 31: "SIGSYS",
+  ]
+  return names[signal] ?? "signal \(signal)"
+}

@@ -1,0 +1,152 @@
+import Foundation
+import LKMKernel
+@testable import LKMSandbox
+import TestSupport
+import Testing
+
+/// The sandbox fixtures, compiled once: name → object bytes.
+let modules: [String: [UInt8]] = {
+  let directory = try! TestSupport.temporaryDirectory("sandbox-fixtures")
+  var result: [String: [UInt8]] = [:]
+  for name in ["good", "nullderef", "spin", "hog", "execve", "socket", "openwrite"] {
+    let object = "\(directory)/\(name).o"
+    try! TestSupport.shell(
+      "gcc -c -O1 -D_KERNEL -I '\(TestSupport.packageRoot)/Sources/CLKM/kernel/include' "
+        + "'\(TestSupport.fixture("sandbox/\(name).c"))' -o '\(object)'")
+    result[name] = Array(FileManager.default.contents(atPath: object)!)
+  }
+  return result
+}()
+
+func request(_ name: String, mode: SandboxRequest.Mode = .lifecycle) -> SandboxRequest {
+  SandboxRequest(
+    inputs: [.init(name: "\(name).o", bytes: modules[name]!)], entry: "\(name)_lkmentry", mode: mode)
+}
+
+func sandbox(timeout: Double = 10, memory: UInt64 = 1 << 30, forkServer: Bool = true) throws -> Sandbox {
+  var configuration = Sandbox.Configuration()
+  configuration.timeout = timeout
+  configuration.memory = memory
+  configuration.forkServer = forkServer
+  configuration.helperPath = TestSupport.product("lkm-sandbox-child")
+  return try Sandbox(configuration: configuration)
+}
+
+@Suite("Sandbox verdicts", .serialized)
+struct SandboxVerdictTests {
+  @Test("a well-behaved module is loaded, with every command returning 0", arguments: [true, false])
+  func loaded(forkServer: Bool) throws {
+    let verdict = try sandbox(forkServer: forkServer).run(request("good"))
+    #expect(verdict == .loaded(load: 0, stat: 0, unload: 0))
+    #expect(verdict.allowsLoad)
+    #expect(verdict.description == "loaded: LKM_E_LOAD 0, LKM_E_STAT 0, LKM_E_UNLOAD 0")
+  }
+
+  @Test("link only links and runs nothing")
+  func linkOnly() throws {
+    let verdict = try sandbox().run(request("nullderef", mode: .linkOnly))
+    #expect(verdict == .loaded(load: 0, stat: nil, unload: nil))
+  }
+
+  @Test("a NULL dereference is a module fault at the module's function and offset")
+  func nullDereference() throws {
+    let verdict = try sandbox().run(request("nullderef"))
+    guard case .moduleFault(let site) = verdict else {
+      Issue.record("expected a module fault, got \(verdict.description)")
+      return
+    }
+    #expect(site.signal == "SIGSEGV")
+    #expect(site.during == "LKM_E_LOAD")
+    #expect(site.place?.hasPrefix("nullderef_") == true)
+    #expect(site.address == 0)
+    #expect(!verdict.isFinding && !verdict.allowsLoad)
+  }
+
+  @Test("a module that loops is killed at the timeout")
+  func loop() throws {
+    let start = Date()
+    let verdict = try sandbox(timeout: 1).run(request("spin"))
+    #expect(verdict == .timeout(seconds: 1))
+    #expect(Date().timeIntervalSince(start) < 5)
+  }
+
+  @Test("a module that allocates without end runs out of memory")
+  func hog() throws {
+    let verdict = try sandbox(memory: 256 << 20).run(request("hog"))
+    #expect(verdict.kind == .outOfMemory, "\(verdict.description)")
+  }
+
+  @Test("a forbidden system call from module code is killed by the filter", arguments: ["execve", "socket", "openwrite"])
+  func filtered(_ name: String) throws {
+    let verdict = try sandbox().run(request(name))
+    #expect(
+      verdict
+        == .moduleFault(
+          ModuleFaultSite(
+            signal: "SIGSYS", place: nil, during: "module code", detail: "killed by the sandbox filter")),
+      "\(verdict.description)")
+    #expect(!FileManager.default.fileExists(atPath: "/tmp/lkm-sandbox-openwrite"))
+  }
+
+  @Test("a malformed object is rejected with the reader's code and message")
+  func rejected() throws {
+    var truncated = request("good")
+    truncated.inputs[0].bytes = Array(truncated.inputs[0].bytes.prefix(40))
+    let verdict = try sandbox().run(truncated)
+    guard case .rejected(let code, let message) = verdict else {
+      Issue.record("expected a rejection, got \(verdict.description)")
+      return
+    }
+    #expect(code == "malformedInput")
+    #expect(message.hasPrefix("good.o: "))
+  }
+
+  @Test("an undefined entry is rejected as noEntryPoint")
+  func noEntry() throws {
+    var wrong = request("good")
+    wrong.entry = "missing_lkmentry"
+    let verdict = try sandbox().run(wrong)
+    #expect(verdict == .rejected(code: "noEntryPoint", message: "entry point 'missing_lkmentry' is not defined"))
+  }
+
+  @Test("the fork server survives its children's crashes and timeouts")
+  func forkServerSurvives() throws {
+    let box = try sandbox(timeout: 1)
+    #expect(try box.run(request("execve")).kind == .moduleFault)
+    #expect(try box.run(request("good")) == .loaded(load: 0, stat: 0, unload: 0))
+    #expect(try box.run(request("nullderef")).kind == .moduleFault)
+    #expect(try box.run(request("spin")).kind == .timeout)
+    #expect(try box.run(request("good")) == .loaded(load: 0, stat: 0, unload: 0))
+    #expect(box.serversStarted == 1)
+    #expect(box.executions == 5)
+  }
+}
+
+@Suite("Sandbox classification")
+struct ClassificationTests {
+  @Test("a signal while the loader runs is a loader crash; after module code it says so")
+  func loaderCrash() {
+    let crash = Sandbox.classify(
+      report: nil, phase: 1, allocationFailed: false, termination: .signaled(11), timedOut: false,
+      stderr: "lkmd: panic: kernel fault: Segmentation fault at pc 0x1234, address 0x0, outside module code\n",
+      timeout: 1)
+    #expect(
+      crash
+        == .loaderCrash(
+          signal: 11, afterModuleCode: false,
+          detail: "lkmd: panic: kernel fault: Segmentation fault at pc 0x1234, address 0x0, outside module code"))
+    #expect(crash.isFinding)
+    let after = Sandbox.classify(
+      report: nil, phase: 3, allocationFailed: false, termination: .signaled(4), timedOut: false, stderr: "",
+      timeout: 1)
+    #expect(after.description == "loader crash: SIGILL after module code ran")
+  }
+
+  @Test("a failed allocation, then a trap, is out of memory")
+  func allocation() {
+    let verdict = Sandbox.classify(
+      report: nil, phase: 1, allocationFailed: true, termination: .signaled(4), timedOut: false, stderr: "",
+      timeout: 1)
+    #expect(verdict.kind == .outOfMemory)
+  }
+}
