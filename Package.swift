@@ -123,3 +123,12 @@ let package = Package(
       name: "ToolTests", dependencies: ["TestSupport"], swiftSettings: settings),
   ]
 )
+
+// The libFuzzer target (scripts/fuzz-libfuzzer): only with LKM_LIBFUZZER=1, because libFuzzer
+// supplies its main and the target needs -sanitize=fuzzer to link.
+if Context.environment["LKM_LIBFUZZER"] == "1" {
+  package.targets.append(
+    .executableTarget(
+      name: "lkm-libfuzzer", dependencies: ["ELFObject", "ModuleLinker"],
+      swiftSettings: settings + [.unsafeFlags(["-parse-as-library"])]))
+}

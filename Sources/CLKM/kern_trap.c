@@ -302,6 +302,11 @@ done:
   return faulted;
 }
 
+int clkm_call_resolver(uint64_t resolver, uint64_t *result, clkm_fault_t *fault) {
+  void *(*fn)(void) = (void *(*)(void))(uintptr_t)resolver;
+  GUARDED(*result = (uint64_t)(uintptr_t)fn())
+}
+
 int clkm_call_void(uint64_t function, clkm_fault_t *fault) {
   void (*fn)(void) = (void (*)(void))(uintptr_t)function;
   GUARDED(fn())

@@ -51,6 +51,8 @@ extension Kernel {
     options.entry = request.entry
     options.suggest = { [unowned self] name in self.suggestion(for: name) }
     options.declaration = ("_module", 8)
+    // Resolvers are module code: guarded, so that one that faults fails the link, not lkmd.
+    options.callResolver = Bridge.callResolver
     if request.checkOnly {
       return check(inputs, options: options, request: request)
     }

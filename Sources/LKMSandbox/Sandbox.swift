@@ -171,7 +171,9 @@ public final class Sandbox {
     report: ChildReport?, phase: Int32, allocationFailed: Bool, termination: Termination,
     timedOut: Bool, stderr: String, timeout: Double
   ) -> SandboxVerdict {
-    if timedOut || termination == .signaled(SIGXCPU) { return .timeout(seconds: timeout) }
+    if timedOut || termination == .signaled(SIGXCPU) {
+      return .timeout(seconds: timeout, inModuleCode: phase == ReportFile.phaseModule)
+    }
     if let report, termination == .exited(0) {
       switch report {
       case .rejected(let code, let lines):
@@ -181,7 +183,7 @@ public final class Sandbox {
       case .moduleFault(let site):
         return .moduleFault(site)
       case .outOfMemory(let detail):
-        return .outOfMemory(detail: detail)
+        return .outOfMemory(detail: detail, byModule: true)
       case .setupFailed(let detail):
         return .loaderCrash(signal: 0, afterModuleCode: false, detail: "sandbox setup failed: \(detail)")
       }
@@ -190,10 +192,14 @@ public final class Sandbox {
     switch termination {
     case .signaled(let signal):
       if allocationFailed {
-        return .outOfMemory(detail: "an allocation failed at the address-space limit, then \(signalName(signal))")
+        return .outOfMemory(
+          detail: "an allocation failed at the address-space limit, then \(signalName(signal))",
+          byModule: phase == ReportFile.phaseModule)
       }
       if signal == SIGKILL {
-        return .outOfMemory(detail: "killed by SIGKILL (the system's out-of-memory killer)")
+        return .outOfMemory(
+          detail: "killed by SIGKILL (the system's out-of-memory killer)",
+          byModule: phase == ReportFile.phaseModule)
       }
       if phase == ReportFile.phaseModule {
         let detail = signal == SIGSYS ? "killed by the sandbox filter" : line
@@ -205,7 +211,9 @@ public final class Sandbox {
         detail: signal == SIGSYS ? "killed by the sandbox filter" : line)
     case .exited(let status):
       if allocationFailed {
-        return .outOfMemory(detail: "an allocation failed at the address-space limit, then exit \(status)")
+        return .outOfMemory(
+          detail: "an allocation failed at the address-space limit, then exit \(status)",
+          byModule: phase == ReportFile.phaseModule)
       }
       return .loaderCrash(
         signal: 0, afterModuleCode: phase == ReportFile.phaseAfterModule,

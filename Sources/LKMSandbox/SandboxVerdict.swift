@@ -50,10 +50,12 @@ public enum SandboxVerdict: Sendable, Equatable {
   /// a bug in this project. `afterModuleCode` tells that module code had run before (and may
   /// have corrupted the kernel).
   case loaderCrash(signal: Int32, afterModuleCode: Bool, detail: String)
-  /// The child ran past the wall-clock timeout (or its CPU limit) and was killed.
-  case timeout(seconds: Double)
-  /// The child ran out of its address-space limit (or was killed by the system for memory).
-  case outOfMemory(detail: String)
+  /// The child ran past the wall-clock timeout (or its CPU limit) and was killed;
+  /// `inModuleCode`: module code was running then (the module's own loop).
+  case timeout(seconds: Double, inModuleCode: Bool)
+  /// The child ran out of its address-space limit (or was killed by the system for memory);
+  /// `byModule`: the module's own malloc(9) found no memory.
+  case outOfMemory(detail: String, byModule: Bool)
 
   /// The verdict's kind, for counting.
   public enum Kind: String, Sendable, CaseIterable, Hashable {
@@ -75,10 +77,13 @@ public enum SandboxVerdict: Sendable, Equatable {
     }
   }
 
-  /// Whether this is a bug of the loader or the kernel (what modfuzz exits 1 for).
+  /// Whether this is a bug of the loader or the kernel (what modfuzz exits 1 for): a loader
+  /// crash, or a timeout or running out of memory that module code did not cause.
   public var isFinding: Bool {
-    switch kind {
-    case .loaderCrash, .timeout, .outOfMemory: true
+    switch self {
+    case .loaderCrash: true
+    case .timeout(_, let inModuleCode): !inModuleCode
+    case .outOfMemory(_, let byModule): !byModule
     default: false
     }
   }
@@ -113,9 +118,9 @@ public enum SandboxVerdict: Sendable, Equatable {
       if after { text += " after module code ran" }
       if !detail.isEmpty { text += ": \(detail)" }
       return text
-    case .timeout(let seconds):
-      return "timeout: killed after \(seconds) s"
-    case .outOfMemory(let detail):
+    case .timeout(let seconds, let inModuleCode):
+      return "timeout: killed after \(seconds) s" + (inModuleCode ? " in module code" : " in the loader")
+    case .outOfMemory(let detail, _):
       return "out of memory: \(detail)"
     }
   }

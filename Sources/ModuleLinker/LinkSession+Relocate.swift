@@ -325,13 +325,26 @@ extension LinkSession {
     }
 
     // Protect text first, so that IFUNC resolvers can run; then fill what they give.
+    var resolverFailure: LinkError?
     do {
       try image.protect(0, rodata.lowerBound, .readExecute)
       if !ifuncSlots.isEmpty || !deferred.isEmpty {
         var resolved: [UInt64: UInt64] = [:]
+        let call = options.callResolver
         func resolve(_ resolver: UInt64) -> UInt64 {
           if let known = resolved[resolver] { return known }
-          let value = ModuleCall.resolver(resolver)
+          var value: UInt64 = 0
+          if let call {
+            if let result = call(resolver) {
+              value = result
+            } else if resolverFailure == nil {
+              resolverFailure = LinkError(
+                .unsupportedFeature,
+                "IFUNC resolver at module+\(hex(resolver &- base)) did not run or faulted")
+            }
+          } else {
+            value = ModuleCall.resolver(resolver)
+          }
           resolved[resolver] = value
           return value
         }
@@ -346,6 +359,7 @@ extension LinkSession {
     } catch {
       throw LinkError(.memory, "cannot protect the module: \(error)")
     }
+    if let resolverFailure { throw resolverFailure }
     statistics.segments = [
       .init(name: "text", address: base, size: text.count, protection: .readExecute),
       .init(name: "rodata", address: base + UInt64(rodata.lowerBound), size: rodata.count, protection: .readOnly),

@@ -46,6 +46,11 @@ public struct LinkOptions: Sendable {
   /// The entry point: an undefined reference from the start, so that an archive member
   /// defining it is pulled in (as ld's -e does).
   public var entry: String?
+  /// How the link calls an IFUNC resolver `void *r(void)` at an address in the module: nil
+  /// calls it directly (lkmrun). A kernel passes a guarded call, so that a resolver that faults
+  /// fails the link instead of killing the process; a fuzzer passes one that returns nil, so
+  /// that no module code runs at all. A nil result fails the link (``LinkError/Code/unsupportedFeature``).
+  public var callResolver: (@Sendable (UInt64) -> UInt64?)?
 
   public init(providers: [any SymbolProvider]) {
     self.providers = providers

@@ -66,7 +66,8 @@ struct SandboxVerdictTests {
   func loop() throws {
     let start = Date()
     let verdict = try sandbox(timeout: 1).run(request("spin"))
-    #expect(verdict == .timeout(seconds: 1))
+    #expect(verdict == .timeout(seconds: 1, inModuleCode: true))
+    #expect(!verdict.isFinding)
     #expect(Date().timeIntervalSince(start) < 5)
   }
 
@@ -74,6 +75,7 @@ struct SandboxVerdictTests {
   func hog() throws {
     let verdict = try sandbox(memory: 256 << 20).run(request("hog"))
     #expect(verdict.kind == .outOfMemory, "\(verdict.description)")
+    #expect(!verdict.isFinding)
   }
 
   @Test("a forbidden system call from module code is killed by the filter", arguments: ["execve", "socket", "openwrite"])
@@ -148,5 +150,6 @@ struct ClassificationTests {
       report: nil, phase: 1, allocationFailed: true, termination: .signaled(4), timedOut: false, stderr: "",
       timeout: 1)
     #expect(verdict.kind == .outOfMemory)
+    #expect(verdict.isFinding)
   }
 }

@@ -115,6 +115,9 @@ int clkm_call_entry(uint64_t entry, clkm_table *_Nonnull t, int cmd, int ver,
 int clkm_call_syscall(int n, int pid, unsigned uid, const char *_Nonnull comm,
                       const int64_t *_Nonnull args, int nargs, int *_Nonnull error,
                       int64_t *_Nonnull retval, clkm_fault_t *_Nonnull fault);
+/* void *r(void) (an IFUNC resolver the linker calls); returns 0 and stores the result, or 1
+ * with *fault filled. */
+int clkm_call_resolver(uint64_t resolver, uint64_t *_Nonnull result, clkm_fault_t *_Nonnull fault);
 /* void f(void) (constructors, destructors). */
 int clkm_call_void(uint64_t function, clkm_fault_t *_Nonnull fault);
 

@@ -131,6 +131,13 @@ final class TableRecord {
 extension Bridge {
   static func faultValue(_ f: clkm_fault_t) -> ModuleFault { fault(from: f) }
 
+  /// `void *r(void)`, guarded: the IFUNC resolver's result, or nil if it faulted.
+  @Sendable static func callResolver(_ address: UInt64) -> UInt64? {
+    var result: UInt64 = 0
+    var f = clkm_fault_t()
+    return clkm_call_resolver(address, &result, &f) != 0 ? nil : result
+  }
+
   /// `void f(void)`, guarded.
   static func callVoid(_ address: UInt64) -> ModuleFault? {
     var f = clkm_fault_t()
