@@ -225,8 +225,7 @@ public final class Sandbox {
 func firstLine(_ text: String) -> String {
   // The kernel's panic line is the most telling; else the first line.
   let lines = text.split(separator: "\n")
-  if let panic = lines.first(where: { $0.contains("panic") || $0.contains("Fatal error") }) {
-    return String(panic)
-  }
+  if let fatal = lines.first(where: { $0.contains("Fatal error") }) { return String(fatal) }
+  if let panic = lines.first(where: { $0.contains("panic") }) { return String(panic) }
   return lines.first.map(String.init) ?? ""
 }

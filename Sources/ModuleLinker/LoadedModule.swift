@@ -249,8 +249,9 @@ public final class LoadedModule {
   /// `function+0xoff` for an address in the module, if a function covers it.
   public func symbolize(_ address: UInt64) -> String? {
     var best: (UInt64, UInt64, String)?
+    // Sizes come from the object: compare the distance, which cannot overflow.
     for f in functions where f.address <= address {
-      if f.address + max(f.size, 1) > address { best = f }
+      if address - f.address < max(f.size, 1) { best = f }
     }
     guard let best else { return nil }
     let delta = address - best.0
