@@ -42,28 +42,64 @@ int clkm_kernel_arena_init(void) {
   return 0;
 }
 
+/* The kernel's own copy of what it must trust in each record: a module is handed its
+ * lkm_table and may write anywhere in it (DISPATCH writes private), so the list links, the
+ * id, the image bounds and the entry are rewritten from this copy before the kernel follows
+ * any of them (relink). Sorted by id. */
+struct shadow {
+  struct lkm_table *t;
+  int id;
+  unsigned long area, size;
+  int (*entry)(struct lkm_table *, int, int);
+};
+static struct shadow *shadows;
+static size_t nshadows, shadow_capacity;
+
+static void relink(void) {
+  lkm_head = nshadows ? shadows[0].t : NULL;
+  for (size_t i = 0; i < nshadows; i++) {
+    struct lkm_table *t = shadows[i].t;
+    t->id = shadows[i].id;
+    t->area = shadows[i].area;
+    t->size = shadows[i].size;
+    t->entry = shadows[i].entry;
+    t->list.tqe_next = i + 1 < nshadows ? shadows[i + 1].t : NULL;
+    t->list.tqe_prev = i == 0 ? &lkm_head : &shadows[i - 1].t->list.tqe_next;
+  }
+}
+
 clkm_table *clkm_table_new(int id, uint64_t area, uint64_t size, uint64_t entry, int ver) {
+  if (nshadows == shadow_capacity) {
+    size_t capacity = shadow_capacity ? 2 * shadow_capacity : 16;
+    struct shadow *grown = realloc(shadows, capacity * sizeof *grown);
+    if (grown == NULL) return NULL;
+    shadows = grown;
+    shadow_capacity = capacity;
+  }
   struct lkm_table *t = calloc(1, sizeof *t);
   if (t == NULL) return NULL;
-  t->id = id;
-  t->area = area;
-  t->size = size;
   t->offset = size;
-  t->entry = (int (*)(struct lkm_table *, int, int))(uintptr_t)entry;
   t->ver = ver;
   t->sym_id = -1;
-  struct lkm_table **pp = &lkm_head;
-  while (*pp != NULL && (*pp)->id < id) pp = &(*pp)->list.tqe_next;
-  t->list.tqe_next = *pp;
-  t->list.tqe_prev = pp;
-  if (*pp != NULL) (*pp)->list.tqe_prev = &t->list.tqe_next;
-  *pp = t;
+  size_t at = 0;
+  while (at < nshadows && shadows[at].id < id) at++;
+  memmove(&shadows[at + 1], &shadows[at], (nshadows - at) * sizeof *shadows);
+  shadows[at] = (struct shadow){t, id, area, size,
+                                (int (*)(struct lkm_table *, int, int))(uintptr_t)entry};
+  nshadows++;
+  relink();
   return t;
 }
 
 void clkm_table_free(clkm_table *t) {
-  *t->list.tqe_prev = t->list.tqe_next;
-  if (t->list.tqe_next != NULL) t->list.tqe_next->list.tqe_prev = t->list.tqe_prev;
+  for (size_t i = 0; i < nshadows; i++) {
+    if (shadows[i].t == t) {
+      memmove(&shadows[i], &shadows[i + 1], (nshadows - i - 1) * sizeof *shadows);
+      nshadows--;
+      break;
+    }
+  }
+  relink();
   free(t);
 }
 
@@ -71,6 +107,7 @@ void clkm_table_set_ready(clkm_table *t, int ready) { t->refcnt = ready ? 1 : 0;
 
 int clkm_table_info(const clkm_table *t, clkm_module_info_t *info) {
   memset(info, 0, sizeof *info);
+  relink();
   const char *name = module_name(t);
   if (name == NULL) return CLKM_EFAULT;
   struct lkm_any *any = t->private.lkm_any;
