@@ -210,6 +210,13 @@ public final class Sandbox {
         signal: signal, afterModuleCode: phase == ReportFile.phaseAfterModule,
         detail: signal == SIGSYS ? "killed by the sandbox filter" : line)
     case .exited(let status):
+      if phase == ReportFile.phaseModule && !allocationFailed {
+        // Module code called the C library's exit (a module linked against the host).
+        return .moduleFault(
+          ModuleFaultSite(
+            signal: "exit", place: nil, during: "module code",
+            detail: "module code ended the process with status \(status)"))
+      }
       if allocationFailed {
         return .outOfMemory(
           detail: "an allocation failed at the address-space limit, then exit \(status)",

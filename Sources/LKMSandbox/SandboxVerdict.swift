@@ -1,8 +1,8 @@
 /// Where module code faulted: the signal (or `panic`, `watchdog`), the function and offset, the
 /// command the kernel was running.
 public struct ModuleFaultSite: Sendable, Hashable {
-  /// `SIGSEGV`, `SIGBUS`, `SIGILL`, `SIGFPE`, `SIGSYS` (killed by the filter), `panic` or
-  /// `watchdog`.
+  /// `SIGSEGV`, `SIGBUS`, `SIGILL`, `SIGFPE`, `SIGSYS` (killed by the filter), `panic`,
+  /// `watchdog`, or `exit` (module code ended the process through the host C library).
   public var signal: String
   /// `function+0xoffset` in the module, when the kernel could name it.
   public var place: String?
