@@ -168,7 +168,7 @@ final class Campaign: @unchecked Sendable {
     let stem = "\(findingsDirectory)/\(kind)-\(String(format: "%08x", fnv1a(key)))"
     let isArchive = finding.bytes.starts(with: Array("!<arch>\n".utf8))
     let file = stem + (isArchive ? ".a" : ".o")
-    FileManager.default.createFile(atPath: file, contents: Data(finding.bytes))
+    _ = FileManager.default.createFile(atPath: file, contents: Data(finding.bytes))
     let command = (["modfuzz", "--run"] + reproduceFlags + ["--entry", finding.entry, file]).joined(separator: " ")
     let text = """
       verdict: \(finding.verdict.description)
@@ -176,7 +176,7 @@ final class Campaign: @unchecked Sendable {
       reproduce: \(command)
 
       """
-    FileManager.default.createFile(atPath: stem + ".txt", contents: Data(text.utf8))
+    _ = FileManager.default.createFile(atPath: stem + ".txt", contents: Data(text.utf8))
   }
 
   func printStatus(final: Bool) {

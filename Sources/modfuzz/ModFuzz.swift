@@ -64,6 +64,9 @@ struct ModFuzz: ParsableCommand {
   @Option(help: "With --run: the entry (default: xxxinit, BASENAME_lkmentry, main).")
   var entry: String?
 
+  @Option(name: .customLong("repeat"), help: "With --run: run each FILE this many times and print the rate (benchmarks).")
+  var repeatCount: Int = 1
+
   @Flag(help: "No status line, even on a terminal.")
   var quiet = false
 
@@ -106,12 +109,20 @@ struct ModFuzz: ParsableCommand {
     guard !files.isEmpty else { throw ValidationError("--run needs files") }
     let sandbox = try Sandbox(configuration: configuration(hostSymbols: hostSymbols))
     var found = false
+    let start = Date()
     for file in files {
       let seed = try Seed(path: file, entry: entry)
-      let verdict = try sandbox.run(
-        SandboxRequest(inputs: [seed.input], entry: seed.entry, mode: linkOnly ? .linkOnly : .lifecycle))
+      let request = SandboxRequest(inputs: [seed.input], entry: seed.entry, mode: linkOnly ? .linkOnly : .lifecycle)
+      var verdict = try sandbox.run(request)
+      for _ in 1..<max(repeatCount, 1) { verdict = try sandbox.run(request) }
       print("\(file): \(verdict.description)")
       found = found || verdict.isFinding
+    }
+    if repeatCount > 1 {
+      let elapsed = Date().timeIntervalSince(start)
+      let n = files.count * repeatCount
+      print(String(format: "modfuzz: %d sandboxed executions in %.2f s: %.0f per second (%@)", n, elapsed,
+        Double(n) / elapsed, noForkServer ? "a new process each" : "fork server"))
     }
     if found { throw ExitCode(1) }
   }
