@@ -134,6 +134,40 @@ extension Kernel {
     return .loaded(id: id, placements: linked.placements, entry: entry)
   }
 
+  /// Links a module completely against the kernel's symbols (memory mapped, every relocation
+  /// applied, protected; IFUNC resolvers guarded), then discards it without running any of
+  /// its code: the sandbox's link-only mode (a check, `-n`, plans without mapping).
+  public func linkOnly(_ request: LoadRequest) -> LoadOutcome {
+    tick()
+    var inputs: [LinkInput] = []
+    do {
+      for input in request.inputs { inputs.append(try LinkInput.parse(input.bytes, name: input.name)) }
+    } catch {
+      lastLinkError = error
+      return .linkFailed(error.lines)
+    }
+    var providers: [any SymbolProvider] = [KernelSymbolProvider(kernel: self)]
+    if let hostSymbols { providers.append(hostSymbols) }
+    var options = LinkOptions(providers: providers)
+    options.moduleName = request.inputs.first?.name ?? "module"
+    options.entry = request.entry
+    options.callResolver = Bridge.callResolver
+    let linked: LoadedModule
+    do {
+      linked = try ModuleLinker(options: options).link(inputs)
+    } catch {
+      lastLinkError = error
+      return .linkFailed(error.lines)
+    }
+    guard let entry = linked.exports[request.entry] ?? linked.functions.first(where: { $0.name == request.entry })?.address
+    else {
+      let error = LinkError(.noEntryPoint, "entry point '\(request.entry)' is not defined")
+      lastLinkError = error
+      return .linkFailed(error.lines)
+    }
+    return .loaded(id: -1, placements: linked.placements, entry: entry, warnings: [])
+  }
+
   /// The size of the symbol tables sent (sym_symsize), as OpenBSD's message reports it.
   func symbolBytes(_ request: LoadRequest) -> Int {
     var total = 0

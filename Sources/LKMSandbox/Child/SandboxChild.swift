@@ -194,24 +194,23 @@ struct Runner {
 
   func run(_ request: SandboxRequest) -> ChildReport {
     var load = LoadRequest(inputs: request.inputs, entry: request.entry)
-    load.checkOnly = request.mode == .linkOnly
     load.exportSymbols = false
-    let outcome = kernel.load(load)
+    let outcome = request.mode == .linkOnly ? kernel.linkOnly(load) : kernel.load(load)
     switch outcome {
     case .linkFailed(let lines):
       return .rejected(code: kernel.lastLinkError?.code.rawValue ?? "unknown", lines: lines)
     case .refused(let errno):
       if errno == .EFAULT, let oops = kernel.lastOops { return faultReport(oops) }
       return .loaded(load: errno.rawValue, stat: nil, unload: nil)
-    case .loaded(let id, _, _):
+    case .loaded(let id, _, _, _):
       if request.mode == .linkOnly { return .loaded(load: 0, stat: nil, unload: nil) }
       var stat: Int32 = 0
-      do { _ = try kernel.stat(id: id, name: nil) } catch {
+      do throws(KernelErrno) { _ = try kernel.stat(id: id, name: nil) } catch {
         if error == .EFAULT, let oops = kernel.lastOops { return faultReport(oops) }
         stat = error.rawValue
       }
       var unload: Int32 = 0
-      do { try kernel.unload(id: id, name: nil) } catch {
+      do throws(KernelErrno) { try kernel.unload(id: id, name: nil) } catch {
         if error == .EFAULT, let oops = kernel.lastOops { return faultReport(oops) }
         unload = error.rawValue
       }
