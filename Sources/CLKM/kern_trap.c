@@ -7,6 +7,7 @@
 #include "clkm_abi.h"
 
 #include <link.h>
+#include <sys/mman.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -40,6 +41,53 @@ static uint64_t kernel_text_start, kernel_text_end;
 static volatile int32_t *phase_word;
 
 void clkm_set_phase_word(int32_t *word) { phase_word = word; }
+
+/* Module code runs on a stack of its own, through clkm_isolated_call: the kernel's frames are
+ * not below the module's stack pointer for it to overwrite, and the callee-saved registers,
+ * the stack pointer, MXCSR and the x87 control word the kernel had are restored from a save
+ * area when the call returns, whatever the module did to them (a module that breaks the ABI
+ * would otherwise crash the kernel after it returned: modfuzz found such modules). */
+#define MODULE_STACK_BYTES (8u << 20)
+static uint64_t module_stack_top;
+uint64_t clkm_isolated_saved[8]; /* rsp, mxcsr, fpu control word (used by the assembly) */
+uint64_t clkm_isolated_call(uint64_t fn, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t stack);
+__asm__(".text\n"
+        ".globl clkm_isolated_call\n"
+        ".type clkm_isolated_call,@function\n"
+        "clkm_isolated_call:\n"
+        "  push %rbp\n"
+        "  push %rbx\n"
+        "  push %r12\n"
+        "  push %r13\n"
+        "  push %r14\n"
+        "  push %r15\n"
+        "  mov %rsp, clkm_isolated_saved(%rip)\n"
+        "  stmxcsr clkm_isolated_saved+8(%rip)\n"
+        "  fnstcw clkm_isolated_saved+16(%rip)\n"
+        "  mov %rdi, %rax\n"
+        "  mov %rsi, %rdi\n"
+        "  mov %rdx, %rsi\n"
+        "  mov %rcx, %rdx\n"
+        "  mov %r8, %rsp\n"
+        "  call *%rax\n"
+        "  mov clkm_isolated_saved(%rip), %rsp\n"
+        "  ldmxcsr clkm_isolated_saved+8(%rip)\n"
+        "  fldcw clkm_isolated_saved+16(%rip)\n"
+        "  cld\n"
+        "  pop %r15\n"
+        "  pop %r14\n"
+        "  pop %r13\n"
+        "  pop %r12\n"
+        "  pop %rbx\n"
+        "  pop %rbp\n"
+        "  ret\n"
+        ".size clkm_isolated_call, .-clkm_isolated_call\n");
+
+/* fn(a0, a1, a2) on the module stack (or directly, if it could not be mapped). */
+static uint64_t module_call(uint64_t fn, uint64_t a0, uint64_t a1, uint64_t a2) {
+  if (module_stack_top == 0) return ((uint64_t(*)(uint64_t, uint64_t, uint64_t))(uintptr_t)fn)(a0, a1, a2);
+  return clkm_isolated_call(fn, a0, a1, a2, module_stack_top);
+}
 
 void clkm_register_module_text(int id, uint64_t start, uint64_t end) {
   for (int i = 0; i < ntexts; i++) {
@@ -198,6 +246,13 @@ int clkm_kernel_init(const char *version_string, const char *host_name, int secu
   strncpy(clkm_kd->hostname, host_name, sizeof clkm_kd->hostname - 1);
   clkm_kd->securelevel = securelevel;
   dl_iterate_phdr(find_kernel_text, NULL);
+  /* The module stack, with a guard page below it. */
+  void *stack = mmap(NULL, MODULE_STACK_BYTES + 4096, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (stack != MAP_FAILED) {
+    mprotect(stack, 4096, PROT_NONE);
+    module_stack_top = ((uint64_t)(uintptr_t)stack + MODULE_STACK_BYTES + 4096) & ~(uint64_t)15;
+  }
 
   static char altstack[256 * 1024];
   stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0};
@@ -250,8 +305,7 @@ int clkm_kernel_init(const char *version_string, const char *host_name, int secu
 
 int clkm_call_entry(uint64_t entry, clkm_table *t, int cmd, int ver, int *result,
                     clkm_fault_t *fault) {
-  int (*fn)(struct lkm_table *, int, int) = (int (*)(struct lkm_table *, int, int))(uintptr_t)entry;
-  GUARDED(*result = fn(t, cmd, ver))
+  GUARDED(*result = (int)module_call(entry, (uint64_t)(uintptr_t)t, (uint64_t)cmd, (uint64_t)ver))
 }
 
 int clkm_call_syscall(int n, int pid, unsigned uid, const char *comm, const int64_t *args,
@@ -291,7 +345,8 @@ int clkm_call_syscall(int n, int pid, unsigned uid, const char *comm, const int6
     if (phase_word) *phase_word = CLKM_PHASE_MODULE;
     guard_active = 1;
     if (watchdog_seconds) arm(watchdog_seconds, 0);
-    *error = call(&proc, argv, rv);
+    *error = (int)module_call((uint64_t)(uintptr_t)call, (uint64_t)(uintptr_t)&proc,
+                              (uint64_t)(uintptr_t)argv, (uint64_t)(uintptr_t)rv);
     disarm();
     guard_active = 0;
     if (phase_word) *phase_word = CLKM_PHASE_AFTER_MODULE;
@@ -303,13 +358,11 @@ done:
 }
 
 int clkm_call_resolver(uint64_t resolver, uint64_t *result, clkm_fault_t *fault) {
-  void *(*fn)(void) = (void *(*)(void))(uintptr_t)resolver;
-  GUARDED(*result = (uint64_t)(uintptr_t)fn())
+  GUARDED(*result = module_call(resolver, 0, 0, 0))
 }
 
 int clkm_call_void(uint64_t function, clkm_fault_t *fault) {
-  void (*fn)(void) = (void (*)(void))(uintptr_t)function;
-  GUARDED(fn())
+  GUARDED(module_call(function, 0, 0, 0))
 }
 
 /* A kernel thunk that calls module code, guarded like the calls above: 0 when it returned, 1

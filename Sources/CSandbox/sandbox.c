@@ -130,6 +130,10 @@ int lkmsb_enter(const lkmsb_filter_t *filter, const lkmsb_limits_t *limits) {
   if ((rc = limit(RLIMIT_NOFILE, limits->open_files))) return rc;
   if ((rc = limit(RLIMIT_NPROC, limits->processes))) return rc;
   signal(SIGXFSZ, SIG_IGN);
+  /* The Swift runtime's crash handler would start its backtracer (a socketpair, an exec):
+   * a crash here is the parent's to judge, by its signal. */
+  signal(SIGABRT, SIG_DFL);
+  signal(SIGTRAP, SIG_DFL);
   /* Die with the fork server (or the parent of a one-shot helper). */
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) return -errno;
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -errno;

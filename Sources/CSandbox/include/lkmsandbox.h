@@ -37,7 +37,9 @@ typedef struct lkmsb_filter lkmsb_filter_t;
 lkmsb_filter_t *_Nullable lkmsb_filter_new(void);
 
 /* Enters the sandbox, in this order: core dumps off (RLIMIT_CORE 0), the limits, SIGXFSZ
- * ignored (a write past RLIMIT_FSIZE fails with EFBIG), no_new_privs, the filter. Irrevocable.
+ * ignored (a write past RLIMIT_FSIZE fails with EFBIG), SIGABRT and SIGTRAP back to their
+ * defaults (the Swift runtime's backtracer would exec), death with the parent
+ * (PR_SET_PDEATHSIG), no_new_privs, the filter. Irrevocable.
  * Returns 0, or -errno of the step that failed. */
 int lkmsb_enter(const lkmsb_filter_t *_Nonnull filter, const lkmsb_limits_t *_Nonnull limits);
 
