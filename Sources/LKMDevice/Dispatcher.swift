@@ -2,9 +2,28 @@ public import LKMKernel
 
 /// Turns a request into a kernel call, with OpenBSD's gatekeeping in its order: securelevel
 /// above 0 is EPERM for all but stat, a read-only session is EACCES for all but stat.
+/// Why a load was refused before the kernel saw it, and the reply that says so.
+public struct LoadRefusal: Sendable {
+  /// Reply as a link failure (modload's exit 1, the lines printed) rather than a refusal.
+  public var linkFailed: Bool
+  public var errno: KernelErrno
+  public var lines: [String]
+  public init(linkFailed: Bool, errno: KernelErrno, lines: [String]) {
+    self.linkFailed = linkFailed
+    self.errno = errno
+    self.lines = lines
+  }
+}
+
 public struct Dispatcher {
   let kernel: Kernel
-  public init(kernel: Kernel) { self.kernel = kernel }
+  /// Runs before each load (not checks): nil lets it go on, a refusal is the reply instead
+  /// (lkmd --trial-load runs the module in the sandbox here).
+  let vetLoad: ((LoadRequest) -> LoadRefusal?)?
+  public init(kernel: Kernel, vetLoad: ((LoadRequest) -> LoadRefusal?)? = nil) {
+    self.kernel = kernel
+    self.vetLoad = vetLoad
+  }
 
   public func perform(_ request: Request, write: Bool, credentials: Credentials) -> Reply {
     if !request.isStat {
@@ -22,6 +41,12 @@ public struct Dispatcher {
     case .hello:
       reply.errno = KernelErrno.EINVAL.rawValue
     case .load(let load):
+      if !load.checkOnly, let vetLoad, let refusal = vetLoad(load) {
+        reply.outcome = refusal.linkFailed ? 1 : 2
+        reply.errno = refusal.errno.rawValue
+        reply.lines = refusal.lines
+        return reply
+      }
       switch kernel.load(load) {
       case .loaded(let id, let placements, let entry, let warnings):
         reply.lines = warnings

@@ -3,6 +3,7 @@ import ELFObject
 import Glibc
 import LKMDevice
 import LKMKernel
+import LKMSandbox
 import LKMToolSupport
 import ModuleLinker
 
@@ -25,13 +26,16 @@ struct ModLoad: ParsableCommand {
   @Option(name: .customShort("e", allowingJoined: true)) var entry: String?
   @Option(name: .customShort("o", allowingJoined: true)) var output: String?
   @Option(name: .customShort("p", allowingJoined: true)) var postinstall: String?
+  @Flag(name: .customLong("sandbox")) var sandbox = false
   @OptionGroup var device: DeviceOption
   @Argument var inputs: [String] = []
 
   static func main() {
     BSD.progname = "modload"
     let arguments = Array(CommandLine.arguments.dropFirst())
-    if BSD.checkOptions(arguments.filter { !$0.hasPrefix("--device") }, "dnSsvA:e:o:p:") { BSD.usage(synopsis) }
+    if BSD.checkOptions(arguments.filter { !$0.hasPrefix("--device") && $0 != "--sandbox" }, "dnSsvA:e:o:p:") {
+      BSD.usage(synopsis)
+    }
     guard let command = try? parse(arguments), !command.inputs.isEmpty else { BSD.usage(synopsis) }
     command.load()
   }
@@ -54,6 +58,7 @@ struct ModLoad: ParsableCommand {
     let dot = first.lastIndex(of: ".")!
     let entryName = request.entry
     if debug { BSD.write("modload: entry = \(entryName), \(request.inputs.count) input(s)\n") }
+    if sandbox && !checkOnly { trialLoad(request) }
 
     var reply = perform(client, path, .load(request))
     if reply.outcome == 2 && reply.errno == KernelErrno.EINVAL.rawValue && !checkOnly {
@@ -67,6 +72,8 @@ struct ModLoad: ParsableCommand {
       for line in reply.lines { BSD.write("modload: \(line)\n") }
       Glibc.exit(1)
     case (2, let errno):
+      // lkmd --trial-load says why (the sandbox's verdict); the kernel's own refusals do not.
+      for line in reply.lines { BSD.write("modload: \(line)\n") }
       BSD.err(14, "error initializing module", KernelErrno(errno).text)
     case (_, let errno):
       BSD.err(9, "can't reserve memory", KernelErrno(errno).text)
@@ -182,6 +189,19 @@ struct ModLoad: ParsableCommand {
       let high = placements.map({ $0.address + $0.size }).max()
     else { return 0 }
     return (high - (low & ~4095) + 4095) / 4096 * 4096
+  }
+
+  /// --sandbox: link and run the module in the sandbox first (lkm-sandbox-child), print the
+  /// verdict, and go on only if it loaded there with LKM_E_LOAD returning 0. Not OpenBSD's.
+  func trialLoad(_ request: LoadRequest) {
+    let verdict: SandboxVerdict
+    do {
+      verdict = try Sandbox().run(SandboxRequest(inputs: request.inputs, entry: request.entry))
+    } catch {
+      BSD.errx(1, "sandbox: \(error)")
+    }
+    BSD.warnx("sandbox: \(verdict.description)")
+    if !verdict.allowsLoad { BSD.errx(1, "sandbox: not loading \(inputs[0])") }
   }
 
   func perform(_ client: DeviceClient, _ path: String, _ request: Request) -> Reply {

@@ -153,3 +153,38 @@ struct ClassificationTests {
     #expect(verdict.isFinding)
   }
 }
+
+/// One line of Fixtures/sandbox/findings/expected.tsv.
+struct FindingCase: Sendable, CustomTestStringConvertible {
+  var file: String
+  var mode: SandboxRequest.Mode
+  var entry: String
+  var hostSymbols: Bool
+  var testDescription: String { file }
+
+  static let all: [FindingCase] = {
+    let directory = TestSupport.fixture("sandbox/findings")
+    guard let text = try? String(contentsOfFile: directory + "/expected.tsv", encoding: .utf8) else { return [] }
+    return text.split(separator: "\n").compactMap { line in
+      guard !line.hasPrefix("#") else { return nil }
+      let f = line.split(separator: "\t").map(String.init)
+      guard f.count >= 4 else { return nil }
+      return FindingCase(file: f[0], mode: f[1] == "link" ? .linkOnly : .lifecycle, entry: f[2], hostSymbols: f[3] == "yes")
+    }
+  }()
+}
+
+@Suite("modfuzz findings replayed", .serialized)
+struct FindingReplayTests {
+  @Test("a fixed finding is no longer a loader crash, timeout or out of memory", arguments: FindingCase.all)
+  func replay(_ finding: FindingCase) throws {
+    var configuration = Sandbox.Configuration()
+    configuration.timeout = 5
+    configuration.hostSymbols = finding.hostSymbols
+    configuration.helperPath = TestSupport.product("lkm-sandbox-child")
+    let bytes = try #require(FileManager.default.contents(atPath: TestSupport.fixture("sandbox/findings/\(finding.file)")))
+    let verdict = try Sandbox(configuration: configuration).run(
+      SandboxRequest(inputs: [.init(name: finding.file, bytes: Array(bytes))], entry: finding.entry, mode: finding.mode))
+    #expect(!verdict.isFinding, "\(verdict.description)")
+  }
+}

@@ -36,6 +36,8 @@ public final class DeviceServer {
   public let path: String
   let kernel: Kernel
   let limits: Limits
+  /// Runs before each load (see ``Dispatcher``); lkmd --trial-load sets it.
+  public var vetLoad: ((LoadRequest) -> LoadRefusal?)?
   let listener: Int32
   var connections: [Connection] = []
   /// The session holding the device.
@@ -308,6 +310,6 @@ public final class DeviceServer {
       reply(c, Reply(errno: KernelErrno.EBADF.rawValue))
       return
     }
-    reply(c, Dispatcher(kernel: kernel).perform(request, write: write, credentials: c.credentials))
+    reply(c, Dispatcher(kernel: kernel, vetLoad: vetLoad).perform(request, write: write, credentials: c.credentials))
   }
 }
