@@ -46,7 +46,9 @@ void clkm_set_phase_word(int32_t *word) { phase_word = word; }
  * not below the module's stack pointer for it to overwrite, and the callee-saved registers,
  * the stack pointer, MXCSR and the x87 control word the kernel had are restored from a save
  * area when the call returns, whatever the module did to them (a module that breaks the ABI
- * would otherwise crash the kernel after it returned: modfuzz found such modules). */
+ * would otherwise crash the kernel after it returned: modfuzz found such modules). Module code
+ * starts with its arguments and stack pointer only: every other general register is zero, so
+ * that no kernel pointer is left in one for mangled code to write through. */
 #define MODULE_STACK_BYTES (8u << 20)
 static uint64_t module_stack_top;
 uint64_t clkm_isolated_saved[8]; /* rsp, mxcsr, fpu control word (used by the assembly) */
@@ -64,12 +66,24 @@ __asm__(".text\n"
         "  mov %rsp, clkm_isolated_saved(%rip)\n"
         "  stmxcsr clkm_isolated_saved+8(%rip)\n"
         "  fnstcw clkm_isolated_saved+16(%rip)\n"
-        "  mov %rdi, %rax\n"
+        "  mov %rdi, %r11\n"
         "  mov %rsi, %rdi\n"
         "  mov %rdx, %rsi\n"
         "  mov %rcx, %rdx\n"
         "  mov %r8, %rsp\n"
-        "  call *%rax\n"
+        /* No kernel pointers left in registers for module code to write through. */
+        "  xor %eax, %eax\n"
+        "  xor %ecx, %ecx\n"
+        "  xor %r8d, %r8d\n"
+        "  xor %r9d, %r9d\n"
+        "  xor %r10d, %r10d\n"
+        "  xor %ebx, %ebx\n"
+        "  xor %ebp, %ebp\n"
+        "  xor %r12d, %r12d\n"
+        "  xor %r13d, %r13d\n"
+        "  xor %r14d, %r14d\n"
+        "  xor %r15d, %r15d\n"
+        "  call *%r11\n"
         "  mov clkm_isolated_saved(%rip), %rsp\n"
         "  ldmxcsr clkm_isolated_saved+8(%rip)\n"
         "  fldcw clkm_isolated_saved+16(%rip)\n"
