@@ -796,6 +796,23 @@ def control_cases():
          archive([("far.o", with_shdr(".bss", SH_OFFSET, 0x7FFFFFFFFFFFFFFF))]))
 
 
+def found_cases():
+    """Inputs the fuzzers found (kept as found in Fixtures/sandbox/findings, where the sandbox
+    test replays them too), under found-NAME, with what the reader or linker says now."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    directory = os.path.join(root, "Fixtures", "sandbox", "findings")
+
+    def found(name, stage, code, message):
+        with open(os.path.join(directory, name), "rb") as f:
+            case("found-" + name, stage, code, message, f.read())
+
+    # libFuzzer: an empty section-name table at an offset past Int.max trapped (the offset was
+    # converted before the size was looked at).
+    found("strtab-empty-huge-offset.o", "reader", "outOfFile",
+          "section name table (section 20) of 0x0 bytes at 0xde000000000004d8 lies outside the "
+          "file (0xaf8 bytes)")
+
+
 def make_cases():
     header_cases()
     truncation_cases()
@@ -807,6 +824,7 @@ def make_cases():
     group_cases()
     archive_cases()
     control_cases()
+    found_cases()
 
 
 def main():
