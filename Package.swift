@@ -46,7 +46,10 @@ let package = Package(
       swiftSettings: settings),
     .executableTarget(
       name: "lkm-sandbox-child", dependencies: ["LKMSandbox", "CSandboxChild"],
-      swiftSettings: settings),
+      swiftSettings: settings,
+      // The Swift runtime linked in: fewer mappings and dynamic relocations, so that each fork
+      // and each child's read of /proc/self/maps costs less.
+      linkerSettings: [.unsafeFlags(["-static-stdlib"])]),
     .executableTarget(
       name: "modfuzz",
       dependencies: [

@@ -120,7 +120,7 @@ static int limit(int resource, uint64_t value) {
   return setrlimit(resource, &r) == 0 ? 0 : -errno;
 }
 
-int lkmsb_enter(const lkmsb_filter_t *filter, const lkmsb_limits_t *limits) {
+int lkmsb_limit_self(const lkmsb_limits_t *limits) {
   int rc;
   struct rlimit none = {0, 0};
   if (setrlimit(RLIMIT_CORE, &none) != 0) return -errno;
@@ -136,9 +136,18 @@ int lkmsb_enter(const lkmsb_filter_t *filter, const lkmsb_limits_t *limits) {
   signal(SIGTRAP, SIG_DFL);
   /* Die with the fork server (or the parent of a one-shot helper). */
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) return -errno;
+  return 0;
+}
+
+int lkmsb_filter_self(const lkmsb_filter_t *filter) {
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -errno;
   if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &filter->program) != 0) return -errno;
   return 0;
+}
+
+int lkmsb_enter(const lkmsb_filter_t *filter, const lkmsb_limits_t *limits) {
+  int rc = lkmsb_limit_self(limits);
+  return rc ? rc : lkmsb_filter_self(filter);
 }
 
 void lkmsb_close_from(int lowest) {

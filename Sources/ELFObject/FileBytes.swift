@@ -20,7 +20,12 @@ public final class FileBytes: @unchecked Sendable {
   /// Copies `bytes`.
   public init(_ bytes: some Collection<UInt8>, name: String) {
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 16)
-    _ = buffer.initializeMemory(as: UInt8.self, from: bytes)
+    // Contiguous bytes (an Array) are copied at once: the element-by-element copy of an
+    // unspecialized generic was a tenth of the sandbox's time per module.
+    let copied: Void? = bytes.withContiguousStorageIfAvailable {
+      buffer.copyMemory(from: UnsafeRawBufferPointer($0))
+    }
+    if copied == nil { _ = buffer.initializeMemory(as: UInt8.self, from: bytes) }
     self.base = UnsafeRawPointer(buffer.baseAddress!)
     self.count = bytes.count
     self.name = name

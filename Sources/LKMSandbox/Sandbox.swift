@@ -88,7 +88,8 @@ public final class Sandbox {
   }
 
   private func resetFiles() {
-    reportFile.reset(size: ReportFile.size)
+    // The report is read only as far as its header says: zeroing the header is enough.
+    reportFile.zeroHeader(size: ReportFile.size, header: ReportFile.headerSize)
     stderrFile.reset(size: 0)
   }
 

@@ -104,28 +104,46 @@ struct ModFuzz: ParsableCommand {
     if found { throw ExitCode(1) }
   }
 
-  /// --run: each file once, its verdict on stdout; exit 1 if any was a finding.
+  /// --run: each file once, its verdict on stdout; exit 1 if any was a finding. With --repeat,
+  /// the rate too: per wall-clock second and per CPU second (this process, the fork server
+  /// and its children: the cost per input on one core, whatever else the machine runs).
   func replay() throws {
     guard !files.isEmpty else { throw ValidationError("--run needs files") }
-    let sandbox = try Sandbox(configuration: configuration(hostSymbols: hostSymbols))
     var found = false
     let start = Date()
-    for file in files {
-      let seed = try Seed(path: file, entry: entry)
-      let request = SandboxRequest(inputs: [seed.input], entry: seed.entry, mode: linkOnly ? .linkOnly : .lifecycle)
-      var verdict = try sandbox.run(request)
-      for _ in 1..<max(repeatCount, 1) { verdict = try sandbox.run(request) }
-      print("\(file): \(verdict.description)")
-      found = found || verdict.isFinding
-    }
+    let cpuBefore = cpuSeconds()
+    do {
+      let sandbox = try Sandbox(configuration: configuration(hostSymbols: hostSymbols))
+      for file in files {
+        let seed = try Seed(path: file, entry: entry)
+        let request = SandboxRequest(inputs: [seed.input], entry: seed.entry, mode: linkOnly ? .linkOnly : .lifecycle)
+        var verdict = try sandbox.run(request)
+        for _ in 1..<max(repeatCount, 1) { verdict = try sandbox.run(request) }
+        print("\(file): \(verdict.description)")
+        found = found || verdict.isFinding
+      }
+    }  // the sandbox ends here: its server is reaped, so its CPU time is counted
     if repeatCount > 1 {
       let elapsed = Date().timeIntervalSince(start)
+      let cpu = cpuSeconds() - cpuBefore
       let n = files.count * repeatCount
-      print(String(format: "modfuzz: %d sandboxed executions in %.2f s: %.0f per second (%@)", n, elapsed,
-        Double(n) / elapsed, noForkServer ? "a new process each" : "fork server"))
+      print(String(format: "modfuzz: %d sandboxed executions in %.2f s: %.0f per second; %.2f CPU seconds: %.0f per CPU second (%@)",
+        n, elapsed, Double(n) / elapsed, cpu, Double(n) / cpu, noForkServer ? "a new process each" : "fork server"))
     }
     if found { throw ExitCode(1) }
   }
+}
+
+/// User and system time of this process and of its reaped children, in seconds.
+func cpuSeconds() -> Double {
+  var total = 0.0
+  for who in [RUSAGE_SELF.rawValue, RUSAGE_CHILDREN.rawValue] {
+    var usage = rusage()
+    getrusage(who, &usage)
+    total += Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+    total += Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+  }
+  return total
 }
 
 /// A seed: its bytes, its name and the entry modload would choose.

@@ -43,6 +43,13 @@ lkmsb_filter_t *_Nullable lkmsb_filter_new(void);
  * Returns 0, or -errno of the step that failed. */
 int lkmsb_enter(const lkmsb_filter_t *_Nonnull filter, const lkmsb_limits_t *_Nonnull limits);
 
+/* The two halves of lkmsb_enter, for the fork server: lkmsb_filter_self (no_new_privs and the
+ * filter, which fork children inherit) once in the server, before it serves, and
+ * lkmsb_limit_self (core dumps off, the limits, the signal dispositions, death with the
+ * parent; RLIMIT_CPU counts from each child's start) in each child. Return 0 or -errno. */
+int lkmsb_filter_self(const lkmsb_filter_t *_Nonnull filter);
+int lkmsb_limit_self(const lkmsb_limits_t *_Nonnull limits);
+
 /* Closes every descriptor from `lowest` up (close_range(2), or a loop where it is missing). */
 void lkmsb_close_from(int lowest);
 

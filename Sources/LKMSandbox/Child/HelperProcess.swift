@@ -157,6 +157,18 @@ final class MemoryFile {
     _ = lseek(fd, 0, SEEK_SET)
   }
 
+  /// Sizes the file to `size` once, then zeroes its first `header` bytes.
+  func zeroHeader(size: Int, header: Int) {
+    if !sized {
+      reset(size: size)
+      sized = true
+      return
+    }
+    let zeros = [UInt8](repeating: 0, count: header)
+    _ = zeros.withUnsafeBytes { pwrite(fd, $0.baseAddress!, header, 0) }
+  }
+  private var sized = false
+
   /// Up to `count` bytes from `offset`.
   func read(at offset: Int, count: Int) -> [UInt8] {
     var bytes = [UInt8](repeating: 0, count: count)

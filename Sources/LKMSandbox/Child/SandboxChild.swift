@@ -126,6 +126,8 @@ struct Runner {
   let mapping: ReportMapping
   let filter: OpaquePointer
   let options: SandboxChild.Options
+  /// The server's address-space size, measured after the warm-up (nil: measure in the child).
+  var addressSpaceAtFork: UInt64?
 
   /// The fork server: one fresh child per request. Replies on descriptor 1: the child's pid
   /// (`Int32`), then, once it has ended, `si_code` and `si_status` (`Int32` each). The child is
@@ -135,6 +137,15 @@ struct Runner {
     let threads = lkmsb_thread_count()
     guard threads == 1 else {
       SandboxChild.fail("lkm-sandbox-child: \(threads) threads: refusing to fork")
+    }
+    warmUp()
+    var server = self
+    server.addressSpaceAtFork = lkmsb_address_space_size()
+    // The filter once, here: the children inherit it (installing it per child compiled it
+    // again each time); their limits are set in each (RLIMIT_CPU counts per process).
+    let rc = lkmsb_filter_self(filter)
+    if rc != 0 {
+      SandboxChild.fail("lkm-sandbox-child: cannot install the filter: \(String(cString: strerror(-rc)))")
     }
     var previous: pid_t = 0
     while true {
@@ -151,7 +162,7 @@ struct Runner {
       if pid == 0 {
         close(0)
         close(1)
-        runInChild(request)
+        server.runInChild(request)
       }
       previous = pid
       var reply = WireWriter()
@@ -168,16 +179,28 @@ struct Runner {
     }
   }
 
-  /// In the child: enter the sandbox, run the request, write the report, exit.
+  /// Links and loads the built-in ``WarmModule`` once (its entry returns EINVAL: the kernel
+  /// frees it again), so that each child starts with the caches a load fills.
+  func warmUp() {
+    let request = LoadRequest(inputs: [.init(name: "warm.o", bytes: WarmModule.bytes)], entry: WarmModule.entry)
+    for _ in 0..<2 {
+      _ = kernel.linkOnly(request)
+      _ = kernel.load(request)
+    }
+  }
+
+  /// In the child: enter the sandbox, run the request, write the report, exit. In a fork
+  /// server's child the filter is already there (inherited); the limits are set here.
   func runInChild(_ frame: [UInt8]) -> Never {
     mapping.setPhase(ReportFile.phaseLoader)
     var limits = lkmsb_limits_t()
-    limits.address_space = lkmsb_address_space_size() + options.memory
+    // A fork server's child starts with the server's mappings: measured once, there.
+    limits.address_space = (addressSpaceAtFork ?? lkmsb_address_space_size()) + options.memory
     limits.cpu_seconds = options.cpuSeconds
     limits.file_size = 1 << 20
     limits.open_files = 32
     limits.processes = 1
-    let rc = lkmsb_enter(filter, &limits)
+    let rc = options.forkServer ? lkmsb_limit_self(&limits) : lkmsb_enter(filter, &limits)
     guard rc == 0 else {
       mapping.write(.setupFailed("cannot enter the sandbox: \(String(cString: strerror(-rc)))"))
       _exit(0)
