@@ -1,5 +1,5 @@
 import Glibc
-public import LKMKernel
+import LKMKernel
 import LKMDevice
 
 /// Runs modules in a sandboxed child process and judges what happened.

@@ -171,7 +171,8 @@ struct Seed: Sendable {
       defined = (try? Archive(bytes: file))?.symbolIndex.keys.sorted() ?? []
     } else if let object = try? ObjectFile(bytes: file, offset: 0, count: file.count, name: name) {
       for i in object.symbols.indices where i != 0 && !object.symbols[i].isUndefined {
-        if let s = try? object.symbolName(i), !s.isEmpty { defined.append(s) }
+        let s = object.symbolName(i)
+        if !s.isEmpty { defined.append(s) }
       }
     }
     let base = String(name.split(separator: ".").first ?? "")
@@ -228,7 +229,7 @@ struct Seed: Sendable {
       let archive = "\(work)/seeds.a"
       let objects = seeds.prefix(4).indices.map { "\(work)/seed\($0).o" }
       for (i, path) in objects.enumerated() {
-        FileManager.default.createFile(atPath: path, contents: Data(seeds[i].bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(seeds[i].bytes))
       }
       if shell("ar rcs '\(archive)' \(objects.map { "'\($0)'" }.joined(separator: " ")) 2>/dev/null") == 0 {
         var seed = try Seed(path: archive, entry: first.entry)
