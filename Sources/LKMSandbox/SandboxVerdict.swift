@@ -110,7 +110,10 @@ public enum SandboxVerdict: Sendable, Equatable {
       if let place = site.place { text += " in '\(place)'" }
       text += " during \(site.during)"
       if site.pc != 0 { text += ", pc \(hex(site.pc))" }
-      if site.address != 0 { text += ", address \(hex(site.address))" }
+      // si_addr means something for SIGSEGV and SIGBUS even when it is 0 (NULL).
+      if site.address != 0 || (site.pc != 0 && ["SIGSEGV", "SIGBUS"].contains(site.signal)) {
+        text += ", address \(hex(site.address))"
+      }
       if !site.detail.isEmpty { text += ": \(site.detail)" }
       return text
     case .loaderCrash(let signal, let after, let detail):
