@@ -49,7 +49,9 @@ let package = Package(
       swiftSettings: settings,
       // The Swift runtime linked in: fewer mappings and dynamic relocations, so that each fork
       // and each child's read of /proc/self/maps costs less.
-      linkerSettings: [.unsafeFlags(["-static-stdlib"])]),
+      // Full RELRO (-z now): the GOT is read-only before any module runs, so that a module
+      // writing at random near the kernel faults instead of corrupting lazy binding.
+      linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "-z", "-Xlinker", "now"])]),
     .executableTarget(
       name: "modfuzz",
       dependencies: [
@@ -62,7 +64,9 @@ let package = Package(
       dependencies: [
         "LKMDevice", "LKMKernel", "LKMSandbox", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
-      swiftSettings: settings),
+      swiftSettings: settings,
+      // Full RELRO, as lkm-sandbox-child: modules cannot rewrite the kernel's GOT.
+      linkerSettings: [.unsafeFlags(["-Xlinker", "-z", "-Xlinker", "now"])]),
     .target(
       name: "LKMToolSupport",
       dependencies: ["LKMKernel", .product(name: "ArgumentParser", package: "swift-argument-parser")],

@@ -77,11 +77,16 @@ clkm_table *clkm_table_new(int id, uint64_t area, uint64_t size, uint64_t entry,
     shadows = grown;
     shadow_capacity = capacity;
   }
-  /* A page of its own, away from the heap: a module writing past its record (through a
-   * mangled offset) hits the rest of the page or a fault, not malloc's bookkeeping. */
-  struct lkm_table *t = mmap(NULL, RECORD_PAGE, PROT_READ | PROT_WRITE,
-                             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (t == MAP_FAILED) return NULL;
+  /* A page of its own between two inaccessible pages, away from the heap and from any other
+   * mapping: a module writing past its record (through a mangled offset) hits the rest of the
+   * page or faults, instead of changing malloc's bookkeeping or the dynamic linker's data. */
+  char *pages = mmap(NULL, 3 * RECORD_PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (pages == MAP_FAILED) return NULL;
+  if (mprotect(pages + RECORD_PAGE, RECORD_PAGE, PROT_READ | PROT_WRITE) != 0) {
+    munmap(pages, 3 * RECORD_PAGE);
+    return NULL;
+  }
+  struct lkm_table *t = (struct lkm_table *)(pages + RECORD_PAGE);
   t->offset = size;
   t->ver = ver;
   t->sym_id = -1;
@@ -104,7 +109,7 @@ void clkm_table_free(clkm_table *t) {
     }
   }
   relink();
-  munmap(t, RECORD_PAGE);
+  munmap((char *)t - RECORD_PAGE, 3 * RECORD_PAGE);
 }
 
 void clkm_table_set_ready(clkm_table *t, int ready) { t->refcnt = ready ? 1 : 0; }

@@ -260,12 +260,11 @@ int clkm_kernel_init(const char *version_string, const char *host_name, int secu
   strncpy(clkm_kd->hostname, host_name, sizeof clkm_kd->hostname - 1);
   clkm_kd->securelevel = securelevel;
   dl_iterate_phdr(find_kernel_text, NULL);
-  /* The module stack, with a guard page below it. */
-  void *stack = mmap(NULL, MODULE_STACK_BYTES + 4096, PROT_READ | PROT_WRITE,
+  /* The module stack, between guard pages (a write above the top faults too). */
+  char *stack = mmap(NULL, MODULE_STACK_BYTES + 2 * 4096, PROT_NONE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (stack != MAP_FAILED) {
-    mprotect(stack, 4096, PROT_NONE);
-    module_stack_top = ((uint64_t)(uintptr_t)stack + MODULE_STACK_BYTES + 4096) & ~(uint64_t)15;
+  if (stack != MAP_FAILED && mprotect(stack + 4096, MODULE_STACK_BYTES, PROT_READ | PROT_WRITE) == 0) {
+    module_stack_top = ((uint64_t)(uintptr_t)stack + 4096 + MODULE_STACK_BYTES) & ~(uint64_t)15;
   }
 
   static char altstack[256 * 1024];
