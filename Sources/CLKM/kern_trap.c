@@ -382,7 +382,8 @@ int clkm_call_void(uint64_t function, clkm_fault_t *fault) {
  * with *fault filled when the module faulted, panicked or ran into the watchdog. Not nested:
  * code already running under a guard calls module code directly. */
 int clkm_guarded_call(int (*thunk)(void *), void *context, clkm_fault_t *fault) {
-  GUARDED(thunk(context))
+  /* On the module stack too: the thunk is the kernel's, what it calls is the module's. */
+  GUARDED(module_call((uint64_t)(uintptr_t)thunk, (uint64_t)(uintptr_t)context, 0, 0))
 }
 
 int clkm_in_module_text(uint64_t address) { return in_module_text(address); }
