@@ -123,8 +123,8 @@ public enum SandboxVerdict: Sendable, Equatable {
       return text
     case .timeout(let seconds, let inModuleCode):
       return "timeout: killed after \(seconds) s" + (inModuleCode ? " in module code" : " in the loader")
-    case .outOfMemory(let detail, _):
-      return "out of memory: \(detail)"
+    case .outOfMemory(let detail, let byModule):
+      return "out of memory" + (byModule ? " in module code" : "") + ": \(detail)"
     }
   }
 }
