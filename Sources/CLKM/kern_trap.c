@@ -36,7 +36,7 @@ static clkm_fault_t *volatile guard_fault;
 static unsigned watchdog_seconds = 10;
 static timer_t watchdog_timer;
 static int watchdog_ready;
-static uint64_t kernel_text_start, kernel_text_end;
+static uint64_t kernel_text_start, kernel_text_end, kernel_base;
 /* Where guarded calls record whether module code is running (the sandbox's shared page). */
 static volatile int32_t *phase_word;
 
@@ -186,10 +186,14 @@ static void fault_handler(int signo, siginfo_t *si, void *context) {
     disarm();
     siglongjmp(*guard_jmp, 1);
   }
-  char line[256];
+  char line[320];
+  /* The offset in the executable, for addr2line, when the pc is in it. */
+  char where[64] = "";
+  if (pc >= kernel_text_start && pc < kernel_text_end)
+    snprintf(where, sizeof where, " (executable+0x%llx)", (unsigned long long)(pc - kernel_base));
   snprintf(line, sizeof line,
-           "lkmd: panic: kernel fault: %s at pc 0x%llx, address 0x%llx, outside module code\n",
-           strsignal(signo), (unsigned long long)pc,
+           "lkmd: panic: kernel fault: %s at pc 0x%llx%s, address 0x%llx, outside module code\n",
+           strsignal(signo), (unsigned long long)pc, where,
            (unsigned long long)(uintptr_t)si->si_addr);
   write_text(line);
   signal(signo, SIG_DFL);
@@ -244,6 +248,7 @@ static int find_kernel_text(struct dl_phdr_info *info, size_t size, void *data) 
   for (int i = 0; i < info->dlpi_phnum; i++) {
     const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
     if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
+      kernel_base = info->dlpi_addr;
       kernel_text_start = info->dlpi_addr + ph->p_vaddr;
       kernel_text_end = kernel_text_start + ph->p_memsz;
     }
