@@ -57,17 +57,10 @@ extension Kernel {
       return check(inputs, options: options, request: request)
     }
     let linked: LoadedModule
-    do {
-      linked = try ModuleLinker(options: options).link(inputs)
-    } catch {
-      lastLinkError = error
-      return .linkFailed(error.lines)
-    }
-    guard let entry = linked.exports[request.entry] ?? linked.functions.first(where: { $0.name == request.entry })?.address
-    else {
-      let error = LinkError(.noEntryPoint, "entry point '\(request.entry)' is not defined")
-      lastLinkError = error
-      return .linkFailed(error.lines)
+    let entry: UInt64
+    switch linkWithEntry(inputs, options: options, entry: request.entry) {
+    case .success(let result): (linked, entry) = result
+    case .failure(let error): return .linkFailed(error.lines)
     }
     if request.exportSymbols {
       // A second copy of a loaded module is OpenBSD's EEXIST case (its load hook runs, then
@@ -153,19 +146,32 @@ extension Kernel {
     options.entry = request.entry
     options.callResolver = Bridge.callResolver
     let linked: LoadedModule
+    let entry: UInt64
+    switch linkWithEntry(inputs, options: options, entry: request.entry) {
+    case .success(let result): (linked, entry) = result
+    case .failure(let error): return .linkFailed(error.lines)
+    }
+    return .loaded(id: -1, placements: linked.placements, entry: entry, warnings: [])
+  }
+
+  /// Links a module and finds its entry; a failure is remembered for the sandbox.
+  func linkWithEntry(_ inputs: [LinkInput], options: LinkOptions, entry name: String)
+    -> Result<(LoadedModule, UInt64), LinkError>
+  {
+    let linked: LoadedModule
     do {
       linked = try ModuleLinker(options: options).link(inputs)
     } catch {
       lastLinkError = error
-      return .linkFailed(error.lines)
+      return .failure(error)
     }
-    guard let entry = linked.exports[request.entry] ?? linked.functions.first(where: { $0.name == request.entry })?.address
+    guard let entry = linked.exports[name] ?? linked.functions.first(where: { $0.name == name })?.address
     else {
-      let error = LinkError(.noEntryPoint, "entry point '\(request.entry)' is not defined")
+      let error = LinkError(.noEntryPoint, "entry point '\(name)' is not defined")
       lastLinkError = error
-      return .linkFailed(error.lines)
+      return .failure(error)
     }
-    return .loaded(id: -1, placements: linked.placements, entry: entry, warnings: [])
+    return .success((linked, entry))
   }
 
   /// The size of the symbol tables sent (sym_symsize), as OpenBSD's message reports it.
