@@ -204,6 +204,9 @@ extension LinkSession {
     } else if needsLow {
       preferred = 0x4000_0000
     }
+    if !options.regions.isEmpty {
+      return try mapInRegions(low: low, high: high, preferred: preferred, feasible: feasible)
+    }
     if checking {
       // A check plans the address (the free space of this process does not matter: the module
       // may be checked for another one) and relocates into scratch memory elsewhere.
@@ -242,5 +245,82 @@ extension LinkSession {
     } catch {
       throw LinkError(.memory, "cannot map \(hex(imageSize)) bytes for the module: \(error)")
     }
+  }
+
+  /// Maps the module inside one of `options.regions`, its base in `[low, high]` (what reach
+  /// and low placement allow), nearest `preferred`. A check maps there too (the plan is the
+  /// address it got), so that no module memory is ever outside the regions.
+  mutating func mapInRegions(low: UInt64, high: UInt64, preferred: UInt64?, feasible: Bool)
+    throws(LinkError) -> MappedImage
+  {
+    let size = UInt64(imageSize)
+    let regions = options.regions
+    for _ in 0..<4 {
+      // The region whose best base is nearest the preferred point (the first that fits when
+      // nothing is preferred).
+      var order: [(distance: UInt64, k: Int)] = []
+      for (k, region) in regions.enumerated() {
+        guard
+          let base = region.candidate(
+            size: size, alignment: imageAlignment, low: low, high: high, preferred: preferred)
+        else { continue }
+        let target = preferred ?? base
+        order.append((base > target ? base - target : target - base, k))
+      }
+      if order.isEmpty { break }
+      for (_, k) in order.sorted(by: { ($0.distance, $0.k) < ($1.distance, $1.k) }) {
+        let region = regions[k]
+        guard
+          let base = region.allocate(
+            size: size, alignment: imageAlignment, low: low, high: high, preferred: preferred)
+        else { continue }  // taken meanwhile by another thread
+        do {
+          return try MappedImage(byteCount: imageSize, in: region, at: base)
+        } catch {
+          throw LinkError(.memory, "cannot map \(hex(imageSize)) bytes for the module: \(error)")
+        }
+      }
+    }
+    throw unplaceable(low: low, high: high, feasible: feasible)
+  }
+
+  /// Why no region can hold the module.
+  func unplaceable(low: UInt64, high: UInt64, feasible: Bool) -> LinkError {
+    let size = UInt64(imageSize)
+    let regions = options.regions
+    let list = regions.map(\.label).joined(separator: ", ")
+    let free = regions.reduce(0) { $0 + $1.freeBytes }
+    let what = "no room for the module's \(hex(size)) bytes in the module regions \(list)"
+    func intersects(_ lo: UInt64, _ hi: UInt64) -> Bool {
+      regions.contains { r in
+        r.range.count >= size && hi >= r.range.lowerBound && lo <= r.range.upperBound - size
+      }
+    }
+    if needsLow && !intersects(AddressSpace.lowest, (1 << 31) - size) {
+      return LinkError(
+        .unplaceable,
+        "\(what): none lies below 2 GiB, where \(lowReason ?? "32-bit absolute relocations") "
+          + "need it; recompile with -fPIC")
+    }
+    if feasible {
+      for (address, ref) in mustReach {
+        let lo = address > pcReach ? address - pcReach : 0
+        let hi = address &+ pcReach >= size ? address &+ pcReach - size : 0
+        if !intersects(lo, hi) {
+          return LinkError(
+            .unplaceable,
+            "\(what): none lies within ±2 GiB of '\(name(of: ref))' at \(hex(address)), which "
+              + "the module references PC-relatively; recompile with -fPIC (or "
+              + "-mno-direct-extern-access)")
+        }
+      }
+      if low > AddressSpace.lowest || high < AddressSpace.highest - size {
+        return LinkError(
+          .unplaceable,
+          "\(what): none has \(hex(size)) free bytes between \(hex(low)) and \(hex(high &+ size)), "
+            + "where every reference the module makes reaches (\(hex(free)) bytes free in all)")
+      }
+    }
+    return LinkError(.unplaceable, "\(what): \(hex(free)) bytes are free, not in one piece large enough")
   }
 }

@@ -51,6 +51,16 @@ public struct LinkOptions: Sendable {
   /// fails the link instead of killing the process; a fuzzer passes one that returns nil, so
   /// that no module code runs at all. A nil result fails the link (``LinkError/Code/unsupportedFeature``).
   public var callResolver: (@Sendable (UInt64) -> UInt64?)?
+  /// The reserved ranges module memory must lie in; empty (the default) for anywhere.
+  ///
+  /// When not empty, every mapping the link makes for the module (its image, with its stubs,
+  /// thunks, GOT and copies of host objects) is mapped inside one of the regions, and goes
+  /// back to it, reserved again, when the module is dropped; a check plans its address inside
+  /// them too. Placement constraints (±2 GiB reach of the data a module references
+  /// PC-relatively, below 2 GiB for 32-bit absolute references, near the functions it calls)
+  /// are intersected with the regions: when no region can hold the module, the link fails with
+  /// ``LinkError/Code/unplaceable`` saying why.
+  public var regions: [ModuleRegion] = []
 
   public init(providers: [any SymbolProvider]) {
     self.providers = providers

@@ -40,6 +40,9 @@ public struct MappedImage: ~Copyable {
   private let base: UnsafeMutableRawPointer
   /// The mapping's size, a whole number of pages.
   public let byteCount: Int
+  /// The region the image was mapped in, which gets the range back (reserved again, not
+  /// unmapped) when the image goes; nil for a mapping of its own.
+  private let region: ModuleRegion?
 
   /// Maps `byteCount` bytes read-write at exactly `address`, or wherever the kernel likes
   /// when `address` is nil.
@@ -61,11 +64,42 @@ public struct MappedImage: ~Copyable {
     }
     self.base = p
     self.byteCount = byteCount
+    self.region = nil
+  }
+
+  /// Maps `byteCount` bytes read-write at `address` inside `region`, over its reservation
+  /// (`MAP_FIXED`). The range must have been allocated from the region; it goes back to the
+  /// region (reserved again) when the image goes, or at once if the mapping fails.
+  ///
+  /// - Throws: ``ImageError`` (`ENOMEM`).
+  /// - Precondition: `byteCount` is a positive multiple of the page size.
+  init(byteCount: Int, in region: ModuleRegion, at address: UInt64) throws(ImageError) {
+    precondition(byteCount > 0 && byteCount % pageSize == 0, "image size must be whole pages")
+    precondition(
+      address >= region.range.lowerBound && UInt64(byteCount) <= region.range.upperBound - address,
+      "image outside its region")
+    let flags =
+      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED
+      | (byteCount <= 64 << 20 ? MAP_POPULATE : 0)
+    let hint = UnsafeMutableRawPointer(bitPattern: UInt(address))
+    let p = mmap(hint, byteCount, PROT_READ | PROT_WRITE, flags, -1, 0)
+    guard let p, p != MAP_FAILED else {
+      let error = ImageError(call: "mmap", errno: errno)
+      region.release(base: address, size: UInt64(byteCount))
+      throw error
+    }
+    self.base = p
+    self.byteCount = byteCount
+    self.region = region
   }
 
   deinit {
-    let result = munmap(base, byteCount)
-    precondition(result == 0, "munmap of a module image failed")
+    if let region {
+      region.release(base: baseAddress, size: UInt64(byteCount))
+    } else {
+      let result = munmap(base, byteCount)
+      precondition(result == 0, "munmap of a module image failed")
+    }
   }
 
   /// The address of the first byte.
