@@ -103,14 +103,12 @@ let package = Package(
     .target(name: "CLkmrunHost"),
     .executableTarget(
       name: "lkmrun",
-      dependencies: [
-        "ModuleLinker", "CLkmrunHost",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
-      ],
+      dependencies: ["ModuleLinker", "CLkmrunHost"],
       swiftSettings: settings,
       // Not position-independent: lkmrun sits low, with its copies of libc's data, so that
-      // modules compiled -fno-pic or -mcmodel=kernel reach both.
-      linkerSettings: [.unsafeFlags(["-Xclang-linker", "-no-pie"])]),
+      // modules compiled -fno-pic or -mcmodel=kernel reach both. The Swift runtime linked in
+      // (nothing of Foundation is in lkmrun's closure): start-up is most of a small run.
+      linkerSettings: [.unsafeFlags(["-Xclang-linker", "-no-pie", "-static-stdlib"])]),
     .executableTarget(
       name: "lkmbench",
       dependencies: [

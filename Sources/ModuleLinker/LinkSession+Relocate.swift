@@ -97,7 +97,7 @@ extension LinkSession {
     var canonical: [Int: UInt64] = [:]
     for (ref, ordinal) in stubOrdinals.sorted(by: { $0.value < $1.value }) {
       let need = stubCandidates[ref]!
-      let target = ref.object < 0 ? globals[Int(ref.index)].address : addresses[Int(ref.object)][Int(ref.index)]
+      let target = address(of: ref, addresses)
       let ifunc = isIFunc(ref)
       let needed = ifunc || (need.pcRelative && !reaches(target)) || (need.absolute32 && target >= 1 << 31)
       guard needed else { continue }
@@ -118,7 +118,7 @@ extension LinkSession {
       statistics.stubCount += 1
       // A host function reached through a low stub has the stub as its address everywhere in
       // the module (ld's canonical PLT entry), so that pointers to it compare equal.
-      if need.absolute32 && !ifunc && ref.object < 0 { canonical[Int(ref.index)] = stubAddress }
+      if need.absolute32 && !ifunc, let id = ref.globalID { canonical[id] = stubAddress }
     }
     if !canonical.isEmpty {
       for o in objects.indices {
@@ -132,14 +132,10 @@ extension LinkSession {
     for (ref, slot) in gotSlots {
       gotReferences += 1
       if isIFunc(ref) {
-        let target = ref.object < 0 ? globals[Int(ref.index)].address : addresses[Int(ref.object)][Int(ref.index)]
-        ifuncSlots.append((slot, target, ref))
+        ifuncSlots.append((slot, address(of: ref, addresses), ref))
         continue
       }
-      let target =
-        ref.object < 0
-        ? (canonical[Int(ref.index)] ?? globals[Int(ref.index)].address)
-        : addresses[Int(ref.object)][Int(ref.index)]
+      let target = ref.globalID.flatMap { canonical[$0] } ?? address(of: ref, addresses)
       image.storeLittleEndian(target, at: gotArea + slot * 8)
     }
     statistics.gotCount = gotReferences + stubs.count
@@ -152,155 +148,69 @@ extension LinkSession {
     var globalSlot = [Int](repeating: -1, count: globals.count)
     var globalIFunc = [Bool](repeating: false, count: globals.count)
     var globalMissing = [Bool](repeating: false, count: globals.count)
+    // S of each global as the module sees it (a host function behind a low stub: the stub).
+    var globalAddress = [UInt64](repeating: 0, count: globals.count)
+    for id in globals.indices { globalAddress[id] = globals[id].address }
+    for (id, address) in canonical { globalAddress[id] = address }
     for id in missing { globalMissing[id] = true }
     var localStubs: [SymbolRef: UInt64] = [:]
     for (ref, address) in stubs {
-      if ref.object < 0 { globalStub[Int(ref.index)] = address } else { localStubs[ref] = address }
+      if let id = ref.globalID { globalStub[id] = address } else { localStubs[ref] = address }
     }
-    for (ref, slot) in gotSlots where ref.object < 0 { globalSlot[Int(ref.index)] = slot }
+    for (ref, slot) in gotSlots { if let id = ref.globalID { globalSlot[id] = slot } }
     for id in globals.indices { globalIFunc[id] = globals[id].isIFunc && globals[id].kind != .undefined }
     var errors: [LinkError] = []
     var deferred: [(offset: Int, resolver: UInt64, addend: Int64)] = []
-    for (o, object) in objects.enumerated() {
-      let symbolAddresses = addresses[o]
-      let ids = objectGlobalIDs[o]
-      let symbols = object.symbols
-      for rs in object.relocationSections {
-        let sectionOffset = sectionOffsets[o][rs.target]
-        guard sectionOffset >= 0 else { continue }
-        let sectionAddress = base + UInt64(sectionOffset)
-        for entry in rs.entries {
-          let index = Int(entry.symbolIndex)
-          let field = sectionOffset + Int(entry.offset)
-          let p = sectionAddress + entry.offset
-          let s = symbolAddresses[index]
-          let a = UInt64(bitPattern: entry.addend)
-          let g = Int(ids[index])
-          // A check goes on past undefined symbols: their fields stay as they are.
-          if g >= 0 && globalMissing[g] { continue }
-          @inline(__always) func stub() -> UInt64 {
-            g >= 0 ? globalStub[g] : (localStubs.isEmpty ? 0 : localStubs[SymbolRef(object: Int32(o), index: entry.symbolIndex)] ?? 0)
-          }
-          @inline(__always) func slot() -> Int {
-            g >= 0 ? globalSlot[g] : gotSlots[SymbolRef(object: Int32(o), index: entry.symbolIndex)]!
-          }
-          @inline(__always) func ifunc() -> Bool {
-            g >= 0 ? globalIFunc[g] : symbols[index].type == SymbolType.gnuIFunc
-          }
-          // The unsupported types were refused by the scan.
-          switch entry.type {
-          case X86_64Relocation.none.rawValue:
-            break
-          case X86_64Relocation.direct64.rawValue:
-            if ifunc() {
-              deferred.append((field, s, entry.addend))
-            } else {
-              image.storeLittleEndian(s &+ a, at: field)
-            }
-          case X86_64Relocation.pc64.rawValue:
-            image.storeLittleEndian(s &+ a &- p, at: field)
-          case X86_64Relocation.pc32.rawValue, X86_64Relocation.plt32.rawValue:
-            var value = Int64(bitPattern: s &+ a &- p)
-            // Through the stub when there is one and the target is out of reach (or an IFUNC).
-            if Int32(exactly: value) == nil || s == 0 || ifunc() {
-              let l = stub()
-              if l != 0 { value = Int64(bitPattern: l &+ a &- p) }
-            }
-            guard let field32 = Int32(exactly: value) else {
-              errors.append(overflow(X86_64Relocation(rawValue: entry.type)!, o, rs.target, entry, s, value))
-              continue
-            }
-            image.storeLittleEndian(field32, at: field)
-          case X86_64Relocation.gotpcrel.rawValue, X86_64Relocation.gotpcrelx.rawValue,
-            X86_64Relocation.rexGotpcrelx.rawValue:
-            let value = Int64(bitPattern: gotBase &+ UInt64(slot() * 8) &+ a &- p)
-            guard let v = Int32(exactly: value) else {
-              errors.append(overflow(X86_64Relocation(rawValue: entry.type)!, o, rs.target, entry, gotBase &+ UInt64(slot() * 8), value))
-              continue
-            }
-            image.storeLittleEndian(v, at: field)
-          default:
-            let type = X86_64Relocation(rawValue: entry.type)!
-            switch type {
-            case .pc16, .pc8:
-              let value = Int64(bitPattern: s &+ a &- p)
-              if type == .pc16, let v = Int16(exactly: value) {
-                image.storeLittleEndian(v, at: field)
-              } else if type == .pc8, let v = Int8(exactly: value) {
-                image.storeLittleEndian(v, at: field)
-              } else {
-                errors.append(overflow(type, o, rs.target, entry, s, value))
-              }
-            case .direct32, .direct32S, .direct16, .direct8:
-              let l = stub()
-              let value = (l != 0 ? l : s) &+ a
-              let signed = Int64(bitPattern: value)
-              switch type {
-              case .direct32:
-                guard let v = UInt32(exactly: value) else {
-                  errors.append(overflow(type, o, rs.target, entry, value, signed))
-                  continue
-                }
-                image.storeLittleEndian(v, at: field)
-              case .direct32S:
-                guard let v = Int32(exactly: signed) else {
-                  errors.append(overflow(type, o, rs.target, entry, value, signed))
-                  continue
-                }
-                image.storeLittleEndian(v, at: field)
-              case .direct16:
-                guard signed >= -0x8000 && signed <= 0xffff else {
-                  errors.append(overflow(type, o, rs.target, entry, value, signed))
-                  continue
-                }
-                image.storeLittleEndian(UInt16(truncatingIfNeeded: value), at: field)
-              default:
-                guard signed >= -0x80 && signed <= 0xff else {
-                  errors.append(overflow(type, o, rs.target, entry, value, signed))
-                  continue
-                }
-                image.storeLittleEndian(UInt8(truncatingIfNeeded: value), at: field)
-              }
-            case .gotpcrel64:
-              image.storeLittleEndian(gotBase &+ UInt64(slot() * 8) &+ a &- p, at: field)
-            case .got32:
-              let value = Int64(slot() * 8) &+ entry.addend
-              guard let v = Int32(exactly: value) else {
-                errors.append(overflow(type, o, rs.target, entry, UInt64(slot() * 8), value))
-                continue
-              }
-              image.storeLittleEndian(v, at: field)
-            case .got64, .gotplt64:
-              image.storeLittleEndian(UInt64(slot() * 8) &+ a, at: field)
-            case .gotoff64:
-              image.storeLittleEndian(s &+ a &- gotBase, at: field)
-            case .gotpc32:
-              let value = Int64(bitPattern: gotBase &+ a &- p)
-              guard let v = Int32(exactly: value) else {
-                errors.append(overflow(type, o, rs.target, entry, gotBase, value))
-                continue
-              }
-              image.storeLittleEndian(v, at: field)
-            case .gotpc64:
-              image.storeLittleEndian(gotBase &+ a &- p, at: field)
-            case .pltoff64:
-              let l = stub()
-              image.storeLittleEndian((l != 0 ? l : s) &+ a &- gotBase, at: field)
-            case .size32, .size64:
-              let z = symbolSize(o, entry.symbolIndex)
-              let value = z &+ a
-              if type == .size64 {
-                image.storeLittleEndian(value, at: field)
-              } else if let v = UInt32(exactly: value) {
-                image.storeLittleEndian(v, at: field)
-              } else {
-                errors.append(overflow(type, o, rs.target, entry, value, Int64(bitPattern: value)))
-              }
-            default:
-              preconditionFailure("unsupported relocation passed the scan")
-            }
-          }
+    // Section addresses and symbol addresses per object, looked up once per object.
+    var o = -1
+    var symbolAddresses: [UInt64] = []
+    var offsets: [Int] = []
+    var symbols: [Symbol] = []
+    for fixup in fixups {
+      if Int(fixup.object) != o {
+        o = Int(fixup.object)
+        symbolAddresses = addresses[o]
+        offsets = sectionOffsets[o]
+        symbols = objects[o].symbols
+      }
+      let sectionOffset = offsets[Int(fixup.section)]
+      guard sectionOffset >= 0 else { continue }
+      let field = sectionOffset + Int(fixup.offset)
+      var operands = FixupOperands(
+        s: 0, p: base &+ UInt64(field), got: gotBase, g: 0, stub: 0, z: 0, ifunc: false)
+      let g: Int
+      switch fixup.target {
+      case .global(let id):
+        g = Int(id)
+        // A check goes on past undefined symbols: their fields stay as they are.
+        if globalMissing[g] { continue }
+        operands.s = globalAddress[g]
+        operands.ifunc = globalIFunc[g]
+      case .local(_, let index):
+        g = -1
+        operands.s = symbolAddresses[Int(index)]
+        operands.ifunc = symbols[Int(index)].type == SymbolType.gnuIFunc
+      }
+      switch fixup.kind {
+      case .branchOrDelta32, .pointer32, .pointer32Signed, .pointer16, .pointer8,
+        .branchGotRelative64:
+        operands.stub = g >= 0 ? globalStub[g] : (localStubs.isEmpty ? 0 : localStubs[fixup.target] ?? 0)
+      case .gotDelta32, .gotDelta64, .gotOffset32, .gotOffset64:
+        operands.g = UInt64((g >= 0 ? globalSlot[g] : gotSlots[fixup.target]!) * 8)
+      case .size32, .size64:
+        if case .local(_, let index) = fixup.target {
+          operands.z = symbolSize(o, index)
+        } else {
+          operands.z = globals[g].kind == .common ? globals[g].commonSize : globals[g].size
         }
+      case .pointer64 where operands.ifunc:
+        // Filled with the resolver's result once the text is executable.
+        deferred.append((field, operands.s, fixup.addend))
+        continue
+      default: break
+      }
+      if case .overflow(let value, let target) = fixup.apply(operands, to: image, at: field) {
+        errors.append(overflow(fixup, target, value))
       }
     }
     try report(errors)
@@ -408,13 +318,10 @@ extension LinkSession {
   }
 
   /// The message for a value that does not fit its field, with what to do about it.
-  func overflow(
-    _ type: X86_64Relocation, _ o: Int, _ section: Int, _ entry: Relocation, _ target: UInt64,
-    _ value: Int64
-  ) -> LinkError {
-    let ref = reference(o, entry.symbolIndex)
-    let symbol = name(of: ref)
-    let place = site(o, section, entry.offset)
+  func overflow(_ fixup: Fixup, _ target: UInt64, _ value: Int64) -> LinkError {
+    let type = fixup.type
+    let symbol = name(of: fixup.target)
+    let place = site(Int(fixup.object), Int(fixup.section), fixup.offset)
     let head = "\(place): \(type.abiName) against '\(symbol)'"
     let advice: String
     switch type {
@@ -431,5 +338,15 @@ extension LinkSession {
       advice = "value \(value < 0 ? "-" + hex(value.magnitude) : hex(value)) does not fit its \(type.width * 8)-bit field"
     }
     return LinkError(.fieldOverflow, "\(head): \(advice)")
+  }
+}
+
+extension LinkSession {
+  /// A reference's address: a global's, or a local symbol's from `addresses`.
+  func address(of ref: SymbolRef, _ addresses: [[UInt64]]) -> UInt64 {
+    switch ref {
+    case .global(let id): globals[Int(id)].address
+    case .local(let o, let i): addresses[Int(o)][Int(i)]
+    }
   }
 }

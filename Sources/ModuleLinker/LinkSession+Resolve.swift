@@ -74,12 +74,26 @@ enum Thunk {
   }
 }
 
-/// A reference to a symbol: a global id, or an object's local symbol.
-struct SymbolRef: Hashable {
-  /// -1 for a global; else the object index.
-  var object: Int32
-  /// The global id, or the local symbol index.
-  var index: UInt32
+/// A reference to a symbol: a global of the module, or one object's local symbol.
+enum SymbolRef: Hashable {
+  /// A global id.
+  case global(Int32)
+  /// An object's index and the symbol's index in it.
+  case local(object: Int32, index: UInt32)
+
+  /// The global id, for a global.
+  var globalID: Int? {
+    if case .global(let id) = self { return Int(id) }
+    return nil
+  }
+
+  /// An order for stable numbering: globals first, by id, then locals by object and index.
+  var sortKey: (Int64, UInt32) {
+    switch self {
+    case .global(let id): (-1 - Int64(id), 0)
+    case .local(let object, let index): (Int64(object), index)
+    }
+  }
 }
 
 extension LinkSession {

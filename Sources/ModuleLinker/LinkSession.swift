@@ -56,6 +56,8 @@ struct LinkSession {
   var stubOrdinals: [SymbolRef: Int] = [:]
 
   // Scan results.
+  /// Every relocation to apply, translated.
+  var fixups: [Fixup] = []
   var gotSlots: [SymbolRef: Int] = [:]
   /// The targets GOT-type relocations name (the other slots serve stubs only).
   var gotReferenced: Set<SymbolRef> = []
@@ -150,13 +152,13 @@ struct LinkSession {
   @inline(__always)
   func reference(_ o: Int, _ symbolIndex: UInt32) -> SymbolRef {
     let g = objectGlobalIDs[o][Int(symbolIndex)]
-    return g >= 0 ? SymbolRef(object: -1, index: UInt32(g)) : SymbolRef(object: Int32(o), index: symbolIndex)
+    return g >= 0 ? .global(g) : .local(object: Int32(o), index: symbolIndex)
   }
 
   /// Whether a global lives outside the image (a provider's, or an undefined weak).
   func isExternal(_ ref: SymbolRef) -> Bool {
-    guard ref.object < 0 else { return false }
-    let g = globals[Int(ref.index)]
+    guard case .global(let id) = ref else { return false }
+    let g = globals[Int(id)]
     guard g.kind == .undefined else { return false }
     switch g.linkerDefined {
     case nil, .cxaAtExit: return true
@@ -165,13 +167,17 @@ struct LinkSession {
   }
 
   func isIFunc(_ ref: SymbolRef) -> Bool {
-    if ref.object < 0 { return globals[Int(ref.index)].isIFunc && globals[Int(ref.index)].kind != .undefined }
-    return objects[Int(ref.object)].symbols[Int(ref.index)].type == SymbolType.gnuIFunc
+    switch ref {
+    case .global(let id): return globals[Int(id)].isIFunc && globals[Int(id)].kind != .undefined
+    case .local(let o, let i): return objects[Int(o)].symbols[Int(i)].type == SymbolType.gnuIFunc
+    }
   }
 
   func name(of ref: SymbolRef) -> String {
-    ref.object < 0
-      ? globals[Int(ref.index)].name : objects[Int(ref.object)].displayName(ofSymbol: Int(ref.index))
+    switch ref {
+    case .global(let id): globals[Int(id)].name
+    case .local(let o, let i): objects[Int(o)].displayName(ofSymbol: Int(i))
+    }
   }
 
   /// Whether the instruction before a 32-bit PC-relative field is a direct call or jump
@@ -186,18 +192,23 @@ struct LinkSession {
     }
   }
 
-  /// Counting pass: validates every relocation and finds GOT slots, stub candidates and
+  /// Translates every relocation into a ``Fixup`` (refusing unsupported types and fields past
+  /// their section), then a counting pass over the fixups finds GOT slots, stub candidates and
   /// placement constraints.
   mutating func scanRelocations() throws(LinkError) {
     var errors: [LinkError] = []
     var counts = [Int](repeating: 0, count: 64)
+    var total = 0
+    for object in objects { for rs in object.relocationSections { total += rs.entries.count } }
+    fixups.reserveCapacity(total)
     for (o, object) in objects.enumerated() {
       for rs in object.relocationSections {
         let target = rs.target
         guard !discardedSections[o][target] else { continue }
         let sectionSize = object.sections[target].size
         for entry in rs.entries {
-          guard let type = X86_64Relocation(rawValue: entry.type), type.isSupported else {
+          let ref = reference(o, entry.symbolIndex)
+          guard let fixup = Fixup(translating: entry, site: o, section: target, target: ref) else {
             let symbol = object.displayName(ofSymbol: Int(entry.symbolIndex))
             let what =
               X86_64Relocation(rawValue: entry.type).map { "\($0.abiName) \($0.refusal)" }
@@ -208,61 +219,18 @@ struct LinkSession {
                 "\(site(o, target, entry.offset)): \(what) (against '\(symbol)')"))
             continue
           }
-          counts[Int(type.rawValue)] += 1
-          if type == .none { continue }
-          guard UInt64(type.width) <= sectionSize - entry.offset else {
+          counts[Int(fixup.type.rawValue)] += 1
+          if fixup.kind == .none { continue }
+          guard UInt64(fixup.kind.width) <= sectionSize - entry.offset else {
             errors.append(
               LinkError(
                 .malformedInput,
-                "\(site(o, target, entry.offset)): \(type.abiName) field of \(type.width) bytes "
+                "\(site(o, target, entry.offset)): \(fixup.type.abiName) field of \(fixup.kind.width) bytes "
                   + "extends past the end of '\(object.sections[target].name)' (\(hex(sectionSize)) bytes)"))
             continue
           }
-          let ref = reference(o, entry.symbolIndex)
-          if type.usesGOTSlot {
-            allocateSlot(ref)
-            gotReferenced.insert(ref)
-          }
-          let external = isExternal(ref)
-          let ifunc = isIFunc(ref)
-          switch type {
-          case .plt32, .pltoff64, .gotplt64:
-            if external || ifunc {
-              stubCandidates[ref, default: StubNeed()].pcRelative = true
-              if external && ref.object < 0 { callTargets[globals[Int(ref.index)].address, default: 0] += 1 }
-            }
-          case .pc32, .pc16, .pc8:
-            if ifunc {
-              stubCandidates[ref, default: StubNeed()].pcRelative = true
-            } else if external {
-              let g = globals[Int(ref.index)]
-              if type == .pc32 && g.isFunction && isBranch(o, target, entry.offset) {
-                stubCandidates[ref, default: StubNeed()].pcRelative = true
-                callTargets[g.address, default: 0] += 1
-              } else if g.external != nil {
-                mustReach.append((g.address, ref))
-                if g.external!.isReadOnly && (g.external!.size ?? 0) > 0 { copyCandidates.insert(Int(ref.index)) }
-              }
-            }
-          case .direct32, .direct32S, .direct16, .direct8:
-            if ifunc {
-              stubCandidates[ref, default: StubNeed()].absolute32 = true
-              needsLow = true
-            } else if external {
-              if globals[Int(ref.index)].isFunction {
-                stubCandidates[ref, default: StubNeed()].absolute32 = true
-                needsLow = true
-              } else if let e = globals[Int(ref.index)].external, e.isReadOnly, (e.size ?? 0) > 0 {
-                copyCandidates.insert(Int(ref.index))
-              }
-            } else if !isAbsolute(ref) {
-              if !needsLow {
-                lowReason = "\(type.abiName) at \(site(o, target, entry.offset))"
-              }
-              needsLow = true
-            }
-          default: break
-          }
+          fixups.append(fixup)
+          scan(fixup)
         }
       }
     }
@@ -271,7 +239,7 @@ struct LinkSession {
       statistics.relocationCount += n
     }
     // Every stub jumps through a slot of its own, after the GOT slots.
-    for (k, ref) in stubCandidates.keys.sorted(by: { ($0.object, $0.index) < ($1.object, $1.index) }).enumerated() {
+    for (k, ref) in stubCandidates.keys.sorted(by: { $0.sortKey < $1.sortKey }).enumerated() {
       stubOrdinals[ref] = k
     }
     try report(errors)
@@ -281,18 +249,77 @@ struct LinkSession {
         hostCopies.append((id, 0))
       }
       let copied = Set(hostCopies.map(\.id))
-      mustReach.removeAll { $0.ref.object < 0 && copied.contains(Int($0.ref.index)) }
+      mustReach.removeAll { $0.ref.globalID.map { copied.contains($0) } ?? false }
+    }
+  }
+
+  /// What one fixup needs: a GOT slot, a stub, a placement constraint.
+  mutating func scan(_ fixup: Fixup) {
+    let ref = fixup.target
+    if fixup.kind.usesGOTSlot {
+      allocateSlot(ref)
+      gotReferenced.insert(ref)
+    }
+    let external = isExternal(ref)
+    let ifunc = isIFunc(ref)
+    let id = ref.globalID ?? 0
+    switch fixup.kind {
+    case .branchOrDelta32 where fixup.type == .plt32, .branchGotRelative64:
+      if external || ifunc {
+        stubCandidates[ref, default: StubNeed()].pcRelative = true
+        if external && ref.globalID != nil { callTargets[globals[id].address, default: 0] += 1 }
+      }
+    case .gotOffset64 where fixup.type == .gotplt64:
+      if external || ifunc {
+        stubCandidates[ref, default: StubNeed()].pcRelative = true
+        if external && ref.globalID != nil { callTargets[globals[id].address, default: 0] += 1 }
+      }
+    case .branchOrDelta32, .delta16, .delta8:
+      if ifunc {
+        stubCandidates[ref, default: StubNeed()].pcRelative = true
+      } else if external {
+        let g = globals[id]
+        if fixup.type == .pc32 && g.isFunction
+          && isBranch(Int(fixup.object), Int(fixup.section), fixup.offset)
+        {
+          stubCandidates[ref, default: StubNeed()].pcRelative = true
+          callTargets[g.address, default: 0] += 1
+        } else if let e = g.external {
+          mustReach.append((g.address, ref))
+          if e.isReadOnly && (e.size ?? 0) > 0 { copyCandidates.insert(id) }
+        }
+      }
+    case .pointer32, .pointer32Signed, .pointer16, .pointer8:
+      if ifunc {
+        stubCandidates[ref, default: StubNeed()].absolute32 = true
+        needsLow = true
+      } else if external {
+        if globals[id].isFunction {
+          stubCandidates[ref, default: StubNeed()].absolute32 = true
+          needsLow = true
+        } else if let e = globals[id].external, e.isReadOnly, (e.size ?? 0) > 0 {
+          copyCandidates.insert(id)
+        }
+      } else if !isAbsolute(ref) {
+        if !needsLow {
+          lowReason =
+            "\(fixup.type.abiName) at \(site(Int(fixup.object), Int(fixup.section), fixup.offset))"
+        }
+        needsLow = true
+      }
+    default: break
     }
   }
 
   func isAbsolute(_ ref: SymbolRef) -> Bool {
-    if ref.object < 0 {
-      let g = globals[Int(ref.index)]
+    switch ref {
+    case .global(let id):
+      let g = globals[Int(id)]
       guard g.kind == .strong || g.kind == .weak else { return false }
       return objects[Int(g.object)].symbols[Int(g.symbol)].place == .absolute
+    case .local(let o, let i):
+      return objects[Int(o)].symbols[Int(i)].place == .absolute || i == 0
     }
-    return objects[Int(ref.object)].symbols[Int(ref.index)].place == .absolute
-      || ref.index == 0
   }
 
   mutating func allocateSlot(_ ref: SymbolRef) {

@@ -181,12 +181,4 @@ public enum X86_64Relocation: UInt32, Sendable, CaseIterable {
       "is a thread-local storage relocation; thread-local variables (__thread) are not supported"
     }
   }
-
-  /// Whether the relocation uses the symbol's GOT slot.
-  var usesGOTSlot: Bool {
-    switch self {
-    case .got32, .gotpcrel, .got64, .gotpcrel64, .gotplt64, .gotpcrelx, .rexGotpcrelx: true
-    default: false
-    }
-  }
 }

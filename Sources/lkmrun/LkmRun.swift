@@ -1,57 +1,108 @@
-import ArgumentParser
+// lkmrun parses its command line by hand: swift-argument-parser imports FoundationEssentials,
+// which would put Foundation in lkmrun's closure and stop it linking the Swift runtime
+// statically (start-up is most of what lkmrun costs on a small module). Messages and exit codes
+// follow ArgumentParser's ("Error: …", the usage, exit 64).
 import CLkmrunHost
 import Glibc
 import ModuleLinker
 
 @main
-struct LkmRun: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "lkmrun",
-    abstract: "Link relocatable objects into this process and run them.",
-    usage: "lkmrun [-nv] [-e ENTRY] [-l LIB]... OBJECT|ARCHIVE... [-- ARG...]",
-    discussion: """
-      Links every object (and the archive members they need) into one module in this process, \
-      resolving undefined symbols against the host C library and any library named with -l, \
-      then calls int main(int argc, char **argv) (or ENTRY), runs the finalizers, flushes stdio \
-      and exits with main's status. Arguments after -- are passed to main after argv[0].
-      """)
+struct LkmRun {
+  static let usage = "lkmrun [-nv] [-e ENTRY] [-l LIB]... OBJECT|ARCHIVE... [-- ARG...]"
+  static let help = """
+    OVERVIEW: Link relocatable objects into this process and run them.
 
-  @Flag(name: .customShort("n"), help: "Link completely, then exit 0 without running anything.")
+    Links every object (and the archive members they need) into one module in this process, \
+    resolving undefined symbols against the host C library and any library named with -l, then \
+    calls int main(int argc, char **argv) (or ENTRY), runs the finalizers, flushes stdio and \
+    exits with main's status. Arguments after -- are passed to main after argv[0].
+
+    USAGE: \(usage)
+
+    ARGUMENTS:
+      <inputs>                Relocatable objects (.o) and ar archives (.a).
+
+    OPTIONS:
+      -n                      Link completely, then exit 0 without running anything.
+      -v                      Print the layout, stubs, GOT, relocations and phase times on stderr.
+      -e <entry>              The entry function (default: main).
+      -l <library>            Also resolve against libLIB.so.
+      -h, --help              Show help information.
+
+    """
+
+  /// `-n`: link completely, then exit 0 without running anything.
   var linkOnly = false
-
-  @Flag(name: .customShort("v"), help: "Print the layout, stubs, GOT, relocations and phase times on stderr.")
+  /// `-v`: print the layout, stubs, GOT, relocations and phase times on stderr.
   var verbose = false
-
-  @Option(name: .customShort("e", allowingJoined: true), help: "The entry function (default: main).")
+  /// `-e ENTRY`: the entry function.
   var entry = "main"
-
-  @Option(name: .customShort("l", allowingJoined: true), help: "Also resolve against libLIB.so.")
+  /// `-l LIB`: also resolve against libLIB.so.
   var library: [String] = []
-
-  @Argument(help: "Relocatable objects (.o) and ar archives (.a).")
+  /// Relocatable objects (.o) and ar archives (.a).
   var inputs: [String] = []
-
+  /// What follows `--`, passed to main after argv[0].
   var arguments: [String] = []
+
+  /// ArgumentParser's usage error: the message, the usage, exit 64.
+  static func usageError(_ message: String) -> Never {
+    writeStandardError(
+      "Error: \(message)\nUsage: \(usage)\n  See 'lkmrun --help' for more information.\n")
+    exit(64)
+  }
+
+  /// Parses getopt-style: joined short flags (`-nv`), values joined or separate (`-emain`,
+  /// `-e main`), options anywhere before `--`.
+  static func parse(_ argv: [String]) -> LkmRun {
+    var command = LkmRun()
+    var i = 0
+    func value(_ option: String, _ rest: Substring) -> String {
+      if !rest.isEmpty { return String(rest) }
+      i += 1
+      guard i < argv.count else { usageError("Missing value for '\(option) <\(option == "-e" ? "entry" : "library")>'") }
+      return argv[i]
+    }
+    while i < argv.count {
+      let word = argv[i]
+      if word == "--" {
+        command.arguments = Array(argv[(i + 1)...])
+        break
+      }
+      if word == "-h" || word == "--help" {
+        var text = help
+        text.withUTF8 { buffer in _ = write(1, buffer.baseAddress, buffer.count) }
+        exit(0)
+      }
+      if word.hasPrefix("--") { usageError("Unknown option '\(word)'") }
+      if word.hasPrefix("-") && word.count > 1 {
+        var rest = word.dropFirst()
+        while let c = rest.first {
+          rest = rest.dropFirst()
+          switch c {
+          case "n": command.linkOnly = true
+          case "v": command.verbose = true
+          case "e":
+            command.entry = value("-e", rest)
+            rest = ""
+          case "l":
+            command.library.append(value("-l", rest))
+            rest = ""
+          default: usageError("Unknown option '-\(c)'")
+          }
+        }
+      } else {
+        command.inputs.append(word)
+      }
+      i += 1
+    }
+    return command
+  }
 
   static func main() {
     _ = lkmrun_host_data_count()
-    var argv = Array(CommandLine.arguments.dropFirst())
-    var passed: [String] = []
-    if let split = argv.firstIndex(of: "--") {
-      passed = Array(argv[(split + 1)...])
-      argv = Array(argv[..<split])
-    }
-    var command: LkmRun
-    do {
-      command = try parse(argv)
-    } catch {
-      exit(withError: error)
-    }
-    if command.inputs.isEmpty {
-      exit(withError: ValidationError("at least one object or archive is needed"))
-    }
-    command.arguments = passed
-    Glibc.exit(command.execute())
+    let command = parse(Array(CommandLine.arguments.dropFirst()))
+    if command.inputs.isEmpty { usageError("at least one object or archive is needed") }
+    exit(command.execute())
   }
 
   func fail(_ error: LinkError) -> Int32 {
@@ -60,7 +111,7 @@ struct LkmRun: ParsableCommand {
   }
 
   func execute() -> Int32 {
-    let start = ContinuousClock.now
+    let start = monotonicNanoseconds()
     let module: LoadedModule
     do {
       var inputs: [LinkInput] = []
@@ -76,7 +127,7 @@ struct LkmRun: ParsableCommand {
     } catch {
       return fail(error)
     }
-    if verbose { report(module, total: ContinuousClock.now - start) }
+    if verbose { report(module, total: monotonicNanoseconds() - start) }
     if linkOnly { return 0 }
     // The module's handlers and destructors run at exit, also when the module calls exit()
     // itself: registered before its constructors, they run after everything main registers.
@@ -88,7 +139,7 @@ struct LkmRun: ParsableCommand {
     return status
   }
 
-  func report(_ module: LoadedModule, total: Duration) {
+  func report(_ module: LoadedModule, total: UInt64) {
     let s = module.statistics
     var out = "lkmrun: \(s.objectCount) objects linked at \(hex(module.baseAddress)), \(module.size) bytes\n"
     for segment in s.segments {
@@ -103,7 +154,7 @@ struct LkmRun: ParsableCommand {
     for phase in s.phases {
       out += " \(phase.name) \(milliseconds(Double(phase.nanoseconds) / 1e6)) ms"
     }
-    let ms = Double(total.components.attoseconds) / 1e15 + Double(total.components.seconds) * 1e3
+    let ms = Double(total) / 1e6
     out += "; total \(milliseconds(ms)) ms\n"
     writeStandardError(out)
   }
@@ -144,3 +195,9 @@ extension String {
 }
 
 func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
+
+func monotonicNanoseconds() -> UInt64 {
+  var ts = timespec()
+  clock_gettime(CLOCK_MONOTONIC, &ts)
+  return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}

@@ -1,0 +1,251 @@
+import ELFObject
+
+/// What a fixup computes and how the field stores it (JITLink's `x86_64.h` style).
+///
+/// Notation: `S` the target's address, `A` the addend, `P` the field's address, `GOT` the
+/// module's GOT base (`_GLOBAL_OFFSET_TABLE_`), `G` the offset of the target's GOT slot from
+/// `GOT`, `L` the target's stub when it has one (else `S`), `Z` the target's size. Sums wrap
+/// modulo 2⁶⁴ before the range check of the field. Every kind that can fail fails with
+/// ``LinkError/Code/fieldOverflow``, naming the site, the type, the target and the distance.
+///
+/// ``Fixup/init(translating:type:site:target:)`` is the only place that knows ELF relocation
+/// numbers; layout, stubs, GOT slots and placement work on kinds.
+enum FixupKind: UInt8 {
+  /// Nothing (`R_X86_64_NONE`).
+  case none
+  /// `Fixup <- S + A : UInt64`; an IFUNC target is filled with the resolver's result after
+  /// the resolvers ran. Never fails.
+  case pointer64
+  /// `Fixup <- S + A - P : Int64`. Never fails.
+  case delta64
+  /// `Fixup <- S + A - P : Int32`, or `L + A - P` when that does not fit, `S` is 0 (an undefined
+  /// weak function) or the target is an IFUNC, and the target has a stub (a call or jump to a
+  /// function out of reach). Fails if the value does not fit `Int32`.
+  case branchOrDelta32
+  /// `Fixup <- S + A - P : Int16`. Fails if it does not fit.
+  case delta16
+  /// `Fixup <- S + A - P : Int8`. Fails if it does not fit.
+  case delta8
+  /// `Fixup <- L + A : UInt32` (a host function's low stub is its address in a low module).
+  /// Fails if the value is not a `UInt32`.
+  case pointer32
+  /// `Fixup <- L + A : Int32`. Fails if the value is not an `Int32`.
+  case pointer32Signed
+  /// `Fixup <- L + A : Int16 or UInt16`. Fails if it fits neither.
+  case pointer16
+  /// `Fixup <- L + A : Int8 or UInt8`. Fails if it fits neither.
+  case pointer8
+  /// `Fixup <- GOT + G + A - P : Int32`. Fails if it does not fit (only a GOT more than 2 GiB
+  /// from the field, which layout never makes, or an absurd addend).
+  case gotDelta32
+  /// `Fixup <- GOT + G + A - P : Int64`. Never fails.
+  case gotDelta64
+  /// `Fixup <- G + A : Int32`. Fails if it does not fit.
+  case gotOffset32
+  /// `Fixup <- G + A : Int64`. Never fails.
+  case gotOffset64
+  /// `Fixup <- S + A - GOT : Int64`. Never fails.
+  case gotRelative64
+  /// `Fixup <- GOT + A - P : Int32`. Fails if it does not fit.
+  case gotBaseDelta32
+  /// `Fixup <- GOT + A - P : Int64`. Never fails.
+  case gotBaseDelta64
+  /// `Fixup <- L + A - GOT : Int64`. Never fails.
+  case branchGotRelative64
+  /// `Fixup <- Z + A : UInt32`. Fails if it does not fit.
+  case size32
+  /// `Fixup <- Z + A : UInt64`. Never fails.
+  case size64
+
+  /// Whether the target needs a GOT slot (`G` appears in the expression).
+  var usesGOTSlot: Bool {
+    switch self {
+    case .gotDelta32, .gotDelta64, .gotOffset32, .gotOffset64: true
+    default: false
+    }
+  }
+
+  /// The field's width in bytes.
+  var width: Int {
+    switch self {
+    case .none: 0
+    case .delta8, .pointer8: 1
+    case .delta16, .pointer16: 2
+    case .branchOrDelta32, .pointer32, .pointer32Signed, .gotDelta32, .gotOffset32,
+      .gotBaseDelta32, .size32:
+      4
+    default: 8
+    }
+  }
+}
+
+/// One field to patch: what to compute, where, against what.
+struct Fixup {
+  var kind: FixupKind
+  /// The psABI type it came from, for messages.
+  var type: X86_64Relocation
+  /// The object, and the section the field is in.
+  var object: Int32
+  var section: UInt32
+  /// The field's offset in its section.
+  var offset: UInt64
+  var target: SymbolRef
+  var addend: Int64
+
+  /// Translates one `Elf64_Rela` of a supported type. Pure: reads no memory, writes none.
+  ///
+  /// - Returns: nil for a type this linker refuses (dynamic and TLS types, unknown numbers);
+  ///   ``X86_64Relocation/refusal`` says why.
+  init?(translating entry: Relocation, site object: Int, section: Int, target: SymbolRef) {
+    guard let type = X86_64Relocation(rawValue: entry.type) else { return nil }
+    let kind: FixupKind
+    switch type {
+    case .none: kind = .none
+    case .direct64: kind = .pointer64
+    case .pc64: kind = .delta64
+    case .pc32, .plt32: kind = .branchOrDelta32
+    case .pc16: kind = .delta16
+    case .pc8: kind = .delta8
+    case .direct32: kind = .pointer32
+    case .direct32S: kind = .pointer32Signed
+    case .direct16: kind = .pointer16
+    case .direct8: kind = .pointer8
+    case .gotpcrel, .gotpcrelx, .rexGotpcrelx: kind = .gotDelta32
+    case .gotpcrel64: kind = .gotDelta64
+    case .got32: kind = .gotOffset32
+    case .got64, .gotplt64: kind = .gotOffset64
+    case .gotoff64: kind = .gotRelative64
+    case .gotpc32: kind = .gotBaseDelta32
+    case .gotpc64: kind = .gotBaseDelta64
+    case .pltoff64: kind = .branchGotRelative64
+    case .size32: kind = .size32
+    case .size64: kind = .size64
+    case .copy, .globDat, .jumpSlot, .relative, .irelative, .relative64, .dtpmod64, .dtpoff64,
+      .tpoff64, .tlsgd, .tlsld, .dtpoff32, .gottpoff, .tpoff32, .gotpc32Tlsdesc, .tlsdescCall,
+      .tlsdesc:
+      return nil
+    }
+    self.kind = kind
+    self.type = type
+    self.object = Int32(object)
+    self.section = UInt32(section)
+    self.offset = entry.offset
+    self.target = target
+    self.addend = entry.addend
+  }
+}
+
+/// The values a fixup's expression reads, found by the link for one field.
+struct FixupOperands {
+  /// `S`.
+  var s: UInt64
+  /// `P`.
+  var p: UInt64
+  /// `GOT`.
+  var got: UInt64
+  /// `G`, when the target has a slot.
+  var g: UInt64
+  /// The target's stub, 0 when it has none.
+  var stub: UInt64
+  /// `Z`.
+  var z: UInt64
+  /// Whether the target is an IFUNC (its calls always go through its stub).
+  var ifunc: Bool
+}
+
+extension Fixup {
+  /// What was written, or why nothing could be.
+  enum Outcome {
+    case written
+    /// The value (for the message) and the target value the message names.
+    case overflow(value: Int64, target: UInt64)
+  }
+
+  /// Computes the field and stores it at `field` of `image`, one case per kind.
+  @inline(__always)
+  func apply(_ o: FixupOperands, to image: borrowing MappedImage, at field: Int) -> Outcome {
+    let a = UInt64(bitPattern: addend)
+    switch kind {
+    case .none:
+      return .written
+    case .pointer64:
+      image.storeLittleEndian(o.s &+ a, at: field)
+    case .delta64:
+      image.storeLittleEndian(o.s &+ a &- o.p, at: field)
+    case .branchOrDelta32:
+      var value = Int64(bitPattern: o.s &+ a &- o.p)
+      if (Int32(exactly: value) == nil || o.s == 0 || o.ifunc) && o.stub != 0 {
+        value = Int64(bitPattern: o.stub &+ a &- o.p)
+      }
+      guard let v = Int32(exactly: value) else { return .overflow(value: value, target: o.s) }
+      image.storeLittleEndian(v, at: field)
+    case .delta16:
+      let value = Int64(bitPattern: o.s &+ a &- o.p)
+      guard let v = Int16(exactly: value) else { return .overflow(value: value, target: o.s) }
+      image.storeLittleEndian(v, at: field)
+    case .delta8:
+      let value = Int64(bitPattern: o.s &+ a &- o.p)
+      guard let v = Int8(exactly: value) else { return .overflow(value: value, target: o.s) }
+      image.storeLittleEndian(v, at: field)
+    case .pointer32:
+      let value = (o.stub != 0 ? o.stub : o.s) &+ a
+      guard let v = UInt32(exactly: value) else {
+        return .overflow(value: Int64(bitPattern: value), target: value)
+      }
+      image.storeLittleEndian(v, at: field)
+    case .pointer32Signed:
+      let value = (o.stub != 0 ? o.stub : o.s) &+ a
+      guard let v = Int32(exactly: Int64(bitPattern: value)) else {
+        return .overflow(value: Int64(bitPattern: value), target: value)
+      }
+      image.storeLittleEndian(v, at: field)
+    case .pointer16:
+      let value = (o.stub != 0 ? o.stub : o.s) &+ a
+      let signed = Int64(bitPattern: value)
+      guard signed >= -0x8000 && signed <= 0xffff else {
+        return .overflow(value: signed, target: value)
+      }
+      image.storeLittleEndian(UInt16(truncatingIfNeeded: value), at: field)
+    case .pointer8:
+      let value = (o.stub != 0 ? o.stub : o.s) &+ a
+      let signed = Int64(bitPattern: value)
+      guard signed >= -0x80 && signed <= 0xff else {
+        return .overflow(value: signed, target: value)
+      }
+      image.storeLittleEndian(UInt8(truncatingIfNeeded: value), at: field)
+    case .gotDelta32:
+      let value = Int64(bitPattern: o.got &+ o.g &+ a &- o.p)
+      guard let v = Int32(exactly: value) else {
+        return .overflow(value: value, target: o.got &+ o.g)
+      }
+      image.storeLittleEndian(v, at: field)
+    case .gotDelta64:
+      image.storeLittleEndian(o.got &+ o.g &+ a &- o.p, at: field)
+    case .gotOffset32:
+      let value = Int64(bitPattern: o.g &+ a)
+      guard let v = Int32(exactly: value) else { return .overflow(value: value, target: o.g) }
+      image.storeLittleEndian(v, at: field)
+    case .gotOffset64:
+      image.storeLittleEndian(o.g &+ a, at: field)
+    case .gotRelative64:
+      image.storeLittleEndian(o.s &+ a &- o.got, at: field)
+    case .gotBaseDelta32:
+      let value = Int64(bitPattern: o.got &+ a &- o.p)
+      guard let v = Int32(exactly: value) else { return .overflow(value: value, target: o.got) }
+      image.storeLittleEndian(v, at: field)
+    case .gotBaseDelta64:
+      image.storeLittleEndian(o.got &+ a &- o.p, at: field)
+    case .branchGotRelative64:
+      image.storeLittleEndian((o.stub != 0 ? o.stub : o.s) &+ a &- o.got, at: field)
+    case .size32:
+      let value = o.z &+ a
+      guard let v = UInt32(exactly: value) else {
+        return .overflow(value: Int64(bitPattern: value), target: value)
+      }
+      image.storeLittleEndian(v, at: field)
+    case .size64:
+      image.storeLittleEndian(o.z &+ a, at: field)
+    }
+    return .written
+  }
+}
