@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+  internal import Glibc
+#endif
+
 // The ar format is simple enough to read directly, and libelf's reader reports most defects
 // as a bare "invalid archive" or not at all (a truncated last header ends its iteration
 // quietly). Every offset read here is checked against the archive's size first.
@@ -28,8 +32,40 @@ public final class Archive: Sendable {
   public let bytes: FileBytes
   /// Every member, in archive order (the ar symbol and long-name tables excluded).
   public let members: [Member]
-  /// Global symbol name → indices of the members that define it, in archive order.
-  public let symbolIndex: [String: [Int]]
+  /// Global symbol name → indices of the members that define it, in archive order (made on
+  /// demand; a link uses ``firstMember(defining:where:)``, which makes no String).
+  public var symbolIndex: [String: [Int]] {
+    var index: [String: [Int]] = [:]
+    index.reserveCapacity(names.count)
+    for (n, name) in names.names.enumerated() {
+      var e = Int(head[n])
+      var list: [Int] = []
+      while e >= 0 {
+        list.append(Int(entryMember[e]))
+        e = Int(entryNext[e])
+      }
+      index[name.string] = list
+    }
+    return index
+  }
+  /// The index's distinct names (bytes of the archive), and for each the first of its entries.
+  let names: SymbolNameTable
+  let head: [Int32]
+  /// Index entries: the member, and the next entry of the same name (-1 at the end).
+  let entryMember: [Int32]
+  let entryNext: [Int32]
+
+  /// The first member defining `name`, in archive order, for which `isAvailable` holds.
+  public func firstMember(defining name: SymbolName, where isAvailable: (Int) -> Bool) -> Int? {
+    guard let n = names.index(of: name) else { return nil }
+    var e = Int(head[n])
+    while e >= 0 {
+      let m = Int(entryMember[e])
+      if isAvailable(m) { return m }
+      e = Int(entryNext[e])
+    }
+    return nil
+  }
 
   /// `!<arch>\n`, little-endian.
   static let magic: UInt64 = 0x0a3e_6863_7261_3c21
@@ -58,20 +94,23 @@ public final class Archive: Sendable {
     try reader.readMembers()
     self.members = reader.members
 
-    var index: [String: [Int]] = [:]
+    var builder = IndexBuilder()
     if let table = reader.indexTable {
-      index = try reader.readIndex(table)
+      try reader.readIndex(table, into: &builder)
     } else {
       // No index: build one from the members' global definitions.
       for m in reader.members.indices {
         let object = try Archive.parse(reader.members[m], in: bytes, archive: name)
         for (i, symbol) in object.symbols.enumerated()
         where !symbol.isLocal && !symbol.isUndefined && i != 0 {
-          index[object.symbolName(i), default: []].append(m)
+          builder.add(object.symbolNameBytes(i), member: m)
         }
       }
     }
-    self.symbolIndex = index
+    self.names = builder.names
+    self.head = builder.head
+    self.entryMember = builder.member
+    self.entryNext = builder.next
   }
 
   static func parse(_ member: Member, in bytes: FileBytes, archive: String) throws(ELFError)
@@ -84,6 +123,29 @@ public final class Archive: Sendable {
   /// Parses and validates member `index`.
   public func object(at index: Int) throws(ELFError) -> ObjectFile {
     try Archive.parse(members[index], in: bytes, archive: name)
+  }
+}
+
+/// The symbol index as it is read: names in a table, entries chained per name in order.
+struct IndexBuilder {
+  var names = SymbolNameTable(capacity: 256)
+  var head: [Int32] = []
+  var tail: [Int32] = []
+  var member: [Int32] = []
+  var next: [Int32] = []
+
+  mutating func add(_ name: SymbolName, member m: Int) {
+    let (n, inserted) = names.insert(name)
+    let e = Int32(member.count)
+    member.append(Int32(m))
+    next.append(-1)
+    if inserted {
+      head.append(e)
+      tail.append(e)
+    } else {
+      next[Int(tail[n])] = e
+      tail[n] = e
+    }
   }
 }
 
@@ -228,7 +290,8 @@ private struct ArchiveReader {
 
   /// The `/` (32-bit) or `/SYM64/` (64-bit) index: a big-endian count, that many member
   /// header offsets, then that many NUL-terminated names.
-  func readIndex(_ table: (offset: Int, size: Int, wide: Bool)) throws(ELFError) -> [String: [Int]]
+  func readIndex(_ table: (offset: Int, size: Int, wide: Bool), into builder: inout IndexBuilder)
+    throws(ELFError)
   {
     let word = table.wide ? 8 : 4
     func load(_ at: Int) -> UInt64 {
@@ -246,22 +309,21 @@ private struct ArchiveReader {
     let n = Int(entries)
     var names = table.offset + word * (n + 1)
     let end = table.offset + table.size
-    var index: [String: [Int]] = [:]
-    index.reserveCapacity(n)
+    builder.names = SymbolNameTable(capacity: n)
+    builder.member.reserveCapacity(n)
+    builder.next.reserveCapacity(n)
     for i in 0..<n {
-      var stop = names
-      while stop < end && byte(stop) != 0 { stop += 1 }
-      guard stop < end else {
+      guard names < end, let nul = memchr(bytes.base + names, 0, end - names) else {
         throw fail("symbol index entry \(i) has no NUL-terminated name")
       }
-      let symbol = text(names, stop - names)
-      names = stop + 1
+      let length = UnsafeRawPointer(nul) - (bytes.base + names)
+      let symbol = SymbolName(start: bytes.base + names, count: length)
+      names += length + 1
       let offset = load(table.offset + word * (i + 1))
       guard offset <= UInt64(Int.max), let member = memberByHeader[Int(offset)] else {
-        throw fail("symbol index entry '\(symbol)' points at \(hex(offset)), not a member")
+        throw fail("symbol index entry '\(symbol.string)' points at \(hex(offset)), not a member")
       }
-      index[symbol, default: []].append(member)
+      builder.add(symbol, member: member)
     }
-    return index
   }
 }

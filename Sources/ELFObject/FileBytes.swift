@@ -2,8 +2,9 @@
   internal import Glibc
 #endif
 
-// Safety: a FileBytes uniquely owns `count` bytes at `base`, allocated in init and freed in
-// deinit. Nothing writes to them after init; every read through the public API is bounds-checked.
+// Safety: a FileBytes uniquely owns `count` bytes at `base`, allocated (or mapped) in init and
+// freed (or unmapped) in deinit. Nothing writes to them after init; every read through the
+// public API is bounds-checked.
 
 /// The bytes of one input file, read once and shared by the objects parsed from it.
 ///
@@ -16,6 +17,8 @@ public final class FileBytes: @unchecked Sendable {
   public let count: Int
   /// The name used in messages (a path).
   public let name: String
+  /// Whether the bytes are a mapping of the file (else an allocation).
+  private let mapped: Bool
 
   /// Copies `bytes`.
   public init(_ bytes: some Collection<UInt8>, name: String) {
@@ -29,9 +32,13 @@ public final class FileBytes: @unchecked Sendable {
     self.base = UnsafeRawPointer(buffer.baseAddress!)
     self.count = bytes.count
     self.name = name
+    self.mapped = false
   }
 
-  /// Reads a whole file.
+  /// Maps a whole file, read-only (no copy: the pages are the page cache's).
+  ///
+  /// The file must not be truncated while the bytes are in use (a read past the new end
+  /// would fault), as with any mapped input of a linker.
   ///
   /// - Throws: ``ELFError/Code/unreadable`` with the host error text.
   public init(contentsOf path: String) throws(ELFError) {
@@ -49,25 +56,29 @@ public final class FileBytes: @unchecked Sendable {
     guard size <= 1 << 34 else {
       throw ELFError(.unreadable, file: path, "file of \(hex(size)) bytes is too large")
     }
-    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1), alignment: 16)
-    var done = 0
-    while done < size {
-      let n = read(fd, buffer.baseAddress! + done, size - done)
-      if n < 0 {
-        if errno == EINTR { continue }
-        let text = String(cString: strerror(errno))
-        buffer.deallocate()
-        throw ELFError(.unreadable, file: path, text)
-      }
-      if n == 0 { break }
-      done += n
-    }
-    self.base = UnsafeRawPointer(buffer.baseAddress!)
-    self.count = done
     self.name = path
+    guard size > 0 else {
+      // Nothing to map: an empty allocation (the readers refuse 0 bytes).
+      self.base = UnsafeRawPointer(UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 16))
+      self.count = 0
+      self.mapped = false
+      return
+    }
+    guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
+      throw ELFError(.unreadable, file: path, String(cString: strerror(errno)))
+    }
+    self.base = UnsafeRawPointer(p)
+    self.count = size
+    self.mapped = true
   }
 
-  deinit { UnsafeMutableRawPointer(mutating: base).deallocate() }
+  deinit {
+    if mapped {
+      munmap(UnsafeMutableRawPointer(mutating: base), count)
+    } else {
+      UnsafeMutableRawPointer(mutating: base).deallocate()
+    }
+  }
 
   /// Whether `[offset, offset + length)` lies inside the bytes (overflow-safe).
   @inlinable

@@ -153,6 +153,14 @@ public final class ObjectFile: Sendable {
     stringAt(Int(symbols[index].nameOffset))
   }
 
+  /// The name of symbol `index` as bytes of the string table, with its hash: no String made.
+  public func symbolNameBytes(_ index: Int) -> SymbolName {
+    let offset = Int(symbols[index].nameOffset)
+    guard offset < stringTable.size else { return SymbolName(start: nil, count: 0) }
+    return SymbolName(
+      terminated: bytes.base + stringTable.offset + offset, limit: stringTable.size - offset)
+  }
+
   /// The name a symbol is known by in messages: its own name, or its section's for
   /// `STT_SECTION` symbols.
   public func displayName(ofSymbol index: Int) -> String {
