@@ -229,7 +229,7 @@ extension LinkSession {
         .init(name: "rodata", address: base + UInt64(rodata.lowerBound), size: rodata.count, protection: .readOnly),
         .init(name: "data", address: base + UInt64(data.lowerBound), size: data.count, protection: .readWrite),
       ]
-      entryAddress = options.entry.flatMap { globalIndex[$0] }.map { globals[$0].address }
+      entryAddress = options.entry.flatMap { globalID($0) }.map { globals[$0].address }
       declaredName = readDeclaredName(image, base: base, addresses: addresses)
       return nil  // the scratch image is unmapped here
     }

@@ -3,7 +3,10 @@ import ELFObject
 /// A global symbol of the module being linked.
 struct GlobalSymbol {
   enum Kind { case undefined, common, weak, strong }
-  var name: String
+  /// The name's bytes (in an object's string table) and hash.
+  var symbolName: SymbolName
+  /// The name, for messages and tables (made on demand).
+  var name: String { symbolName.string }
   var kind: Kind = .undefined
   /// The defining object and symbol index, for `.weak` and `.strong` (and `.common`: the first).
   var object: Int32 = -1
@@ -137,15 +140,8 @@ extension LinkSession {
             "\(object.name): thread-local symbol '\(object.symbolName(i))' is not supported"))
         continue
       }
-      let name = object.symbolName(i)
-      let id: Int
-      if let existing = globalIndex[name] {
-        id = existing
-      } else {
-        id = globals.count
-        globalIndex[name] = id
-        globals.append(GlobalSymbol(name: name))
-      }
+      let (id, inserted) = globalIndex.insert(object.symbolNameBytes(i))
+      if inserted { globals.append(GlobalSymbol(symbolName: globalIndex.names[id])) }
       ids[i] = Int32(id)
       var place = symbol.place
       if case .section(let s) = place, discarded[s] { place = .undefined }
@@ -170,7 +166,7 @@ extension LinkSession {
         errors.append(
           LinkError(
             .malformedInput,
-            "\(object.name): global symbol '\(name)' is defined in section \(s) '\(object.sections[s].name)', which is not loaded (SHF_ALLOC is clear)"))
+            "\(object.name): global symbol '\(globals[id].name)' is defined in section \(s) '\(object.sections[s].name)', which is not loaded (SHF_ALLOC is clear)"))
       case .absolute, .section:
         let weak = symbol.isWeak
         switch globals[id].kind {
@@ -180,7 +176,7 @@ extension LinkSession {
             errors.append(
               LinkError(
                 .duplicateDefinition,
-                "duplicate definition of '\(name)' in \(object.name) and \(other)"))
+                "duplicate definition of '\(globals[id].name)' in \(object.name) and \(other)"))
           }
         case .weak:
           if !weak { define(id, o, i, .strong) }
@@ -221,7 +217,7 @@ extension LinkSession {
         let g = globals[id]
         guard g.kind == .undefined, g.referenced, !g.onlyWeakReferences else { continue }
         for (a, archive) in archives.enumerated() {
-          guard let members = archive.symbolIndex[g.name], let m = members.first(where: { !pulled[a][$0] })
+          guard let m = archive.firstMember(defining: g.symbolName, where: { !pulled[a][$0] })
           else { continue }
           pulled[a][m] = true
           let object: ObjectFile

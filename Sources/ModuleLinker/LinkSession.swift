@@ -26,7 +26,10 @@ struct LinkSession {
   var discardedSections: [[Bool]] = []
   var objectGlobalIDs: [[Int32]] = []
   var globals: [GlobalSymbol] = []
-  var globalIndex: [String: Int] = [:]
+  /// Global names → global ids (a global's id is its name's index).
+  var globalIndex = SymbolNameTable()
+  /// Names the link made itself (the entry point), kept alive with it.
+  var ownedNames: [OwnedName] = []
   var comdatSignatures: Set<String> = []
   var statistics = LinkStatistics()
   /// Check mode (modload -n): every problem is recorded, relocation goes to scratch memory at a
@@ -58,6 +61,9 @@ struct LinkSession {
   // Scan results.
   /// Every relocation to apply, translated.
   var fixups: [Fixup] = []
+  /// Per global id, for the scan: lives outside the image; is an IFUNC of the module.
+  var globalIsExternal: [Bool] = []
+  var globalIsIFunc: [Bool] = []
   var gotSlots: [SymbolRef: Int] = [:]
   /// The targets GOT-type relocations name (the other slots serve stubs only).
   var gotReferenced: Set<SymbolRef> = []
@@ -117,7 +123,7 @@ struct LinkSession {
       if case .object(let object) = input { symbolCount += object.symbols.count }
       if case .archive(let archive) = input { symbolCount += archive.symbolIndex.count * 2 }
     }
-    globalIndex.reserveCapacity(symbolCount)
+    globalIndex = SymbolNameTable(capacity: symbolCount)
     globals.reserveCapacity(symbolCount)
     for input in inputs {
       switch input {
@@ -125,16 +131,18 @@ struct LinkSession {
       case .archive(let archive): archives.append(archive)
       }
     }
-    if let entry = options.entry, globalIndex[entry] == nil {
-      globalIndex[entry] = globals.count
-      var g = GlobalSymbol(name: entry)
+    if let entry = options.entry, globalID(entry) == nil {
+      let owned = OwnedName(entry)
+      ownedNames.append(owned)
+      let (id, _) = globalIndex.insert(owned.name)
+      var g = GlobalSymbol(symbolName: globalIndex.names[id])
       g.referenced = true
       g.onlyWeakReferences = false
       globals.append(g)
     }
     try pullArchiveMembers(archives)
     // An entry nothing defines is the caller's to report, not an undefined symbol.
-    if let entry = options.entry, let id = globalIndex[entry], globals[id].kind == .undefined {
+    if let entry = options.entry, let id = globalID(entry), globals[id].kind == .undefined {
       globals[id].onlyWeakReferences = true
     }
     try resolveExternals()
@@ -146,6 +154,12 @@ struct LinkSession {
     let image = try mapImage()
     phase("map")
     return try finish(image)
+  }
+
+  /// The id of the global named `name`, if the module has one.
+  func globalID(_ name: String) -> Int? {
+    let owned = OwnedName(name)
+    return globalIndex.index(of: owned.name)
   }
 
   /// The reference a relocation's symbol stands for.
@@ -201,14 +215,27 @@ struct LinkSession {
     var total = 0
     for object in objects { for rs in object.relocationSections { total += rs.entries.count } }
     fixups.reserveCapacity(total)
+    globalIsExternal = globals.indices.map { isExternal(.global(Int32($0))) }
+    globalIsIFunc = globals.indices.map { isIFunc(.global(Int32($0))) }
     for (o, object) in objects.enumerated() {
+      let ids = objectGlobalIDs[o]
+      let discarded = discardedSections[o]
       for rs in object.relocationSections {
         let target = rs.target
-        guard !discardedSections[o][target] else { continue }
+        guard !discarded[target] else { continue }
         let sectionSize = object.sections[target].size
         for entry in rs.entries {
-          let ref = reference(o, entry.symbolIndex)
+          let g = ids[Int(entry.symbolIndex)]
+          let ref: SymbolRef = g >= 0 ? .global(g) : .local(object: Int32(o), index: entry.symbolIndex)
           guard let fixup = Fixup(translating: entry, site: o, section: target, target: ref) else {
+            if entry.offset > UInt64(UInt32.max) {
+              errors.append(
+                LinkError(
+                  .tooLarge,
+                  "\(site(o, target, entry.offset)): a relocation 4 GiB or more into "
+                    + "'\(object.sections[target].name)' makes the module too large"))
+              continue
+            }
             let symbol = object.displayName(ofSymbol: Int(entry.symbolIndex))
             let what =
               X86_64Relocation(rawValue: entry.type).map { "\($0.abiName) \($0.refusal)" }
@@ -260,9 +287,19 @@ struct LinkSession {
       allocateSlot(ref)
       gotReferenced.insert(ref)
     }
-    let external = isExternal(ref)
-    let ifunc = isIFunc(ref)
-    let id = ref.globalID ?? 0
+    let id: Int
+    let external: Bool
+    let ifunc: Bool
+    switch ref {
+    case .global(let g):
+      id = Int(g)
+      external = globalIsExternal[id]
+      ifunc = globalIsIFunc[id]
+    case .local(let o, let i):
+      id = 0
+      external = false
+      ifunc = objects[Int(o)].symbols[Int(i)].type == SymbolType.gnuIFunc
+    }
     switch fixup.kind {
     case .branchOrDelta32 where fixup.type == .plt32, .branchGotRelative64:
       if external || ifunc {

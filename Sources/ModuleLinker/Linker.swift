@@ -105,7 +105,7 @@ public struct ModuleLinker {
       report.problems = session.problems.isEmpty ? error.all : session.problems
     }
     if let entry = options.entry, session.entryAddress == nil || session.entryAddress == 0,
-      session.globalIndex[entry].map({ session.globals[$0].kind == .undefined }) ?? true,
+      session.globalID(entry).map({ session.globals[$0].kind == .undefined }) ?? true,
       !report.problems.contains(where: { $0.code == .malformedInput })
     {
       report.problems.append(LinkError(.noEntryPoint, "entry point '\(entry)' is not defined"))
@@ -141,4 +141,48 @@ public struct LinkReport: Sendable {
   /// Whether the module would load.
   public var isLinkable: Bool { problems.isEmpty }
   public init() {}
+}
+
+/// What the kernel side asks of an input before or besides a link, answered from the one
+/// parse (so that a module sent by modload is parsed once on its way to running).
+extension LinkInput {
+  /// An object or archive in bytes already in memory (a request's), without copying them.
+  public static func parse(inPlace bytes: FileBytes) throws(LinkError) -> LinkInput {
+    do {
+      return try parse(bytes)
+    } catch {
+      throw LinkError(error)
+    }
+  }
+
+  /// Whether the input defines the global `name`: an object's defined global symbol, or a name
+  /// in an archive's index (modload's entry lookup).
+  public func defines(_ name: String) -> Bool {
+    let wanted = OwnedName(name)
+    switch self {
+    case .object(let object):
+      for i in object.symbols.indices.dropFirst() {
+        let symbol = object.symbols[i]
+        if !symbol.isLocal && !symbol.isUndefined && object.symbolNameBytes(i).equals(wanted.name) {
+          return true
+        }
+      }
+      return false
+    case .archive(let archive):
+      return archive.firstMember(defining: wanted.name, where: { _ in true }) != nil
+    }
+  }
+
+  /// The size of the input's symbol table as OpenBSD's `sym_symsize` counts it (24 bytes a
+  /// symbol; 0 for an archive).
+  public var symbolTableSize: Int {
+    if case .object(let object) = self { return object.symbols.count * 24 }
+    return 0
+  }
+
+  /// The parsed object, for an object (`modload -o` writes a copy with section addresses).
+  public var object: ObjectFile? {
+    if case .object(let object) = self { return object }
+    return nil
+  }
 }

@@ -24,8 +24,24 @@ public struct SectionPlacement: Sendable {
 /// is needed and unmaps it.
 public final class LoadedModule {
   let image: MappedImage
-  /// The module's global definitions, by name.
-  public let exports: [String: UInt64]
+  /// The module's global definitions, by name (made on first use; ``address(ofExport:)``
+  /// finds one without making the table).
+  public private(set) lazy var exports: [String: UInt64] = {
+    var exports: [String: UInt64] = [:]
+    exports.reserveCapacity(session.globals.count)
+    for g in session.globals where g.kind == .strong || g.kind == .weak || g.kind == .common {
+      exports[g.name] = g.address
+    }
+    return exports
+  }()
+
+  /// The address of the module's global definition `name`, if it has one.
+  public func address(ofExport name: String) -> UInt64? {
+    guard let id = session.globalID(name) else { return nil }
+    let g = session.globals[id]
+    guard g.kind == .strong || g.kind == .weak || g.kind == .common else { return nil }
+    return g.address
+  }
   /// What the link measured.
   public private(set) var statistics: LinkStatistics
   /// Constructor addresses, in the order they run.
@@ -113,12 +129,6 @@ public final class LoadedModule {
     self.session = session
     self.stubReferences = stubs
     self.gotBase = base + UInt64(session.gotArea)
-    var exports: [String: UInt64] = [:]
-    exports.reserveCapacity(session.globals.count)
-    for g in session.globals where g.kind == .strong || g.kind == .weak || g.kind == .common {
-      exports[g.name] = g.address
-    }
-    self.exports = exports
     self.statistics = session.statistics
     self.dsoHandle = dsoHandle
     self.ehFrame = ehFrame
@@ -226,7 +236,7 @@ public final class LoadedModule {
   ///
   /// - Returns: nil if the module does not define `name`.
   public func callMain(_ name: String, arguments: [String]) -> Int32? {
-    guard let address = exports[name] else { return nil }
+    guard let address = address(ofExport: name) else { return nil }
     return ModuleCall.main(address, arguments: arguments)
   }
 

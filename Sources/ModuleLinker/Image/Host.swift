@@ -3,6 +3,7 @@
 // the linker from a symbol of a module it mapped.
 internal import CHostSymbols
 internal import Glibc
+import Synchronization
 
 /// A resolved symbol from a provider.
 public struct ProvidedSymbol: Sendable {
@@ -36,7 +37,6 @@ public protocol SymbolProvider: AnyObject, Sendable {
 public final class HostSymbolProvider: SymbolProvider, @unchecked Sendable {
   public let providerName = "host"
   private var handles: [UnsafeMutableRawPointer] = []
-  private var mappings: AddressSpace?
   /// The libraries that were opened, for `-v`.
   public private(set) var libraries: [String] = []
 
@@ -71,12 +71,27 @@ public final class HostSymbolProvider: SymbolProvider, @unchecked Sendable {
   }
 
   public func lookup(_ name: String) -> ProvidedSymbol? {
+    // Looked up once per name for the process: the libraries never move or go (none is ever
+    // closed), and a library opened later cannot take a name from one opened before.
+    let key = cachePrefix + name
+    if let known = HostSymbolProvider.cache.withLock({ $0[key] }) { return known }
+    let symbol = search(name)
+    HostSymbolProvider.cache.withLock { $0[key] = .some(symbol) }
+    return symbol
+  }
+
+  /// Results of ``lookup(_:)``, by the provider's libraries and the name.
+  private static let cache = Mutex<[String: ProvidedSymbol?]>([:])
+  /// The mappings of the process, read again when an address is in none of them.
+  private static let mappings = Mutex<AddressSpace?>(nil)
+  private var cachePrefix: String { libraries.joined(separator: ",") + ":" }
+
+  private func search(_ name: String) -> ProvidedSymbol? {
     for handle in handles {
       if var p = dlsym(handle, name) {
-        // A data object the executable has a copy of (a copy relocation) is used through the
-        // copy, by the library too: take the copy, as ld.so binds it.
         // Data is used through the definition ld.so bound every reference to (the first in the
-        // global scope): the executable's copy when it has one.
+        // global scope): the executable's copy when it has one (a copy relocation), which the
+        // library uses too.
         if let first = HostSymbolProvider.processSymbol(name), first != p,
           !isCode(UInt64(UInt(bitPattern: p)))
         {
@@ -90,25 +105,29 @@ public final class HostSymbolProvider: SymbolProvider, @unchecked Sendable {
             address: address, isFunction: type == 2 || type == 10, size: UInt64(size),
             isReadOnly: !isCode(address) && !isWritable(address))
         }
-        // Code lives in executable mappings; the libraries do not move, so the map is read once.
         return ProvidedSymbol(address: address, isFunction: isCode(address))
       }
     }
     return nil
   }
 
+  /// The mapping holding `address`, reading the maps again if no known one does.
+  func mapping(containing address: UInt64) -> AddressSpace.Range? {
+    HostSymbolProvider.mappings.withLock { space in
+      if let found = space?.range(containing: address) { return found }
+      space = AddressSpace.current()
+      return space!.range(containing: address)
+    }
+  }
+
   /// Whether `address` is in a writable mapping.
   func isWritable(_ address: UInt64) -> Bool {
-    _ = isCode(address)
-    return mappings!.range(containing: address)?.writable ?? true
+    mapping(containing: address)?.writable ?? true
   }
 
   /// Whether `address` is in an executable mapping.
   func isCode(_ address: UInt64) -> Bool {
-    if mappings == nil || !(mappings!.ranges.contains { $0.start <= address && address < $0.end }) {
-      mappings = AddressSpace.current()
-    }
-    return mappings!.isExecutable(address)
+    mapping(containing: address)?.executable ?? false
   }
 
   /// The address of a symbol of the running process (`RTLD_DEFAULT`).
