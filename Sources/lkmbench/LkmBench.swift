@@ -80,6 +80,9 @@ struct LkmBench: ParsableCommand {
     var relocations = 0
     var objects = 0
     var footprintBefore: (Int, Int) = (0, 0)
+    // The first link of the process (cold: nothing of it cached by the process yet).
+    var first: (UInt64, UInt64) = (0, 0)
+    var imageBytes = 0
     for i in -warmup..<iterations {
       if i == 0 && footprint { footprintBefore = (currentResidentKiB(), mappingCount()) }
       let c0 = threadCPUNanoseconds()
@@ -101,12 +104,14 @@ struct LkmBench: ParsableCommand {
       let t1 = monotonicNanoseconds()
       let c1 = threadCPUNanoseconds()
       let statistics = module!.statistics
-      guard module!.exports["main"] != nil, statistics.relocationCount > 0 else {
+      imageBytes = module!.size
+      guard module!.address(ofExport: "main") != nil, statistics.relocationCount > 0 else {
         writeStandardError("lkmbench: the module defines no main or applied no relocations\n")
         throw ExitCode(1)
       }
       module = nil
       let t2 = monotonicNanoseconds()
+      if i == -warmup { first = (t1 - t0, c1 - c0) }
       guard i >= 0 else { continue }
       load.append(t1 - t0)
       unload.append(t2 - t1)
@@ -137,6 +142,7 @@ struct LkmBench: ParsableCommand {
     return extra + [
       ("host", "\"lkm\""), ("iterations", String(iterations)), ("warmup", String(warmup)),
       ("objects", String(objects)), ("relocations", String(relocations)),
+      ("image_bytes", String(imageBytes)), ("first_load_ns", String(first.0)), ("first_cpu_ns", String(first.1)),
     ] + summary("load", load) + summary("unload", unload) + summary("cpu", cpu)
       + [("phase_median_ns", "{\(phaseJSON)}")]
   }

@@ -121,7 +121,7 @@ struct LkmRun {
       options.moduleName = self.inputs[0]
       options.entry = entry
       module = try ModuleLinker(options: options).link(inputs)
-      if module.exports[entry] == nil {
+      if module.address(ofExport: entry) == nil {
         return fail(LinkError(.noEntryPoint, "\(self.inputs[0]): entry point '\(entry)' is not defined"))
       }
     } catch {
