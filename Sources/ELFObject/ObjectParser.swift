@@ -212,7 +212,7 @@ struct ObjectParser {
       let h = headers[index]
       let sectionName =
         index == 0 ? "" : try string(at: h.sh_name, in: names, what: "section \(index) name")
-      let label = "section \(index) '\(sectionName)'"
+      var label: String { "section \(index) '\(sectionName)'" }
       if index == 0 {
         result.sections.append(
           Section(
@@ -307,13 +307,14 @@ struct ObjectParser {
     return (start + Int(h.sh_offset), Int(h.sh_size))
   }
 
-  func string(at offset: UInt32, in table: (offset: Int, size: Int), what: String) throws(ELFError)
+  func string(at offset: UInt32, in table: (offset: Int, size: Int), what: @autoclosure () -> String)
+    throws(ELFError)
     -> String
   {
     guard Int(offset) < table.size else {
       throw fail(
         .badStringTable,
-        "\(what) offset \(hex(offset)) is outside its string table (\(hex(table.size)) bytes)")
+        "\(what()) offset \(hex(offset)) is outside its string table (\(hex(table.size)) bytes)")
     }
     return String(
       cString: (bytes.base + table.offset + Int(offset)).assumingMemoryBound(to: CChar.self))
@@ -337,7 +338,7 @@ struct ObjectParser {
   ) throws(ELFError) {
     let sections = result.sections
     let table = sections[index]
-    let label = "symbol table section \(index) '\(table.name)'"
+    var label: String { "symbol table section \(index) '\(table.name)'" }
     guard table.entrySize == 24 || table.entrySize == 0 else {
       throw fail(.badSection, "\(label) entry size \(table.entrySize) is not 24")
     }
@@ -474,7 +475,7 @@ struct ObjectParser {
   ) throws(ELFError) {
     let sections = result.sections
     let section = sections[index]
-    let label = "relocation section \(index) '\(section.name)'"
+    var label: String { "relocation section \(index) '\(section.name)'" }
     guard section.entrySize == 24 || section.entrySize == 0 else {
       throw fail(.badSection, "\(label) entry size \(section.entrySize) is not 24")
     }
@@ -537,7 +538,7 @@ struct ObjectParser {
     _ elf: OpaquePointer, index: Int, symtab: Int?, into result: inout ParsedObject
   ) throws(ELFError) {
     let section = result.sections[index]
-    let label = "group section \(index) '\(section.name)'"
+    var label: String { "group section \(index) '\(section.name)'" }
     guard let symtab, Int(section.link) == symtab else {
       throw fail(.badGroup, "\(label) sh_link \(section.link) is not the symbol table")
     }
