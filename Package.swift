@@ -21,17 +21,26 @@ let package = Package(
     // libelf through a system library target: only ELFObject imports it.
     .systemLibrary(
       name: "CLibELF", pkgConfig: "libelf", providers: [.apt(["libelf-dev"])]),
+    // The memory the kernel process shares with its supervisor: the message buffer (it
+    // survives kernel reboots) and the kernel's status, for crash reports.
+    .target(name: "CMsgbuf"),
     // The C half of the kernel: functions modules call, guarded calls, kernel tables.
-    .target(name: "CLKM", exclude: ["kernel"]),
+    .target(name: "CLKM", dependencies: ["CMsgbuf"], exclude: ["kernel"]),
     .target(name: "ELFObject", dependencies: ["CLibELF"], swiftSettings: settings),
     // dladdr1 for ModuleLinker's Image/ (the sizes and types of host symbols).
     .target(name: "CHostSymbols"),
     .target(
       name: "ModuleLinker", dependencies: ["ELFObject", "CHostSymbols"], swiftSettings: settings),
+    // What the kernel's interface speaks: errno values, module status, requests, replies and
+    // the framing that carries them. No dependencies: tools and the supervisor use it without
+    // linking the kernel.
+    .target(name: "LKMInterface", swiftSettings: settings),
     .target(
-      name: "LKMKernel", dependencies: ["ModuleLinker", "ELFObject", "CLKM"],
+      name: "LKMKernel",
+      dependencies: ["ModuleLinker", "ELFObject", "CLKM", "CSandbox", "LKMInterface"],
       swiftSettings: settings),
-    .target(name: "LKMDevice", dependencies: ["LKMKernel", "ModuleLinker"], swiftSettings: settings),
+    // A tool's side of the device: the socket and the session.
+    .target(name: "LKMDevice", dependencies: ["LKMInterface"], swiftSettings: settings),
     // libseccomp through a system library target: only CSandbox includes it.
     .systemLibrary(
       name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
@@ -40,12 +49,15 @@ let package = Package(
     .target(name: "CSandbox", dependencies: ["CSeccomp"]),
     // lkm-sandbox-child's allocation forwarders (out-of-memory detection); nothing else links it.
     .target(name: "CSandboxChild"),
+    // The sandbox's parent side (and the process plumbing the supervisor shares with it).
+    .target(name: "LKMSandbox", dependencies: ["LKMInterface", "CSandbox"], swiftSettings: settings),
+    // The sandbox's child side: an embedded kernel in a filtered fork server.
     .target(
-      name: "LKMSandbox",
-      dependencies: ["LKMKernel", "LKMDevice", "ModuleLinker", "ELFObject", "CSandbox"],
+      name: "LKMSandboxChild",
+      dependencies: ["LKMSandbox", "LKMKernel", "LKMInterface", "ModuleLinker", "ELFObject", "CSandbox"],
       swiftSettings: settings),
     .executableTarget(
-      name: "lkm-sandbox-child", dependencies: ["LKMSandbox", "CSandboxChild"],
+      name: "lkm-sandbox-child", dependencies: ["LKMSandboxChild", "CSandboxChild"],
       swiftSettings: settings,
       // The Swift runtime linked in: fewer mappings and dynamic relocations, so that each fork
       // and each child's read of /proc/self/maps costs less.
@@ -55,47 +67,60 @@ let package = Package(
     .executableTarget(
       name: "modfuzz",
       dependencies: [
-        "LKMSandbox", "LKMKernel", "ELFObject",
+        "LKMSandbox", "LKMInterface", "ELFObject",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
+      swiftSettings: settings),
+    // lkmd's supervisor: the device, sessions, policy, the kernel process and its reboots.
+    // It never maps module code.
+    .target(
+      name: "LKMSupervisor",
+      dependencies: ["LKMInterface", "LKMDevice", "LKMSandbox", "CSandbox", "CMsgbuf"],
       swiftSettings: settings),
     .executableTarget(
       name: "lkmd",
       dependencies: [
-        "LKMDevice", "LKMKernel", "LKMSandbox", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "LKMSupervisor", "LKMInterface", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
+      swiftSettings: settings),
+    // The kernel process lkmd starts (and restarts): the kernel, confined, serving the
+    // supervisor over a socket pair.
+    .executableTarget(
+      name: "lkm-kernel",
+      dependencies: ["LKMKernel", "LKMInterface", "LKMSandbox", "CSandbox", "CMsgbuf"],
       swiftSettings: settings,
-      // Full RELRO, as lkm-sandbox-child: modules cannot rewrite the kernel's GOT.
+      // Full RELRO: modules cannot rewrite the kernel's GOT.
       linkerSettings: [.unsafeFlags(["-Xlinker", "-z", "-Xlinker", "now"])]),
     .target(
       name: "LKMToolSupport",
-      dependencies: ["LKMKernel", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: ["LKMInterface", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       swiftSettings: settings),
     .executableTarget(
       name: "modload",
       dependencies: [
-        "LKMDevice", "LKMKernel", "LKMSandbox", "LKMToolSupport", "ELFObject", "ModuleLinker",
+        "LKMDevice", "LKMInterface", "LKMKernel", "LKMSandbox", "LKMToolSupport", "ELFObject",
+        "ModuleLinker",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: settings),
     .executableTarget(
       name: "modunload",
       dependencies: [
-        "LKMDevice", "LKMKernel", "LKMToolSupport", "ELFObject", "ModuleLinker",
+        "LKMDevice", "LKMInterface", "LKMToolSupport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: settings),
     .executableTarget(
       name: "modstat",
       dependencies: [
-        "LKMDevice", "LKMKernel", "LKMToolSupport", "ELFObject", "ModuleLinker",
+        "LKMDevice", "LKMInterface", "LKMToolSupport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: settings),
     .executableTarget(
       name: "lkmctl",
       dependencies: [
-        "LKMDevice", "LKMKernel", "LKMToolSupport", "ELFObject", "ModuleLinker",
+        "LKMDevice", "LKMInterface", "LKMToolSupport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: settings),
@@ -122,7 +147,7 @@ let package = Package(
       name: "ModuleLinkerTests", dependencies: ["ModuleLinker", "ELFObject", "TestSupport"],
       swiftSettings: settings),
     .testTarget(
-      name: "SandboxTests", dependencies: ["LKMSandbox", "LKMKernel", "TestSupport"],
+      name: "SandboxTests", dependencies: ["LKMSandbox", "LKMInterface", "TestSupport"],
       swiftSettings: settings),
     .testTarget(
       name: "ToolTests", dependencies: ["TestSupport"], swiftSettings: settings),

@@ -104,7 +104,24 @@ void clkm_console_write(const char *, size_t);
 void clkm_msgbuf_append(const char *, size_t);
 /* Ends the guarded call with a panic; `pc` is where the module called the kernel. */
 _Noreturn void clkm_guard_panic(const char *message, void *pc);
-extern int clkm_current_module;
+/* The module the current thread works for (malloc accounting, uprintf, oopses); -1 none. */
+extern __thread int clkm_current_module __attribute__((tls_model("initial-exec")));
+/* Kernel code holding a lock increments this (clkm_critical_enter/leave); the watchdog never
+ * unwinds a guarded call through such code. */
+extern __thread volatile int clkm_critical __attribute__((tls_model("initial-exec")));
+static inline void clkm_critical_enter(void) { clkm_critical++; }
+static inline void clkm_critical_leave(void) { clkm_critical--; }
+/* The id of the module whose image holds address, or -1. */
+int clkm_module_at(uint64_t address);
+/* Whether address is code of the kernel's executable (its own or the functions modules call). */
+int clkm_is_kernel_function(uint64_t address);
+/* Whether address is code the kernel may call: the kernel's, or a loaded module's text. */
+int clkm_is_live_code(uint64_t address);
+/* Appends one line to the report of the current table audit (printf format). */
+void clkm_audit_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void clkm_audit_devsw(void);
+void clkm_audit_execsw(void);
+void clkm_audit_vfs(void);
 
 #endif
 

@@ -408,6 +408,41 @@ void clkm_forget_module(int id) {
   clkm_vfs_forget(id);
 }
 
+/* ---- The audit: entries whose functions are neither the kernel's nor a loaded module's ---- */
+
+static int live(const void *function) {
+  return function == NULL || clkm_is_live_code((uint64_t)(uintptr_t)function);
+}
+
+static int cdev_live(const struct clkm_cdevsw *d) {
+  return live((void *)d->d_open) && live((void *)d->d_close) && live((void *)d->d_read) &&
+         live((void *)d->d_write) && live((void *)d->d_ioctl) && live((void *)d->d_stop) &&
+         live((void *)d->d_tty) && live((void *)d->d_poll) && live((void *)d->d_mmap) &&
+         live((void *)d->d_kqfilter);
+}
+
+static int bdev_live(const struct clkm_bdevsw *d) {
+  return live((void *)d->d_open) && live((void *)d->d_close) && live((void *)d->d_strategy) &&
+         live((void *)d->d_ioctl) && live((void *)d->d_dump) && live((void *)d->d_psize);
+}
+
+void clkm_audit_devsw(void) {
+  for (int i = 0; i < CLKM_NCHRDEV; i++) {
+    if (!cdev_live(&clkm_dd->cdevsw[i])) {
+      clkm_audit_note("cdevsw[%d] pointed into memory no loaded module owns: restored", i);
+      clkm_dd->cdevsw[i] = cdev_initial[i];
+      cdev_owner[i] = -1;
+    }
+  }
+  for (int i = 0; i < CLKM_NBLKDEV; i++) {
+    if (!bdev_live(&clkm_dd->bdevsw[i])) {
+      clkm_audit_note("bdevsw[%d] pointed into memory no loaded module owns: restored", i);
+      clkm_dd->bdevsw[i] = bdev_initial[i];
+      bdev_owner[i] = -1;
+    }
+  }
+}
+
 /* ---- Device I/O ---- */
 
 struct devop {

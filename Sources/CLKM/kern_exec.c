@@ -23,6 +23,18 @@ void clkm_exec_init(void) {
   for (int i = 0; i < MAX_IDS; i++) replaced_owner[i] = -1;
 }
 
+/* The audit: an entry whose es_check is neither the kernel's nor a loaded module's. */
+void clkm_audit_execsw(void) {
+  for (int i = 0; i < CLKM_NEXECS; i++) {
+    void *check = (void *)clkm_dd->execsw[i].es_check;
+    if (check != NULL && !clkm_is_live_code((uint64_t)(uintptr_t)check)) {
+      clkm_audit_note("execsw[%d] pointed into memory no loaded module owns: emptied", i);
+      memset(&clkm_dd->execsw[i], 0, sizeof clkm_dd->execsw[i]);
+      exec_owner[i] = -1;
+    }
+  }
+}
+
 /* init_exec: exec_maxhdrsz becomes the largest es_hdrsz (never smaller than it was). */
 static void init_exec(void) {
   for (int i = 0; i < CLKM_NEXECS; i++) {

@@ -6,6 +6,8 @@
 #include "clkm_abi.h"
 
 #include <stdlib.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -204,6 +206,56 @@ CLKM_MODAPI int clkm_lkmdispatch(struct lkm_table *lkmtp, int cmd) {
   default:
     return CLKM_ENXIO;
   }
+}
+
+/* ---- The table audit ---- */
+
+static char audit_lines[8192];
+static size_t audit_length;
+
+void clkm_audit_note(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  size_t room = sizeof audit_lines - audit_length;
+  int n = room > 1 ? vsnprintf(audit_lines + audit_length, room - 1, fmt, ap) : 0;
+  va_end(ap);
+  if (n < 0) return;
+  audit_length += (size_t)n < room - 1 ? (size_t)n : room - 2;
+  audit_lines[audit_length++] = '\n';
+  audit_lines[audit_length] = 0;
+}
+
+/* The system call table as the kernel booted with it, to put a slot back. */
+static struct clkm_sysent sysent_boot[CLKM_SYS_MAXSYSCALL];
+static int sysent_boot_saved;
+
+void clkm_sysent_save_boot(void) {
+  memcpy(sysent_boot, clkm_kd->sysent, sizeof sysent_boot);
+  sysent_boot_saved = 1;
+}
+
+static void audit_sysent(void) {
+  if (!sysent_boot_saved) return;
+  for (int i = 0; i < CLKM_SYS_MAXSYSCALL; i++) {
+    void *call = (void *)clkm_kd->sysent[i].sy_call;
+    if (call == NULL || !clkm_is_live_code((uint64_t)(uintptr_t)call)) {
+      clkm_audit_note("sysent[%d] pointed to 0x%llx, which no loaded module owns: restored", i,
+                      (unsigned long long)(uintptr_t)call);
+      clkm_kd->sysent[i] = sysent_boot[i];
+    }
+  }
+}
+
+size_t clkm_audit_tables(char *buf, size_t size) {
+  audit_length = 0;
+  audit_lines[0] = 0;
+  audit_sysent();
+  clkm_audit_devsw();
+  clkm_audit_execsw();
+  clkm_audit_vfs();
+  size_t n = audit_length < size ? audit_length : size;
+  if (buf != NULL) memcpy(buf, audit_lines, n);
+  return n;
 }
 
 int clkm_get_securelevel(void) { return clkm_kd->securelevel; }

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "clkm.h"
 #include "clkm_abi.h"
+#include "lkmshared.h"
 
 #include <errno.h>
 #include <setjmp.h>
@@ -10,24 +11,37 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
-int clkm_current_module = -1;
+__thread int clkm_current_module __attribute__((tls_model("initial-exec"))) = -1;
 
-/* ---- Message buffer (a ring, like OpenBSD's msgbuf) and console ---- */
-#define MSGBUF_SIZE (64 * 1024)
-static char msgbuf[MSGBUF_SIZE];
-static size_t msgbuf_start, msgbuf_length;
+/* ---- Message buffer (a ring, like OpenBSD's msgbuf) and console ----
+ * The ring lives in memory shared with the supervisor (lkmshared.h) when one is attached, so
+ * that it survives the kernel process; otherwise in a private mapping. */
+static lkm_shared_t *shared_area;
 static int console_enabled = 1;
 
-void clkm_msgbuf_append(const char *text, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    size_t at = (msgbuf_start + msgbuf_length) % MSGBUF_SIZE;
-    msgbuf[at] = text[i];
-    if (msgbuf_length < MSGBUF_SIZE) msgbuf_length++;
-    else msgbuf_start = (msgbuf_start + 1) % MSGBUF_SIZE;
+lkm_shared_t *clkm_shared(void) {
+  if (shared_area == NULL) {
+    void *p = mmap(NULL, lkm_shared_size(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+    if (p == MAP_FAILED) abort();
+    shared_area = p;
+    lkm_shared_init(shared_area);
   }
+  return shared_area;
 }
+
+void clkm_attach_shared(void *area) {
+  shared_area = area;
+  if (!lkm_shared_valid(shared_area)) lkm_shared_init(shared_area);
+  lkm_status_clear(shared_area, (int32_t)getpid());
+}
+
+size_t clkm_shared_size(void) { return lkm_shared_size(); }
+
+void clkm_msgbuf_append(const char *text, size_t n) { lkm_msgbuf_write(clkm_shared(), text, n); }
 
 void clkm_console_write(const char *text, size_t n) {
   if (!console_enabled) return;
@@ -49,11 +63,7 @@ void clkm_log_text(const char *text) {
 }
 
 size_t clkm_msgbuf_read(char *buf, size_t size) {
-  if (buf != NULL) {
-    for (size_t i = 0; i < msgbuf_length && i < size; i++)
-      buf[i] = msgbuf[(msgbuf_start + i) % MSGBUF_SIZE];
-  }
-  return msgbuf_length;
+  return lkm_msgbuf_read(clkm_shared(), buf, size);
 }
 
 /* ---- uprintf: text for the requesting process ---- */
@@ -208,8 +218,8 @@ CLKM_MODAPI size_t clkm_strlcat(char *dst, const char *src, size_t size) {
 }
 
 /* ---- copyin/copyout: a bad address is EFAULT, not a crash ---- */
-sigjmp_buf *volatile clkm_copy_jmp;
-volatile int clkm_copy_active;
+__thread sigjmp_buf *volatile clkm_copy_jmp __attribute__((tls_model("initial-exec")));
+__thread volatile int clkm_copy_active __attribute__((tls_model("initial-exec")));
 
 CLKM_MODAPI int clkm_copyin(const void *uaddr, void *kaddr, size_t len) {
   sigjmp_buf jb;

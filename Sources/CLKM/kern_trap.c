@@ -1,18 +1,30 @@
-/* Guarded calls into module code. A fault (SIGSEGV, SIGBUS, SIGILL, SIGFPE), a panic() or the
- * watchdog during a guarded call returns to the call's sigsetjmp with the fault recorded; the
- * kernel then writes an oops and fails the request. A fault in the kernel's own code is a real
- * kernel bug: lkmd prints a panic message and dies of the signal. */
+/* Traps: guarded calls into module code and the signals that end them.
+ *
+ * Every call into module code goes through a guarded call on the calling thread: a fault
+ * (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS from the seccomp filter), a signal module
+ * code raised on the kernel process itself (SIGABRT, SIGUSR1, …), a panic() or the watchdog
+ * returns to the call's sigsetjmp with the fault recorded; the kernel then writes an oops and
+ * fails the request. A fault in the kernel's own code is a real kernel bug: the kernel process
+ * prints a panic line (to its console and to the message buffer the supervisor keeps) and dies
+ * of the signal, and the supervisor reboots it.
+ *
+ * Guard state is per thread (module threads and kernel threads run guarded calls too), and so
+ * are the module stack and the watchdog timer. */
 #define _GNU_SOURCE
 #include "clkm.h"
 #include "clkm_abi.h"
+#include "lkmshared.h"
 
+#include <dlfcn.h>
+#include <errno.h>
 #include <link.h>
-#include <sys/mman.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <ucontext.h>
@@ -20,38 +32,196 @@
 
 int clkm_kernel_arena_init(void);
 void clkm_sysent_init(void);
-extern sigjmp_buf *volatile clkm_copy_jmp;
-extern volatile int clkm_copy_active;
+void clkm_sysent_save_boot(void);
+lkm_shared_t *clkm_shared(void);
+extern __thread sigjmp_buf *volatile clkm_copy_jmp __attribute__((tls_model("initial-exec")));
+extern __thread volatile int clkm_copy_active __attribute__((tls_model("initial-exec")));
 
 /* The functions modules call (section clkm_modapi). */
 extern char __start_clkm_modapi[], __stop_clkm_modapi[];
 
-#define MAX_TEXT 1024
-static struct { int id; uint64_t start, end; } texts[MAX_TEXT];
-static volatile int ntexts;
+/* ---- Modules' memory: images and text, by id ---- */
 
-static sigjmp_buf *volatile guard_jmp;
-static volatile int guard_active;
-static clkm_fault_t *volatile guard_fault;
-static unsigned watchdog_seconds = 10;
-static timer_t watchdog_timer;
-static int watchdog_ready;
+#define MAX_MODULES 1024
+static struct module_range {
+  int id;
+  uint64_t start, end, text_end;
+} ranges[MAX_MODULES];
+static volatile int nranges;
+
+void clkm_register_module(int id, const char *name, uint64_t start, uint64_t size,
+                          uint64_t text_end) {
+  int n = nranges;
+  int at = n;
+  for (int i = 0; i < n; i++)
+    if (ranges[i].id == id) at = i;
+  if (at == n && n == MAX_MODULES) return;
+  ranges[at] = (struct module_range){id, start, start + size, text_end};
+  if (at == n) nranges = n + 1;
+  lkm_status_remove_module(clkm_shared(), id);
+  lkm_status_add_module(clkm_shared(), id, name, start, size);
+}
+
+void clkm_unregister_module(int id) {
+  int n = nranges;
+  for (int i = 0; i < n; i++) {
+    if (ranges[i].id == id) {
+      ranges[i] = ranges[n - 1];
+      nranges = n - 1;
+      break;
+    }
+  }
+  lkm_status_remove_module(clkm_shared(), id);
+}
+
+void clkm_rename_module(int id, const char *name) {
+  for (int i = 0; i < nranges; i++) {
+    if (ranges[i].id == id) {
+      lkm_status_remove_module(clkm_shared(), id);
+      lkm_status_add_module(clkm_shared(), id, name, ranges[i].start,
+                            ranges[i].end - ranges[i].start);
+    }
+  }
+}
+
+void clkm_mark_faulted(int id) { lkm_status_mark_faulted(clkm_shared(), id); }
+
+/* The id of the module whose image holds pc, or -1. */
+int clkm_module_at(uint64_t pc) {
+  int n = nranges;
+  for (int i = 0; i < n; i++)
+    if (pc >= ranges[i].start && pc < ranges[i].end) return ranges[i].id;
+  return -1;
+}
+
+int clkm_in_module_text(uint64_t pc) {
+  int n = nranges;
+  for (int i = 0; i < n; i++)
+    if (pc >= ranges[i].start && pc < ranges[i].text_end) return 1;
+  return 0;
+}
+
+/* ---- The kernel's own code ---- */
+
 static uint64_t kernel_text_start, kernel_text_end, kernel_base;
+
+static int find_kernel_text(struct dl_phdr_info *info, size_t size, void *data) {
+  (void)size;
+  (void)data;
+  /* The first object is the executable itself. */
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
+      kernel_base = info->dlpi_addr;
+      kernel_text_start = info->dlpi_addr + ph->p_vaddr;
+      kernel_text_end = kernel_text_start + ph->p_memsz;
+    }
+  }
+  return 1;
+}
+
+static int in_modapi(uint64_t pc) {
+  return pc >= (uint64_t)(uintptr_t)__start_clkm_modapi &&
+         pc < (uint64_t)(uintptr_t)__stop_clkm_modapi;
+}
+
+/* Whether pc is the kernel's own code (its executable, outside the functions modules call). */
+static int in_kernel_code(uint64_t pc) {
+  if (in_modapi(pc)) return 0;
+  return pc >= kernel_text_start && pc < kernel_text_end;
+}
+
+int clkm_is_kernel_function(uint64_t address) {
+  return in_modapi(address) || (address >= kernel_text_start && address < kernel_text_end);
+}
+
+int clkm_is_live_code(uint64_t address) {
+  return clkm_is_kernel_function(address) || clkm_in_module_text(address);
+}
+
+/* ---- Per-thread guard state ---- */
+
+#define MODULE_STACK_BYTES (8u << 20)
+#define GUARD_PAGE 4096u
+#define ALTSTACK_BYTES (256u * 1024u)
+
+struct guard {
+  sigjmp_buf *volatile jmp;
+  volatile int active;
+  clkm_fault_t *volatile fault;
+  /* The module stack: [low, top), a guard page below low. */
+  uint64_t stack_low, stack_top;
+  int stack_tried;
+  timer_t timer;
+  int timer_ready;
+  int altstack_ready;
+  /* Whether this call has a watchdog (module threads run without one). */
+  int watched;
+};
+
+static __thread struct guard guard_state __attribute__((tls_model("initial-exec")));
+/* Kernel code that holds a lock increments this; the watchdog does not unwind through it. */
+__thread volatile int clkm_critical __attribute__((tls_model("initial-exec")));
+/* What the current guarded call is, for the status page and oopses. */
+static __thread char activity[64] __attribute__((tls_model("initial-exec")));
+
+static unsigned watchdog_seconds = 10;
 /* Where guarded calls record whether module code is running (the sandbox's shared page). */
 static volatile int32_t *phase_word;
 
 void clkm_set_phase_word(int32_t *word) { phase_word = word; }
+void clkm_set_watchdog(unsigned seconds) { watchdog_seconds = seconds; }
+unsigned clkm_get_watchdog(void) { return watchdog_seconds; }
+void clkm_set_current_module(int id) { clkm_current_module = id; }
+void clkm_set_activity(const char *what) {
+  strncpy(activity, what, sizeof activity - 1);
+  activity[sizeof activity - 1] = 0;
+}
+
+static void thread_altstack(struct guard *g) {
+  if (g->altstack_ready) return;
+  void *stack = mmap(NULL, ALTSTACK_BYTES, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (stack == MAP_FAILED) return;
+  stack_t ss = {.ss_sp = stack, .ss_size = ALTSTACK_BYTES, .ss_flags = 0};
+  if (sigaltstack(&ss, NULL) == 0) g->altstack_ready = 1;
+}
+
+/* The thread's module stack, between guard pages (a write above the top faults too); mapped
+ * on the thread's first guarded call. 0 if it cannot be. */
+static uint64_t module_stack(struct guard *g) {
+  if (g->stack_top == 0 && !g->stack_tried) {
+    g->stack_tried = 1;
+    char *stack = mmap(NULL, MODULE_STACK_BYTES + 2 * GUARD_PAGE, PROT_NONE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (stack != MAP_FAILED &&
+        mprotect(stack + GUARD_PAGE, MODULE_STACK_BYTES, PROT_READ | PROT_WRITE) == 0) {
+      g->stack_low = (uint64_t)(uintptr_t)stack + GUARD_PAGE;
+      g->stack_top = (g->stack_low + MODULE_STACK_BYTES) & ~(uint64_t)15;
+    }
+  }
+  return g->stack_top;
+}
+
+static void thread_timer(struct guard *g) {
+  if (g->timer_ready) return;
+  struct sigevent sev;
+  memset(&sev, 0, sizeof sev);
+  sev.sigev_notify = SIGEV_THREAD_ID;
+  sev.sigev_signo = SIGALRM;
+  sev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+  if (timer_create(CLOCK_MONOTONIC, &sev, &g->timer) == 0) g->timer_ready = 1;
+}
 
 /* Module code runs on a stack of its own, through clkm_isolated_call: the kernel's frames are
  * not below the module's stack pointer for it to overwrite, and the callee-saved registers,
- * the stack pointer, MXCSR and the x87 control word the kernel had are restored from a save
- * area when the call returns, whatever the module did to them (a module that breaks the ABI
- * would otherwise crash the kernel after it returned: modfuzz found such modules). Module code
- * starts with its arguments and stack pointer only: every other general register is zero, so
- * that no kernel pointer is left in one for mangled code to write through. */
-#define MODULE_STACK_BYTES (8u << 20)
-static uint64_t module_stack_top;
-uint64_t clkm_isolated_saved[8]; /* rsp, mxcsr, fpu control word (used by the assembly) */
+ * the stack pointer, MXCSR and the x87 control word the kernel had are restored from a
+ * per-thread save area when the call returns, whatever the module did to them (a module that
+ * breaks the ABI would otherwise crash the kernel after it returned: modfuzz found such
+ * modules). Module code starts with its arguments and stack pointer only: every other general
+ * register is zero, so that no kernel pointer is left in one for mangled code to write
+ * through. The save area is thread-local (initial-exec: %fs-relative). */
+__thread uint64_t clkm_isolated_saved[4] __attribute__((tls_model("initial-exec")));
 uint64_t clkm_isolated_call(uint64_t fn, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t stack);
 __asm__(".text\n"
         ".globl clkm_isolated_call\n"
@@ -63,9 +233,10 @@ __asm__(".text\n"
         "  push %r13\n"
         "  push %r14\n"
         "  push %r15\n"
-        "  mov %rsp, clkm_isolated_saved(%rip)\n"
-        "  stmxcsr clkm_isolated_saved+8(%rip)\n"
-        "  fnstcw clkm_isolated_saved+16(%rip)\n"
+        "  movq clkm_isolated_saved@gottpoff(%rip), %rax\n"
+        "  mov %rsp, %fs:(%rax)\n"
+        "  stmxcsr %fs:8(%rax)\n"
+        "  fnstcw %fs:16(%rax)\n"
         "  mov %rdi, %r11\n"
         "  mov %rsi, %rdi\n"
         "  mov %rdx, %rsi\n"
@@ -84,9 +255,10 @@ __asm__(".text\n"
         "  xor %r14d, %r14d\n"
         "  xor %r15d, %r15d\n"
         "  call *%r11\n"
-        "  mov clkm_isolated_saved(%rip), %rsp\n"
-        "  ldmxcsr clkm_isolated_saved+8(%rip)\n"
-        "  fldcw clkm_isolated_saved+16(%rip)\n"
+        "  movq clkm_isolated_saved@gottpoff(%rip), %r11\n"
+        "  mov %fs:(%r11), %rsp\n"
+        "  ldmxcsr %fs:8(%r11)\n"
+        "  fldcw %fs:16(%r11)\n"
         "  cld\n"
         "  pop %r15\n"
         "  pop %r14\n"
@@ -97,290 +269,306 @@ __asm__(".text\n"
         "  ret\n"
         ".size clkm_isolated_call, .-clkm_isolated_call\n");
 
-/* fn(a0, a1, a2) on the module stack (or directly, if it could not be mapped). */
-static uint64_t module_call(uint64_t fn, uint64_t a0, uint64_t a1, uint64_t a2) {
-  if (module_stack_top == 0) return ((uint64_t(*)(uint64_t, uint64_t, uint64_t))(uintptr_t)fn)(a0, a1, a2);
-  return clkm_isolated_call(fn, a0, a1, a2, module_stack_top);
+/* fn(a0, a1, a2) on the thread's module stack (or directly, if it could not be mapped). */
+static uint64_t module_call(struct guard *g, uint64_t fn, uint64_t a0, uint64_t a1, uint64_t a2) {
+  uint64_t top = module_stack(g);
+  if (top == 0) return ((uint64_t(*)(uint64_t, uint64_t, uint64_t))(uintptr_t)fn)(a0, a1, a2);
+  return clkm_isolated_call(fn, a0, a1, a2, top);
 }
 
-void clkm_register_module_text(int id, uint64_t start, uint64_t end) {
-  for (int i = 0; i < ntexts; i++) {
-    if (texts[i].id == id) {
-      texts[i].start = start;
-      texts[i].end = end;
-      return;
-    }
-  }
-  if (ntexts < MAX_TEXT) {
-    texts[ntexts].id = id;
-    texts[ntexts].start = start;
-    texts[ntexts].end = end;
-    ntexts++;
-  }
-}
+/* ---- The watchdog ---- */
 
-void clkm_unregister_module_text(int id) {
-  for (int i = 0; i < ntexts; i++) {
-    if (texts[i].id == id) {
-      texts[i] = texts[ntexts - 1];
-      ntexts--;
-      return;
-    }
-  }
-}
-
-static int in_module_text(uint64_t pc) {
-  for (int i = 0; i < ntexts; i++)
-    if (pc >= texts[i].start && pc < texts[i].end) return 1;
-  return 0;
-}
-
-/* Whether pc is the kernel's own code (lkmd's executable, outside the functions modules call). */
-static int in_kernel_code(uint64_t pc) {
-  if (pc >= (uint64_t)(uintptr_t)__start_clkm_modapi && pc < (uint64_t)(uintptr_t)__stop_clkm_modapi)
-    return 0;
-  return pc >= kernel_text_start && pc < kernel_text_end;
-}
-
-void clkm_set_current_module(int id) { clkm_current_module = id; }
-void clkm_set_watchdog(unsigned seconds) { watchdog_seconds = seconds; }
-
-static void arm(unsigned seconds, long nanoseconds) {
-  if (!watchdog_ready) return;
+static void arm(struct guard *g, unsigned seconds, long nanoseconds) {
+  if (!g->timer_ready) return;
   struct itimerspec its = {{0, 0}, {(time_t)seconds, nanoseconds}};
-  timer_settime(watchdog_timer, 0, &its, NULL);
+  timer_settime(g->timer, 0, &its, NULL);
 }
 
-static void disarm(void) { arm(0, 0); }
+static void disarm(struct guard *g) { arm(g, 0, 0); }
+
+/* ---- Signals ---- */
 
 static void record_context(clkm_fault_t *f, ucontext_t *uc) {
-  greg_t *g = uc->uc_mcontext.gregs;
+  greg_t *r = uc->uc_mcontext.gregs;
   int order[18] = {REG_RAX, REG_RBX, REG_RCX, REG_RDX, REG_RSI, REG_RDI, REG_RBP, REG_RSP,
                    REG_R8,  REG_R9,  REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15,
                    REG_RIP, REG_EFL};
-  for (int i = 0; i < 18; i++) f->registers[i] = (uint64_t)g[order[i]];
-  f->pc = (uint64_t)g[REG_RIP];
+  for (int i = 0; i < 18; i++) f->registers[i] = (uint64_t)r[order[i]];
+  f->pc = (uint64_t)r[REG_RIP];
 }
 
-static void write_text(const char *s) {
-  ssize_t unused = write(2, s, strlen(s));
+static void write_text(int fd, const char *s) {
+  ssize_t unused = write(fd, s, strlen(s));
   (void)unused;
 }
 
-static void fault_handler(int signo, siginfo_t *si, void *context) {
-  ucontext_t *uc = context;
-  uint64_t pc = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
-  if (clkm_copy_active) {
-    clkm_copy_active = 0;
-    siglongjmp(*clkm_copy_jmp, 1);
-  }
-  if (guard_active && (in_module_text(pc) || !in_kernel_code(pc))) {
-    clkm_fault_t *f = guard_fault;
-    memset(f, 0, sizeof *f);
-    f->kind = 1;
-    f->signo = signo;
-    f->code = si->si_code;
-    f->address = (uint64_t)(uintptr_t)si->si_addr;
-    record_context(f, uc);
-    guard_active = 0;
-    disarm();
-    siglongjmp(*guard_jmp, 1);
-  }
-  char line[320];
-  /* The offset in the executable, for addr2line, when the pc is in it. */
-  char where[64] = "";
+/* Ends the thread's guarded call with *f (already filled in): back to its sigsetjmp. */
+_Noreturn static void end_guarded_call(struct guard *g) {
+  g->active = 0;
+  disarm(g);
+  siglongjmp(*g->jmp, 1);
+}
+
+static int synchronous(int signo) {
+  return signo == SIGSEGV || signo == SIGBUS || signo == SIGILL || signo == SIGFPE ||
+         signo == SIGTRAP || signo == SIGSYS;
+}
+
+/* A fault in the kernel's own code: a kernel bug, or a module that corrupted the kernel.
+ * The line goes to stderr and the message buffer (which the supervisor keeps); then the
+ * process dies of the signal and is rebooted. */
+_Noreturn static void kernel_panic_signal(int signo, siginfo_t *si, uint64_t pc) {
+  char line[400];
+  char where[96] = "";
   if (pc >= kernel_text_start && pc < kernel_text_end)
     snprintf(where, sizeof where, " (executable+0x%llx)", (unsigned long long)(pc - kernel_base));
-  snprintf(line, sizeof line,
-           "lkmd: panic: kernel fault: %s at pc 0x%llx%s, address 0x%llx, outside module code\n",
+  int module = clkm_module_at(pc);
+  char owner[64] = ", outside any module";
+  if (module >= 0) snprintf(owner, sizeof owner, ", in module id %d", module);
+  snprintf(line, sizeof line, "panic: kernel fault: %s at pc 0x%llx%s, address 0x%llx%s\n",
            strsignal(signo), (unsigned long long)pc, where,
-           (unsigned long long)(uintptr_t)si->si_addr);
-  write_text(line);
+           (unsigned long long)(uintptr_t)si->si_addr, owner);
+  clkm_msgbuf_append(line, strlen(line));
+  write_text(2, "lkm-kernel: ");
+  write_text(2, line);
   signal(signo, SIG_DFL);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, signo);
+  pthread_sigmask(SIG_UNBLOCK, &set, NULL);
   raise(signo);
   _exit(128 + signo);
 }
 
-static void watchdog_handler(int signo, siginfo_t *si, void *context) {
-  (void)signo;
-  (void)si;
+static void on_signal(int signo, siginfo_t *si, void *context) {
+  struct guard *g = &guard_state;
   ucontext_t *uc = context;
   uint64_t pc = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
-  if (!guard_active) return;
-  if (in_module_text(pc)) {
-    clkm_fault_t *f = guard_fault;
-    memset(f, 0, sizeof *f);
-    f->kind = 3;
-    f->signo = SIGALRM;
-    record_context(f, uc);
-    guard_active = 0;
-    siglongjmp(*guard_jmp, 1);
+  int kernel_generated = si->si_code > 0;
+  if (clkm_copy_active && (signo == SIGSEGV || signo == SIGBUS) && kernel_generated) {
+    clkm_copy_active = 0;
+    siglongjmp(*clkm_copy_jmp, 1);
   }
-  /* In kernel or library code on the module's behalf: try again shortly. */
-  arm(0, 10 * 1000 * 1000);
+  int self_raised = (si->si_code == SI_USER || si->si_code == SI_TKILL || si->si_code == SI_QUEUE) &&
+                    si->si_pid == getpid();
+  if (synchronous(signo) && kernel_generated) {
+    /* SIGSYS from the filter: the call is at si_call_addr. */
+    if (signo == SIGSYS && si->si_code == 1 /* SYS_SECCOMP */)
+      pc = (uint64_t)(uintptr_t)si->si_call_addr;
+    if (g->active && (clkm_module_at(pc) >= 0 || !in_kernel_code(pc))) {
+      clkm_fault_t *f = g->fault;
+      memset(f, 0, sizeof *f);
+      f->kind = 1;
+      f->signo = signo;
+      f->code = si->si_code;
+      f->address = (uint64_t)(uintptr_t)si->si_addr;
+      f->syscall = signo == SIGSYS && si->si_code == 1 ? si->si_syscall : -1;
+      record_context(f, uc);
+      f->pc = pc;
+      /* A fault in the guard page below the module stack: the stack overflowed. */
+      uint64_t address = f->address;
+      if ((signo == SIGSEGV || signo == SIGBUS) && g->stack_low != 0 &&
+          address >= g->stack_low - GUARD_PAGE && address < g->stack_low)
+        f->stack_depth = g->stack_top - address;
+      end_guarded_call(g);
+    }
+    kernel_panic_signal(signo, si, pc);
+  }
+  if (signo == SIGALRM && si->si_code == SI_TIMER) {
+    /* The watchdog of this thread's guarded call. */
+    if (!g->active || !g->watched) return;
+    int module_code = clkm_module_at(pc) >= 0;
+    int kernel_for_module = in_modapi(pc) && clkm_critical == 0;
+    if (module_code || kernel_for_module) {
+      clkm_fault_t *f = g->fault;
+      memset(f, 0, sizeof *f);
+      f->kind = 3;
+      f->signo = SIGALRM;
+      f->syscall = -1;
+      record_context(f, uc);
+      end_guarded_call(g);
+    }
+    /* In a lock or in the C library on the module's behalf: unwinding could leave a lock
+     * held. Try again shortly; the supervisor's hang limit covers a call that never comes
+     * back. */
+    arm(g, 0, 10 * 1000 * 1000);
+    return;
+  }
+  if (self_raised && g->active) {
+    /* Module code (or the C library on its behalf, --host-symbols) raised a signal on the
+     * kernel process: abort(), raise(SIGUSR1), kill(getpid(), …). */
+    clkm_fault_t *f = g->fault;
+    memset(f, 0, sizeof *f);
+    f->kind = 1;
+    f->signo = signo;
+    f->code = si->si_code;
+    f->raised = 1;
+    f->syscall = -1;
+    record_context(f, uc);
+    end_guarded_call(g);
+  }
+  if (signo == SIGABRT && self_raised) {
+    /* The kernel's own abort(): die of it (abort() re-raises once the handler returns). */
+    signal(SIGABRT, SIG_DFL);
+    return;
+  }
+  /* A signal from elsewhere, or raised outside any module call: noted and ignored. */
+  char line[160];
+  snprintf(line, sizeof line, "lkm: %s (code %d, from pid %d) ignored\n", strsignal(signo),
+           si->si_code, (int)si->si_pid);
+  clkm_msgbuf_append(line, strlen(line));
 }
 
 _Noreturn void clkm_guard_panic(const char *message, void *pc) {
-  if (guard_active) {
-    clkm_fault_t *f = guard_fault;
+  struct guard *g = &guard_state;
+  if (g->active) {
+    clkm_fault_t *f = g->fault;
     memset(f, 0, sizeof *f);
     f->kind = 2;
+    f->syscall = -1;
     /* The call instruction, not the return address: after a call to a noreturn function the
      * return address may be past the caller's end. */
     f->pc = (uint64_t)(uintptr_t)pc - 1;
     strncpy(f->message, message, sizeof f->message - 1);
-    guard_active = 0;
-    disarm();
-    siglongjmp(*guard_jmp, 1);
+    end_guarded_call(g);
   }
   char line[512];
-  snprintf(line, sizeof line, "lkmd: panic: %s\n", message);
-  write_text(line);
+  snprintf(line, sizeof line, "panic: %s\n", message);
+  clkm_msgbuf_append(line, strlen(line));
+  write_text(2, "lkm-kernel: ");
+  write_text(2, line);
   abort();
 }
 
-int clkm_guard_active(void) { return guard_active; }
+int clkm_guard_active(void) { return guard_state.active; }
 
-static int find_kernel_text(struct dl_phdr_info *info, size_t size, void *data) {
-  (void)size;
-  (void)data;
-  /* The first object is the executable itself. */
-  for (int i = 0; i < info->dlpi_phnum; i++) {
-    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-    if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
-      kernel_base = info->dlpi_addr;
-      kernel_text_start = info->dlpi_addr + ph->p_vaddr;
-      kernel_text_end = kernel_text_start + ph->p_memsz;
-    }
-  }
-  return 1;
-}
+/* The signals the kernel handles: every synchronous fault, and every signal whose default
+ * action would end or stop the process, so that module code raising one on the kernel is an
+ * oops. SIGKILL and SIGSTOP cannot be caught: the supervisor's hang limit covers a stop. */
+static const int handled[] = {SIGSEGV, SIGBUS,  SIGILL,  SIGFPE,    SIGTRAP,  SIGSYS, SIGABRT,
+                              SIGHUP,  SIGINT,  SIGQUIT, SIGUSR1,   SIGUSR2,  SIGTERM, SIGALRM,
+                              SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ, SIGSTKFLT, SIGIO, SIGPWR,
+                              SIGTSTP, SIGTTIN, SIGTTOU};
 
 int clkm_kernel_init(const char *version_string, const char *host_name, int securelevel) {
   int error = clkm_kernel_arena_init();
   if (error) return error;
   clkm_sysent_init();
+  clkm_sysent_save_boot();
   if ((error = clkm_devices_init()) != 0) return error;
   strncpy(clkm_kd->version, version_string, sizeof clkm_kd->version - 1);
   strncpy(clkm_kd->hostname, host_name, sizeof clkm_kd->hostname - 1);
   clkm_kd->securelevel = securelevel;
   dl_iterate_phdr(find_kernel_text, NULL);
-  /* The module stack, between guard pages (a write above the top faults too). */
-  char *stack = mmap(NULL, MODULE_STACK_BYTES + 2 * 4096, PROT_NONE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (stack != MAP_FAILED && mprotect(stack + 4096, MODULE_STACK_BYTES, PROT_READ | PROT_WRITE) == 0) {
-    module_stack_top = ((uint64_t)(uintptr_t)stack + 4096 + MODULE_STACK_BYTES) & ~(uint64_t)15;
-  }
+  struct guard *g = &guard_state;
+  module_stack(g);
+  thread_altstack(g);
+  thread_timer(g);
 
-  static char altstack[256 * 1024];
-  stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0};
-  sigaltstack(&ss, NULL);
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
-  sa.sa_sigaction = fault_handler;
-  sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+  sa.sa_sigaction = on_signal;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER | SA_RESTART;
   sigemptyset(&sa.sa_mask);
-  int signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE};
-  for (int i = 0; i < 4; i++) sigaction(signals[i], &sa, NULL);
-  /* The mask is inherited: a parent that blocked these would disarm the containment. */
   sigset_t unblock;
   sigemptyset(&unblock);
-  for (int i = 0; i < 4; i++) sigaddset(&unblock, signals[i]);
-  sigaddset(&unblock, SIGALRM);
+  for (size_t i = 0; i < sizeof handled / sizeof handled[0]; i++) {
+    sigaction(handled[i], &sa, NULL);
+    sigaddset(&unblock, handled[i]);
+  }
+  signal(SIGPIPE, SIG_IGN);
+  /* The mask is inherited: a parent that blocked these would disarm the containment. */
   sigprocmask(SIG_UNBLOCK, &unblock, NULL);
-  sa.sa_sigaction = watchdog_handler;
-  sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
-  sigaction(SIGALRM, &sa, NULL);
-
-  struct sigevent sev;
-  memset(&sev, 0, sizeof sev);
-  sev.sigev_notify = SIGEV_THREAD_ID;
-  sev.sigev_signo = SIGALRM;
-  sev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
-  if (timer_create(CLOCK_MONOTONIC, &sev, &watchdog_timer) == 0) watchdog_ready = 1;
   return 0;
 }
 
-#define GUARDED(call)                          \
+/* Prepares this thread for guarded calls (kernel threads and module threads call it first). */
+void clkm_thread_init(void) {
+  struct guard *g = &guard_state;
+  thread_altstack(g);
+  thread_timer(g);
+}
+
+static void enter(struct guard *g, sigjmp_buf *jb, clkm_fault_t *fault, int watched) {
+  g->jmp = jb;
+  g->fault = fault;
+  g->watched = watched;
+  if (phase_word) *phase_word = CLKM_PHASE_MODULE;
+  lkm_status_enter(clkm_shared(), clkm_current_module, activity, 1);
+  g->active = 1;
+  if (watched && watchdog_seconds) arm(g, watchdog_seconds, 0);
+}
+
+static void leave(struct guard *g) {
+  disarm(g);
+  g->active = 0;
+  if (phase_word) *phase_word = CLKM_PHASE_AFTER_MODULE;
+  lkm_status_enter(clkm_shared(), clkm_current_module, NULL, 0);
+}
+
+#define GUARDED(watched, call)                 \
+  struct guard *g = &guard_state;              \
   sigjmp_buf jb;                               \
   memset(fault, 0, sizeof *fault);             \
+  fault->syscall = -1;                         \
+  thread_timer(g);                             \
   if (sigsetjmp(jb, 1)) {                      \
-    guard_active = 0;                          \
-    disarm();                                  \
-    if (phase_word) *phase_word = CLKM_PHASE_AFTER_MODULE; \
+    leave(g);                                  \
     return 1;                                  \
   }                                            \
-  guard_jmp = &jb;                             \
-  guard_fault = fault;                         \
-  if (phase_word) *phase_word = CLKM_PHASE_MODULE; \
-  guard_active = 1;                            \
-  if (watchdog_seconds) arm(watchdog_seconds, 0); \
+  enter(g, &jb, fault, watched);               \
   call;                                        \
-  disarm();                                    \
-  guard_active = 0;                            \
-  if (phase_word) *phase_word = CLKM_PHASE_AFTER_MODULE; \
+  leave(g);                                    \
   return 0;
 
 int clkm_call_entry(uint64_t entry, clkm_table *t, int cmd, int ver, int *result,
                     clkm_fault_t *fault) {
-  GUARDED(*result = (int)module_call(entry, (uint64_t)(uintptr_t)t, (uint64_t)cmd, (uint64_t)ver))
+  GUARDED(1, *result = (int)module_call(g, entry, (uint64_t)(uintptr_t)t, (uint64_t)cmd, (uint64_t)ver))
+}
+
+static int call_syscall(clkm_sy_call_t *call, struct clkm_proc *proc, clkm_register_t *argv,
+                        clkm_register_t *rv, int *error, clkm_fault_t *fault) {
+  GUARDED(1, *error = (int)module_call(g, (uint64_t)(uintptr_t)call, (uint64_t)(uintptr_t)proc,
+                                       (uint64_t)(uintptr_t)argv, (uint64_t)(uintptr_t)rv))
 }
 
 int clkm_call_syscall(int n, int pid, unsigned uid, const char *comm, const int64_t *args,
                       int nargs, int *error, int64_t *retval, clkm_fault_t *fault) {
   memset(fault, 0, sizeof *fault);
+  fault->syscall = -1;
+  *retval = 0;
   if (n < 0 || n >= CLKM_SYS_MAXSYSCALL) {
     *error = CLKM_ENOSYS;
     return 0;
   }
-  static struct clkm_proc proc;
+  static __thread struct clkm_proc proc;
   memset(&proc, 0, sizeof proc);
   proc.p_pid = pid;
   proc.p_uid = uid;
   strncpy(proc.p_comm, comm, sizeof proc.p_comm - 1);
-  static clkm_register_t argv[16];
-  static clkm_register_t rv[2];
+  static __thread clkm_register_t argv[16];
+  static __thread clkm_register_t rv[2];
   memset(argv, 0, sizeof argv);
   rv[0] = rv[1] = 0;
   for (int i = 0; i < nargs && i < 16; i++) argv[i] = args[i];
   clkm_sy_call_t *call = clkm_kd->sysent[n].sy_call;
-  if (call == NULL) {
+  /* Only the kernel's code or a loaded module's: anything else was left by a module that has
+   * gone (the audit put it back before this call; this is the last line). */
+  if (call == NULL || !clkm_is_live_code((uint64_t)(uintptr_t)call)) {
     *error = CLKM_ENOSYS;
     return 0;
   }
-  int faulted;
-  {
-    sigjmp_buf jb;
-    if (sigsetjmp(jb, 1)) {
-      guard_active = 0;
-      disarm();
-      if (phase_word) *phase_word = CLKM_PHASE_AFTER_MODULE;
-      faulted = 1;
-      goto done;
-    }
-    guard_jmp = &jb;
-    guard_fault = fault;
-    if (phase_word) *phase_word = CLKM_PHASE_MODULE;
-    guard_active = 1;
-    if (watchdog_seconds) arm(watchdog_seconds, 0);
-    *error = (int)module_call((uint64_t)(uintptr_t)call, (uint64_t)(uintptr_t)&proc,
-                              (uint64_t)(uintptr_t)argv, (uint64_t)(uintptr_t)rv);
-    disarm();
-    guard_active = 0;
-    if (phase_word) *phase_word = CLKM_PHASE_AFTER_MODULE;
-    faulted = 0;
-  }
-done:
+  int faulted = call_syscall(call, &proc, argv, rv, error, fault);
   *retval = rv[0];
   return faulted;
 }
 
 int clkm_call_resolver(uint64_t resolver, uint64_t *result, clkm_fault_t *fault) {
-  GUARDED(*result = module_call(resolver, 0, 0, 0))
+  GUARDED(1, *result = module_call(g, resolver, 0, 0, 0))
 }
 
 int clkm_call_void(uint64_t function, clkm_fault_t *fault) {
-  GUARDED(module_call(function, 0, 0, 0))
+  GUARDED(1, module_call(g, function, 0, 0, 0))
 }
 
 /* A kernel thunk that calls module code, guarded like the calls above: 0 when it returned, 1
@@ -388,7 +576,106 @@ int clkm_call_void(uint64_t function, clkm_fault_t *fault) {
  * code already running under a guard calls module code directly. */
 int clkm_guarded_call(int (*thunk)(void *), void *context, clkm_fault_t *fault) {
   /* On the module stack too: the thunk is the kernel's, what it calls is the module's. */
-  GUARDED(module_call((uint64_t)(uintptr_t)thunk, (uint64_t)(uintptr_t)context, 0, 0))
+  GUARDED(1, module_call(g, (uint64_t)(uintptr_t)thunk, (uint64_t)(uintptr_t)context, 0, 0))
 }
 
-int clkm_in_module_text(uint64_t address) { return in_module_text(address); }
+/* ---- Threads modules start (--host-symbols: pthread_create is interposed) ---- */
+
+#define MAX_THREAD_OWNERS 4096
+static int thread_counts[MAX_THREAD_OWNERS];
+static pthread_key_t thread_key;
+static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
+
+static void thread_ended(void *value) {
+  int id = (int)(intptr_t)value - 1;
+  if (id >= 0 && id < MAX_THREAD_OWNERS) __atomic_fetch_sub(&thread_counts[id], 1, __ATOMIC_ACQ_REL);
+}
+
+static void make_thread_key(void) { pthread_key_create(&thread_key, thread_ended); }
+
+int clkm_module_thread_count(int id) {
+  if (id < 0 || id >= MAX_THREAD_OWNERS) return 0;
+  return __atomic_load_n(&thread_counts[id], __ATOMIC_ACQUIRE);
+}
+
+struct thread_start {
+  uint64_t function;
+  uint64_t argument;
+  int module;
+};
+
+static int run_thread(struct thread_start *s, uint64_t *result, clkm_fault_t *fault) {
+  GUARDED(0, *result = module_call(g, s->function, s->argument, 0, 0))
+}
+
+static void *module_thread_main(void *p) {
+  struct thread_start s = *(struct thread_start *)p;
+  free(p);
+  clkm_current_module = s.module;
+  pthread_setspecific(thread_key, (void *)(intptr_t)(s.module + 1));
+  clkm_thread_init();
+  clkm_set_activity("a thread it started");
+  clkm_fault_t fault;
+  uint64_t result = 0;
+  if (run_thread(&s, &result, &fault)) {
+    /* The thread's own oops: the kernel's Swift side serves requests on another thread. */
+    char line[512];
+    const char *what = fault.kind == 2 ? "panic" : strsignal(fault.signo);
+    snprintf(line, sizeof line,
+             "oops: module id %d in a thread it started: %s%s%s, address 0x%llx, pc 0x%llx\n"
+             "kernel tainted\n",
+             s.module, what, fault.kind == 2 ? ": " : "", fault.kind == 2 ? fault.message : "",
+             (unsigned long long)fault.address, (unsigned long long)fault.pc);
+    clkm_msgbuf_append(line, strlen(line));
+    clkm_console_write(line, strlen(line));
+    clkm_mark_faulted(s.module);
+  }
+  return (void *)(uintptr_t)result;
+}
+
+/* pthread_create for module code: the thread runs guarded (a fault ends the thread with an
+ * oops, not the kernel) and is counted, so that its module cannot be unloaded under it. */
+CLKM_MODAPI int clkm_module_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+                                           void *(*function)(void *), void *argument) {
+  pthread_once(&thread_key_once, make_thread_key);
+  int module = clkm_current_module;
+  struct thread_start *s = malloc(sizeof *s);
+  if (s == NULL) return EAGAIN;
+  s->function = (uint64_t)(uintptr_t)function;
+  s->argument = (uint64_t)(uintptr_t)argument;
+  s->module = module;
+  if (module >= 0 && module < MAX_THREAD_OWNERS)
+    __atomic_fetch_add(&thread_counts[module], 1, __ATOMIC_ACQ_REL);
+  int rc = pthread_create(thread, attr, module_thread_main, s);
+  if (rc != 0) {
+    if (module >= 0 && module < MAX_THREAD_OWNERS)
+      __atomic_fetch_sub(&thread_counts[module], 1, __ATOMIC_ACQ_REL);
+    free(s);
+  }
+  return rc;
+}
+
+/* The host functions a module gets the kernel's version of (--host-symbols). */
+const clkm_export_t *clkm_host_interpositions(size_t *count) {
+  static const clkm_export_t table[] = {
+      {"pthread_create", (void *)clkm_module_pthread_create, 1},
+  };
+  *count = sizeof table / sizeof table[0];
+  return table;
+}
+
+/* "libc.so.6: memcpy+0x1f" for an address outside modules, from dladdr. */
+int clkm_describe_address(uint64_t address, char *buf, size_t size) {
+  Dl_info info;
+  if (dladdr((void *)(uintptr_t)address, &info) == 0 || info.dli_fname == NULL) return 0;
+  const char *file = strrchr(info.dli_fname, '/');
+  file = file ? file + 1 : info.dli_fname;
+  if (info.dli_sname != NULL && info.dli_saddr != NULL) {
+    snprintf(buf, size, "%s: %s+0x%llx", file, info.dli_sname,
+             (unsigned long long)(address - (uint64_t)(uintptr_t)info.dli_saddr));
+  } else {
+    snprintf(buf, size, "%s+0x%llx", file,
+             (unsigned long long)(address - (uint64_t)(uintptr_t)info.dli_fbase));
+  }
+  return 1;
+}

@@ -152,6 +152,23 @@ void clkm_vfs_forget(int id) {
   }
 }
 
+/* The audit: a registered file system whose vfsconf is not inside its module's image any more
+ * (the module went without unregistering it) is removed with its mounts. */
+void clkm_audit_vfs(void) {
+  for (int removed = 1; removed;) {
+    removed = 0;
+    for (struct vfs_rec *r = vfs_list; r != NULL; r = r->next) {
+      struct lkm_table *t = clkm_table_containing(r->vfc);
+      if (r->module >= 0 && (t == NULL || t->id != r->module)) {
+        clkm_audit_note("file system '%s' belonged to a module that is gone: removed", r->name);
+        clkm_vfs_forget(r->module);
+        removed = 1; /* the list changed: start again */
+        break;
+      }
+    }
+  }
+}
+
 int clkm_vfs_count(void) {
   int n = 0;
   for (struct vfs_rec *r = vfs_list; r != NULL; r = r->next) n++;

@@ -182,9 +182,25 @@ uint64_t lkmsb_address_space_size(void) {
   return (uint64_t)pages * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
+int lkmsb_die_with_parent(void) {
+  return prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == 0 ? 0 : -errno;
+}
+
+int lkmsb_syscall_name(int nr, char *buf, size_t size) {
+  char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+  if (name == NULL || size == 0) {
+    free(name);
+    return 0;
+  }
+  snprintf(buf, size, "%s", name);
+  free(name);
+  return 1;
+}
+
 /* ---- Parent's side ---- */
 
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 int lkmsb_pipe(int *fds) { return pipe2(fds, O_CLOEXEC); }
@@ -200,7 +216,9 @@ int lkmsb_pidfd_open(int pid) {
 #endif
 }
 
-int lkmsb_spawn(const char *path, char *const *argv, const int *fds) {
+int lkmsb_spawn_with(const char *path, char *const *argv, char *const *envp, const int *fds,
+                     int nfds, int flags) {
+  if (nfds < 0 || nfds > 16) return -EINVAL;
   posix_spawn_file_actions_t actions;
   posix_spawnattr_t attr;
   int rc = posix_spawn_file_actions_init(&actions);
@@ -210,32 +228,54 @@ int lkmsb_spawn(const char *path, char *const *argv, const int *fds) {
     posix_spawn_file_actions_destroy(&actions);
     return -rc;
   }
-  /* Move the sources above 3 first, so that dup2 into 0-3 never overwrites a later source. */
-  int moved[4];
-  for (int i = 0; i < 4 && rc == 0; i++) {
+  /* Move the sources above the targets first, so that dup2 into 0..nfds-1 never overwrites a
+   * later source. */
+  int moved[16];
+  for (int i = 0; i < nfds && rc == 0; i++) {
+    moved[i] = 100 + i;
     if (fds[i] < 0) {
-      rc = posix_spawn_file_actions_addopen(&actions, 100 + i, "/dev/null", O_RDWR, 0);
-      moved[i] = 100 + i;
+      rc = posix_spawn_file_actions_addopen(&actions, moved[i], "/dev/null", O_RDWR, 0);
     } else {
-      rc = posix_spawn_file_actions_adddup2(&actions, fds[i], 100 + i);
-      moved[i] = 100 + i;
+      rc = posix_spawn_file_actions_adddup2(&actions, fds[i], moved[i]);
     }
   }
-  for (int i = 0; i < 4 && rc == 0; i++) rc = posix_spawn_file_actions_adddup2(&actions, moved[i], i);
-  for (int i = 0; i < 4 && rc == 0; i++) rc = posix_spawn_file_actions_addclose(&actions, moved[i]);
+  for (int i = 0; i < nfds && rc == 0; i++) rc = posix_spawn_file_actions_adddup2(&actions, moved[i], i);
+  for (int i = 0; i < nfds && rc == 0; i++) rc = posix_spawn_file_actions_addclose(&actions, moved[i]);
   sigset_t none, all;
   sigemptyset(&none);
   sigfillset(&all);
+  short spawn_flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+  if (flags & LKMSB_SPAWN_SETSID) spawn_flags |= POSIX_SPAWN_SETSID;
   if (rc == 0) rc = posix_spawnattr_setsigmask(&attr, &none);
   if (rc == 0) rc = posix_spawnattr_setsigdefault(&attr, &all);
-  if (rc == 0)
-    rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  if (rc == 0) rc = posix_spawnattr_setflags(&attr, spawn_flags);
   pid_t pid = -1;
   char *const empty[] = {NULL};
-  if (rc == 0) rc = posix_spawn(&pid, path, &actions, &attr, argv, empty);
+  if (rc == 0) rc = posix_spawn(&pid, path, &actions, &attr, argv, envp ? envp : empty);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   return rc ? -rc : pid;
+}
+
+int lkmsb_spawn(const char *path, char *const *argv, const int *fds) {
+  return lkmsb_spawn_with(path, argv, NULL, fds, 4, 0);
+}
+
+int lkmsb_socketpair(int *fds) {
+  return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds);
+}
+
+int lkmsb_try_reap(int pid, int *code, int *status) {
+  siginfo_t info;
+  memset(&info, 0, sizeof info);
+  for (;;) {
+    if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG) == 0) break;
+    if (errno != EINTR) return -errno;
+  }
+  if (info.si_pid == 0) return 0;
+  *code = info.si_code;
+  *status = info.si_status;
+  return 1;
 }
 
 int lkmsb_wait_unreaped(int pid, int *code, int *status) {

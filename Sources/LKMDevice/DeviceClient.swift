@@ -1,5 +1,5 @@
 internal import Glibc
-public import LKMKernel
+public import LKMInterface
 
 /// A tool's session with lkmd: the analogue of an open /dev/lkm.
 public final class DeviceClient {
@@ -26,9 +26,9 @@ public final class DeviceClient {
     do { reply = try Reply.decode(try connection.receive()) } catch let e as DeviceError { throw e } catch {
       throw DeviceError(call: "open", errno: EPROTO, detail: "\(path): bad reply")
     }
-    if reply.errno != 0 {
+    if let error = reply.error {
       let host: Int32 =
-        switch KernelErrno(reply.errno) {
+        switch error {
         case .EBUSY: EBUSY
         case .EACCES: EACCES
         case .EPERM: EPERM

@@ -1,11 +1,4 @@
-/// What running a program through the execution switch gave.
-public struct ExecResult: Sendable, Equatable {
-  /// The program's exit status (what its ep_entry returned).
-  public var status: Int32
-  /// What it uprintf-ed.
-  public var output: String
-}
-
+public import LKMInterface
 extension Kernel {
   /// execve(2) through the execution switch: the file (its name, contents and arguments, argv[0]
   /// first) is offered to each execsw entry; the accepting interpreter runs it.

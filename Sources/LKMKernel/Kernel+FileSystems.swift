@@ -1,31 +1,4 @@
-/// A file system type of the vfsconf list.
-public struct FileSystemType: Sendable, Equatable {
-  /// `vfc_name`
-  public var name: String
-  /// `vfc_typenum`
-  public var typeNumber: Int32
-  /// `vfc_refcount`: how many mounts.
-  public var mounts: UInt32
-  /// The id of the module that registered it.
-  public var module: Int32
-  public init(name: String, typeNumber: Int32, mounts: UInt32, module: Int32) {
-    self.name = name
-    self.typeNumber = typeNumber
-    self.mounts = mounts
-    self.module = module
-  }
-}
-
-/// A mounted file system, as mount(8) lists it.
-public struct MountEntry: Sendable, Equatable {
-  public var type: String
-  public var path: String
-  public init(type: String, path: String) {
-    self.type = type
-    self.path = path
-  }
-}
-
+public import LKMInterface
 extension Kernel {
   /// The vfsconf list: the file system types modules have registered, in order.
   public var fileSystemTypes: [FileSystemType] { Bridge.fileSystemTypes }

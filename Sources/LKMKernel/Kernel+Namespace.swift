@@ -1,66 +1,5 @@
+public import LKMInterface
 import ModuleLinker
-
-/// A node of the kernel's /dev: a character or block device number.
-///
-/// The corresponding OpenBSD objects are the special files mknod(8) makes; here they live in
-/// the kernel, and the kernel's /dev is the only place they can be.
-public struct DeviceNode: Sendable, Equatable {
-  public enum Kind: Sendable, Equatable {
-    /// `c`: cdevsw
-    case character
-    /// `b`: bdevsw
-    case block
-  }
-  public var kind: Kind
-  public var major: Int32
-  public var minor: Int32
-  /// Permission bits, for `ls -l`.
-  public var mode: Int64
-
-  public init(kind: Kind, major: Int32, minor: Int32, mode: Int64 = 0o600) {
-    self.kind = kind
-    self.major = major
-    self.minor = minor
-    self.mode = mode
-  }
-
-  /// `makedev(major, minor)`, OpenBSD's encoding.
-  var device: Int32 {
-    let value =
-      ((UInt32(bitPattern: major) & 0xff) << 8) | (UInt32(bitPattern: minor) & 0xff)
-      | ((UInt32(bitPattern: minor) & 0xffff00) << 8)
-    return Int32(bitPattern: value)
-  }
-
-  /// The nodes of the kernel's own drivers: the console, null and zero, and the lkm device.
-  static let builtIn: [String: DeviceNode] = [
-    "console": DeviceNode(kind: .character, major: 0, minor: 0, mode: 0o600),
-    "null": DeviceNode(kind: .character, major: 2, minor: 2, mode: 0o666),
-    "zero": DeviceNode(kind: .character, major: 2, minor: 12, mode: 0o666),
-    "lkm": DeviceNode(kind: .character, major: 28, minor: 0, mode: 0o640),
-  ]
-}
-
-/// One name in a directory listing.
-public struct DirectoryEntry: Sendable, Equatable {
-  public enum Kind: Sendable, Equatable {
-    case directory, regular, link, other
-    case device(DeviceNode)
-  }
-  public var name: String
-  public var kind: Kind
-  /// Bytes, for regular files (VOP_GETATTR's va_size) when known.
-  public var size: Int64?
-  /// Permission bits, when known.
-  public var mode: Int64?
-
-  public init(name: String, kind: Kind, size: Int64? = nil, mode: Int64? = nil) {
-    self.name = name
-    self.kind = kind
-    self.size = size
-    self.mode = mode
-  }
-}
 
 /// What a path names in the kernel's namespace.
 enum Resolved {
@@ -94,10 +33,11 @@ extension Kernel {
       let owner = modules.values.first { $0.linked.contains(fault.pc) } ?? modules[outcome.module]
       if let owner {
         owner.faulted = true
-        oops(fault, moduleName: owner.name, id: owner.id, module: owner.linked, during: during)
-      } else {
-        oops(fault, moduleName: "?", id: -1, module: nil, during: during)
+        Bridge.markFaulted(owner.id)
       }
+      oops(
+        fault, module: owner?.name ?? "?", id: owner?.id ?? -1, linked: owner?.linked,
+        during: during)
       throw .EFAULT
     }
     if outcome.error != 0 { throw KernelErrno(outcome.error) }

@@ -1,8 +1,9 @@
-import LKMDevice
+import LKMInterface
+
 
 /// What a sandboxed child writes for its parent when it finishes: the structured half of a
 /// verdict (a child that dies writes nothing; the parent then judges by the signal).
-enum ChildReport: Sendable, Equatable {
+package enum ChildReport: Sendable, Equatable {
   /// The linker (or reader) refused the module: its code and message lines.
   case rejected(code: String, lines: [String])
   /// The module linked; each command's return (nil: not run).

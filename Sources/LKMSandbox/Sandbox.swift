@@ -1,6 +1,6 @@
 import Glibc
-import LKMKernel
-import LKMDevice
+import LKMInterface
+
 
 /// Runs modules in a sandboxed child process and judges what happened.
 ///
@@ -194,7 +194,7 @@ public final class Sandbox {
     case .signaled(let signal):
       if allocationFailed {
         return .outOfMemory(
-          detail: "an allocation failed at the address-space limit, then \(signalName(signal))",
+          detail: "an allocation failed at the address-space limit, then \(Signals.name(signal))",
           byModule: phase == ReportFile.phaseModule)
       }
       if signal == SIGKILL {
@@ -205,7 +205,7 @@ public final class Sandbox {
       if phase == ReportFile.phaseModule {
         let detail = signal == SIGSYS ? "killed by the sandbox filter" : line
         return .moduleFault(
-          ModuleFaultSite(signal: signalName(signal), place: nil, during: "module code", detail: detail))
+          ModuleFaultSite(signal: Signals.name(signal), place: nil, during: "module code", detail: detail))
       }
       return .loaderCrash(
         signal: signal, afterModuleCode: phase == ReportFile.phaseAfterModule,

@@ -1,5 +1,5 @@
-public import LKMKernel
-import LKMDevice
+public import LKMInterface
+
 
 /// What the sandbox is asked to do with one module: its objects and archives, its entry, and
 /// whether to run its lifecycle or only link it.
@@ -15,23 +15,24 @@ public struct SandboxRequest: Sendable {
   }
 
   public var inputs: [LoadRequest.Input]
-  /// The entry function (modload's choice: `-e`, `xxxinit`, or `BASENAME_lkmentry`).
-  public var entry: String
+  /// The entry function (modload's `-e`), or nil for modload's default rule (`xxxinit`, then
+  /// `BASENAME_lkmentry`).
+  public var entry: String?
   public var mode: Mode
 
-  public init(inputs: [LoadRequest.Input], entry: String, mode: Mode = .lifecycle) {
+  public init(inputs: [LoadRequest.Input], entry: String?, mode: Mode = .lifecycle) {
     self.inputs = inputs
     self.entry = entry
     self.mode = mode
   }
 
   /// The largest request accepted (as lkmd's object limit).
-  static let byteLimit = 64 << 20
+  package static let byteLimit = 64 << 20
 
   func encoded() -> [UInt8] {
     var w = WireWriter()
     w.int(mode.rawValue)
-    w.string(entry)
+    w.optionalString(entry)
     w.int(UInt32(inputs.count))
     for input in inputs {
       w.string(input.name)
@@ -42,7 +43,7 @@ public struct SandboxRequest: Sendable {
 
   /// Decodes what ``encoded()`` wrote. Hand-written rather than through ``WireReader``, whose
   /// generic reads (unspecialized across modules) were a tenth of each sandboxed run.
-  init(decoding bytes: [UInt8]) throws(WireError) {
+  package init(decoding bytes: [UInt8]) throws(WireError) {
     var position = 0
     func u32() throws(WireError) -> Int {
       guard bytes.count - position >= 4 else { throw WireError("truncated message") }
@@ -60,7 +61,10 @@ public struct SandboxRequest: Sendable {
     guard let first = bytes.first, let mode = Mode(rawValue: first) else { throw WireError("bad mode") }
     position = 1
     self.mode = mode
-    entry = String(decoding: try data(limit: 1 << 20), as: UTF8.self)
+    guard position < bytes.count else { throw WireError("truncated message") }
+    let hasEntry = bytes[position] != 0
+    position += 1
+    entry = hasEntry ? String(decoding: try data(limit: 1 << 20), as: UTF8.self) : nil
     let count = try u32()
     guard count <= 4096 else { throw WireError("count \(count) is over its limit 4096") }
     inputs = []

@@ -1,3 +1,5 @@
+import LKMInterface
+
 /// Where module code faulted: the signal (or `panic`, `watchdog`), the function and offset, the
 /// command the kernel was running.
 public struct ModuleFaultSite: Sendable, Hashable {
@@ -117,7 +119,7 @@ public enum SandboxVerdict: Sendable, Equatable {
       if !site.detail.isEmpty { text += ": \(site.detail)" }
       return text
     case .loaderCrash(let signal, let after, let detail):
-      var text = "loader crash: \(signalName(signal))"
+      var text = "loader crash: \(Signals.name(signal))"
       if after { text += " after module code ran" }
       if !detail.isEmpty { text += ": \(detail)" }
       return text
@@ -130,13 +132,3 @@ public enum SandboxVerdict: Sendable, Equatable {
 }
 
 func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
-
-/// The signal's name (`SIGSEGV`), or `signal N`.
-public func signalName(_ signal: Int32) -> String {
-  let names: [Int32: String] = [
-    1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS",
-    8: "SIGFPE", 9: "SIGKILL", 10: "SIGUSR1", 11: "SIGSEGV", 12: "SIGUSR2", 13: "SIGPIPE",
-    14: "SIGALRM", 15: "SIGTERM", 24: "SIGXCPU", 25: "SIGXFSZ", 31: "SIGSYS",
-  ]
-  return names[signal] ?? "signal \(signal)"
-}

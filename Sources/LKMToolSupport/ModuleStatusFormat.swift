@@ -1,4 +1,4 @@
-public import LKMKernel
+public import LKMInterface
 
 /// modstat's output, ported from OpenBSD's usr.bin/modstat/modstat.c.
 public enum ModstatFormat {

@@ -1,6 +1,6 @@
 // lkm-sandbox-child: the sandbox's child process (see LKMSandbox's SandboxChild). Not meant to
 // be run by hand: LKMSandbox.Sandbox spawns it with its descriptors in place.
 import CSandboxChild
-import LKMSandbox
+import LKMSandboxChild
 
 SandboxChild.main(arguments: CommandLine.arguments) { lkmsb_set_oom_word($0) }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Glibc
 import LKMDevice
-import LKMKernel
+import LKMInterface
 import LKMToolSupport
 
 // The subcommands for what device, file system and exec modules add: the kernel's /dev, its
@@ -274,7 +274,7 @@ struct Exec: ParsableCommand {
       BSD.err(1, client.path, error.openBSDText)
     }
     if !reply.text.isEmpty { BSD.write(reply.text, to: 1) }
-    if reply.errno != 0 { BSD.err(1, file, KernelErrno(reply.errno).text) }
+    if reply.error != nil { BSD.err(1, file, reply.errorText) }
     Glibc.exit(Int32(truncatingIfNeeded: reply.retval) & 0xff)
   }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Glibc
 import LKMDevice
-import LKMKernel
+import LKMInterface
 import LKMToolSupport
 
 /// lkmctl: userland access to what modules add to the kernel.
@@ -14,6 +14,7 @@ struct LkmCtl: ParsableCommand {
     subcommands: [
       Syscall.self, Dmesg.self, Sysctl.self, Ksyms.self, Addr.self, Mknod.self, Rm.self,
       Write.self, Read.self, Ioctl.self, Mount.self, Umount.self, Ls.self, Cat.self, Exec.self,
+      Crashes.self,
     ])
 
   static func main() {
@@ -36,7 +37,7 @@ func session(_ option: DeviceOption, write: Bool) -> DeviceClient {
 func perform(_ client: DeviceClient, _ request: Request, what: String) -> Reply {
   let reply: Reply
   do { reply = try client.perform(request) } catch { BSD.err(1, client.path, error.openBSDText) }
-  if reply.errno != 0 { BSD.err(1, what, KernelErrno(reply.errno).text) }
+  if reply.error != nil { BSD.err(1, what, reply.errorText) }
   return reply
 }
 
@@ -51,7 +52,7 @@ struct Syscall: ParsableCommand {
 
   func run() {
     let client = session(device, write: true)
-    let args: [Kernel.SyscallArgument] = arguments.map { text in
+    let args: [SyscallArgument] = arguments.map { text in
       if let v = Int64(text) { return .integer(v) }
       if text.lowercased().hasPrefix("0x"), let v = Int64(text.dropFirst(2), radix: 16) { return .integer(v) }
       if text.hasPrefix("-0x"), let v = Int64(text.dropFirst(3), radix: 16) { return .integer(-v) }
@@ -62,7 +63,7 @@ struct Syscall: ParsableCommand {
       BSD.err(1, client.path, error.openBSDText)
     }
     if !reply.text.isEmpty { BSD.write(reply.text, to: 1) }
-    if reply.errno != 0 { BSD.err(1, "syscall \(number)", KernelErrno(reply.errno).text) }
+    if reply.error != nil { BSD.err(1, "syscall \(number)", reply.errorText) }
     BSD.write("retval = \(reply.retval)\n", to: 1)
   }
 }
@@ -137,5 +138,43 @@ struct Addr: ParsableCommand {
     }
     let reply = perform(session(device, write: false), .addr(value), what: address)
     BSD.write("0x\(String(value, radix: 16)) is in \(reply.text)\n", to: 1)
+  }
+}
+
+struct Crashes: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "List the crash reports of this lkmd: each time the kernel process died or hung and was rebooted.",
+    discussion: "One line per report: NUMBER, time (UTC), what happened, the module whose code ran and the request in flight, and the report's file. With NUMBER, print that report.")
+  @OptionGroup var device: DeviceOption
+  @Argument(help: "A report's number: print it whole.") var number: Int32?
+
+  func run() {
+    let reply = perform(session(device, write: false), .crashes, what: "crashes")
+    let reports = reply.crashReports
+    if let number {
+      guard let report = reports.first(where: { $0.number == number }) else {
+        BSD.errx(1, "crashes: no report \(number)")
+      }
+      BSD.write(report.text, to: 1)
+      return
+    }
+    var out = ""
+    for r in reports {
+      out += "\(r.number) \(utc(r.time)) kernel process \(r.reason)"
+      if let module = r.module { out += " in module '\(module)'" }
+      if let request = r.request { out += " during \(request)" }
+      if !r.path.isEmpty { out += " (\(r.path))" }
+      out += "\n"
+    }
+    BSD.write(out, to: 1)
+  }
+
+  func utc(_ seconds: Int64) -> String {
+    var t = time_t(seconds)
+    var tm = tm()
+    gmtime_r(&t, &tm)
+    var buffer = [CChar](repeating: 0, count: 32)
+    let n = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &tm)
+    return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 }

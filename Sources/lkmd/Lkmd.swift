@@ -1,16 +1,18 @@
 import ArgumentParser
 import Glibc
 import LKMDevice
-import LKMKernel
-import LKMSandbox
+import LKMInterface
+import LKMSupervisor
 
 @main
 struct Lkmd: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "lkmd",
-    abstract: "The lkm kernel: links modules into itself and serves /dev/lkm on a Unix socket.",
+    abstract: "The lkm kernel: serves /dev/lkm on a Unix socket and runs modules in a supervised kernel process.",
     discussion: """
       Runs in the foreground and prints "lkmd: ready on DEVICE" once it accepts requests. \
+      lkmd is a supervisor: modules run in its child, the kernel process, which it restarts \
+      ("reboots") when a module kills or hangs it; the message buffer and the device survive. \
       Kernel printf output (the console) goes to standard output. On SIGTERM or SIGINT it \
       unloads every module in reverse load order and exits 0.
       """)
@@ -21,7 +23,7 @@ struct Lkmd: ParsableCommand {
   @Option(help: "The initial securelevel; above 0, only stat requests are allowed.")
   var securelevel: Int32 = 0
 
-  @Flag(help: "Also resolve modules against the host C library, after the kernel's symbols.")
+  @Flag(help: "Also resolve modules against the host C library, after the kernel's symbols (weakens containment: module code may then call the C library).")
   var hostSymbols = false
 
   @Option(help: "Seconds module code may run in one call before it is interrupted (0: never).")
@@ -37,61 +39,45 @@ struct Lkmd: ParsableCommand {
     """)
   var trialLoad = false
 
+  @Option(help: "A file of modload command lines, one per line, run at every boot of the kernel.")
+  var boot: String?
+
+  @Option(help: "Where crash reports are written (default: crashes/ next to the device).")
+  var crashDirectory: String?
+
+  @Option(help: "Seconds a session holding the device may stay without a request (1 s while others wait).")
+  var idleTimeout: Double = 10
+
+  @Option(help: "Seconds the kernel may take to answer one request before it is killed and rebooted.")
+  var hangLimit: Double = 30
+
+  @Option(help: "Client connections at once.")
+  var maxConnections: Int = 128
+
   mutating func run() throws {
-    var options = Kernel.Options()
-    options.securelevel = securelevel
-    options.hostSymbols = hostSymbols
-    options.watchdogSeconds = watchdog
+    var configuration = Supervisor.Configuration(device: DeviceClient.defaultPath(device))
+    configuration.kernel.securelevel = securelevel
+    configuration.kernel.hostSymbols = hostSymbols
+    configuration.kernel.watchdogSeconds = watchdog
+    configuration.kernel.objectLimit = objectLimit
     var name = [CChar](repeating: 0, count: 256)
-    if gethostname(&name, 255) == 0 { options.hostname = String(cString: name) }
-    let kernel: Kernel
-    do { kernel = try Kernel(options: options) } catch {
-      throw ValidationError("cannot start the kernel: \(error.text)")
+    if gethostname(&name, 255) == 0 { configuration.kernel.hostname = String(cString: name) }
+    configuration.limits.objectBytes = objectLimit
+    configuration.limits.idleSeconds = idleTimeout
+    configuration.limits.hangSeconds = max(hangLimit, Double(watchdog) + 5)
+    configuration.limits.connections = max(maxConnections, 4)
+    configuration.trialLoad = trialLoad
+    configuration.bootFile = boot
+    configuration.crashDirectory = crashDirectory
+    Supervisor.installStopHandlers()
+    let supervisor: Supervisor
+    do { supervisor = try Supervisor(configuration: configuration) } catch {
+      throw ValidationError(error.message)
     }
-    let path = DeviceClient.defaultPath(device)
-    var limits = DeviceServer.Limits()
-    limits.objectBytes = objectLimit
-    let server: DeviceServer
-    do { server = try DeviceServer(path: path, kernel: kernel, limits: limits) } catch {
-      throw ValidationError("\(error)")
-    }
-    if trialLoad {
-      var configuration = Sandbox.Configuration()
-      configuration.hostSymbols = hostSymbols
-      configuration.timeout = Double(watchdog == 0 ? 10 : watchdog)
-      let sandbox: Sandbox
-      do { sandbox = try Sandbox(configuration: configuration) } catch {
-        throw ValidationError("--trial-load: \(error)")
-      }
-      server.vetLoad = { request in Lkmd.trial(request, in: sandbox, kernel: kernel) }
-    }
-    DeviceServer.installStopHandlers()
-    print("lkmd: ready on \(path)")
+    print("lkmd: ready on \(configuration.device)")
     fflush(nil)
-    server.run()
-    kernel.shutdown()
+    supervisor.run()
     print("lkmd: stopped")
     fflush(nil)
-  }
-
-  /// --trial-load: the module in the sandbox first; the verdict to the message buffer.
-  static func trial(_ request: LoadRequest, in sandbox: Sandbox, kernel: Kernel) -> LoadRefusal? {
-    let name = request.inputs.first?.name ?? "module"
-    let verdict: SandboxVerdict
-    do {
-      verdict = try sandbox.run(SandboxRequest(inputs: request.inputs, entry: request.entry))
-    } catch {
-      kernel.log("lkmd: trial load of '\(name)': the sandbox failed: \(error)\n")
-      return LoadRefusal(linkFailed: false, errno: .EPERM, lines: ["sandbox: \(error)"])
-    }
-    kernel.log("lkmd: trial load of '\(name)': \(verdict.description)\n")
-    if verdict.allowsLoad { return nil }
-    if case .rejected(_, let message) = verdict {
-      return LoadRefusal(linkFailed: true, errno: .ENOEXEC, lines: [message])
-    }
-    var errno = KernelErrno.EPERM
-    if case .loaded(let load, _, _) = verdict { errno = KernelErrno(load) }
-    if case .moduleFault = verdict { errno = .EFAULT }
-    return LoadRefusal(linkFailed: false, errno: errno, lines: ["sandbox: \(verdict.description)"])
   }
 }

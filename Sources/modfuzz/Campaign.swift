@@ -1,5 +1,5 @@
 import Foundation
-import LKMKernel
+import LKMInterface
 import LKMSandbox
 
 /// A fuzzing campaign: jobs, each with its own sandbox, share the inputs by index; counts,
@@ -133,7 +133,7 @@ final class Campaign: @unchecked Sendable {
     case .loaderCrash(let signal, let after, let detail):
       // Addresses move between runs: keep the words.
       let words = detail.split(separator: " ").map { $0.hasPrefix("0x") ? "X" : String($0) }.joined(separator: " ")
-      return "loader-crash \(signalName(signal))\(after ? " after-module" : "") \(words)"
+      return "loader-crash \(Signals.name(signal))\(after ? " after-module" : "") \(words)"
     case .timeout(_, let inModule): return inModule ? "timeout module-code" : "timeout loader"
     case .outOfMemory(_, let byModule): return byModule ? "out-of-memory module" : "out-of-memory loader"
     }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import ELFObject
 import Foundation
-import LKMKernel
+import LKMInterface
 import LKMSandbox
 
 /// modfuzz: mutates module objects and runs each in the sandbox, keeping one example of each

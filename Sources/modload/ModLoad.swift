@@ -2,6 +2,7 @@ import ArgumentParser
 import ELFObject
 import Glibc
 import LKMDevice
+import LKMInterface
 import LKMKernel
 import LKMSandbox
 import LKMToolSupport
@@ -48,56 +49,61 @@ struct ModLoad: ParsableCommand {
       offlineCheck(kernelFile)
       return
     }
+    var request = prepare()
+    let first = inputs[0]
+    let dot = first.lastIndex(of: ".")!
+    // --sandbox: the trial runs before the session opens, so that the device is not held
+    // while the module runs in the sandbox.
+    if sandbox && !checkOnly { trialLoad(request) }
     // 1. Open the device read-write.
     let path = DeviceClient.defaultPath(device.device)
     let client: DeviceClient
     do { client = try DeviceClient(path: path, write: true) } catch { BSD.err(3, path, error.openBSDText) }
-
-    var request = prepare()
-    let first = inputs[0]
-    let dot = first.lastIndex(of: ".")!
-    let entryName = request.entry
-    if debug { BSD.write("modload: entry = \(entryName), \(request.inputs.count) input(s)\n") }
-    if sandbox && !checkOnly { trialLoad(request) }
+    if debug {
+      BSD.write("modload: entry = \(request.entry ?? request.entryCandidates.joined(separator: " or ")), \(request.inputs.count) input(s)\n")
+    }
 
     var reply = perform(client, path, .load(request))
-    if reply.outcome == 2 && reply.errno == KernelErrno.EINVAL.rawValue && !checkOnly {
+    if reply.error == .EINVAL, case .refused = reply.body, !checkOnly {
       BSD.warnx("module failed to load using new version; trying old version")
       request.version = 1
       reply = perform(client, path, .load(request))
     }
-    switch (reply.outcome, reply.errno) {
-    case (_, 0): break
-    case (1, _):
-      for line in reply.lines { BSD.write("modload: \(line)\n") }
+    if !reply.output.isEmpty { BSD.write(reply.output, to: 1) }
+    let result: LoadResult
+    switch (reply.error, reply.body) {
+    case (nil, .loaded(let loaded)):
+      result = loaded
+    case (_, .linkFailed(let lines)):
+      for line in lines { BSD.write("modload: \(line)\n") }
       Glibc.exit(1)
-    case (2, let errno):
+    case (_?, .refused), (_?, .panic):
       // lkmd --trial-load says why (the sandbox's verdict); the kernel's own refusals do not.
       for line in reply.lines { BSD.write("modload: \(line)\n") }
-      BSD.err(14, "error initializing module", KernelErrno(errno).text)
-    case (_, let errno):
-      BSD.err(9, "can't reserve memory", KernelErrno(errno).text)
+      BSD.err(14, "error initializing module", reply.errorText)
+    default:
+      BSD.err(9, "can't reserve memory", reply.errorText)
     }
-    if verbose { BSD.warnx("reserving \(ModLoad.imageSize(reply.placements)) bytes of memory") }
-    if debug { BSD.write("modentry = 0x\(String(reply.entry, radix: 16))\n") }
+    if verbose { BSD.warnx("reserving \(ModLoad.imageSize(result.placements)) bytes of memory") }
+    if debug { BSD.write("modentry = 0x\(String(result.entry, radix: 16))\n") }
     let outputPath = output ?? String(first[..<dot])
     var written: [String] = []
     if output != nil || keepOutput {
-      written = writeOutput(outputPath, request.inputs, reply.placements)
+      written = writeOutput(outputPath, request.inputs, result.placements)
     }
     // As on OpenBSD, the output goes at exit unless -S, even when named with -o.
     defer { if !keepOutput { for file in written { unlink(file) } } }
     if checkOnly {
       if verbose {
-        for warning in reply.lines { BSD.write("modload: warning: \(warning)\n") }
+        for warning in result.warnings { BSD.write("modload: warning: \(warning)\n") }
       }
       return
     }
-    BSD.write("Module loaded as ID \(reply.id)\n", to: 1)
+    BSD.write("Module loaded as ID \(result.id)\n", to: 1)
 
     if let postinstall {
-      let stat = perform(client, path, .stat(id: reply.id, name: nil))
-      guard stat.errno == 0, let s = stat.status else {
+      let stat = perform(client, path, .stat(id: result.id, name: nil))
+      guard stat.error == nil, let s = stat.status else {
         BSD.errx(15, "error fetching module stats for post-install")
       }
       client.close()
@@ -122,17 +128,9 @@ struct ModLoad: ParsableCommand {
       guard let bytes = readFile(input) else { BSD.err(4, input, String(cString: strerror(errno))) }
       request.inputs.append(.init(name: input, bytes: bytes))
     }
-    // 3. The entry: -e, else xxxinit, else BASENAME_lkmentry.
-    let base = String(first[..<dot].split(separator: "/").last ?? "")
-    var entryName = entry ?? "xxxinit"
-    if !defines(entryName, request.inputs) {
-      if entry == nil && defines(base + "_lkmentry", request.inputs) {
-        entryName = base + "_lkmentry"
-      } else {
-        BSD.errx(1, "entry point _\(entryName) not found in \(first)")
-      }
-    }
-    request.entry = entryName
+    // 3. The entry: -e, else xxxinit, else BASENAME_lkmentry; the kernel applies the rule to
+    // the objects it parses (a module that defines none is refused with OpenBSD's message).
+    request.entry = entry
     request.exportSymbols = !noSymbols
     request.checkOnly = checkOnly
     return request
@@ -143,7 +141,7 @@ struct ModLoad: ParsableCommand {
     guard let bytes = readFile(path) else {
       BSD.errx(1, "can't open \(path)\n\(path): please specify alternative kernel executable with -A option")
     }
-    let request = prepare()
+    var request = prepare()
     let table: SymbolTableProvider
     do { table = try SymbolTableProvider(parsing: String(decoding: bytes, as: UTF8.self), file: path) } catch {
       BSD.errx(1, error.message)
@@ -153,6 +151,10 @@ struct ModLoad: ParsableCommand {
       for input in request.inputs { linkInputs.append(try LinkInput.parse(input.bytes, name: input.name)) }
     } catch {
       BSD.errx(1, error.message)
+    }
+    switch Kernel.entryName(of: request, in: linkInputs) {
+    case .success(let name): request.entry = name
+    case .failure(let error): BSD.errx(1, error.message)
     }
     var options = LinkOptions(providers: [table])
     options.moduleName = inputs[0]
@@ -178,13 +180,13 @@ struct ModLoad: ParsableCommand {
       Glibc.exit(1)
     }
     if verbose {
-      BSD.warnx("reserving \(ModLoad.imageSize(report.placements)) bytes of memory")
+      BSD.warnx("reserving \(ModLoad.imageSize(report.placements.map { PlacedSection(object: $0.object, index: $0.index, name: $0.name, address: $0.address, size: $0.size) })) bytes of memory")
       for warning in report.warnings { BSD.write("modload: warning: \(warning)\n") }
     }
   }
 
   /// The page-rounded extent of the placed sections (what OpenBSD's modload reserved).
-  static func imageSize(_ placements: [SectionPlacement]) -> UInt64 {
+  static func imageSize(_ placements: [PlacedSection]) -> UInt64 {
     guard let low = placements.map(\.address).min(),
       let high = placements.map({ $0.address + $0.size }).max()
     else { return 0 }
@@ -229,7 +231,7 @@ struct ModLoad: ParsableCommand {
   /// section's address set to where the kernel loaded it. The first object goes to `path`,
   /// the Nth (N > 1) to `path.N`.
   @discardableResult
-  func writeOutput(_ path: String, _ inputs: [LoadRequest.Input], _ placements: [SectionPlacement]) -> [String] {
+  func writeOutput(_ path: String, _ inputs: [LoadRequest.Input], _ placements: [PlacedSection]) -> [String] {
     var n = 0
     var written: [String] = []
     for input in inputs {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Glibc
 import LKMDevice
-import LKMKernel
+import LKMInterface
 import LKMToolSupport
 
 /// modstat(8): list loaded modules.
@@ -45,15 +45,19 @@ struct ModStat: ParsableCommand {
         BSD.err(3, path, error.openBSDText)
       }
       flush()
-      switch KernelErrno(reply.errno) {
-      case KernelErrno(0): if let s = reply.status { BSD.write(format(s), to: 1) }
-      case .EINVAL, .ENOENT: Glibc.exit(3)
-      case let errno:
-        BSD.warn("LMSTAT", errno.text)
+      switch (reply.error, reply.body) {
+      case (nil, .status(let s)): BSD.write(format(s), to: 1)
+      case (.EINVAL?, _), (.ENOENT?, _): Glibc.exit(3)
+      default:
+        BSD.warn("LMSTAT", reply.errorText)
         Glibc.exit(3)
       }
       return
     }
+    // The listing: ids 0, 1, 2, … until EINVAL (past the highest); ENOENT (a gap) is skipped.
+    // A module whose LKM_E_STAT fails is reported and the listing goes on (OpenBSD stopped at
+    // the first error and exited 0); the exit status then says so.
+    var failed = false
     var id: Int32 = 0
     while true {
       let reply: Reply
@@ -62,19 +66,23 @@ struct ModStat: ParsableCommand {
         BSD.warn("LMSTAT", error.openBSDText)
         break
       }
-      if reply.errno == KernelErrno.EINVAL.rawValue { break }
-      if reply.errno == KernelErrno.ENOENT.rawValue {
+      if reply.error == .EINVAL { break }
+      if reply.error == .ENOENT {
         id += 1
         continue
       }
-      if reply.errno != 0 {
+      if reply.error != nil {
         flush()
-        BSD.warn("LMSTAT", KernelErrno(reply.errno).text)
-        break
+        BSD.warn("LMSTAT", "module \(id): \(reply.errorText)")
+        failed = true
+        if case .panic = reply.body { break }
+        id += 1
+        continue
       }
-      if let s = reply.status { out += format(s) }
+      if case .status(let s) = reply.body { out += format(s) }
       id += 1
     }
     flush()
+    if failed { Glibc.exit(3) }
   }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Glibc
 import LKMDevice
-import LKMKernel
+import LKMInterface
 import LKMToolSupport
 
 /// modunload(8): unload a module by id or name.
@@ -9,9 +9,12 @@ import LKMToolSupport
 /// The corresponding OpenBSD code is sbin/modunload/modunload.c.
 @main
 struct ModUnload: ParsableCommand {
-  static let synopsis = "modunload [-i id] [-n name] [-p postunload]"
+  static let synopsis = "modunload [-f] [-i id] [-n name] [-p postunload]"
   static let configuration = CommandConfiguration(commandName: "modunload", usage: synopsis)
 
+  /// Not OpenBSD's: remove the module without running its unload hook (for one whose hook
+  /// faults); the kernel puts back the tables it registered.
+  @Flag(name: .customShort("f")) var force = false
   @Option(name: .customShort("i", allowingJoined: true)) var id: String?
   @Option(name: .customShort("n", allowingJoined: true)) var name: String?
   @Option(name: .customShort("p", allowingJoined: true)) var postunload: String?
@@ -20,7 +23,7 @@ struct ModUnload: ParsableCommand {
   static func main() {
     BSD.progname = "modunload"
     let arguments = Array(CommandLine.arguments.dropFirst())
-    if BSD.checkOptions(arguments.filter { !$0.hasPrefix("--device") }, "i:n:p:") { BSD.usage(synopsis) }
+    if BSD.checkOptions(arguments.filter { !$0.hasPrefix("--device") }, "fi:n:p:") { BSD.usage(synopsis) }
     guard let command = try? parse(arguments), command.id != nil || command.name != nil else {
       BSD.usage(synopsis)
     }
@@ -33,20 +36,23 @@ struct ModUnload: ParsableCommand {
     let client: DeviceClient
     do { client = try DeviceClient(path: path, write: true) } catch { BSD.err(2, path, error.openBSDText) }
     let reply: Reply
-    do { reply = try client.perform(.unload(id: moduleID, name: moduleID >= 0 ? nil : command.name)) } catch {
+    do {
+      reply = try client.perform(
+        .unload(id: moduleID, name: moduleID >= 0 ? nil : command.name, force: command.force))
+    } catch {
       BSD.err(2, path, error.openBSDText)
     }
-    switch KernelErrno(reply.errno) {
-    case KernelErrno(0): break
-    case .EINVAL: BSD.errx(3, "id out of range")
-    case .ENOENT: BSD.errx(3, "no such module")
-    case let errno:
-      if errno == .EBUSY, !reply.lines.isEmpty {
-        BSD.warn("LMUNLOAD", errno.text)
+    switch reply.error {
+    case nil: break
+    case .EINVAL?: BSD.errx(3, "id out of range")
+    case .ENOENT?: BSD.errx(3, "no such module")
+    case _?:
+      if !reply.lines.isEmpty {
+        BSD.warn("LMUNLOAD", reply.errorText)
         for line in reply.lines { BSD.write("modunload: \(line)\n") }
         Glibc.exit(5)
       }
-      BSD.err(5, "LMUNLOAD", errno.text)
+      BSD.err(5, "LMUNLOAD", reply.errorText)
     }
     client.close()
     if let postunload = command.postunload {

@@ -1,5 +1,5 @@
 import Foundation
-import LKMKernel
+import LKMInterface
 @testable import LKMSandbox
 import TestSupport
 import Testing
@@ -108,7 +108,7 @@ struct SandboxVerdictTests {
     var wrong = request("good")
     wrong.entry = "missing_lkmentry"
     let verdict = try sandbox().run(wrong)
-    #expect(verdict == .rejected(code: "noEntryPoint", message: "entry point 'missing_lkmentry' is not defined"))
+    #expect(verdict == .rejected(code: "noEntryPoint", message: "entry point _missing_lkmentry not found in good.o"))
   }
 
   @Test("the fork server survives its children's crashes and timeouts")

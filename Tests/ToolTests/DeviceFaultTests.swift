@@ -32,7 +32,7 @@ struct DeviceFaultTests {
     #expect(dmesg.contains("lkm: cdevsw[11].d_write 0x1234 is not module code\n"))
     #expect(
       dmesg.contains(
-        "oops: module 'faultdev' (id 0) during ioctl of /dev/fault (cdevsw[11]): watchdog: ran longer than the watchdog allows, pc 0x"
+        "oops: module 'faultdev' (id 0) during ioctl of /dev/fault (cdevsw[11]): watchdog: ran longer than the watchdog allows (1 s), pc 0x"
       ))
     #expect(dmesg.contains("kernel tainted\n"))
 

@@ -85,7 +85,7 @@ struct KernelErrorPathTests {
       expectRun(try k.run("modunload", "-i", "1", "-n", "nosuchmodule"), 0)
       expectRun(try k.run("modunload", "-i", "1x"), 1, stderr: "modunload: not a valid number\n")
       expectRun(
-        try k.run("modunload"), 1, stderr: "usage: modunload [-i id] [-n name] [-p postunload]\n")
+        try k.run("modunload"), 1, stderr: "usage: modunload [-f] [-i id] [-n name] [-p postunload]\n")
     }
   }
 

@@ -84,20 +84,49 @@ int clkm_table_info(const clkm_table *_Nonnull t, clkm_module_info_t *_Nonnull i
 typedef struct clkm_fault {
   int kind;           /* 0 none, 1 signal, 2 panic, 3 watchdog */
   int signo;
-  int code;
+  int code;           /* si_code */
+  int raised;         /* 1: a signal module code raised on the kernel process (kill, abort) */
+  int syscall;        /* SIGSYS from the filter: the system call number; else -1 */
   uint64_t address;   /* si_addr */
   uint64_t pc;
+  uint64_t stack_depth; /* a fault in the guard page below the module stack: bytes deep; else 0 */
   uint64_t registers[18]; /* rax rbx rcx rdx rsi rdi rbp rsp r8-r15 rip eflags */
   char message[256];  /* the panic message */
 } clkm_fault_t;
 
-/* Registers a module's text, so faults there are the module's. */
-void clkm_register_module_text(int id, uint64_t start, uint64_t end);
-void clkm_unregister_module_text(int id);
+/* Registers a module's image [start, start + size) and its text [start, text_end), so that
+ * faults there are the module's, and lists it in the status the supervisor reads. */
+void clkm_register_module(int id, const char *_Nonnull name, uint64_t start, uint64_t size,
+                          uint64_t text_end);
+void clkm_unregister_module(int id);
+/* The name the status shows for a module (its declared name, once it has loaded). */
+void clkm_rename_module(int id, const char *_Nonnull name);
+/* Marks a module faulted in the status. */
+void clkm_mark_faulted(int id);
 /* The module current requests run on behalf of (for malloc accounting and uprintf); -1 none. */
 void clkm_set_current_module(int id);
+/* What the next guarded calls on this thread are (`LKM_E_LOAD`, `system call 210`), for the
+ * status the supervisor reads when the kernel dies. */
+void clkm_set_activity(const char *_Nonnull what);
 /* The watchdog for guarded calls, in seconds (0 = none). */
 void clkm_set_watchdog(unsigned seconds);
+unsigned clkm_get_watchdog(void);
+/* Prepares the calling thread for guarded calls (its signal stack and watchdog timer). */
+void clkm_thread_init(void);
+/* Threads module code started (through the interposed pthread_create) that still run. */
+int clkm_module_thread_count(int id);
+/* The host functions a module gets the kernel's version of, with --host-symbols. */
+const clkm_export_t *_Nonnull clkm_host_interpositions(size_t *_Nonnull count);
+/* "libc.so.6: memcpy+0x1f" for an address outside modules (dladdr); 0 if nothing is known. */
+int clkm_describe_address(uint64_t address, char *_Nonnull buf, size_t size);
+/* Uses `area` (a mapping of lkm_shared_size() bytes shared with the supervisor, see
+ * lkmshared.h) for the message buffer and the status, instead of private memory. */
+void clkm_attach_shared(void *_Nonnull area);
+size_t clkm_shared_size(void);
+/* Puts back every entry of sysent, cdevsw, bdevsw and execsw whose functions are neither the
+ * kernel's nor a loaded module's, and removes file systems whose module is gone; writes one
+ * line per repair into buf (newline-separated) and returns the bytes written. */
+size_t clkm_audit_tables(char *_Nullable buf, size_t size);
 
 /* The phases a guarded call records in the word given to clkm_set_phase_word. */
 enum { CLKM_PHASE_MODULE = 2, CLKM_PHASE_AFTER_MODULE = 3 };

@@ -59,6 +59,12 @@ int lkmsb_thread_count(void);
 /* The size of this process's address space in bytes (VmSize, from /proc/self/statm), or 0. */
 uint64_t lkmsb_address_space_size(void);
 
+/* PR_SET_PDEATHSIG SIGKILL: this process dies with its parent. Returns 0 or -errno. */
+int lkmsb_die_with_parent(void);
+
+/* The name of x86-64 system call `nr` (libseccomp's table) into buf; 0 if unknown. */
+int lkmsb_syscall_name(int nr, char *_Nonnull buf, size_t size);
+
 /* ---- The parent's side: process plumbing Swift's Glibc module does not show ---- */
 
 /* pipe2(fds, O_CLOEXEC). Returns 0, or -1 with errno. */
@@ -75,6 +81,22 @@ int lkmsb_pidfd_open(int pid);
  * pid, or -errno. */
 int lkmsb_spawn(const char *_Nonnull path, char *_Nullable const *_Nonnull argv,
                 const int *_Nonnull fds);
+
+/* posix_spawn(path, argv, envp) with default signal dispositions, an empty signal mask and
+ * exactly descriptors 0..nfds-1 taken from fds (-1: /dev/null; at most 16); envp NULL: an empty
+ * environment. flags: LKMSB_SPAWN_SETSID puts the child in a session of its own (a terminal's
+ * ^C does not reach it). Returns the pid, or -errno. */
+#define LKMSB_SPAWN_SETSID 1
+int lkmsb_spawn_with(const char *_Nonnull path, char *_Nullable const *_Nonnull argv,
+                     char *_Nullable const *_Nullable envp, const int *_Nonnull fds, int nfds,
+                     int flags);
+
+/* socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC): the supervisor's channel to the kernel. */
+int lkmsb_socketpair(int *_Nonnull fds);
+
+/* waitid(P_PID, pid, WEXITED | WNOHANG): reaps pid if it has ended. Returns 1 with *code
+ * (CLD_EXITED, CLD_KILLED, CLD_DUMPED) and *status set, 0 if it still runs, or -errno. */
+int lkmsb_try_reap(int pid, int *_Nonnull code, int *_Nonnull status);
 
 /* waitid(P_PID, pid, WEXITED | WNOWAIT): waits for pid to end without reaping it (so its pid
  * cannot be reused while the parent may still kill it). Stores CLD_EXITED, CLD_KILLED or

@@ -1,5 +1,6 @@
 // The only file of LKMDevice that calls the socket API.
 internal import Glibc
+import LKMInterface
 
 /// A host error from a socket call: the Linux errno and its name, for converting to the
 /// kernel's OpenBSD numbering by name.
@@ -76,12 +77,9 @@ public final class SocketConnection: @unchecked Sendable {
     return address
   }
 
-  /// Sends one frame: a 32-bit little-endian length, then the payload.
+  /// Sends one frame (``Frame``).
   public func send(_ payload: [UInt8]) throws(DeviceError) {
-    var frame = [UInt8]()
-    frame.reserveCapacity(payload.count + 4)
-    withUnsafeBytes(of: UInt32(payload.count).littleEndian) { frame.append(contentsOf: $0) }
-    frame.append(contentsOf: payload)
+    let frame = Frame.encode(payload)
     var done = 0
     while done < frame.count {
       let n = frame.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + done, frame.count - done, Int32(MSG_NOSIGNAL)) }
@@ -95,8 +93,7 @@ public final class SocketConnection: @unchecked Sendable {
 
   /// Receives one frame (blocking).
   public func receive(limit: Int = 1 << 30) throws(DeviceError) -> [UInt8] {
-    let header = try readExactly(4)
-    let length = Int(UInt32(header[0]) | UInt32(header[1]) << 8 | UInt32(header[2]) << 16 | UInt32(header[3]) << 24)
+    let length = Frame.length(header: try readExactly(Frame.headerSize))
     guard length <= limit else {
       throw DeviceError(call: "recv", errno: EMSGSIZE, detail: "reply of \(length) bytes is too large")
     }

@@ -1,3 +1,4 @@
+public import LKMInterface
 // The kernel's Swift code calling CLKM's device, file system and exec layers. Handles for mounts
 // and vnodes are opaque here and checked by CLKM against its own lists on every call; buffers
 // are Swift arrays the C side reads or fills within their counts.

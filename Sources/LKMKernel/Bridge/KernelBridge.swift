@@ -1,18 +1,28 @@
+public import LKMInterface
 // The only place the kernel's Swift code calls CLKM: kernel tables, guarded calls into module
 // code, the message buffer. Every address passed here was computed by the linker for a module
 // the kernel mapped.
 internal import CLKM
+internal import CSandbox
 
 /// What went wrong in module code during a guarded call.
 public struct ModuleFault: Error, Sendable {
   public enum Kind: Sendable { case signal, panic, watchdog }
   public var kind: Kind
   public var signal: Int32
+  /// `si_code`.
+  public var code: Int32
   public var address: UInt64
   public var pc: UInt64
   /// rax rbx rcx rdx rsi rdi rbp rsp r8-r15 rip eflags
   public var registers: [UInt64]
   public var message: String
+  /// A signal module code raised on the kernel process (abort, kill, raise).
+  public var raised: Bool
+  /// SIGSYS from the kernel's filter: the system call module code made; else -1.
+  public var syscall: Int32
+  /// A fault in the guard page below the module stack: how deep the stack was, in bytes.
+  public var stackDepth: UInt64
 }
 
 enum Bridge {
@@ -40,6 +50,7 @@ enum Bridge {
   static var version: String { String(cString: clkm_get_version()) }
   static func setTime(_ seconds: Int64) { clkm_set_time(seconds) }
   static func setWatchdog(_ seconds: UInt32) { clkm_set_watchdog(seconds) }
+  static var watchdogSeconds: UInt32 { clkm_get_watchdog() }
   static func setConsole(_ enabled: Bool) { clkm_set_console(enabled ? 1 : 0) }
   static func log(_ text: String) { clkm_log_text(text) }
   static var systemCallCount: Int32 { clkm_nsysent() }
@@ -66,10 +77,53 @@ enum Bridge {
     return (count, bytes)
   }
   static func resetAllocations(of id: Int32) { clkm_module_allocations_reset(id) }
-  static func registerText(_ id: Int32, _ start: UInt64, _ end: UInt64) {
-    clkm_register_module_text(id, start, end)
+  static func registerModule(
+    _ id: Int32, name: String, base: UInt64, size: UInt64, textEnd: UInt64
+  ) {
+    clkm_register_module(id, name, base, size, textEnd)
   }
-  static func unregisterText(_ id: Int32) { clkm_unregister_module_text(id) }
+  static func unregisterModule(_ id: Int32) { clkm_unregister_module(id) }
+  static func renameModule(_ id: Int32, _ name: String) { clkm_rename_module(id, name) }
+  static func markFaulted(_ id: Int32) { clkm_mark_faulted(id) }
+  static func threadCount(of id: Int32) -> Int { Int(clkm_module_thread_count(id)) }
+  static func setActivity(_ what: String) { clkm_set_activity(what) }
+
+  /// The repairs of a table audit, one line each.
+  static func auditTables() -> [String] {
+    var bytes = [UInt8](repeating: 0, count: 8192)
+    let n = bytes.withUnsafeMutableBytes { clkm_audit_tables($0.baseAddress, $0.count) }
+    guard n > 0 else { return [] }
+    return String(decoding: bytes[0..<n], as: UTF8.self).split(separator: "\n").map(String.init)
+  }
+
+  /// The name of an x86-64 system call (`exit_group`).
+  static func syscallName(_ number: Int32) -> String? {
+    var buffer = [CChar](repeating: 0, count: 64)
+    guard lkmsb_syscall_name(number, &buffer, buffer.count) != 0 else { return nil }
+    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+  }
+
+  /// `libc.so.6: memcpy+0x1f` for an address outside modules.
+  static func describeHostAddress(_ address: UInt64) -> String? {
+    var buffer = [CChar](repeating: 0, count: 256)
+    guard clkm_describe_address(address, &buffer, buffer.count) != 0 else { return nil }
+    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+  }
+
+  /// The host functions modules get the kernel's version of (--host-symbols).
+  static var hostInterpositions: [String: UInt64] {
+    var count = 0
+    let table = clkm_host_interpositions(&count)
+    var result: [String: UInt64] = [:]
+    for i in 0..<count {
+      result[String(cString: table[i].name)] = UInt64(UInt(bitPattern: table[i].address))
+    }
+    return result
+  }
+
+  /// Uses memory shared with the supervisor for the message buffer and the status.
+  static func attachShared(_ area: UnsafeMutableRawPointer) { clkm_attach_shared(area) }
+  static var sharedAreaSize: Int { clkm_shared_size() }
   static func setCurrentModule(_ id: Int32) { clkm_set_current_module(id) }
   static func setPhaseWord(_ word: UnsafeMutablePointer<Int32>?) { clkm_set_phase_word(word) }
 
@@ -82,7 +136,8 @@ enum Bridge {
     let list = withUnsafeBytes(of: &registers) { Array($0.bindMemory(to: UInt64.self)) }
     let kind: ModuleFault.Kind = f.kind == 2 ? .panic : f.kind == 3 ? .watchdog : .signal
     return ModuleFault(
-      kind: kind, signal: f.signo, address: f.address, pc: f.pc, registers: list, message: text)
+      kind: kind, signal: f.signo, code: f.code, address: f.address, pc: f.pc, registers: list,
+      message: text, raised: f.raised != 0, syscall: f.syscall, stackDepth: f.stack_depth)
   }
 }
 
@@ -119,6 +174,7 @@ final class TableRecord {
 
   /// `entry(lkmtp, cmd, ver)`, guarded.
   func callEntry(_ entry: UInt64, command: Int32, version: Int32) -> Result<Int32, ModuleFault> {
+    Bridge.setActivity(["", "LKM_E_LOAD", "LKM_E_UNLOAD", "LKM_E_STAT"][Int(command & 3)])
     var result: Int32 = 0
     var f = clkm_fault_t()
     if clkm_call_entry(entry, pointer, command, version, &result, &f) != 0 {
@@ -133,13 +189,15 @@ extension Bridge {
 
   /// `void *r(void)`, guarded: the IFUNC resolver's result, or nil if it faulted.
   @Sendable static func callResolver(_ address: UInt64) -> UInt64? {
+    clkm_set_activity("IFUNC resolver")
     var result: UInt64 = 0
     var f = clkm_fault_t()
     return clkm_call_resolver(address, &result, &f) != 0 ? nil : result
   }
 
-  /// `void f(void)`, guarded.
-  static func callVoid(_ address: UInt64) -> ModuleFault? {
+  /// `void f(void)`, guarded; `during` says what it is (`constructor`).
+  static func callVoid(_ address: UInt64, during: String) -> ModuleFault? {
+    setActivity(during)
     var f = clkm_fault_t()
     return clkm_call_void(address, &f) != 0 ? fault(from: f) : nil
   }
@@ -148,6 +206,7 @@ extension Bridge {
   static func callSyscall(
     _ n: Int32, pid: Int32, uid: UInt32, command: String, arguments: [Int64]
   ) -> Result<(error: Int32, retval: Int64), ModuleFault> {
+    setActivity("system call \(n)")
     var error: Int32 = 0
     var retval: Int64 = 0
     var f = clkm_fault_t()

@@ -4,21 +4,17 @@
 
 internal import CSandbox
 import Glibc
+import LKMInterface
 
-/// What ended a child.
-enum Termination: Sendable, Equatable {
-  case exited(Int32)
-  case signaled(Int32)
-}
-
-/// A running lkm-sandbox-child: its pid and the parent's ends of its request and reply pipes.
+/// A running lkm-sandbox-child: the process and the parent's ends of its request and reply
+/// pipes.
 final class HelperProcess {
-  let pid: pid_t
+  let child: ChildProcess
+  var pid: pid_t { child.pid }
   /// Where requests go (the helper's descriptor 0).
   private(set) var requests: Int32
   /// Where replies come from (the helper's descriptor 1).
   let replies: Int32
-  private var reaped = false
 
   /// Spawns `path` with `arguments`, descriptor 2 = `stderrFile`, 3 = `reportFile`.
   init(path: String, arguments: [String], stderrFile: Int32, reportFile: Int32) throws(SandboxError) {
@@ -30,21 +26,19 @@ final class HelperProcess {
       close(toChild[1])
       throw SandboxError("pipe", errno: errno)
     }
-    let fds: [Int32] = [toChild[0], fromChild[1], stderrFile, reportFile]
-    var argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) }
-    argv.append(nil)
-    defer { argv.forEach { free($0) } }
-    let rc = argv.withUnsafeBufferPointer { a in
-      fds.withUnsafeBufferPointer { lkmsb_spawn(path, a.baseAddress!, $0.baseAddress!) }
+    defer {
+      close(toChild[0])
+      close(fromChild[1])
     }
-    close(toChild[0])
-    close(fromChild[1])
-    guard rc > 0 else {
+    do {
+      child = try ChildProcess(
+        path: path, arguments: arguments,
+        descriptors: [toChild[0], fromChild[1], stderrFile, reportFile])
+    } catch {
       close(toChild[1])
       close(fromChild[0])
-      throw SandboxError("cannot run '\(path)'", errno: -rc)
+      throw error
     }
-    pid = rc
     requests = toChild[1]
     replies = fromChild[0]
   }
@@ -52,11 +46,6 @@ final class HelperProcess {
   deinit {
     closeRequests()
     close(replies)
-    if !reaped {
-      kill(pid, SIGKILL)
-      var status: Int32 = 0
-      _ = waitpid(pid, &status, 0)
-    }
   }
 
   func closeRequests() {
@@ -66,13 +55,9 @@ final class HelperProcess {
     }
   }
 
-  /// Sends one frame: `UInt32` length, then the bytes. False if the helper is gone.
+  /// Sends one frame (``Frame``). False if the helper is gone.
   func send(_ payload: [UInt8]) -> Bool {
-    var frame = [UInt8]()
-    frame.reserveCapacity(payload.count + 4)
-    let n = UInt32(payload.count)
-    frame += [UInt8(n & 0xff), UInt8(n >> 8 & 0xff), UInt8(n >> 16 & 0xff), UInt8(n >> 24)]
-    frame += payload
+    let frame = Frame.encode(payload)
     var done = 0
     while done < frame.count {
       let w = frame.withUnsafeBytes { write(requests, $0.baseAddress! + done, frame.count - done) }
@@ -93,50 +78,25 @@ final class HelperProcess {
       if n <= 0 { return nil }
       done += n
     }
-    return Int32(bitPattern: UInt32(bytes[0]) | UInt32(bytes[1]) << 8 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 24)
+    return Int32(bitPattern: UInt32(Frame.length(header: bytes)))
   }
 
   /// Whether `fd` becomes readable within `milliseconds` (EINTR retried, time kept).
   static func readable(_ fd: Int32, within milliseconds: Int) -> Bool {
-    let deadline = monotonicNanoseconds() + UInt64(milliseconds) * 1_000_000
-    while true {
-      let now = monotonicNanoseconds()
-      let left = now >= deadline ? 0 : Int32(min((deadline - now) / 1_000_000 + 1, UInt64(Int32.max)))
-      var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-      let n = poll(&p, 1, left)
-      if n > 0 { return true }
-      if n == 0 { return false }
-      if errno != EINTR { return true }
-    }
+    ChildProcess.readable(fd, within: milliseconds)
   }
 
   /// Waits for the helper itself to end (one-shot), killing it after `milliseconds`.
   func waitForExit(killAfter milliseconds: Int) -> (Termination, timedOut: Bool) {
-    var timedOut = false
-    let pidfd = lkmsb_pidfd_open(pid)
-    if pidfd >= 0 {
-      if !HelperProcess.readable(pidfd, within: milliseconds) {
-        kill(pid, SIGKILL)
-        timedOut = true
-      }
-      close(pidfd)
-    }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-    reaped = true
-    return (HelperProcess.termination(status), timedOut)
+    if let ended = child.wait(milliseconds: milliseconds) { return (ended, false) }
+    child.kill()
+    return (child.wait(), true)
   }
 
   static func termination(_ status: Int32) -> Termination {
     let signal = status & 0x7f
     return signal == 0 ? .exited((status >> 8) & 0xff) : .signaled(signal)
   }
-}
-
-func monotonicNanoseconds() -> UInt64 {
-  var ts = timespec()
-  clock_gettime(CLOCK_MONOTONIC, &ts)
-  return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
 }
 
 /// A memory file (memfd) the parent owns: a child's report file or its stderr.

@@ -5,8 +5,9 @@
 internal import CSandbox
 import ELFObject
 import Glibc
-import LKMDevice
+import LKMInterface
 import LKMKernel
+import LKMSandbox
 import ModuleLinker
 
 /// The sandboxed child: reads a request, enters the sandbox, links the module in an embedded
@@ -220,22 +221,22 @@ struct Runner {
     load.exportSymbols = false
     let outcome = request.mode == .linkOnly ? kernel.linkOnly(load) : kernel.load(load)
     switch outcome {
-    case .linkFailed(let lines):
-      return .rejected(code: kernel.lastLinkError?.code.rawValue ?? "unknown", lines: lines)
-    case .refused(let errno):
-      if errno == .EFAULT, let oops = kernel.lastOops { return faultReport(oops) }
-      return .loaded(load: errno.rawValue, stat: nil, unload: nil)
-    case .loaded(let id, _, _, _):
+    case .linkFailed(let error):
+      return .rejected(code: error.code.rawValue, lines: error.lines)
+    case .refused(let refusal):
+      if let oops = refusal.oops { return faultReport(oops) }
+      return .loaded(load: refusal.errno.rawValue, stat: nil, unload: nil)
+    case .loaded(let result):
       if request.mode == .linkOnly { return .loaded(load: 0, stat: nil, unload: nil) }
       var stat: Int32 = 0
-      do throws(KernelErrno) { _ = try kernel.stat(id: id, name: nil) } catch {
-        if error == .EFAULT, let oops = kernel.lastOops { return faultReport(oops) }
-        stat = error.rawValue
+      if case .failure(let refusal) = kernel.stat(id: result.id, name: nil) {
+        if let oops = refusal.oops { return faultReport(oops) }
+        stat = refusal.errno.rawValue
       }
       var unload: Int32 = 0
-      do throws(KernelErrno) { try kernel.unload(id: id, name: nil) } catch {
-        if error == .EFAULT, let oops = kernel.lastOops { return faultReport(oops) }
-        unload = error.rawValue
+      if case .failure(let refusal) = kernel.unload(id: result.id, name: nil) {
+        if let oops = refusal.oops { return faultReport(oops) }
+        unload = refusal.errno.rawValue
       }
       return .loaded(load: 0, stat: stat, unload: unload)
     }
@@ -257,7 +258,7 @@ struct Runner {
     case .signal:
       return .moduleFault(
         ModuleFaultSite(
-          signal: oops.signalName ?? signalName(f.signal), place: oops.place, during: oops.during,
+          signal: oops.signalName ?? Signals.name(f.signal), place: oops.place, during: oops.during,
           pc: f.pc, address: f.address))
     }
   }

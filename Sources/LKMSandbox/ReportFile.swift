@@ -10,37 +10,37 @@ import Glibc
 /// - offset 4: the report's length;
 /// - offset 8: 1 once an allocation failed (the address-space limit was reached);
 /// - offset 16: the report (``ChildReport``, encoded).
-enum ReportFile {
-  static let size = 256 * 1024
-  static let headerSize = 16
-  static let phaseLoader: Int32 = 1
-  static let phaseModule: Int32 = 2
-  static let phaseAfterModule: Int32 = 3
-  static let phaseDone: Int32 = 4
+package enum ReportFile {
+  package static let size = 256 * 1024
+  package static let headerSize = 16
+  package static let phaseLoader: Int32 = 1
+  package static let phaseModule: Int32 = 2
+  package static let phaseAfterModule: Int32 = 3
+  package static let phaseDone: Int32 = 4
 }
 
 /// The child's view: the report file mapped at descriptor 3.
-struct ReportMapping {
+package struct ReportMapping {
   let base: UnsafeMutableRawPointer
 
   /// Maps descriptor `fd` (the parent sized it); nil if it cannot.
-  init?(fd: Int32) {
+  package init?(fd: Int32) {
     let p = mmap(nil, ReportFile.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
     guard let p, p != MAP_FAILED else { return nil }
     base = p
   }
 
-  var phaseWord: UnsafeMutablePointer<Int32> { base.assumingMemoryBound(to: Int32.self) }
+  package var phaseWord: UnsafeMutablePointer<Int32> { base.assumingMemoryBound(to: Int32.self) }
 
-  func setPhase(_ phase: Int32) { phaseWord.pointee = phase }
+  package func setPhase(_ phase: Int32) { phaseWord.pointee = phase }
 
   /// The word a failed allocation sets (see lkm-sandbox-child's allocation forwarders).
-  var outOfMemoryWord: UnsafeMutablePointer<Int32> {
+  package var outOfMemoryWord: UnsafeMutablePointer<Int32> {
     (base + 8).assumingMemoryBound(to: Int32.self)
   }
 
   /// Writes the report (cut to what fits), then its length, then the phase `done`.
-  func write(_ report: ChildReport) {
+  package func write(_ report: ChildReport) {
     var bytes = report.encoded()
     let room = ReportFile.size - ReportFile.headerSize
     if bytes.count > room {

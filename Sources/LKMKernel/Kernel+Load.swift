@@ -1,0 +1,331 @@
+import ELFObject
+public import LKMInterface
+public import ModuleLinker
+
+/// Why the kernel refused a request about a module, and what the client is told.
+public struct Refusal: Error, Sendable {
+  /// The errno of LMREADY or LMUNLOAD: the module's own error, EEXIST, ENFILE, EFAULT, EBUSY…
+  public var errno: KernelErrno
+  /// Lines that explain it (`in use by: a, b`).
+  public var lines: [String] = []
+  /// What the module's hooks uprintf-ed before the refusal.
+  public var output: String = ""
+  /// The oops, when module code faulted.
+  public var oops: Kernel.Oops?
+  public init(_ errno: KernelErrno, lines: [String] = [], output: String = "", oops: Kernel.Oops? = nil) {
+    self.errno = errno
+    self.lines = lines
+    self.output = output
+    self.oops = oops
+  }
+}
+
+/// What a load came to.
+public enum LoadOutcome: Sendable {
+  /// Loaded (or, for a check, linked: id -1).
+  case loaded(LoadResult)
+  /// The link failed (modload's exit 1, as ld failing was): every problem.
+  case linkFailed(LinkError)
+  /// The kernel refused: the LMREADY errno.
+  case refused(Refusal)
+}
+
+/// What stops a linked module from joining the kernel, whether it is checked (`-n`) or loaded:
+/// one function decides both (``Kernel/admissionProblems(exports:declaredName:request:)``).
+enum AdmissionProblem: Equatable {
+  /// An export the kernel or another module already exports (refused before the module runs).
+  case exportClash(String)
+  /// A loaded module already has the declared name (EEXIST once the load hook has run, as
+  /// lkmexists makes it on OpenBSD).
+  case nameInUse(String)
+
+  var message: String {
+    switch self {
+    case .exportClash(let line): line
+    case .nameInUse(let name): "module '\(name)' is already loaded"
+    }
+  }
+}
+
+extension Kernel {
+  static let loadCommand: Int32 = 1
+  static let unloadCommand: Int32 = 2
+  static let statCommand: Int32 = 3
+
+  /// Links a module and calls its entry with `LKM_E_LOAD`.
+  ///
+  /// The order is OpenBSD's LMREADY: the module's own load hook runs first (through DISPATCH),
+  /// then the generic handler (EEXIST, ENFILE, EINVAL). Any failure, a fault included, leaves
+  /// the kernel as it was: the module's memory is unmapped, its allocations freed, the tables
+  /// it wrote restored, its id free.
+  public func load(_ request: LoadRequest) -> LoadOutcome {
+    tick()
+    _ = Bridge.takeUserOutput()
+    let inputs: [LinkInput]
+    switch parse(request) {
+    case .success(let parsed): inputs = parsed
+    case .failure(let error): return .linkFailed(error)
+    }
+    let entryName: String
+    switch Kernel.entryName(of: request, in: inputs) {
+    case .success(let name): entryName = name
+    case .failure(let error): return .linkFailed(error)
+    }
+    let kernelSymbols = KernelSymbolProvider(kernel: self)
+    let options = linkOptions(for: request, entry: entryName, kernelSymbols: kernelSymbols)
+    if request.checkOnly {
+      return check(inputs, options: options, request: request, entry: entryName)
+    }
+    let linked: LoadedModule
+    let entry: UInt64
+    switch linkWithEntry(inputs, options: options, entry: entryName) {
+    case .success(let result): (linked, entry) = result
+    case .failure(let error): return .linkFailed(error)
+    }
+    let declared = Kernel.declaredName(linked)
+    let problems = admissionProblems(
+      exports: Array(linked.exports.keys), declaredName: declared, request: request,
+      entry: entryName)
+    let clashes = problems.filter { if case .exportClash = $0 { true } else { false } }
+    if !clashes.isEmpty {
+      return .linkFailed(combined(clashes.map { LinkError(.duplicateDefinition, $0.message) })!)
+    }
+
+    var id: Int32 = 0
+    while modules[id] != nil { id += 1 }
+    guard
+      let record = TableRecord(
+        id: id, area: linked.baseAddress, size: UInt64(linked.size), entry: entry,
+        version: request.version)
+    else { return .refused(Refusal(.ENOMEM)) }
+    let displayName = declared ?? request.displayName
+    let text = linked.statistics.segments.first { $0.name == "text" }
+    Bridge.registerModule(
+      id, name: displayName, base: linked.baseAddress, size: UInt64(linked.size),
+      textEnd: linked.baseAddress + UInt64(text?.size ?? 0))
+    Bridge.setCurrentModule(id)
+    defer { Bridge.setCurrentModule(-1) }
+    // Tables a module wrote directly and left pointing at freed memory are put back before a
+    // new module can be placed where the old one was.
+    auditTables()
+    func refuse(_ errno: KernelErrno, oops: Oops? = nil) -> LoadOutcome {
+      abandon(id: id, name: displayName, record: record, linked: linked)
+      return .refused(Refusal(errno, output: Bridge.takeUserOutput(), oops: oops))
+    }
+    for constructor in linked.initializers {
+      if let fault = Bridge.callVoid(constructor, during: "constructor") {
+        return refuse(
+          .EFAULT, oops: oops(fault, module: displayName, id: id, linked: linked, during: "constructor"))
+      }
+    }
+    switch record.callEntry(entry, command: Kernel.loadCommand, version: request.version) {
+    case .failure(let fault):
+      // DISPATCH stored the declaration before the load hook ran.
+      let name = record.info()?.name ?? displayName
+      return refuse(.EFAULT, oops: oops(fault, module: name, id: id, linked: linked, during: "LKM_E_LOAD"))
+    case .success(let status) where status != 0:
+      return refuse(KernelErrno(status))
+    case .success:
+      break
+    }
+    guard let info = record.info() else {
+      log(
+        "lkm: module \(id) did not declare itself (lkm_table.private is not a MOD_* declaration in its image)\n"
+      )
+      return refuse(.EINVAL)
+    }
+    // Names are unique whatever the type (typed modules already got EEXIST from lkmdispatch;
+    // a misc module that does not call lkmexists gets it here).
+    if modules.values.contains(where: { $0.name == info.name }) {
+      log("lkm: module '\(info.name)' is already loaded: refusing a second copy\n")
+      return refuse(.EEXIST)
+    }
+    record.setReady(true)
+    let module = KernelModule(
+      id: id, linked: linked, record: record, entry: entry, name: info.name,
+      exported: request.exportSymbols)
+    module.entryName = entryName
+    module.dependencies = kernelSymbols.used
+    for dependency in kernelSymbols.used { modules[dependency]?.users.insert(id) }
+    modules[id] = module
+    loadOrder.append(id)
+    Bridge.renameModule(id, info.name)
+    if request.exportSymbols {
+      log("DDB symbols added: \(symbolBytes(inputs)) bytes\n")
+    }
+    return .loaded(
+      LoadResult(
+        id: id, entry: entry, placements: linked.placements.map(PlacedSection.init),
+        output: Bridge.takeUserOutput()))
+  }
+
+  /// Links a module completely against the kernel's symbols (memory mapped, every relocation
+  /// applied, protected; IFUNC resolvers guarded), then discards it without running any of
+  /// its code: the sandbox's link-only mode (a check, `-n`, plans without mapping).
+  public func linkOnly(_ request: LoadRequest) -> LoadOutcome {
+    tick()
+    let inputs: [LinkInput]
+    switch parse(request) {
+    case .success(let parsed): inputs = parsed
+    case .failure(let error): return .linkFailed(error)
+    }
+    let entryName: String
+    switch Kernel.entryName(of: request, in: inputs) {
+    case .success(let name): entryName = name
+    case .failure(let error): return .linkFailed(error)
+    }
+    let options = linkOptions(
+      for: request, entry: entryName, kernelSymbols: KernelSymbolProvider(kernel: self))
+    switch linkWithEntry(inputs, options: options, entry: entryName) {
+    case .success(let (linked, entry)):
+      return .loaded(
+        LoadResult(id: -1, entry: entry, placements: linked.placements.map(PlacedSection.init)))
+    case .failure(let error):
+      return .linkFailed(error)
+    }
+  }
+
+  func parse(_ request: LoadRequest) -> Result<[LinkInput], LinkError> {
+    var inputs: [LinkInput] = []
+    do {
+      for input in request.inputs {
+        inputs.append(try LinkInput.parse(input.bytes, name: input.name))
+      }
+    } catch {
+      return .failure(error)
+    }
+    return .success(inputs)
+  }
+
+  /// The entry's name: the first of the request's candidates (`-e`'s, or `xxxinit` then
+  /// `BASENAME_lkmentry`) that an input defines, as modload's nlist(3) check finds it (static
+  /// functions included); else modload's message, `entry point _NAME not found in FILE`.
+  public static func entryName(of request: LoadRequest, in inputs: [LinkInput]) -> Result<String, LinkError>
+  {
+    let candidates = request.entryCandidates
+    for name in candidates where defines(name, inputs) { return .success(name) }
+    return .failure(
+      LinkError(.noEntryPoint, "entry point _\(candidates[0]) not found in \(request.displayName)"))
+  }
+
+  /// Whether an input defines `name`: any defined symbol of an object, or an archive's index.
+  static func defines(_ name: String, _ inputs: [LinkInput]) -> Bool {
+    for input in inputs {
+      switch input {
+      case .archive(let archive):
+        if archive.symbolIndex[name] != nil { return true }
+      case .object(let object):
+        for i in object.symbols.indices where i != 0 && !object.symbols[i].isUndefined {
+          if object.symbolName(i) == name { return true }
+        }
+      }
+    }
+    return false
+  }
+
+  func linkOptions(for request: LoadRequest, entry: String, kernelSymbols: KernelSymbolProvider)
+    -> LinkOptions
+  {
+    var providers: [any SymbolProvider] = [kernelSymbols]
+    if let hostSymbols { providers += [InterposedSymbols(), hostSymbols] }
+    var options = LinkOptions(providers: providers)
+    options.moduleName = request.displayName
+    options.entry = entry
+    options.suggest = { [unowned self] name in self.suggestion(for: name) }
+    options.declaration = ("_module", 8)
+    // Resolvers are module code: guarded, so that one that faults fails the link, not lkmd.
+    options.callResolver = Bridge.callResolver
+    return options
+  }
+
+  /// Links a module and finds its entry.
+  func linkWithEntry(_ inputs: [LinkInput], options: LinkOptions, entry name: String)
+    -> Result<(LoadedModule, UInt64), LinkError>
+  {
+    let linked: LoadedModule
+    do {
+      linked = try ModuleLinker(options: options).link(inputs)
+    } catch {
+      return .failure(error)
+    }
+    guard
+      let entry = linked.exports[name]
+        ?? linked.functions.first(where: { $0.name == name })?.address
+    else {
+      return .failure(LinkError(.noEntryPoint, "entry point '\(name)' is not defined"))
+    }
+    return .success((linked, entry))
+  }
+
+  /// Undoes a load that did not complete: the tables the module registered or wrote, its
+  /// allocations, its record and its memory (when its `LoadedModule` goes).
+  func abandon(id: Int32, name: String, record: TableRecord, linked: LoadedModule) {
+    Bridge.forgetModule(id)
+    record.free()
+    Bridge.unregisterModule(id)
+    releaseAllocations(id: id, name: name)
+    auditTables()
+  }
+
+  /// The size of the symbol tables sent (sym_symsize), as OpenBSD's message reports it.
+  func symbolBytes(_ inputs: [LinkInput]) -> Int {
+    var total = 0
+    for case .object(let object) in inputs { total += object.symbols.count * 24 }
+    return total
+  }
+
+  /// What stops a module with these exports and this declared name from joining the kernel:
+  /// exports that clash with the kernel's or a module's (a module of the same name is left to
+  /// the EEXIST its load gets), and a name already loaded.
+  func admissionProblems(
+    exports: [String], declaredName: String?, request: LoadRequest, entry: String
+  ) -> [AdmissionProblem] {
+    var problems: [AdmissionProblem] = []
+    if request.exportSymbols {
+      for name in exports.sorted() where name != entry {
+        if kernelExports[name] != nil {
+          problems.append(.exportClash("'\(name)' is already exported by the kernel"))
+        } else if let (owner, _) = exporter(of: name), owner.name != declaredName {
+          problems.append(.exportClash("'\(name)' is already exported by module '\(owner.name)'"))
+        }
+      }
+    }
+    if let declaredName, modules.values.contains(where: { $0.name == declaredName }) {
+      problems.append(.nameInUse(declaredName))
+    }
+    return problems
+  }
+
+  /// modload -n: every problem of linking the module against this kernel, without running it.
+  func check(_ inputs: [LinkInput], options: LinkOptions, request: LoadRequest, entry: String)
+    -> LoadOutcome
+  {
+    let report = ModuleLinker(options: options).check(inputs)
+    var problems = report.problems
+    for problem in admissionProblems(
+      exports: report.exports, declaredName: report.declaredName, request: request, entry: entry)
+    {
+      problems.append(LinkError(.duplicateDefinition, problem.message))
+    }
+    if let error = combined(problems) { return .linkFailed(error) }
+    return .loaded(
+      LoadResult(
+        id: -1, entry: report.entryAddress ?? 0,
+        placements: report.placements.map(PlacedSection.init), warnings: report.warnings))
+  }
+}
+
+/// One error carrying several problems (the first, with the rest as its others).
+func combined(_ errors: [LinkError]) -> LinkError? {
+  guard var first = errors.first else { return nil }
+  first.others += errors.dropFirst()
+  return first
+}
+
+extension PlacedSection {
+  init(_ placement: SectionPlacement) {
+    self.init(
+      object: placement.object, index: placement.index, name: placement.name,
+      address: placement.address, size: placement.size)
+  }
+}

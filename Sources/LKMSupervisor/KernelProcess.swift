@@ -1,0 +1,119 @@
+// The supervisor's handle on one kernel process: the child, the channel and what is in flight.
+import Glibc
+import LKMInterface
+import LKMSandbox
+
+/// How the kernel process is started.
+public struct KernelConfiguration: Sendable {
+  /// The executable; default `$LKM_KERNEL`, else `lkm-kernel` next to lkmd.
+  public var executable: String?
+  public var securelevel: Int32 = 0
+  public var hostname = "lkm"
+  public var watchdogSeconds: UInt32 = 10
+  public var hostSymbols = false
+  public var objectLimit = 64 << 20
+  public init() {}
+
+  /// `lkm-kernel` in the running executable's directory.
+  static func defaultExecutable() -> String {
+    if let path = getenv("LKM_KERNEL") { return String(cString: path) }
+    var buffer = [CChar](repeating: 0, count: 4096)
+    let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+    let exe = n > 0 ? String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+    let directory = exe.split(separator: "/", omittingEmptySubsequences: false).dropLast()
+      .joined(separator: "/")
+    return directory + "/lkm-kernel"
+  }
+}
+
+/// One running kernel process.
+final class KernelProcess {
+  let child: ChildProcess
+  /// The supervisor's end of the channel (non-blocking).
+  let channel: Int32
+  var decoder: FrameDecoder
+  var output = OutputBuffer()
+  /// When it was started (for the reboot time).
+  let started: UInt64
+  private(set) var ready = false
+
+  /// Spawns the kernel process with the channel and the shared area.
+  init(configuration: KernelConfiguration, shared: SharedArea) throws(SupervisorError) {
+    let path = configuration.executable ?? KernelConfiguration.defaultExecutable()
+    guard access(path, X_OK) == 0 else {
+      throw SupervisorError("cannot run the kernel '\(path)'", errno: errno)
+    }
+    let ends: (Int32, Int32)
+    do { ends = try ChildProcess.socketPair() } catch { throw SupervisorError(error.message) }
+    var arguments = [
+      "--securelevel", "\(configuration.securelevel)", "--hostname", configuration.hostname,
+      "--watchdog", "\(configuration.watchdogSeconds)",
+      "--object-limit", "\(configuration.objectLimit)",
+    ]
+    if configuration.hostSymbols { arguments.append("--host-symbols") }
+    // No Swift backtracer (it would exec): the supervisor reports the death.
+    var environment = ["SWIFT_BACKTRACE=enable=no"]
+    for name in ["HOME", "XDG_CACHE_HOME", "LKM_NO_CACHE", "PATH"] {
+      if let value = getenv(name) { environment.append("\(name)=\(String(cString: value))") }
+    }
+    started = monotonicNanoseconds()
+    do {
+      child = try ChildProcess(
+        path: path, arguments: arguments, descriptors: [-1, 1, 2, ends.1, shared.fd],
+        environment: environment, newSession: true)
+    } catch {
+      close(ends.0)
+      close(ends.1)
+      throw SupervisorError(error.message)
+    }
+    close(ends.1)
+    channel = ends.0
+    _ = fcntl(channel, F_SETFL, fcntl(channel, F_GETFL) | O_NONBLOCK)
+    decoder = FrameDecoder(limit: 1 << 30)
+  }
+
+  deinit {
+    close(channel)
+  }
+
+  /// Waits (blocking) up to `milliseconds` for the ready frame. False if the process died,
+  /// sent something else, or did not answer in time.
+  func waitUntilReady(milliseconds: Int) -> Bool {
+    let deadline = monotonicNanoseconds() + UInt64(milliseconds) * 1_000_000
+    while monotonicNanoseconds() < deadline {
+      let left = Int((deadline - monotonicNanoseconds()) / 1_000_000) + 1
+      guard ChildProcess.readable(channel, within: left) else { return false }
+      if receive() == .closed { return false }
+      if let frame = try? decoder.next() {
+        guard let reply = try? Reply.decode(frame), reply.body == .text("ready") else { return false }
+        ready = true
+        return true
+      }
+    }
+    return false
+  }
+
+  enum Received { case data, wouldBlock, closed }
+
+  /// Reads what the channel has into the decoder (never blocks).
+  func receive() -> Received {
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    var got = false
+    while true {
+      let n = chunk.withUnsafeMutableBytes { recv(channel, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+      if n > 0 {
+        chunk.withUnsafeBytes { decoder.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        got = true
+        continue
+      }
+      if n < 0 && errno == EINTR { continue }
+      if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return got ? .data : .wouldBlock }
+      return got ? .data : .closed
+    }
+  }
+
+  func send(_ call: KernelCall, now: UInt64) {
+    output.append(Frame.encode(call.encoded()), now: now)
+    _ = output.write(to: channel)
+  }
+}

@@ -1,0 +1,52 @@
+import LKMInterface
+
+/// A client connection: what it sent that is not handled yet, what it is owed, and where it
+/// stands with the device (OpenBSD's exclusive open of /dev/lkm).
+final class Session {
+  enum State {
+    /// Connected, no hello yet.
+    case new
+    /// Said hello; waits for the device.
+    case waiting
+    /// Holds the device.
+    case active
+  }
+
+  let fd: Int32
+  let credentials: Credentials
+  var decoder: FrameDecoder
+  var output = OutputBuffer()
+  var state = State.new
+  /// Whether the session may write (its hello asked for it and it is allowed to).
+  var write = false
+  /// Whole frames received and not handled yet (pipelined requests), oldest first.
+  var frames: [[UInt8]] = []
+  var queuedBytes = 0
+  /// When the session last sent or was last answered; when the frame in progress began.
+  var lastActivity: UInt64
+  var frameStarted: UInt64?
+  /// Close once the output is written (after a fatal reply).
+  var closeAfterOutput = false
+  /// A request of this session is with the kernel or the sandbox.
+  var busy = false
+
+  init(fd: Int32, credentials: Credentials, frameLimit: Int, now: UInt64) {
+    self.fd = fd
+    self.credentials = credentials
+    self.decoder = FrameDecoder(limit: frameLimit)
+    self.lastActivity = now
+  }
+
+  /// Bytes received and not handled: what counts against the session's buffer limit.
+  var bufferedBytes: Int { decoder.bufferedBytes + queuedBytes }
+
+  func reply(_ reply: Reply, now: UInt64) {
+    output.append(Frame.encode(reply.encoded()), now: now)
+    lastActivity = now
+  }
+
+  func replyRaw(_ payload: [UInt8], now: UInt64) {
+    output.append(Frame.encode(payload), now: now)
+    lastActivity = now
+  }
+}

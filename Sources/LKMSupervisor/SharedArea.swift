@@ -1,0 +1,103 @@
+// The memory the supervisor shares with each kernel process it starts: the message buffer
+// (kept across reboots, as OpenBSD's msgbuf survives a warm reboot) and the kernel's status.
+// The kernel process, module code included, can write all of it: everything read here is
+// bounded by the C accessors (lkmshared.h).
+internal import CMsgbuf
+import Glibc
+import LKMSandbox
+
+/// A module as the kernel's status lists it.
+struct StatusModule: Sendable, Equatable {
+  var id: Int32
+  var name: String
+  var base: UInt64
+  var size: UInt64
+  var faulted: Bool
+}
+
+/// The memory file and the supervisor's mapping of it.
+final class SharedArea {
+  let fd: Int32
+  let size: Int
+  private let base: UnsafeMutablePointer<lkm_shared_t>
+
+  init() throws(SupervisorError) {
+    do { fd = try ChildProcess.memoryFile("lkm-msgbuf") } catch {
+      throw SupervisorError(error.message)
+    }
+    size = lkm_shared_size()
+    guard ftruncate(fd, off_t(size)) == 0 else {
+      let e = errno
+      close(fd)
+      throw SupervisorError("ftruncate of the message buffer", errno: e)
+    }
+    guard let p = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), p != MAP_FAILED else {
+      let e = errno
+      close(fd)
+      throw SupervisorError("mmap of the message buffer", errno: e)
+    }
+    base = p.bindMemory(to: lkm_shared_t.self, capacity: 1)
+    lkm_shared_init(base)
+  }
+
+  deinit {
+    munmap(base, size)
+    close(fd)
+  }
+
+  /// Puts the header back if a kernel overwrote it (the text keeps what it can).
+  func repair() {
+    if lkm_shared_valid(base) == 0 {
+      base.pointee.magic = LKM_SHARED_MAGIC
+      base.pointee.size = UInt32(MemoryLayout<lkm_shared_t>.size)
+    }
+  }
+
+  /// Appends text to the message buffer.
+  func log(_ text: String) {
+    var bytes = Array(text.utf8)
+    bytes.withUnsafeMutableBytes { raw in
+      raw.withMemoryRebound(to: CChar.self) { lkm_msgbuf_write(base, $0.baseAddress!, $0.count) }
+    }
+  }
+
+  /// The message buffer, oldest first (at most `limit` bytes: the newest).
+  func messages(limit: Int = Int(LKM_MSGBUF_SIZE)) -> String {
+    var bytes = [UInt8](repeating: 0, count: min(limit, Int(LKM_MSGBUF_SIZE)))
+    let n = bytes.withUnsafeMutableBytes { raw in
+      raw.withMemoryRebound(to: CChar.self) { lkm_msgbuf_read(base, $0.baseAddress, $0.count) }
+    }
+    return String(decoding: bytes[0..<n], as: UTF8.self)
+  }
+
+  /// The modules the kernel listed as loaded.
+  var modules: [StatusModule] {
+    var list: [StatusModule] = []
+    for i in 0..<lkm_status_module_count(base) {
+      var m = lkm_status_module_t()
+      guard lkm_status_module_at(base, i, &m) == 0 else { continue }
+      var name = m.name
+      let text = withUnsafeBytes(of: &name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+      list.append(StatusModule(id: m.id, name: text, base: m.base, size: m.size, faulted: m.faulted != 0))
+    }
+    return list
+  }
+
+  /// The module whose code the kernel entered last, whether it was still running, and what
+  /// the call was (`LKM_E_LOAD`).
+  var entered: (id: Int32, name: String, running: Bool, what: String)? {
+    var id: Int32 = -1
+    var running: Int32 = 0
+    var what = [CChar](repeating: 0, count: 80)
+    var name = [CChar](repeating: 0, count: 40)
+    lkm_status_entered(base, &id, &running, &what, what.count, &name, name.count)
+    guard id >= 0 || running != 0 || what[0] != 0 else { return nil }
+    func string(_ chars: [CChar]) -> String {
+      String(decoding: chars.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+    return (id, string(name), running != 0, string(what))
+  }
+
+  /// How many kernels have used the area (boots).
+  var boots: Int32 { base.pointee.boots }
+}

@@ -1,0 +1,703 @@
+// lkmd's supervisor: the process started as lkmd, for its whole life. It owns the device
+// socket, the sessions and their credentials, the policy (securelevel, read-only sessions),
+// the message buffer, the boot file and the crash reports; it never maps module code. The
+// kernel process (lkm-kernel) is its child: it forwards requests there one at a time over a
+// private socket pair and, when the kernel dies or stops answering, records a crash report,
+// fails the request in flight with a clear error and starts a fresh kernel ("reboot").
+//
+// One thread, poll(2), non-blocking sockets everywhere: no client can make the loop wait.
+import Glibc
+import LKMDevice
+public import LKMInterface
+import LKMSandbox
+
+public final class Supervisor {
+  /// Limits on what clients may make the supervisor hold or wait for.
+  public struct Limits: Sendable {
+    /// The largest module (all inputs of one load) accepted, in bytes.
+    public var objectBytes = 64 << 20
+    /// Connections at once; past it the oldest connection that has not said hello is closed.
+    public var connections = 128
+    /// Bytes a session that does not hold the device may have buffered (a hello is tiny).
+    public var waitingBufferBytes = 64 << 10
+    /// Bytes of replies a client may leave unread before its requests stop being handled.
+    public var unreadReplyBytes = 4 << 20
+    /// Seconds to finish a request once its first byte arrived; to say hello after connecting.
+    public var requestSeconds = 10.0
+    /// Seconds a session holding the device may stay without a request.
+    public var idleSeconds = 10.0
+    /// The same while other sessions wait for the device.
+    public var contendedIdleSeconds = 1.0
+    /// Seconds a client may take to read a reply.
+    public var replySeconds = 5.0
+    /// Seconds the kernel process may take to answer one request before it is killed and
+    /// rebooted (module code has the kernel's watchdog: this is for the kernel itself).
+    public var hangSeconds = 30.0
+    public init() {}
+  }
+
+  public struct Configuration: Sendable {
+    public var device: String
+    public var kernel = KernelConfiguration()
+    public var limits = Limits()
+    /// Run every load in the sandbox first (lkmd --trial-load).
+    public var trialLoad = false
+    /// The boot file (lkmd --boot): modload lines run at every boot of the kernel.
+    public var bootFile: String?
+    /// Where crash reports are written; default: `crashes` next to the device.
+    public var crashDirectory: String?
+    public init(device: String) { self.device = device }
+  }
+
+  /// What the kernel process is doing for whom.
+  enum Job {
+    case client(Session, securelevel: Int32?)
+    case boot(BootLoad)
+    case shutdown
+  }
+
+  struct InFlight {
+    var job: Job
+    var summary: String
+    var started: UInt64
+  }
+
+  public let configuration: Configuration
+  let limits: Limits
+  let listener: Int32
+  let shared: SharedArea
+  let crashes: CrashLog
+  let trials: TrialLoads?
+  let bootLoads: [BootLoad]
+  var kernel: KernelProcess?
+  var inFlight: InFlight?
+  /// Boot loads still to send to the current kernel.
+  var bootQueue: [BootLoad] = []
+  /// Boot lines skipped because they took the kernel down at the boot before.
+  var skippedBoot: Set<Int> = []
+  /// The trial in progress: its session and request payload.
+  var trial: (token: Int, session: Session, payload: [UInt8])?
+  var trialToken = 0
+  var sessions: [Session] = []
+  /// The session holding the device, and those waiting for it, in order.
+  var active: Session?
+  var queue: [Session] = []
+  /// securelevel as the policy knows it (a module cannot lower it by writing the kernel's).
+  var securelevel: Int32
+  let ownUID = getuid()
+  /// Reboots so far, and when the kernel last came up.
+  public private(set) var reboots = 0
+  var nextRestartAttempt: UInt64 = 0
+  nonisolated(unsafe) static var stopRequested: Int32 = 0
+
+  /// Makes the device, the message buffer and the first kernel.
+  ///
+  /// - Throws: ``SupervisorError`` when the device path is unusable, the boot file malformed or
+  ///   the kernel process does not start.
+  public init(configuration: Configuration) throws(SupervisorError) {
+    self.configuration = configuration
+    limits = configuration.limits
+    securelevel = configuration.kernel.securelevel
+    var loads: [BootLoad] = []
+    if let bootFile = configuration.bootFile {
+      guard let text = Supervisor.readText(bootFile) else {
+        throw SupervisorError("--boot \(bootFile)", errno: errno)
+      }
+      loads = try BootFile.parse(text, path: bootFile)
+    }
+    bootLoads = loads
+    shared = try SharedArea()
+    listener = try DeviceSocket.listen(at: configuration.device)
+    let directory = configuration.device.split(separator: "/", omittingEmptySubsequences: false)
+      .dropLast().joined(separator: "/")
+    crashes = CrashLog(
+      directory: configuration.crashDirectory ?? (directory.isEmpty ? "crashes" : directory + "/crashes"))
+    if configuration.trialLoad {
+      trials = try TrialLoads(
+        hostSymbols: configuration.kernel.hostSymbols,
+        timeout: Double(configuration.kernel.watchdogSeconds == 0 ? 10 : configuration.kernel.watchdogSeconds))
+    } else {
+      trials = nil
+    }
+    do {
+      try boot()
+    } catch {
+      close(listener)
+      unlink(configuration.device)
+      throw error
+    }
+  }
+
+  deinit {
+    close(listener)
+    unlink(configuration.device)
+  }
+
+  static func readText(_ path: String) -> String? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+      let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+      if n < 0 && errno == EINTR { continue }
+      if n < 0 { return nil }
+      if n == 0 { break }
+      bytes += chunk[0..<n]
+      if bytes.count > 1 << 20 { break }
+    }
+    return String(decoding: bytes, as: UTF8.self)
+  }
+
+  // MARK: The kernel process
+
+  /// Starts a kernel process and waits for it to be ready; queues the boot loads.
+  func boot() throws(SupervisorError) {
+    var kernelConfiguration = configuration.kernel
+    kernelConfiguration.securelevel = configuration.kernel.securelevel
+    securelevel = configuration.kernel.securelevel
+    shared.repair()
+    let process = try KernelProcess(configuration: kernelConfiguration, shared: shared)
+    guard process.waitUntilReady(milliseconds: 10_000) else {
+      process.child.kill()
+      let termination = process.child.wait()
+      throw SupervisorError("the kernel process did not start: it \(termination)")
+    }
+    kernel = process
+    bootQueue = bootLoads.filter { !skippedBoot.contains($0.lineNumber) }
+  }
+
+  /// The kernel died or hung: record it, fail what was in flight, boot a new one.
+  func kernelDied(reason: String) {
+    guard let process = kernel else { return }
+    let flight = inFlight
+    inFlight = nil
+    kernel = nil
+    process.child.kill()
+    let termination = process.child.wait()
+    let what = reason.isEmpty ? "\(termination)" : reason
+    let report = crashes.record(
+      reason: what, request: flight?.summary, shared: shared, boots: shared.boots)
+    var detail = what
+    if let module = report.module { detail += " in module '\(module)'" }
+    if let flight { detail += " during \(flight.summary)" }
+    log("panic: kernel process \(detail): rebooting\n")
+    if let flight {
+      switch flight.job {
+      case .client(let session, _):
+        session.reply(Reply(error: .EIO, .panic(detail)), now: now())
+        session.busy = false
+      case .boot(let load):
+        // A boot line that takes the kernel down is not run again at the next boots.
+        skippedBoot.insert(load.lineNumber)
+        log("boot: line \(load.lineNumber) ('\(load.line)') took the kernel down: skipped from now on\n")
+      case .shutdown:
+        break
+      }
+    }
+    reboot(reportPath: report.path)
+  }
+
+  func reboot(reportPath: String) {
+    let start = monotonicNanoseconds()
+    do {
+      try boot()
+      reboots += 1
+      let ms = Double(monotonicNanoseconds() - start) / 1e6
+      log(
+        "lkmd: kernel rebooted in \(Supervisor.milliseconds(ms)) ms (boot \(shared.boots))"
+          + (reportPath.isEmpty ? "" : "; crash report: \(reportPath)") + "\n")
+    } catch {
+      log("lkmd: cannot reboot the kernel: \(error.message); trying again\n")
+      nextRestartAttempt = monotonicNanoseconds() + 1_000_000_000
+    }
+  }
+
+  static func milliseconds(_ value: Double) -> String {
+    let tenths = Int((value * 10).rounded())
+    return "\(tenths / 10).\(tenths % 10)"
+  }
+
+  func log(_ text: String) {
+    shared.log(text)
+    _ = text.withCString { write(1, $0, strlen($0)) }
+  }
+
+  // MARK: The loop
+
+  func now() -> UInt64 { monotonicNanoseconds() }
+
+  /// Makes SIGTERM and SIGINT end ``run()``.
+  public static func installStopHandlers() {
+    var sa = sigaction()
+    sa.__sigaction_handler.sa_handler = { _ in Supervisor.stopRequested = 1 }
+    sigemptyset(&sa.sa_mask)
+    sa.sa_flags = 0
+    sigaction(SIGTERM, &sa, nil)
+    sigaction(SIGINT, &sa, nil)
+    signal(SIGPIPE, SIG_IGN)
+    // A parent may have started lkmd with these blocked (the mask is inherited).
+    var set = sigset_t()
+    sigemptyset(&set)
+    sigaddset(&set, SIGTERM)
+    sigaddset(&set, SIGINT)
+    sigprocmask(SIG_UNBLOCK, &set, nil)
+  }
+
+  /// Serves until SIGTERM or SIGINT, then shuts the kernel down (every module unloaded).
+  public func run() {
+    var fds: [pollfd] = []
+    while Supervisor.stopRequested == 0 {
+      fds.removeAll(keepingCapacity: true)
+      // 0: listener, 1: kernel channel, 2: kernel pidfd, 3: trial wake-up, then sessions.
+      fds.append(pollfd(fd: listener, events: Int16(POLLIN), revents: 0))
+      if let kernel {
+        var events = Int16(POLLIN)
+        if !kernel.output.isEmpty { events |= Int16(POLLOUT) }
+        fds.append(pollfd(fd: kernel.channel, events: events, revents: 0))
+        fds.append(pollfd(fd: kernel.child.pidfd, events: Int16(POLLIN), revents: 0))
+      } else {
+        fds.append(pollfd(fd: -1, events: 0, revents: 0))
+        fds.append(pollfd(fd: -1, events: 0, revents: 0))
+      }
+      fds.append(pollfd(fd: trials?.wakeFD ?? -1, events: Int16(POLLIN), revents: 0))
+      let polled = sessions
+      for s in polled {
+        var events: Int16 = 0
+        if wantsInput(s) { events |= Int16(POLLIN) }
+        if !s.output.isEmpty { events |= Int16(POLLOUT) }
+        fds.append(pollfd(fd: s.fd, events: events, revents: 0))
+      }
+      let n = poll(&fds, nfds_t(fds.count), 100)
+      if n < 0 && errno != EINTR { break }
+      let t = now()
+      if n > 0 {
+        if let kernel, fds[1].revents != 0 || fds[2].revents != 0 {
+          serviceKernel(kernel, readable: fds[1].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0)
+        }
+        if fds[3].revents != 0 { finishTrial() }
+        for (i, s) in polled.enumerated() where fds[i + 4].revents != 0 {
+          guard sessions.contains(where: { $0 === s }) else { continue }
+          if fds[i + 4].revents & Int16(POLLOUT) != 0 { flush(s) }
+          if fds[i + 4].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 { readFrom(s, now: t) }
+        }
+        if fds[0].revents & Int16(POLLIN) != 0 { acceptClients(now: t) }
+      }
+      dispatch()
+      expire(now: now())
+      if kernel == nil && now() >= nextRestartAttempt { reboot(reportPath: "") }
+    }
+    stop()
+  }
+
+  /// The kernel has something: replies, or its end.
+  func serviceKernel(_ process: KernelProcess, readable: Bool) {
+    if !process.output.isEmpty, process.output.write(to: process.channel) == .failed {
+      kernelDied(reason: "")
+      return
+    }
+    if let ended = process.child.poll() {
+      kernelDied(reason: "\(ended)")
+      return
+    }
+    guard readable else { return }
+    let received = process.receive()
+    while true {
+      let frame: [UInt8]?
+      do { frame = try process.decoder.next() } catch {
+        kernelDied(reason: "sent a frame of \(error.length) bytes: killed")
+        return
+      }
+      guard let frame else { break }
+      guard let flight = inFlight else {
+        kernelDied(reason: "sent a reply nobody asked for: killed")
+        return
+      }
+      inFlight = nil
+      completed(flight, reply: frame)
+    }
+    if received == .closed {
+      // The channel closed: the process is dying or closed it; either way it is gone.
+      process.child.kill()
+      kernelDied(reason: "")
+    }
+  }
+
+  /// A reply from the kernel for what was in flight.
+  func completed(_ flight: InFlight, reply payload: [UInt8]) {
+    switch flight.job {
+    case .client(let session, let level):
+      session.busy = false
+      if let level, let reply = try? Reply.decode(payload), reply.error == nil {
+        securelevel = level
+      }
+      if sessions.contains(where: { $0 === session }) { session.replyRaw(payload, now: now()) }
+    case .boot(let load):
+      let reply = try? Reply.decode(payload)
+      switch (reply?.error, reply?.body) {
+      case (nil, .loaded(let result)?):
+        log("boot: \(load.line): Module loaded as ID \(result.id)\n")
+      case (_, .linkFailed(let lines)?):
+        log("boot: \(load.line): " + lines.joined(separator: "; ") + "\n")
+      case (let error?, _):
+        log("boot: \(load.line): error initializing module: \(reply?.errorText ?? error.text)\n")
+      default:
+        log("boot: \(load.line): malformed reply from the kernel\n")
+      }
+    case .shutdown:
+      break
+    }
+  }
+
+  /// Sends the kernel its next job: boot loads first, then the active session's next request.
+  func dispatch() {
+    guard let kernel, inFlight == nil else { return }
+    if !bootQueue.isEmpty {
+      let load = bootQueue.removeFirst()
+      guard let payload = bootPayload(load) else { return }
+      let credentials = Credentials(pid: getpid(), uid: getuid(), gid: getgid(), command: "lkmd")
+      inFlight = InFlight(job: .boot(load), summary: "boot load \(load.files.joined(separator: " "))", started: now())
+      kernel.send(.request(credentials, payload: payload), now: now())
+      return
+    }
+    guard let session = active, !session.busy, trial == nil else { return }
+    // A client that does not read its replies gets no more handled until it does.
+    guard session.output.pending < limits.unreadReplyBytes, !session.frames.isEmpty else { return }
+    let payload = session.frames.removeFirst()
+    session.queuedBytes -= payload.count
+    handle(session, payload)
+  }
+
+  func bootPayload(_ load: BootLoad) -> [UInt8]? {
+    var inputs: [LoadRequest.Input] = []
+    for file in load.files {
+      guard let text = Supervisor.readBytes(file) else {
+        log("boot: \(load.line): \(file): \(String(cString: strerror(errno)))\n")
+        return nil
+      }
+      inputs.append(.init(name: file, bytes: text))
+    }
+    var request = LoadRequest(inputs: inputs, entry: load.entry)
+    request.exportSymbols = load.exportSymbols
+    return Request.load(request).encoded()
+  }
+
+  static func readBytes(_ path: String) -> [UInt8]? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+      let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+      if n < 0 && errno == EINTR { continue }
+      if n < 0 { return nil }
+      if n == 0 { return bytes }
+      bytes += chunk[0..<n]
+    }
+  }
+
+  // MARK: Sessions
+
+  func wantsInput(_ s: Session) -> Bool {
+    if s.closeAfterOutput { return false }
+    if s.state == .active { return s.bufferedBytes < limits.objectBytes + (2 << 20) }
+    return s.bufferedBytes < limits.waitingBufferBytes
+  }
+
+  func acceptClients(now: UInt64) {
+    while true {
+      let fd = accept(listener, nil, nil)
+      if fd < 0 { return }
+      _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+      _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+      // struct ucred { pid_t pid; uid_t uid; gid_t gid; } (SO_PEERCRED = 17 on Linux)
+      var cred = (pid: Int32(0), uid: UInt32(0), gid: UInt32(0))
+      var length = socklen_t(12)
+      guard getsockopt(fd, SOL_SOCKET, 17, &cred, &length) == 0 else {
+        close(fd)
+        continue
+      }
+      if sessions.count >= limits.connections {
+        // Make room: the oldest connection that has not said hello goes.
+        guard let oldest = sessions.first(where: { $0.state == .new }) else {
+          close(fd)
+          continue
+        }
+        drop(oldest)
+      }
+      let credentials = Credentials(
+        pid: cred.pid, uid: cred.uid, gid: cred.gid, command: Supervisor.command(of: cred.pid))
+      sessions.append(
+        Session(fd: fd, credentials: credentials, frameLimit: limits.objectBytes + (1 << 20), now: now))
+    }
+  }
+
+  static func command(of pid: Int32) -> String {
+    let fd = open("/proc/\(pid)/comm", O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return "?" }
+    defer { close(fd) }
+    var buffer = [UInt8](repeating: 0, count: 64)
+    let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, 64) }
+    guard n > 0 else { return "?" }
+    return String(decoding: buffer[0..<n], as: UTF8.self).split(separator: "\n").first.map(String.init) ?? "?"
+  }
+
+  func drop(_ s: Session) {
+    close(s.fd)
+    sessions.removeAll { $0 === s }
+    queue.removeAll { $0 === s }
+    if active === s {
+      active = nil
+      grantNext()
+    }
+  }
+
+  func grantNext() {
+    while active == nil, !queue.isEmpty {
+      let next = queue.removeFirst()
+      next.state = .active
+      active = next
+      next.reply(Reply(), now: now())
+      flush(next)
+    }
+  }
+
+  func flush(_ s: Session) {
+    switch s.output.write(to: s.fd) {
+    case .failed: drop(s)
+    case .drained: if s.closeAfterOutput { drop(s) }
+    case .partial: break
+    }
+  }
+
+  func readFrom(_ s: Session, now: UInt64) {
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while wantsInput(s) {
+      let n = chunk.withUnsafeMutableBytes { recv(s.fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+      if n == 0 {
+        drop(s)
+        return
+      }
+      if n < 0 {
+        if errno == EINTR { continue }
+        if errno == EAGAIN || errno == EWOULDBLOCK { break }
+        drop(s)
+        return
+      }
+      if !s.decoder.isMidFrame { s.frameStarted = now }
+      chunk.withUnsafeBytes { s.decoder.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+      s.lastActivity = now
+      // Whole frames, as they complete.
+      while true {
+        let frame: [UInt8]?
+        do { frame = try s.decoder.next() } catch {
+          s.reply(
+            .failure(
+              .EFBIG,
+              ["request of \(error.length) bytes is over the limit of \(limits.objectBytes) bytes"]),
+            now: now)
+          s.closeAfterOutput = true
+          flush(s)
+          return
+        }
+        guard let frame else { break }
+        s.frameStarted = s.decoder.isMidFrame ? now : nil
+        if s.state == .new || s.state == .waiting {
+          // Before the device is theirs, sessions may only say hello.
+          sessionFrame(s, frame)
+          if !sessions.contains(where: { $0 === s }) { return }
+        } else {
+          s.frames.append(frame)
+          s.queuedBytes += frame.count
+        }
+      }
+    }
+  }
+
+  /// A frame from a session that does not hold the device: its hello, or EBADF.
+  func sessionFrame(_ s: Session, _ frame: [UInt8]) {
+    guard case .hello(let write, let nonblocking)? = try? Request.decode(frame, objectLimit: 0) else {
+      s.reply(.failure(.EBADF), now: now())
+      flush(s)
+      return
+    }
+    guard s.state == .new else {
+      s.reply(.failure(.EINVAL), now: now())
+      flush(s)
+      return
+    }
+    if write && !(s.credentials.uid == 0 || s.credentials.uid == ownUID) {
+      s.reply(.failure(.EACCES), now: now())
+      s.closeAfterOutput = true
+      flush(s)
+      return
+    }
+    s.write = write
+    if active == nil {
+      s.state = .active
+      active = s
+      s.reply(Reply(), now: now())
+      flush(s)
+    } else if nonblocking {
+      s.reply(.failure(.EBUSY), now: now())
+      s.closeAfterOutput = true
+      flush(s)
+    } else {
+      s.state = .waiting
+      queue.append(s)
+    }
+  }
+
+  /// A request of the session holding the device: answered here (policy, the message buffer,
+  /// crash reports) or sent to the kernel.
+  func handle(_ s: Session, _ payload: [UInt8]) {
+    let request: Request
+    do { request = try Request.decode(payload, objectLimit: limits.objectBytes) } catch {
+      s.reply(.failure(KernelErrno(error.errno), [error.description]), now: now())
+      flush(s)
+      return
+    }
+    if case .hello = request {
+      s.reply(.failure(.EINVAL), now: now())
+      flush(s)
+      return
+    }
+    if let refusal = Gatekeeper.refusal(for: request, write: s.write, securelevel: securelevel) {
+      s.reply(.failure(refusal), now: now())
+      flush(s)
+      return
+    }
+    switch request {
+    case .dmesg:
+      s.reply(Reply(.text(shared.messages())), now: now())
+      flush(s)
+      return
+    case .crashes:
+      s.reply(Reply(.crashes(crashes.reports)), now: now())
+      flush(s)
+      return
+    default:
+      break
+    }
+    var level: Int32?
+    if case .sysctl("kern.securelevel"?, let value?) = request {
+      guard let wanted = Int32(value) else {
+        s.reply(.failure(.EINVAL), now: now())
+        flush(s)
+        return
+      }
+      guard wanted >= securelevel else {
+        s.reply(.failure(.EPERM), now: now())
+        flush(s)
+        return
+      }
+      level = wanted
+    }
+    if case .load(let load) = request, !load.checkOnly, let trials {
+      trialToken += 1
+      trial = (trialToken, s, payload)
+      s.busy = true
+      trials.start(load, token: trialToken)
+      return
+    }
+    forward(s, payload, summary: request.summary, securelevel: level)
+  }
+
+  func forward(_ s: Session, _ payload: [UInt8], summary: String, securelevel level: Int32?) {
+    guard let kernel else {
+      s.reply(Reply(error: .EIO, .panic("the kernel is not running (a reboot failed)")), now: now())
+      flush(s)
+      return
+    }
+    s.busy = true
+    inFlight = InFlight(job: .client(s, securelevel: level), summary: summary, started: now())
+    kernel.send(.request(s.credentials, payload: payload), now: now())
+  }
+
+  /// A trial load ended: refuse the load with the verdict, or send it to the kernel.
+  func finishTrial() {
+    guard let trials, let result = trials.take(), let pending = trial, pending.token == result.token
+    else { return }
+    trial = nil
+    let decoded = try? Request.decode(pending.payload, objectLimit: limits.objectBytes)
+    var name = "module"
+    if case .load(let load)? = decoded { name = load.displayName }
+    log("lkmd: trial load of '\(name)': \(result.verdict)\n")
+    let s = pending.session
+    s.busy = false
+    guard sessions.contains(where: { $0 === s }) else { return }
+    if let refusal = result.refusal {
+      s.reply(refusal, now: now())
+      flush(s)
+      return
+    }
+    forward(s, pending.payload, summary: decoded?.summary ?? "load", securelevel: nil)
+  }
+
+  func expire(now: UInt64) {
+    let second: Double = 1e9
+    for s in sessions {
+      if let since = s.output.pendingSince, Double(now - since) > limits.replySeconds * second {
+        drop(s)  // does not read what it asked for
+      } else if let started = s.frameStarted, Double(now - started) > limits.requestSeconds * second {
+        drop(s)  // began a request and did not finish it
+      } else if s.state == .new && Double(now - s.lastActivity) > limits.requestSeconds * second {
+        drop(s)  // never said hello
+      } else if s.state == .active && !s.busy && s.frames.isEmpty && s.output.isEmpty {
+        let idle = queue.isEmpty ? limits.idleSeconds : limits.contendedIdleSeconds
+        if Double(now - s.lastActivity) > idle * second { drop(s) }
+      }
+    }
+    if let flight = inFlight, Double(now - flight.started) > limits.hangSeconds * second {
+      kernelDied(reason: "did not answer for \(Int(limits.hangSeconds)) s: killed")
+    }
+  }
+
+  /// lkmd is stopping: every module unloaded, the kernel ended.
+  func stop() {
+    for s in sessions { close(s.fd) }
+    sessions.removeAll()
+    guard let kernel else { return }
+    if let flight = inFlight {
+      // Let the request in flight finish (bounded by the hang limit).
+      let deadline = flight.started + UInt64(limits.hangSeconds * 1e9)
+      while inFlight != nil, self.kernel != nil, now() < deadline {
+        _ = ChildProcess.readable(kernel.channel, within: 100)
+        serviceKernel(kernel, readable: true)
+      }
+    }
+    guard let process = self.kernel else { return }
+    inFlight = InFlight(job: .shutdown, summary: "shutdown", started: now())
+    process.send(.shutdown, now: now())
+    while !process.output.isEmpty, process.output.write(to: process.channel) == .partial {
+      _ = ChildProcess.readable(process.channel, within: 100)
+    }
+    if process.child.wait(milliseconds: Int(limits.hangSeconds * 1000)) == nil {
+      log("lkmd: the kernel did not stop in \(Int(limits.hangSeconds)) s: killed\n")
+      process.child.kill()
+      _ = process.child.wait()
+    }
+    self.kernel = nil
+  }
+}
+
+/// The policy in OpenBSD's order: securelevel above 0 is EPERM for all but stat requests, a
+/// read-only session EACCES for all but stat.
+///
+/// The corresponding OpenBSD code is `lkmioctl` in `sys/kern/kern_lkm.c`.
+public enum Gatekeeper {
+  public static func refusal(for request: Request, write: Bool, securelevel: Int32) -> KernelErrno? {
+    guard !request.isStat else { return nil }
+    // securelevel guards the module interface; kern.securelevel itself may still be raised.
+    // System calls are what modules give userland, not the module interface; nor are the
+    // kernel's devices, file systems and interpreters.
+    var exempt = request.isKernelService
+    if case .sysctl = request { exempt = true }
+    if case .syscall = request { exempt = true }
+    if securelevel > 0 && !exempt { return .EPERM }
+    if !write { return .EACCES }
+    return nil
+  }
+}

@@ -1,0 +1,120 @@
+// lkm-kernel: the kernel process lkmd starts, and starts again when it dies ("reboot"). Not
+// meant to be run by hand: lkmd passes its descriptors and options.
+//
+// Descriptors: 0 /dev/null, 1 the console (lkmd's standard output), 2 lkmd's standard error,
+// 3 the channel to the supervisor (a socket pair: KernelCall frames in, Reply frames out),
+// 4 the memory file the supervisor shares (message buffer and status, see CMsgbuf).
+import CSandbox
+import Glibc
+import LKMInterface
+import LKMKernel
+
+/// Options from lkmd.
+struct KernelProcessOptions {
+  var kernel = Kernel.Options()
+  var objectLimit = 64 << 20
+}
+
+func fail(_ message: String) -> Never {
+  let line = "lkm-kernel: \(message)\n"
+  _ = line.withCString { write(2, $0, strlen($0)) }
+  exit(2)
+}
+
+func parseOptions(_ arguments: [String]) -> KernelProcessOptions {
+  var options = KernelProcessOptions()
+  var i = 1
+  func value() -> String {
+    i += 1
+    guard i < arguments.count else { fail("option \(arguments[i - 1]) needs a value") }
+    return arguments[i]
+  }
+  while i < arguments.count {
+    switch arguments[i] {
+    case "--securelevel": options.kernel.securelevel = Int32(value()) ?? 0
+    case "--hostname": options.kernel.hostname = value()
+    case "--watchdog": options.kernel.watchdogSeconds = UInt32(value()) ?? 10
+    case "--object-limit": options.objectLimit = Int(value()) ?? options.objectLimit
+    case "--host-symbols": options.kernel.hostSymbols = true
+    default: fail("unknown argument '\(arguments[i])'")
+    }
+    i += 1
+  }
+  return options
+}
+
+/// Reads frames from a blocking descriptor.
+struct FrameReader {
+  let fd: Int32
+  var decoder: FrameDecoder
+  var chunk = [UInt8](repeating: 0, count: 1 << 20)
+
+  /// The next frame, or nil at end of file (the supervisor is gone).
+  mutating func next() -> [UInt8]? {
+    while true {
+      do {
+        if let frame = try decoder.next() { return frame }
+      } catch {
+        fail("a frame of \(error.length) bytes from the supervisor is over the limit")
+      }
+      let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+      if n < 0 && errno == EINTR { continue }
+      if n <= 0 { return nil }
+      chunk.withUnsafeBytes { decoder.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+    }
+  }
+}
+
+func send(_ fd: Int32, _ payload: [UInt8]) {
+  let frame = Frame.encode(payload)
+  var done = 0
+  while done < frame.count {
+    let n = frame.withUnsafeBytes { write(fd, $0.baseAddress! + done, frame.count - done) }
+    if n < 0 && errno == EINTR { continue }
+    if n <= 0 { exit(0) }  // the supervisor is gone: nothing left to serve
+    done += n
+  }
+}
+
+let channel: Int32 = 3
+let sharedFD: Int32 = 4
+let options = parseOptions(CommandLine.arguments)
+// Die with the supervisor.
+_ = lkmsb_die_with_parent()
+if getppid() == 1 { exit(0) }
+
+let sharedSize = Kernel.sharedAreaSize
+guard let area = mmap(nil, sharedSize, PROT_READ | PROT_WRITE, MAP_SHARED, sharedFD, 0),
+  area != MAP_FAILED
+else { fail("cannot map the shared message buffer: \(String(cString: strerror(errno)))") }
+Kernel.attachShared(area)
+
+let kernel: Kernel
+do { kernel = try Kernel(options: options.kernel) } catch {
+  fail("cannot start the kernel: \(error.text)")
+}
+
+send(channel, Reply(.text("ready")).encoded())
+var reader = FrameReader(fd: channel, decoder: FrameDecoder(limit: options.objectLimit + (2 << 20)))
+while let frame = reader.next() {
+  let call: KernelCall
+  do { call = try KernelCall.decode(frame) } catch {
+    fail("malformed call from the supervisor: \(error)")
+  }
+  switch call {
+  case .shutdown:
+    kernel.shutdown()
+    send(channel, Reply().encoded())
+    exit(0)
+  case .request(let credentials, let payload):
+    let reply: Reply
+    do {
+      let request = try Request.decode(payload, objectLimit: options.objectLimit)
+      reply = kernel.perform(request, credentials: credentials)
+    } catch {
+      reply = .failure(KernelErrno(error.errno), [error.description])
+    }
+    send(channel, reply.encoded())
+  }
+}
+exit(0)
