@@ -87,7 +87,7 @@ let package = Package(
     // supervisor over a socket pair.
     .executableTarget(
       name: "lkm-kernel",
-      dependencies: ["LKMKernel", "LKMInterface", "LKMSandbox", "CSandbox", "CMsgbuf"],
+      dependencies: ["LKMKernel", "LKMInterface", "ModuleLinker", "CSandbox"],
       swiftSettings: settings,
       // Full RELRO: modules cannot rewrite the kernel's GOT.
       linkerSettings: [.unsafeFlags(["-Xlinker", "-z", "-Xlinker", "now"])]),

@@ -37,6 +37,9 @@ lkm_shared_t *clkm_shared(void);
 extern __thread sigjmp_buf *volatile clkm_copy_jmp __attribute__((tls_model("initial-exec")));
 extern __thread volatile int clkm_copy_active __attribute__((tls_model("initial-exec")));
 
+/* What the instruction-pointer filter's SIGSYS carries in si_errno (lkmsandbox.h). */
+#define CLKM_IP_FILTER_DATA 0x4c4b
+
 /* The functions modules call (section clkm_modapi). */
 extern char __start_clkm_modapi[], __stop_clkm_modapi[];
 
@@ -363,6 +366,7 @@ static void on_signal(int signo, siginfo_t *si, void *context) {
       f->code = si->si_code;
       f->address = (uint64_t)(uintptr_t)si->si_addr;
       f->syscall = signo == SIGSYS && si->si_code == 1 ? si->si_syscall : -1;
+      f->from_module = signo == SIGSYS && si->si_code == 1 && si->si_errno == CLKM_IP_FILTER_DATA;
       record_context(f, uc);
       f->pc = pc;
       /* A fault in the guard page below the module stack: the stack overflowed. */

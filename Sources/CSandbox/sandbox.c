@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <stddef.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -74,16 +75,62 @@ static int build(scmp_filter_ctx ctx) {
   return 0;
 }
 
-lkmsb_filter_t *lkmsb_filter_new(void) {
+/* ---- The kernel process's filter ---- */
+
+/* What the kernel process never does, whoever asks (its own code, the C library on a module's
+ * behalf with --host-symbols): run programs, trace or reach into other processes, change its
+ * identity, namespaces, mounts or the machine. */
+static const char *const kernel_denied[] = {
+    "execve", "execveat", "fork", "vfork",
+    "ptrace", "process_vm_readv", "process_vm_writev", "pidfd_send_signal", "pidfd_getfd",
+    "tkill",
+    "setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setfsuid",
+    "setfsgid", "setgroups", "capset",
+    "unshare", "setns",
+    "socket", "socketpair", "connect", "bind", "listen", "accept", "accept4",
+    "mount", "umount2", "pivot_root", "chroot", "fsopen", "fsmount", "move_mount", "open_tree",
+    "init_module", "finit_module", "delete_module", "kexec_load", "kexec_file_load", "reboot",
+    "bpf", "perf_event_open", "userfaultfd", "keyctl", "add_key", "request_key",
+    "swapon", "swapoff", "acct", "settimeofday", "clock_settime", "sethostname", "setdomainname",
+};
+
+static int build_kernel(scmp_filter_ctx ctx) {
+  int rc;
+  for (size_t i = 0; i < sizeof kernel_denied / sizeof kernel_denied[0]; i++) {
+    int nr = seccomp_syscall_resolve_name(kernel_denied[i]);
+    if (nr == __NR_SCMP_ERROR) continue;
+    if ((rc = seccomp_rule_add_array(ctx, SCMP_ACT_TRAP, nr, 0, NULL)) < 0) return rc;
+  }
+  /* Signals only to itself. */
+  scmp_datum_t self = (scmp_datum_t)getpid();
+  struct scmp_arg_cmp other = SCMP_A0(SCMP_CMP_NE, self);
+  const char *const signalling[] = {"kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo"};
+  for (size_t i = 0; i < sizeof signalling / sizeof signalling[0]; i++) {
+    int nr = seccomp_syscall_resolve_name(signalling[i]);
+    if (nr == __NR_SCMP_ERROR) continue;
+    if ((rc = seccomp_rule_add_array(ctx, SCMP_ACT_TRAP, nr, 1, &other)) < 0) return rc;
+  }
+  /* clone only for threads (no new process: a fork of the kernel would be a second kernel). */
+  struct scmp_arg_cmp process = SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0);
+  if ((rc = seccomp_rule_add_array(ctx, SCMP_ACT_TRAP, SCMP_SYS(clone), 1, &process)) < 0)
+    return rc;
+  /* clone3's flags are out of a filter's reach: ENOSYS, and the C library falls back to
+   * clone. */
+  if ((rc = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0, NULL)) < 0)
+    return rc;
+  return 0;
+}
+
+static lkmsb_filter_t *compile(int (*rules)(scmp_filter_ctx), uint32_t bad_arch) {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
   if (ctx == NULL) {
     errno = ENOMEM;
     return NULL;
   }
-  int rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
-  /* no_new_privs is set by lkmsb_enter itself, before the filter. */
+  int rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, bad_arch);
+  /* no_new_privs is set by lkmsb_enter / lkmsb_filter_self, before the filter. */
   if (rc == 0) rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
-  if (rc == 0) rc = build(ctx);
+  if (rc == 0) rc = rules(ctx);
   /* Compile once: export the BPF to a memory file and keep the instructions. */
   int fd = -1;
   if (rc == 0) {
@@ -112,6 +159,69 @@ lkmsb_filter_t *lkmsb_filter_new(void) {
   filter->program.len = (unsigned short)(size / sizeof(struct sock_filter));
   filter->program.filter = code;
   return filter;
+}
+
+lkmsb_filter_t *lkmsb_filter_new(void) { return compile(build, SCMP_ACT_KILL_PROCESS); }
+
+lkmsb_filter_t *lkmsb_kernel_filter_new(void) { return compile(build_kernel, SCMP_ACT_TRAP); }
+
+/* ---- The instruction-pointer filter ----
+ *
+ * A classic-BPF program libseccomp cannot write (it compares only the call number and its
+ * arguments): SECCOMP_RET_TRAP, with LKMSB_IP_FILTER_DATA in si_errno, for every system call
+ * whose instruction pointer lies in one of the ranges; SECCOMP_RET_ALLOW for the rest (the
+ * other filters decide those). struct seccomp_data is { int nr; u32 arch; u64
+ * instruction_pointer; u64 args[6]; }: the instruction pointer is the 32-bit words at offsets
+ * 8 (low) and 12 (high), BPF loading 32 bits at a time. Each range [start, end) is tested as
+ * start <= ip && ip <= end - 1, each 64-bit comparison done on the high words first and on the
+ * low words only when the high words are equal. */
+#define IP_LO offsetof(struct seccomp_data, instruction_pointer)
+#define IP_HI (offsetof(struct seccomp_data, instruction_pointer) + 4)
+
+int lkmsb_ip_filter_install(const uint64_t *starts, const uint64_t *ends, int n) {
+  if (n < 0 || n > 8) return -EINVAL;
+  /* 10 instructions a range, the two returns. */
+  struct sock_filter code[8 * 10 + 2];
+  int at = 0;
+  for (int i = 0; i < n; i++) {
+    if (ends[i] <= starts[i]) return -EINVAL;
+    uint32_t start_hi = (uint32_t)(starts[i] >> 32), start_lo = (uint32_t)starts[i];
+    uint64_t last = ends[i] - 1;
+    uint32_t last_hi = (uint32_t)(last >> 32), last_lo = (uint32_t)last;
+    /* The range's 10 instructions are at [at, at + 10); the next range starts at at + 10;
+     * TRAP is at 10 * n + 1 (after ALLOW at 10 * n). Jump offsets count from the next
+     * instruction. */
+    int next = at + 10, trap = 10 * n + 1;
+#define TO(target, from) ((uint8_t)((target) - (from) - 1))
+    /* ip >= start */
+    code[at + 0] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, IP_HI);
+    code[at + 1] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, start_hi, TO(at + 5, at + 1), 0);
+    code[at + 2] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, start_hi, 0, TO(next, at + 2));
+    code[at + 3] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, IP_LO);
+    code[at + 4] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, start_lo, 0, TO(next, at + 4));
+    /* ip <= last */
+    code[at + 5] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, IP_HI);
+    code[at + 6] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, last_hi, TO(next, at + 6), 0);
+    code[at + 7] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, last_hi, 0, TO(trap, at + 7));
+    code[at + 8] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, IP_LO);
+    code[at + 9] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, last_lo, TO(next, at + 9), TO(trap, at + 9));
+#undef TO
+    at += 10;
+  }
+  code[at++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+  code[at++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP | LKMSB_IP_FILTER_DATA);
+  struct sock_fprog program = {(unsigned short)at, code};
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -errno;
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &program) != 0)
+    return -errno;
+  return 0;
+}
+
+int lkmsb_filter_all_threads(const lkmsb_filter_t *filter) {
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -errno;
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &filter->program) != 0)
+    return -errno;
+  return 0;
 }
 
 static int limit(int resource, uint64_t value) {

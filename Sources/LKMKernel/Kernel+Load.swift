@@ -235,6 +235,7 @@ extension Kernel {
     options.declaration = ("_module", 8)
     // Resolvers are module code: guarded, so that one that faults fails the link, not lkmd.
     options.callResolver = Bridge.callResolver
+    options.regions = regions
     return options
   }
 

@@ -79,7 +79,9 @@ extension Kernel {
     }
     if fault.signal == Signals.SIGSYS, fault.syscall >= 0 {
       let name = Bridge.syscallName(fault.syscall).map { " (\($0))" } ?? ""
-      return "system call \(fault.syscall)\(name) denied: \(signal)"
+      return fault.syscallFromModule
+        ? "system call \(fault.syscall)\(name) made from module code: denied (\(signal))"
+        : "system call \(fault.syscall)\(name) denied to the kernel process (\(signal))"
     }
     if fault.raised {
       return "\(signal) raised by module code"
@@ -95,11 +97,13 @@ extension Kernel {
   /// The nearest symbol below `address` outside modules: a kernel export, or what `dladdr`
   /// finds in the executable and its libraries.
   func nearestSymbol(to address: UInt64) -> String? {
+    // dladdr knows the executable's and the libraries' dynamic symbols; the kernel's exports
+    // are named for modules (printf for clkm_printf), so they come first when one is close.
     var best: (String, UInt64)?
     for (name, e) in kernelExports where e.isFunction && e.address <= address {
       if best == nil || e.address > best!.1 { best = (name, e.address) }
     }
-    if let best, address - best.1 < 1 << 16 {
+    if let best, address - best.1 < 0x400 {
       let delta = address - best.1
       return "kernel \(best.0)\(delta == 0 ? "" : "+" + hexString(delta))"
     }

@@ -46,6 +46,8 @@ public final class Kernel: @unchecked Sendable {
   public internal(set) var tainted = false
   /// The kernel's /dev: device nodes by name (see Kernel+Namespace.swift).
   var deviceNodes: [String: DeviceNode] = DeviceNode.builtIn
+  /// Where module images go (reserved before any module runs); empty: anywhere.
+  public let regions: [ModuleRegion]
 
   /// Makes guarded calls into module code record in `word` whether module code is running:
   /// 2 while it runs, 3 once the call is back (returned or faulted). The sandbox points it at
@@ -60,6 +62,9 @@ public final class Kernel: @unchecked Sendable {
     public var watchdogSeconds: UInt32 = 10
     public var hostname = "lkm"
     public var console = true
+    /// The regions module images must be placed in (the kernel process reserves them before it
+    /// installs its filters, see ``reserveRegions(hostSymbols:)``); empty: anywhere.
+    public var regions: [ModuleRegion] = []
     public init() {}
   }
 
@@ -76,6 +81,7 @@ public final class Kernel: @unchecked Sendable {
     var exports: [String: (UInt64, Bool)] = [:]
     for e in Bridge.exports { exports[e.name] = (e.address, e.isFunction) }
     kernelExports = exports
+    regions = options.regions
     if options.hostSymbols {
       hostSymbols = try? HostSymbolProvider()
     } else {
@@ -89,6 +95,19 @@ public final class Kernel: @unchecked Sendable {
   /// Keeps the message buffer and the status in `area`, memory shared with the supervisor
   /// (``sharedAreaSize`` bytes), so that they survive this process. Call before `init`.
   public static func attachShared(_ area: UnsafeMutableRawPointer) { Bridge.attachShared(area) }
+
+  /// Reserves the address space module images may use, so that a filter keyed on the
+  /// instruction pointer can tell module code from the kernel's: 1 GiB below 2 GiB (every
+  /// module can go there: it reaches the kernel's data arena, and `-fno-pic` and
+  /// `-mcmodel=kernel` objects must be there), and with host symbols 1 GiB within reach of the
+  /// C library's data (default-PIE objects referring to `stdout` and the like).
+  public static func reserveRegions(hostSymbols: Bool) throws(LinkError) -> [ModuleRegion] {
+    var regions = [try ModuleRegion(reserving: 1 << 30, within: 0x10000...0x7fff_ffff)]
+    if hostSymbols, let libc = Bridge.hostDataAddress {
+      regions.append(try ModuleRegion(reserving: 1 << 30, near: libc))
+    }
+    return regions
+  }
 
   // MARK: Variables
 

@@ -180,8 +180,12 @@ public final class Supervisor {
     let report = crashes.record(
       reason: what, request: flight?.summary, shared: shared, boots: shared.boots)
     var detail = what
-    if let module = report.module { detail += " in module '\(module)'" }
-    if let flight { detail += " during \(flight.summary)" }
+    if let entered = shared.entered, entered.running, !entered.name.isEmpty {
+      detail += " while module '\(entered.name)' ran \(entered.what)"
+    } else if let module = report.module {
+      detail += " after module '\(module)' last ran"
+    }
+    if let flight { detail += " (\(flight.summary))" }
     log("panic: kernel process \(detail): rebooting\n")
     if let flight {
       switch flight.job {
@@ -306,12 +310,12 @@ public final class Supervisor {
     while true {
       let frame: [UInt8]?
       do { frame = try process.decoder.next() } catch {
-        kernelDied(reason: "sent a frame of \(error.length) bytes: killed")
+        kernelDied(reason: "sent a frame of \(error.length) bytes and was killed")
         return
       }
       guard let frame else { break }
       guard let flight = inFlight else {
-        kernelDied(reason: "sent a reply nobody asked for: killed")
+        kernelDied(reason: "sent a reply nobody asked for and was killed")
         return
       }
       inFlight = nil
@@ -651,7 +655,7 @@ public final class Supervisor {
       }
     }
     if let flight = inFlight, Double(now - flight.started) > limits.hangSeconds * second {
-      kernelDied(reason: "did not answer for \(Int(limits.hangSeconds)) s: killed")
+      kernelDied(reason: "stopped answering for \(Int(limits.hangSeconds)) s and was killed")
     }
   }
 

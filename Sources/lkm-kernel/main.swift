@@ -8,6 +8,7 @@ import CSandbox
 import Glibc
 import LKMInterface
 import LKMKernel
+import ModuleLinker
 
 /// Options from lkmd.
 struct KernelProcessOptions {
@@ -76,6 +77,24 @@ func send(_ fd: Int32, _ payload: [UInt8]) {
   }
 }
 
+/// The kernel process's filters, installed once the kernel is up (its libraries loaded, the
+/// module regions reserved) and before any module runs: the kernel filter (no exec, fork,
+/// signals to others, sockets, mounts, …) and the instruction-pointer filter (no system call
+/// from module memory at all).
+func confine(regions: [Range<UInt64>]) {
+  guard let filter = lkmsb_kernel_filter_new() else {
+    fail("cannot build the kernel's seccomp filter: \(String(cString: strerror(errno)))")
+  }
+  var rc = lkmsb_filter_all_threads(filter)
+  guard rc == 0 else { fail("cannot install the kernel's seccomp filter: \(String(cString: strerror(-rc)))") }
+  let starts = regions.map(\.lowerBound)
+  let ends = regions.map(\.upperBound)
+  rc = starts.withUnsafeBufferPointer { s in
+    ends.withUnsafeBufferPointer { e in lkmsb_ip_filter_install(s.baseAddress!, e.baseAddress!, Int32(regions.count)) }
+  }
+  guard rc == 0 else { fail("cannot install the module-memory filter: \(String(cString: strerror(-rc)))") }
+}
+
 let channel: Int32 = 3
 let sharedFD: Int32 = 4
 let options = parseOptions(CommandLine.arguments)
@@ -89,10 +108,15 @@ guard let area = mmap(nil, sharedSize, PROT_READ | PROT_WRITE, MAP_SHARED, share
 else { fail("cannot map the shared message buffer: \(String(cString: strerror(errno)))") }
 Kernel.attachShared(area)
 
+var kernelOptions = options.kernel
+do { kernelOptions.regions = try Kernel.reserveRegions(hostSymbols: kernelOptions.hostSymbols) } catch {
+  fail("cannot reserve the module regions: \(error.message)")
+}
 let kernel: Kernel
-do { kernel = try Kernel(options: options.kernel) } catch {
+do { kernel = try Kernel(options: kernelOptions) } catch {
   fail("cannot start the kernel: \(error.text)")
 }
+confine(regions: kernelOptions.regions.map(\.range))
 
 send(channel, Reply(.text("ready")).encoded())
 var reader = FrameReader(fd: channel, decoder: FrameDecoder(limit: options.objectLimit + (2 << 20)))

@@ -87,6 +87,8 @@ typedef struct clkm_fault {
   int code;           /* si_code */
   int raised;         /* 1: a signal module code raised on the kernel process (kill, abort) */
   int syscall;        /* SIGSYS from the filter: the system call number; else -1 */
+  int from_module;    /* SIGSYS from the instruction-pointer filter: the call was made from
+                         module memory (not the C library on a module's behalf) */
   uint64_t address;   /* si_addr */
   uint64_t pc;
   uint64_t stack_depth; /* a fault in the guard page below the module stack: bytes deep; else 0 */

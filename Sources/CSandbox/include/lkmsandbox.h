@@ -36,6 +36,29 @@ typedef struct lkmsb_filter lkmsb_filter_t;
  * Returns NULL with errno set on failure. */
 lkmsb_filter_t *_Nullable lkmsb_filter_new(void);
 
+/* The kernel process's filter: default allow; SECCOMP_RET_TRAP (SIGSYS, which the kernel
+ * turns into an oops during a module call and a panic otherwise) for execve, fork, vfork and
+ * clone without CLONE_THREAD, ptrace and process_vm_*, signals to any process but itself
+ * (kill, tgkill, rt_sigqueueinfo and rt_tgsigqueueinfo with another pid; tkill and
+ * pidfd_send_signal), the setuid family and capset, unshare and setns, every socket call (its
+ * channel to the supervisor is inherited), mount and the other file-system-namespace calls,
+ * kernel modules, kexec, reboot, bpf, perf, keyrings, and any other architecture; ENOSYS for
+ * clone3 (the C library falls back to clone). NULL with errno set on failure. */
+lkmsb_filter_t *_Nullable lkmsb_kernel_filter_new(void);
+
+/* no_new_privs, then the filter for every thread of the process (SECCOMP_FILTER_FLAG_TSYNC).
+ * Returns 0 or -errno. */
+int lkmsb_filter_all_threads(const lkmsb_filter_t *_Nonnull filter);
+
+/* What the instruction-pointer filter's SECCOMP_RET_TRAP carries in si_errno. */
+#define LKMSB_IP_FILTER_DATA 0x4c4b
+
+/* Installs, for every thread, a filter that traps (SIGSYS, si_errno LKMSB_IP_FILTER_DATA)
+ * every system call made from an instruction in [starts[i], ends[i]) for i < n (at most 8
+ * ranges: the reserved module regions), and allows the others (other filters decide them).
+ * Irrevocable. Returns 0 or -errno. */
+int lkmsb_ip_filter_install(const uint64_t *_Nonnull starts, const uint64_t *_Nonnull ends, int n);
+
 /* Enters the sandbox, in this order: core dumps off (RLIMIT_CORE 0), the limits, SIGXFSZ
  * ignored (a write past RLIMIT_FSIZE fails with EFBIG), SIGABRT and SIGTRAP back to their
  * defaults (the Swift runtime's backtracer would exec), death with the parent

@@ -4,6 +4,7 @@ public import LKMInterface
 // the kernel mapped.
 internal import CLKM
 internal import CSandbox
+internal import Glibc
 
 /// What went wrong in module code during a guarded call.
 public struct ModuleFault: Error, Sendable {
@@ -21,6 +22,9 @@ public struct ModuleFault: Error, Sendable {
   public var raised: Bool
   /// SIGSYS from the kernel's filter: the system call module code made; else -1.
   public var syscall: Int32
+  /// The call was made from module memory (the instruction-pointer filter), not by the C
+  /// library on the module's behalf.
+  public var syscallFromModule: Bool
   /// A fault in the guard page below the module stack: how deep the stack was, in bytes.
   public var stackDepth: UInt64
 }
@@ -96,6 +100,13 @@ enum Bridge {
     return String(decoding: bytes[0..<n], as: UTF8.self).split(separator: "\n").map(String.init)
   }
 
+  /// The address of the C library's `stdout` (its data: where PC-relative references of
+  /// default-PIE modules must reach with host symbols).
+  static var hostDataAddress: UInt64? {
+    guard let p = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "stdout") else { return nil }
+    return UInt64(UInt(bitPattern: p))
+  }
+
   /// The name of an x86-64 system call (`exit_group`).
   static func syscallName(_ number: Int32) -> String? {
     var buffer = [CChar](repeating: 0, count: 64)
@@ -137,7 +148,8 @@ enum Bridge {
     let kind: ModuleFault.Kind = f.kind == 2 ? .panic : f.kind == 3 ? .watchdog : .signal
     return ModuleFault(
       kind: kind, signal: f.signo, code: f.code, address: f.address, pc: f.pc, registers: list,
-      message: text, raised: f.raised != 0, syscall: f.syscall, stackDepth: f.stack_depth)
+      message: text, raised: f.raised != 0, syscall: f.syscall,
+      syscallFromModule: f.from_module != 0, stackDepth: f.stack_depth)
   }
 }
 

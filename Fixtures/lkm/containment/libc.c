@@ -1,0 +1,37 @@
+/* libc: with lkmd --host-symbols a module may call the C library: the attacks a raw system
+ * call cannot make then (the filter on the instruction pointer lets the library's own system
+ * calls through). Build with -DLIBC_EXIT, -DLIBC_ABORT, -DLIBC_KILL, -DLIBC_USR1, -DLIBC_FORK
+ * or -DLIBC_SIGBLOCK. */
+#include "attack.h"
+extern void exit(int);
+extern void abort(void);
+extern int kill(int, int);
+extern int getpid(void);
+extern int fork(void);
+extern int pause(void);
+extern int sigprocmask(int, const unsigned long *, unsigned long *);
+static int attack(void)
+{
+#if defined(LIBC_EXIT)
+	exit(7);
+#elif defined(LIBC_ABORT)
+	abort();
+#elif defined(LIBC_KILL)
+	kill(getpid(), 9);
+#elif defined(LIBC_USR1)
+	kill(getpid(), 10);
+#elif defined(LIBC_FORK)
+	if (fork() == 0)
+		for (;;)
+			pause();
+#elif defined(LIBC_SIGBLOCK)
+	unsigned long all[16];
+	for (int i = 0; i < 16; i++)
+		all[i] = ~0UL;
+	sigprocmask(0 /* SIG_BLOCK */, all, 0);
+	for (;;)
+		pause();
+#endif
+	return 0;
+}
+ATTACK_MODULE(libc)
