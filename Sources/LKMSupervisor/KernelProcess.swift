@@ -80,8 +80,10 @@ final class KernelProcess {
   /// sent something else, or did not answer in time.
   func waitUntilReady(milliseconds: Int) -> Bool {
     let deadline = monotonicNanoseconds() + UInt64(milliseconds) * 1_000_000
-    while monotonicNanoseconds() < deadline {
-      let left = Int((deadline - monotonicNanoseconds()) / 1_000_000) + 1
+    while true {
+      let now = monotonicNanoseconds()
+      guard now < deadline else { break }
+      let left = Int((deadline - now) / 1_000_000) + 1
       guard ChildProcess.readable(channel, within: left) else { return false }
       if receive() == .closed { return false }
       if let frame = try? decoder.next() {

@@ -208,7 +208,7 @@ public final class Supervisor {
     do {
       try boot()
       reboots += 1
-      let ms = Double(monotonicNanoseconds() - start) / 1e6
+      let ms = Supervisor.seconds(from: start, to: monotonicNanoseconds()) * 1000
       log(
         "lkmd: kernel rebooted in \(Supervisor.milliseconds(ms)) ms (boot \(shared.boots))"
           + (reportPath.isEmpty ? "" : "; crash report: \(reportPath)") + "\n")
@@ -640,21 +640,27 @@ public final class Supervisor {
     forward(s, pending.payload, summary: decoded?.summary ?? "load", securelevel: nil)
   }
 
+  /// Seconds from `since` to `now` (0 when `since` is later: times are taken as the loop goes,
+  /// and a session granted the device in this pass was stamped after `now`).
+  static func seconds(from since: UInt64, to now: UInt64) -> Double {
+    now > since ? Double(now - since) / 1e9 : 0
+  }
+
   func expire(now: UInt64) {
-    let second: Double = 1e9
+    let age = Supervisor.seconds
     for s in sessions {
-      if let since = s.output.pendingSince, Double(now - since) > limits.replySeconds * second {
+      if let since = s.output.pendingSince, age(since, now) > limits.replySeconds {
         drop(s)  // does not read what it asked for
-      } else if let started = s.frameStarted, Double(now - started) > limits.requestSeconds * second {
+      } else if let started = s.frameStarted, age(started, now) > limits.requestSeconds {
         drop(s)  // began a request and did not finish it
-      } else if s.state == .new && Double(now - s.lastActivity) > limits.requestSeconds * second {
+      } else if s.state == .new && age(s.lastActivity, now) > limits.requestSeconds {
         drop(s)  // never said hello
       } else if s.state == .active && !s.busy && s.frames.isEmpty && s.output.isEmpty {
         let idle = queue.isEmpty ? limits.idleSeconds : limits.contendedIdleSeconds
-        if Double(now - s.lastActivity) > idle * second { drop(s) }
+        if age(s.lastActivity, now) > idle { drop(s) }
       }
     }
-    if let flight = inFlight, Double(now - flight.started) > limits.hangSeconds * second {
+    if let flight = inFlight, age(flight.started, now) > limits.hangSeconds {
       kernelDied(reason: "stopped answering for \(Int(limits.hangSeconds)) s and was killed")
     }
   }

@@ -150,16 +150,17 @@ final class KernelProcess: @unchecked Sendable {
   private let readers = DispatchGroup()
   private var stopped = false
 
-  /// Starts `lkmd --device DIR/dev/lkm ARGUMENTS` and waits for its ready line.
+  /// Starts `lkmd --device DEVICE ARGUMENTS` (DEVICE: `device`, else DIR/dev/lkm in a new
+  /// temporary directory) and waits for its ready line.
   ///
   /// lkmd inherits the spawning thread's signal mask, and the worker threads tests run on
   /// block SIGALRM and SIGTERM; lkmd is started with an empty mask unless `blocking` names
-  /// signals to leave blocked (see .bugs/kernel.md, lkmd does not unblock what it needs).
-  init(_ arguments: [String] = [], blocking: [Int32] = []) throws {
+  /// signals to leave blocked (the test that lkmd unblocks what it needs).
+  init(_ arguments: [String] = [], blocking: [Int32] = [], device: String? = nil) throws {
     directory = try TestSupport.temporaryDirectory("lkmd")
-    device = directory + "/dev/lkm"
+    self.device = device ?? directory + "/dev/lkm"
     process.executableURL = URL(fileURLWithPath: TestSupport.product("lkmd"))
-    process.arguments = ["--device", device] + arguments
+    process.arguments = ["--device", self.device] + arguments
     var environment = ProcessInfo.processInfo.environment
     environment["LKM_DEVICE"] = nil
     process.environment = environment
@@ -189,7 +190,7 @@ final class KernelProcess: @unchecked Sendable {
         self.readers.leave()
       }
     }
-    let ready = "lkmd: ready on \(device)\n"
+    let ready = "lkmd: ready on \(self.device)\n"
     let deadline = Date().addingTimeInterval(20)
     while !console.hasPrefix(ready) {
       guard process.isRunning, Date() < deadline else {
@@ -394,7 +395,7 @@ func modstatRow(_ type: String, _ id: Int, _ offset: Int, _ name: String) -> Str
 
 /// A client speaking the device protocol directly, for what no tool does: holding a session,
 /// disconnecting mid-request, sending malformed frames.
-final class RawDeviceClient {
+final class RawDeviceClient: @unchecked Sendable {
   private(set) var fd: Int32
 
   init(path: String) throws {
