@@ -123,6 +123,30 @@ void clkm_audit_devsw(void);
 void clkm_audit_execsw(void);
 void clkm_audit_vfs(void);
 
+/* Internal (kern_subr.c): appends text to the message buffer and the console, or to what the
+ * requesting process receives (uprintf). Both lock; neither reads module memory. */
+void clkm_print_text(const char *text, size_t n);
+void clkm_print_user(const char *text, size_t n);
+
+/* The printf engine (subr_prf.c): formats fmt into buf, which holds CLKM_PRF_MAX_OUTPUT bytes
+ * (not NUL-terminated), with the bounds described in clkm.h; returns the length. A fault in it
+ * (a bad va_list) is charged to the calling module; bad format or %s pointers are not faults. */
+size_t clkm_format_text(char *buf, const char *fmt, __builtin_va_list ap);
+
+/* Exported to modules (subr_prf.c) under OpenBSD's names. */
+int clkm_printf(const char *fmt, ...);
+int clkm_vprintf(const char *fmt, __builtin_va_list ap);
+void clkm_uprintf(const char *fmt, ...);
+void clkm_log(int level, const char *fmt, ...);
+int clkm_puts(const char *s);
+int clkm_putchar(int c);
+/* C's snprintf within the bounds: writes min(n, size - 1) bytes and a NUL (nothing if size is
+ * 0) and returns n, the length of the bounded output. */
+int clkm_snprintf(char *buf, size_t size, const char *fmt, ...);
+int clkm_vsnprintf(char *buf, size_t size, const char *fmt,
+                   __builtin_va_list ap);
+_Noreturn void clkm_panic(const char *fmt, ...);
+
 #endif
 
 /* ---- Devices, file systems, execution interpreters (kernel/include/sys/{uio,conf,buf,exec,

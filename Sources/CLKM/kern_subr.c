@@ -1,14 +1,13 @@
-/* The kernel functions modules call (printf family, log, panic, malloc(9), string and copy
- * functions), the message buffer, and the exported symbol table. */
+/* The kernel functions modules call (malloc(9), string and copy functions; the printf family is
+ * in subr_prf.c), the message buffer, and the exported symbol table. */
 #define _GNU_SOURCE
 #include "clkm.h"
 #include "clkm_abi.h"
 #include "lkmshared.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -21,6 +20,10 @@ __thread int clkm_current_module __attribute__((tls_model("initial-exec"))) = -1
  * that it survives the kernel process; otherwise in a private mapping. */
 static lkm_shared_t *shared_area;
 static int console_enabled = 1;
+/* Keeps one printf's message-buffer and console writes together, and guards the uprintf
+ * buffer (module threads print too). Held only over kernel memory and write(2), never while
+ * module memory is read. */
+static pthread_mutex_t print_lock = PTHREAD_MUTEX_INITIALIZER;
 
 lkm_shared_t *clkm_shared(void) {
   if (shared_area == NULL) {
@@ -56,11 +59,14 @@ void clkm_console_write(const char *text, size_t n) {
 
 void clkm_set_console(int enabled) { console_enabled = enabled; }
 
-void clkm_log_text(const char *text) {
-  size_t n = strlen(text);
+void clkm_print_text(const char *text, size_t n) {
+  pthread_mutex_lock(&print_lock);
   clkm_msgbuf_append(text, n);
   clkm_console_write(text, n);
+  pthread_mutex_unlock(&print_lock);
 }
+
+void clkm_log_text(const char *text) { clkm_print_text(text, strlen(text)); }
 
 size_t clkm_msgbuf_read(char *buf, size_t size) {
   return lkm_msgbuf_read(clkm_shared(), buf, size);
@@ -72,120 +78,21 @@ static char ubuf[UBUF_SIZE];
 static size_t ubuf_length;
 
 size_t clkm_uprintf_take(char *buf, size_t size) {
+  pthread_mutex_lock(&print_lock);
   size_t n = ubuf_length < size ? ubuf_length : size;
   if (buf != NULL) memcpy(buf, ubuf, n);
   ubuf_length = 0;
+  pthread_mutex_unlock(&print_lock);
   return n;
 }
 
-/* Formats into a buffer; returns it (static or heap) and its length. */
-static char *format(char *local, size_t localSize, size_t *length, const char *fmt, va_list ap) {
-  va_list copy;
-  va_copy(copy, ap);
-  int n = vsnprintf(local, localSize, fmt, ap);
-  if (n < 0) {
-    va_end(copy);
-    *length = 0;
-    return local;
-  }
-  if ((size_t)n < localSize) {
-    va_end(copy);
-    *length = (size_t)n;
-    return local;
-  }
-  char *big = malloc((size_t)n + 1);
-  if (big == NULL) {
-    va_end(copy);
-    *length = localSize - 1;
-    return local;
-  }
-  vsnprintf(big, (size_t)n + 1, fmt, copy);
-  va_end(copy);
-  *length = (size_t)n;
-  return big;
-}
-
-CLKM_MODAPI int clkm_printf(const char *fmt, ...) {
-  char local[1024];
-  size_t n;
-  va_list ap;
-  va_start(ap, fmt);
-  char *text = format(local, sizeof local, &n, fmt, ap);
-  va_end(ap);
-  clkm_msgbuf_append(text, n);
-  clkm_console_write(text, n);
-  if (text != local) free(text);
-  return (int)n;
-}
-
-CLKM_MODAPI int clkm_vprintf(const char *fmt, va_list ap) {
-  char local[1024];
-  size_t n;
-  char *text = format(local, sizeof local, &n, fmt, ap);
-  clkm_msgbuf_append(text, n);
-  clkm_console_write(text, n);
-  if (text != local) free(text);
-  return (int)n;
-}
-
-CLKM_MODAPI int clkm_puts(const char *s) {
-  clkm_printf("%s\n", s);
-  return 1;
-}
-
-CLKM_MODAPI int clkm_putchar(int c) {
-  char ch = (char)c;
-  clkm_msgbuf_append(&ch, 1);
-  clkm_console_write(&ch, 1);
-  return c & 0xff;
-}
-
-CLKM_MODAPI void clkm_uprintf(const char *fmt, ...) {
-  char local[1024];
-  size_t n;
-  va_list ap;
-  va_start(ap, fmt);
-  char *text = format(local, sizeof local, &n, fmt, ap);
-  va_end(ap);
+void clkm_print_user(const char *text, size_t n) {
+  pthread_mutex_lock(&print_lock);
   size_t room = UBUF_SIZE - ubuf_length;
   size_t take = n < room ? n : room;
   memcpy(ubuf + ubuf_length, text, take);
   ubuf_length += take;
-  if (text != local) free(text);
-}
-
-CLKM_MODAPI void clkm_log(int level, const char *fmt, ...) {
-  static const char *names[] = {"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"};
-  char local[1024];
-  size_t n;
-  va_list ap;
-  va_start(ap, fmt);
-  char *text = format(local, sizeof local, &n, fmt, ap);
-  va_end(ap);
-  char prefix[32];
-  int p = snprintf(prefix, sizeof prefix, "<%s> ", names[level & 7]);
-  clkm_msgbuf_append(prefix, (size_t)p);
-  clkm_msgbuf_append(text, n);
-  clkm_console_write(prefix, (size_t)p);
-  clkm_console_write(text, n);
-  if (text != local) free(text);
-}
-
-CLKM_MODAPI int clkm_snprintf(char *buf, size_t size, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(buf, size, fmt, ap);
-  va_end(ap);
-  return n;
-}
-
-CLKM_MODAPI _Noreturn void clkm_panic(const char *fmt, ...) {
-  char message[256];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(message, sizeof message, fmt, ap);
-  va_end(ap);
-  clkm_guard_panic(message, __builtin_return_address(0));
+  pthread_mutex_unlock(&print_lock);
 }
 
 /* ---- Strings and memory ---- */
@@ -368,6 +275,7 @@ const clkm_export_t *clkm_export_table(size_t *count) {
         FUNC("printf", clkm_printf), FUNC("vprintf", clkm_vprintf), FUNC("uprintf", clkm_uprintf),
         FUNC("log", clkm_log), FUNC("panic", clkm_panic), FUNC("puts", clkm_puts),
         FUNC("putchar", clkm_putchar), FUNC("snprintf", clkm_snprintf),
+        FUNC("vsnprintf", clkm_vsnprintf),
         FUNC("malloc", clkm_malloc), FUNC("free", clkm_free),
         FUNC("memcpy", clkm_memcpy), FUNC("memmove", clkm_memmove), FUNC("memset", clkm_memset),
         FUNC("memcmp", clkm_memcmp), FUNC("bcopy", clkm_bcopy), FUNC("bzero", clkm_bzero),

@@ -152,7 +152,14 @@ int clkm_call_resolver(uint64_t resolver, uint64_t *_Nonnull result, clkm_fault_
 /* void f(void) (constructors, destructors). */
 int clkm_call_void(uint64_t function, clkm_fault_t *_Nonnull fault);
 
-/* ---- Message buffer, console, uprintf ---- */
+/* ---- Message buffer, console, uprintf ----
+ * The printf family modules call (subr_prf.c) formats with the kernel's own engine: a field
+ * width or precision is at most CLKM_PRF_MAX_FIELD, one call produces at most
+ * CLKM_PRF_MAX_OUTPUT bytes (snprintf returns the length so bounded), at most
+ * CLKM_PRF_MAX_FORMAT bytes of a format are read, and module strings are read fault-safely. */
+#define CLKM_PRF_MAX_FIELD 4096
+#define CLKM_PRF_MAX_OUTPUT 8192
+#define CLKM_PRF_MAX_FORMAT 65536
 /* Appends text to the message buffer and the console. */
 void clkm_log_text(const char *_Nonnull text);
 /* Copies the message buffer (oldest first) into buf; returns the length it has. */

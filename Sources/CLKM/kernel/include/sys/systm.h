@@ -34,9 +34,16 @@ extern char hostname[];
 int nosys(struct proc *, void *, register_t *);
 int sys_lkmnosys(struct proc *, void *, register_t *);
 
+/* The kernel's printf (not C's): conversions d i o u x X c s p % and OpenBSD's %b (n is
+ * ignored), flags - + space # 0, width and precision (* too), length modifiers hh h l ll q j z t.
+ * A width or precision is at most 4096, one call produces at most 8192 bytes (snprintf returns
+ * the length so bounded), and a NULL or unreadable %s prints "(null)" or "(bad address)". */
 int printf(const char *, ...) __attribute__((__format__(__printf__, 1, 2)));
+int vprintf(const char *, __builtin_va_list) __attribute__((__format__(__printf__, 1, 0)));
 void uprintf(const char *, ...) __attribute__((__format__(__printf__, 1, 2)));
 int snprintf(char *, size_t, const char *, ...) __attribute__((__format__(__printf__, 3, 4)));
+int vsnprintf(char *, size_t, const char *, __builtin_va_list)
+    __attribute__((__format__(__printf__, 3, 0)));
 void log(int, const char *, ...) __attribute__((__format__(__printf__, 2, 3)));
 void panic(const char *, ...) __attribute__((__noreturn__, __format__(__printf__, 1, 2)));
 
