@@ -133,7 +133,7 @@ void clkm_print_user(const char *text, size_t n);
  * (a bad va_list) is charged to the calling module; bad format or %s pointers are not faults. */
 size_t clkm_format_text(char *buf, const char *fmt, __builtin_va_list ap);
 
-/* Exported to modules (subr_prf.c) under OpenBSD's names. */
+/* Exported to modules (subr_prf.c, kern_malloc.c) under OpenBSD's names. */
 int clkm_printf(const char *fmt, ...);
 int clkm_vprintf(const char *fmt, __builtin_va_list ap);
 void clkm_uprintf(const char *fmt, ...);
@@ -146,6 +146,13 @@ int clkm_snprintf(char *buf, size_t size, const char *fmt, ...);
 int clkm_vsnprintf(char *buf, size_t size, const char *fmt,
                    __builtin_va_list ap);
 _Noreturn void clkm_panic(const char *fmt, ...);
+/* malloc(9): M_WAITOK 1, M_NOWAIT 2, M_CANFAIL 4, M_ZERO 8, as in sys/malloc.h. Never NULL
+ * unless M_NOWAIT or M_CANFAIL; an allocation over CLKM_MALLOC_MAX or out of memory without
+ * them is a panic. */
+void *clkm_malloc(size_t size, int type, int flags);
+/* free(9): NULL is ignored; a pointer that is not a live allocation, or whose redzone was
+ * overwritten, is a panic naming what was found. */
+void clkm_free(void *addr, int type);
 
 #endif
 

@@ -1,5 +1,5 @@
-/* The kernel functions modules call (malloc(9), string and copy functions; the printf family is
- * in subr_prf.c), the message buffer, and the exported symbol table. */
+/* The kernel functions modules call (string and copy functions; the printf family is in
+ * subr_prf.c, malloc(9) in kern_malloc.c), the message buffer, and the exported symbol table. */
 #define _GNU_SOURCE
 #include "clkm.h"
 #include "clkm_abi.h"
@@ -168,59 +168,6 @@ CLKM_MODAPI int clkm_copyinstr(const void *uaddr, void *kaddr, size_t len, size_
   clkm_copy_active = 0;
   if (done != NULL) *done = i;
   return error;
-}
-
-/* ---- malloc(9), accounted per module ---- */
-#define MALLOC_MAGIC 0x4c4b4d31u
-struct alloc_header {
-  uint32_t magic;
-  int32_t module;
-  uint64_t size;
-};
-#define MAX_ACCOUNTED 4096
-static uint64_t alloc_count[MAX_ACCOUNTED], alloc_bytes[MAX_ACCOUNTED];
-
-CLKM_MODAPI void *clkm_malloc(size_t size, int type, int flags) {
-  (void)type;
-  if (size > ((size_t)1 << 40)) {
-    if (flags & 0x0002 || flags & 0x0004) return NULL;  /* M_NOWAIT, M_CANFAIL */
-    clkm_guard_panic("malloc: allocation too large", __builtin_return_address(0));
-  }
-  struct alloc_header *h = (flags & 0x0008) ? calloc(1, sizeof *h + size) : malloc(sizeof *h + size);
-  if (h == NULL) {
-    if (flags & 0x0002 || flags & 0x0004) return NULL;
-    clkm_guard_panic("malloc: out of memory", __builtin_return_address(0));
-  }
-  h->magic = MALLOC_MAGIC;
-  h->module = clkm_current_module;
-  h->size = size;
-  if (h->module >= 0 && h->module < MAX_ACCOUNTED) {
-    alloc_count[h->module]++;
-    alloc_bytes[h->module] += size;
-  }
-  return h + 1;
-}
-
-CLKM_MODAPI void clkm_free(void *addr, int type) {
-  (void)type;
-  if (addr == NULL) return;
-  struct alloc_header *h = (struct alloc_header *)addr - 1;
-  if (h->magic != MALLOC_MAGIC) clkm_guard_panic("free: not an address malloc returned", __builtin_return_address(0));
-  h->magic = 0;
-  if (h->module >= 0 && h->module < MAX_ACCOUNTED && alloc_count[h->module] > 0) {
-    alloc_count[h->module]--;
-    alloc_bytes[h->module] -= h->size;
-  }
-  free(h);
-}
-
-void clkm_module_allocations(int id, uint64_t *count, uint64_t *bytes) {
-  *count = (id >= 0 && id < MAX_ACCOUNTED) ? alloc_count[id] : 0;
-  *bytes = (id >= 0 && id < MAX_ACCOUNTED) ? alloc_bytes[id] : 0;
-}
-
-void clkm_module_allocations_reset(int id) {
-  if (id >= 0 && id < MAX_ACCOUNTED) alloc_count[id] = alloc_bytes[id] = 0;
 }
 
 /* ---- System calls built into the kernel ---- */

@@ -67,19 +67,23 @@ extension Kernel {
     modules[module.id] = nil
     loadOrder.removeAll { $0 == module.id }
     Bridge.unregisterModule(module.id)
-    releaseAllocations(id: module.id, name: module.name)
+    releaseAllocations(id: module.id, name: module.name, linked: module.linked)
     auditTables()
   }
 
-  /// Reports and frees what a module still owns of malloc(9).
-  func releaseAllocations(id: Int32, name: String) {
-    let (count, bytes) = Bridge.allocations(of: id)
-    if count > 0 {
-      log(
-        "lkm: module '\(name)' (id \(id)) leaked \(bytes) bytes in \(count) allocation\(count == 1 ? "" : "s")\n"
-      )
+  /// Reports and frees what a module still owns of malloc(9): the total, then the oldest
+  /// allocations with their callers (symbolized in `linked`), and any redzone found overwritten.
+  func releaseAllocations(id: Int32, name: String, linked: LoadedModule) {
+    let (count, bytes, oldest) = Bridge.releaseAllocations(of: id)
+    guard count > 0 else { return }
+    var text =
+      "lkm: module '\(name)' (id \(id)) leaked \(bytes) bytes in \(count) allocation\(count == 1 ? "" : "s"), freed\n"
+    for a in oldest {
+      let caller = linked.symbolize(a.caller) ?? hexString(a.caller)
+      text += "lkm:   \(a.size) bytes from \(caller)\(a.overwritten ? ": redzone overwritten" : "")\n"
     }
-    Bridge.resetAllocations(of: id)
+    if count > UInt64(oldest.count) { text += "lkm:   and \(count - UInt64(oldest.count)) more\n" }
+    log(text)
   }
 
   /// Puts back every entry of the tables modules can write directly (sysent, cdevsw, bdevsw,

@@ -264,7 +264,7 @@ extension Kernel {
     Bridge.forgetModule(id)
     record.free()
     Bridge.unregisterModule(id)
-    releaseAllocations(id: id, name: name)
+    releaseAllocations(id: id, name: name, linked: linked)
     auditTables()
   }
 

@@ -352,7 +352,8 @@ struct KernelEndToEndTests {
         // Removed without unloading: the system call it installed is put back.
         + "lkm: sysent[213] pointed to 0xADDRESS, which no loaded module owns: restored\n"
         + "hello: unloading after 0 calls\n"
-        + "lkm: module 'leaky' (id 2) leaked 128 bytes in 2 allocations\n"
+        + "lkm: module 'leaky' (id 2) leaked 128 bytes in 2 allocations, freed\n"
+        + "lkm:   100 bytes from leaky_load+0xADDRESS\n" + "lkm:   28 bytes from leaky_load+0xADDRESS\n"
         + "lkmd: stopped\n")
     #expect(kernel.standardError == "")
   }

@@ -169,11 +169,39 @@ size_t clkm_uprintf_take(char *_Nullable buf, size_t size);
 /* Whether console output goes to stdout (1) or nowhere (0). */
 void clkm_set_console(int enabled);
 
-/* ---- malloc(9) accounting ---- */
-/* Allocations a module has not freed: count and bytes. */
+/* ---- malloc(9) (kern_malloc.c) ----
+ * The kernel's own allocator: mappings of its own, per-module slabs, metadata out of line,
+ * redzones checked at free() and at release. One allocation is at most CLKM_MALLOC_MAX bytes
+ * (65535 pages, OpenBSD's limit): above it malloc panics, or returns NULL with M_CANFAIL. Up to
+ * CLKM_MALLOC_SMALL_MAX bytes an allocation is a slab slot; above, a mapping between guard
+ * pages. Allocations are owned by the module current when they were made (-1: the kernel). */
+#define CLKM_MALLOC_MAX (65535ul * 4096ul)
+#define CLKM_MALLOC_SMALL_MAX 32768
+
+/* Allocations a module has not freed: count and bytes (as requested). */
 void clkm_module_allocations(int id, uint64_t *_Nonnull count, uint64_t *_Nonnull bytes);
-/* Forgets a module's allocation counters (its memory is not freed: modules may hand it on). */
-void clkm_module_allocations_reset(int id);
+
+/* One allocation a module still owned. */
+typedef struct clkm_allocation {
+  uint64_t address;
+  uint64_t size;      /* bytes requested */
+  uint64_t caller;    /* the return address of the malloc call, in the module */
+  int32_t overwritten; /* 1: its redzone (or the slack after it) no longer holds the pattern */
+} clkm_allocation_t;
+
+/* What a module still owned when its memory was released. */
+typedef struct clkm_leak_report {
+  uint64_t count;       /* allocations */
+  uint64_t bytes;       /* bytes requested */
+  uint64_t overwritten; /* allocations with a redzone overwritten */
+  uint64_t listed;      /* entries of oldest used */
+  clkm_allocation_t oldest[8]; /* the oldest allocations, in allocation order */
+} clkm_leak_report_t;
+
+/* Frees every allocation module id still owns and gives its memory back to the system (after
+ * a failed load, at unload and removal): pointers into it fault afterwards. Fills *report with
+ * what it freed. Id -1 (the kernel's own) is never released by the kernel. */
+void clkm_module_allocations_release(int id, clkm_leak_report_t *_Nonnull report);
 
 /* Hook for the subsystems of later module types (VFS, DEV, EXEC): lkmdispatch calls it for
  * those types. Returns an OpenBSD errno. */

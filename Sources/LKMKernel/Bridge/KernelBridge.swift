@@ -80,7 +80,30 @@ enum Bridge {
     clkm_module_allocations(id, &count, &bytes)
     return (count, bytes)
   }
-  static func resetAllocations(of id: Int32) { clkm_module_allocations_reset(id) }
+  /// One allocation a module still owned when its memory was released.
+  struct LeakedAllocation {
+    var size: UInt64
+    /// The return address of the `malloc` call, in the module.
+    var caller: UInt64
+    /// Whether its redzone no longer held the pattern.
+    var overwritten: Bool
+  }
+
+  /// Frees everything module `id` still owns (`clkm_module_allocations_release`): how many
+  /// allocations, their bytes, and the oldest few.
+  static func releaseAllocations(of id: Int32) -> (
+    count: UInt64, bytes: UInt64, oldest: [LeakedAllocation]
+  ) {
+    var report = clkm_leak_report_t()
+    clkm_module_allocations_release(id, &report)
+    var entries = report.oldest
+    let oldest = withUnsafeBytes(of: &entries) { raw in
+      raw.bindMemory(to: clkm_allocation_t.self).prefix(Int(report.listed)).map {
+        LeakedAllocation(size: $0.size, caller: $0.caller, overwritten: $0.overwritten != 0)
+      }
+    }
+    return (report.count, report.bytes, oldest)
+  }
   static func registerModule(
     _ id: Int32, name: String, base: UInt64, size: UInt64, textEnd: UInt64
   ) {

@@ -1,5 +1,13 @@
 /* lkm kernel headers: <sys/malloc.h>: malloc(9). Allocations are accounted to the module that
- * makes them; what a module has not freed when it unloads is reported in the message buffer. */
+ * makes them; what a module has not freed when it unloads (or when its load fails) is reported
+ * in the message buffer and freed.
+ *
+ * Flags as OpenBSD's: M_WAITOK may wait and never returns NULL (out of memory is a panic here,
+ * where nothing can wait for memory); M_NOWAIT returns NULL instead; M_CANFAIL returns NULL
+ * instead of panicking, also for an allocation over the limit; M_ZERO zeroes. Flags with neither
+ * M_WAITOK nor M_NOWAIT act as M_WAITOK. One allocation is at most 65535 pages (268431360
+ * bytes). free() of a pointer malloc did not return, of one already freed, or of an allocation
+ * whose redzone (the bytes just past it) was overwritten is a panic naming what it found. */
 #ifndef _SYS_MALLOC_H_
 #define _SYS_MALLOC_H_
 #pragma GCC system_header
