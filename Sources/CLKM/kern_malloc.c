@@ -325,7 +325,9 @@ static char *slot_data(const struct slab *s, unsigned i) {
 
 /* ---- Large allocations ---- */
 
-static unsigned large_bucket(const void *p) { return (unsigned)(((uintptr_t)p >> 12) % LARGE_BUCKETS); }
+static unsigned large_bucket(const void *p) {
+  return (unsigned)(((uintptr_t)p >> 12) % LARGE_BUCKETS);
+}
 
 static struct large *large_record(void) {
   if (large_pool == NULL) {
@@ -436,8 +438,9 @@ _Noreturn static void refuse_pointer(void *pc, const void *address, int twice) {
 
 _Noreturn static void refuse_redzone(void *pc, const char *which, size_t size, uint64_t caller) {
   char message[160];
-  snprintf(message, sizeof message, "free: redzone %s a %lu-byte allocation (from 0x%lx) overwritten",
-           which, (unsigned long)size, (unsigned long)caller);
+  snprintf(message, sizeof message,
+           "free: redzone %s a %lu-byte allocation (from 0x%lx) overwritten", which,
+           (unsigned long)size, (unsigned long)caller);
   clkm_guard_panic(message, pc);
 }
 

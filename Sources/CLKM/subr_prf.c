@@ -141,7 +141,7 @@ PRF long long signed_arg(va_list *ap, int length) {
 
 /* A field: sign or prefix, zeros from the precision, the digits or text, padded to width. */
 PRF void put_field(struct out *o, int flags, long width, const char *prefix, long zeros,
-                      const char *text, size_t n) {
+                    const char *text, size_t n) {
   size_t plen = strlen(prefix);
   long size = (long)plen + (zeros > 0 ? zeros : 0) + (long)n;
   long pad = width - size;
@@ -283,7 +283,8 @@ CLKM_MODAPI size_t clkm_format_text(char *buf, const char *fmt, va_list ap0) {
     }
     for (;; c = next_char(&f)) {
       if (c == 'h') length = length == LEN_SHORT ? LEN_CHAR : LEN_SHORT;
-      else if (c == 'l' || c == 'q' || c == 'j') length = length == LEN_LONG || c != 'l' ? LEN_LLONG : LEN_LONG;
+      else if (c == 'l') length = length == LEN_LONG ? LEN_LLONG : LEN_LONG;
+      else if (c == 'q' || c == 'j') length = LEN_LLONG;
       else if (c == 'z' || c == 't') length = LEN_SIZE;
       else break;
     }
