@@ -83,9 +83,9 @@ extension Kernel {
     case .failure(let error): return .linkFailed(error)
     }
     let declared = Kernel.declaredName(linked)
-    let problems = admissionProblems(
+    let problems = ModuleCheck.admissionProblems(
       exports: Array(linked.exports.keys), declaredName: declared, request: request,
-      entry: entryName)
+      entry: entryName, kernel: self)
     let clashes = problems.filter { if case .exportClash = $0 { true } else { false } }
     if !clashes.isEmpty {
       return .linkFailed(combined(clashes.map { LinkError(.duplicateDefinition, $0.message) })!)
@@ -275,36 +275,91 @@ extension Kernel {
     return total
   }
 
+  /// modload -n: every problem of linking the module against this kernel, without running it
+  /// (``ModuleCheck``, the path an offline check takes too).
+  func check(_ inputs: [LinkInput], options: LinkOptions, request: LoadRequest, entry: String)
+    -> LoadOutcome
+  {
+    ModuleCheck.run(inputs, options: options, request: request, entry: entry, kernel: self)
+  }
+}
+
+/// What a check needs to know of the kernel a module is checked against: the running kernel,
+/// or a symbol file (modload -n -A).
+protocol KernelSymbolView {
+  /// Who exports `name`: nil nobody, "" the kernel itself, else the module's name.
+  func owner(ofExport name: String) -> String?
+  /// Whether a module of this name is loaded.
+  func isLoaded(_ name: String) -> Bool
+}
+
+extension Kernel: KernelSymbolView {
+  func owner(ofExport name: String) -> String? {
+    if kernelExports[name] != nil { return "" }
+    return exporter(of: name).map { $0.0.name }
+  }
+  func isLoaded(_ name: String) -> Bool { modules.values.contains { $0.name == name } }
+}
+
+/// The symbol file's view: its unattributed symbols are the kernel's, the others their
+/// module's, and a module is loaded when the file lists a symbol of it.
+struct SymbolFileView: KernelSymbolView {
+  let owners: [String: String]
+  let loaded: Set<String>
+  init(_ table: SymbolTableProvider) {
+    var owners: [String: String] = [:]
+    var loaded: Set<String> = []
+    for e in table.entries {
+      if owners[e.name] == nil { owners[e.name] = e.module ?? "" }
+      if let module = e.module { loaded.insert(module) }
+    }
+    self.owners = owners
+    self.loaded = loaded
+  }
+  func owner(ofExport name: String) -> String? { owners[name] }
+  func isLoaded(_ name: String) -> Bool { loaded.contains(name) }
+}
+
+/// The verdict on a module before it runs: one path for `modload -n` against the running
+/// kernel, `modload -n -A` against a symbol file, and the admission of a real load, so that
+/// they cannot disagree.
+public enum ModuleCheck {
   /// What stops a module with these exports and this declared name from joining the kernel:
   /// exports that clash with the kernel's or a module's (a module of the same name is left to
   /// the EEXIST its load gets), and a name already loaded.
-  func admissionProblems(
-    exports: [String], declaredName: String?, request: LoadRequest, entry: String
+  static func admissionProblems(
+    exports: [String], declaredName: String?, request: LoadRequest, entry: String,
+    kernel: any KernelSymbolView
   ) -> [AdmissionProblem] {
     var problems: [AdmissionProblem] = []
     if request.exportSymbols {
       for name in exports.sorted() where name != entry {
-        if kernelExports[name] != nil {
-          problems.append(.exportClash("'\(name)' is already exported by the kernel"))
-        } else if let (owner, _) = exporter(of: name), owner.name != declaredName {
-          problems.append(.exportClash("'\(name)' is already exported by module '\(owner.name)'"))
+        switch kernel.owner(ofExport: name) {
+        case nil: continue
+        case ""?: problems.append(.exportClash("'\(name)' is already exported by the kernel"))
+        case let owner? where owner != declaredName:
+          problems.append(.exportClash("'\(name)' is already exported by module '\(owner)'"))
+        default: continue
         }
       }
     }
-    if let declaredName, modules.values.contains(where: { $0.name == declaredName }) {
+    if let declaredName, kernel.isLoaded(declaredName) {
       problems.append(.nameInUse(declaredName))
     }
     return problems
   }
 
-  /// modload -n: every problem of linking the module against this kernel, without running it.
-  func check(_ inputs: [LinkInput], options: LinkOptions, request: LoadRequest, entry: String)
-    -> LoadOutcome
-  {
+  static func run(
+    _ inputs: [LinkInput], options: LinkOptions, request: LoadRequest, entry: String,
+    kernel: any KernelSymbolView
+  ) -> LoadOutcome {
     let report = ModuleLinker(options: options).check(inputs)
-    var problems = report.problems
+    // The entry was found by the kernel's rule (static functions count, as nlist(3) sees
+    // them); the linker's check looks only at globals.
+    var problems = report.problems.filter { $0.code != .noEntryPoint }
     for problem in admissionProblems(
-      exports: report.exports, declaredName: report.declaredName, request: request, entry: entry)
+      exports: report.exports, declaredName: report.declaredName, request: request, entry: entry,
+      kernel: kernel)
     {
       problems.append(LinkError(.duplicateDefinition, problem.message))
     }
@@ -313,6 +368,30 @@ extension Kernel {
       LoadResult(
         id: -1, entry: report.entryAddress ?? 0,
         placements: report.placements.map(PlacedSection.init), warnings: report.warnings))
+  }
+
+  /// `modload -n -A FILE`: the check the running kernel would make, against a symbol file.
+  public static func offline(_ request: LoadRequest, symbols table: SymbolTableProvider)
+    -> LoadOutcome
+  {
+    var inputs: [LinkInput] = []
+    for input in request.inputs {
+      do { inputs.append(try LinkInput.parse(input.bytes, name: input.name)) } catch {
+        return .linkFailed(error)
+      }
+    }
+    let entry: String
+    switch Kernel.entryName(of: request, in: inputs) {
+    case .success(let name): entry = name
+    case .failure(let error): return .linkFailed(error)
+    }
+    var options = LinkOptions(providers: [table])
+    options.moduleName = request.displayName
+    options.entry = entry
+    options.declaration = ("_module", 8)
+    let names = table.entries.map(\.name)
+    options.suggest = { name in SymbolSuggestion.nearest(to: name, in: names).map { "did you mean '\($0)'?" } }
+    return run(inputs, options: options, request: request, entry: entry, kernel: SymbolFileView(table))
   }
 }
 

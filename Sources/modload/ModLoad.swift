@@ -136,52 +136,28 @@ struct ModLoad: ParsableCommand {
     return request
   }
 
-  /// `-n -A FILE`: the check the running kernel would make, against a symbol file.
+  /// `-n -A FILE`: the check the running kernel would make, against a symbol file (the
+  /// kernel's own check, ``ModuleCheck``).
   func offlineCheck(_ path: String) {
     guard let bytes = readFile(path) else {
       BSD.errx(1, "can't open \(path)\n\(path): please specify alternative kernel executable with -A option")
     }
-    var request = prepare()
+    let request = prepare()
     let table: SymbolTableProvider
     do { table = try SymbolTableProvider(parsing: String(decoding: bytes, as: UTF8.self), file: path) } catch {
       BSD.errx(1, error.message)
     }
-    var linkInputs: [LinkInput] = []
-    do {
-      for input in request.inputs { linkInputs.append(try LinkInput.parse(input.bytes, name: input.name)) }
-    } catch {
-      BSD.errx(1, error.message)
-    }
-    switch Kernel.entryName(of: request, in: linkInputs) {
-    case .success(let name): request.entry = name
-    case .failure(let error): BSD.errx(1, error.message)
-    }
-    var options = LinkOptions(providers: [table])
-    options.moduleName = inputs[0]
-    options.entry = request.entry
-    options.declaration = ("_module", 8)
-    let names = table.names
-    options.suggest = { name in SymbolSuggestion.nearest(to: name, in: names).map { "did you mean '\($0)'?" } }
-    let report = ModuleLinker(options: options).check(linkInputs)
-    var lines = report.problems.map(\.message)
-    if request.exportSymbols {
-      let owners = Dictionary(table.entries.map { ($0.name, $0.module) }, uniquingKeysWith: { a, _ in a })
-      for name in report.exports.sorted() where name != request.entry {
-        // A second copy of a loaded module is the EEXIST case, not a clash (as live).
-        guard let owner = owners[name], owner == nil || owner != report.declaredName else { continue }
-        lines.append(owner.map { "'\(name)' is already exported by module '\($0)'" } ?? "'\(name)' is already exported by the kernel")
-      }
-    }
-    if let name = report.declaredName, table.entries.contains(where: { $0.module == name }) {
-      lines.append("module '\(name)' is already loaded")
-    }
-    guard lines.isEmpty else {
-      for line in lines { BSD.write("modload: \(line)\n") }
+    switch ModuleCheck.offline(request, symbols: table) {
+    case .linkFailed(let error):
+      for line in error.lines { BSD.write("modload: \(line)\n") }
       Glibc.exit(1)
-    }
-    if verbose {
-      BSD.warnx("reserving \(ModLoad.imageSize(report.placements.map { PlacedSection(object: $0.object, index: $0.index, name: $0.name, address: $0.address, size: $0.size) })) bytes of memory")
-      for warning in report.warnings { BSD.write("modload: warning: \(warning)\n") }
+    case .loaded(let result):
+      if verbose {
+        BSD.warnx("reserving \(ModLoad.imageSize(result.placements)) bytes of memory")
+        for warning in result.warnings { BSD.write("modload: warning: \(warning)\n") }
+      }
+    case .refused(let refusal):
+      BSD.err(14, "error initializing module", refusal.errno.text)
     }
   }
 

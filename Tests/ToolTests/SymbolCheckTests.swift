@@ -33,6 +33,26 @@ struct SymbolCheckTests {
     }
   }
 
+  @Test("a static entry: the check and the load give the same verdict")
+  func staticEntry() throws {
+    let object = try CheckFixtures.object("static_entry")
+    try withKernel { kernel in
+      expectRun(try kernel.run("modload", "-n", "-e", "static_entry", object), 0)
+      expectRun(
+        try kernel.run("modload", "-e", "static_entry", object), 0, stdout: "Module loaded as ID 0\n")
+      // Loaded now: both say so.
+      expectRun(
+        try kernel.run("modload", "-n", "-e", "static_entry", object), 1,
+        stderr: "modload: module 'static_entry' is already loaded\n")
+      let symbols = try kernel.run("lkmctl", "ksyms").stdout
+      let file = try TestSupport.temporaryDirectory("lkm-ksyms") + "/ksyms"
+      try symbols.write(toFile: file, atomically: true, encoding: .utf8)
+      expectRun(
+        try kernel.run("modload", "-n", "-A", file, "-e", "static_entry", object), 1,
+        stderr: "modload: module 'static_entry' is already loaded\n")
+    }
+  }
+
   @Test("many undefined symbols: every one once, the sites of each, then 'and N more'")
   func missingMany() throws {
     let object = try CheckFixtures.object("missing_many")
