@@ -86,6 +86,12 @@ public struct FrameDecoder: Sendable {
     return payload
   }
 
+  /// Whether a whole frame is buffered (``next()`` would return it, or throw).
+  public var hasFrame: Bool {
+    guard let length = announcedLength else { return false }
+    return length > limit || buffer.count - start - Frame.headerSize >= length
+  }
+
   /// The length of the frame in progress, once its header has arrived.
   public var announcedLength: Int? {
     buffer.count - start >= Frame.headerSize

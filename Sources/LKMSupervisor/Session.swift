@@ -19,10 +19,8 @@ final class Session {
   var state = State.new
   /// Whether the session may write (its hello asked for it and it is allowed to).
   var write = false
-  /// Whole frames received and not handled yet (pipelined requests), oldest first.
-  var frames: [[UInt8]] = []
-  var queuedBytes = 0
-  /// When the session last sent or was last answered; when the frame in progress began.
+  /// When the session last sent or was last answered; since when it has had part of a request
+  /// and not the whole of it.
   var lastActivity: UInt64
   var frameStarted: UInt64?
   /// Close once the output is written (after a fatal reply).
@@ -37,8 +35,18 @@ final class Session {
     self.lastActivity = now
   }
 
-  /// Bytes received and not handled: what counts against the session's buffer limit.
-  var bufferedBytes: Int { decoder.bufferedBytes + queuedBytes }
+  /// Bytes received and not handled (pipelined requests stay raw in the decoder until each is
+  /// handled): what counts against the session's buffer limit.
+  var bufferedBytes: Int { decoder.bufferedBytes }
+
+  /// Notes whether part of a request is waiting for the rest (for the request deadline).
+  func notePartial(now: UInt64) {
+    if decoder.isMidFrame && !decoder.hasFrame {
+      if frameStarted == nil { frameStarted = now }
+    } else {
+      frameStarted = nil
+    }
+  }
 
   func reply(_ reply: Reply, now: UInt64) {
     output.append(Frame.encode(reply.encoded()), now: now)

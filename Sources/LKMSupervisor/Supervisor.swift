@@ -26,10 +26,15 @@ public final class Supervisor {
     public var requestSeconds = 10.0
     /// Seconds a session holding the device may stay without a request.
     public var idleSeconds = 10.0
-    /// The same while other sessions wait for the device.
-    public var contendedIdleSeconds = 1.0
+    /// While other sessions wait for the device, the longest the session holding it may go
+    /// without a request, without a byte of the request it began, or without reading what it
+    /// is owed.
+    public var contendedSeconds = 1.0
     /// Seconds a client may take to read a reply.
     public var replySeconds = 5.0
+    /// After one of its sessions was ended for holding the device without using it, how long
+    /// a process's sessions wait behind everyone else's.
+    public var suspectSeconds = 10.0
     /// Seconds the kernel process may take to answer one request before it is killed and
     /// rebooted (module code has the kernel's watchdog: this is for the kernel itself).
     public var hangSeconds = 30.0
@@ -82,6 +87,9 @@ public final class Supervisor {
   /// The session holding the device, and those waiting for it, in order.
   var active: Session?
   var queue: [Session] = []
+  /// Processes a session of which was dropped for holding the device without using it, and
+  /// until when their sessions wait behind everyone else's.
+  var suspects: [Int32: UInt64] = [:]
   /// securelevel as the policy knows it (a module cannot lower it by writing the kernel's).
   var securelevel: Int32
   let ownUID = getuid()
@@ -273,7 +281,8 @@ public final class Supervisor {
         if !s.output.isEmpty { events |= Int16(POLLOUT) }
         fds.append(pollfd(fd: s.fd, events: events, revents: 0))
       }
-      let n = poll(&fds, nfds_t(fds.count), 100)
+      // No sleeping while the session holding the device has a request that can be handled now.
+      let n = poll(&fds, nfds_t(fds.count), canDispatch ? 0 : 100)
       if n < 0 && errno != EINTR { break }
       let t = now()
       if n > 0 {
@@ -284,7 +293,12 @@ public final class Supervisor {
         for (i, s) in polled.enumerated() where fds[i + 4].revents != 0 {
           guard sessions.contains(where: { $0 === s }) else { continue }
           if fds[i + 4].revents & Int16(POLLOUT) != 0 { flush(s) }
-          if fds[i + 4].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 { readFrom(s, now: t) }
+          let revents = fds[i + 4].revents
+          if revents & Int16(POLLIN) != 0 || (revents & Int16(POLLHUP | POLLERR) != 0 && wantsInput(s)) {
+            readFrom(s, now: t)
+          } else if revents & Int16(POLLHUP | POLLERR) != 0 {
+            drop(s)  // gone, with more unread than it may buffer
+          }
         }
         if fds[0].revents & Int16(POLLIN) != 0 { acceptClients(now: t) }
       }
@@ -354,8 +368,26 @@ public final class Supervisor {
     }
   }
 
-  /// Sends the kernel its next job: boot loads first, then the active session's next request.
+  /// Whether ``dispatch()`` has something to do right now.
+  var canDispatch: Bool {
+    guard kernel != nil, inFlight == nil, trial == nil else { return false }
+    if !bootQueue.isEmpty { return true }
+    guard let s = active, !s.busy else { return false }
+    return s.output.pending < limits.unreadReplyBytes && s.decoder.hasFrame
+  }
+
+  /// Handles requests until one goes to the kernel (whose answer comes later) or a budget of
+  /// requests the supervisor answers itself is spent (so that I/O is looked at in between).
   func dispatch() {
+    for _ in 0..<256 {
+      guard canDispatch else { return }
+      dispatchOne()
+      if inFlight != nil || trial != nil { return }
+    }
+  }
+
+  /// Sends the kernel its next job: boot loads first, then the active session's next request.
+  func dispatchOne() {
     guard let kernel, inFlight == nil else { return }
     if !bootQueue.isEmpty {
       let load = bootQueue.removeFirst()
@@ -367,9 +399,16 @@ public final class Supervisor {
     }
     guard let session = active, !session.busy, trial == nil else { return }
     // A client that does not read its replies gets no more handled until it does.
-    guard session.output.pending < limits.unreadReplyBytes, !session.frames.isEmpty else { return }
-    let payload = session.frames.removeFirst()
-    session.queuedBytes -= payload.count
+    guard session.output.pending < limits.unreadReplyBytes, session.decoder.hasFrame else { return }
+    let payload: [UInt8]
+    do {
+      guard let frame = try session.decoder.next() else { return }
+      payload = frame
+    } catch {
+      tooLarge(session, error)
+      return
+    }
+    session.notePartial(now: now())
     handle(session, payload)
   }
 
@@ -404,10 +443,25 @@ public final class Supervisor {
 
   // MARK: Sessions
 
+  /// Whether to read more from a session: a session buffers at most `waitingBufferBytes`, or
+  /// the whole of the request it is sending once it holds the device (requests are handled one
+  /// at a time: what a client pipelines beyond that waits in its socket).
   func wantsInput(_ s: Session) -> Bool {
     if s.closeAfterOutput { return false }
-    if s.state == .active { return s.bufferedBytes < limits.objectBytes + (2 << 20) }
-    return s.bufferedBytes < limits.waitingBufferBytes
+    var room = limits.waitingBufferBytes
+    if s.state == .active, let length = s.decoder.announcedLength, !s.decoder.hasFrame {
+      room = max(room, min(length, limits.objectBytes + (1 << 20)) + Frame.headerSize)
+    }
+    return s.bufferedBytes < room
+  }
+
+  func tooLarge(_ s: Session, _ error: FrameTooLarge) {
+    s.reply(
+      .failure(
+        .EFBIG, ["request of \(error.length) bytes is over the limit of \(limits.objectBytes) bytes"]),
+      now: now())
+    s.closeAfterOutput = true
+    flush(s)
   }
 
   func acceptClients(now: UInt64) {
@@ -458,10 +512,41 @@ public final class Supervisor {
     }
   }
 
+  /// Whether a waiting session is ready to use the device: it sent a whole request after its
+  /// hello, or as much of one as a waiting session may buffer.
+  func isReady(_ s: Session) -> Bool {
+    s.decoder.hasFrame || s.bufferedBytes >= limits.waitingBufferBytes
+  }
+
+  /// Whether the session's process had a session dropped for misuse in the last
+  /// `suspectSeconds`.
+  func isSuspect(_ s: Session) -> Bool {
+    guard let until = suspects[s.credentials.pid] else { return false }
+    if until > now() { return true }
+    suspects[s.credentials.pid] = nil
+    return false
+  }
+
+  /// Ends a session that held the device without using it while others waited, and makes its
+  /// process's next sessions wait behind everyone else's for a while.
+  func penalize(_ s: Session) {
+    if suspects.count > 4096 { suspects.removeAll() }
+    suspects[s.credentials.pid] = now() + UInt64(limits.suspectSeconds * 1e9)
+    drop(s)
+  }
+
+  /// Gives the device to the next waiting session: the first that is ready (its request is
+  /// there) and whose process is not suspect, else the first not suspect, else the first. A
+  /// session that said hello and sends nothing cannot make ready ones wait behind it, and a
+  /// process that misused the device waits behind everyone for `suspectSeconds`.
   func grantNext() {
     while active == nil, !queue.isEmpty {
-      let next = queue.removeFirst()
+      let index =
+        queue.firstIndex { isReady($0) && !isSuspect($0) }
+        ?? queue.firstIndex { !isSuspect($0) } ?? 0
+      let next = queue.remove(at: index)
       next.state = .active
+      if next.frameStarted != nil { next.frameStarted = now() }
       active = next
       next.reply(Reply(), now: now())
       flush(next)
@@ -490,45 +575,30 @@ public final class Supervisor {
         drop(s)
         return
       }
-      if !s.decoder.isMidFrame { s.frameStarted = now }
       chunk.withUnsafeBytes { s.decoder.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
       s.lastActivity = now
-      // Whole frames, as they complete.
-      while true {
+      if s.state == .new {
+        // The first frame of a session is its hello; what follows waits with the session (a
+        // client sends its first request with its hello) and is handled once it has the device.
         let frame: [UInt8]?
         do { frame = try s.decoder.next() } catch {
-          s.reply(
-            .failure(
-              .EFBIG,
-              ["request of \(error.length) bytes is over the limit of \(limits.objectBytes) bytes"]),
-            now: now)
-          s.closeAfterOutput = true
-          flush(s)
+          tooLarge(s, error)
           return
         }
-        guard let frame else { break }
-        s.frameStarted = s.decoder.isMidFrame ? now : nil
-        if s.state == .new || s.state == .waiting {
-          // Before the device is theirs, sessions may only say hello.
+        if let frame {
           sessionFrame(s, frame)
           if !sessions.contains(where: { $0 === s }) { return }
-        } else {
-          s.frames.append(frame)
-          s.queuedBytes += frame.count
         }
       }
+      s.notePartial(now: now)
     }
   }
 
-  /// A frame from a session that does not hold the device: its hello, or EBADF.
+  /// The first frame of a session: its hello, or EBADF and the end of the session.
   func sessionFrame(_ s: Session, _ frame: [UInt8]) {
     guard case .hello(let write, let nonblocking)? = try? Request.decode(frame, objectLimit: 0) else {
       s.reply(.failure(.EBADF), now: now())
-      flush(s)
-      return
-    }
-    guard s.state == .new else {
-      s.reply(.failure(.EINVAL), now: now())
+      s.closeAfterOutput = true
       flush(s)
       return
     }
@@ -649,15 +719,27 @@ public final class Supervisor {
   func expire(now: UInt64) {
     let age = Supervisor.seconds
     for s in sessions {
-      if let since = s.output.pendingSince, age(since, now) > limits.replySeconds {
-        drop(s)  // does not read what it asked for
-      } else if let started = s.frameStarted, age(started, now) > limits.requestSeconds {
-        drop(s)  // began a request and did not finish it
+      // The session holding the device while others wait gets the contended limit for all.
+      let contended = s.state == .active && !queue.isEmpty
+      let reply = contended ? limits.contendedSeconds : limits.replySeconds
+      if let since = s.output.pendingSince, age(since, now) > reply {
+        contended ? penalize(s) : drop(s)  // does not read what it asked for
+      } else if s.state != .waiting, let started = s.frameStarted,
+        age(started, now) > limits.requestSeconds
+      {
+        // Began a request and did not finish it (a waiting session's request may be held up
+        // by the limit on what it may buffer: its time starts when it gets the device).
+        drop(s)
+      } else if contended && s.frameStarted != nil && age(s.lastActivity, now) > limits.contendedSeconds {
+        penalize(s)  // stalled in the middle of a request while others wait
       } else if s.state == .new && age(s.lastActivity, now) > limits.requestSeconds {
         drop(s)  // never said hello
-      } else if s.state == .active && !s.busy && s.frames.isEmpty && s.output.isEmpty {
-        let idle = queue.isEmpty ? limits.idleSeconds : limits.contendedIdleSeconds
-        if age(s.lastActivity, now) > idle { drop(s) }
+      } else if s.state == .active && !s.busy && !s.decoder.isMidFrame && s.output.isEmpty {
+        if contended && age(s.lastActivity, now) > limits.contendedSeconds {
+          penalize(s)  // holds the device, asks nothing, while others wait
+        } else if age(s.lastActivity, now) > limits.idleSeconds {
+          drop(s)
+        }
       }
     }
     if let flight = inFlight, age(flight.started, now) > limits.hangSeconds {

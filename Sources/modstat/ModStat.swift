@@ -63,6 +63,7 @@ struct ModStat: ParsableCommand {
       let reply: Reply
       do { reply = try client.perform(.stat(id: id, name: nil)) } catch {
         flush()
+        if error.call == "open" { BSD.err(2, path, error.openBSDText) }
         BSD.warn("LMSTAT", error.openBSDText)
         break
       }
