@@ -48,6 +48,8 @@ public final class Archive: Sendable {
     }
     return index
   }
+  /// How many distinct names the symbol index has.
+  public var indexedNameCount: Int { names.count }
   /// The index's distinct names (bytes of the archive), and for each the first of its entries.
   let names: SymbolNameTable
   let head: [Int32]
@@ -179,6 +181,14 @@ private struct ArchiveReader {
 
   /// A header field as shown in messages: printable ASCII, trailing spaces dropped.
   func field(_ at: Int, _ length: Int) -> String {
+    var end = length
+    while end > 0 && byte(at + end - 1) == 0x20 { end -= 1 }
+    var printable = true
+    for i in 0..<end where byte(at + i) < 0x20 || byte(at + i) >= 0x7f {
+      printable = false
+      break
+    }
+    if printable { return text(at, end) }
     var s = ""
     for i in 0..<length {
       let c = byte(at + i)

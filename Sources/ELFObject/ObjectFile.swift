@@ -1,3 +1,7 @@
+// Safety: an ObjectFile's tables are byte ranges of its FileBytes, which it keeps alive; every
+// range and every index a table holds was validated by ObjectParser before init returned, so
+// the accessors read inside the file without checking again.
+
 /// One section header, validated.
 public struct Section: Sendable {
   /// The section's name from the section header string table.
@@ -56,6 +60,19 @@ public struct Symbol: Sendable {
   /// `st_shndx`, resolved through `SHT_SYMTAB_SHNDX`.
   public var place: SymbolPlace
 
+  public init(
+    nameOffset: UInt32, value: UInt64, size: UInt64, binding: UInt8, type: UInt8, other: UInt8,
+    place: SymbolPlace
+  ) {
+    self.nameOffset = nameOffset
+    self.value = value
+    self.size = size
+    self.binding = binding
+    self.type = type
+    self.other = other
+    self.place = place
+  }
+
   public var isLocal: Bool { binding == SymbolBinding.local }
   public var isWeak: Bool { binding == SymbolBinding.weak }
   public var isUndefined: Bool { place == .undefined }
@@ -80,13 +97,43 @@ public struct Relocation: Sendable {
   }
 }
 
+/// The entries of one `SHT_RELA` section, read in place from the file (24 bytes each).
+public struct RelocationList: RandomAccessCollection, Sendable {
+  @usableFromInline let bytes: FileBytes
+  /// Absolute offset of the first entry.
+  @usableFromInline let offset: Int
+  public let count: Int
+
+  init(bytes: FileBytes, offset: Int, count: Int) {
+    self.bytes = bytes
+    self.offset = offset
+    self.count = count
+  }
+
+  public var startIndex: Int { 0 }
+  public var endIndex: Int { count }
+
+  @inlinable
+  public subscript(position: Int) -> Relocation {
+    precondition(position >= 0 && position < count, "relocation index out of range")
+    let at = offset + position * 24
+    let info = bytes.base.loadUnaligned(fromByteOffset: at + 8, as: UInt64.self)
+    return Relocation(
+      offset: bytes.base.loadUnaligned(fromByteOffset: at, as: UInt64.self),
+      type: UInt32(truncatingIfNeeded: info),
+      symbolIndex: UInt32(truncatingIfNeeded: info >> 32),
+      addend: bytes.base.loadUnaligned(fromByteOffset: at + 16, as: Int64.self))
+  }
+}
+
 /// A `SHT_RELA` section that applies to an allocated section.
 public struct RelocationSection: Sendable {
   /// The index of the `SHT_RELA` section itself.
   public var index: Int
   /// The index of the section it patches (`sh_info`).
   public var target: Int
-  public var entries: [Relocation]
+  /// The entries, validated (read from the file on access).
+  public var entries: RelocationList
 }
 
 /// A `SHT_GROUP` section.
@@ -101,6 +148,23 @@ public struct Group: Sendable {
   public var members: [Int]
 }
 
+/// The sections of an object, decoded from its section header table on access.
+public struct SectionList: RandomAccessCollection, Sendable {
+  let object: ObjectFile
+  public var startIndex: Int { 0 }
+  public var endIndex: Int { object.sectionCount }
+  public subscript(position: Int) -> Section { object.section(position) }
+}
+
+/// The symbols of an object, decoded from its symbol table on access.
+public struct SymbolList: RandomAccessCollection, Sendable {
+  @usableFromInline let object: ObjectFile
+  public var startIndex: Int { 0 }
+  public var endIndex: Int { object.symbolCount }
+  @inlinable
+  public subscript(position: Int) -> Symbol { object.symbol(position) }
+}
+
 /// A relocatable x86-64 ELF object (`ET_REL`, `ELFCLASS64`, `ELFDATA2LSB`, `EM_X86_64`), parsed
 /// and validated.
 ///
@@ -109,23 +173,40 @@ public struct Group: Sendable {
 /// sections of the right type, string tables are terminated, symbols name real sections, and
 /// relocations name real symbols at offsets inside their sections. A malformed file throws an
 /// ``ELFError`` naming the file and the problem.
-public final class ObjectFile: Sendable {
+///
+/// Nothing is copied: sections, symbols and relocations are read in place from the file's bytes
+/// (``sections``, ``symbols`` and ``RelocationSection/entries`` decode on access), and the
+/// `section*`/`symbol*` accessors read single fields for a linker's loops.
+public final class ObjectFile: @unchecked Sendable {
   /// The name used in messages: the path, or `archive(member)`.
   public let name: String
   /// The bytes the object lives in (an archive's, for a member).
   public let bytes: FileBytes
-  /// The sections, by index (index 0 is the null section).
-  public let sections: [Section]
-  /// The symbols, by index (index 0 is the null symbol); empty if there is no symbol table.
-  public let symbols: [Symbol]
   /// The relocation sections that patch allocated sections, in file order.
   public let relocationSections: [RelocationSection]
   /// The group sections, in file order.
   public let groups: [Group]
   /// Absolute offset and size of the symbol string table.
-  let stringTable: (offset: Int, size: Int)
+  @usableFromInline let stringTable: (offset: Int, size: Int)
   /// Where the object lies in ``bytes``.
   public let byteRange: Range<Int>
+  /// The number of sections (index 0 is the null section).
+  public let sectionCount: Int
+  /// The number of symbols (index 0 is the null symbol); 0 without a symbol table.
+  public let symbolCount: Int
+  /// Absolute offset of section header 0.
+  @usableFromInline let sectionHeaders: Int
+  /// Absolute offset and size of the section name table.
+  let sectionNames: (offset: Int, size: Int)
+  /// Absolute offset of the symbol table's entries.
+  @usableFromInline let symbolEntries: Int
+  /// Absolute offset of the `SHT_SYMTAB_SHNDX` words, if there are any.
+  @usableFromInline let extendedIndexes: Int?
+
+  /// The sections, by index (index 0 is the null section).
+  public var sections: SectionList { SectionList(object: self) }
+  /// The symbols, by index (index 0 is the null symbol); empty if there is no symbol table.
+  public var symbols: SymbolList { SymbolList(object: self) }
 
   /// Reads and parses an object file.
   public convenience init(path: String) throws(ELFError) {
@@ -140,22 +221,189 @@ public final class ObjectFile: Sendable {
     let parsed = try ObjectParser(bytes: bytes, offset: offset, count: count, name: name).parse()
     self.name = name
     self.bytes = bytes
-    self.sections = parsed.sections
-    self.symbols = parsed.symbols
     self.relocationSections = parsed.relocations
     self.groups = parsed.groups
     self.stringTable = parsed.stringTable
     self.byteRange = offset..<(offset + count)
+    self.sectionCount = parsed.sectionCount
+    self.symbolCount = parsed.symbolCount
+    self.sectionHeaders = parsed.sectionHeaders
+    self.sectionNames = parsed.sectionNames
+    self.symbolEntries = parsed.symbolEntries
+    self.extendedIndexes = parsed.extendedIndexes
+  }
+
+  // MARK: Sections
+
+  /// Section `index`, decoded (its name made as a String).
+  public func section(_ index: Int) -> Section {
+    precondition(index >= 0 && index < sectionCount, "section index out of range")
+    if index == 0 {
+      return Section(
+        name: "", type: SectionType.null, flags: 0, fileOffset: byteRange.lowerBound, size: 0,
+        link: 0, info: 0, alignment: 1, entrySize: 0)
+    }
+    return Section(
+      name: sectionName(index), type: sectionType(index), flags: sectionFlags(index),
+      fileOffset: sectionFileOffset(index), size: sectionSize(index),
+      link: header(index, 40, UInt32.self), info: header(index, 44, UInt32.self),
+      alignment: sectionAlignment(index), entrySize: header(index, 56, UInt64.self))
+  }
+
+  @inlinable
+  func header<T: FixedWidthInteger>(_ index: Int, _ field: Int, _: T.Type) -> T {
+    bytes.base.loadUnaligned(fromByteOffset: sectionHeaders + index * 64 + field, as: T.self)
+  }
+
+  /// `sh_type` of section `index` (`SHT_NULL` for section 0).
+  @inlinable
+  public func sectionType(_ index: Int) -> UInt32 { index == 0 ? 0 : header(index, 4, UInt32.self) }
+  /// `sh_flags` of section `index`.
+  @inlinable
+  public func sectionFlags(_ index: Int) -> UInt64 { index == 0 ? 0 : header(index, 8, UInt64.self) }
+  /// `sh_size` of section `index` (0 for section 0, whose field may hold the section count).
+  @inlinable
+  public func sectionSize(_ index: Int) -> UInt64 { index == 0 ? 0 : header(index, 32, UInt64.self) }
+  /// `sh_addralign` of section `index`, at least 1.
+  @inlinable
+  public func sectionAlignment(_ index: Int) -> UInt64 {
+    let align = index == 0 ? 1 : header(index, 48, UInt64.self)
+    return align == 0 ? 1 : align
+  }
+  /// Absolute offset of section `index`'s bytes in ``bytes`` (the object's start for
+  /// `SHT_NOBITS`).
+  @inlinable
+  public func sectionFileOffset(_ index: Int) -> Int {
+    guard index != 0, sectionType(index) != SectionType.nobits else { return byteRange.lowerBound }
+    return byteRange.lowerBound + Int(truncatingIfNeeded: header(index, 24, UInt64.self))
+  }
+  /// Whether section `index` is `SHF_ALLOC`.
+  @inlinable
+  public func isAllocated(section index: Int) -> Bool {
+    sectionFlags(index) & SectionFlags.alloc != 0
+  }
+
+  /// The name of section `index`.
+  public func sectionName(_ index: Int) -> String {
+    guard index != 0 else { return "" }
+    let offset = Int(header(index, 0, UInt32.self))
+    guard offset < sectionNames.size else { return "" }
+    return String(
+      cString: (bytes.base + sectionNames.offset + offset).assumingMemoryBound(to: CChar.self))
+  }
+
+  /// The name of section `index` as bytes of the section name table, without making a String.
+  public func sectionNameBytes(_ index: Int) -> SymbolName {
+    guard index != 0 else { return SymbolName(start: nil, count: 0) }
+    let offset = Int(header(index, 0, UInt32.self))
+    guard offset < sectionNames.size else { return SymbolName(start: nil, count: 0) }
+    return SymbolName(
+      terminated: bytes.base + sectionNames.offset + offset, limit: sectionNames.size - offset)
+  }
+
+  /// Whether the name of section `index` is `text`, without making a String.
+  public func sectionName(_ index: Int, equals text: StaticString) -> Bool {
+    sectionName(index, matches: text, prefixOnly: false)
+  }
+
+  /// Whether the name of section `index` starts with `text`, without making a String.
+  public func sectionName(_ index: Int, hasPrefix text: StaticString) -> Bool {
+    sectionName(index, matches: text, prefixOnly: true)
+  }
+
+  private func sectionName(_ index: Int, matches text: StaticString, prefixOnly: Bool) -> Bool {
+    guard index != 0 else { return text.utf8CodeUnitCount == 0 }
+    let offset = Int(header(index, 0, UInt32.self))
+    let count = text.utf8CodeUnitCount
+    guard offset < sectionNames.size, sectionNames.size - offset > count else { return false }
+    let start = (bytes.base + sectionNames.offset + offset).assumingMemoryBound(to: UInt8.self)
+    let other = text.utf8Start
+    for i in 0..<count where start[i] != other[i] { return false }
+    return prefixOnly || start[count] == 0
+  }
+
+  /// Calls `body` with the bytes of section `index` (empty for `SHT_NOBITS`).
+  public func withContents<R>(
+    ofSection index: Int, _ body: (UnsafeRawBufferPointer) throws -> R
+  ) rethrows -> R {
+    let size = sectionSize(index)
+    if sectionType(index) == SectionType.nobits || size == 0 {
+      return try body(UnsafeRawBufferPointer(start: nil, count: 0))
+    }
+    return try body(
+      UnsafeRawBufferPointer(start: bytes.base + sectionFileOffset(index), count: Int(size)))
+  }
+
+  /// The byte at `offset` of section `index`, if the section has bytes there.
+  @inlinable
+  public func byte(ofSection index: Int, at offset: UInt64) -> UInt8? {
+    guard sectionType(index) != SectionType.nobits, offset < sectionSize(index) else { return nil }
+    return bytes.base.load(
+      fromByteOffset: sectionFileOffset(index) + Int(offset), as: UInt8.self)
+  }
+
+  // MARK: Symbols
+
+  @inlinable
+  func entry<T: FixedWidthInteger>(_ index: Int, _ field: Int, _: T.Type) -> T {
+    bytes.base.loadUnaligned(fromByteOffset: symbolEntries + index * 24 + field, as: T.self)
+  }
+
+  /// Symbol `index`, decoded.
+  @inlinable
+  public func symbol(_ index: Int) -> Symbol {
+    precondition(index >= 0 && index < symbolCount, "symbol index out of range")
+    let info = entry(index, 4, UInt8.self)
+    return Symbol(
+      nameOffset: entry(index, 0, UInt32.self), value: entry(index, 8, UInt64.self),
+      size: entry(index, 16, UInt64.self), binding: info >> 4, type: info & 0xf,
+      other: entry(index, 5, UInt8.self), place: symbolPlace(index))
+  }
+
+  /// `STB_*` of symbol `index`.
+  @inlinable
+  public func symbolBinding(_ index: Int) -> UInt8 { entry(index, 4, UInt8.self) >> 4 }
+  /// `STT_*` of symbol `index`.
+  @inlinable
+  public func symbolType(_ index: Int) -> UInt8 { entry(index, 4, UInt8.self) & 0xf }
+  /// `st_value` of symbol `index`.
+  @inlinable
+  public func symbolValue(_ index: Int) -> UInt64 { entry(index, 8, UInt64.self) }
+  /// `st_size` of symbol `index`.
+  @inlinable
+  public func symbolSize(_ index: Int) -> UInt64 { entry(index, 16, UInt64.self) }
+
+  /// Where symbol `index` is defined.
+  @inlinable
+  public func symbolPlace(_ index: Int) -> SymbolPlace {
+    let shndx = UInt32(entry(index, 6, UInt16.self))
+    switch shndx {
+    case SectionIndex.undefined: return .undefined
+    case SectionIndex.absolute: return .absolute
+    case SectionIndex.common: return .common
+    case SectionIndex.xindex:
+      let words = extendedIndexes ?? 0
+      return .section(
+        Int(bytes.base.loadUnaligned(fromByteOffset: words + index * 4, as: UInt32.self)))
+    default: return .section(Int(shndx))
+    }
+  }
+
+  /// The section symbol `index` is defined in, or -1 (undefined, absolute, COMMON).
+  @inlinable
+  public func symbolSection(_ index: Int) -> Int {
+    if case .section(let s) = symbolPlace(index) { return s }
+    return -1
   }
 
   /// The name of symbol `index` (empty for an unnamed symbol).
   public func symbolName(_ index: Int) -> String {
-    stringAt(Int(symbols[index].nameOffset))
+    stringAt(Int(entry(index, 0, UInt32.self)))
   }
 
   /// The name of symbol `index` as bytes of the string table, with its hash: no String made.
   public func symbolNameBytes(_ index: Int) -> SymbolName {
-    let offset = Int(symbols[index].nameOffset)
+    let offset = Int(entry(index, 0, UInt32.self))
     guard offset < stringTable.size else { return SymbolName(start: nil, count: 0) }
     return SymbolName(
       terminated: bytes.base + stringTable.offset + offset, limit: stringTable.size - offset)
@@ -164,23 +412,10 @@ public final class ObjectFile: Sendable {
   /// The name a symbol is known by in messages: its own name, or its section's for
   /// `STT_SECTION` symbols.
   public func displayName(ofSymbol index: Int) -> String {
-    let symbol = symbols[index]
-    if symbol.type == SymbolType.section, case .section(let s) = symbol.place {
-      return sections[s].name
+    if symbolType(index) == SymbolType.section, case .section(let s) = symbolPlace(index) {
+      return sectionName(s)
     }
     return symbolName(index)
-  }
-
-  /// Calls `body` with the bytes of section `index` (empty for `SHT_NOBITS`).
-  public func withContents<R>(
-    ofSection index: Int, _ body: (UnsafeRawBufferPointer) throws -> R
-  ) rethrows -> R {
-    let section = sections[index]
-    if section.isNoBits || section.size == 0 {
-      return try body(UnsafeRawBufferPointer(start: nil, count: 0))
-    }
-    return try body(
-      UnsafeRawBufferPointer(start: bytes.base + section.fileOffset, count: Int(section.size)))
   }
 
   /// The NUL-terminated string at `offset` in the symbol string table. `offset` was validated.
@@ -192,7 +427,7 @@ public final class ObjectFile: Sendable {
 
   /// Whether the name of symbol `index` equals `name`, without making a String.
   public func symbolName(_ index: Int, equals name: StaticString) -> Bool {
-    let offset = Int(symbols[index].nameOffset)
+    let offset = Int(entry(index, 0, UInt32.self))
     guard offset < stringTable.size else { return false }
     let start = (bytes.base + stringTable.offset + offset).assumingMemoryBound(to: UInt8.self)
     let count = name.utf8CodeUnitCount
@@ -206,12 +441,13 @@ public final class ObjectFile: Sendable {
   /// as `name+0xoff`, for messages.
   public func location(section: Int, offset: UInt64) -> String? {
     var best: (index: Int, value: UInt64)?
-    for (i, symbol) in symbols.enumerated() where symbol.place == .section(section) {
-      guard symbol.type == SymbolType.function || symbol.type == SymbolType.object
-        || symbol.type == SymbolType.gnuIFunc
+    for i in 0..<symbolCount where symbolSection(i) == section {
+      let type = symbolType(i)
+      guard type == SymbolType.function || type == SymbolType.object || type == SymbolType.gnuIFunc
       else { continue }
-      if symbol.value <= offset && (offset < symbol.value &+ max(symbol.size, 1)) {
-        if best == nil || symbol.value > best!.value { best = (i, symbol.value) }
+      let value = symbolValue(i)
+      if value <= offset && (offset < value &+ max(symbolSize(i), 1)) {
+        if best == nil || value > best!.value { best = (i, value) }
       }
     }
     guard let best else { return nil }

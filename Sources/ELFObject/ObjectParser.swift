@@ -4,12 +4,34 @@ internal import CLibELF
 
 let libelfReady: Bool = { elf_version(UInt32(EV_CURRENT)) != UInt32(EV_NONE) }()
 
+/// What a parse found: where each validated table lies in the bytes.
 struct ParsedObject {
-  var sections: [Section] = []
-  var symbols: [Symbol] = []
+  var sectionCount = 0
+  var sectionHeaders = 0
+  var sectionNames: (offset: Int, size: Int) = (0, 0)
+  var symbolCount = 0
+  var symbolEntries = 0
+  var extendedIndexes: Int?
   var relocations: [RelocationSection] = []
   var groups: [Group] = []
   var stringTable: (offset: Int, size: Int) = (0, 0)
+}
+
+/// One section header as the parser checks it (read through libelf, or in place once libelf
+/// has validated the table).
+struct RawSection {
+  var name: UInt32
+  var type: UInt32
+  var flags: UInt64
+  var offset: UInt64
+  var size: UInt64
+  var link: UInt32
+  var info: UInt32
+  var alignment: UInt64
+  var entrySize: UInt64
+
+  var isAllocated: Bool { flags & SectionFlags.alloc != 0 }
+  var isNoBits: Bool { type == SectionType.nobits }
 }
 
 /// Validates and parses one ET_REL object with libelf.
@@ -152,6 +174,41 @@ struct ObjectParser {
     }
   }
 
+  /// Section `index`'s header, read in place (the table was validated by ``checkHeader()``).
+  func raw(_ index: Int, table: Int) -> RawSection {
+    let at = table + index * 64
+    func u32(_ field: Int) -> UInt32 { bytes.load(UInt32.self, at: at + field) }
+    func u64(_ field: Int) -> UInt64 { bytes.load(UInt64.self, at: at + field) }
+    return RawSection(
+      name: u32(0), type: u32(4), flags: u64(8), offset: u64(24), size: u64(32), link: u32(40),
+      info: u32(44), alignment: u64(48) == 0 ? 1 : u64(48), entrySize: u64(56))
+  }
+
+  func raw(_ shdr: GElf_Shdr) -> RawSection {
+    RawSection(
+      name: shdr.sh_name, type: shdr.sh_type, flags: shdr.sh_flags, offset: shdr.sh_offset,
+      size: shdr.sh_size, link: shdr.sh_link, info: shdr.sh_info,
+      alignment: shdr.sh_addralign == 0 ? 1 : shdr.sh_addralign, entrySize: shdr.sh_entsize)
+  }
+
+  /// The name of a section for messages (its name offset was validated).
+  func sectionName(_ h: RawSection, _ names: (offset: Int, size: Int)) -> String {
+    guard Int(h.name) < names.size else { return "" }
+    return String(
+      cString: (bytes.base + names.offset + Int(h.name)).assumingMemoryBound(to: CChar.self))
+  }
+
+  func header(_ elf: OpaquePointer, _ index: Int) throws(ELFError) -> RawSection {
+    guard let scn = elf_getscn(elf, index) else {
+      throw libelfFailure("cannot read section header \(index)")
+    }
+    var shdr = GElf_Shdr()
+    guard gelf_getshdr(scn, &shdr) != nil else {
+      throw libelfFailure("cannot read section header \(index)")
+    }
+    return raw(shdr)
+  }
+
   func parse() throws(ELFError) -> ParsedObject {
     precondition(libelfReady, "libelf refused EV_CURRENT")
     try checkHeader()
@@ -170,75 +227,61 @@ struct ObjectParser {
         throw libelfFailure("cannot find the section name table")
       }
     }
+    result.sectionCount = shnum
+    result.sectionHeaders = start + Int(u64(40))
 
-    // Pass 1: raw headers, bounds.
-    var headers: [GElf_Shdr] = []
-    headers.reserveCapacity(shnum)
-    for index in 0..<shnum {
-      guard let scn = elf_getscn(elf, index) else {
-        throw libelfFailure("cannot read section header \(index)")
-      }
-      var shdr = GElf_Shdr()
-      guard gelf_getshdr(scn, &shdr) != nil else {
-        throw libelfFailure("cannot read section header \(index)")
-      }
-      headers.append(shdr)
-    }
-    if shnum > 0 {
-      // Section 0 holds only the extended counts (sh_size, sh_link, sh_info).
-      let zero = headers[0]
-      guard zero.sh_type == SectionType.null && zero.sh_flags == 0 else {
-        throw fail(
-          .badSection,
-          "section 0 is not a null section (sh_type \(hex(zero.sh_type)), sh_flags "
-            + "\(hex(zero.sh_flags)))")
-      }
-    }
     let names: (offset: Int, size: Int)
     if shnum > 0 {
-      let table = headers[shstrndx]
-      guard table.sh_type == SectionType.strtab else {
+      // Section 0 holds only the extended counts (sh_size, sh_link, sh_info).
+      let zero = try header(elf, 0)
+      guard zero.type == SectionType.null && zero.flags == 0 else {
+        throw fail(
+          .badSection,
+          "section 0 is not a null section (sh_type \(hex(zero.type)), sh_flags "
+            + "\(hex(zero.flags)))")
+      }
+      let table = try header(elf, shstrndx)
+      guard table.type == SectionType.strtab else {
         throw fail(.badSection, "section name table (section \(shstrndx)) is not SHT_STRTAB")
       }
       names = try stringTable(table, label: "section name table (section \(shstrndx))")
     } else {
       names = (0, 0)
     }
+    result.sectionNames = names
 
-    result.sections.reserveCapacity(shnum)
+    // Every section through libelf: bounds, alignment, types.
     var symtabIndex: Int?
     var shndxIndex: Int?
-    for index in 0..<shnum {
-      let h = headers[index]
-      let sectionName =
-        index == 0 ? "" : try string(at: h.sh_name, in: names, what: "section \(index) name")
-      var label: String { "section \(index) '\(sectionName)'" }
-      if index == 0 {
-        result.sections.append(
-          Section(
-            name: "", type: SectionType.null, flags: 0, fileOffset: start, size: 0, link: 0,
-            info: 0, alignment: 1, entrySize: 0))
-        continue
+    var relocationIndexes: [Int] = []
+    var groupIndexes: [Int] = []
+    for index in 1..<max(shnum, 1) {
+      let h = try header(elf, index)
+      guard Int(h.name) < names.size else {
+        throw fail(
+          .badStringTable,
+          "section \(index) name offset \(hex(h.name)) is outside its string table "
+            + "(\(hex(names.size)) bytes)")
       }
+      var label: String { "section \(index) '\(sectionName(h, names))'" }
       // Every section but SHT_NOBITS has its bytes in the file, SHT_NULL too: an allocated one
       // would be copied into the module.
-      let hasBytes = h.sh_type != SectionType.nobits
-      if hasBytes {
-        guard inFile(h.sh_offset, h.sh_size) else {
+      if h.type != SectionType.nobits {
+        guard inFile(h.offset, h.size) else {
           throw fail(
             .outOfFile,
-            "\(label) data of \(hex(h.sh_size)) bytes at \(hex(h.sh_offset)) lies outside the "
+            "\(label) data of \(hex(h.size)) bytes at \(hex(h.offset)) lies outside the "
               + "file (\(hex(count)) bytes)")
         }
       }
-      let align = h.sh_addralign == 0 ? 1 : h.sh_addralign
+      let align = h.alignment
       guard align & (align - 1) == 0 else {
         throw fail(.badSection, "\(label) alignment \(hex(align)) is not a power of two")
       }
-      if h.sh_flags & SectionFlags.alloc != 0 && h.sh_flags & SectionFlags.compressed != 0 {
+      if h.flags & SectionFlags.alloc != 0 && h.flags & SectionFlags.compressed != 0 {
         throw fail(.badSection, "\(label) is allocated and compressed (SHF_COMPRESSED)")
       }
-      switch h.sh_type {
+      switch h.type {
       case SectionType.symtab:
         guard symtabIndex == nil else {
           throw fail(.badSection, "\(label) is a second symbol table (SHT_SYMTAB)")
@@ -251,32 +294,36 @@ struct ObjectParser {
           .badSection, "\(label) is SHT_REL; x86-64 objects use only SHT_RELA relocations")
       case SectionType.dynamic, SectionType.dynsym, SectionType.hash:
         throw fail(.badSection, "\(label) is a dynamic-linking section, not valid in ET_REL")
+      case SectionType.rela: relocationIndexes.append(index)
+      case SectionType.group: groupIndexes.append(index)
       default: break
       }
-      result.sections.append(
-        Section(
-          name: sectionName, type: h.sh_type, flags: h.sh_flags,
-          fileOffset: hasBytes ? start + Int(h.sh_offset) : start, size: h.sh_size,
-          link: h.sh_link, info: h.sh_info, alignment: align, entrySize: h.sh_entsize))
     }
 
+    // The table is validated: from here on, headers are read in place.
+    let table = result.sectionHeaders
     // Symbols.
     if let symtabIndex {
-      try parseSymbols(elf, index: symtabIndex, shndx: shndxIndex, into: &result)
+      try parseSymbols(index: symtabIndex, shndx: shndxIndex, table: table, into: &result)
     } else if let shndxIndex {
       throw fail(
         .badSection,
-        "section \(shndxIndex) '\(result.sections[shndxIndex].name)' is SHT_SYMTAB_SHNDX but "
-          + "there is no symbol table")
+        "section \(shndxIndex) '\(sectionName(raw(shndxIndex, table: table), names))' is "
+          + "SHT_SYMTAB_SHNDX but there is no symbol table")
     }
 
-    // Relocations and groups.
-    for index in 0..<shnum {
-      let section = result.sections[index]
-      if section.type == SectionType.rela {
-        try parseRelocations(elf, index: index, symtab: symtabIndex, into: &result)
-      } else if section.type == SectionType.group {
-        try parseGroup(elf, index: index, symtab: symtabIndex, into: &result)
+    // Relocations and groups, in section order.
+    var r = 0
+    var g = 0
+    while r < relocationIndexes.count || g < groupIndexes.count {
+      if g == groupIndexes.count
+        || (r < relocationIndexes.count && relocationIndexes[r] < groupIndexes[g])
+      {
+        try parseRelocations(index: relocationIndexes[r], symtab: symtabIndex, into: &result)
+        r += 1
+      } else {
+        try parseGroup(index: groupIndexes[g], symtab: symtabIndex, into: &result)
+        g += 1
       }
     }
     return result
@@ -291,20 +338,20 @@ struct ObjectParser {
   }
 
   /// Validates a string table: inside the file, and NUL-terminated.
-  func stringTable(_ h: GElf_Shdr, label: String) throws(ELFError) -> (offset: Int, size: Int) {
-    guard inFile(h.sh_offset, h.sh_size) else {
+  func stringTable(_ h: RawSection, label: String) throws(ELFError) -> (offset: Int, size: Int) {
+    guard inFile(h.offset, h.size) else {
       throw fail(
         .outOfFile,
-        "\(label) of \(hex(h.sh_size)) bytes at \(hex(h.sh_offset)) lies "
+        "\(label) of \(hex(h.size)) bytes at \(hex(h.offset)) lies "
           + "outside the file (\(hex(count)) bytes)")
     }
-    if h.sh_size == 0 { return (start + Int(h.sh_offset), 0) }
+    if h.size == 0 { return (start + Int(h.offset), 0) }
     let last = bytes.base.load(
-      fromByteOffset: start + Int(h.sh_offset) + Int(h.sh_size) - 1, as: UInt8.self)
+      fromByteOffset: start + Int(h.offset) + Int(h.size) - 1, as: UInt8.self)
     guard last == 0 else {
       throw fail(.badStringTable, "\(label) is not NUL-terminated")
     }
-    return (start + Int(h.sh_offset), Int(h.sh_size))
+    return (start + Int(h.offset), Int(h.size))
   }
 
   func string(at offset: UInt32, in table: (offset: Int, size: Int), what: @autoclosure () -> String)
@@ -320,32 +367,21 @@ struct ObjectParser {
       cString: (bytes.base + table.offset + Int(offset)).assumingMemoryBound(to: CChar.self))
   }
 
-  func data(_ elf: OpaquePointer, _ index: Int, expecting entrySize: Int) throws(ELFError)
-    -> UnsafeRawBufferPointer
+  func parseSymbols(index: Int, shndx: Int?, table headers: Int, into result: inout ParsedObject)
+    throws(ELFError)
   {
-    guard let scn = elf_getscn(elf, index) else { throw libelfFailure("section \(index)") }
-    guard let d = elf_getdata(scn, nil) else {
-      throw libelfFailure("cannot read section \(index)")
-    }
-    guard d.pointee.d_size > 0, let buf = d.pointee.d_buf else {
-      return UnsafeRawBufferPointer(start: nil, count: 0)
-    }
-    return UnsafeRawBufferPointer(start: buf, count: d.pointee.d_size / entrySize * entrySize)
-  }
-
-  func parseSymbols(
-    _ elf: OpaquePointer, index: Int, shndx: Int?, into result: inout ParsedObject
-  ) throws(ELFError) {
-    let sections = result.sections
-    let table = sections[index]
-    var label: String { "symbol table section \(index) '\(table.name)'" }
+    let names = result.sectionNames
+    let table = raw(index, table: headers)
+    var label: String { "symbol table section \(index) '\(sectionName(table, names))'" }
     guard table.entrySize == 24 || table.entrySize == 0 else {
       throw fail(.badSection, "\(label) entry size \(table.entrySize) is not 24")
     }
     guard table.size % 24 == 0 else {
       throw fail(.badSection, "\(label) size \(hex(table.size)) is not a multiple of 24")
     }
-    guard Int(table.link) < sections.count, sections[Int(table.link)].type == SectionType.strtab
+    let sectionCount = result.sectionCount
+    guard Int(table.link) < sectionCount,
+      Int(table.link) != 0 && raw(Int(table.link), table: headers).type == SectionType.strtab
     else {
       throw fail(.badSection, "\(label) sh_link \(table.link) is not a string table")
     }
@@ -353,46 +389,40 @@ struct ObjectParser {
     guard table.info <= count else {
       throw fail(.badSection, "\(label) sh_info \(table.info) exceeds its \(count) symbols")
     }
-    let strtabHeader = sections[Int(table.link)]
-    var strtabRaw = GElf_Shdr()
-    strtabRaw.sh_offset = UInt64(strtabHeader.fileOffset - start)
-    strtabRaw.sh_size = strtabHeader.size
+    let strtabHeader = raw(Int(table.link), table: headers)
     result.stringTable = try stringTable(
-      strtabRaw, label: "symbol string table section \(table.link) '\(strtabHeader.name)'")
+      strtabHeader,
+      label:
+        "symbol string table section \(table.link) '\(sectionName(strtabHeader, names))'")
 
-    var extended: UnsafeRawBufferPointer?
+    var extended: Int?
     if let shndx {
-      let s = sections[shndx]
+      let s = raw(shndx, table: headers)
       guard Int(s.link) == index else {
         throw fail(
           .badSection,
-          "section \(shndx) '\(s.name)' (SHT_SYMTAB_SHNDX) sh_link \(s.link) is not the "
-            + "symbol table"
+          "section \(shndx) '\(sectionName(s, names))' (SHT_SYMTAB_SHNDX) sh_link \(s.link) is "
+            + "not the symbol table"
         )
       }
       guard s.size == UInt64(count) * 4 else {
         throw fail(
           .badSection,
-          "section \(shndx) '\(s.name)' (SHT_SYMTAB_SHNDX) has \(s.size / 4) entries for "
-            + "\(count) symbols")
+          "section \(shndx) '\(sectionName(s, names))' (SHT_SYMTAB_SHNDX) has \(s.size / 4) "
+            + "entries for \(count) symbols")
       }
-      extended = UnsafeRawBufferPointer(start: bytes.base + s.fileOffset, count: Int(s.size))
+      extended = start + Int(s.offset)
     }
 
-    let raw = try data(elf, index, expecting: 24)
-    guard raw.count == count * 24 else { throw fail(.badSection, "\(label) cannot be read whole") }
+    let raw = start + Int(table.offset)
     let strings = result.stringTable
     let stringSize = strings.size
-    var symbols: [Symbol] = []
-    symbols.reserveCapacity(count)
     for i in 0..<count {
-      let base = i * 24
-      let nameOffset = raw.loadUnaligned(fromByteOffset: base, as: UInt32.self)
-      let info = raw.load(fromByteOffset: base + 4, as: UInt8.self)
-      let other = raw.load(fromByteOffset: base + 5, as: UInt8.self)
-      var shndxValue = UInt32(raw.loadUnaligned(fromByteOffset: base + 6, as: UInt16.self))
-      let value = raw.loadUnaligned(fromByteOffset: base + 8, as: UInt64.self)
-      let size = raw.loadUnaligned(fromByteOffset: base + 16, as: UInt64.self)
+      let base = raw + i * 24
+      let nameOffset = bytes.load(UInt32.self, at: base)
+      let info = bytes.load(UInt8.self, at: base + 4)
+      var shndxValue = UInt32(bytes.load(UInt16.self, at: base + 6))
+      let value = bytes.load(UInt64.self, at: base + 8)
       guard Int(nameOffset) < max(stringSize, 1) || nameOffset == 0 else {
         throw fail(
           .badStringTable,
@@ -400,55 +430,49 @@ struct ObjectParser {
             + "(\(hex(stringSize)) bytes)"
         )
       }
-      var fromExtended = false
       if shndxValue == SectionIndex.xindex {
-        fromExtended = true
         guard let extended else {
           throw fail(
             .badSymbol,
             "\(symbolLabel(i, nameOffset, strings)) uses SHN_XINDEX but there is no "
               + "SHT_SYMTAB_SHNDX section")
         }
-        shndxValue = extended.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)
-        guard shndxValue != 0 && Int(shndxValue) < sections.count else {
+        shndxValue = bytes.load(UInt32.self, at: extended + i * 4)
+        guard shndxValue != 0 && Int(shndxValue) < sectionCount else {
           throw fail(
             .badSymbol,
             "\(symbolLabel(i, nameOffset, strings)) extended section index \(shndxValue) is out of "
-              + "range (\(sections.count) sections)")
+              + "range (\(sectionCount) sections)")
         }
-      }
-      let place: SymbolPlace
-      switch shndxValue {
-      case _ where fromExtended: place = .section(Int(shndxValue))
-      case SectionIndex.undefined: place = .undefined
-      case SectionIndex.absolute: place = .absolute
-      case SectionIndex.common:
-        place = .common
-        guard value != 0 && value & (value - 1) == 0 && value <= 1 << 20 else {
-          throw fail(
-            .badSymbol,
-            "COMMON \(symbolLabel(i, nameOffset, strings)) alignment \(hex(value)) is not a "
-              + "power of two up to 0x100000"
-          )
+      } else {
+        switch shndxValue {
+        case SectionIndex.undefined, SectionIndex.absolute: break
+        case SectionIndex.common:
+          guard value != 0 && value & (value - 1) == 0 && value <= 1 << 20 else {
+            throw fail(
+              .badSymbol,
+              "COMMON \(symbolLabel(i, nameOffset, strings)) alignment \(hex(value)) is not a "
+                + "power of two up to 0x100000"
+            )
+          }
+        default:
+          guard shndxValue < SectionIndex.loReserve else {
+            throw fail(
+              .badSymbol,
+              "\(symbolLabel(i, nameOffset, strings)) uses reserved section index "
+                + "\(hex(shndxValue))"
+            )
+          }
+          guard Int(shndxValue) < sectionCount else {
+            throw fail(
+              .badSymbol,
+              "\(symbolLabel(i, nameOffset, strings)) section index \(shndxValue) is out of "
+                + "range (\(sectionCount) sections)"
+            )
+          }
         }
-      default:
-        guard shndxValue < SectionIndex.loReserve else {
-          throw fail(
-            .badSymbol,
-            "\(symbolLabel(i, nameOffset, strings)) uses reserved section index \(hex(shndxValue))"
-          )
-        }
-        guard Int(shndxValue) < sections.count else {
-          throw fail(
-            .badSymbol,
-            "\(symbolLabel(i, nameOffset, strings)) section index \(shndxValue) is out of range "
-              + "(\(sections.count) sections)"
-          )
-        }
-        place = .section(Int(shndxValue))
       }
       let binding = info >> 4
-      let type = info & 0xf
       guard binding <= SymbolBinding.weak || binding == SymbolBinding.gnuUnique else {
         throw fail(
           .badSymbol,
@@ -462,36 +486,35 @@ struct ObjectParser {
             + "(sh_info \(table.info))"
         )
       }
-      symbols.append(
-        Symbol(
-          nameOffset: nameOffset, value: value, size: size, binding: binding, type: type,
-          other: other, place: place))
     }
-    result.symbols = symbols
+    result.symbolCount = count
+    result.symbolEntries = raw
+    result.extendedIndexes = extended
   }
 
-  func parseRelocations(
-    _ elf: OpaquePointer, index: Int, symtab: Int?, into result: inout ParsedObject
-  ) throws(ELFError) {
-    let sections = result.sections
-    let section = sections[index]
-    var label: String { "relocation section \(index) '\(section.name)'" }
+  func parseRelocations(index: Int, symtab: Int?, into result: inout ParsedObject)
+    throws(ELFError)
+  {
+    let headers = result.sectionHeaders
+    let names = result.sectionNames
+    let section = raw(index, table: headers)
+    var label: String { "relocation section \(index) '\(sectionName(section, names))'" }
     guard section.entrySize == 24 || section.entrySize == 0 else {
       throw fail(.badSection, "\(label) entry size \(section.entrySize) is not 24")
     }
     guard section.size % 24 == 0 else {
       throw fail(.badSection, "\(label) size \(hex(section.size)) is not a multiple of 24")
     }
-    guard section.info != 0, Int(section.info) < sections.count else {
+    guard section.info != 0, Int(section.info) < result.sectionCount else {
       throw fail(.badSection, "\(label) sh_info \(section.info) is not a valid section index")
     }
-    let target = sections[Int(section.info)]
+    let target = raw(Int(section.info), table: headers)
     switch target.type {
     case SectionType.null, SectionType.symtab, SectionType.strtab, SectionType.rela,
       SectionType.nobits, SectionType.group, SectionType.symtabShndx:
       throw fail(
         .badSection,
-        "\(label) applies to section \(section.info) '\(target.name)' "
+        "\(label) applies to section \(section.info) '\(sectionName(target, names))' "
           + "(\(ObjectParser.typeName(target.type))), which relocations cannot patch")
     default: break
     }
@@ -501,18 +524,13 @@ struct ObjectParser {
       throw fail(.badSection, "\(label) sh_link \(section.link) is not the symbol table")
     }
     let count = Int(section.size / 24)
-    let raw = try data(elf, index, expecting: 24)
-    guard raw.count == count * 24 else { throw fail(.badSection, "\(label) cannot be read whole") }
-    let symbolCount = UInt32(result.symbols.count)
+    let entries = start + Int(section.offset)
+    let symbolCount = UInt32(result.symbolCount)
     let limit = target.size
-    var entries: [Relocation] = []
-    entries.reserveCapacity(count)
     for i in 0..<count {
-      let base = i * 24
-      let offset = raw.loadUnaligned(fromByteOffset: base, as: UInt64.self)
-      let info = raw.loadUnaligned(fromByteOffset: base + 8, as: UInt64.self)
-      let addend = raw.loadUnaligned(fromByteOffset: base + 16, as: Int64.self)
-      let symbol = UInt32(truncatingIfNeeded: info >> 32)
+      let base = entries + i * 24
+      let offset = bytes.load(UInt64.self, at: base)
+      let symbol = bytes.load(UInt32.self, at: base + 12)
       guard symbol < symbolCount else {
         throw fail(
           .badRelocation,
@@ -521,56 +539,59 @@ struct ObjectParser {
       guard offset < limit else {
         throw fail(
           .badRelocation,
-          "\(label) entry \(i) offset \(hex(offset)) is outside '\(target.name)' "
+          "\(label) entry \(i) offset \(hex(offset)) is outside '\(sectionName(target, names))' "
             + "(\(hex(limit)) bytes)"
         )
       }
-      entries.append(
-        Relocation(
-          offset: offset, type: UInt32(truncatingIfNeeded: info), symbolIndex: symbol,
-          addend: addend))
     }
     result.relocations.append(
-      RelocationSection(index: index, target: Int(section.info), entries: entries))
+      RelocationSection(
+        index: index, target: Int(section.info),
+        entries: RelocationList(bytes: bytes, offset: entries, count: count)))
   }
 
-  func parseGroup(
-    _ elf: OpaquePointer, index: Int, symtab: Int?, into result: inout ParsedObject
-  ) throws(ELFError) {
-    let section = result.sections[index]
-    var label: String { "group section \(index) '\(section.name)'" }
+  func parseGroup(index: Int, symtab: Int?, into result: inout ParsedObject) throws(ELFError) {
+    let headers = result.sectionHeaders
+    let names = result.sectionNames
+    let section = raw(index, table: headers)
+    var label: String { "group section \(index) '\(sectionName(section, names))'" }
     guard let symtab, Int(section.link) == symtab else {
       throw fail(.badGroup, "\(label) sh_link \(section.link) is not the symbol table")
     }
-    guard Int(section.info) < result.symbols.count else {
+    guard Int(section.info) < result.symbolCount else {
       throw fail(.badGroup, "\(label) signature symbol \(section.info) is out of range")
     }
     guard section.size >= 4 && section.size % 4 == 0 else {
       throw fail(.badGroup, "\(label) size \(hex(section.size)) is not a whole number of words")
     }
-    let words = UnsafeRawBufferPointer(
-      start: bytes.base + section.fileOffset, count: Int(section.size))
-    let flags = words.loadUnaligned(as: UInt32.self)
+    let words = start + Int(section.offset)
+    let flags = bytes.load(UInt32.self, at: words)
     var members: [Int] = []
     for i in 1..<Int(section.size / 4) {
-      let member = Int(words.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self))
-      guard member > 0 && member < result.sections.count && member != index else {
+      let member = Int(bytes.load(UInt32.self, at: words + i * 4))
+      guard member > 0 && member < result.sectionCount && member != index else {
         throw fail(.badGroup, "\(label) member \(member) is not a valid section index")
       }
       members.append(member)
     }
-    let symbolNameOffset = result.symbols[Int(section.info)].nameOffset
-    let signature =
-      result.symbols[Int(section.info)].type == SymbolType.section
-      ? result.sections[symbolPlaceIndex(result.symbols[Int(section.info)])].name
-      : try string(at: symbolNameOffset, in: result.stringTable, what: "group signature")
+    // The signature symbol, read in place (the symbol table was validated).
+    let symbol = result.symbolEntries + Int(section.info) * 24
+    let nameOffset = bytes.load(UInt32.self, at: symbol)
+    let type = bytes.load(UInt8.self, at: symbol + 4) & 0xf
+    let signature: String
+    if type == SymbolType.section {
+      var shndx = Int(bytes.load(UInt16.self, at: symbol + 6))
+      if shndx == Int(SectionIndex.xindex), let extended = result.extendedIndexes {
+        shndx = Int(bytes.load(UInt32.self, at: extended + Int(section.info) * 4))
+      } else if shndx >= Int(SectionIndex.loReserve) {
+        shndx = 0
+      }
+      signature = shndx == 0 ? "" : sectionName(raw(shndx, table: headers), names)
+    } else {
+      signature = try string(at: nameOffset, in: result.stringTable, what: "group signature")
+    }
     result.groups.append(
       Group(
         index: index, signature: signature, isComdat: flags & groupComdat != 0, members: members))
-  }
-
-  func symbolPlaceIndex(_ symbol: Symbol) -> Int {
-    if case .section(let s) = symbol.place { return s }
-    return 0
   }
 }

@@ -65,3 +65,32 @@ public struct LinkError: Error, Sendable, CustomStringConvertible {
     return first
   }
 }
+
+/// Where a link's problems go, step by step.
+///
+/// A load stops at the first step that has any problem and throws them all; a check
+/// (`modload -n`) records them and goes on, so that it reports every problem of the module.
+/// The phases report through it the same way whichever it is.
+struct Problems {
+  /// Whether problems are recorded and the link goes on (a check), rather than thrown.
+  let recordsAndContinues: Bool
+  /// What a check recorded.
+  var recorded: [LinkError] = []
+
+  /// Records `errors` (a check) or throws them (a load).
+  mutating func report(_ errors: [LinkError]) throws(LinkError) {
+    guard let error = LinkError.combine(errors) else { return }
+    if recordsAndContinues {
+      recorded += error.all
+    } else {
+      throw error
+    }
+  }
+
+  /// Problems no later step can go past: thrown with everything recorded before them.
+  mutating func fatal(_ errors: [LinkError]) throws(LinkError) {
+    guard !errors.isEmpty else { return }
+    recorded += errors
+    throw LinkError.combine(recorded)!
+  }
+}

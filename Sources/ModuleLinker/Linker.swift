@@ -69,11 +69,22 @@ public struct LinkOptions: Sendable {
 
 /// Links relocatable objects into the current process.
 ///
-/// The steps, each its own function: gather objects and resolve symbols (pulling archive
-/// members as a linker does), scan relocations (GOT slots, stub candidates, placement
-/// constraints), lay out three page-aligned segments, place them in the address space, apply
-/// relocations, resolve IFUNCs, and protect. The result is a ``LoadedModule`` whose
-/// constructors have not run yet.
+/// A link is a sequence of phases, each producing a value from the one before:
+///
+/// 1. **resolve** (``SymbolTable``): the objects and the archive members they pull, COMDAT
+///    groups kept once, every global resolved to a definition, a provider's symbol or the
+///    linker's own;
+/// 2. **translate** (``FixupPlan``): every relocation becomes a ``Fixup``; GOT slots, stub
+///    candidates and placement constraints are found from the fixups;
+/// 3. **layout** (``Layout``): offsets of sections, stubs, thunks, GOT and copies in three
+///    page-aligned segments;
+/// 4. **map** (``PlacementRequest``): an address every reference reaches from, and the
+///    mapping there;
+/// 5. **relocate** (``RelocatedImage``): contents, stubs and GOT written, every fixup applied;
+///
+/// then one of two last steps: a load protects the image, runs IFUNC resolvers and makes a
+/// ``LoadedModule`` (whose constructors have not run yet); a check reads back its plan and
+/// reports every problem, running nothing.
 public struct ModuleLinker {
   public var options: LinkOptions
 
@@ -85,9 +96,40 @@ public struct ModuleLinker {
   ///
   /// - Throws: ``LinkError`` with every problem of the first failing step.
   public func link(_ inputs: [LinkInput]) throws(LinkError) -> LoadedModule {
-    var session = LinkSession(options: options)
-    // A load always returns a module or throws.
-    return try session.run(inputs)!
+    var clock = PhaseClock()
+    var problems = Problems(recordsAndContinues: false)
+    let table = try SymbolTable.resolve(inputs, options: options, problems: &problems)
+    clock.mark("resolve")
+    let plan = try FixupPlan.translate(table, problems: &problems)
+    clock.mark("translate")
+    let layout = try Layout.lay(table, plan, problems: &problems)
+    clock.mark("layout")
+    let image = try PlacementRequest(table, plan, layout).map(in: options.regions)
+    clock.mark("map")
+    let relocated = try RelocatedImage.relocate(
+      image, base: image.baseAddress, table, plan, layout, problems: &problems)
+    clock.mark("relocate")
+    return try load(image, table, plan, layout, relocated, clock: &clock)
+  }
+
+  /// The load step: protect, run IFUNC resolvers, make the module.
+  func load(
+    _ image: consuming MappedImage, _ table: SymbolTable, _ plan: FixupPlan, _ layout: Layout,
+    _ relocated: RelocatedImage, clock: inout PhaseClock
+  ) throws(LinkError) -> LoadedModule {
+    try LoadStep(table, plan, layout, relocated).run(image, callResolver: options.callResolver)
+    let (initializers, finalizers) = InitTable.order(InitTable.find(table, layout), image)
+    var statistics = LinkStatistics(table, plan, layout, base: relocated.base)
+    statistics.stubCount = relocated.stubs.count
+    statistics.gotCount = relocated.gotCount
+    clock.mark("protect")
+    statistics.phases = clock.phases
+    let result = ModuleResult(
+      statistics: statistics, initializers: initializers, finalizers: finalizers,
+      gotBase: relocated.gotBase, dsoHandle: relocated.dsoHandle,
+      ehFrame: layout.ehFrameArea.map { relocated.base + UInt64($0) },
+      tables: LinkedSymbols(table, plan, layout, relocated))
+    return LoadedModule(image: image, result: result)
   }
 
   /// Links `inputs` completely into scratch memory at a planned address, without running
@@ -95,30 +137,82 @@ public struct ModuleLinker {
   ///
   /// Malformed input ends the check at once (it is the only problem reported then).
   public func check(_ inputs: [LinkInput]) -> LinkReport {
-    var session = LinkSession(options: options)
-    session.checking = true
+    var clock = PhaseClock()
+    var problems = Problems(recordsAndContinues: true)
     var report = LinkReport()
+    var resolved: SymbolTable?
     do {
-      _ = try session.run(inputs)
-      report.problems = session.problems
+      let table = try SymbolTable.resolve(inputs, options: options, problems: &problems)
+      resolved = table
+      clock.mark("resolve")
+      let plan = try FixupPlan.translate(table, problems: &problems)
+      clock.mark("translate")
+      let layout = try Layout.lay(table, plan, problems: &problems)
+      clock.mark("layout")
+      let request = PlacementRequest(table, plan, layout)
+      let image = try request.mapForCheck(in: options.regions)
+      let base = options.regions.isEmpty ? request.plannedBase : image.baseAddress
+      clock.mark("map")
+      let relocated = try RelocatedImage.relocate(
+        image, base: base, table, plan, layout, problems: &problems)
+      clock.mark("relocate")
+      // The check step: what was asked, read back from the scratch image (dropped here).
+      report.placements = LinkedSymbols.placements(table, layout.sectionOffset, base: base)
+      report.statistics = LinkStatistics(table, plan, layout, base: base)
+      report.statistics.stubCount = relocated.stubs.count
+      report.statistics.gotCount = relocated.gotCount
+      report.entryAddress = options.entry.flatMap { table.globalID($0) }.map {
+        relocated.globalAddress[$0]
+      }
+      report.declaredName = declaredName(image, table, relocated, size: layout.size)
+      report.problems = problems.recorded
     } catch {
-      report.problems = session.problems.isEmpty ? error.all : session.problems
+      report.problems = problems.recorded.isEmpty ? error.all : problems.recorded
     }
-    if let entry = options.entry, session.entryAddress == nil || session.entryAddress == 0,
-      session.globalID(entry).map({ session.globals[$0].kind == .undefined }) ?? true,
+    report.statistics.phases = clock.phases
+    let table = resolved ?? SymbolTable()
+    if let entry = options.entry, report.entryAddress == nil || report.entryAddress == 0,
+      table.globalID(entry).map({ !table.globals[$0].isDefined }) ?? true,
       !report.problems.contains(where: { $0.code == .malformedInput })
     {
       report.problems.append(LinkError(.noEntryPoint, "entry point '\(entry)' is not defined"))
     }
-    report.warnings = session.warnings
-    report.placements = session.plannedPlacements
-    report.statistics = session.statistics
-    report.entryAddress = session.entryAddress
-    report.declaredName = session.declaredName
-    report.exports = session.globals.filter { $0.kind != .undefined }.map(\.name)
-    report.imports = session.globals.filter { $0.kind == .undefined && $0.referenced && $0.external != nil }
-      .map { ($0.name, $0.providerName ?? "") }
+    report.warnings = table.warnings
+    report.exports = table.globals.filter(\.isDefined).map(\.name)
+    report.imports = table.externals.filter { $0.global >= 0 && $0.symbol != nil }
+      .map { ($0.name, $0.provider ?? "") }
     return report
+  }
+
+  /// The string `options.declaration`'s second field points at (an OpenBSD module's `_module`
+  /// and its `lkm_name`), read from the relocated scratch image.
+  func declaredName(
+    _ image: borrowing MappedImage, _ table: SymbolTable, _ relocated: RelocatedImage, size: Int
+  ) -> String? {
+    guard let declaration = options.declaration else { return nil }
+    let base = relocated.base
+    for (o, object) in table.objects.enumerated() {
+      let symbols = table.symbolBase[o]
+      for i in 0..<object.symbolCount
+      where object.symbolType(i) == SymbolType.object && relocated.symbolAddress[symbols + i] != 0 {
+        guard object.symbolName(i) == declaration.symbol else { continue }
+        let field = Int(bitPattern: UInt(relocated.symbolAddress[symbols + i] &- base))
+          &+ declaration.pointerOffset
+        guard field >= 0, field <= size - 8 else { return nil }
+        let pointer = image.loadLittleEndian(UInt64.self, at: field)
+        guard pointer >= base, pointer < base + UInt64(size) else { return nil }
+        var bytes: [UInt8] = []
+        var offset = Int(pointer - base)
+        while offset < size, bytes.count < 64 {
+          let b = image.loadLittleEndian(UInt8.self, at: offset)
+          if b == 0 { return String(decoding: bytes, as: UTF8.self) }
+          bytes.append(b)
+          offset += 1
+        }
+        return nil
+      }
+    }
+    return nil
   }
 }
 
@@ -161,11 +255,9 @@ extension LinkInput {
     let wanted = OwnedName(name)
     switch self {
     case .object(let object):
-      for i in object.symbols.indices.dropFirst() {
-        let symbol = object.symbols[i]
-        if !symbol.isLocal && !symbol.isUndefined && object.symbolNameBytes(i).equals(wanted.name) {
-          return true
-        }
+      for i in 1..<max(object.symbolCount, 1)
+      where object.symbolBinding(i) != SymbolBinding.local && object.symbolPlace(i) != .undefined {
+        if object.symbolNameBytes(i).equals(wanted.name) { return true }
       }
       return false
     case .archive(let archive):
@@ -176,7 +268,7 @@ extension LinkInput {
   /// The size of the input's symbol table as OpenBSD's `sym_symsize` counts it (24 bytes a
   /// symbol; 0 for an archive).
   public var symbolTableSize: Int {
-    if case .object(let object) = self { return object.symbols.count * 24 }
+    if case .object(let object) = self { return object.symbolCount * 24 }
     return 0
   }
 

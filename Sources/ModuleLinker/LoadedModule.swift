@@ -19,29 +19,40 @@ public struct SectionPlacement: Sendable {
   }
 }
 
+/// What a link measured, for `lkmrun -v` and benchmarks.
+public struct LinkStatistics: Sendable {
+  public struct Segment: Sendable {
+    public var name: String
+    public var address: UInt64
+    public var size: Int
+    public var protection: Protection
+  }
+  public var segments: [Segment] = []
+  public var objectCount = 0
+  public var stubCount = 0
+  public var gotCount = 0
+  /// Applied relocations by psABI name.
+  public var relocationsByType: [String: Int] = [:]
+  public var relocationCount = 0
+  /// Nanoseconds per phase, in order.
+  public var phases: [(name: String, nanoseconds: UInt64)] = []
+}
+
 /// A linked module in this process's memory: relocated, protected, its `.eh_frame`
 /// registered. Constructors run with ``runInitializers()``; ``unload()`` (or deinit) runs what
 /// is needed and unmaps it.
+///
+/// It is made from a small result (its image, its constructor and finalizer lists, and the
+/// tables below, made on first use from the symbols of the link), not from the link itself.
 public final class LoadedModule {
   let image: MappedImage
+  let tables: any ModuleSymbolTables
   /// The module's global definitions, by name (made on first use; ``address(ofExport:)``
   /// finds one without making the table).
-  public private(set) lazy var exports: [String: UInt64] = {
-    var exports: [String: UInt64] = [:]
-    exports.reserveCapacity(session.globals.count)
-    for g in session.globals where g.kind == .strong || g.kind == .weak || g.kind == .common {
-      exports[g.name] = g.address
-    }
-    return exports
-  }()
+  public private(set) lazy var exports: [String: UInt64] = tables.exports()
 
   /// The address of the module's global definition `name`, if it has one.
-  public func address(ofExport name: String) -> UInt64? {
-    guard let id = session.globalID(name) else { return nil }
-    let g = session.globals[id]
-    guard g.kind == .strong || g.kind == .weak || g.kind == .common else { return nil }
-    return g.address
-  }
+  public func address(ofExport name: String) -> UInt64? { tables.export(named: name) }
   /// What the link measured.
   public private(set) var statistics: LinkStatistics
   /// Constructor addresses, in the order they run.
@@ -55,59 +66,25 @@ public final class LoadedModule {
   public private(set) var initialized = false
   public private(set) var finalized = false
   /// Names of the objects linked, in order (members as `archive(member)`).
-  public let objectNames: [String]
+  public private(set) lazy var objectNames: [String] = tables.objectNames
   /// Where each allocated input section went: the object's name, the section's index and
   /// name, its load address and size. For checks against other linkers.
-  public private(set) lazy var placements: [SectionPlacement] = {
-    var placements: [SectionPlacement] = []
-    for (o, object) in session.objects.enumerated() {
-      for (s, offset) in session.sectionOffsets[o].enumerated() where offset >= 0 {
-        placements.append(
-          SectionPlacement(
-            object: object.name, index: s, name: object.sections[s].name,
-            address: baseAddress + UInt64(offset), size: object.sections[s].size))
-      }
-    }
-    return placements
-  }()
+  public private(set) lazy var placements: [SectionPlacement] = tables.placements()
   /// The address each undefined global was bound to, and the provider that gave it (`host`,
   /// `linker` for `_GLOBAL_OFFSET_TABLE_`, `__dso_handle`, `__cxa_atexit` and the `atexit`
   /// thunks, `weak` for an undefined weak symbol left at 0).
-  public private(set) lazy var externals: [String: (address: UInt64, provider: String)] = {
-    var externals: [String: (UInt64, String)] = [:]
-    for g in session.globals where g.kind == .undefined && g.referenced {
-      let provider = g.linkerDefined != nil ? "linker" : g.providerName ?? "weak"
-      externals[g.name] = (g.address, provider)
-    }
-    return externals
-  }()
+  public private(set) lazy var externals: [String: (address: UInt64, provider: String)] =
+    tables.externals()
   /// The address of each PLT stub by target name.
-  public private(set) lazy var stubs: [String: UInt64] = Dictionary(
-    stubReferences.map { (session.name(of: $0.key), $0.value) }, uniquingKeysWith: { a, _ in a })
+  public private(set) lazy var stubs: [String: UInt64] = tables.stubs()
   /// The address of each GOT slot by target name.
-  public private(set) lazy var gotEntries: [String: UInt64] = Dictionary(
-    session.gotSlots.map { (session.name(of: $0.key), gotBase + UInt64($0.value * 8)) },
-    uniquingKeysWith: { a, _ in a })
-  /// The link that made the module, for the tables above.
-  let session: LinkSession
-  let stubReferences: [SymbolRef: UInt64]
+  public private(set) lazy var gotEntries: [String: UInt64] = tables.gotEntries()
   /// The GOT base (`_GLOBAL_OFFSET_TABLE_`).
   public let gotBase: UInt64
   /// Function symbols (module-local ones too) for symbolisation: address, size, name.
   /// Computed on first use: a link does not pay for names it never shows.
-  public private(set) lazy var functions: [(address: UInt64, size: UInt64, name: String)] = {
-    var list: [(UInt64, UInt64, String)] = []
-    for (o, object) in objects.enumerated() {
-      for (i, symbol) in object.symbols.enumerated()
-      where symbol.type == SymbolType.function || symbol.type == SymbolType.gnuIFunc {
-        guard case .section = symbol.place, symbolAddresses[o][i] != 0 else { continue }
-        list.append((symbolAddresses[o][i], symbol.size, object.symbolName(i)))
-      }
-    }
-    return list.sorted { $0.0 < $1.0 }
-  }()
-  let objects: [ObjectFile]
-  let symbolAddresses: [[UInt64]]
+  public private(set) lazy var functions: [(address: UInt64, size: UInt64, name: String)] =
+    tables.functions()
 
   /// Whether a function symbol of the module starts at `address`.
   public func isFunction(_ address: UInt64) -> Bool {
@@ -121,82 +98,16 @@ public final class LoadedModule {
     return lo < list.count && list[lo].address == address
   }
 
-  init(
-    image: consuming MappedImage, session: LinkSession, addresses: [[UInt64]], dsoHandle: UInt64,
-    ehFrame: UInt64?, stubs: [SymbolRef: UInt64]
-  ) {
-    let base = image.baseAddress
-    self.session = session
-    self.stubReferences = stubs
-    self.gotBase = base + UInt64(session.gotArea)
-    self.statistics = session.statistics
-    self.dsoHandle = dsoHandle
-    self.ehFrame = ehFrame
-    self.objectNames = session.objects.map(\.name)
-    _ = base
-
-    // Constructors: .preinit_array, .init_array.N by ascending N, .init_array, .ctors from the
-    // last entry. Finalizers: .fini_array from the last entry, .fini_array.N by descending N,
-    // then .dtors from the first.
-    struct Table {
-      var priority: Int
-      var order: Int
-      var address: Int
-      var count: Int
-    }
-    var preinit: [Table] = []
-    var inits: [Table] = []
-    var finis: [Table] = []
-    var ctors: [Table] = []
-    var dtors: [Table] = []
-    var order = 0
-    for (o, object) in session.objects.enumerated() {
-      for (s, offset) in session.sectionOffsets[o].enumerated() where offset >= 0 {
-        let section = object.sections[s]
-        let name = section.name
-        order += 1
-        func priority(_ prefix: String) -> Int? {
-          guard name.hasPrefix(prefix) else { return nil }
-          let rest = name.dropFirst(prefix.count)
-          if rest.isEmpty { return 65536 }
-          guard rest.first == ".", let n = Int(rest.dropFirst()) else { return nil }
-          return n
-        }
-        let table = { (p: Int) in
-          Table(priority: p, order: order, address: offset, count: Int(section.size / 8))
-        }
-        if section.type == SectionType.preinitArray || name == ".preinit_array" {
-          preinit.append(table(0))
-        } else if section.type == SectionType.initArray || name.hasPrefix(".init_array") {
-          inits.append(table(priority(".init_array") ?? 65536))
-        } else if section.type == SectionType.finiArray || name.hasPrefix(".fini_array") {
-          finis.append(table(priority(".fini_array") ?? 65536))
-        } else if let p = priority(".ctors") {
-          ctors.append(table(p))
-        } else if let p = priority(".dtors") {
-          dtors.append(table(p))
-        }
-      }
-    }
-    let sortedInits = inits.sorted { ($0.priority, $0.order) < ($1.priority, $1.order) }
-    let sortedFinis = finis.sorted { ($0.priority, $0.order) < ($1.priority, $1.order) }
-    let sortedCtors = ctors.sorted { ($0.priority, $0.order) < ($1.priority, $1.order) }
-    let sortedDtors = dtors.sorted { ($0.priority, $0.order) < ($1.priority, $1.order) }
-    var lists: [[UInt64]] = []
-    for tables in [preinit, sortedInits, sortedCtors, sortedFinis, sortedDtors] {
-      var list: [UInt64] = []
-      for t in tables {
-        for i in 0..<t.count {
-          let a = image.loadLittleEndian(UInt64.self, at: t.address + i * 8)
-          if a != 0 && a != UInt64.max { list.append(a) }
-        }
-      }
-      lists.append(list)
-    }
-    self.initializers = lists[0] + lists[1] + lists[2].reversed()
-    self.finalizers = lists[3].reversed() + lists[4]
-    self.objects = session.objects
-    self.symbolAddresses = addresses
+  /// Makes the module of `image` (relocated and protected) from the result of its link or of
+  /// a cached load, and registers its `.eh_frame` and `__dso_handle`.
+  init(image: consuming MappedImage, result: ModuleResult) {
+    self.tables = result.tables
+    self.statistics = result.statistics
+    self.initializers = result.initializers
+    self.finalizers = result.finalizers
+    self.gotBase = result.gotBase
+    self.dsoHandle = result.dsoHandle
+    self.ehFrame = result.ehFrame
     self.image = image
     if let ehFrame {
       ehFrameRegistered = FrameRegistry.add(ehFrame)
@@ -241,15 +152,7 @@ public final class LoadedModule {
   }
 
   /// The address of a data object defined in the module (a file-local one too), by name.
-  public func objectAddress(named name: String) -> UInt64? {
-    for (o, object) in objects.enumerated() {
-      for (i, symbol) in object.symbols.enumerated()
-      where symbol.type == SymbolType.object && symbolAddresses[o][i] != 0 {
-        if object.symbolName(i) == name { return symbolAddresses[o][i] }
-      }
-    }
-    return nil
-  }
+  public func objectAddress(named name: String) -> UInt64? { tables.dataObject(named: name) }
 
   /// Whether `address` lies in the module's image.
   public func contains(_ address: UInt64) -> Bool {

@@ -146,3 +146,28 @@ struct AddressSpace {
     return best
   }
 }
+
+extension AddressSpace {
+  /// Maps `byteCount` bytes read-write at a free base in `[low, high]` nearest `preferred`
+  /// (aligned), or returns nil when there is none.
+  ///
+  /// - Throws: ``ImageError`` for anything but a range taken meanwhile.
+  static func mapNear(
+    byteCount: Int, alignment: UInt64, low: UInt64, high: UInt64, preferred: UInt64
+  ) throws(ImageError) -> MappedImage? {
+    for _ in 0..<4 {
+      guard
+        let base = AddressSpace.current().findFree(
+          size: UInt64(byteCount), alignment: alignment, low: low, high: high,
+          preferred: preferred)
+      else { return nil }
+      do {
+        return try MappedImage(byteCount: byteCount, at: base)
+      } catch {
+        if error.errno == EEXIST { continue }  // raced with another mapping
+        throw error
+      }
+    }
+    return nil
+  }
+}

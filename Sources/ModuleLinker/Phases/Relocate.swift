@@ -1,0 +1,275 @@
+import ELFObject
+
+// Phase 5 of a link: layout and an address → a relocated image. Final addresses, section
+// contents, thunks, stubs (only those out of reach), GOT slots, then every fixup applied. What
+// needs code to run (IFUNC resolvers) or the host's memory (copies of host objects) is left to
+// the load step; a check never runs it.
+
+/// Phase 5's value: the addresses of a relocated image (the image itself is written in place).
+struct RelocatedImage {
+  var base: UInt64
+  var gotBase: UInt64
+  var dsoHandle: UInt64
+  /// Per global: its address (a provider's, the module's, a thunk's, a copy's).
+  var globalAddress: [UInt64]
+  /// Per symbol (flat): the address the module's code uses for it (a host function reached
+  /// through a low stub has the stub's).
+  var symbolAddress: [UInt64]
+  /// The stubs written: target and address.
+  var stubs: [(target: SymbolRef, address: UInt64)] = []
+  /// GOT slots to fill with an IFUNC resolver's result once text is executable.
+  var ifuncSlots: [(slot: Int, resolver: UInt64)] = []
+  /// 64-bit fields to fill with a resolver's result plus an addend.
+  var deferred: [(offset: Int, resolver: UInt64, addend: Int64)] = []
+  var gotCount = 0
+}
+
+extension RelocatedImage {
+  /// Phase 5: writes the module into `image`, whose first byte will be at `base` (the image's
+  /// own address for a load, a planned one for a check), and applies every fixup.
+  ///
+  /// - Throws: every field that does not fit, through `problems`.
+  static func relocate(
+    _ image: borrowing MappedImage, base: UInt64, _ table: SymbolTable, _ plan: FixupPlan,
+    _ layout: Layout, problems: inout Problems
+  ) throws(LinkError) -> RelocatedImage {
+    let gotBase = base + UInt64(layout.gotArea)
+    let dsoHandle = base + UInt64(layout.dsoHandleOffset)
+    var result = RelocatedImage(
+      base: base, gotBase: gotBase, dsoHandle: dsoHandle,
+      globalAddress: [UInt64](repeating: 0, count: table.globals.count), symbolAddress: [])
+
+    // Global addresses.
+    for (id, g) in table.globals.enumerated() {
+      switch g.kind {
+      case .strong, .weak:
+        let object = table.objects[Int(g.object)]
+        switch object.symbolPlace(Int(g.symbol)) {
+        case .section(let s):
+          let offset = layout.sectionOffset[table.sectionBase[Int(g.object)] + s]
+          if offset >= 0 {
+            result.globalAddress[id] = base &+ UInt64(offset) &+ object.symbolValue(Int(g.symbol))
+          }
+        case .absolute: result.globalAddress[id] = object.symbolValue(Int(g.symbol))
+        default: break
+        }
+      case .common:
+        result.globalAddress[id] = base + UInt64(layout.commonOffsets[id]!)
+      case .undefined:
+        switch g.linkerDefined {
+        case .gotBase: result.globalAddress[id] = gotBase
+        case .dsoHandle: result.globalAddress[id] = dsoHandle
+        default: result.globalAddress[id] = g.address  // a provider's; 0 for nothing
+        }
+      }
+    }
+    // Copies of read-only host objects (their bytes are copied by the load step).
+    for (k, id) in plan.hostCopies.enumerated() {
+      result.globalAddress[id] = base + UInt64(layout.hostCopyOffsets[k])
+    }
+    // Thunks for libc_nonshared.a's functions.
+    for (k, thunk) in table.thunks.enumerated() {
+      let offset = layout.thunkArea + k * 16
+      let address = base + UInt64(offset)
+      let slot = layout.thunkSlot(k, plan)
+      let (code, handleField, slotField) = thunk.kind.code
+      code.withUnsafeBytes { image.copy($0, to: offset) }
+      let handleDelta = Int64(bitPattern: dsoHandle &- (address + UInt64(handleField) + 4))
+      let slotDelta = Int64(
+        bitPattern: gotBase + UInt64(slot * 8) &- (address + UInt64(slotField) + 4))
+      image.storeLittleEndian(Int32(truncatingIfNeeded: handleDelta), at: offset + handleField)
+      image.storeLittleEndian(Int32(truncatingIfNeeded: slotDelta), at: offset + slotField)
+      image.storeLittleEndian(table.externals[thunk.external].address, at: layout.gotArea + slot * 8)
+      result.globalAddress[thunk.global] = address
+    }
+    // Every symbol's address.
+    var symbolAddress = [UInt64](repeating: 0, count: table.globalOf.count)
+    for (o, object) in table.objects.enumerated() {
+      let symbols = table.symbolBase[o]
+      let sections = table.sectionBase[o]
+      for i in 0..<object.symbolCount {
+        let g = table.globalOf[symbols + i]
+        if g >= 0 {
+          symbolAddress[symbols + i] = result.globalAddress[Int(g)]
+          continue
+        }
+        switch object.symbolPlace(i) {
+        case .section(let s):
+          let offset = layout.sectionOffset[sections + s]
+          if offset >= 0 { symbolAddress[symbols + i] = base &+ UInt64(offset) &+ object.symbolValue(i) }
+        case .absolute: symbolAddress[symbols + i] = object.symbolValue(i)
+        default: break
+        }
+      }
+    }
+
+    // Section contents.
+    for (o, object) in table.objects.enumerated() {
+      let sections = table.sectionBase[o]
+      for s in 0..<object.sectionCount {
+        let offset = layout.sectionOffset[sections + s]
+        if offset >= 0 { object.withContents(ofSection: s) { image.copy($0, to: offset) } }
+      }
+    }
+
+    func address(of ref: SymbolRef) -> UInt64 {
+      switch ref {
+      case .global(let id): result.globalAddress[Int(id)]
+      case .local(let o, let i): symbolAddress[table.symbolBase[Int(o)] + Int(i)]
+      }
+    }
+    // Stubs: only for targets that are out of reach (or IFUNCs), each with a slot of its own
+    // holding the real target.
+    let imageEnd = base + UInt64(layout.size)
+    func reaches(_ target: UInt64) -> Bool {
+      let a = target > base ? target - base : base - target
+      let b = target > imageEnd ? target - imageEnd : imageEnd - target
+      return a < pcReach && b < pcReach
+    }
+    var canonical: [Int: UInt64] = [:]  // global id → its low stub
+    var globalStubAddress = [UInt64](repeating: 0, count: table.globals.count)
+    var localStubs: [SymbolRef: UInt64] = [:]
+    for (ordinal, candidate) in plan.stubs.enumerated() {
+      let ref = candidate.target
+      let target = address(of: ref)
+      let ifunc = table.isIFunc(ref)
+      let needed =
+        ifunc || (candidate.pcRelative && !reaches(target))
+        || (candidate.absolute32 && target >= 1 << 31)
+      guard needed else { continue }
+      let slot = layout.stubSlot(ordinal, plan)
+      let stubOffset = layout.stubArea + ordinal * 8
+      let stubAddress = base + UInt64(stubOffset)
+      writeStub(image, at: stubOffset, address: stubAddress, slot: gotBase + UInt64(slot * 8))
+      if ifunc {
+        result.ifuncSlots.append((slot, target))
+      } else {
+        image.storeLittleEndian(target, at: layout.gotArea + slot * 8)
+      }
+      result.stubs.append((ref, stubAddress))
+      if case .global(let id) = ref { globalStubAddress[Int(id)] = stubAddress } else {
+        localStubs[ref] = stubAddress
+      }
+      // A host function reached through a low stub has the stub as its address everywhere in
+      // the module (ld's canonical PLT entry), so that pointers to it compare equal.
+      if candidate.absolute32 && !ifunc, let id = ref.globalID { canonical[id] = stubAddress }
+    }
+    // S of each global as the module sees it.
+    var globalS = result.globalAddress
+    if !canonical.isEmpty {
+      for (id, address) in canonical { globalS[id] = address }
+      for i in symbolAddress.indices {
+        let g = table.globalOf[i]
+        if g >= 0, let address = canonical[Int(g)] { symbolAddress[i] = address }
+      }
+    }
+    // GOT slots: the target's address (canonical); IFUNC slots are filled once resolvers ran.
+    for (slot, ref) in plan.slotTargets.enumerated() {
+      if table.isIFunc(ref) {
+        result.ifuncSlots.append((slot, address(of: ref)))
+        continue
+      }
+      let target = ref.globalID.map { globalS[$0] } ?? address(of: ref)
+      image.storeLittleEndian(target, at: layout.gotArea + slot * 8)
+    }
+    result.gotCount = plan.slotTargets.count + result.stubs.count
+    image.storeLittleEndian(dsoHandle, at: layout.dsoHandleOffset)
+
+    // Every fixup. Per-global facts come from arrays indexed by global id, so the loop does no
+    // hashing for globals; module-local stubs and slots (rare) use dictionaries.
+    var globalIFunc = [Bool](repeating: false, count: table.globals.count)
+    for (id, g) in table.globals.enumerated() { globalIFunc[id] = g.isIFunc && g.isDefined }
+    var errors: [LinkError] = []
+    for run in plan.runs {
+      let o = Int(run.object)
+      let object = table.objects[o]
+      let sectionOffset = layout.sectionOffset[table.sectionBase[o] + Int(run.section)]
+      guard sectionOffset >= 0 else { continue }
+      let symbols = table.symbolBase[o]
+      for k in run.fixups {
+        let fixup = plan.fixups[k]
+        let field = sectionOffset + Int(fixup.offset32)
+        var operands = FixupOperands(
+          s: 0, p: base &+ UInt64(field), got: gotBase, g: 0, stub: 0, z: 0, ifunc: false)
+        let g = fixup.isGlobal ? Int(fixup.symbol) : -1
+        if g >= 0 {
+          // A check goes on past undefined symbols: their fields stay as they are.
+          if table.missing[g] { continue }
+          operands.s = globalS[g]
+          operands.ifunc = globalIFunc[g]
+        } else {
+          operands.s = symbolAddress[symbols + Int(fixup.symbol)]
+          operands.ifunc = object.symbolType(Int(fixup.symbol)) == SymbolType.gnuIFunc
+        }
+        switch fixup.kind {
+        case .branchOrDelta32, .pointer32, .pointer32Signed, .pointer16, .pointer8,
+          .branchGotRelative64:
+          operands.stub =
+            g >= 0
+            ? globalStubAddress[g]
+            : (localStubs.isEmpty ? 0 : localStubs[fixup.target(in: o)] ?? 0)
+        case .gotDelta32, .gotDelta64, .gotOffset32, .gotOffset64:
+          let slot = g >= 0 ? Int(plan.globalSlot[g]) : plan.localSlots[fixup.target(in: o)]!
+          operands.g = UInt64(slot * 8)
+        case .size32, .size64:
+          if g >= 0 {
+            let global = table.globals[g]
+            operands.z = global.kind == .common ? global.commonSize : global.size
+          } else {
+            operands.z = object.symbolSize(Int(fixup.symbol))
+          }
+        case .pointer64 where operands.ifunc:
+          // Filled with the resolver's result once the text is executable.
+          result.deferred.append((field, operands.s, fixup.addend))
+          continue
+        default: break
+        }
+        if case .overflow(let value, let target) = fixup.apply(operands, to: image, at: field) {
+          errors.append(overflow(fixup, o, Int(run.section), table, target, value))
+        }
+      }
+    }
+    try problems.report(errors)
+    result.symbolAddress = symbolAddress
+    return result
+  }
+
+  /// Writes `jmp *slot(%rip)` (`ff 25 disp32`, the displacement from the end of the 6-byte
+  /// instruction) and 2 bytes of `nop` at `offset`.
+  static func writeStub(
+    _ image: borrowing MappedImage, at offset: Int, address: UInt64, slot: UInt64
+  ) {
+    image.storeLittleEndian(UInt16(0x25ff), at: offset)
+    let displacement = Int64(bitPattern: slot &- (address + 6))
+    image.storeLittleEndian(Int32(truncatingIfNeeded: displacement), at: offset + 2)
+    image.storeLittleEndian(UInt16(0x9066), at: offset + 6)
+  }
+
+  /// The message for a value that does not fit its field, with what to do about it.
+  static func overflow(
+    _ fixup: Fixup, _ o: Int, _ section: Int, _ table: SymbolTable, _ target: UInt64,
+    _ value: Int64
+  ) -> LinkError {
+    let type = fixup.type
+    let symbol = table.name(of: fixup.target(in: o))
+    let place = table.site(o, section, fixup.offset)
+    let head = "\(place): \(type.abiName) against '\(symbol)'"
+    let advice: String
+    switch type {
+    case .pc32, .plt32:
+      advice =
+        "'\(symbol)' at \(hex(target)) is \(hex(value.magnitude)) bytes away, beyond the ±2 GiB "
+        + "a 32-bit PC-relative reference reaches; recompile with -fPIC (or "
+        + "-mno-direct-extern-access) so that it is reached through the GOT"
+    case .direct32, .direct32S:
+      advice =
+        "value \(hex(target)) does not fit \(type == .direct32 ? "an unsigned" : "a signed") 32-bit field; "
+        + "the object was compiled with -fno-pic or -mcmodel=kernel: recompile with -fPIC"
+    default:
+      advice =
+        "value \(value < 0 ? "-" + hex(value.magnitude) : hex(value)) does not fit its \(type.width * 8)-bit field"
+    }
+    return LinkError(.fieldOverflow, "\(head): \(advice)")
+  }
+}
+

@@ -1,0 +1,269 @@
+import ELFObject
+
+// Phase 2 of a link: symbol table → fixup plan. Every relocation becomes a Fixup (the only step
+// that reads relocation entries), then a counting pass over the fixups finds what layout and
+// placement need: GOT slots, stub candidates, reach constraints, low placement, host copies.
+
+/// What a stub candidate needs: a call out of reach (PC-relative), or a function's address in
+/// a 32-bit absolute field (a low stub).
+struct StubCandidate {
+  var target: SymbolRef
+  var pcRelative = false
+  var absolute32 = false
+}
+
+/// Phase 2's value: the fixups and what they need.
+struct FixupPlan {
+  var fixups: [Fixup] = []
+  var runs: [FixupRun] = []
+  /// Per global: its GOT slot, or -1. Module-local targets (rare) in a dictionary.
+  var globalSlot: [Int32]
+  var localSlots: [SymbolRef: Int] = [:]
+  /// Each slot's target, in slot order (the order of first reference).
+  var slotTargets: [SymbolRef] = []
+  /// Per global: its stub candidate's ordinal, or -1; module-local ones in a dictionary.
+  var globalStub: [Int32]
+  var localStubs: [SymbolRef: Int] = [:]
+  /// The stub candidates, by ordinal (stub slots follow the GOT slots).
+  var stubs: [StubCandidate] = []
+  /// Per global: PC-relative data references, which must reach it from every byte of the
+  /// image; and calls, which would rather reach it than go through a stub.
+  var reachCount: [Int32]
+  var callCount: [Int32]
+  /// 32-bit absolute references to module addresses: the image must lie below 2 GiB.
+  var needsLow = false
+  var lowReason: String?
+  /// Read-only host objects a low module names with 32-bit references, copied into its
+  /// read-only data (ld's copy relocation), by global id.
+  var hostCopies: [Int] = []
+  /// Relocations by psABI type number, and in all.
+  var counts = [Int](repeating: 0, count: 64)
+  var relocationCount = 0
+
+  init(globals: Int) {
+    globalSlot = [Int32](repeating: -1, count: globals)
+    globalStub = [Int32](repeating: -1, count: globals)
+    reachCount = [Int32](repeating: 0, count: globals)
+    callCount = [Int32](repeating: 0, count: globals)
+  }
+
+  /// The GOT slot of `ref`, if it has one.
+  func slot(of ref: SymbolRef) -> Int? {
+    if case .global(let id) = ref {
+      let slot = globalSlot[Int(id)]
+      return slot >= 0 ? Int(slot) : nil
+    }
+    return localSlots[ref]
+  }
+
+  /// The stub candidate ordinal of `ref`, if it is one.
+  func stubOrdinal(of ref: SymbolRef) -> Int? {
+    if case .global(let id) = ref {
+      let ordinal = globalStub[Int(id)]
+      return ordinal >= 0 ? Int(ordinal) : nil
+    }
+    return localStubs[ref]
+  }
+
+  /// Relocation counts by psABI name, for statistics.
+  var relocationsByType: [String: Int] {
+    var byType: [String: Int] = [:]
+    for (type, n) in counts.enumerated() where n > 0 {
+      byType[X86_64Relocation(rawValue: UInt32(type))!.abiName] = n
+    }
+    return byType
+  }
+}
+
+extension FixupPlan {
+  /// Phase 2: translates every relocation of every kept section (refusing unsupported types
+  /// and fields past their section), then scans the fixups.
+  static func translate(_ table: SymbolTable, problems: inout Problems) throws(LinkError)
+    -> FixupPlan
+  {
+    var plan = FixupPlan(globals: table.globals.count)
+    var errors: [LinkError] = []
+    var total = 0
+    for object in table.objects {
+      for rs in object.relocationSections { total += rs.entries.count }
+    }
+    plan.fixups.reserveCapacity(total)
+    let isExternal = table.globals.indices.map { table.isExternal(global: $0) }
+    let isIFunc = table.globals.map { $0.isIFunc && $0.isDefined }
+    var copyCandidate = [Bool](repeating: false, count: table.globals.count)
+    for (o, object) in table.objects.enumerated() {
+      let symbols = table.symbolBase[o]
+      let sections = table.sectionBase[o]
+      for rs in object.relocationSections {
+        let section = rs.target
+        guard !table.discarded[sections + section] else { continue }
+        let sectionSize = object.sectionSize(section)
+        let first = plan.fixups.count
+        let entries = rs.entries
+        for k in 0..<entries.count {
+          let entry = entries[k]
+          let global = table.globalOf[symbols + Int(entry.symbolIndex)]
+          guard
+            let fixup = Fixup(
+              type: entry.type, offset: entry.offset, addend: entry.addend, global: global,
+              symbol: entry.symbolIndex)
+          else {
+            errors.append(refusal(entry, o, section, table))
+            continue
+          }
+          plan.counts[Int(fixup.type.rawValue)] += 1
+          if fixup.kind == .none { continue }
+          guard UInt64(fixup.kind.width) <= sectionSize - entry.offset else {
+            errors.append(
+              LinkError(
+                .malformedInput,
+                "\(table.site(o, section, entry.offset)): \(fixup.type.abiName) field of "
+                  + "\(fixup.kind.width) bytes extends past the end of "
+                  + "'\(object.sectionName(section))' (\(hex(sectionSize)) bytes)"))
+            continue
+          }
+          plan.fixups.append(fixup)
+          plan.scan(fixup, o, section, table, isExternal, isIFunc, &copyCandidate)
+        }
+        plan.runs.append(
+          FixupRun(object: Int32(o), section: Int32(section), fixups: first..<plan.fixups.count))
+      }
+    }
+    plan.relocationCount = plan.counts.reduce(0, +)
+    try problems.report(errors)
+    // A low module cannot reach the host's read-only objects: it gets copies of them.
+    if plan.needsLow {
+      for id in copyCandidate.indices where copyCandidate[id] && table.globals[id].address >= 1 << 31 {
+        plan.hostCopies.append(id)
+        plan.reachCount[id] = 0
+      }
+    }
+    return plan
+  }
+
+  /// Why a relocation has no fixup: a type this linker refuses, or a field 4 GiB into its
+  /// section.
+  static func refusal(_ entry: Relocation, _ o: Int, _ section: Int, _ table: SymbolTable)
+    -> LinkError
+  {
+    let object = table.objects[o]
+    let site = table.site(o, section, entry.offset)
+    if entry.offset > UInt64(UInt32.max) {
+      return LinkError(
+        .tooLarge,
+        "\(site): a relocation 4 GiB or more into '\(object.sectionName(section))' makes the "
+          + "module too large")
+    }
+    let symbol = object.displayName(ofSymbol: Int(entry.symbolIndex))
+    let what =
+      X86_64Relocation(rawValue: entry.type).map { "\($0.abiName) \($0.refusal)" }
+      ?? "\(X86_64Relocation.name(of: entry.type)) is not supported"
+    return LinkError(.unsupportedRelocation, "\(site): \(what) (against '\(symbol)')")
+  }
+
+  /// What one fixup needs: a GOT slot, a stub, a placement constraint.
+  @inline(__always)
+  mutating func scan(
+    _ fixup: Fixup, _ o: Int, _ section: Int, _ table: SymbolTable, _ isExternal: [Bool],
+    _ isIFunc: [Bool], _ copyCandidate: inout [Bool]
+  ) {
+    let ref = fixup.target(in: o)
+    if fixup.kind.usesGOTSlot { allocateSlot(ref) }
+    let id: Int
+    let external: Bool
+    let ifunc: Bool
+    if fixup.isGlobal {
+      id = Int(fixup.symbol)
+      external = isExternal[id]
+      ifunc = isIFunc[id]
+    } else {
+      id = -1
+      external = false
+      ifunc = table.objects[o].symbolType(Int(fixup.symbol)) == SymbolType.gnuIFunc
+    }
+    switch fixup.kind {
+    case .branchOrDelta32 where fixup.type == .plt32, .branchGotRelative64:
+      if external || ifunc {
+        needStub(ref, absolute32: false)
+        if external { callCount[id] += 1 }
+      }
+    case .gotOffset64 where fixup.type == .gotplt64:
+      if external || ifunc {
+        needStub(ref, absolute32: false)
+        if external { callCount[id] += 1 }
+      }
+    case .branchOrDelta32, .delta16, .delta8:
+      if ifunc {
+        needStub(ref, absolute32: false)
+      } else if external {
+        let g = table.globals[id]
+        if fixup.type == .pc32 && g.isFunction && isBranch(table.objects[o], section, fixup.offset) {
+          needStub(ref, absolute32: false)
+          callCount[id] += 1
+        } else if let e = table.provided(id) {
+          reachCount[id] += 1
+          if e.isReadOnly && (e.size ?? 0) > 0 { copyCandidate[id] = true }
+        }
+      }
+    case .pointer32, .pointer32Signed, .pointer16, .pointer8:
+      if ifunc {
+        needStub(ref, absolute32: true)
+        needsLow = true
+      } else if external {
+        let g = table.globals[id]
+        if g.isFunction {
+          needStub(ref, absolute32: true)
+          needsLow = true
+        } else if let e = table.provided(id), e.isReadOnly, (e.size ?? 0) > 0 {
+          copyCandidate[id] = true
+        }
+      } else if !table.isAbsolute(ref) {
+        if !needsLow {
+          lowReason = "\(fixup.type.abiName) at \(table.site(o, section, fixup.offset))"
+        }
+        needsLow = true
+      }
+    default: break
+    }
+  }
+
+  /// Whether the instruction before a 32-bit PC-relative field is a direct call or jump
+  /// (`e8`, `e9`, `0f 8x`), so that the field may point at a stub.
+  func isBranch(_ object: ObjectFile, _ section: Int, _ offset: UInt64) -> Bool {
+    guard offset >= 1, let op = object.byte(ofSection: section, at: offset - 1) else {
+      return false
+    }
+    if op == 0xe8 || op == 0xe9 { return true }
+    return offset >= 2 && object.byte(ofSection: section, at: offset - 2) == 0x0f
+      && op & 0xf0 == 0x80
+  }
+
+  mutating func allocateSlot(_ ref: SymbolRef) {
+    if case .global(let id) = ref {
+      guard globalSlot[Int(id)] < 0 else { return }
+      globalSlot[Int(id)] = Int32(slotTargets.count)
+    } else {
+      guard localSlots[ref] == nil else { return }
+      localSlots[ref] = slotTargets.count
+    }
+    slotTargets.append(ref)
+  }
+
+  /// Marks `ref` as a stub candidate: for calls (PC-relative) or for a 32-bit absolute
+  /// address.
+  mutating func needStub(_ ref: SymbolRef, absolute32: Bool) {
+    let ordinal: Int
+    if let known = stubOrdinal(of: ref) {
+      ordinal = known
+    } else {
+      ordinal = stubs.count
+      stubs.append(StubCandidate(target: ref))
+      if case .global(let id) = ref {
+        globalStub[Int(id)] = Int32(ordinal)
+      } else {
+        localStubs[ref] = ordinal
+      }
+    }
+    if absolute32 { stubs[ordinal].absolute32 = true } else { stubs[ordinal].pcRelative = true }
+  }
+}
