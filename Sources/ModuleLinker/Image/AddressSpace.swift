@@ -1,4 +1,5 @@
 internal import Glibc
+import Synchronization
 
 /// The process's mapped ranges, read from `/proc/self/maps`, and the search for a free range
 /// where a module can be placed.
@@ -148,6 +149,12 @@ struct AddressSpace {
 }
 
 extension AddressSpace {
+  /// The mappings as placement last read them, kept up to date with the images this process
+  /// maps and unmaps itself, so that a link does not read `/proc/self/maps`. Whatever else
+  /// changed is found when `MAP_FIXED_NOREPLACE` refuses a range (or nothing seems free): the
+  /// maps are read again then.
+  private static let known = Mutex<AddressSpace?>(nil)
+
   /// Maps `byteCount` bytes read-write at a free base in `[low, high]` nearest `preferred`
   /// (aligned), or returns nil when there is none.
   ///
@@ -155,19 +162,63 @@ extension AddressSpace {
   static func mapNear(
     byteCount: Int, alignment: UInt64, low: UInt64, high: UInt64, preferred: UInt64
   ) throws(ImageError) -> MappedImage? {
-    for _ in 0..<4 {
-      guard
-        let base = AddressSpace.current().findFree(
+    for attempt in 0..<5 {
+      let base: UInt64? = known.withLock { space in
+        if space == nil || attempt > 0 { space = AddressSpace.current() }
+        return space!.findFree(
           size: UInt64(byteCount), alignment: alignment, low: low, high: high,
           preferred: preferred)
-      else { return nil }
+      }
+      guard let base else {
+        if attempt == 0 { continue }  // ranges since freed may still be in the known maps
+        return nil
+      }
       do {
-        return try MappedImage(byteCount: byteCount, at: base)
+        let image = try MappedImage(byteCount: byteCount, at: base)
+        known.withLock { $0?.insert(base..<(base + UInt64(byteCount))) }
+        return image
       } catch {
-        if error.errno == EEXIST { continue }  // raced with another mapping
+        if error.errno == EEXIST { continue }  // something else mapped there since
         throw error
       }
     }
     return nil
+  }
+
+  /// Notes that this process unmapped `range` (an image it mapped).
+  static func forget(_ range: Swift.Range<UInt64>) {
+    known.withLock { $0?.remove(range) }
+  }
+
+  /// Adds a mapping that lies in no known range.
+  mutating func insert(_ range: Swift.Range<UInt64>) {
+    var k = 0
+    while k < ranges.count && ranges[k].start < range.lowerBound { k += 1 }
+    ranges.insert(
+      Range(start: range.lowerBound, end: range.upperBound, name: "", executable: false, writable: true),
+      at: k)
+  }
+
+  /// Takes `range` out of every known mapping (cutting the ones it overlaps).
+  mutating func remove(_ range: Swift.Range<UInt64>) {
+    var result: [Range] = []
+    result.reserveCapacity(ranges.count + 1)
+    for r in ranges {
+      guard r.start < range.upperBound && r.end > range.lowerBound else {
+        result.append(r)
+        continue
+      }
+      if r.start < range.lowerBound {
+        var left = r
+        left.end = range.lowerBound
+        result.append(left)
+      }
+      if r.end > range.upperBound {
+        var right = r
+        right.start = range.upperBound
+        result.append(right)
+      }
+    }
+    ranges = result
   }
 }

@@ -99,6 +99,7 @@ public struct MappedImage: ~Copyable {
     } else {
       let result = munmap(base, byteCount)
       precondition(result == 0, "munmap of a module image failed")
+      AddressSpace.forget(baseAddress..<(baseAddress + UInt64(byteCount)))
     }
   }
 
