@@ -97,63 +97,6 @@ struct clkm_kdata {
 };
 extern struct clkm_kdata *clkm_kd;
 
-/* Internal (kern_subr.c, kern_trap.c) */
-int clkm_sys_lkmnosys(struct clkm_proc *, void *, clkm_register_t *);
-int clkm_guard_active(void);
-void clkm_console_write(const char *, size_t);
-void clkm_msgbuf_append(const char *, size_t);
-/* Ends the guarded call with a panic; `pc` is where the module called the kernel. */
-_Noreturn void clkm_guard_panic(const char *message, void *pc);
-/* The module the current thread works for (malloc accounting, uprintf, oopses); -1 none. */
-extern __thread int clkm_current_module __attribute__((tls_model("initial-exec")));
-/* Kernel code holding a lock increments this (clkm_critical_enter/leave); the watchdog never
- * unwinds a guarded call through such code. */
-extern __thread volatile int clkm_critical __attribute__((tls_model("initial-exec")));
-static inline void clkm_critical_enter(void) { clkm_critical++; }
-static inline void clkm_critical_leave(void) { clkm_critical--; }
-/* The id of the module whose image holds address, or -1. */
-int clkm_module_at(uint64_t address);
-/* Whether address is code of the kernel's executable (its own or the functions modules call). */
-int clkm_is_kernel_function(uint64_t address);
-/* Whether address is code the kernel may call: the kernel's, or a loaded module's text. */
-int clkm_is_live_code(uint64_t address);
-/* Appends one line to the report of the current table audit (printf format). */
-void clkm_audit_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void clkm_audit_devsw(void);
-void clkm_audit_execsw(void);
-void clkm_audit_vfs(void);
-
-/* Internal (kern_subr.c): appends text to the message buffer and the console, or to what the
- * requesting process receives (uprintf). Both lock; neither reads module memory. */
-void clkm_print_text(const char *text, size_t n);
-void clkm_print_user(const char *text, size_t n);
-
-/* The printf engine (subr_prf.c): formats fmt into buf, which holds CLKM_PRF_MAX_OUTPUT bytes
- * (not NUL-terminated), with the bounds described in clkm.h; returns the length. A fault in it
- * (a bad va_list) is charged to the calling module; bad format or %s pointers are not faults. */
-size_t clkm_format_text(char *buf, const char *fmt, __builtin_va_list ap);
-
-/* Exported to modules (subr_prf.c, kern_malloc.c) under OpenBSD's names. */
-int clkm_printf(const char *fmt, ...);
-int clkm_vprintf(const char *fmt, __builtin_va_list ap);
-void clkm_uprintf(const char *fmt, ...);
-void clkm_log(int level, const char *fmt, ...);
-int clkm_puts(const char *s);
-int clkm_putchar(int c);
-/* C's snprintf within the bounds: writes min(n, size - 1) bytes and a NUL (nothing if size is
- * 0) and returns n, the length of the bounded output. */
-int clkm_snprintf(char *buf, size_t size, const char *fmt, ...);
-int clkm_vsnprintf(char *buf, size_t size, const char *fmt,
-                   __builtin_va_list ap);
-_Noreturn void clkm_panic(const char *fmt, ...);
-/* malloc(9): M_WAITOK 1, M_NOWAIT 2, M_CANFAIL 4, M_ZERO 8, as in sys/malloc.h. Never NULL
- * unless M_NOWAIT or M_CANFAIL; an allocation over CLKM_MALLOC_MAX or out of memory without
- * them is a panic. */
-void *clkm_malloc(size_t size, int type, int flags);
-/* free(9): NULL is ignored; a pointer that is not a live allocation, or whose redzone was
- * overwritten, is a panic naming what was found. */
-void clkm_free(void *addr, int type);
-
 #endif
 
 /* ---- Devices, file systems, execution interpreters (kernel/include/sys/{uio,conf,buf,exec,
@@ -477,27 +420,5 @@ struct clkm_ddata {
   int exec_maxhdrsz;
 };
 extern struct clkm_ddata *clkm_dd;
-
-/* Internal (kern_conf.c): what every call into a table entry checks and logs. */
-int clkm_callable(const void *function);
-int clkm_placeholder(const void *function);
-void clkm_logf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-int clkm_lkmenodev(void);
-int clkm_enodev(void);
-int clkm_nullop(void *);
-int clkm_dev_handler(struct lkm_table *, int);
-int clkm_vfs_handler(struct lkm_table *, int);
-int clkm_exec_handler(struct lkm_table *, int);
-void clkm_exec_init(void);
-void clkm_exec_forget(int id);
-void clkm_vfs_forget(int id);
-
-/* Internal: guarded calls of kernel thunks that call module code (kern_trap.c), module images
- * and text (kern_lkm.c, kern_trap.c). */
-int clkm_guarded_call(int (*thunk)(void *), void *context, clkm_fault_t *fault);
-int clkm_in_module_text(uint64_t address);
-int clkm_in_module_image(const void *p, size_t length);
-struct lkm_table *clkm_table_containing(const void *p);
-struct clkm_proc *clkm_current_proc(void);
 
 #endif

@@ -3,8 +3,7 @@
  * sys/kern/kern_lkm.c), guarded device I/O for the kernel's /dev, and the functions drivers
  * call: uiomove, biodone, lkmenodev, enodev, nullop. */
 #define _GNU_SOURCE
-#include "clkm.h"
-#include "clkm_abi.h"
+#include "clkm_internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,13 +13,8 @@
 #include <sys/time.h>
 #include <time.h>
 
-struct clkm_ddata *clkm_dd;
 
 extern char __start_clkm_modapi[], __stop_clkm_modapi[];
-int clkm_copyin(const void *uaddr, void *kaddr, size_t len);
-int clkm_copyout(const void *kaddr, void *uaddr, size_t len);
-int clkm_printf(const char *fmt, ...);
-int clkm_lkmexists(struct lkm_table *lkmtp);
 
 #define MAX_IDS 4096
 #define FREAD 0x0001
@@ -36,25 +30,7 @@ static struct clkm_cdevsw cdev_initial[CLKM_NCHRDEV];
 static int replaced_owner[MAX_IDS];
 
 /* ---- The process requests run for ---- */
-static struct clkm_proc current_proc = {0, 0, "?"};
 
-void clkm_set_process(int pid, unsigned uid, const char *comm) {
-  current_proc.p_pid = pid;
-  current_proc.p_uid = uid;
-  memset(current_proc.p_comm, 0, sizeof current_proc.p_comm);
-  strncpy(current_proc.p_comm, comm, sizeof current_proc.p_comm - 1);
-}
-
-struct clkm_proc *clkm_current_proc(void) { return &current_proc; }
-
-void clkm_logf(const char *fmt, ...) {
-  char line[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(line, sizeof line, fmt, ap);
-  va_end(ap);
-  clkm_log_text(line);
-}
 
 /* ---- Placeholders and functions drivers call ---- */
 
@@ -135,14 +111,6 @@ CLKM_MODAPI size_t clkm_msgbuf_copy(char *buf, size_t size) {
   return total;
 }
 
-/* Whether a function pointer taken from a table may be called: module text, or one of the
- * kernel's functions for modules. */
-int clkm_callable(const void *function) {
-  uintptr_t a = (uintptr_t)function;
-  if (a == 0) return 0;
-  if (a >= (uintptr_t)__start_clkm_modapi && a < (uintptr_t)__stop_clkm_modapi) return 1;
-  return clkm_in_module_text(a);
-}
 
 /* Whether an entry point is a placeholder that fails with ENODEV without being called. */
 int clkm_placeholder(const void *function) {
@@ -240,12 +208,7 @@ static struct clkm_bdevsw bdev_lkm_dummy(void) {
   return b;
 }
 
-int clkm_devices_init(void) {
-  void *p = mmap(NULL, sizeof(struct clkm_ddata), PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
-  if (p == MAP_FAILED) return CLKM_ENOMEM;
-  clkm_dd = p;
-  memset(clkm_dd, 0, sizeof *clkm_dd);
+int clkm_devsw_init(void) {
   clkm_dd->nblkdev = CLKM_NBLKDEV;
   clkm_dd->nchrdev = CLKM_NCHRDEV;
   for (int i = 0; i < CLKM_NBLKDEV; i++) {
@@ -278,10 +241,6 @@ int clkm_devices_init(void) {
   for (int i = 0; i < CLKM_NBLKDEV; i++) bdev_owner[i] = -1;
   for (int i = 0; i < CLKM_NCHRDEV; i++) cdev_owner[i] = -1;
   for (int i = 0; i < MAX_IDS; i++) replaced_owner[i] = -1;
-  clkm_exec_init();
-  clkm_set_type_handler(CLKM_LM_DEV, clkm_dev_handler);
-  clkm_set_type_handler(CLKM_LM_VFS, clkm_vfs_handler);
-  clkm_set_type_handler(CLKM_LM_EXEC, clkm_exec_handler);
   return 0;
 }
 
@@ -389,7 +348,7 @@ CLKM_MODAPI int clkm_dev_handler(struct lkm_table *lkmtp, int cmd) {
   }
 }
 
-void clkm_forget_module(int id) {
+void clkm_devsw_forget(int id) {
   if (id < 0) return;
   for (int i = 0; i < CLKM_NBLKDEV; i++) {
     if (bdev_owner[i] == id) {
@@ -404,8 +363,6 @@ void clkm_forget_module(int id) {
     }
   }
   if (id < MAX_IDS) replaced_owner[id] = -1;
-  clkm_exec_forget(id);
-  clkm_vfs_forget(id);
 }
 
 /* ---- The audit: entries whose functions are neither the kernel's nor a loaded module's ---- */
@@ -702,32 +659,21 @@ void clkm_dev_ioctl(int block, int dev, uint64_t cmd, void *data, clkm_outcome_t
 
 /* ---- Exported symbols of the device, file system and exec layers ---- */
 
-int clkm_getnewvnode(int, struct clkm_mount *, struct clkm_vops *, struct clkm_vnode **);
-void clkm_vattr_null(struct clkm_vattr *);
-
-size_t clkm_device_exports(clkm_export_t *table, size_t room) {
-  clkm_export_t entries[] = {
-      {"uiomove", (void *)clkm_uiomove, 1},
-      {"biodone", (void *)clkm_biodone, 1},
-      {"lkmenodev", (void *)clkm_lkmenodev, 1},
-      {"enodev", (void *)clkm_enodev, 1},
-      {"nullop", (void *)clkm_nullop, 1},
-      {"eopnotsupp", (void *)clkm_eopnotsupp, 1},
-      {"getnewvnode", (void *)clkm_getnewvnode, 1},
-      {"vattr_null", (void *)clkm_vattr_null, 1},
-      {"microtime", (void *)clkm_microtime, 1},
-      {"nanotime", (void *)clkm_nanotime, 1},
-      {"msgbuf_copy", (void *)clkm_msgbuf_copy, 1},
-      {"bdevsw", (void *)clkm_dd->bdevsw, 0},
-      {"cdevsw", (void *)clkm_dd->cdevsw, 0},
-      {"nblkdev", (void *)&clkm_dd->nblkdev, 0},
-      {"nchrdev", (void *)&clkm_dd->nchrdev, 0},
-      {"execsw", (void *)clkm_dd->execsw, 0},
-      {"nexecs", (void *)&clkm_dd->nexecs, 0},
-      {"exec_maxhdrsz", (void *)&clkm_dd->exec_maxhdrsz, 0},
+size_t clkm_conf_exports(clkm_export_t *table, size_t room) {
+  const clkm_export_t list[] = {
+      CLKM_FUNC("uiomove", clkm_uiomove),
+      CLKM_FUNC("biodone", clkm_biodone),
+      CLKM_FUNC("lkmenodev", clkm_lkmenodev),
+      CLKM_FUNC("enodev", clkm_enodev),
+      CLKM_FUNC("nullop", clkm_nullop),
+      CLKM_FUNC("eopnotsupp", clkm_eopnotsupp),
+      CLKM_FUNC("microtime", clkm_microtime),
+      CLKM_FUNC("nanotime", clkm_nanotime),
+      CLKM_FUNC("msgbuf_copy", clkm_msgbuf_copy),
+      CLKM_DATA("bdevsw", clkm_dd->bdevsw),
+      CLKM_DATA("cdevsw", clkm_dd->cdevsw),
+      CLKM_DATA("nblkdev", &clkm_dd->nblkdev),
+      CLKM_DATA("nchrdev", &clkm_dd->nchrdev),
   };
-  size_t n = sizeof entries / sizeof entries[0];
-  if (clkm_dd == NULL || n > room) return 0;
-  memcpy(table, entries, sizeof entries);
-  return n;
+  return clkm_copy_exports(table, room, list, sizeof list / sizeof list[0]);
 }

@@ -4,13 +4,10 @@
  * es_check in table order (check_exec in sys/kern/kern_exec.c), and the accepting entry's
  * ep_entry runs the program. */
 #define _GNU_SOURCE
-#include "clkm.h"
-#include "clkm_abi.h"
+#include "clkm_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-int clkm_lkmexists(struct lkm_table *lkmtp);
 
 #define MAX_IDS 4096
 static int exec_owner[CLKM_NEXECS];
@@ -217,4 +214,13 @@ done:
   free(file);
   free(data);
   free(hdr);
+}
+
+size_t clkm_exec_exports(clkm_export_t *table, size_t room) {
+  const clkm_export_t list[] = {
+      CLKM_DATA("execsw", clkm_dd->execsw),
+      CLKM_DATA("nexecs", &clkm_dd->nexecs),
+      CLKM_DATA("exec_maxhdrsz", &clkm_dd->exec_maxhdrsz),
+  };
+  return clkm_copy_exports(table, room, list, sizeof list / sizeof list[0]);
 }

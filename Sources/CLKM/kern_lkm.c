@@ -2,8 +2,7 @@
  * lkmexists, lkm_list, lkmdispatch and _lkm_syscall, with the module's pointers checked against
  * its image before they are followed. */
 #define _GNU_SOURCE
-#include "clkm.h"
-#include "clkm_abi.h"
+#include "clkm_internal.h"
 
 #include <stdlib.h>
 #include <stdarg.h>
@@ -11,7 +10,6 @@
 #include <string.h>
 #include <sys/mman.h>
 
-struct clkm_kdata *clkm_kd;
 static struct lkm_table *lkm_head; /* sorted by id */
 static clkm_type_handler_t type_handlers[5];
 
@@ -33,16 +31,6 @@ static const char *module_name(const struct lkm_table *t) {
   return NULL;
 }
 
-int clkm_kernel_arena_init(void) {
-  void *p = mmap(NULL, sizeof(struct clkm_kdata), PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
-  if (p == MAP_FAILED) return CLKM_ENOMEM;
-  clkm_kd = p;
-  memset(clkm_kd, 0, sizeof *clkm_kd);
-  clkm_kd->nsysent = CLKM_SYS_MAXSYSCALL;
-  clkm_kd->hz = 100;
-  return 0;
-}
 
 /* The kernel's own copy of what it must trust in each record: a module is handed its
  * lkm_table and may write anywhere in it (DISPATCH writes private), so the list links, the
@@ -234,7 +222,7 @@ void clkm_sysent_save_boot(void) {
   sysent_boot_saved = 1;
 }
 
-static void audit_sysent(void) {
+void clkm_audit_sysent(void) {
   if (!sysent_boot_saved) return;
   for (int i = 0; i < CLKM_SYS_MAXSYSCALL; i++) {
     void *call = (void *)clkm_kd->sysent[i].sy_call;
@@ -246,13 +234,12 @@ static void audit_sysent(void) {
   }
 }
 
-size_t clkm_audit_tables(char *buf, size_t size) {
+void clkm_audit_begin(void) {
   audit_length = 0;
   audit_lines[0] = 0;
-  audit_sysent();
-  clkm_audit_devsw();
-  clkm_audit_execsw();
-  clkm_audit_vfs();
+}
+
+size_t clkm_audit_report(char *buf, size_t size) {
   size_t n = audit_length < size ? audit_length : size;
   if (buf != NULL) memcpy(buf, audit_lines, n);
   return n;
@@ -286,4 +273,16 @@ struct lkm_table *clkm_table_containing(const void *p) {
 int clkm_in_module_image(const void *p, size_t length) {
   struct lkm_table *t = clkm_table_containing(p);
   return t != NULL && in_image(t, p, length);
+}
+
+size_t clkm_lkm_exports(clkm_export_t *table, size_t room) {
+  const clkm_export_t list[] = {
+      CLKM_FUNC("lkmexists", clkm_lkmexists),   CLKM_FUNC("lkm_list", clkm_lkm_list),
+      CLKM_FUNC("lkmdispatch", clkm_lkmdispatch), CLKM_FUNC("lkm_nofunc", clkm_lkm_nofunc),
+      CLKM_DATA("sysent", clkm_kd->sysent),     CLKM_DATA("nsysent", &clkm_kd->nsysent),
+      CLKM_DATA("hz", &clkm_kd->hz),            CLKM_DATA("time_second", &clkm_kd->time_second),
+      CLKM_DATA("securelevel", &clkm_kd->securelevel),
+      CLKM_DATA("hostname", clkm_kd->hostname), CLKM_DATA("version", clkm_kd->version),
+  };
+  return clkm_copy_exports(table, room, list, sizeof list / sizeof list[0]);
 }

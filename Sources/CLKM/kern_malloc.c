@@ -37,8 +37,7 @@
  * that a process under RLIMIT_AS, the sandbox's child, is not charged for what it does not
  * use). */
 #define _GNU_SOURCE
-#include "clkm.h"
-#include "clkm_abi.h"
+#include "clkm_internal.h"
 
 #include <sched.h>
 #include <stdio.h>
@@ -684,4 +683,12 @@ void clkm_module_allocations_release(int id, clkm_leak_report_t *report) {
   ow->bytes = 0;
   memset(ow->idle, 0, sizeof ow->idle);
   unlock();
+}
+
+size_t clkm_malloc_exports(clkm_export_t *table, size_t room) {
+  const clkm_export_t list[] = {
+      CLKM_FUNC("malloc", clkm_malloc),
+      CLKM_FUNC("free", clkm_free),
+  };
+  return clkm_copy_exports(table, room, list, sizeof list / sizeof list[0]);
 }

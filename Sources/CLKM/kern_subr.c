@@ -1,9 +1,8 @@
-/* The kernel functions modules call (string and copy functions; the printf family is in
- * subr_prf.c, malloc(9) in kern_malloc.c), the message buffer, and the exported symbol table. */
+/* Kernel functions modules call: strings and memory, copy(9) (a bad address is EFAULT, not a
+ * crash), and the system call table with its built-in calls. (The printf family is in
+ * subr_prf.c, malloc(9) in kern_malloc.c.) */
 #define _GNU_SOURCE
-#include "clkm.h"
-#include "clkm_abi.h"
-#include "lkmshared.h"
+#include "clkm_internal.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -12,88 +11,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-
-__thread int clkm_current_module __attribute__((tls_model("initial-exec"))) = -1;
-
-/* ---- Message buffer (a ring, like OpenBSD's msgbuf) and console ----
- * The ring lives in memory shared with the supervisor (lkmshared.h) when one is attached, so
- * that it survives the kernel process; otherwise in a private mapping. */
-static lkm_shared_t *shared_area;
-static int console_enabled = 1;
-/* Keeps one printf's message-buffer and console writes together, and guards the uprintf
- * buffer (module threads print too). Held only over kernel memory and write(2), never while
- * module memory is read. */
-static pthread_mutex_t print_lock = PTHREAD_MUTEX_INITIALIZER;
-
-lkm_shared_t *clkm_shared(void) {
-  if (shared_area == NULL) {
-    void *p = mmap(NULL, lkm_shared_size(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                   -1, 0);
-    if (p == MAP_FAILED) abort();
-    shared_area = p;
-    lkm_shared_init(shared_area);
-  }
-  return shared_area;
-}
-
-void clkm_attach_shared(void *area) {
-  shared_area = area;
-  if (!lkm_shared_valid(shared_area)) lkm_shared_init(shared_area);
-  lkm_status_clear(shared_area, (int32_t)getpid());
-}
-
-size_t clkm_shared_size(void) { return lkm_shared_size(); }
-
-void clkm_msgbuf_append(const char *text, size_t n) { lkm_msgbuf_write(clkm_shared(), text, n); }
-
-void clkm_console_write(const char *text, size_t n) {
-  if (!console_enabled) return;
-  while (n > 0) {
-    ssize_t w = write(1, text, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return;
-    text += w;
-    n -= (size_t)w;
-  }
-}
-
-void clkm_set_console(int enabled) { console_enabled = enabled; }
-
-void clkm_print_text(const char *text, size_t n) {
-  pthread_mutex_lock(&print_lock);
-  clkm_msgbuf_append(text, n);
-  clkm_console_write(text, n);
-  pthread_mutex_unlock(&print_lock);
-}
-
-void clkm_log_text(const char *text) { clkm_print_text(text, strlen(text)); }
-
-size_t clkm_msgbuf_read(char *buf, size_t size) {
-  return lkm_msgbuf_read(clkm_shared(), buf, size);
-}
-
-/* ---- uprintf: text for the requesting process ---- */
-#define UBUF_SIZE (64 * 1024)
-static char ubuf[UBUF_SIZE];
-static size_t ubuf_length;
-
-size_t clkm_uprintf_take(char *buf, size_t size) {
-  pthread_mutex_lock(&print_lock);
-  size_t n = ubuf_length < size ? ubuf_length : size;
-  if (buf != NULL) memcpy(buf, ubuf, n);
-  ubuf_length = 0;
-  pthread_mutex_unlock(&print_lock);
-  return n;
-}
-
-void clkm_print_user(const char *text, size_t n) {
-  pthread_mutex_lock(&print_lock);
-  size_t room = UBUF_SIZE - ubuf_length;
-  size_t take = n < room ? n : room;
-  memcpy(ubuf + ubuf_length, text, take);
-  ubuf_length += take;
-  pthread_mutex_unlock(&print_lock);
-}
 
 /* ---- Strings and memory ---- */
 CLKM_MODAPI void *clkm_memcpy(void *d, const void *s, size_t n) { return memcpy(d, s, n); }
@@ -125,8 +42,6 @@ CLKM_MODAPI size_t clkm_strlcat(char *dst, const char *src, size_t size) {
 }
 
 /* ---- copyin/copyout: a bad address is EFAULT, not a crash ---- */
-__thread sigjmp_buf *volatile clkm_copy_jmp __attribute__((tls_model("initial-exec")));
-__thread volatile int clkm_copy_active __attribute__((tls_model("initial-exec")));
 
 CLKM_MODAPI int clkm_copyin(const void *uaddr, void *kaddr, size_t len) {
   sigjmp_buf jb;
@@ -203,46 +118,32 @@ void clkm_sysent_init(void) {
   for (int i = 210; i <= 219; i++) clkm_kd->sysent[i] = (struct clkm_sysent){0, 0, 0, clkm_sys_lkmnosys};
 }
 
-/* ---- The exported symbol table ---- */
-int clkm_lkm_nofunc(struct lkm_table *, int);
-int clkm_lkmexists(struct lkm_table *);
-struct lkm_table *clkm_lkm_list(struct lkm_table *);
-int clkm_lkmdispatch(struct lkm_table *, int);
+/* ---- The process requests run for ---- */
 
-#define FUNC(name, fn) {name, (void *)(fn), 1}
-#define DATA(name, var) {name, (void *)(var), 0}
+static struct clkm_proc current_proc = {0, 0, "?"};
 
-size_t clkm_device_exports(clkm_export_t *table, size_t room);
+void clkm_set_process(int pid, unsigned uid, const char *comm) {
+  current_proc.p_pid = pid;
+  current_proc.p_uid = uid;
+  memset(current_proc.p_comm, 0, sizeof current_proc.p_comm);
+  strncpy(current_proc.p_comm, comm, sizeof current_proc.p_comm - 1);
+}
 
-const clkm_export_t *clkm_export_table(size_t *count) {
-  static clkm_export_t table[128];
-  static size_t n;
-  if (n == 0) {
-    clkm_export_t entries[] = {
-        FUNC("printf", clkm_printf), FUNC("vprintf", clkm_vprintf), FUNC("uprintf", clkm_uprintf),
-        FUNC("log", clkm_log), FUNC("panic", clkm_panic), FUNC("puts", clkm_puts),
-        FUNC("putchar", clkm_putchar), FUNC("snprintf", clkm_snprintf),
-        FUNC("vsnprintf", clkm_vsnprintf),
-        FUNC("malloc", clkm_malloc), FUNC("free", clkm_free),
-        FUNC("memcpy", clkm_memcpy), FUNC("memmove", clkm_memmove), FUNC("memset", clkm_memset),
-        FUNC("memcmp", clkm_memcmp), FUNC("bcopy", clkm_bcopy), FUNC("bzero", clkm_bzero),
-        FUNC("strlen", clkm_strlen), FUNC("strcmp", clkm_strcmp), FUNC("strncmp", clkm_strncmp),
-        FUNC("strchr", clkm_strchr), FUNC("strrchr", clkm_strrchr),
-        FUNC("strlcpy", clkm_strlcpy), FUNC("strlcat", clkm_strlcat),
-        FUNC("copyin", clkm_copyin), FUNC("copyout", clkm_copyout),
-        FUNC("copyinstr", clkm_copyinstr),
-        FUNC("lkmexists", clkm_lkmexists), FUNC("lkm_list", clkm_lkm_list),
-        FUNC("lkmdispatch", clkm_lkmdispatch), FUNC("lkm_nofunc", clkm_lkm_nofunc),
-        FUNC("sys_lkmnosys", clkm_sys_lkmnosys), FUNC("nosys", clkm_nosys),
-        DATA("sysent", clkm_kd->sysent), DATA("nsysent", &clkm_kd->nsysent),
-        DATA("hz", &clkm_kd->hz), DATA("time_second", &clkm_kd->time_second),
-        DATA("securelevel", &clkm_kd->securelevel), DATA("hostname", clkm_kd->hostname),
-        DATA("version", clkm_kd->version),
-    };
-    n = sizeof entries / sizeof entries[0];
-    memcpy(table, entries, sizeof entries);
-    n += clkm_device_exports(table + n, sizeof table / sizeof table[0] - n);
-  }
-  *count = n;
-  return table;
+struct clkm_proc *clkm_current_proc(void) { return &current_proc; }
+
+/* ---- Exported to modules ---- */
+
+size_t clkm_subr_exports(clkm_export_t *table, size_t room) {
+  const clkm_export_t list[] = {
+      CLKM_FUNC("memcpy", clkm_memcpy),   CLKM_FUNC("memmove", clkm_memmove),
+      CLKM_FUNC("memset", clkm_memset),   CLKM_FUNC("memcmp", clkm_memcmp),
+      CLKM_FUNC("bcopy", clkm_bcopy),     CLKM_FUNC("bzero", clkm_bzero),
+      CLKM_FUNC("strlen", clkm_strlen),   CLKM_FUNC("strcmp", clkm_strcmp),
+      CLKM_FUNC("strncmp", clkm_strncmp), CLKM_FUNC("strchr", clkm_strchr),
+      CLKM_FUNC("strrchr", clkm_strrchr), CLKM_FUNC("strlcpy", clkm_strlcpy),
+      CLKM_FUNC("strlcat", clkm_strlcat), CLKM_FUNC("copyin", clkm_copyin),
+      CLKM_FUNC("copyout", clkm_copyout), CLKM_FUNC("copyinstr", clkm_copyinstr),
+      CLKM_FUNC("sys_lkmnosys", clkm_sys_lkmnosys), CLKM_FUNC("nosys", clkm_nosys),
+  };
+  return clkm_copy_exports(table, room, list, sizeof list / sizeof list[0]);
 }

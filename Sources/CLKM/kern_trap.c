@@ -11,9 +11,7 @@
  * Guard state is per thread (module threads and kernel threads run guarded calls too), and so
  * are the module stack and the watchdog timer. */
 #define _GNU_SOURCE
-#include "clkm.h"
-#include "clkm_abi.h"
-#include "lkmshared.h"
+#include "clkm_internal.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -30,17 +28,14 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-int clkm_kernel_arena_init(void);
-void clkm_sysent_init(void);
-void clkm_sysent_save_boot(void);
-lkm_shared_t *clkm_shared(void);
-extern __thread sigjmp_buf *volatile clkm_copy_jmp __attribute__((tls_model("initial-exec")));
-extern __thread volatile int clkm_copy_active __attribute__((tls_model("initial-exec")));
+__thread int clkm_current_module __attribute__((tls_model("initial-exec"))) = -1;
+__thread sigjmp_buf *volatile clkm_copy_jmp __attribute__((tls_model("initial-exec")));
+__thread volatile int clkm_copy_active __attribute__((tls_model("initial-exec")));
 
 /* What the instruction-pointer filter's SIGSYS carries in si_errno (lkmsandbox.h). */
 #define CLKM_IP_FILTER_DATA 0x4c4b
 
-/* The functions modules call (section clkm_modapi). */
+/* The functions modules call (section clkm_modapi: see CLKM_MODAPI). */
 extern char __start_clkm_modapi[], __stop_clkm_modapi[];
 
 /* ---- Modules' memory: images and text, by id ---- */
@@ -136,6 +131,15 @@ static int in_kernel_code(uint64_t pc) {
 
 int clkm_is_kernel_function(uint64_t address) {
   return in_modapi(address) || (address >= kernel_text_start && address < kernel_text_end);
+}
+
+/* Whether a function pointer taken from a table may be called: module text, or one of the
+ * kernel's functions for modules. */
+int clkm_callable(const void *function) {
+  uintptr_t a = (uintptr_t)function;
+  if (a == 0) return 0;
+  if (a >= (uintptr_t)__start_clkm_modapi && a < (uintptr_t)__stop_clkm_modapi) return 1;
+  return clkm_in_module_text(a);
 }
 
 int clkm_is_live_code(uint64_t address) {
@@ -454,15 +458,7 @@ static const int handled[] = {SIGSEGV, SIGBUS,  SIGILL,  SIGFPE,    SIGTRAP,  SI
                               SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ, SIGSTKFLT, SIGIO, SIGPWR,
                               SIGTSTP, SIGTTIN, SIGTTOU};
 
-int clkm_kernel_init(const char *version_string, const char *host_name, int securelevel) {
-  int error = clkm_kernel_arena_init();
-  if (error) return error;
-  clkm_sysent_init();
-  clkm_sysent_save_boot();
-  if ((error = clkm_devices_init()) != 0) return error;
-  strncpy(clkm_kd->version, version_string, sizeof clkm_kd->version - 1);
-  strncpy(clkm_kd->hostname, host_name, sizeof clkm_kd->hostname - 1);
-  clkm_kd->securelevel = securelevel;
+void clkm_trap_init(void) {
   dl_iterate_phdr(find_kernel_text, NULL);
   struct guard *g = &guard_state;
   module_stack(g);
@@ -483,7 +479,6 @@ int clkm_kernel_init(const char *version_string, const char *host_name, int secu
   signal(SIGPIPE, SIG_IGN);
   /* The mask is inherited: a parent that blocked these would disarm the containment. */
   sigprocmask(SIG_UNBLOCK, &unblock, NULL);
-  return 0;
 }
 
 /* Prepares this thread for guarded calls (kernel threads and module threads call it first). */

@@ -22,15 +22,12 @@
  * followed by "<NAME,NAME>" listing the set bits, so printf("reg=%b\n", 3, "\10\2BITTWO\1BITONE")
  * prints "reg=3<BITTWO,BITONE>". */
 #define _GNU_SOURCE
-#include "clkm.h"
-#include "clkm_abi.h"
+#include "clkm_internal.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
 #include <string.h>
 
-extern __thread sigjmp_buf *volatile clkm_copy_jmp __attribute__((tls_model("initial-exec")));
-extern __thread volatile int clkm_copy_active __attribute__((tls_model("initial-exec")));
 
 /* The engine's helpers live with the functions modules call (section clkm_modapi), inlined or
  * not: a fault in them (a module's bogus va_list, its stack running out under the output
@@ -435,4 +432,15 @@ CLKM_MODAPI _Noreturn void clkm_panic(const char *fmt, ...) {
   clkm_vsnprintf(message, sizeof message, fmt, ap);
   va_end(ap);
   clkm_guard_panic(message, __builtin_return_address(0));
+}
+
+size_t clkm_prf_exports(clkm_export_t *table, size_t room) {
+  const clkm_export_t list[] = {
+      CLKM_FUNC("printf", clkm_printf),     CLKM_FUNC("vprintf", clkm_vprintf),
+      CLKM_FUNC("uprintf", clkm_uprintf),   CLKM_FUNC("log", clkm_log),
+      CLKM_FUNC("panic", clkm_panic),       CLKM_FUNC("puts", clkm_puts),
+      CLKM_FUNC("putchar", clkm_putchar),   CLKM_FUNC("snprintf", clkm_snprintf),
+      CLKM_FUNC("vsnprintf", clkm_vsnprintf),
+  };
+  return clkm_copy_exports(table, room, list, sizeof list / sizeof list[0]);
 }

@@ -4,13 +4,10 @@
  * operations. Vnodes and mounts are the kernel's: a file system gets them from the kernel, and
  * every one it hands back is checked against the kernel's lists before it is followed. */
 #define _GNU_SOURCE
-#include "clkm.h"
-#include "clkm_abi.h"
+#include "clkm_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-int clkm_lkmexists(struct lkm_table *lkmtp);
 
 #define MAX_VNODES 4096
 
@@ -596,4 +593,12 @@ void *clkm_mount_at(int index) {
 const char *clkm_mount_path(void *mount) {
   struct kmount *km = find_mount(mount);
   return km != NULL ? km->path : "";
+}
+
+size_t clkm_vfs_exports(clkm_export_t *table, size_t room) {
+  const clkm_export_t list[] = {
+      CLKM_FUNC("getnewvnode", clkm_getnewvnode),
+      CLKM_FUNC("vattr_null", clkm_vattr_null),
+  };
+  return clkm_copy_exports(table, room, list, sizeof list / sizeof list[0]);
 }

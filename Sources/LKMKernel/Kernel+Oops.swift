@@ -1,5 +1,5 @@
-public import LKMInterface
-public import ModuleLinker
+import LKMInterface
+import ModuleLinker
 
 extension Kernel {
   /// A fault in module code, as the oops in the message buffer tells it.

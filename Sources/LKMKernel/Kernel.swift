@@ -1,4 +1,4 @@
-public import ELFObject
+import ELFObject
 public import LKMInterface
 public import ModuleLinker
 

@@ -225,8 +225,6 @@ typedef struct clkm_outcome {
   clkm_fault_t fault;
 } clkm_outcome_t;
 
-/* Sets up the device and execution switches (after clkm_kernel_init). Returns 0 or an errno. */
-int clkm_devices_init(void);
 /* The process (client) the following requests run for. */
 void clkm_set_process(int pid, unsigned uid, const char *_Nonnull comm);
 /* Puts back what a module left in the device and execution switches and the file system list

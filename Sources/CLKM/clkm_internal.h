@@ -1,0 +1,165 @@
+/* What the kernel's C files declare for each other: the one internal header. Every .c file
+ * includes it (and nothing of another's).
+ *
+ * The files call each other one way, each only the files listed before it:
+ *
+ *   kern_data.c    the data arenas below 2 GiB (clkm_kd: sysent and the kernel variables;
+ *                  clkm_dd: the device and execution switches)
+ *   subr_log.c     the message buffer and the status (the memory shared with the supervisor),
+ *                  the console, what uprintf gathers for the requesting process
+ *   kern_trap.c    guarded calls into module code and the signals that end them, the module
+ *                  memory ranges, the threads modules start
+ *   kern_subr.c    strings and memory, copy(9), the system call table and its built-in calls
+ *   subr_prf.c     the printf family
+ *   kern_malloc.c  malloc(9)
+ *   kern_lkm.c     module records and the generic dispatcher (OpenBSD's kern_lkm.c), the kernel
+ *                  variables, the system call table's audit
+ *   kern_conf.c    devices (bdevsw, cdevsw, uiomove); vfs_lkm.c file systems; kern_exec.c
+ *                  execution interpreters: the subsystems, which do not call each other
+ *   kern_main.c    the kernel assembled: initialisation, the exported symbol table, what is done
+ *                  for every subsystem when a module goes, the audit of every table
+ *
+ * Each file that gives modules functions lists them in its own clkm_*_exports (name, address,
+ * function or data); kern_main.c puts the lists together. */
+#ifndef CLKM_INTERNAL_H
+#define CLKM_INTERNAL_H
+
+#include "clkm.h"
+#include "clkm_abi.h"
+#include "lkmshared.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+
+/* Fills table (room entries) with a file's exports; returns how many. */
+typedef size_t clkm_exports_fn(clkm_export_t *table, size_t room);
+#define CLKM_FUNC(name, fn) {name, (void *)(fn), 1}
+#define CLKM_DATA(name, var) {name, (void *)(var), 0}
+
+/* ---- kern_data.c ---- */
+/* Maps the kernel's data arenas below 2 GiB, zeroed; 0 or an errno. */
+int clkm_kernel_arena_init(void);
+
+/* ---- subr_log.c ---- */
+/* The shared area (a private mapping until clkm_attach_shared). */
+lkm_shared_t *clkm_shared(void);
+void clkm_msgbuf_append(const char *text, size_t n);
+void clkm_console_write(const char *text, size_t n);
+/* Appends text to the message buffer and the console, or to what the requesting process
+ * receives (uprintf). Both lock; neither reads module memory. */
+void clkm_print_text(const char *text, size_t n);
+void clkm_print_user(const char *text, size_t n);
+/* printf-formatted line to the message buffer and console (kernel messages, not modules'). */
+void clkm_logf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Copies a file's list of exports into table if it fits; returns how many it copied (0 when it
+ * does not fit: kern_main.c checks that every list was taken). */
+size_t clkm_copy_exports(clkm_export_t *table, size_t room, const clkm_export_t *list, size_t n);
+
+/* ---- kern_trap.c ---- */
+/* Installs the signal handlers and prepares the calling thread (kern_main.c, at boot). */
+void clkm_trap_init(void);
+/* The module the current thread works for (malloc accounting, uprintf, oopses); -1 none. */
+extern __thread int clkm_current_module __attribute__((tls_model("initial-exec")));
+/* Kernel code holding a lock increments this (clkm_critical_enter/leave); the watchdog never
+ * unwinds a guarded call through such code. */
+extern __thread volatile int clkm_critical __attribute__((tls_model("initial-exec")));
+static inline void clkm_critical_enter(void) { clkm_critical++; }
+static inline void clkm_critical_leave(void) { clkm_critical--; }
+/* Where a copy from or to module memory (copyin, the printf engine's reads) resumes when the
+ * memory faults: set clkm_copy_jmp, then clkm_copy_active. */
+extern __thread sigjmp_buf *volatile clkm_copy_jmp __attribute__((tls_model("initial-exec")));
+extern __thread volatile int clkm_copy_active __attribute__((tls_model("initial-exec")));
+int clkm_guard_active(void);
+/* Ends the guarded call with a panic; `pc` is where the module called the kernel. */
+_Noreturn void clkm_guard_panic(const char *message, void *pc);
+/* A kernel thunk that calls module code, guarded like the calls into module code. */
+int clkm_guarded_call(int (*thunk)(void *), void *context, clkm_fault_t *fault);
+/* The id of the module whose image holds address, or -1. */
+int clkm_module_at(uint64_t address);
+int clkm_in_module_text(uint64_t address);
+/* Whether address is code of the kernel's executable (its own or the functions modules call). */
+int clkm_is_kernel_function(uint64_t address);
+/* Whether address is code the kernel may call: the kernel's, or a loaded module's text. */
+int clkm_is_live_code(uint64_t address);
+/* Whether a function pointer taken from a table may be called: module text, or one of the
+ * kernel's functions for modules. */
+int clkm_callable(const void *function);
+
+/* ---- kern_subr.c ---- */
+int clkm_sys_lkmnosys(struct clkm_proc *, void *, clkm_register_t *);
+int clkm_nosys(struct clkm_proc *, void *, clkm_register_t *);
+int clkm_copyin(const void *uaddr, void *kaddr, size_t len);
+int clkm_copyout(const void *kaddr, void *uaddr, size_t len);
+/* The process (client) the current request runs for (clkm_set_process). */
+struct clkm_proc *clkm_current_proc(void);
+/* Fills the system call table: nosys everywhere, sys_lkmnosys at 210-219, the built-ins. */
+void clkm_sysent_init(void);
+size_t clkm_subr_exports(clkm_export_t *table, size_t room);
+
+/* ---- subr_prf.c ---- */
+/* The printf engine: formats fmt into buf, which holds CLKM_PRF_MAX_OUTPUT bytes (not
+ * NUL-terminated), with the bounds described in clkm.h; returns the length. A fault in it (a
+ * bad va_list) is charged to the calling module; bad format or %s pointers are not faults. */
+size_t clkm_format_text(char *buf, const char *fmt, va_list ap);
+int clkm_printf(const char *fmt, ...);
+int clkm_vprintf(const char *fmt, va_list ap);
+void clkm_uprintf(const char *fmt, ...);
+void clkm_log(int level, const char *fmt, ...);
+int clkm_puts(const char *s);
+int clkm_putchar(int c);
+/* C's snprintf within the bounds: writes min(n, size - 1) bytes and a NUL (nothing if size is
+ * 0) and returns n, the length of the bounded output. */
+int clkm_snprintf(char *buf, size_t size, const char *fmt, ...);
+int clkm_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+_Noreturn void clkm_panic(const char *fmt, ...);
+size_t clkm_prf_exports(clkm_export_t *table, size_t room);
+
+/* ---- kern_malloc.c ---- */
+/* malloc(9): M_WAITOK 1, M_NOWAIT 2, M_CANFAIL 4, M_ZERO 8, as in sys/malloc.h. Never NULL
+ * unless M_NOWAIT or M_CANFAIL; an allocation over CLKM_MALLOC_MAX or out of memory without
+ * them is a panic. */
+void *clkm_malloc(size_t size, int type, int flags);
+/* free(9): NULL is ignored; a pointer that is not a live allocation, or whose redzone was
+ * overwritten, is a panic naming what was found. */
+void clkm_free(void *addr, int type);
+size_t clkm_malloc_exports(clkm_export_t *table, size_t room);
+
+/* ---- kern_lkm.c ---- */
+/* Remembers the system call table as booted (the audit puts slots back from it). */
+void clkm_sysent_save_boot(void);
+int clkm_lkmexists(struct lkm_table *);
+int clkm_in_module_image(const void *p, size_t length);
+struct lkm_table *clkm_table_containing(const void *p);
+/* Appends one line to the report of the current table audit (printf format). */
+void clkm_audit_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Starts a table audit's report, and audits the system call table. */
+void clkm_audit_begin(void);
+void clkm_audit_sysent(void);
+/* The audit's report: copies it into buf (size bytes) and returns its length. */
+size_t clkm_audit_report(char *buf, size_t size);
+size_t clkm_lkm_exports(clkm_export_t *table, size_t room);
+
+/* ---- kern_conf.c, vfs_lkm.c, kern_exec.c: the subsystems ---- */
+/* kern_conf.c: what every call into a device entry checks. */
+int clkm_placeholder(const void *function);
+int clkm_lkmenodev(void);
+int clkm_enodev(void);
+int clkm_nullop(void *);
+/* Each subsystem: its LM_* handler, set up at boot, what it forgets of a module that goes,
+ * its part of the table audit and its exports. */
+int clkm_dev_handler(struct lkm_table *, int);
+int clkm_devsw_init(void);
+void clkm_devsw_forget(int id);
+void clkm_audit_devsw(void);
+size_t clkm_conf_exports(clkm_export_t *table, size_t room);
+int clkm_vfs_handler(struct lkm_table *, int);
+void clkm_vfs_forget(int id);
+void clkm_audit_vfs(void);
+size_t clkm_vfs_exports(clkm_export_t *table, size_t room);
+int clkm_exec_handler(struct lkm_table *, int);
+void clkm_exec_init(void);
+void clkm_exec_forget(int id);
+void clkm_audit_execsw(void);
+size_t clkm_exec_exports(clkm_export_t *table, size_t room);
+
+#endif

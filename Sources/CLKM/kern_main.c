@@ -1,0 +1,64 @@
+/* The kernel assembled (as OpenBSD's init_main.c assembles its subsystems): initialisation in
+ * order, the exported symbol table made of every file's list, and what is done for every
+ * subsystem when a module goes or the tables are audited. The top of the kernel's C files: it
+ * calls the others, none calls it (see clkm_internal.h). */
+#define _GNU_SOURCE
+#include "clkm_internal.h"
+
+#include <string.h>
+
+int clkm_kernel_init(const char *version_string, const char *host_name, int securelevel) {
+  int error = clkm_kernel_arena_init();
+  if (error) return error;
+  clkm_sysent_init();
+  clkm_sysent_save_boot();
+  if ((error = clkm_devsw_init()) != 0) return error;
+  clkm_exec_init();
+  clkm_set_type_handler(CLKM_LM_DEV, clkm_dev_handler);
+  clkm_set_type_handler(CLKM_LM_VFS, clkm_vfs_handler);
+  clkm_set_type_handler(CLKM_LM_EXEC, clkm_exec_handler);
+  strncpy(clkm_kd->version, version_string, sizeof clkm_kd->version - 1);
+  strncpy(clkm_kd->hostname, host_name, sizeof clkm_kd->hostname - 1);
+  clkm_kd->securelevel = securelevel;
+  clkm_trap_init();
+  return 0;
+}
+
+/* Every file that gives modules something, in the order the table lists them. */
+static clkm_exports_fn *const exporters[] = {
+    clkm_prf_exports, clkm_malloc_exports, clkm_subr_exports, clkm_lkm_exports,
+    clkm_conf_exports, clkm_vfs_exports,   clkm_exec_exports,
+};
+
+#define MAX_EXPORTS 512
+
+const clkm_export_t *clkm_export_table(size_t *count) {
+  static clkm_export_t table[MAX_EXPORTS];
+  static size_t n;
+  if (n == 0) {
+    for (size_t i = 0; i < sizeof exporters / sizeof exporters[0]; i++) {
+      size_t added = exporters[i](table + n, MAX_EXPORTS - n);
+      /* A list that does not fit is our bug: MAX_EXPORTS is too small. */
+      if (added == 0) __builtin_trap();
+      n += added;
+    }
+  }
+  *count = n;
+  return table;
+}
+
+void clkm_forget_module(int id) {
+  if (id < 0) return;
+  clkm_devsw_forget(id);
+  clkm_exec_forget(id);
+  clkm_vfs_forget(id);
+}
+
+size_t clkm_audit_tables(char *buf, size_t size) {
+  clkm_audit_begin();
+  clkm_audit_sysent();
+  clkm_audit_devsw();
+  clkm_audit_execsw();
+  clkm_audit_vfs();
+  return clkm_audit_report(buf, size);
+}
