@@ -312,6 +312,9 @@ static void write_text(int fd, const char *s) {
 /* Ends the thread's guarded call with *f (already filled in): back to its sigsetjmp. */
 _Noreturn static void end_guarded_call(struct guard *g) {
   g->active = 0;
+  /* A call that ends in the middle of a copy (the watchdog in copyin) leaves no stale
+   * recovery point behind. */
+  clkm_copy_active = 0;
   disarm(g);
   siglongjmp(*g->jmp, 1);
 }

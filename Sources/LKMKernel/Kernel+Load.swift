@@ -91,8 +91,9 @@ extension Kernel {
       return .linkFailed(combined(clashes.map { LinkError(.duplicateDefinition, $0.message) })!)
     }
 
+    reapZombies()
     var id: Int32 = 0
-    while modules[id] != nil { id += 1 }
+    while modules[id] != nil || zombies[id] != nil { id += 1 }
     guard
       let record = TableRecord(
         id: id, area: linked.baseAddress, size: UInt64(linked.size), entry: entry,
@@ -266,6 +267,23 @@ extension Kernel {
     Bridge.unregisterModule(id)
     releaseAllocations(id: id, name: name, linked: linked)
     auditTables()
+    // Threads the module started run its code: its memory stays until they end (and its id
+    // is not given to another module meanwhile, the threads being counted by it).
+    let threads = Bridge.threadCount(of: id)
+    if threads > 0 {
+      zombies[id] = linked
+      log(
+        "lkm: module '\(name)' (id \(id)) failed to load but \(threads == 1 ? "a thread it started still runs" : "\(threads) threads it started still run"): its memory stays until \(threads == 1 ? "it ends" : "they end")\n"
+      )
+    }
+  }
+
+  /// Lets go of failed modules whose threads have all ended.
+  func reapZombies() {
+    for (id, linked) in zombies where Bridge.threadCount(of: id) == 0 {
+      zombies[id] = nil
+      releaseAllocations(id: id, name: "id \(id)", linked: linked)
+    }
   }
 
   /// The size of the symbol tables sent (sym_symsize), as OpenBSD's message reports it.

@@ -40,6 +40,8 @@ public final class Kernel: @unchecked Sendable {
   var modules: [Int32: KernelModule] = [:]
   /// Ids in load order (for shutdown).
   var loadOrder: [Int32] = []
+  /// Modules whose load failed while threads they started still run: kept mapped, by id.
+  var zombies: [Int32: LoadedModule] = [:]
   let hostSymbols: HostSymbolProvider?
   let kernelExports: [String: (address: UInt64, isFunction: Bool)]
   /// Whether the kernel has run faulting module code (Linux's "tainted").

@@ -211,6 +211,22 @@ struct ContainmentTests {
     }
   }
 
+  @Test("a load that fails while a thread it started runs keeps the module's memory until the thread ends")
+  func failedLoadWithThread() throws {
+    try withKernel(["--host-symbols"]) { k in
+      let object = try KernelFixtures.object("containment/thread.c", as: "threadfail", defines: ["FAILLOAD"])
+      expectRun(
+        try k.run("modload", "-e", "thread_lkmentry", object), 14,
+        stderr: "modload: error initializing module: Input/output error\n")
+      #expect(try k.dmesg().contains("lkm: module 'thread' (id 0) failed to load but a thread it started still runs: its memory stays until it ends\n"))
+      // Its id is not given away while the thread runs on it.
+      expectRun(try k.run("modload", KernelFixtures.object("hello/hello.c")), 0, stdout: "Module loaded as ID 1\n")
+      usleep(1_500_000)
+      expectRun(try k.run("modload", KernelFixtures.object("containment/twin.c")), 0, stdout: "Module loaded as ID 0\n")
+      #expect(try kernelPID(k) > 0)
+    }
+  }
+
   @Test("a system call slot a module wrote and left is put back; the slot is ENOSYS, never a call into freed memory")
   func abandonedSlotIsRestored() throws {
     try withKernel { k in

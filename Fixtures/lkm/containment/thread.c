@@ -1,7 +1,9 @@
 /* thread: with lkmd --host-symbols, starts a thread (pthread_create) that keeps running in
  * the module's code. Unloading the module under it would leave the thread running freed code:
  * the kernel refuses (EBUSY) while it lives. syscall N 1 tells it to stop; build with
- * -DFAULT for a thread that dereferences NULL instead. */
+ * -DFAULT for a thread that dereferences NULL instead, or with -DFAILLOAD for a load that
+ * starts the thread (which then runs for a second) and fails: the module's memory must stay
+ * until the thread ends. */
 #include <sys/param.h>
 #include <sys/systm.h>
 #include <sys/proc.h>
@@ -21,6 +23,10 @@ run(void *arg)
 {
 #ifdef FAULT
 	*(volatile int *)0 = 1;
+#endif
+#ifdef FAILLOAD
+	for (int i = 0; i < 1000; i++)
+		usleep(1000);
 #endif
 	while (!stop) {
 		ticks++;
@@ -45,7 +51,13 @@ MOD_SYSCALL("thread", -1, &thread_sysent)
 static int
 thread_load(struct lkm_table *lkmtp, int cmd)
 {
-	return pthread_create(&worker, 0, run, 0);
+	int error = pthread_create(&worker, 0, run, 0);
+#ifdef FAILLOAD
+	stop = 1; /* after its second, the thread ends */
+	return error ? error : 5 /* EIO */;
+#else
+	return error;
+#endif
 }
 
 int thread_lkmentry(struct lkm_table *, int, int);
