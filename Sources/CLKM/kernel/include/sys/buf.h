@@ -12,6 +12,7 @@
 #pragma GCC system_header
 
 #include "types.h"
+#include "cdefs.h"
 
 #ifndef DEV_BSIZE
 #define DEV_BSHIFT 9                 /* log2(DEV_BSIZE) */
@@ -40,6 +41,8 @@ struct buf {
 #define B_READ 0x00008000   /* read: data moves from the device into b_data */
 
 /* Marks a buffer's I/O complete. */
+__BEGIN_DECLS
 void biodone(struct buf *bp);
+__END_DECLS
 
 #endif /* !_SYS_BUF_H_ */

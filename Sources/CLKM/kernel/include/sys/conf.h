@@ -13,6 +13,9 @@
 #pragma GCC system_header
 
 #include "types.h"
+#include "cdefs.h"
+#include "fcntl.h"
+#include "stat.h"
 
 struct buf;
 struct knote;
@@ -51,17 +54,10 @@ struct cdevsw {
 #define D_DISK 1
 #define D_TTY 2
 
-/* The open flags (oflags, fflag) the kernel passes: FREAD and FWRITE of <sys/fcntl.h>. */
-#ifndef FREAD
-#define FREAD 0x0001
-#define FWRITE 0x0002
-#endif
-/* The devtype the kernel passes to d_open and d_close: S_IFCHR or S_IFBLK of <sys/stat.h>. */
-#ifndef S_IFCHR
-#define S_IFCHR 0020000
-#define S_IFBLK 0060000
-#endif
+/* The open flags (oflags, fflag) the kernel passes are FREAD and FWRITE of <sys/fcntl.h>; the
+ * devtype it passes to d_open and d_close is S_IFCHR or S_IFBLK of <sys/stat.h>. */
 
+__BEGIN_DECLS
 extern struct bdevsw bdevsw[];
 extern struct cdevsw cdevsw[];
 extern int nblkdev;
@@ -73,5 +69,6 @@ extern int nchrdev;
 int lkmenodev(void);
 int enodev(void);
 int nullop(void *);
+__END_DECLS
 
 #endif /* !_SYS_CONF_H_ */

@@ -14,6 +14,7 @@
 #pragma GCC system_header
 
 #include "types.h"
+#include "cdefs.h"
 
 struct emul;
 struct exec_package;
@@ -44,8 +45,10 @@ struct exec_package {
 	char **ep_argv;
 };
 
+__BEGIN_DECLS
 extern struct execsw execsw[];
 extern int nexecs;
 extern int exec_maxhdrsz;
+__END_DECLS
 
 #endif /* !_SYS_EXEC_H_ */

@@ -4,11 +4,14 @@
 #pragma GCC system_header
 
 #include "types.h"
+#include "cdefs.h"
 
+__BEGIN_DECLS
 extern int hz;              /* clock ticks per second */
 extern time_t time_second;  /* seconds since the epoch, updated per request */
 extern char hostname[];
 extern char version[];
 extern int securelevel;
+__END_DECLS
 
 #endif /* !_SYS_KERNEL_H_ */

@@ -13,6 +13,7 @@
 #pragma GCC system_header
 
 #include "types.h"
+#include "cdefs.h"
 
 #define M_WAITOK 0x0001
 #define M_NOWAIT 0x0002
@@ -24,7 +25,14 @@
 #define M_TEMP 127
 #define M_LKM 115
 
+#ifdef _KERNEL
+/* malloc(9) and free(9): three and two arguments. The C library's malloc(size) and free(p) are
+ * not these: a module that declares them itself (or includes <stdlib.h>) calls the kernel's
+ * with garbage for the missing arguments. */
+__BEGIN_DECLS
 void *malloc(size_t, int, int);
 void free(void *, int);
+__END_DECLS
+#endif
 
 #endif /* !_SYS_MALLOC_H_ */

@@ -1,11 +1,14 @@
 /* lkm kernel headers: <sys/systm.h>: struct sysent (OpenBSD's field order), the kernel printf
- * family, and the string and copy functions the kernel exports. */
+ * family, memory and copy functions, the placeholder functions, and (through
+ * <lib/libkern/libkern.h>, as on OpenBSD) the string functions. Kernel-only, as OpenBSD's. */
 #ifndef _SYS_SYSTM_H_
 #define _SYS_SYSTM_H_
 #pragma GCC system_header
 
 #include "types.h"
 #include "errno.h"
+#include "cdefs.h"
+#include "syslog.h"
 
 struct proc;
 
@@ -25,12 +28,22 @@ struct sysent {
 #define syscallarg(x) union { register_t pad; x datum; }
 #define SCARG(p, k) ((p)->k.datum)
 
+__BEGIN_DECLS
 extern struct sysent sysent[];
 extern int nsysent;
 extern int securelevel;
 extern char version[];
 extern char hostname[];
+extern int nblkdev;  /* number of entries in bdevsw */
+extern int nchrdev;  /* number of entries in cdevsw */
 
+/* Placeholders for table entries: nosys and sys_lkmnosys return ENOSYS (sys_lkmnosys marks a
+ * system call slot free for modules), enodev and lkmenodev ENODEV (lkmenodev marks a free
+ * major), eopnotsupp EOPNOTSUPP; nullop succeeds. */
+int nullop(void *);
+int enodev(void);
+int eopnotsupp(void *);
+int lkmenodev(void);
 int nosys(struct proc *, void *, register_t *);
 int sys_lkmnosys(struct proc *, void *, register_t *);
 
@@ -44,33 +57,27 @@ void uprintf(const char *, ...) __attribute__((__format__(__printf__, 1, 2)));
 int snprintf(char *, size_t, const char *, ...) __attribute__((__format__(__printf__, 3, 4)));
 int vsnprintf(char *, size_t, const char *, __builtin_va_list)
     __attribute__((__format__(__printf__, 3, 0)));
-void log(int, const char *, ...) __attribute__((__format__(__printf__, 2, 3)));
 void panic(const char *, ...) __attribute__((__noreturn__, __format__(__printf__, 1, 2)));
+
+/* Not OpenBSD's: compilers turn printf("text\n") into puts("text") and printf("%c", c) into
+ * putchar(c) (a module compiled without -ffreestanding), so the kernel has them too. */
+int puts(const char *);
+int putchar(int);
 
 void *memcpy(void *, const void *, size_t);
 void *memmove(void *, const void *, size_t);
 void *memset(void *, int, size_t);
-int memcmp(const void *, const void *, size_t);
 void bcopy(const void *, void *, size_t);
 void bzero(void *, size_t);
-size_t strlen(const char *);
-int strcmp(const char *, const char *);
-int strncmp(const char *, const char *, size_t);
-size_t strlcpy(char *, const char *, size_t);
-size_t strlcat(char *, const char *, size_t);
 
 int copyin(const void *, void *, size_t);
 int copyout(const void *, void *, size_t);
 int copyinstr(const void *, void *, size_t, size_t *);
 
-/* log(9) priorities */
-#define LOG_EMERG 0
-#define LOG_ALERT 1
-#define LOG_CRIT 2
-#define LOG_ERR 3
-#define LOG_WARNING 4
-#define LOG_NOTICE 5
-#define LOG_INFO 6
-#define LOG_DEBUG 7
+struct uio;
+int uiomove(void *, size_t, struct uio *);
+__END_DECLS
+
+#include "../lib/libkern/libkern.h"
 
 #endif /* !_SYS_SYSTM_H_ */

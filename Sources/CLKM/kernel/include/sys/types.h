@@ -49,7 +49,11 @@ typedef uint32_t nlink_t;
 #define NODEV (dev_t)(-1)
 
 #ifndef NULL
+#ifdef __cplusplus
+#define NULL __null
+#else
 #define NULL ((void *)0)
+#endif
 #endif
 
 #endif /* !_SYS_TYPES_H_ */

@@ -7,6 +7,7 @@
 #pragma GCC system_header
 
 #include "types.h"
+#include "cdefs.h"
 
 struct iovec {
 	void *iov_base;  /* base address */
@@ -37,6 +38,10 @@ struct uio {
 
 /* Moves up to n bytes between cp and the buffers uio describes: from cp into them for UIO_READ,
  * from them into cp for UIO_WRITE. Returns 0 or EFAULT. */
+#ifdef _KERNEL
+__BEGIN_DECLS
 int uiomove(void *cp, size_t n, struct uio *uio);
+__END_DECLS
+#endif
 
 #endif /* !_SYS_UIO_H_ */

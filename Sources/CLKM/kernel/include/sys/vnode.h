@@ -16,6 +16,7 @@
 
 #include "types.h"
 #include "time.h"
+#include "cdefs.h"
 
 struct mount;
 struct proc;
@@ -128,10 +129,12 @@ struct vop_write_args {
 #define IO_APPEND 0x02
 
 /* A new vnode for mount mp with operations vops: 0, or ENFILE when the mount has 4096. */
+__BEGIN_DECLS
 int getnewvnode(enum vtagtype tag, struct mount *mp, struct vops *vops, struct vnode **vpp);
 /* Sets every attribute to VNOVAL. */
 void vattr_null(struct vattr *vap);
 /* An operation a file system does not support. */
 int eopnotsupp(void *);
+__END_DECLS
 
 #endif /* !_SYS_VNODE_H_ */

@@ -1,0 +1,101 @@
+/* Includes every header of the kernel's include directory, for the header tests: compiled with
+ * -nostdinc (nothing of the C library is needed), as C and as C++, it checks that each stands
+ * on its own and that ioctl commands have OpenBSD's encoding. */
+#include <sys/types.h>
+#include <sys/cdefs.h>
+#include <sys/param.h>
+#include <sys/errno.h>
+#include <sys/systm.h>
+#include <sys/kernel.h>
+#include <sys/ioctl.h>
+#include <sys/ioccom.h>
+#include <sys/filio.h>
+#include <sys/file.h>
+#include <sys/fcntl.h>
+#include <sys/stat.h>
+#include <sys/stdarg.h>
+#include <sys/limits.h>
+#include <sys/syslog.h>
+#include <sys/msgbuf.h>
+#include <sys/malloc.h>
+#include <sys/proc.h>
+#include <sys/time.h>
+#include <sys/uio.h>
+#include <sys/buf.h>
+#include <sys/conf.h>
+#include <sys/dirent.h>
+#include <sys/exec.h>
+#include <sys/mount.h>
+#include <sys/vnode.h>
+#include <sys/syscall.h>
+#include <sys/lkm.h>
+#include <lib/libkern/libkern.h>
+
+/* OpenBSD's encoding: direction in the top three bits (IOC_IN 0x80000000), 13 bits of length. */
+_Static_assert(_IOW('r', 1, int) == 0x80047201UL, "_IOW('r', 1, int)");
+_Static_assert(_IOR('r', 2, long) == 0x40087202UL, "_IOR('r', 2, long)");
+_Static_assert(_IOWR('K', 11, struct lmc_stat) == 0xc0404b0bUL, "LMSTAT");
+_Static_assert(LMRESERV == 0xc0484b04UL, "LMRESERV");
+_Static_assert(FIONREAD == 0x4004667fUL, "FIONREAD");
+_Static_assert(sizeof(struct lkm_table) == 128, "struct lkm_table");
+_Static_assert(sizeof(struct sysent) == 16, "struct sysent");
+_Static_assert(FREAD == 1 && FWRITE == 2, "FREAD, FWRITE");
+
+/* Every function the kernel exports, called once: an undeclared one fails to compile. */
+int use_everything(struct proc *p, struct uio *uio, struct buf *bp, char *s, va_list ap);
+int use_everything(struct proc *p, struct uio *uio, struct buf *bp, char *s, va_list ap)
+{
+	char buf[16];
+	struct timeval tv;
+	struct timespec ts;
+	struct vnode *vp;
+	struct vattr va;
+	register_t rv;
+	size_t done;
+	void *m = malloc(16, M_TEMP, M_WAITOK | M_ZERO);
+	free(m, M_TEMP);
+	printf("%d", 1);
+	vprintf("%d", ap);
+	uprintf("%s", s);
+	snprintf(buf, sizeof buf, "%d", 2);
+	vsnprintf(buf, sizeof buf, "%d", ap);
+	log(LOG_INFO, "%s", s);
+	puts(s);
+	putchar('x');
+	memcpy(buf, s, 1);
+	memmove(buf, s, 1);
+	memset(buf, 0, sizeof buf);
+	bcopy(s, buf, 1);
+	bzero(buf, sizeof buf);
+	done = strlen(s) + (size_t)memcmp(buf, s, 1) + (size_t)strcmp(buf, s) +
+	    (size_t)strncmp(buf, s, 1) + strlcpy(buf, s, sizeof buf) + strlcat(buf, s, sizeof buf);
+	if (strchr(s, 'a') == NULL || strrchr(s, 'b') == NULL)
+		done++;
+	copyin(s, buf, 1);
+	copyout(buf, s, 1);
+	copyinstr(s, buf, sizeof buf, &done);
+	uiomove(buf, 1, uio);
+	biodone(bp);
+	microtime(&tv);
+	nanotime(&ts);
+	getnewvnode(VT_NON, NULL, NULL, &vp);
+	vattr_null(&va);
+	done += msgbuf_copy(buf, sizeof buf);
+	nosys(p, NULL, &rv);
+	sys_lkmnosys(p, NULL, &rv);
+	nullop(NULL);
+	enodev();
+	lkmenodev();
+	eopnotsupp(NULL);
+	lkm_nofunc(NULL, 0);
+	lkmdispatch(NULL, 0);
+	lkmexists(NULL);
+	lkm_list(NULL);
+	done += (size_t)(hz + securelevel + nsysent + nblkdev + nchrdev + nexecs + exec_maxhdrsz);
+	done += (size_t)(time_second + hostname[0] + version[0]);
+	done += (size_t)(sysent[0].sy_narg + bdevsw[0].d_type + cdevsw[0].d_type + execsw[0].es_hdrsz);
+	done += imax(1, 2) + min(1, 2);
+	if (done == 0)
+		panic("%s", s);
+	return (int)done;
+}

@@ -1,0 +1,7 @@
+/* lkm kernel headers: <fcntl.h> is the C library's. This file stands in its place on the kernel
+ * headers' path so that a module including it by mistake gets one clear error instead of a
+ * clash between the C library's types and the kernel's. */
+#ifndef _LKM_LIBC_FCNTL_H_
+#define _LKM_LIBC_FCNTL_H_
+#error "<fcntl.h> is a C library header; kernel code uses the open flags in <sys/fcntl.h>: see lkm(4)"
+#endif

@@ -1,0 +1,7 @@
+/* lkm kernel headers: <stdlib.h> is the C library's. This file stands in its place on the kernel
+ * headers' path so that a module including it by mistake gets one clear error instead of a
+ * clash between the C library's types and the kernel's. */
+#ifndef _LKM_LIBC_STDLIB_H_
+#define _LKM_LIBC_STDLIB_H_
+#error "<stdlib.h> is a C library header; kernel code uses malloc(9) and free(9) in <sys/malloc.h>, the rest in <sys/systm.h>: see lkm(4)"
+#endif
