@@ -94,6 +94,8 @@ struct clkm_kdata {
   int securelevel;
   char hostname[256];
   char version[256];
+  /* __stack_chk_guard: the canary of modules built with -mstack-protector-guard=global. */
+  unsigned long stack_chk_guard;
 };
 extern struct clkm_kdata *clkm_kd;
 

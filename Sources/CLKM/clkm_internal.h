@@ -11,6 +11,9 @@
  *                  memory ranges, the threads modules start
  *   kern_subr.c    strings and memory, copy(9), the system call table and its built-in calls
  *   subr_prf.c     the printf family
+ *   kern_ssp.c     the stack protector's runtime; subr_kubsan.c the undefined behaviour
+ *                  sanitizer's (kubsan): what instrumented modules call (they do not call
+ *                  each other)
  *   kern_malloc.c  malloc(9)
  *   kern_lkm.c     module records and the generic dispatcher (OpenBSD's kern_lkm.c), the kernel
  *                  variables, the system call table's audit
@@ -113,6 +116,12 @@ int clkm_snprintf(char *buf, size_t size, const char *fmt, ...);
 int clkm_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 _Noreturn void clkm_panic(const char *fmt, ...);
 size_t clkm_prf_exports(clkm_export_t *table, size_t room);
+
+/* ---- kern_ssp.c, subr_kubsan.c: the runtimes of instrumented modules ---- */
+/* Draws the stack protector's canary (__stack_chk_guard), at boot. */
+void clkm_ssp_init(void);
+size_t clkm_ssp_exports(clkm_export_t *table, size_t room);
+size_t clkm_kubsan_exports(clkm_export_t *table, size_t room);
 
 /* ---- kern_malloc.c ---- */
 /* malloc(9): M_WAITOK 1, M_NOWAIT 2, M_CANFAIL 4, M_ZERO 8, as in sys/malloc.h. Never NULL
