@@ -1,9 +1,20 @@
 #ifndef HOST_SYMBOLS_H
 #define HOST_SYMBOLS_H
-/* What ld.so knows of a host symbol that Swift cannot ask it (dladdr1 needs _GNU_SOURCE). */
+/* What ld.so knows of the host's objects that Swift cannot ask it (dladdr1, dlinfo and
+ * dl_iterate_phdr need _GNU_SOURCE). */
 
 /* The ELF symbol covering `address` in a loaded library: its st_size and STT_* type.
  * Returns 1, or 0 if no symbol covers it. */
 int host_symbol_info(const void *_Nonnull address, unsigned long *_Nonnull size,
                      int *_Nonnull type);
+
+/* The GNU build ID (NT_GNU_BUILD_ID) of the loaded object one of whose segments holds
+ * `address`, copied into `out` (at most `capacity` bytes). Returns its length, 0 if the object
+ * has none, or -1 if no loaded object holds `address`. */
+int host_build_id(const void *_Nonnull address, unsigned char *_Nonnull out, int capacity);
+
+/* The build ID of the object a dlopen handle stands for, as host_build_id. Its file's path is
+ * copied into `path` (at most `path_capacity` bytes, NUL-terminated) for objects without one. */
+int host_build_id_of_handle(void *_Nonnull handle, unsigned char *_Nonnull out, int capacity,
+                            char *_Nonnull path, int path_capacity);
 #endif

@@ -3,6 +3,7 @@
 // the linker from a symbol of a module it mapped.
 internal import CHostSymbols
 internal import Glibc
+import ELFObject
 import Synchronization
 
 /// A resolved symbol from a provider.
@@ -30,6 +31,14 @@ public protocol SymbolProvider: AnyObject, Sendable {
   var providerName: String { get }
   /// The symbol's address, or nil if this provider does not define it.
   func lookup(_ name: String) -> ProvidedSymbol?
+  /// What a cache of linked images keys this provider by (the default is its name): a cached
+  /// image is used only with providers of the same identities, and every symbol it takes from
+  /// them is looked up again and must be of the same kind and size.
+  var cacheIdentity: String { get }
+}
+
+extension SymbolProvider {
+  public var cacheIdentity: String { providerName }
 }
 
 /// The host process's C libraries, searched with `dlsym`: libc, libm, libpthread, libdl, and
@@ -68,6 +77,40 @@ public final class HostSymbolProvider: SymbolProvider, @unchecked Sendable {
         throw LinkError(.undefinedSymbol, "cannot open library '-l\(name)': \(lastError)")
       }
     }
+    cacheIdentity = HostSymbolProvider.identity(libraries, handles)
+  }
+
+  /// The libraries, each with its GNU build ID (or, for one without, its file's device, inode,
+  /// size and modification time): a library rebuilt in place changes it.
+  public let cacheIdentity: String
+
+  /// Each library's identity, found once for the process (libraries are never closed).
+  private static let identities = Mutex<[String: String]>([:])
+
+  static func identity(_ libraries: [String], _ handles: [UnsafeMutableRawPointer]) -> String {
+    var text = "host"
+    for (name, handle) in zip(libraries, handles) {
+      if let known = identities.withLock({ $0[name] }) {
+        text += known
+        continue
+      }
+      let start = text.endIndex
+      var id = [UInt8](repeating: 0, count: 64)
+      var path = [CChar](repeating: 0, count: 4096)
+      let length = host_build_id_of_handle(handle, &id, Int32(id.count), &path, Int32(path.count))
+      text += " \(name)="
+      if length > 0 {
+        text += id[0..<Int(length)].map { String($0, radix: 16) }.joined(separator: ".")
+      } else {
+        let file = String(decoding: path.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        if let identity = FileIdentity.of(file) {
+          text += "\(identity.device):\(identity.inode):\(identity.size):\(identity.modified)"
+        }
+      }
+      let added = String(text[start...])
+      identities.withLock { $0[name] = added }
+    }
+    return text
   }
 
   public func lookup(_ name: String) -> ProvidedSymbol? {
@@ -202,4 +245,12 @@ func monotonicNanoseconds() -> UInt64 {
   var ts = timespec()
   clock_gettime(CLOCK_MONOTONIC, &ts)
   return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
+/// The GNU build ID of the loaded object holding `address` into `out`: its length, 0 without
+/// one, -1 when no object holds the address.
+func host_build_id_at(_ address: UInt64, _ out: inout [UInt8]) -> Int {
+  guard let p = UnsafeRawPointer(bitPattern: UInt(address)) else { return -1 }
+  let capacity = Int32(out.count)
+  return Int(out.withUnsafeMutableBufferPointer { host_build_id(p, $0.baseAddress!, capacity) })
 }
