@@ -4,7 +4,8 @@ import ELFObject
 ///
 /// Notation: `S` the target's address, `A` the addend, `P` the field's address, `GOT` the
 /// module's GOT base (`_GLOBAL_OFFSET_TABLE_`), `G` the offset of the target's GOT slot from
-/// `GOT`, `L` the target's stub when it has one (else `S`), `Z` the target's size. Sums wrap
+/// `GOT`, `L` the target's stub when it has one (else `S`; in an address field, the stub of an
+/// IFUNC, its canonical address), `Z` the target's size. Sums wrap
 /// modulo 2⁶⁴ before the range check of the field. Every kind that can fail fails with
 /// ``LinkError/Code/fieldOverflow``, naming the site, the type, the target and the distance.
 ///
@@ -19,8 +20,9 @@ enum FixupKind: UInt8, CaseIterable {
   /// `Fixup <- S + A - P : Int64`. Never fails.
   case delta64
   /// `Fixup <- S + A - P : Int32`, or `L + A - P` when that does not fit, `S` is 0 (an undefined
-  /// weak function) or the target is an IFUNC, and the target has a stub (a call or jump to a
-  /// function out of reach). Fails if the value does not fit `Int32`.
+  /// weak function), the target is an IFUNC or the call is bound through stubs
+  /// (``CallBinding/throughStubs``), and the target has a stub (a call or jump to a function out
+  /// of reach). Fails if the value does not fit `Int32`.
   case branchOrDelta32
   /// `Fixup <- S + A - P : Int16`. Fails if it does not fit.
   case delta16
@@ -56,6 +58,28 @@ enum FixupKind: UInt8, CaseIterable {
   case size32
   /// `Fixup <- Z + A : UInt64`. Never fails.
   case size64
+
+  /// What the value reads of the target.
+  enum TargetUse {
+    /// Nothing (`G`, `Z`, `GOT - P`): the same wherever the image and its targets are.
+    case nothing
+    /// Its address (`S + A`, `L + A`): moves with the target.
+    case address
+    /// Its address relative to the image (`S + A - P`, `S + A - GOT`, `L + A - GOT`): moves
+    /// when the target and the image move apart.
+    case offset
+  }
+
+  var targetUse: TargetUse {
+    switch self {
+    case .none, .gotDelta32, .gotDelta64, .gotOffset32, .gotOffset64, .gotBaseDelta32,
+      .gotBaseDelta64, .size32, .size64:
+      .nothing
+    case .pointer64, .pointer32, .pointer32Signed, .pointer16, .pointer8: .address
+    case .delta64, .branchOrDelta32, .delta16, .delta8, .gotRelative64, .branchGotRelative64:
+      .offset
+    }
+  }
 
   /// Whether the target needs a GOT slot (`G` appears in the expression).
   var usesGOTSlot: Bool {
@@ -97,6 +121,18 @@ struct Fixup {
 
   /// The field's offset in its section.
   var offset: UInt64 { UInt64(offset32) }
+
+  init(
+    addend: Int64, offset32: UInt32, symbol: UInt32, kind: FixupKind, type: X86_64Relocation,
+    isGlobal: Bool
+  ) {
+    self.addend = addend
+    self.offset32 = offset32
+    self.symbol = symbol
+    self.kind = kind
+    self.type = type
+    self.isGlobal = isGlobal
+  }
 
   /// The target, for a fixup of an object `object`.
   func target(in object: Int) -> SymbolRef {
@@ -182,6 +218,9 @@ struct FixupOperands {
   var z: UInt64
   /// Whether the target is an IFUNC (its calls always go through its stub).
   var ifunc: Bool
+  /// Whether a call goes through the target's stub even where the target is within reach
+  /// (``CallBinding/throughStubs``).
+  var throughStub = false
 }
 
 extension Fixup {
@@ -192,90 +231,102 @@ extension Fixup {
     case overflow(value: Int64, target: UInt64)
   }
 
-  /// Computes the field and stores it at `field` of `image`, one case per kind.
+  /// Computes the field and stores it at `field` of `image`, one case per kind. With
+  /// `changedOnly` a field that already holds the value is not written (a cached image mapped
+  /// copy-on-write: an unchanged field leaves its page shared).
   @inline(__always)
-  func apply(_ o: FixupOperands, to image: borrowing MappedImage, at field: Int) -> Outcome {
+  func apply(
+    _ o: FixupOperands, to image: borrowing MappedImage, at field: Int, changedOnly: Bool = false
+  ) -> Outcome {
+    @inline(__always)
+    func put<T: FixedWidthInteger>(_ value: T) {
+      if changedOnly {
+        image.storeLittleEndianIfChanged(value, at: field)
+      } else {
+        image.storeLittleEndian(value, at: field)
+      }
+    }
     let a = UInt64(bitPattern: addend)
     switch kind {
     case .none:
       return .written
     case .pointer64:
-      image.storeLittleEndian(o.s &+ a, at: field)
+      put(o.s &+ a)
     case .delta64:
-      image.storeLittleEndian(o.s &+ a &- o.p, at: field)
+      put(o.s &+ a &- o.p)
     case .branchOrDelta32:
       var value = Int64(bitPattern: o.s &+ a &- o.p)
-      if (Int32(exactly: value) == nil || o.s == 0 || o.ifunc) && o.stub != 0 {
+      if (Int32(exactly: value) == nil || o.s == 0 || o.ifunc || o.throughStub) && o.stub != 0 {
         value = Int64(bitPattern: o.stub &+ a &- o.p)
       }
       guard let v = Int32(exactly: value) else { return .overflow(value: value, target: o.s) }
-      image.storeLittleEndian(v, at: field)
+      put(v)
     case .delta16:
       let value = Int64(bitPattern: o.s &+ a &- o.p)
       guard let v = Int16(exactly: value) else { return .overflow(value: value, target: o.s) }
-      image.storeLittleEndian(v, at: field)
+      put(v)
     case .delta8:
       let value = Int64(bitPattern: o.s &+ a &- o.p)
       guard let v = Int8(exactly: value) else { return .overflow(value: value, target: o.s) }
-      image.storeLittleEndian(v, at: field)
+      put(v)
     case .pointer32:
       let value = (o.stub != 0 ? o.stub : o.s) &+ a
       guard let v = UInt32(exactly: value) else {
         return .overflow(value: Int64(bitPattern: value), target: value)
       }
-      image.storeLittleEndian(v, at: field)
+      put(v)
     case .pointer32Signed:
       let value = (o.stub != 0 ? o.stub : o.s) &+ a
       guard let v = Int32(exactly: Int64(bitPattern: value)) else {
         return .overflow(value: Int64(bitPattern: value), target: value)
       }
-      image.storeLittleEndian(v, at: field)
+      put(v)
     case .pointer16:
       let value = (o.stub != 0 ? o.stub : o.s) &+ a
       let signed = Int64(bitPattern: value)
       guard signed >= -0x8000 && signed <= 0xffff else {
         return .overflow(value: signed, target: value)
       }
-      image.storeLittleEndian(UInt16(truncatingIfNeeded: value), at: field)
+      put(UInt16(truncatingIfNeeded: value))
     case .pointer8:
       let value = (o.stub != 0 ? o.stub : o.s) &+ a
       let signed = Int64(bitPattern: value)
       guard signed >= -0x80 && signed <= 0xff else {
         return .overflow(value: signed, target: value)
       }
-      image.storeLittleEndian(UInt8(truncatingIfNeeded: value), at: field)
+      put(UInt8(truncatingIfNeeded: value))
     case .gotDelta32:
       let value = Int64(bitPattern: o.got &+ o.g &+ a &- o.p)
       guard let v = Int32(exactly: value) else {
         return .overflow(value: value, target: o.got &+ o.g)
       }
-      image.storeLittleEndian(v, at: field)
+      put(v)
     case .gotDelta64:
-      image.storeLittleEndian(o.got &+ o.g &+ a &- o.p, at: field)
+      put(o.got &+ o.g &+ a &- o.p)
     case .gotOffset32:
       let value = Int64(bitPattern: o.g &+ a)
       guard let v = Int32(exactly: value) else { return .overflow(value: value, target: o.g) }
-      image.storeLittleEndian(v, at: field)
+      put(v)
     case .gotOffset64:
-      image.storeLittleEndian(o.g &+ a, at: field)
+      put(o.g &+ a)
     case .gotRelative64:
-      image.storeLittleEndian(o.s &+ a &- o.got, at: field)
+      put(o.s &+ a &- o.got)
     case .gotBaseDelta32:
       let value = Int64(bitPattern: o.got &+ a &- o.p)
       guard let v = Int32(exactly: value) else { return .overflow(value: value, target: o.got) }
-      image.storeLittleEndian(v, at: field)
+      put(v)
     case .gotBaseDelta64:
-      image.storeLittleEndian(o.got &+ a &- o.p, at: field)
+      put(o.got &+ a &- o.p)
     case .branchGotRelative64:
-      image.storeLittleEndian((o.stub != 0 ? o.stub : o.s) &+ a &- o.got, at: field)
+      put((o.stub != 0 ? o.stub : o.s) &+ a &- o.got)
     case .size32:
       let value = o.z &+ a
       guard let v = UInt32(exactly: value) else {
         return .overflow(value: Int64(bitPattern: value), target: value)
       }
-      image.storeLittleEndian(v, at: field)
+      put(v)
     case .size64:
-      image.storeLittleEndian(o.z &+ a, at: field)
+      put(o.z &+ a)
     }
     return .written
   }

@@ -29,6 +29,18 @@ public enum LinkInput: Sendable {
   }
 }
 
+/// How a module's calls (`R_X86_64_PLT32`) to functions outside it are bound.
+public enum CallBinding: Sendable, Equatable {
+  /// Directly where the target is within reach, through a stub only where it is not: the
+  /// fastest calls.
+  case direct
+  /// Every such call goes through the target's stub (`jmp *slot(%rip)`), as a shared library's
+  /// calls go through its PLT: the module's text then does not depend on where those functions
+  /// are, so that a cached image loaded in another process is patched in a few pages of slots
+  /// instead of at every call site.
+  case throughStubs
+}
+
 /// How a link is done.
 public struct LinkOptions: Sendable {
   /// Where undefined symbols are looked up, in order.
@@ -61,6 +73,17 @@ public struct LinkOptions: Sendable {
   /// are intersected with the regions: when no region can hold the module, the link fails with
   /// ``LinkError/Code/unplaceable`` saying why.
   public var regions: [ModuleRegion] = []
+  /// A cache of linked images to load from and store in; nil (the default) for none. See
+  /// ``ImageCache``: a hit maps the cached image and patches what depends on the address and
+  /// the externals, a miss links and stores. A check (``ModuleLinker/check(_:)``) never uses
+  /// it.
+  public var cache: ImageCache?
+  /// How calls to functions outside the module are bound; nil (the default) for
+  /// ``CallBinding/throughStubs`` with a ``cache`` and ``CallBinding/direct`` without.
+  public var callBinding: CallBinding?
+
+  /// The binding a link uses.
+  var effectiveCallBinding: CallBinding { callBinding ?? (cache == nil ? .direct : .throughStubs) }
 
   public init(providers: [any SymbolProvider]) {
     self.providers = providers
@@ -92,11 +115,55 @@ public struct ModuleLinker {
     self.options = options
   }
 
-  /// Links `inputs` into one module.
+  /// Links `inputs` into one module, or loads it from ``LinkOptions/cache`` when the cache
+  /// holds it.
   ///
   /// - Throws: ``LinkError`` with every problem of the first failing step.
   public func link(_ inputs: [LinkInput]) throws(LinkError) -> LoadedModule {
     var clock = PhaseClock()
+    guard let cache = options.cache else { return try link(inputs, clock: &clock, store: nil) }
+    let key = cache.key(cache.inputHashes(inputs), options)
+    clock.mark("cache key")
+    switch cache.load(key, inputNames: inputs.map(\.name), options: options, clock: &clock) {
+    case .hit(let module): return module
+    case .miss(let reason): return try link(inputs, clock: &clock, store: (cache, key, reason))
+    }
+  }
+
+  /// Links the objects and archives at `paths` into one module, or loads it from
+  /// ``LinkOptions/cache``: a hit maps the files (to key them) but does not parse them.
+  ///
+  /// - Throws: ``LinkError`` naming a file that cannot be read, or with every problem of the
+  ///   first failing step.
+  public func link(contentsOf paths: [String]) throws(LinkError) -> LoadedModule {
+    var clock = PhaseClock()
+    var files: [FileBytes] = []
+    for path in paths {
+      do { files.append(try FileBytes(contentsOf: path)) } catch { throw LinkError(error) }
+    }
+    var store: (ImageCache, ContentHash, String)?
+    if let cache = options.cache {
+      let hashes = files.map { file in
+        (kind: UInt8(Archive.isArchive(file) ? 2 : 1), hash: cache.contentHash(file, 0..<file.count))
+      }
+      let key = cache.key(hashes, options)
+      clock.mark("cache key")
+      switch cache.load(key, inputNames: paths, options: options, clock: &clock) {
+      case .hit(let module): return module
+      case .miss(let reason): store = (cache, key, reason)
+      }
+    }
+    var inputs: [LinkInput] = []
+    for file in files { inputs.append(try LinkInput.parse(inPlace: file)) }
+    clock.mark("read")
+    return try link(inputs, clock: &clock, store: store)
+  }
+
+  /// A fresh link, stored in the cache when `store` says where.
+  func link(
+    _ inputs: [LinkInput], clock: inout PhaseClock,
+    store: (cache: ImageCache, key: ContentHash, missed: String)?
+  ) throws(LinkError) -> LoadedModule {
     var problems = Problems(recordsAndContinues: false)
     let table = try SymbolTable.resolve(inputs, options: options, problems: &problems)
     clock.mark("resolve")
@@ -107,21 +174,36 @@ public struct ModuleLinker {
     let image = try PlacementRequest(table, plan, layout).map(in: options.regions)
     clock.mark("map")
     let relocated = try RelocatedImage.relocate(
-      image, base: image.baseAddress, table, plan, layout, problems: &problems)
+      image, base: image.baseAddress, table, plan, layout, calls: options.effectiveCallBinding,
+      problems: &problems)
     clock.mark("relocate")
-    return try load(image, table, plan, layout, relocated, clock: &clock)
+    var outcome: CacheOutcome?
+    if let store {
+      let record = CacheRecord(
+        table, plan, layout, relocated, image, calls: options.effectiveCallBinding)
+      if let reason = store.cache.store(store.key, record, image) {
+        outcome = .notStored(missed: store.missed, reason: reason)
+      } else {
+        outcome = .stored(missed: store.missed)
+      }
+      clock.mark("cache store")
+    }
+    return try load(image, table, plan, layout, relocated, clock: &clock, cache: outcome)
   }
 
   /// The load step: protect, run IFUNC resolvers, make the module.
   func load(
     _ image: consuming MappedImage, _ table: SymbolTable, _ plan: FixupPlan, _ layout: Layout,
-    _ relocated: RelocatedImage, clock: inout PhaseClock
+    _ relocated: RelocatedImage, clock: inout PhaseClock, cache: CacheOutcome? = nil
   ) throws(LinkError) -> LoadedModule {
     try LoadStep(table, plan, layout, relocated).run(image, callResolver: options.callResolver)
-    let (initializers, finalizers) = InitTable.order(InitTable.find(table, layout), image)
+    let entries = InitTable.entries(InitTable.find(table, layout))
+    let initializers = InitTable.read(entries.initializers, image)
+    let finalizers = InitTable.read(entries.finalizers, image)
     var statistics = LinkStatistics(table, plan, layout, base: relocated.base)
     statistics.stubCount = relocated.stubs.count
     statistics.gotCount = relocated.gotCount
+    statistics.cache = cache
     clock.mark("protect")
     statistics.phases = clock.phases
     let result = ModuleResult(
@@ -154,7 +236,8 @@ public struct ModuleLinker {
       let base = options.regions.isEmpty ? request.plannedBase : image.baseAddress
       clock.mark("map")
       let relocated = try RelocatedImage.relocate(
-        image, base: base, table, plan, layout, problems: &problems)
+        image, base: base, table, plan, layout, calls: options.effectiveCallBinding,
+        problems: &problems)
       clock.mark("relocate")
       // The check step: what was asked, read back from the scratch image (dropped here).
       report.placements = LinkedSymbols.placements(table, layout.sectionOffset, base: base)
@@ -270,6 +353,14 @@ extension LinkInput {
   public var symbolTableSize: Int {
     if case .object(let object) = self { return object.symbolCount * 24 }
     return 0
+  }
+
+  /// The input's name in messages (a path, or the name its bytes were given).
+  public var name: String {
+    switch self {
+    case .object(let object): object.name
+    case .archive(let archive): archive.name
+    }
   }
 
   /// The parsed object, for an object (`modload -o` writes a copy with section addresses).

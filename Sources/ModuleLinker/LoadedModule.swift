@@ -36,6 +36,8 @@ public struct LinkStatistics: Sendable {
   public var relocationCount = 0
   /// Nanoseconds per phase, in order.
   public var phases: [(name: String, nanoseconds: UInt64)] = []
+  /// What the cache of linked images did (nil without one).
+  public var cache: CacheOutcome?
 }
 
 /// A linked module in this process's memory: relocated, protected, its `.eh_frame`

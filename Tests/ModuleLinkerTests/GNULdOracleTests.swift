@@ -219,6 +219,8 @@ struct OracleReport {
   var stubSites = 0
   /// GOT loads ld rewrote although told not to relax (see ``ldRewrite(_:_:_:p:a:)``).
   var ldRewrites = 0
+  /// What the cache did, when the comparison linked through one.
+  var cache: CacheOutcome?
 }
 
 /// What ld made of a GOT load it rewrote, if it did: even with --no-relax, ld 2.40 turns a load
@@ -250,13 +252,17 @@ func ldRewrite(
 ///
 /// - Parameter skew: added to every external's address in ld's link only, to prove that the
 ///   comparison notices a wrong field.
-func compareWithGNULd(_ objects: [String], in directory: String, skew: UInt64 = 0) throws
-  -> OracleReport
-{
+///   - cache: link through this cache (to compare a cached image: store it first).
+func compareWithGNULd(
+  _ objects: [String], in directory: String, skew: UInt64 = 0, cache: ImageCache? = nil
+) throws -> OracleReport {
   var report = OracleReport()
   let inputs = try objects.map { try LinkInput.read($0) }
   let host = try HostSymbolProvider(libraries: [])
-  let module = try ModuleLinker(options: LinkOptions(providers: [host, FarSymbols()])).link(inputs)
+  var options = LinkOptions(providers: [host, FarSymbols()])
+  options.cache = cache
+  let module = try ModuleLinker(options: options).link(inputs)
+  report.cache = module.statistics.cache
   let parsed = try objects.map { try ObjectFile(path: $0) }
   let objectIndex = Dictionary(
     uniqueKeysWithValues: module.objectNames.enumerated().map { ($1, $0) })
@@ -650,6 +656,38 @@ struct GNULdOracleTests {
       .filter { $0.hasSuffix(".o") }.sorted().map { directory + "/" + $0 }
     let report = try Self.check(objects, in: directory, label: archive)
     #expect(report.comparedBytes > 10_000)
+  }
+
+  /// A cached image at another address than the one it was stored from: ld is given the
+  /// addresses of the cached load.
+  @Test(
+    "cached images get ld's bytes",
+    arguments: OracleCase.fixtures + OracleCase.cFiles
+      + [OracleCase(source: .c(paths: [], compiler: "", flags: ""), label: "libsqlite3.a")])
+  func cached(_ oracleCase: OracleCase) throws {
+    let directory = try TestSupport.temporaryDirectory("oracle")
+    let objects: [String]
+    if oracleCase.label == "libsqlite3.a" {
+      try TestSupport.shell("ar x /usr/lib/x86_64-linux-gnu/libsqlite3.a", directory: directory)
+      objects = try FileManager.default.contentsOfDirectory(atPath: directory)
+        .filter { $0.hasSuffix(".o") }.sorted().map { directory + "/" + $0 }
+    } else {
+      objects = try oracleCase.build(in: directory)
+    }
+    let cache = try ImageCache(directory: directory + "/cache")
+    var options = LinkOptions(providers: [try HostSymbolProvider(libraries: []), FarSymbols()])
+    options.cache = cache
+    // Stored, and kept mapped while the cached image loads, so that it loads elsewhere.
+    let stored = try ModuleLinker(options: options).link(objects.map { try LinkInput.read($0) })
+    #expect(stored.statistics.cache == .stored(missed: "no entry"))
+    let report = try compareWithGNULd(objects, in: directory, cache: cache)
+    #expect(report.cache == .hit)
+    #expect(
+      report.problems.isEmpty,
+      "\(oracleCase.label) in \(directory):\n\(report.problems.joined(separator: "\n"))")
+    #expect(report.comparedBytes > 0)
+    withExtendedLifetime(stored) {}
+    if report.problems.isEmpty { try? FileManager.default.removeItem(atPath: directory) }
   }
 
   /// For any objects at hand: `LKM_ORACLE_OBJECTS="a.o b.o" swift test --filter GNULdOracle`

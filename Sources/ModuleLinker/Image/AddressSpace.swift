@@ -160,7 +160,8 @@ extension AddressSpace {
   ///
   /// - Throws: ``ImageError`` for anything but a range taken meanwhile.
   static func mapNear(
-    byteCount: Int, alignment: UInt64, low: UInt64, high: UInt64, preferred: UInt64
+    byteCount: Int, alignment: UInt64, low: UInt64, high: UInt64, preferred: UInt64,
+    file: ImageFile? = nil
   ) throws(ImageError) -> MappedImage? {
     for attempt in 0..<5 {
       let base: UInt64? = known.withLock { space in
@@ -174,7 +175,7 @@ extension AddressSpace {
         return nil
       }
       do {
-        let image = try MappedImage(byteCount: byteCount, at: base)
+        let image = try MappedImage(byteCount: byteCount, at: base, file: file)
         known.withLock { $0?.insert(base..<(base + UInt64(byteCount))) }
         return image
       } catch {

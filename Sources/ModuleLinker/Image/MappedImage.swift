@@ -35,7 +35,20 @@ public enum Protection: Sendable, CustomStringConvertible {
 /// The page size of this machine.
 public let pageSize: Int = Int(sysconf(Int32(_SC_PAGESIZE)))
 
-/// A private anonymous mapping holding one module, written through checked offsets.
+/// An open file an image is mapped from: its descriptor and where the image starts in it (a
+/// multiple of the page size). The descriptor stays the caller's to close.
+public struct ImageFile: Sendable {
+  public var descriptor: Int32
+  public var offset: Int
+
+  public init(descriptor: Int32, offset: Int) {
+    self.descriptor = descriptor
+    self.offset = offset
+  }
+}
+
+/// A private mapping holding one module (anonymous, or a copy-on-write mapping of a cached
+/// image), written through checked offsets.
 public struct MappedImage: ~Copyable {
   private let base: UnsafeMutableRawPointer
   /// The mapping's size, a whole number of pages.
@@ -45,17 +58,22 @@ public struct MappedImage: ~Copyable {
   private let region: ModuleRegion?
 
   /// Maps `byteCount` bytes read-write at exactly `address`, or wherever the kernel likes
-  /// when `address` is nil.
+  /// when `address` is nil: zeros, or a private copy-on-write mapping of `file`'s pages.
   ///
   /// - Throws: ``ImageError`` (`EEXIST` when `address` is taken, `ENOMEM`).
   /// - Precondition: `byteCount` is a positive multiple of the page size.
-  public init(byteCount: Int, at address: UInt64?) throws(ImageError) {
+  public init(byteCount: Int, at address: UInt64?, file: ImageFile? = nil) throws(ImageError) {
     precondition(byteCount > 0 && byteCount % pageSize == 0, "image size must be whole pages")
-    // MAP_POPULATE: the image is written whole at once, so fault its pages in one go.
-    var flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | (byteCount <= 64 << 20 ? MAP_POPULATE : 0)
+    var flags = MAP_PRIVATE | MAP_NORESERVE
+    if file == nil {
+      // MAP_POPULATE: the image is written whole at once, so fault its pages in one go. A
+      // file's pages are faulted as they are used (most are never written).
+      flags |= MAP_ANONYMOUS | (byteCount <= 64 << 20 ? MAP_POPULATE : 0)
+    }
     let hint = address.flatMap { UnsafeMutableRawPointer(bitPattern: UInt($0)) }
     if hint != nil { flags |= 0x10_0000 }  // MAP_FIXED_NOREPLACE
-    let p = mmap(hint, byteCount, PROT_READ | PROT_WRITE, flags, -1, 0)
+    let p = mmap(
+      hint, byteCount, PROT_READ | PROT_WRITE, flags, file?.descriptor ?? -1, file?.offset ?? 0)
     guard let p, p != MAP_FAILED else { throw ImageError(call: "mmap", errno: errno) }
     if let hint, p != hint {
       // A kernel older than 4.17 treats MAP_FIXED_NOREPLACE as a hint.
@@ -68,21 +86,24 @@ public struct MappedImage: ~Copyable {
   }
 
   /// Maps `byteCount` bytes read-write at `address` inside `region`, over its reservation
-  /// (`MAP_FIXED`). The range must have been allocated from the region; it goes back to the
-  /// region (reserved again) when the image goes, or at once if the mapping fails.
+  /// (`MAP_FIXED`): zeros, or a private copy-on-write mapping of `file`'s pages. The range must
+  /// have been allocated from the region; it goes back to the region (reserved again) when the
+  /// image goes, or at once if the mapping fails.
   ///
   /// - Throws: ``ImageError`` (`ENOMEM`).
   /// - Precondition: `byteCount` is a positive multiple of the page size.
-  init(byteCount: Int, in region: ModuleRegion, at address: UInt64) throws(ImageError) {
+  init(byteCount: Int, in region: ModuleRegion, at address: UInt64, file: ImageFile? = nil)
+    throws(ImageError)
+  {
     precondition(byteCount > 0 && byteCount % pageSize == 0, "image size must be whole pages")
     precondition(
       address >= region.range.lowerBound && UInt64(byteCount) <= region.range.upperBound - address,
       "image outside its region")
-    let flags =
-      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED
-      | (byteCount <= 64 << 20 ? MAP_POPULATE : 0)
+    var flags = MAP_PRIVATE | MAP_NORESERVE | MAP_FIXED
+    if file == nil { flags |= MAP_ANONYMOUS | (byteCount <= 64 << 20 ? MAP_POPULATE : 0) }
     let hint = UnsafeMutableRawPointer(bitPattern: UInt(address))
-    let p = mmap(hint, byteCount, PROT_READ | PROT_WRITE, flags, -1, 0)
+    let p = mmap(
+      hint, byteCount, PROT_READ | PROT_WRITE, flags, file?.descriptor ?? -1, file?.offset ?? 0)
     guard let p, p != MAP_FAILED else {
       let error = ImageError(call: "mmap", errno: errno)
       region.release(base: address, size: UInt64(byteCount))
@@ -120,6 +141,16 @@ public struct MappedImage: ~Copyable {
     (base + offset).storeBytes(of: value.littleEndian, as: T.self)
   }
 
+  /// Stores `value` little-endian at `offset` unless the field already holds it (no write, so
+  /// a copy-on-write page stays shared).
+  @inline(__always)
+  public func storeLittleEndianIfChanged<T: FixedWidthInteger>(_ value: T, at offset: Int) {
+    checkBounds(offset, MemoryLayout<T>.size)
+    if (base + offset).loadUnaligned(as: T.self) != value.littleEndian {
+      (base + offset).storeBytes(of: value.littleEndian, as: T.self)
+    }
+  }
+
   /// Loads a little-endian value at `offset`.
   @inline(__always)
   public func loadLittleEndian<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T {
@@ -147,4 +178,79 @@ public struct MappedImage: ~Copyable {
   /// The address of byte `offset`.
   @inline(__always)
   public func address(_ offset: Int) -> UInt64 { baseAddress &+ UInt64(offset) }
+}
+
+extension MappedImage {
+  /// Replaces the pages of `[offset, offset + count)` with fresh zero pages (a cached image's
+  /// long runs of zeros, which its file does not hold).
+  ///
+  /// - Precondition: the range is whole pages inside the image.
+  func zeroPages(_ offset: Int, _ count: Int) throws(ImageError) {
+    guard count > 0 else { return }
+    checkBounds(offset, count)
+    precondition(offset % pageSize == 0 && count % pageSize == 0, "zero pages must be whole")
+    let p = mmap(
+      base + offset, count, PROT_READ | PROT_WRITE,
+      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0)
+    guard p != MAP_FAILED else { throw ImageError(call: "mmap", errno: errno) }
+  }
+
+  /// The runs of at least `minimum` whole pages that are all zeros, in order.
+  func zeroRuns(minimumPages minimum: Int) -> [Range<Int>] {
+    var runs: [Range<Int>] = []
+    var start = -1
+    var page = 0
+    while page < byteCount {
+      var zero = true
+      var i = 0
+      while i < pageSize {
+        if (base + page + i).load(as: UInt64.self) != 0 {
+          zero = false
+          break
+        }
+        i += 8
+      }
+      if zero {
+        if start < 0 { start = page }
+      } else if start >= 0 {
+        if page - start >= minimum * pageSize { runs.append(start..<page) }
+        start = -1
+      }
+      page += pageSize
+    }
+    if start >= 0 && byteCount - start >= minimum * pageSize { runs.append(start..<byteCount) }
+    return runs
+  }
+
+  /// Writes the bytes of `range` to `descriptor` at `fileOffset` (`pwrite(2)`, whole).
+  func write(_ range: Range<Int>, to descriptor: Int32, at fileOffset: Int) throws(ImageError) {
+    checkBounds(range.lowerBound, range.count)
+    var done = 0
+    while done < range.count {
+      let n = pwrite(
+        descriptor, base + range.lowerBound + done, range.count - done, off_t(fileOffset + done))
+      if n < 0 {
+        if errno == EINTR { continue }
+        throw ImageError(call: "pwrite", errno: errno)
+      }
+      if n == 0 { throw ImageError(call: "pwrite", errno: EIO) }
+      done += n
+    }
+  }
+
+  /// Reads `range` of the image from `descriptor` at `fileOffset` (`pread(2)`, whole).
+  func read(_ range: Range<Int>, from descriptor: Int32, at fileOffset: Int) throws(ImageError) {
+    checkBounds(range.lowerBound, range.count)
+    var done = 0
+    while done < range.count {
+      let n = pread(
+        descriptor, base + range.lowerBound + done, range.count - done, off_t(fileOffset + done))
+      if n < 0 {
+        if errno == EINTR { continue }
+        throw ImageError(call: "pread", errno: errno)
+      }
+      if n == 0 { throw ImageError(call: "pread", errno: EIO) }
+      done += n
+    }
+  }
 }

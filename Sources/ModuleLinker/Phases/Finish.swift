@@ -219,28 +219,35 @@ extension InitTable {
     return tables
   }
 
-  /// Constructors (`.preinit_array`, `.init_array.N` by ascending N, `.init_array`, `.ctors`
-  /// from the last entry) and finalizers (`.fini_array` from the last entry, `.fini_array.N` by
-  /// descending N, then `.dtors` from the first), read from the relocated image.
-  static func order(_ tables: [InitTable], _ image: borrowing MappedImage)
-    -> (initializers: [UInt64], finalizers: [UInt64])
-  {
-    func entries(_ kind: Kind) -> [UInt64] {
-      var list: [UInt64] = []
+  /// The image offsets of the constructor entries (`.preinit_array`, `.init_array.N` by
+  /// ascending N, `.init_array`, `.ctors` from the last entry) and finalizer entries
+  /// (`.fini_array` from the last entry, `.fini_array.N` by descending N, then `.dtors` from
+  /// the first), in the order they run.
+  static func entries(_ tables: [InitTable]) -> (initializers: [Int], finalizers: [Int]) {
+    func entries(_ kind: Kind) -> [Int] {
+      var list: [Int] = []
       let sorted = tables.filter { $0.kind == kind }.sorted {
         ($0.priority, $0.order) < ($1.priority, $1.order)
       }
       for t in sorted {
-        for i in 0..<t.count {
-          let a = image.loadLittleEndian(UInt64.self, at: t.offset + i * 8)
-          if a != 0 && a != UInt64.max { list.append(a) }
-        }
+        for i in 0..<t.count { list.append(t.offset + i * 8) }
       }
       return list
     }
     let initializers = entries(.preinit) + entries(.initArray) + entries(.ctors).reversed()
     let finalizers = entries(.finiArray).reversed() + entries(.dtors)
     return (initializers, finalizers)
+  }
+
+  /// The functions the entries at `offsets` point to, read from the relocated image (0 and -1
+  /// are skipped, as ld.so skips them).
+  static func read(_ offsets: [Int], _ image: borrowing MappedImage) -> [UInt64] {
+    var list: [UInt64] = []
+    for offset in offsets {
+      let a = image.loadLittleEndian(UInt64.self, at: offset)
+      if a != 0 && a != UInt64.max { list.append(a) }
+    }
+    return list
   }
 }
 

@@ -90,15 +90,15 @@ extension PlacementRequest {
 
   /// Maps the image where a load runs it: inside `regions` when there are any, else in this
   /// process's free address space.
-  func map(in regions: [ModuleRegion]) throws(LinkError) -> MappedImage {
+  func map(in regions: [ModuleRegion], file: ImageFile? = nil) throws(LinkError) -> MappedImage {
     let bounds = self.bounds
-    if !regions.isEmpty { return try mapInRegions(regions, bounds) }
+    if !regions.isEmpty { return try mapInRegions(regions, bounds, file: file) }
     let byteCount = Int(size)
     if let preferred = bounds.preferred {
       do {
         if let image = try AddressSpace.mapNear(
           byteCount: byteCount, alignment: alignment, low: bounds.low, high: bounds.high,
-          preferred: preferred)
+          preferred: preferred, file: file)
         {
           return image
         }
@@ -113,7 +113,7 @@ extension PlacementRequest {
       }
     }
     do {
-      return try MappedImage(byteCount: byteCount, at: nil)
+      return try MappedImage(byteCount: byteCount, at: nil, file: file)
     } catch {
       throw LinkError(.memory, "cannot map \(hex(byteCount)) bytes for the module: \(error)")
     }
@@ -142,8 +142,8 @@ extension PlacementRequest {
 
   /// Maps the module inside one of `regions`, its base in `[low, high]` (what reach and low
   /// placement allow), nearest the preferred point.
-  func mapInRegions(_ regions: [ModuleRegion], _ bounds: PlacementBounds) throws(LinkError)
-    -> MappedImage
+  func mapInRegions(_ regions: [ModuleRegion], _ bounds: PlacementBounds, file: ImageFile? = nil)
+    throws(LinkError) -> MappedImage
   {
     let (low, high, preferred) = (bounds.low, bounds.high, bounds.preferred)
     for _ in 0..<4 {
@@ -166,7 +166,7 @@ extension PlacementRequest {
             size: size, alignment: alignment, low: low, high: high, preferred: preferred)
         else { continue }  // taken meanwhile by another thread
         do {
-          return try MappedImage(byteCount: Int(size), in: region, at: base)
+          return try MappedImage(byteCount: Int(size), in: region, at: base, file: file)
         } catch {
           throw LinkError(.memory, "cannot map \(hex(size)) bytes for the module: \(error)")
         }

@@ -31,7 +31,7 @@ extension RelocatedImage {
   /// - Throws: every field that does not fit, through `problems`.
   static func relocate(
     _ image: borrowing MappedImage, base: UInt64, _ table: SymbolTable, _ plan: FixupPlan,
-    _ layout: Layout, problems: inout Problems
+    _ layout: Layout, calls: CallBinding, problems: inout Problems
   ) throws(LinkError) -> RelocatedImage {
     let gotBase = base + UInt64(layout.gotArea)
     let dsoHandle = base + UInt64(layout.dsoHandleOffset)
@@ -133,8 +133,9 @@ extension RelocatedImage {
       let ref = candidate.target
       let target = address(of: ref)
       let ifunc = table.isIFunc(ref)
+      let external = ref.globalID.map { table.isExternal(global: $0) } ?? false
       let needed =
-        ifunc || (candidate.pcRelative && !reaches(target))
+        ifunc || (candidate.pcRelative && (!reaches(target) || (calls == .throughStubs && external)))
         || (candidate.absolute32 && target >= 1 << 31)
       guard needed else { continue }
       let slot = layout.stubSlot(ordinal, plan)
@@ -150,9 +151,12 @@ extension RelocatedImage {
       if case .global(let id) = ref { globalStubAddress[Int(id)] = stubAddress } else {
         localStubs[ref] = stubAddress
       }
-      // A host function reached through a low stub has the stub as its address everywhere in
-      // the module (ld's canonical PLT entry), so that pointers to it compare equal.
-      if candidate.absolute32 && !ifunc, let id = ref.globalID { canonical[id] = stubAddress }
+      // A host function above 2 GiB reached through a low stub has the stub as its address
+      // everywhere in the module (ld's canonical PLT entry), so that pointers to it compare
+      // equal. (One within reach keeps its own: an undefined weak function stays 0.)
+      if candidate.absolute32 && !ifunc && target >= 1 << 31, let id = ref.globalID {
+        canonical[id] = stubAddress
+      }
     }
     // S of each global as the module sees it.
     var globalS = result.globalAddress
@@ -180,6 +184,7 @@ extension RelocatedImage {
     var globalIFunc = [Bool](repeating: false, count: table.globals.count)
     for (id, g) in table.globals.enumerated() { globalIFunc[id] = g.isIFunc && g.isDefined }
     var errors: [LinkError] = []
+    let throughStubs = calls == .throughStubs
     for run in plan.runs {
       let o = Int(run.object)
       let object = table.objects[o]
@@ -197,17 +202,26 @@ extension RelocatedImage {
           if table.missing[g] { continue }
           operands.s = globalS[g]
           operands.ifunc = globalIFunc[g]
+          operands.throughStub = throughStubs && fixup.type == .plt32
         } else {
           operands.s = symbolAddress[symbols + Int(fixup.symbol)]
           operands.ifunc = object.symbolType(Int(fixup.symbol)) == SymbolType.gnuIFunc
         }
         switch fixup.kind {
-        case .branchOrDelta32, .pointer32, .pointer32Signed, .pointer16, .pointer8,
-          .branchGotRelative64:
+        case .branchOrDelta32, .branchGotRelative64:
           operands.stub =
             g >= 0
             ? globalStubAddress[g]
             : (localStubs.isEmpty ? 0 : localStubs[fixup.target(in: o)] ?? 0)
+        case .pointer32, .pointer32Signed, .pointer16, .pointer8:
+          // An address: a stub stands for the target only when it is its canonical address (an
+          // IFUNC's; a host function's above 2 GiB is already its S).
+          if operands.ifunc {
+            operands.stub =
+              g >= 0
+              ? globalStubAddress[g]
+              : (localStubs.isEmpty ? 0 : localStubs[fixup.target(in: o)] ?? 0)
+          }
         case .gotDelta32, .gotDelta64, .gotOffset32, .gotOffset64:
           let slot = g >= 0 ? Int(plan.globalSlot[g]) : plan.localSlots[fixup.target(in: o)]!
           operands.g = UInt64(slot * 8)
@@ -237,12 +251,16 @@ extension RelocatedImage {
   /// Writes `jmp *slot(%rip)` (`ff 25 disp32`, the displacement from the end of the 6-byte
   /// instruction) and 2 bytes of `nop` at `offset`.
   static func writeStub(
-    _ image: borrowing MappedImage, at offset: Int, address: UInt64, slot: UInt64
+    _ image: borrowing MappedImage, at offset: Int, address: UInt64, slot: UInt64,
+    changedOnly: Bool = false
   ) {
-    image.storeLittleEndian(UInt16(0x25ff), at: offset)
-    let displacement = Int64(bitPattern: slot &- (address + 6))
-    image.storeLittleEndian(Int32(truncatingIfNeeded: displacement), at: offset + 2)
-    image.storeLittleEndian(UInt16(0x9066), at: offset + 6)
+    let displacement = UInt32(truncatingIfNeeded: slot &- (address + 6))
+    let bytes = UInt64(0x25ff) | UInt64(displacement) << 16 | UInt64(0x9066) << 48
+    if changedOnly {
+      image.storeLittleEndianIfChanged(bytes, at: offset)
+    } else {
+      image.storeLittleEndian(bytes, at: offset)
+    }
   }
 
   /// The message for a value that does not fit its field, with what to do about it.

@@ -136,6 +136,8 @@ let linkerNames: Set<String> = [
 /// makes a handful of arrays, not a few per object.
 struct SymbolTable {
   var objects: [ObjectFile] = []
+  /// Where each object came from: the input's index, and the member's name for an archive's.
+  var origins: [(input: Int, member: String?)] = []
   /// Where each object's symbols and sections start in the flat arrays (one extra entry at the
   /// end: the totals).
   var symbolBase: [Int] = [0]
@@ -234,7 +236,7 @@ extension SymbolTable {
     throws(LinkError) -> SymbolTable
   {
     var table = SymbolTable()
-    var archives: [Archive] = []
+    var archives: [(input: Int, archive: Archive)] = []
     var symbolCount = 0
     for input in inputs {
       switch input {
@@ -245,10 +247,12 @@ extension SymbolTable {
     table.index = SymbolNameTable(capacity: symbolCount)
     table.globals.reserveCapacity(symbolCount)
     table.globalOf.reserveCapacity(symbolCount)
-    for input in inputs {
+    for (k, input) in inputs.enumerated() {
       switch input {
-      case .object(let object): try problems.report(table.add(object))
-      case .archive(let archive): archives.append(archive)
+      case .object(let object):
+        table.origins.append((k, nil))
+        try problems.report(table.add(object))
+      case .archive(let archive): archives.append((k, archive))
       }
     }
     if let entry = options.entry, table.globalID(entry) == nil {
@@ -377,11 +381,11 @@ extension SymbolTable {
   }
 
   /// Pulls archive members that define still-undefined strong symbols, until nothing changes.
-  mutating func pullArchiveMembers(_ archives: [Archive], problems: inout Problems)
-    throws(LinkError)
-  {
+  mutating func pullArchiveMembers(
+    _ archives: [(input: Int, archive: Archive)], problems: inout Problems
+  ) throws(LinkError) {
     guard !archives.isEmpty else { return }
-    var pulled = archives.map { [Bool](repeating: false, count: $0.members.count) }
+    var pulled = archives.map { [Bool](repeating: false, count: $0.archive.members.count) }
     var changed = true
     var passes = 0
     while changed && passes < 1_000_000 {
@@ -394,12 +398,13 @@ extension SymbolTable {
         defer { id += 1 }
         let g = globals[id]
         guard g.kind == .undefined, g.referenced, !g.onlyWeakReferences else { continue }
-        for (a, archive) in archives.enumerated() {
+        for (a, (input, archive)) in archives.enumerated() {
           guard let m = archive.firstMember(defining: g.symbolName, where: { !pulled[a][$0] })
           else { continue }
           pulled[a][m] = true
           let object: ObjectFile
           do { object = try archive.object(at: m) } catch { throw LinkError(error) }
+          origins.append((input, archive.members[m].name))
           try problems.report(add(object))
           changed = true
           break

@@ -36,6 +36,8 @@ struct FixupPlan {
   /// Read-only host objects a low module names with 32-bit references, copied into its
   /// read-only data (ld's copy relocation), by global id.
   var hostCopies: [Int] = []
+  /// The read-only host objects a low module would copy (those above 2 GiB are), by global id.
+  var copyCandidates: [Int] = []
   /// Relocations by psABI type number, and in all.
   var counts = [Int](repeating: 0, count: 64)
   var relocationCount = 0
@@ -132,8 +134,9 @@ extension FixupPlan {
     plan.relocationCount = plan.counts.reduce(0, +)
     try problems.report(errors)
     // A low module cannot reach the host's read-only objects: it gets copies of them.
+    plan.copyCandidates = copyCandidate.indices.filter { copyCandidate[$0] }
     if plan.needsLow {
-      for id in copyCandidate.indices where copyCandidate[id] && table.globals[id].address >= 1 << 31 {
+      for id in plan.copyCandidates where table.globals[id].address >= 1 << 31 {
         plan.hostCopies.append(id)
         plan.reachCount[id] = 0
       }
