@@ -8,7 +8,8 @@ import ModuleLinker
 
 @main
 struct LkmRun {
-  static let usage = "lkmrun [-nv] [-e ENTRY] [-l LIB]... OBJECT|ARCHIVE... [-- ARG...]"
+  static let usage =
+    "lkmrun [-nv] [-e ENTRY] [-l LIB]... [--cache DIR | --no-cache] OBJECT|ARCHIVE... [-- ARG...]"
   static let help = """
     OVERVIEW: Link relocatable objects into this process and run them.
 
@@ -16,6 +17,10 @@ struct LkmRun {
     resolving undefined symbols against the host C library and any library named with -l, then \
     calls int main(int argc, char **argv) (or ENTRY), runs the finalizers, flushes stdio and \
     exits with main's status. Arguments after -- are passed to main after argv[0].
+
+    Linked images are cached (in $XDG_CACHE_HOME/lkm, else ~/.cache/lkm): a run whose inputs, \
+    libraries and options are unchanged maps the cached image instead of linking. \
+    LKM_NO_CACHE=1 or --no-cache turns the cache off.
 
     USAGE: \(usage)
 
@@ -27,6 +32,8 @@ struct LkmRun {
       -v                      Print the layout, stubs, GOT, relocations and phase times on stderr.
       -e <entry>              The entry function (default: main).
       -l <library>            Also resolve against libLIB.so.
+      --cache <dir>           Cache linked images in DIR.
+      --no-cache              Link every time; use no cache.
       -h, --help              Show help information.
 
     """
@@ -43,6 +50,10 @@ struct LkmRun {
   var inputs: [String] = []
   /// What follows `--`, passed to main after argv[0].
   var arguments: [String] = []
+  /// `--cache DIR`: where linked images are cached.
+  var cacheDirectory: String?
+  /// `--no-cache`: link every time.
+  var noCache = false
 
   /// ArgumentParser's usage error: the message, the usage, exit 64.
   static func usageError(_ message: String) -> Never {
@@ -59,7 +70,10 @@ struct LkmRun {
     func value(_ option: String, _ rest: Substring) -> String {
       if !rest.isEmpty { return String(rest) }
       i += 1
-      guard i < argv.count else { usageError("Missing value for '\(option) <\(option == "-e" ? "entry" : "library")>'") }
+      guard i < argv.count else {
+        let name = ["-e": "entry", "-l": "library", "--cache": "dir"][option] ?? "value"
+        usageError("Missing value for '\(option) <\(name)>'")
+      }
       return argv[i]
     }
     while i < argv.count {
@@ -72,6 +86,16 @@ struct LkmRun {
         var text = help
         text.withUTF8 { buffer in _ = write(1, buffer.baseAddress, buffer.count) }
         exit(0)
+      }
+      if word == "--no-cache" {
+        command.noCache = true
+        i += 1
+        continue
+      }
+      if word == "--cache" || word.hasPrefix("--cache=") {
+        command.cacheDirectory = word == "--cache" ? value("--cache", "") : String(word.dropFirst(8))
+        i += 1
+        continue
       }
       if word.hasPrefix("--") { usageError("Unknown option '\(word)'") }
       if word.hasPrefix("-") && word.count > 1 {
@@ -114,13 +138,18 @@ struct LkmRun {
     let start = monotonicNanoseconds()
     let module: LoadedModule
     do {
-      var inputs: [LinkInput] = []
-      for path in self.inputs { inputs.append(try LinkInput.read(path)) }
       let host = try HostSymbolProvider(libraries: library)
       var options = LinkOptions(providers: [host])
       options.moduleName = self.inputs[0]
       options.entry = entry
-      module = try ModuleLinker(options: options).link(inputs)
+      if !noCache && !ImageCache.disabledByEnvironment {
+        if let cacheDirectory {
+          options.cache = try ImageCache(directory: cacheDirectory)
+        } else {
+          options.cache = ImageCache.standard()
+        }
+      }
+      module = try ModuleLinker(options: options).link(contentsOf: self.inputs)
       if module.address(ofExport: entry) == nil {
         return fail(LinkError(.noEntryPoint, "\(self.inputs[0]): entry point '\(entry)' is not defined"))
       }
@@ -146,6 +175,12 @@ struct LkmRun {
       out += "  \(segment.name.rightPadded(7)) \(hex(segment.address)) \(String(segment.size).leftPadded(9)) bytes \(segment.protection)\n"
     }
     out += "  stubs \(s.stubCount), GOT entries \(s.gotCount)\n"
+    switch s.cache {
+    case nil: out += "  cache off\n"
+    case .hit: out += "  cache hit\n"
+    case .stored(let missed): out += "  cache miss (\(missed)): stored\n"
+    case .notStored(let missed, let reason): out += "  cache miss (\(missed)): not stored: \(reason)\n"
+    }
     out += "  relocations \(s.relocationCount):"
     for (name, count) in s.relocationsByType.sorted(by: { $0.value > $1.value }) {
       out += " \(name.replacingOccurrences(of: "R_X86_64_", with: "")) \(count)"

@@ -112,6 +112,14 @@ struct FixtureMatrixTests {
     if let expectedError = fixture.expectedError {
       #expect(result.stderr == expectedError, context)
     }
+    // Once per fixture, compiler and code model, a second run loads the image the first stored.
+    guard matrixCase.flags.first == "-O2" && !matrixCase.flags.contains("-ffunction-sections")
+    else { return }
+    let cached = try Self.runLimited(Self.lkmrun, ["-v"] + arguments)
+    let again = Comment(rawValue: commands.joined(separator: "\n") + " (-v, again)\n" + cached.description)
+    #expect(!cached.signaled && cached.status == fixture.status, again)
+    #expect(cached.stdout == fixture.expectedOutput, again)
+    #expect(cached.stderr.contains("  cache hit\n"), again)
   }
 
   /// Functions and variables generated for the SHN_XINDEX test, each in its own section with
@@ -217,9 +225,16 @@ extension FixtureMatrixTests {
   /// Runs `executable` under timeout(1), so that a module that hangs fails its case (status 124)
   /// instead of stalling the suite; timeout re-raises a signal that killed the child, so
   /// `signaled` still tells a crash. The environment adds LKM_FIXTURE=matrix.
+  /// The cache of linked images of this test run (lkmrun's default cache, relocated).
+  static let cacheHome: String = {
+    (try? TestSupport.temporaryDirectory("matrix-cache")) ?? NSTemporaryDirectory() + "/matrix-cache"
+  }()
+
   static func runLimited(_ executable: String, _ arguments: [String]) throws -> TestSupport.Result {
     var environment = ProcessInfo.processInfo.environment
     environment["LKM_FIXTURE"] = "matrix"
+    environment["XDG_CACHE_HOME"] = cacheHome
+    environment["LKM_NO_CACHE"] = nil
     return try TestSupport.run(
       "/usr/bin/timeout", ["--kill-after=5", "60", executable] + arguments, environment: environment
     )
