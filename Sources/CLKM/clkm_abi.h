@@ -96,6 +96,7 @@ struct clkm_kdata {
   char version[256];
   /* __stack_chk_guard: the canary of modules built with -mstack-protector-guard=global. */
   unsigned long stack_chk_guard;
+  int ticks;
 };
 extern struct clkm_kdata *clkm_kd;
 

@@ -15,6 +15,8 @@
  *                  sanitizer's (kubsan): what instrumented modules call (they do not call
  *                  each other)
  *   kern_malloc.c  malloc(9)
+ *   kern_synch.c   the big kernel lock, tsleep and wakeup, spl, the requests kernel threads serve
+ *   kern_timeout.c timeout(9) and the callout thread
  *   kern_lkm.c     module records and the generic dispatcher (OpenBSD's kern_lkm.c), the kernel
  *                  variables, the system call table's audit
  *   kern_conf.c    devices (bdevsw, cdevsw, uiomove); vfs_lkm.c file systems; kern_exec.c
@@ -77,6 +79,14 @@ int clkm_guard_active(void);
 _Noreturn void clkm_guard_panic(const char *message, void *pc);
 /* A kernel thunk that calls module code, guarded like the calls into module code. */
 int clkm_guarded_call(int (*thunk)(void *), void *context, clkm_fault_t *fault);
+/* function(argument), guarded: a timeout. 0, or 1 with *fault filled. */
+int clkm_call_timeout(uint64_t function, uint64_t argument, clkm_fault_t *fault);
+/* Writes an oops for a fault in a call the C side made on its own (a timeout, a thread a module
+ * started) and marks the module faulted. */
+void clkm_report_fault(const clkm_fault_t *fault, int module, const char *during);
+/* tsleep's: no watchdog while the thread sleeps. */
+void clkm_watchdog_pause(void);
+void clkm_watchdog_resume(void);
 /* The id of the module whose image holds address, or -1. */
 int clkm_module_at(uint64_t address);
 int clkm_in_module_text(uint64_t address);
@@ -132,6 +142,25 @@ void *clkm_malloc(size_t size, int type, int flags);
  * overwritten, is a panic naming what was found. */
 void clkm_free(void *addr, int type);
 size_t clkm_malloc_exports(clkm_export_t *table, size_t room);
+
+/* ---- kern_synch.c ---- */
+#define CLKM_PCATCH 0x100
+#define CLKM_EINTR 4
+#define CLKM_EWOULDBLOCK 35
+#define CLKM_EAGAIN 35
+enum {
+  CLKM_IPL_NONE = 0, CLKM_IPL_SOFTCLOCK = 1, CLKM_IPL_SOFTNET = 2, CLKM_IPL_BIO = 3,
+  CLKM_IPL_NET = 4, CLKM_IPL_TTY = 5, CLKM_IPL_VM = 6, CLKM_IPL_CLOCK = 7, CLKM_IPL_HIGH = 8
+};
+int clkm_tsleep(const volatile void *ident, int priority, const char *wmesg, int timo);
+void clkm_wakeup(const volatile void *ident);
+void clkm_wakeup_one(const volatile void *ident);
+/* Whether the request the calling thread serves was cancelled (its client went away). */
+int clkm_request_cancelled(void);
+size_t clkm_synch_exports(clkm_export_t *table, size_t room);
+
+/* ---- kern_timeout.c ---- */
+size_t clkm_timeout_exports(clkm_export_t *table, size_t room);
 
 /* ---- kern_lkm.c ---- */
 /* Remembers the system call table as booted (the audit puts slots back from it). */

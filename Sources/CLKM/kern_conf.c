@@ -486,17 +486,14 @@ static int read_thunk(void *v) {
       if (got < CLKM_DEV_BSIZE) break;
     }
   } else {
-    while (op->done < op->size) {
-      size_t want = op->size - op->done;
-      if (want > 65536) want = 65536;
-      struct clkm_iovec iov = {op->buf + op->done, want};
-      struct clkm_uio uio = {&iov, 1, (clkm_off_t)(op->offset + op->done), want,
-                             CLKM_UIO_USERSPACE, CLKM_UIO_READ, clkm_current_proc()};
-      error = op->c.d_read(op->dev, &uio, 0);
-      size_t moved = uio.uio_resid > want ? 0 : want - uio.uio_resid;
-      op->done += moved;
-      if (error || moved == 0) break;
-    }
+    /* One d_read, as read(2) makes: a driver gives what it has (a pipe, once something is
+     * there; rot13, all it keeps), and a second call could sleep for more. */
+    size_t want = op->size;
+    struct clkm_iovec iov = {op->buf, want};
+    struct clkm_uio uio = {&iov, 1, (clkm_off_t)op->offset, want, CLKM_UIO_USERSPACE,
+                           CLKM_UIO_READ, clkm_current_proc()};
+    error = op->c.d_read(op->dev, &uio, 0);
+    op->done = uio.uio_resid > want ? 0 : want - uio.uio_resid;
   }
   int cerror = call_close(op, FREAD);
   return error ? error : cerror;

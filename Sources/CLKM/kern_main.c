@@ -27,9 +27,9 @@ int clkm_kernel_init(const char *version_string, const char *host_name, int secu
 
 /* Every file that gives modules something, in the order the table lists them. */
 static clkm_exports_fn *const exporters[] = {
-    clkm_prf_exports,  clkm_malloc_exports, clkm_subr_exports, clkm_lkm_exports,
-    clkm_conf_exports, clkm_vfs_exports,    clkm_exec_exports, clkm_ssp_exports,
-    clkm_kubsan_exports,
+    clkm_prf_exports,  clkm_malloc_exports, clkm_subr_exports, clkm_synch_exports,
+    clkm_timeout_exports, clkm_lkm_exports, clkm_conf_exports, clkm_vfs_exports,
+    clkm_exec_exports, clkm_ssp_exports, clkm_kubsan_exports,
 };
 
 #define MAX_EXPORTS 512

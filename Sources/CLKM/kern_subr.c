@@ -120,7 +120,8 @@ void clkm_sysent_init(void) {
 
 /* ---- The process requests run for ---- */
 
-static struct clkm_proc current_proc = {0, 0, "?"};
+/* Per thread: each kernel thread serves one request, for one process, at a time. */
+static __thread struct clkm_proc current_proc = {0, 0, "?"};
 
 void clkm_set_process(int pid, unsigned uid, const char *comm) {
   current_proc.p_pid = pid;

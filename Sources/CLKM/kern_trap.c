@@ -164,6 +164,8 @@ struct guard {
   int altstack_ready;
   /* Whether this call has a watchdog (module threads run without one). */
   int watched;
+  /* The module the call is on behalf of (counted in active_calls while it runs). */
+  int module;
 };
 
 static __thread struct guard guard_state __attribute__((tls_model("initial-exec")));
@@ -361,8 +363,22 @@ static void on_signal(int signo, siginfo_t *si, void *context) {
   }
   int self_raised = (si->si_code == SI_USER || si->si_code == SI_TKILL || si->si_code == SI_QUEUE) &&
                     si->si_pid == getpid();
+  if (signo == SIGSYS && si->si_code == 1 /* SYS_SECCOMP */ && si->si_errno != CLKM_IP_FILTER_DATA) {
+    /* The kernel process's own filter denied a call made by the kernel's code or the C
+     * library (on a module's behalf, --host-symbols): the call fails with EPERM, as if the
+     * kernel had refused it, and the library stays consistent (a fork that unwound through
+     * glibc's atfork handlers would leave its locks held). */
+    char line[200];
+    int module = g->active ? g->module : clkm_current_module;
+    snprintf(line, sizeof line,
+             "lkm: system call %d denied to the kernel process (module id %d): EPERM\n",
+             si->si_syscall, module);
+    clkm_msgbuf_append(line, strlen(line));
+    uc->uc_mcontext.gregs[REG_RAX] = -EPERM;
+    return;
+  }
   if (synchronous(signo) && kernel_generated) {
-    /* SIGSYS from the filter: the call is at si_call_addr. */
+    /* SIGSYS from the instruction-pointer filter: the call is at si_call_addr. */
     if (signo == SIGSYS && si->si_code == 1 /* SYS_SECCOMP */)
       pc = (uint64_t)(uintptr_t)si->si_call_addr;
     if (g->active && (clkm_module_at(pc) >= 0 || !in_kernel_code(pc))) {
@@ -461,6 +477,8 @@ static const int handled[] = {SIGSEGV, SIGBUS,  SIGILL,  SIGFPE,    SIGTRAP,  SI
                               SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ, SIGSTKFLT, SIGIO, SIGPWR,
                               SIGTSTP, SIGTTIN, SIGTTOU};
 
+static void asynchronous_set(sigset_t *set);
+
 void clkm_trap_init(void) {
   dl_iterate_phdr(find_kernel_text, NULL);
   struct guard *g = &guard_state;
@@ -482,6 +500,11 @@ void clkm_trap_init(void) {
   signal(SIGPIPE, SIG_IGN);
   /* The mask is inherited: a parent that blocked these would disarm the containment. */
   sigprocmask(SIG_UNBLOCK, &unblock, NULL);
+  /* Outside guarded calls, the signals module code could raise on the whole process are
+   * blocked (see asynchronous_set). */
+  sigset_t set;
+  asynchronous_set(&set);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
 /* Prepares this thread for guarded calls (kernel threads and module threads call it first). */
@@ -489,9 +512,54 @@ void clkm_thread_init(void) {
   struct guard *g = &guard_state;
   thread_altstack(g);
   thread_timer(g);
+  sigset_t set;
+  asynchronous_set(&set);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+/* How many threads are in a call into each module's code (asleep in it, for one): a module
+ * cannot go while one is. */
+#define MAX_ACTIVE 4096
+static int active_calls[MAX_ACTIVE];
+
+int clkm_module_active_calls(int id) {
+  if (id < 0 || id >= MAX_ACTIVE) return 0;
+  return __atomic_load_n(&active_calls[id], __ATOMIC_ACQUIRE);
+}
+
+static void count_call(int id, int delta) {
+  if (id >= 0 && id < MAX_ACTIVE) __atomic_fetch_add(&active_calls[id], delta, __ATOMIC_ACQ_REL);
+}
+
+void clkm_watchdog_pause(void) {
+  struct guard *g = &guard_state;
+  if (g->active) disarm(g);
+}
+
+void clkm_watchdog_resume(void) {
+  struct guard *g = &guard_state;
+  if (g->active && g->watched && watchdog_seconds) arm(g, watchdog_seconds, 0);
+}
+
+/* Signals module code may raise on the kernel process as a whole (kill(getpid(), …)): blocked
+ * in every thread but those in a guarded call, so that the kernel delivers them to the thread
+ * whose module code runs. */
+static const int asynchronous[] = {SIGHUP,  SIGINT,    SIGQUIT, SIGUSR1,  SIGUSR2, SIGTERM,
+                                   SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ, SIGSTKFLT, SIGIO,
+                                   SIGPWR,  SIGTSTP,   SIGTTIN, SIGTTOU};
+
+static void asynchronous_set(sigset_t *set) {
+  sigemptyset(set);
+  for (size_t i = 0; i < sizeof asynchronous / sizeof asynchronous[0]; i++)
+    sigaddset(set, asynchronous[i]);
 }
 
 static void enter(struct guard *g, sigjmp_buf *jb, clkm_fault_t *fault, int watched) {
+  g->module = watched ? clkm_current_module : -1;
+  count_call(g->module, 1);
+  sigset_t set;
+  asynchronous_set(&set);
+  pthread_sigmask(SIG_UNBLOCK, &set, NULL);
   g->jmp = jb;
   g->fault = fault;
   g->watched = watched;
@@ -504,6 +572,10 @@ static void enter(struct guard *g, sigjmp_buf *jb, clkm_fault_t *fault, int watc
 static void leave(struct guard *g) {
   disarm(g);
   g->active = 0;
+  count_call(g->module, -1);
+  sigset_t set;
+  asynchronous_set(&set);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
   if (phase_word) *phase_word = CLKM_PHASE_AFTER_MODULE;
   lkm_status_enter(clkm_shared(), clkm_current_module, NULL, 0);
 }
@@ -565,6 +637,10 @@ int clkm_call_syscall(int n, int pid, unsigned uid, const char *comm, const int6
   return faulted;
 }
 
+int clkm_call_timeout(uint64_t function, uint64_t argument, clkm_fault_t *fault) {
+  GUARDED(1, module_call(g, function, argument, 0, 0))
+}
+
 int clkm_call_resolver(uint64_t resolver, uint64_t *result, clkm_fault_t *fault) {
   GUARDED(1, *result = module_call(g, resolver, 0, 0, 0))
 }
@@ -610,6 +686,53 @@ static int run_thread(struct thread_start *s, uint64_t *result, clkm_fault_t *fa
   GUARDED(0, *result = module_call(g, s->function, s->argument, 0, 0))
 }
 
+/* Module faults per module id, for what the C side runs on its own (timeouts, module threads):
+ * the Swift kernel shows the module faulted. */
+static unsigned char faulted_modules[MAX_ACTIVE];
+
+int clkm_module_faulted_in_c(int id) { return id >= 0 && id < MAX_ACTIVE && faulted_modules[id]; }
+
+/* An oops for a fault in a call the C side made on its own: a timeout, a thread a module
+ * started. The module is named from the status the supervisor reads. */
+void clkm_report_fault(const clkm_fault_t *fault, int module, const char *during) {
+  char name[40] = "?";
+  uint32_t n = lkm_status_module_count(clkm_shared());
+  for (uint32_t i = 0; i < n; i++) {
+    lkm_status_module_t m;
+    if (lkm_status_module_at(clkm_shared(), i, &m) == 0 && m.id == module)
+      snprintf(name, sizeof name, "%s", m.name);
+  }
+  char what[320];
+  switch (fault->kind) {
+  case 2:
+    snprintf(what, sizeof what, "panic: %s", fault->message);
+    break;
+  case 3:
+    snprintf(what, sizeof what, "watchdog: ran longer than the watchdog allows (%u s)", watchdog_seconds);
+    break;
+  default:
+    snprintf(what, sizeof what, "SIG%s at address 0x%llx", sigabbrev_np(fault->signo),
+             (unsigned long long)fault->address);
+  }
+  int owner = clkm_module_at(fault->pc);
+  char where[64];
+  if (owner >= 0) snprintf(where, sizeof where, "in module id %d", owner);
+  else snprintf(where, sizeof where, "outside any module");
+  char text[1024];
+  int len = snprintf(text, sizeof text,
+                     "oops: module '%s' (id %d) during %s: %s, pc 0x%llx %s\n"
+                     "  rsp 0x%llx  rip 0x%llx\nkernel tainted\n",
+                     name, module, during, what, (unsigned long long)fault->pc, where,
+                     (unsigned long long)fault->registers[7], (unsigned long long)fault->registers[16]);
+  if (len > 0) clkm_print_text(text, (size_t)len < sizeof text ? (size_t)len : sizeof text - 1);
+  if (module >= 0 && module < MAX_ACTIVE) faulted_modules[module] = 1;
+  clkm_mark_faulted(module);
+}
+
+void clkm_clear_fault_mark(int id) {
+  if (id >= 0 && id < MAX_ACTIVE) faulted_modules[id] = 0;
+}
+
 static void *module_thread_main(void *p) {
   struct thread_start s = *(struct thread_start *)p;
   free(p);
@@ -619,19 +742,7 @@ static void *module_thread_main(void *p) {
   clkm_set_activity("a thread it started");
   clkm_fault_t fault;
   uint64_t result = 0;
-  if (run_thread(&s, &result, &fault)) {
-    /* The thread's own oops: the kernel's Swift side serves requests on another thread. */
-    char line[512];
-    const char *what = fault.kind == 2 ? "panic" : strsignal(fault.signo);
-    snprintf(line, sizeof line,
-             "oops: module id %d in a thread it started: %s%s%s, address 0x%llx, pc 0x%llx\n"
-             "kernel tainted\n",
-             s.module, what, fault.kind == 2 ? ": " : "", fault.kind == 2 ? fault.message : "",
-             (unsigned long long)fault.address, (unsigned long long)fault.pc);
-    clkm_msgbuf_append(line, strlen(line));
-    clkm_console_write(line, strlen(line));
-    clkm_mark_faulted(s.module);
-  }
+  if (run_thread(&s, &result, &fault)) clkm_report_fault(&fault, s.module, "a thread it started");
   return (void *)(uintptr_t)result;
 }
 

@@ -70,25 +70,23 @@ size_t clkm_msgbuf_read(char *buf, size_t size) {
 
 /* ---- uprintf: text for the requesting process ---- */
 #define UBUF_SIZE (64 * 1024)
-static char ubuf[UBUF_SIZE];
-static size_t ubuf_length;
+/* Per thread: each kernel thread serves one request at a time. */
+static __thread char *ubuf;
+static __thread size_t ubuf_length;
 
 size_t clkm_uprintf_take(char *buf, size_t size) {
-  pthread_mutex_lock(&print_lock);
   size_t n = ubuf_length < size ? ubuf_length : size;
-  if (buf != NULL) memcpy(buf, ubuf, n);
+  if (buf != NULL && n > 0) memcpy(buf, ubuf, n);
   ubuf_length = 0;
-  pthread_mutex_unlock(&print_lock);
   return n;
 }
 
 void clkm_print_user(const char *text, size_t n) {
-  pthread_mutex_lock(&print_lock);
+  if (ubuf == NULL && (ubuf = malloc(UBUF_SIZE)) == NULL) return;
   size_t room = UBUF_SIZE - ubuf_length;
   size_t take = n < room ? n : room;
   memcpy(ubuf + ubuf_length, text, take);
   ubuf_length += take;
-  pthread_mutex_unlock(&print_lock);
 }
 
 

@@ -2,6 +2,7 @@
 #include "lkmshared.h"
 
 #include <string.h>
+#include <time.h>
 
 size_t lkm_shared_size(void) {
   size_t page = 4096;
@@ -57,6 +58,7 @@ void lkm_status_clear(lkm_shared_t *shared, int32_t kernel_pid) {
   shared->entered_what[0] = 0;
   shared->entered_name[0] = 0;
   shared->nmodules = 0;
+  shared->lock_since = 0;
 }
 
 void lkm_status_add_module(lkm_shared_t *shared, int32_t id, const char *name, uint64_t base,
@@ -129,4 +131,19 @@ void lkm_status_entered(const lkm_shared_t *shared, int32_t *id, int32_t *runnin
   for (; i + 1 < name_size && i < LKM_STATUS_NAME && shared->entered_name[i] != 0; i++)
     name[i] = shared->entered_name[i];
   if (name_size) name[i] = 0;
+}
+
+void lkm_status_lock(lkm_shared_t *shared, int taken) {
+  uint64_t now = 0;
+  if (taken) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    if (now == 0) now = 1;
+  }
+  __atomic_store_n(&shared->lock_since, now, __ATOMIC_RELEASE);
+}
+
+uint64_t lkm_status_lock_since(const lkm_shared_t *shared) {
+  return __atomic_load_n(&shared->lock_since, __ATOMIC_ACQUIRE);
 }

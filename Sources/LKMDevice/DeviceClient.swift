@@ -21,17 +21,21 @@ public final class DeviceClient {
     return "/tmp/lkm-\(getuid())/lkm"
   }
 
-  /// Connects and asks for a session, read-write or read-only, waiting while another holds the
-  /// device unless `nonblocking` (then EBUSY). With `confirm`, waits for the answer here.
+  /// Connects and asks for a session, read-write or read-only. An `exclusive` session (modload,
+  /// modunload, modstat: an open of /dev/lkm) waits while another holds the device, unless
+  /// `nonblocking` (then EBUSY); a process session (lkmctl) does not wait. With `confirm`,
+  /// waits for the answer here.
   ///
   /// - Throws: ``DeviceError``: the host errno of connecting (ENOENT, ECONNREFUSED), or with
   ///   `confirm` the kernel's refusal (EBUSY, EACCES) converted to the host's number by name.
-  public init(path: String, write: Bool, nonblocking: Bool = false, confirm: Bool = false)
-    throws(DeviceError)
-  {
+  public init(
+    path: String, write: Bool, nonblocking: Bool = false, exclusive: Bool = true,
+    confirm: Bool = false
+  ) throws(DeviceError) {
     self.path = path
     connection = try SocketConnection.connect(to: path)
-    try connection.send(Request.hello(write: write, nonblocking: nonblocking).encoded())
+    try connection.send(
+      Request.hello(write: write, nonblocking: nonblocking, exclusive: exclusive).encoded())
     if confirm { try confirmOpen() }
   }
 

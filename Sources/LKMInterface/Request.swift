@@ -27,8 +27,11 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
 
 /// A request to the kernel over the device.
 public enum Request: Sendable {
-  /// Opens a session: read-write or read-only, blocking or not (O_NONBLOCK: EBUSY if held).
-  case hello(write: Bool, nonblocking: Bool)
+  /// Opens a session: read-write or read-only. An `exclusive` session is an open of /dev/lkm:
+  /// one at a time (a second waits, or with `nonblocking` gets EBUSY), and only it may use the
+  /// module interface (load, unload, stat). Other sessions are processes making system calls
+  /// (everything else), as many at once as come, each request in a kernel thread of its own.
+  case hello(write: Bool, nonblocking: Bool, exclusive: Bool = true)
   case load(LoadRequest)
   /// `force` (`modunload -f`, not OpenBSD's): remove the module without running its code.
   case unload(id: Int32, name: String?, force: Bool = false)
@@ -90,6 +93,15 @@ public enum Request: Sendable {
     }
   }
 
+  /// Whether the request is of the module interface (the ioctls on /dev/lkm): only an exclusive
+  /// session may make it.
+  public var needsDevice: Bool {
+    switch self {
+    case .load, .unload, .stat: true
+    default: false
+    }
+  }
+
   /// Whether the request only reads (allowed at any securelevel and on read-only sessions).
   public var isStat: Bool {
     switch self {
@@ -129,9 +141,10 @@ public enum Request: Sendable {
     var w = WireWriter()
     w.int(opcode.rawValue)
     switch self {
-    case .hello(let write, let nonblocking):
+    case .hello(let write, let nonblocking, let exclusive):
       w.bool(write)
       w.bool(nonblocking)
+      w.bool(exclusive)
     case .load(let r):
       w.optionalString(r.entry)
       w.bool(r.exportSymbols)
@@ -219,7 +232,10 @@ public enum Request: Sendable {
     let request: Request
     switch opcode {
     case .hello:
-      request = .hello(write: try r.bool(), nonblocking: try r.bool())
+      let write = try r.bool()
+      let nonblocking = try r.bool()
+      // Without the third byte (the first form of the protocol), an open of /dev/lkm.
+      request = .hello(write: write, nonblocking: nonblocking, exclusive: r.isAtEnd ? true : try r.bool())
     case .load:
       let entry = try r.optionalString()
       let export = try r.bool()

@@ -18,6 +18,14 @@ extension Kernel {
       let users = module.users.sorted().compactMap { modules[$0]?.name }
       return .failure(Refusal(.EBUSY, lines: ["in use by: " + users.joined(separator: ", ")]))
     }
+    let calls = Bridge.activeCalls(of: module.id)
+    guard calls == 0 else {
+      log(
+        "lkm: module '\(module.name)' (id \(module.id)) is in use: \(calls) call\(calls == 1 ? "" : "s") into its code \(calls == 1 ? "has" : "have") not returned (asleep in it)\n"
+      )
+      return .failure(
+        Refusal(.EBUSY, lines: ["\(calls) call\(calls == 1 ? "" : "s") into the module still in progress"]))
+    }
     let threads = Bridge.threadCount(of: module.id)
     guard threads == 0 else {
       log(
@@ -62,6 +70,7 @@ extension Kernel {
   /// its record, its symbols and (when the last reference goes) its memory.
   func remove(_ module: KernelModule) {
     for dependency in module.dependencies { modules[dependency]?.users.remove(module.id) }
+    cancelTimeouts(id: module.id, name: module.name, linked: module.linked)
     Bridge.forgetModule(module.id)
     module.record.free()
     modules[module.id] = nil
@@ -69,6 +78,16 @@ extension Kernel {
     Bridge.unregisterModule(module.id)
     releaseAllocations(id: module.id, name: module.name, linked: module.linked)
     auditTables()
+  }
+
+  /// Cancels the timeouts a module left pending, and says so.
+  func cancelTimeouts(id: Int32, name: String, linked: LoadedModule) {
+    let n = Bridge.forgetTimeouts(
+      of: id, start: linked.baseAddress, end: linked.baseAddress + UInt64(linked.size))
+    if n > 0 {
+      log(
+        "lkm: module '\(name)' (id \(id)) left \(n) timeout\(n == 1 ? "" : "s") pending: cancelled\n")
+    }
   }
 
   /// Reports and frees what a module still owns of malloc(9): the total, then the oldest
@@ -99,7 +118,7 @@ extension Kernel {
     _ = Bridge.takeUserOutput()
     let module: KernelModule
     do { module = try lookup(id: id, name: name) } catch { return .failure(Refusal(error)) }
-    if !module.faulted {
+    if !module.faulted && !Bridge.faultedInC(module.id) {
       Bridge.setCurrentModule(module.id)
       defer { Bridge.setCurrentModule(-1) }
       switch module.record.callEntry(module.entry, command: Kernel.statCommand, version: 2) {
@@ -120,7 +139,7 @@ extension Kernel {
       id: module.id, name: info?.name ?? module.name, type: info?.type ?? 4,
       offset: info?.offset ?? 0, area: module.linked.baseAddress,
       pages: UInt64(module.linked.size / 4096), privateAddress: info?.privateAddress ?? 0,
-      version: info?.version ?? 0, faulted: module.faulted)
+      version: info?.version ?? 0, faulted: module.faulted || Bridge.faultedInC(module.id))
     status.users = module.users.sorted().compactMap { modules[$0]?.name }
     return .success(status)
   }

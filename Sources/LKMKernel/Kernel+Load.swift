@@ -100,6 +100,7 @@ extension Kernel {
         version: request.version)
     else { return .refused(Refusal(.ENOMEM)) }
     let displayName = declared ?? request.displayName
+    Bridge.clearFaultMark(id)
     let text = linked.statistics.segments.first { $0.name == "text" }
     Bridge.registerModule(
       id, name: displayName, base: linked.baseAddress, size: UInt64(linked.size),
@@ -262,6 +263,7 @@ extension Kernel {
   /// Undoes a load that did not complete: the tables the module registered or wrote, its
   /// allocations, its record and its memory (when its `LoadedModule` goes).
   func abandon(id: Int32, name: String, record: TableRecord, linked: LoadedModule) {
+    cancelTimeouts(id: id, name: name, linked: linked)
     Bridge.forgetModule(id)
     record.free()
     Bridge.unregisterModule(id)

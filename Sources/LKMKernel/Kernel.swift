@@ -67,6 +67,10 @@ public final class Kernel: @unchecked Sendable {
     /// The regions module images must be placed in (the kernel process reserves them before it
     /// installs its filters, see ``reserveRegions(hostSymbols:)``); empty: anywhere.
     public var regions: [ModuleRegion] = []
+    /// Run timeouts (timeout(9)) in a callout thread at hz. The kernel process does; a kernel
+    /// embedded in a process that must stay single-threaded (the sandbox's fork server) does
+    /// not, and its timeouts never fire.
+    public var callouts = false
     public init() {}
   }
 
@@ -84,6 +88,10 @@ public final class Kernel: @unchecked Sendable {
     for e in Bridge.exports { exports[e.name] = (e.address, e.isFunction) }
     kernelExports = exports
     regions = options.regions
+    if options.callouts {
+      let error = Bridge.startTimeouts()
+      guard error == 0 else { throw KernelErrno(error) }
+    }
     if options.hostSymbols {
       hostSymbols = try? HostSymbolProvider()
     } else {
@@ -140,6 +148,31 @@ public final class Kernel: @unchecked Sendable {
 
   /// The message buffer's contents, oldest first.
   public func messageBuffer() -> String { Bridge.messageBuffer() }
+
+  // MARK: Kernel threads
+
+  /// Serves one request in the calling kernel thread: with the big kernel lock held (tsleep
+  /// lets go of it while the request sleeps), as a request `token` that `Kernel.cancel(_:)`
+  /// can cancel (given to `started` before the request runs).
+  public func serve(
+    _ request: Request, credentials: Credentials, started: (UInt64) -> Void = { _ in }
+  ) -> Reply {
+    Bridge.lock()
+    defer { Bridge.unlock() }
+    let token = Bridge.beginRequest()
+    defer { Bridge.endRequest() }
+    started(token)
+    return perform(request, credentials: credentials)
+  }
+
+  /// Cancels a request `serve` runs (from any thread): a sleep with PCATCH in it returns EINTR.
+  public static func cancel(_ token: UInt64) { Bridge.cancelRequest(token) }
+
+  /// Prepares the calling thread to run kernel code (its signal stack, its watchdog timer).
+  public static func threadInit() { Bridge.threadInit() }
+
+  /// Takes the big lock for good: the kernel is shutting down.
+  public static func lockForShutdown() { Bridge.lock() }
 
   // MARK: Lookup
 

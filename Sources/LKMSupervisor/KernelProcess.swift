@@ -87,7 +87,9 @@ final class KernelProcess {
       guard ChildProcess.readable(channel, within: left) else { return false }
       if receive() == .closed { return false }
       if let frame = try? decoder.next() {
-        guard let reply = try? Reply.decode(frame), reply.body == .text("ready") else { return false }
+        guard let answer = try? KernelAnswer.decode(frame), answer.id == 0,
+          let reply = try? Reply.decode(answer.reply), reply.body == .text("ready")
+        else { return false }
         ready = true
         return true
       }

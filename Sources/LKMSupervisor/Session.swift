@@ -10,6 +10,8 @@ final class Session {
     case waiting
     /// Holds the device.
     case active
+    /// A process session (not an open of /dev/lkm): makes system calls beside the others.
+    case process
   }
 
   let fd: Int32
@@ -25,8 +27,9 @@ final class Session {
   var frameStarted: UInt64?
   /// Close once the output is written (after a fatal reply).
   var closeAfterOutput = false
-  /// A request of this session is with the kernel or the sandbox.
+  /// A request of this session is with the kernel (its id) or the sandbox.
   var busy = false
+  var inFlight: UInt64?
 
   init(fd: Int32, credentials: Credentials, frameLimit: Int, now: UInt64) {
     self.fd = fd

@@ -98,6 +98,9 @@ final class SharedArea {
     return (id, string(name), running != 0, string(what))
   }
 
+  /// Since when the kernel has held its big lock (CLOCK_MONOTONIC nanoseconds), or 0.
+  var lockSince: UInt64 { lkm_status_lock_since(base) }
+
   /// How many kernels have used the area (boots).
   var boots: Int32 { base.pointee.boots }
 }

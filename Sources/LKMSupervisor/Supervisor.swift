@@ -35,8 +35,9 @@ public final class Supervisor {
     /// After one of its sessions was ended for holding the device without using it, how long
     /// a process's sessions wait behind everyone else's.
     public var suspectSeconds = 10.0
-    /// Seconds the kernel process may take to answer one request before it is killed and
-    /// rebooted (module code has the kernel's watchdog: this is for the kernel itself).
+    /// Seconds the kernel process may hold its big lock without letting go, or leave a ping
+    /// unanswered, before it is killed and rebooted (module code has the kernel's watchdog:
+    /// this is for the kernel itself; a request asleep in the kernel holds no lock).
     public var hangSeconds = 30.0
     public init() {}
   }
@@ -75,7 +76,15 @@ public final class Supervisor {
   let trials: TrialLoads?
   let bootLoads: [BootLoad]
   var kernel: KernelProcess?
-  var inFlight: InFlight?
+  /// What the kernel process is doing, by request id: requests run in kernel threads, as many
+  /// at once as sessions send them (one per session at a time).
+  var inFlight: [UInt64: InFlight] = [:]
+  var nextRequestID: UInt64 = 1
+  /// A boot load is with the kernel (they run one after the other, before any client's).
+  var booting = false
+  /// When the kernel last answered anything; when a ping went out unanswered.
+  var lastAnswer: UInt64 = 0
+  var pingSent: UInt64?
   /// Boot loads still to send to the current kernel.
   var bootQueue: [BootLoad] = []
   /// Boot lines skipped because they took the kernel down at the boot before.
@@ -173,33 +182,39 @@ public final class Supervisor {
       throw SupervisorError("the kernel process did not start: it \(termination)")
     }
     kernel = process
+    lastAnswer = monotonicNanoseconds()
     bootQueue = bootLoads.filter { !skippedBoot.contains($0.lineNumber) }
   }
 
   /// The kernel died or hung: record it, fail what was in flight, boot a new one.
   func kernelDied(reason: String) {
     guard let process = kernel else { return }
-    let flight = inFlight
-    inFlight = nil
+    let flights = inFlight.values.sorted { $0.started < $1.started }
+    inFlight = [:]
+    booting = false
+    pingSent = nil
     kernel = nil
     process.child.kill()
     let termination = process.child.wait()
     let what = reason.isEmpty ? "\(termination)" : reason
+    let summary = flights.map(\.summary).joined(separator: ", ")
     let report = crashes.record(
-      reason: what, request: flight?.summary, shared: shared, boots: shared.boots)
+      reason: what, request: flights.isEmpty ? nil : summary, shared: shared, boots: shared.boots)
     var detail = what
     if let entered = shared.entered, entered.running, !entered.name.isEmpty {
       detail += " while module '\(entered.name)' ran \(entered.what)"
     } else if let module = report.module {
       detail += " after module '\(module)' last ran"
     }
-    if let flight { detail += " (\(flight.summary))" }
+    if !flights.isEmpty { detail += " (\(summary))" }
     log("panic: kernel process \(detail): rebooting\n")
-    if let flight {
+    for flight in flights {
       switch flight.job {
       case .client(let session, _):
         session.reply(Reply(error: .EIO, .panic(detail)), now: now())
         session.busy = false
+        session.inFlight = nil
+        flush(session)
       case .boot(let load):
         // A boot line that takes the kernel down is not run again at the next boots.
         skippedBoot.insert(load.lineNumber)
@@ -281,7 +296,7 @@ public final class Supervisor {
         if !s.output.isEmpty { events |= Int16(POLLOUT) }
         fds.append(pollfd(fd: s.fd, events: events, revents: 0))
       }
-      // No sleeping while the session holding the device has a request that can be handled now.
+      // No sleeping while a session has a request that can be handled now.
       let n = poll(&fds, nfds_t(fds.count), canDispatch ? 0 : 100)
       if n < 0 && errno != EINTR { break }
       let t = now()
@@ -309,7 +324,7 @@ public final class Supervisor {
     stop()
   }
 
-  /// The kernel has something: replies, or its end.
+  /// The kernel has something: answers, or its end.
   func serviceKernel(_ process: KernelProcess, readable: Bool) {
     if !process.output.isEmpty, process.output.write(to: process.channel) == .failed {
       kernelDied(reason: "")
@@ -328,12 +343,21 @@ public final class Supervisor {
         return
       }
       guard let frame else { break }
-      guard let flight = inFlight else {
-        kernelDied(reason: "sent a reply nobody asked for and was killed")
+      guard let answer = try? KernelAnswer.decode(frame) else {
+        kernelDied(reason: "sent a malformed answer and was killed")
         return
       }
-      inFlight = nil
-      completed(flight, reply: frame)
+      lastAnswer = now()
+      if answer.id == 0 { continue }  // an acknowledgement (shutdown)
+      if pingSent != nil && answer.id == Supervisor.pingID {
+        pingSent = nil
+        continue
+      }
+      guard let flight = inFlight.removeValue(forKey: answer.id) else {
+        kernelDied(reason: "answered a request nobody asked for and was killed")
+        return
+      }
+      completed(flight, reply: answer.reply)
     }
     if received == .closed {
       // The channel closed: the process is dying or closed it; either way it is gone.
@@ -342,16 +366,24 @@ public final class Supervisor {
     }
   }
 
+  /// The id of pings (requests count from 1 and never reach it).
+  static let pingID = UInt64.max
+
   /// A reply from the kernel for what was in flight.
   func completed(_ flight: InFlight, reply payload: [UInt8]) {
     switch flight.job {
     case .client(let session, let level):
       session.busy = false
+      session.inFlight = nil
       if let level, let reply = try? Reply.decode(payload), reply.error == nil {
         securelevel = level
       }
-      if sessions.contains(where: { $0 === session }) { session.replyRaw(payload, now: now()) }
+      if sessions.contains(where: { $0 === session }) {
+        session.replyRaw(payload, now: now())
+        flush(session)
+      }
     case .boot(let load):
+      booting = false
       let reply = try? Reply.decode(payload)
       switch (reply?.error, reply?.body) {
       case (nil, .loaded(let result)?):
@@ -368,48 +400,54 @@ public final class Supervisor {
     }
   }
 
-  /// Whether ``dispatch()`` has something to do right now.
-  var canDispatch: Bool {
-    guard kernel != nil, inFlight == nil, trial == nil else { return false }
-    if !bootQueue.isEmpty { return true }
-    guard let s = active, !s.busy else { return false }
+  /// Whether a session has a request that can be handled now.
+  func canHandle(_ s: Session) -> Bool {
+    guard !s.busy, s.state == .active || s.state == .process else { return false }
     return s.output.pending < limits.unreadReplyBytes && s.decoder.hasFrame
   }
 
-  /// Handles requests until one goes to the kernel (whose answer comes later) or a budget of
-  /// requests the supervisor answers itself is spent (so that I/O is looked at in between).
-  func dispatch() {
-    for _ in 0..<256 {
-      guard canDispatch else { return }
-      dispatchOne()
-      if inFlight != nil || trial != nil { return }
-    }
+  /// Whether ``dispatch()`` has something to do right now.
+  var canDispatch: Bool {
+    guard kernel != nil, !booting else { return false }
+    if !bootQueue.isEmpty { return true }
+    return sessions.contains(where: canHandle)
   }
 
-  /// Sends the kernel its next job: boot loads first, then the active session's next request.
-  func dispatchOne() {
-    guard let kernel, inFlight == nil else { return }
+  /// Sends the kernel the boot loads, one after the other, then the sessions' requests: each
+  /// session's next request once the one before is answered, every session in turn.
+  func dispatch() {
+    guard let kernel, !booting else { return }
     if !bootQueue.isEmpty {
       let load = bootQueue.removeFirst()
       guard let payload = bootPayload(load) else { return }
       let credentials = Credentials(pid: getpid(), uid: getuid(), gid: getgid(), command: "lkmd")
-      inFlight = InFlight(job: .boot(load), summary: "boot load \(load.files.joined(separator: " "))", started: now())
-      kernel.send(.request(credentials, payload: payload), now: now())
+      let id = nextRequestID
+      nextRequestID += 1
+      booting = true
+      inFlight[id] = InFlight(
+        job: .boot(load), summary: "boot load \(load.files.joined(separator: " "))", started: now())
+      kernel.send(.request(id: id, credentials, payload: payload), now: now())
       return
     }
-    guard let session = active, !session.busy, trial == nil else { return }
-    // A client that does not read its replies gets no more handled until it does.
-    guard session.output.pending < limits.unreadReplyBytes, session.decoder.hasFrame else { return }
-    let payload: [UInt8]
-    do {
-      guard let frame = try session.decoder.next() else { return }
-      payload = frame
-    } catch {
-      tooLarge(session, error)
-      return
+    // A budget, so that a session pipelining requests the supervisor answers itself does not
+    // keep the loop from the others' I/O.
+    for _ in 0..<4 {
+      var handled = false
+      for s in sessions where canHandle(s) {
+        let payload: [UInt8]
+        do {
+          guard let frame = try s.decoder.next() else { continue }
+          payload = frame
+        } catch {
+          tooLarge(s, error)
+          continue
+        }
+        s.notePartial(now: now())
+        handle(s, payload)
+        handled = true
+      }
+      if !handled { return }
     }
-    session.notePartial(now: now())
-    handle(session, payload)
   }
 
   func bootPayload(_ load: BootLoad) -> [UInt8]? {
@@ -503,6 +541,8 @@ public final class Supervisor {
   }
 
   func drop(_ s: Session) {
+    // Its request in the kernel is cancelled: a sleep with PCATCH in it ends with EINTR.
+    if let id = s.inFlight, let kernel { kernel.send(.cancel(id: id), now: now()) }
     close(s.fd)
     sessions.removeAll { $0 === s }
     queue.removeAll { $0 === s }
@@ -596,7 +636,8 @@ public final class Supervisor {
 
   /// The first frame of a session: its hello, or EBADF and the end of the session.
   func sessionFrame(_ s: Session, _ frame: [UInt8]) {
-    guard case .hello(let write, let nonblocking)? = try? Request.decode(frame, objectLimit: 0) else {
+    guard case .hello(let write, let nonblocking, let exclusive)? = try? Request.decode(frame, objectLimit: 0)
+    else {
       s.reply(.failure(.EBADF), now: now())
       s.closeAfterOutput = true
       flush(s)
@@ -609,7 +650,11 @@ public final class Supervisor {
       return
     }
     s.write = write
-    if active == nil {
+    if !exclusive {
+      s.state = .process
+      s.reply(Reply(), now: now())
+      flush(s)
+    } else if active == nil {
       s.state = .active
       active = s
       s.reply(Reply(), now: now())
@@ -635,6 +680,12 @@ public final class Supervisor {
     }
     if case .hello = request {
       s.reply(.failure(.EINVAL), now: now())
+      flush(s)
+      return
+    }
+    if request.needsDevice && s.state != .active {
+      // The module interface is the ioctls of an open /dev/lkm.
+      s.reply(.failure(.EBADF, ["the module interface needs an exclusive session (an open of /dev/lkm)"]), now: now())
       flush(s)
       return
     }
@@ -685,9 +736,12 @@ public final class Supervisor {
       flush(s)
       return
     }
+    let id = nextRequestID
+    nextRequestID += 1
     s.busy = true
-    inFlight = InFlight(job: .client(s, securelevel: level), summary: summary, started: now())
-    kernel.send(.request(s.credentials, payload: payload), now: now())
+    s.inFlight = id
+    inFlight[id] = InFlight(job: .client(s, securelevel: level), summary: summary, started: now())
+    kernel.send(.request(id: id, s.credentials, payload: payload), now: now())
   }
 
   /// A trial load ended: refuse the load with the verdict, or send it to the kernel.
@@ -734,6 +788,10 @@ public final class Supervisor {
         penalize(s)  // stalled in the middle of a request while others wait
       } else if s.state == .new && age(s.lastActivity, now) > limits.requestSeconds {
         drop(s)  // never said hello
+      } else if s.state == .process && !s.busy && !s.decoder.isMidFrame && s.output.isEmpty
+        && age(s.lastActivity, now) > limits.idleSeconds
+      {
+        drop(s)  // a process session that asks nothing more
       } else if s.state == .active && !s.busy && !s.decoder.isMidFrame && s.output.isEmpty {
         if contended && age(s.lastActivity, now) > limits.contendedSeconds {
           penalize(s)  // holds the device, asks nothing, while others wait
@@ -742,26 +800,39 @@ public final class Supervisor {
         }
       }
     }
-    if let flight = inFlight, age(flight.started, now) > limits.hangSeconds {
-      kernelDied(reason: "stopped answering for \(Int(limits.hangSeconds)) s and was killed")
+    guard let kernel else { return }
+    // The kernel is stuck with its lock, or its channel thread no longer answers.
+    let since = shared.lockSince
+    if since != 0, age(since, now) > limits.hangSeconds {
+      kernelDied(reason: "held its lock for \(Int(limits.hangSeconds)) s and was killed")
+      return
+    }
+    if let sent = pingSent {
+      if age(sent, now) > 5 {
+        kernelDied(reason: "stopped answering and was killed")
+      }
+    } else if !inFlight.isEmpty, age(lastAnswer, now) > limits.hangSeconds / 3 {
+      pingSent = now
+      kernel.send(.ping(id: Supervisor.pingID), now: now)
     }
   }
 
-  /// lkmd is stopping: every module unloaded, the kernel ended.
+  /// lkmd is stopping: every request cancelled, every module unloaded, the kernel ended.
   func stop() {
-    for s in sessions { close(s.fd) }
+    for s in sessions {
+      if let id = s.inFlight, let kernel { kernel.send(.cancel(id: id), now: now()) }
+      close(s.fd)
+    }
     sessions.removeAll()
-    guard let kernel else { return }
-    if let flight = inFlight {
-      // Let the request in flight finish (bounded by the hang limit).
-      let deadline = flight.started + UInt64(limits.hangSeconds * 1e9)
-      while inFlight != nil, self.kernel != nil, now() < deadline {
-        _ = ChildProcess.readable(kernel.channel, within: 100)
-        serviceKernel(kernel, readable: true)
-      }
+    guard kernel != nil else { return }
+    // Let the requests in flight finish (cancelled ones that sleep with PCATCH end at once),
+    // for at most the hang limit.
+    let deadline = now() + UInt64(limits.hangSeconds * 1e9)
+    while !inFlight.isEmpty, let process = self.kernel, now() < deadline {
+      _ = ChildProcess.readable(process.channel, within: 100)
+      serviceKernel(process, readable: true)
     }
     guard let process = self.kernel else { return }
-    inFlight = InFlight(job: .shutdown, summary: "shutdown", started: now())
     process.send(.shutdown, now: now())
     while !process.output.isEmpty, process.output.write(to: process.channel) == .partial {
       _ = ChildProcess.readable(process.channel, within: 100)

@@ -66,14 +66,129 @@ struct FrameReader {
   }
 }
 
-func send(_ fd: Int32, _ payload: [UInt8]) {
-  let frame = Frame.encode(payload)
-  var done = 0
-  while done < frame.count {
-    let n = frame.withUnsafeBytes { write(fd, $0.baseAddress! + done, frame.count - done) }
-    if n < 0 && errno == EINTR { continue }
-    if n <= 0 { exit(0) }  // the supervisor is gone: nothing left to serve
-    done += n
+/// Writes frames to the channel, one at a time (kernel threads answer in any order).
+final class Channel: @unchecked Sendable {
+  let fd: Int32
+  private var lock = pthread_mutex_t()
+  init(fd: Int32) {
+    self.fd = fd
+    pthread_mutex_init(&lock, nil)
+  }
+
+  func send(_ answer: KernelAnswer) {
+    let frame = Frame.encode(answer.encoded())
+    pthread_mutex_lock(&lock)
+    defer { pthread_mutex_unlock(&lock) }
+    var done = 0
+    while done < frame.count {
+      let n = frame.withUnsafeBytes { write(fd, $0.baseAddress! + done, frame.count - done) }
+      if n < 0 && errno == EINTR { continue }
+      if n <= 0 { exit(0) }  // the supervisor is gone: nothing left to serve
+      done += n
+    }
+  }
+}
+
+/// The kernel threads: each request runs in one, with the big kernel lock (``Kernel/serve``);
+/// threads are made as requests need them (a request may sleep for as long as it likes) and
+/// kept for the next.
+final class KernelThreads: @unchecked Sendable {
+  struct Job {
+    var id: UInt64
+    var credentials: Credentials
+    var payload: [UInt8]
+  }
+
+  let kernel: Kernel
+  let channel: Channel
+  let objectLimit: Int
+  private var lock = pthread_mutex_t()
+  private var ready = pthread_cond_t()
+  private var jobs: [Job] = []
+  private var idle = 0
+  /// Requests running, by id: the kernel's token for cancelling them (0 until it starts).
+  private var running: [UInt64: UInt64] = [:]
+  private var cancelled: Set<UInt64> = []
+
+  init(kernel: Kernel, channel: Channel, objectLimit: Int) {
+    self.kernel = kernel
+    self.channel = channel
+    self.objectLimit = objectLimit
+    pthread_mutex_init(&lock, nil)
+    pthread_cond_init(&ready, nil)
+  }
+
+  func submit(_ job: Job) {
+    pthread_mutex_lock(&lock)
+    jobs.append(job)
+    running[job.id] = 0
+    let start = idle == 0
+    if !start { pthread_cond_signal(&ready) }
+    pthread_mutex_unlock(&lock)
+    if start { spawn() }
+  }
+
+  func cancel(_ id: UInt64) {
+    pthread_mutex_lock(&lock)
+    defer { pthread_mutex_unlock(&lock) }
+    guard let token = running[id] else { return }
+    if token == 0 { cancelled.insert(id) } else { Kernel.cancel(token) }
+  }
+
+  private func spawn() {
+    let context = Unmanaged.passRetained(self).toOpaque()
+    var thread = pthread_t()
+    let rc = pthread_create(&thread, nil, { context in
+      let threads = Unmanaged<KernelThreads>.fromOpaque(context!).takeRetainedValue()
+      threads.work()
+      return nil
+    }, context)
+    if rc != 0 { fail("cannot start a kernel thread: \(String(cString: strerror(rc)))") }
+    pthread_detach(thread)
+  }
+
+  private func next() -> Job {
+    pthread_mutex_lock(&lock)
+    defer { pthread_mutex_unlock(&lock) }
+    while jobs.isEmpty {
+      idle += 1
+      pthread_cond_wait(&ready, &lock)
+      idle -= 1
+    }
+    return jobs.removeFirst()
+  }
+
+  private func started(_ id: UInt64, _ token: UInt64) {
+    pthread_mutex_lock(&lock)
+    running[id] = token
+    let wasCancelled = cancelled.remove(id) != nil
+    pthread_mutex_unlock(&lock)
+    if wasCancelled { Kernel.cancel(token) }
+  }
+
+  private func finished(_ id: UInt64) {
+    pthread_mutex_lock(&lock)
+    running[id] = nil
+    cancelled.remove(id)
+    pthread_mutex_unlock(&lock)
+  }
+
+  private func work() {
+    kernelThreadInit()
+    while true {
+      let job = next()
+      let reply: Reply
+      do {
+        let request = try Request.decode(job.payload, objectLimit: objectLimit)
+        reply = kernel.serve(request, credentials: job.credentials) { token in
+          self.started(job.id, token)
+        }
+      } catch {
+        reply = .failure(KernelErrno(error.errno), [error.description])
+      }
+      finished(job.id)
+      channel.send(KernelAnswer(id: job.id, reply: reply.encoded()))
+    }
   }
 }
 
@@ -109,6 +224,7 @@ else { fail("cannot map the shared message buffer: \(String(cString: strerror(er
 Kernel.attachShared(area)
 
 var kernelOptions = options.kernel
+kernelOptions.callouts = true
 do { kernelOptions.regions = try Kernel.reserveRegions(hostSymbols: kernelOptions.hostSymbols) } catch {
   fail("cannot reserve the module regions: \(error.message)")
 }
@@ -118,7 +234,12 @@ do { kernel = try Kernel(options: kernelOptions) } catch {
 }
 confine(regions: kernelOptions.regions.map(\.range))
 
-send(channel, Reply(.text("ready")).encoded())
+/// Prepares a kernel thread for guarded calls (its signal stack, its watchdog timer).
+func kernelThreadInit() { Kernel.threadInit() }
+
+let output = Channel(fd: channel)
+let threads = KernelThreads(kernel: kernel, channel: output, objectLimit: options.objectLimit)
+output.send(KernelAnswer(id: 0, reply: Reply(.text("ready")).encoded()))
 var reader = FrameReader(fd: channel, decoder: FrameDecoder(limit: options.objectLimit + (2 << 20)))
 while let frame = reader.next() {
   let call: KernelCall
@@ -127,18 +248,16 @@ while let frame = reader.next() {
   }
   switch call {
   case .shutdown:
+    Kernel.lockForShutdown()
     kernel.shutdown()
-    send(channel, Reply().encoded())
+    output.send(KernelAnswer(id: 0, reply: Reply().encoded()))
     exit(0)
-  case .request(let credentials, let payload):
-    let reply: Reply
-    do {
-      let request = try Request.decode(payload, objectLimit: options.objectLimit)
-      reply = kernel.perform(request, credentials: credentials)
-    } catch {
-      reply = .failure(KernelErrno(error.errno), [error.description])
-    }
-    send(channel, reply.encoded())
+  case .request(let id, let credentials, let payload):
+    threads.submit(.init(id: id, credentials: credentials, payload: payload))
+  case .cancel(let id):
+    threads.cancel(id)
+  case .ping(let id):
+    output.send(KernelAnswer(id: id, reply: Reply(.text("pong")).encoded()))
   }
 }
 exit(0)

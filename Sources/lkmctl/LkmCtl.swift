@@ -31,7 +31,12 @@ struct LkmCtl: ParsableCommand {
 /// Opens a session; a failure is `lkmctl: DEVICE: strerror`, exit 1.
 func session(_ option: DeviceOption, write: Bool) -> DeviceClient {
   let path = DeviceClient.defaultPath(option.device)
-  do { return try DeviceClient(path: path, write: write) } catch { BSD.err(1, path, error.openBSDText) }
+  // lkmctl is a process making system calls, not an open of /dev/lkm: it does not wait for
+  // modload and the like, and runs beside other lkmctls (a read that sleeps, a write that
+  // wakes it).
+  do { return try DeviceClient(path: path, write: write, exclusive: false) } catch {
+    BSD.err(1, path, error.openBSDText)
+  }
 }
 
 func perform(_ client: DeviceClient, _ request: Request, what: String) -> Reply {

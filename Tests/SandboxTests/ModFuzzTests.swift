@@ -24,7 +24,9 @@ struct ModFuzzTests {
     #expect(result.stdout.contains("| loader crash | 0 | 0.00% |"), "\(result.stdout)")
     #expect(result.stdout.contains("| timeout | 0 | 0.00% |"))
     #expect(result.stdout.contains("| out of memory | 0 | 0.00% |"))
-    #expect(result.stdout.contains("Distinct findings: 0 (0 loader crash"))
+    // A mutated symbol can become an IFUNC whose resolver (module code, run by the link) ends
+    // the process: a module fault, which is the module's and not the loader's.
+    #expect(result.stdout.contains("(0 loader crash, loader timeout or out of memory;"), "\(result.stdout)")
   }
 
   // Seeded with the sandbox's own modules: mutated code from richer seeds can jump into the

@@ -228,9 +228,12 @@ final class KernelProcess: @unchecked Sendable {
     return String(decoding: stderrData, as: UTF8.self)
   }
 
+  /// The tools' environment: this kernel's device, and the built tools first in PATH (for
+  /// postinstall scripts).
   var environment: [String: String] {
     var environment = ProcessInfo.processInfo.environment
     environment["LKM_DEVICE"] = device
+    environment["PATH"] = TestSupport.productsDirectory + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
     return environment
   }
 

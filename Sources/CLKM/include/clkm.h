@@ -117,6 +117,28 @@ unsigned clkm_get_watchdog(void);
 void clkm_thread_init(void);
 /* Threads module code started (through the interposed pthread_create) that still run. */
 int clkm_module_thread_count(int id);
+/* Calls into the module's code that have not returned (threads asleep in it, for one). */
+int clkm_module_active_calls(int id);
+/* Whether a call the C side made on its own (a timeout, a module thread) faulted in module id;
+ * clear it when the id is given to another module. */
+int clkm_module_faulted_in_c(int id);
+void clkm_clear_fault_mark(int id);
+
+/* ---- Kernel threads, sleeping, timeouts (kern_synch.c, kern_timeout.c) ---- */
+/* The big kernel lock: every request runs with it held; tsleep lets go of it while asleep. */
+void clkm_kernel_lock(void);
+void clkm_kernel_unlock(void);
+/* The request the calling thread serves (its id for cancellation), and its end. */
+uint64_t clkm_request_begin(void);
+void clkm_request_end(void);
+/* Cancels a request (from any thread, without the lock): a PCATCH sleep in it ends with EINTR. */
+void clkm_request_cancel(uint64_t token);
+/* Starts the callout thread that runs timeouts at hz (lkm-kernel; not a sandbox child, which
+ * must stay single-threaded). Returns 0 or an errno. */
+int clkm_timeouts_start(void);
+/* Cancels what module id left pending (timeouts it added, or whose struct lies in
+ * [start, end)); returns how many. With the lock held. */
+int clkm_timeout_forget(int id, uint64_t start, uint64_t end);
 /* The host functions a module gets the kernel's version of, with --host-symbols. */
 const clkm_export_t *_Nonnull clkm_host_interpositions(size_t *_Nonnull count);
 /* "libc.so.6: memcpy+0x1f" for an address outside modules (dladdr); 0 if nothing is known. */

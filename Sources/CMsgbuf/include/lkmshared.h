@@ -49,6 +49,10 @@ typedef struct lkm_shared {
   uint32_t nmodules;
   uint32_t reserved;
   lkm_status_module_t modules[LKM_STATUS_MODULES];
+  /* The big kernel lock: since when (CLOCK_MONOTONIC nanoseconds) a thread has held it without
+   * letting go (0: free), so that the supervisor can tell a kernel stuck with its lock from one
+   * whose threads sleep. */
+  uint64_t lock_since;
 } lkm_shared_t;
 
 /* The size to map. */
@@ -78,6 +82,11 @@ void lkm_status_mark_faulted(lkm_shared_t *_Nonnull shared, int32_t id);
  * the call is back (running 0; what may be NULL). */
 void lkm_status_enter(lkm_shared_t *_Nonnull shared, int32_t id, const char *_Nullable what,
                       int running);
+
+/* The kernel took (1) or let go of (0) its big lock. */
+void lkm_status_lock(lkm_shared_t *_Nonnull shared, int taken);
+/* Since when the lock has been held (CLOCK_MONOTONIC ns), or 0. */
+uint64_t lkm_status_lock_since(const lkm_shared_t *_Nonnull shared);
 
 /* Bounded copies of the status for the supervisor: the number of modules (at most
  * LKM_STATUS_MODULES), and module i with its name NUL-terminated. */

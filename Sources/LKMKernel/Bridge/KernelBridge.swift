@@ -113,6 +113,19 @@ enum Bridge {
   static func renameModule(_ id: Int32, _ name: String) { clkm_rename_module(id, name) }
   static func markFaulted(_ id: Int32) { clkm_mark_faulted(id) }
   static func threadCount(of id: Int32) -> Int { Int(clkm_module_thread_count(id)) }
+  static func activeCalls(of id: Int32) -> Int { Int(clkm_module_active_calls(id)) }
+  static func faultedInC(_ id: Int32) -> Bool { clkm_module_faulted_in_c(id) != 0 }
+  static func clearFaultMark(_ id: Int32) { clkm_clear_fault_mark(id) }
+  static func startTimeouts() -> Int32 { clkm_timeouts_start() }
+  static func forgetTimeouts(of id: Int32, start: UInt64, end: UInt64) -> Int {
+    Int(clkm_timeout_forget(id, start, end))
+  }
+  static func lock() { clkm_kernel_lock() }
+  static func threadInit() { clkm_thread_init() }
+  static func unlock() { clkm_kernel_unlock() }
+  static func beginRequest() -> UInt64 { clkm_request_begin() }
+  static func endRequest() { clkm_request_end() }
+  static func cancelRequest(_ token: UInt64) { clkm_request_cancel(token) }
   static func setActivity(_ what: String) { clkm_set_activity(what) }
 
   /// The repairs of a table audit, one line each.

@@ -19,4 +19,20 @@
 #define nitems(a) (sizeof((a)) / sizeof((a)[0]))
 #define round_page(x) (((x) + PAGE_MASK) & ~(unsigned long)PAGE_MASK)
 
+/* Priorities to sleep at (tsleep(9)), and its flags. */
+#define PSWP 0
+#define PVM 4
+#define PINOD 8
+#define PRIBIO 16
+#define PVFS 20
+#define PZERO 22
+#define PSOCK 24
+#define PWAIT 32
+#define PLOCK 36
+#define PPAUSE 40
+#define PUSER 50
+#define PRIMASK 0x0ff
+#define PCATCH 0x100     /* the sleep ends with EINTR when the request's client goes away */
+#define PNORELOCK 0x200
+
 #endif /* !_SYS_PARAM_H_ */

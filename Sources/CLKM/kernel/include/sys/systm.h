@@ -9,6 +9,7 @@
 #include "errno.h"
 #include "cdefs.h"
 #include "syslog.h"
+#include "../machine/intr.h"
 
 struct proc;
 
@@ -69,6 +70,13 @@ void *memmove(void *, const void *, size_t);
 void *memset(void *, int, size_t);
 void bcopy(const void *, void *, size_t);
 void bzero(void *, size_t);
+
+/* tsleep(9): sleeps on ident (with the kernel lock let go) until wakeup(ident), for at most
+ * timo ticks (0: no limit; then EWOULDBLOCK), or with PCATCH in priority until the request's
+ * client goes away (EINTR). Returns 0 when woken. */
+int tsleep(const volatile void *, int, const char *, int);
+void wakeup(const volatile void *);
+void wakeup_one(const volatile void *);
 
 int copyin(const void *, void *, size_t);
 int copyout(const void *, void *, size_t);
