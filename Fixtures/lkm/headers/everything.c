@@ -29,6 +29,8 @@
 #include <sys/vnode.h>
 #include <sys/syscall.h>
 #include <sys/lkm.h>
+#include <sys/timeout.h>
+#include <machine/intr.h>
 #include <lib/libkern/libkern.h>
 
 /* OpenBSD's encoding: direction in the top three bits (IOC_IN 0x80000000), 13 bits of length. */
@@ -50,6 +52,8 @@ int use_everything(struct proc *p, struct uio *uio, struct buf *bp, char *s, va_
 	struct timespec ts;
 	struct vnode *vp;
 	struct vattr va;
+	struct timeout to;
+	int s0;
 	register_t rv;
 	size_t done;
 	void *m = malloc(16, M_TEMP, M_WAITOK | M_ZERO);
@@ -95,6 +99,15 @@ int use_everything(struct proc *p, struct uio *uio, struct buf *bp, char *s, va_
 	done += (size_t)(time_second + hostname[0] + version[0]);
 	done += (size_t)(sysent[0].sy_narg + bdevsw[0].d_type + cdevsw[0].d_type + execsw[0].es_hdrsz);
 	done += imax(1, 2) + min(1, 2);
+	done += (size_t)(tsleep(&done, PZERO | PCATCH, "all", hz) + ticks);
+	wakeup(&done);
+	wakeup_one(&done);
+	timeout_set(&to, NULL, NULL);
+	done += (size_t)(timeout_add(&to, 1) + timeout_add_sec(&to, 1) + timeout_add_msec(&to, 1));
+	done += (size_t)(timeout_add_usec(&to, 1) + timeout_add_nsec(&to, 1) + timeout_del(&to));
+	s0 = splhigh();
+	splx(splclock() + splstatclock() + splvm() + spltty() + splnet() + splbio() + splsoftnet() +
+	    splsoftclock() + spl0() + s0);
 	if (done == 0)
 		panic("%s", s);
 	return (int)done;
