@@ -35,9 +35,11 @@ let package = Package(
     // the framing that carries them. No dependencies: tools and the supervisor use it without
     // linking the kernel.
     .target(name: "LKMInterface", swiftSettings: settings),
+    // The C++ runtime's demangler, for LKMKernel's messages about C++ modules.
+    .target(name: "CDemangle", linkerSettings: [.linkedLibrary("stdc++")]),
     .target(
       name: "LKMKernel",
-      dependencies: ["ModuleLinker", "ELFObject", "CLKM", "CSandbox", "LKMInterface"],
+      dependencies: ["ModuleLinker", "ELFObject", "CLKM", "CSandbox", "LKMInterface", "CDemangle"],
       swiftSettings: settings),
     // A tool's side of the device: the socket and the session.
     .target(name: "LKMDevice", dependencies: ["LKMInterface"], swiftSettings: settings),
@@ -93,7 +95,10 @@ let package = Package(
       linkerSettings: [.unsafeFlags(["-Xlinker", "-z", "-Xlinker", "now"])]),
     .target(
       name: "LKMToolSupport",
-      dependencies: ["LKMInterface", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: [
+        "LKMInterface", "LKMDevice",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
       swiftSettings: settings),
     .executableTarget(
       name: "modload",
@@ -120,7 +125,7 @@ let package = Package(
     .executableTarget(
       name: "lkmctl",
       dependencies: [
-        "LKMDevice", "LKMInterface", "LKMToolSupport",
+        "LKMDevice", "LKMInterface", "LKMToolSupport", "LKMKernel", "ELFObject", "ModuleLinker",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: settings),
@@ -128,7 +133,7 @@ let package = Package(
     .target(name: "CLkmrunHost"),
     .executableTarget(
       name: "lkmrun",
-      dependencies: ["ModuleLinker", "CLkmrunHost"],
+      dependencies: ["ModuleLinker", "ELFObject", "CLkmrunHost"],
       swiftSettings: settings,
       // Not position-independent: lkmrun sits low, with its copies of libc's data, so that
       // modules compiled -fno-pic or -mcmodel=kernel reach both. The Swift runtime linked in

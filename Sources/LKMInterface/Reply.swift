@@ -154,6 +154,7 @@ public struct Reply: Sendable, Equatable {
       w.int(s.version)
       w.bool(s.faulted)
       w.strings(s.users)
+      w.strings(s.files)
     case .syscall(let retval, let output):
       w.int(retval)
       w.string(output)
@@ -288,6 +289,7 @@ public struct Reply: Sendable, Equatable {
         pages: try r.int(UInt64.self), privateAddress: try r.int(UInt64.self),
         version: try r.int(Int32.self), faulted: try r.bool())
       status.users = try r.strings()
+      status.files = try r.strings()
       body = .status(status)
     case 5: body = .syscall(retval: try r.int(Int64.self), output: try r.string())
     case 6: body = .text(try r.string())

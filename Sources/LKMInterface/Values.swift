@@ -46,10 +46,11 @@ public struct LoadRequest: Sendable {
 
   /// The names the entry may have, in the order modload tries them: `-e`'s, or `xxxinit` then
   /// the first input's base name without `.o` followed by `_lkmentry` (foo.o → foo_lkmentry).
+  /// As modload.c compares the entry with its default, `-e xxxinit` falls back too.
   ///
   /// The corresponding OpenBSD code is the entry check in `sbin/modload/modload.c`.
   public var entryCandidates: [String] {
-    if let entry { return [entry] }
+    if let entry, entry != "xxxinit" { return [entry] }
     let file = displayName.split(separator: "/").last.map(String.init) ?? displayName
     let base = file.hasSuffix(".o") ? String(file.dropLast(2)) : file
     return ["xxxinit", base + "_lkmentry"]
@@ -88,6 +89,8 @@ public struct ModuleStatus: Sendable, Equatable {
   public var faulted: Bool
   /// The modules that use this one (modstat -v).
   public var users: [String] = []
+  /// The files it was loaded from, as modload named them (modstat -v).
+  public var files: [String] = []
 
   public init(
     id: Int32, name: String, type: Int32, offset: Int64, area: UInt64, pages: UInt64,

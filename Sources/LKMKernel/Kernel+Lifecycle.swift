@@ -141,6 +141,7 @@ extension Kernel {
       pages: UInt64(module.linked.size / 4096), privateAddress: info?.privateAddress ?? 0,
       version: info?.version ?? 0, faulted: module.faulted || Bridge.faultedInC(module.id))
     status.users = module.users.sorted().compactMap { modules[$0]?.name }
+    status.files = module.files
     return .success(status)
   }
 

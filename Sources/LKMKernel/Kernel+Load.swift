@@ -147,6 +147,7 @@ extension Kernel {
       id: id, linked: linked, record: record, entry: entry, name: info.name,
       exported: request.exportSymbols)
     module.entryName = entryName
+    module.files = request.inputs.map(\.name)
     module.dependencies = kernelSymbols.used
     for dependency in kernelSymbols.used { modules[dependency]?.users.insert(id) }
     modules[id] = module
@@ -188,9 +189,18 @@ extension Kernel {
   }
 
   func parse(_ request: LoadRequest) -> Result<[LinkInput], LinkError> {
+    Kernel.parse(request.inputs)
+  }
+
+  /// The ELF reader on each input (and, before it, the check for objects that hold no machine
+  /// code: LTO), as every tool that takes objects runs it first.
+  public static func parse(_ requestInputs: [LoadRequest.Input]) -> Result<[LinkInput], LinkError> {
     var inputs: [LinkInput] = []
     do {
-      for input in request.inputs {
+      for input in requestInputs {
+        if let problem = LinkHints.objectProblem(input.bytes, name: input.name) {
+          return .failure(problem)
+        }
         inputs.append(try LinkInput.parse(input.bytes, name: input.name))
       }
     } catch {
@@ -201,13 +211,91 @@ extension Kernel {
 
   /// The entry's name: the first of the request's candidates (`-e`'s, or `xxxinit` then
   /// `BASENAME_lkmentry`) that an input defines, as modload's nlist(3) check finds it (static
-  /// functions included); else modload's message, `entry point _NAME not found in FILE`.
+  /// functions included).
+  ///
+  /// Else modload's message naming the last name tried, `entry point NAME not found in FILE`
+  /// (modload.c's, without the a.out underscore it puts before the name: ELF names have none),
+  /// then a line that lists the names tried and what to do: the functions the objects define
+  /// that look like entries (`*lkmentry`, `*init`, `*entry`), or how to define one.
+  ///
+  /// The corresponding OpenBSD code is `verify_entry` and its callers in
+  /// `sbin/modload/modload.c`.
   public static func entryName(of request: LoadRequest, in inputs: [LinkInput]) -> Result<String, LinkError>
   {
     let candidates = request.entryCandidates
     for name in candidates where defines(name, inputs) { return .success(name) }
-    return .failure(
-      LinkError(.noEntryPoint, "entry point _\(candidates[0]) not found in \(request.displayName)"))
+    let file = request.displayName
+    var error = LinkError(.noEntryPoint, "entry point \(candidates.last!) not found in \(file)")
+    var hint =
+      candidates.count > 1
+      ? "tried \(candidates.joined(separator: ", then "))" : "tried \(candidates[0])"
+    let found = entryLikeFunctions(inputs).filter { !candidates.contains($0) }
+    if let cxx = cxxEntry(candidates, inputs) {
+      hint += "; \(file) defines \(cxx) as a C++ function: declare it extern \"C\""
+    } else if found.count == 1 {
+      hint += "; \(file) defines \(found[0]): use -e \(found[0])"
+    } else if !found.isEmpty {
+      hint += "; \(file) defines \(found.joined(separator: ", ")): name one with -e"
+    } else {
+      let base = candidates.last!.hasSuffix("_lkmentry") ? candidates.last! : "NAME_lkmentry"
+      hint +=
+        "; define int \(base)(struct lkm_table *, int, int) with DISPATCH as its body, or name the entry with -e"
+    }
+    error.others = [LinkError(.noEntryPoint, hint)]
+    return .failure(error)
+  }
+
+  /// A candidate defined under its C++ name (`_Z13foo_lkmentryP9lkm_tableii`), demangled.
+  static func cxxEntry(_ candidates: [String], _ inputs: [LinkInput]) -> String? {
+    for input in inputs {
+      guard case .object(let object) = input else { continue }
+      for i in object.symbols.indices where i != 0 && !object.symbols[i].isUndefined {
+        let name = object.symbolName(i)
+        guard name.hasPrefix("_Z"), let demangled = LinkHints.demangle(name) else { continue }
+        let base = String(demangled.prefix { $0 != "(" })
+        if candidates.contains(base) { return demangled }
+      }
+    }
+    return nil
+  }
+
+  /// The functions the objects define that look like a module entry: those that call
+  /// lkmdispatch (DISPATCH's last statement), then those whose names end in `lkmentry`, `init`
+  /// or `entry` (the compiler's own, beginning with `_`, left out).
+  static func entryLikeFunctions(_ inputs: [LinkInput]) -> [String] {
+    var names: [String] = []
+    for input in inputs {
+      guard case .object(let object) = input else { continue }
+      for relocations in object.relocationSections {
+        for entry in relocations.entries {
+          let target = Int(entry.symbolIndex)
+          guard target > 0, target < object.symbolCount,
+            object.symbolName(target) == "lkmdispatch"
+          else { continue }
+          for i in object.symbols.indices where i != 0 {
+            guard object.symbolType(i) == SymbolType.function,
+              object.symbolSection(i) == relocations.target,
+              object.symbolValue(i) <= entry.offset,
+              entry.offset < object.symbolValue(i) + object.symbolSize(i)
+            else { continue }
+            let name = object.symbolName(i)
+            if !name.hasPrefix("_"), !names.contains(name) { names.append(name) }
+          }
+        }
+      }
+    }
+    for input in inputs {
+      guard case .object(let object) = input else { continue }
+      for i in object.symbols.indices where i != 0 && !object.symbols[i].isUndefined {
+        guard object.symbolType(i) == SymbolType.function else { continue }
+        let name = object.symbolName(i)
+        guard !name.hasPrefix("_"), !names.contains(name) else { continue }
+        if name.hasSuffix("lkmentry") || name.hasSuffix("init") || name.hasSuffix("entry") {
+          names.append(name)
+        }
+      }
+    }
+    return names
   }
 
   /// Whether an input defines `name`: any defined symbol of an object, or an archive's index.
@@ -233,7 +321,10 @@ extension Kernel {
     var options = LinkOptions(providers: providers)
     options.moduleName = request.displayName
     options.entry = entry
-    options.suggest = { [unowned self] name in self.suggestion(for: name) }
+    let hostSymbolsEnabled = hostSymbols != nil
+    options.suggest = { [unowned self] name in
+      LinkHints.hint(for: name, hostSymbolsEnabled: hostSymbolsEnabled) ?? self.suggestion(for: name)
+    }
     options.declaration = ("_module", 8)
     // Resolvers are module code: guarded, so that one that faults fails the link, not lkmd.
     options.callResolver = Bridge.callResolver
@@ -394,11 +485,10 @@ public enum ModuleCheck {
   public static func offline(_ request: LoadRequest, symbols table: SymbolTableProvider)
     -> LoadOutcome
   {
-    var inputs: [LinkInput] = []
-    for input in request.inputs {
-      do { inputs.append(try LinkInput.parse(input.bytes, name: input.name)) } catch {
-        return .linkFailed(error)
-      }
+    let inputs: [LinkInput]
+    switch Kernel.parse(request.inputs) {
+    case .success(let parsed): inputs = parsed
+    case .failure(let error): return .linkFailed(error)
     }
     let entry: String
     switch Kernel.entryName(of: request, in: inputs) {
@@ -410,8 +500,16 @@ public enum ModuleCheck {
     options.entry = entry
     options.declaration = ("_module", 8)
     let names = table.entries.map(\.name)
-    options.suggest = { name in SymbolSuggestion.nearest(to: name, in: names).map { "did you mean '\($0)'?" } }
-    return run(inputs, options: options, request: request, entry: entry, kernel: SymbolFileView(table))
+    options.suggest = { name in
+      LinkHints.hint(for: name)
+        ?? SymbolSuggestion.nearest(to: name, in: names).map { "did you mean '\($0)'?" }
+    }
+    let outcome = run(
+      inputs, options: options, request: request, entry: entry, kernel: SymbolFileView(table))
+    if case .linkFailed(let error) = outcome {
+      return .linkFailed(LinkHints.explain(error, inputs: inputs))
+    }
+    return outcome
   }
 }
 

@@ -15,7 +15,9 @@ extension Kernel {
     case .load(let load):
       switch self.load(load) {
       case .loaded(let result): return Reply(.loaded(result))
-      case .linkFailed(let error): return Reply(error: .ENOEXEC, .linkFailed(error.lines))
+      case .linkFailed(let error):
+        let inputs = (try? Kernel.parse(load.inputs).get()) ?? []
+        return Reply(error: .ENOEXEC, .linkFailed(LinkHints.explain(error, inputs: inputs).lines))
       case .refused(let refusal):
         return Reply(error: refusal.errno, .refused(lines: refusal.lines, output: refusal.output))
       }

@@ -14,6 +14,8 @@ final class KernelModule {
   let exported: Bool
   var faulted = false
   var entryName = ""
+  /// The files it was loaded from (modstat -v).
+  var files: [String] = []
   /// Modules whose symbols this one uses, and modules that use this one.
   var dependencies: Set<Int32> = []
   var users: Set<Int32> = []

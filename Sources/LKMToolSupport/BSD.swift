@@ -1,5 +1,6 @@
 public import ArgumentParser
 import Glibc
+public import LKMDevice
 
 /// err(3), errx(3), warnx(3) and usage for the OpenBSD-faithful tools: `progname: message`,
 /// with OpenBSD's exit codes and strerror texts.
@@ -95,6 +96,153 @@ public enum BSD {
       i += 1
     }
     return false
+  }
+}
+
+/// A command line parsed as OpenBSD's getopt(3) parses it, with this implementation's long
+/// options (`--device PATH`, `--sandbox`, `--help`) accepted anywhere before `--`.
+public struct CommandLineOptions {
+  /// How many times each flag was given.
+  public var flags: [Character: Int] = [:]
+  /// Each option's value (the last one given).
+  public var values: [Character: String] = [:]
+  /// Long options without a value that were given (`sandbox`).
+  public var longFlags: Set<String> = []
+  /// Long options' values (`device`).
+  public var longValues: [String: String] = [:]
+  /// What follows the options.
+  public var operands: [String] = []
+  /// `-h` or `--help`.
+  public var help = false
+
+  public func has(_ flag: Character) -> Bool { flags[flag] != nil }
+}
+
+extension BSD {
+  /// Parses `arguments` as getopt(3) with `optstring` (`"dnSsvA:e:o:p:"`) does: flags may be
+  /// joined (`-nv`), a value may be joined or the next word, whatever it begins with (`-e -x`
+  /// gives `-x`), and options end at the first operand or `--`. `long` names the long options
+  /// (true: takes a value, as `--device PATH` or `--device=PATH`), recognized anywhere before
+  /// `--`. `-h` and `--help` set ``CommandLineOptions/help`` when `h` is not in `optstring`.
+  ///
+  /// On an error, prints getopt's complaint (`progname: unknown option -- x`, `progname:
+  /// option requires an argument -- e`) and returns nil.
+  public static func getopt(
+    _ arguments: [String], _ optstring: String, long: [String: Bool] = [:]
+  ) -> CommandLineOptions? {
+    var takesArgument: [Character: Bool] = [:]
+    let chars = Array(optstring)
+    for (i, c) in chars.enumerated() where c != ":" {
+      takesArgument[c] = i + 1 < chars.count && chars[i + 1] == ":"
+    }
+    var result = CommandLineOptions()
+    var options = true
+    var i = 0
+    while i < arguments.count {
+      let arg = arguments[i]
+      i += 1
+      if arg == "--" {
+        result.operands += arguments[i...]
+        break
+      }
+      if arg.hasPrefix("--") {
+        let body = arg.dropFirst(2)
+        let name = String(body.prefix { $0 != "=" })
+        if name == "help" {
+          result.help = true
+          continue
+        }
+        guard let needsValue = long[name] else {
+          write("\(progname): unrecognized option '--\(name)'\n")
+          return nil
+        }
+        if needsValue {
+          if let eq = body.firstIndex(of: "=") {
+            result.longValues[name] = String(body[body.index(after: eq)...])
+          } else if i < arguments.count {
+            result.longValues[name] = arguments[i]
+            i += 1
+          } else {
+            write("\(progname): option '--\(name)' requires an argument\n")
+            return nil
+          }
+        } else {
+          guard !body.contains("=") else {
+            write("\(progname): option '--\(name)' doesn't allow an argument\n")
+            return nil
+          }
+          result.longFlags.insert(name)
+        }
+        continue
+      }
+      guard options, arg.hasPrefix("-"), arg != "-" else {
+        options = false
+        result.operands.append(arg)
+        continue
+      }
+      var letters = Substring(arg.dropFirst())
+      while let c = letters.first {
+        letters = letters.dropFirst()
+        guard let needs = takesArgument[c] else {
+          if c == "h" {
+            result.help = true
+            continue
+          }
+          write("\(progname): unknown option -- \(c)\n")
+          return nil
+        }
+        if needs {
+          if !letters.isEmpty {
+            result.values[c] = String(letters)
+          } else if i < arguments.count {
+            result.values[c] = arguments[i]
+            i += 1
+          } else {
+            write("\(progname): option requires an argument -- \(c)\n")
+            return nil
+          }
+          break
+        }
+        result.flags[c, default: 0] += 1
+      }
+    }
+    return result
+  }
+
+  /// The exit status of every tool when no lkmd serves the device (nothing listens on the
+  /// socket): EX_UNAVAILABLE of sysexits(3), the same for modload, modunload, modstat and
+  /// lkmctl (OpenBSD's tools could not meet this case: /dev/lkm is always there).
+  public static let noKernelStatus: Int32 = 69
+
+  /// Opens a session on the device: on failure, `progname: PATH: strerror` and exit
+  /// `openFailure` (OpenBSD's status for a failed open of /dev/lkm: 3 for modload, 2 for
+  /// modunload and modstat); when nothing serves the device, a second line saying how to
+  /// start lkmd, and exit ``noKernelStatus``.
+  public static func openDevice(
+    _ option: String?, write: Bool, exclusive: Bool = true, openFailure: Int32
+  ) -> DeviceClient {
+    let path = DeviceClient.defaultPath(option)
+    do { return try DeviceClient(path: path, write: write, exclusive: exclusive) } catch {
+      deviceFailed(path, error, openFailure: openFailure)
+    }
+  }
+
+  /// Reports a failed session or request: as ``openDevice(_:write:openFailure:)`` does.
+  public static func deviceFailed(_ path: String, _ error: DeviceError, openFailure: Int32)
+    -> Never
+  {
+    warn(path, error.openBSDText)
+    if error.errno == ENOENT || error.errno == ECONNREFUSED {
+      write("\(progname): is lkmd running? start it with: lkmd --device \(path)\n")
+      exit(noKernelStatus)
+    }
+    exit(openFailure)
+  }
+
+  /// Prints what a module's hooks uprintf-ed on stdout, as it reached the terminal of the
+  /// process that made the request on OpenBSD.
+  public static func printOutput(_ text: String) {
+    if !text.isEmpty { write(text, to: 1) }
   }
 }
 

@@ -23,7 +23,8 @@ public enum ModstatFormat {
     let prefix = line.prefix(prefixCount)
     let rest = line.dropFirst(prefixCount)
     let users = s.users.isEmpty ? "" : " (used by \(s.users.joined(separator: ", ")))"
-    return prefix + String(s.users.count).leftPad(4) + " " + rest + users + "\n"
+    let files = s.files.isEmpty ? "" : " from \(s.files.joined(separator: " "))"
+    return prefix + String(s.users.count).leftPad(4) + " " + rest + users + files + "\n"
   }
 
   /// `"%-7s %3d %3ld %0*lx %04lx %0*lx %3ld %s\n"`; a module that faulted gets " (faulted)".

@@ -10,38 +10,49 @@ struct LkmCtl: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "lkmctl",
     abstract: "Use what modules add to the lkm kernel: system calls, the message buffer, sysctl, symbols, devices, file systems and interpreters.",
-    discussion: "Results go to stdout (exit 0); a failure prints 'lkmctl: <what>: <strerror>' on stderr (exit 1).",
+    discussion: "Results go to stdout (exit 0); a failure prints 'lkmctl: <what>: <strerror>' on stderr (exit 1); with no lkmd on the device, exit 69. See lkmctl(8).",
     subcommands: [
-      Syscall.self, Dmesg.self, Sysctl.self, Ksyms.self, Addr.self, Mknod.self, Rm.self,
-      Write.self, Read.self, Ioctl.self, Mount.self, Umount.self, Ls.self, Cat.self, Exec.self,
-      Crashes.self,
+      Syscall.self, Dmesg.self, Sysctl.self, Ksyms.self, Addr.self, ModInfo.self, Mknod.self,
+      Rm.self, Write.self, Read.self, Ioctl.self, Mount.self, Umount.self, Ls.self, Cat.self,
+      Exec.self, Crashes.self,
     ])
 
   static func main() {
     BSD.progname = "lkmctl"
+    let arguments = Array(CommandLine.arguments.dropFirst())
+    if arguments.isEmpty {
+      // A command is needed: the usage on stderr, exit 1 (ArgumentParser's help would exit 0).
+      BSD.write(helpMessage(), to: 2)
+      Glibc.exit(1)
+    }
     do {
-      var command = try parseAsRoot()
+      var command = try parseAsRoot(arguments)
       try command.run()
     } catch {
-      exit(withError: error)
+      let code = exitCode(for: error)
+      guard code != .success else { exit(withError: error) }
+      // Errors prefixed with the tool's name, not ArgumentParser's "Error: ".
+      var text = fullMessage(for: error)
+      if text.hasPrefix("Error: ") { text.removeFirst(7) }
+      BSD.write("lkmctl: \(text)\n")
+      Glibc.exit(code.rawValue)
     }
   }
 }
 
-/// Opens a session; a failure is `lkmctl: DEVICE: strerror`, exit 1.
+/// Opens a session; a failure is `lkmctl: DEVICE: strerror`, exit 1 (69 with no lkmd).
 func session(_ option: DeviceOption, write: Bool) -> DeviceClient {
-  let path = DeviceClient.defaultPath(option.device)
   // lkmctl is a process making system calls, not an open of /dev/lkm: it does not wait for
   // modload and the like, and runs beside other lkmctls (a read that sleeps, a write that
   // wakes it).
-  do { return try DeviceClient(path: path, write: write, exclusive: false) } catch {
-    BSD.err(1, path, error.openBSDText)
-  }
+  BSD.openDevice(option.device, write: write, exclusive: false, openFailure: 1)
 }
 
 func perform(_ client: DeviceClient, _ request: Request, what: String) -> Reply {
   let reply: Reply
-  do { reply = try client.perform(request) } catch { BSD.err(1, client.path, error.openBSDText) }
+  do { reply = try client.perform(request) } catch {
+    BSD.deviceFailed(client.path, error, openFailure: 1)
+  }
   if reply.error != nil { BSD.err(1, what, reply.errorText) }
   return reply
 }
@@ -51,7 +62,8 @@ struct Syscall: ParsableCommand {
     abstract: "Run sysent[NUM] with integer (or string) arguments and print retval.",
     discussion: "An argument that parses as an integer (decimal, 0x hex) is passed as one; any other is passed as a pointer to a copy of the string.")
   @OptionGroup var device: DeviceOption
-  @Argument var number: Int32
+  @Argument(help: "The system call's number (modstat's Off column for a SYSCALL module).")
+  var number: Int32
   /// Everything after NUM, negative numbers included (not options).
   @Argument(parsing: .allUnrecognized) var arguments: [String] = []
 
@@ -65,7 +77,7 @@ struct Syscall: ParsableCommand {
     }
     let reply: Reply
     do { reply = try client.perform(.syscall(number: number, arguments: args)) } catch {
-      BSD.err(1, client.path, error.openBSDText)
+      BSD.deviceFailed(client.path, error, openFailure: 1)
     }
     if !reply.text.isEmpty { BSD.write(reply.text, to: 1) }
     if reply.error != nil { BSD.err(1, "syscall \(number)", reply.errorText) }
@@ -86,7 +98,8 @@ struct Sysctl: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Read or set kern.securelevel, kern.version, kern.hostname.")
   @OptionGroup var device: DeviceOption
-  @Argument var setting: String?
+  @Argument(help: "NAME to read, NAME=VALUE to set (kern.securelevel only rises).")
+  var setting: String?
 
   func run() {
     var name = setting
@@ -106,9 +119,10 @@ struct Ksyms: ParsableCommand {
     abstract: "Print the kernel symbol table, one symbol a line: ADDRESS TYPE NAME [MODULE].",
     discussion: "The output is what modload -n -A reads. PATTERN is a shell pattern (fnmatch) on names.")
   @OptionGroup var device: DeviceOption
-  @Option(name: .customShort("m"), help: "Only the symbols of this module ('kernel' for the kernel's own).")
+  @Option(
+    name: .customShort("m"), help: ArgumentHelp("Only the symbols of this module ('kernel' for the kernel's own).", valueName: "module"))
   var module: String?
-  @Argument var pattern: String?
+  @Argument(help: "A shell pattern on names ('*split*').") var pattern: String?
 
   func run() {
     let reply = perform(session(device, write: false), .ksyms, what: "ksyms")
@@ -121,6 +135,15 @@ struct Ksyms: ParsableCommand {
       out += String(s.address, radix: 16).leftPadded16() + " \(s.type) \(s.name)"
       if let module = s.module { out += "\t[\(module)]" }
       out += "\n"
+    }
+    if out.isEmpty && (module != nil || pattern != nil) {
+      // A filter that matched nothing says so (exit 1), rather than printing nothing.
+      var what = pattern.map { "no symbol matches '\($0)'" } ?? "no symbols"
+      if let module { what += module == "kernel" ? " in the kernel" : " in module '\(module)'" }
+      if let pattern, !pattern.contains(where: { "*?[".contains($0) }) {
+        what += " (a shell pattern: '*\(pattern)*' matches names containing it)"
+      }
+      BSD.errx(1, "ksyms: \(what)")
     }
     BSD.write(out, to: 1)
   }
@@ -141,7 +164,15 @@ struct Addr: ParsableCommand {
     guard let value = UInt64(digits, radix: 16) else {
       BSD.errx(1, "\(address): not a hexadecimal address")
     }
-    let reply = perform(session(device, write: false), .addr(value), what: address)
+    let client = session(device, write: false)
+    let reply: Reply
+    do { reply = try client.perform(.addr(value)) } catch {
+      BSD.deviceFailed(client.path, error, openFailure: 1)
+    }
+    if reply.error == .ENOENT {
+      BSD.errx(1, "\(address): not in the kernel or a loaded module")
+    }
+    if reply.error != nil { BSD.err(1, address, reply.errorText) }
     BSD.write("0x\(String(value, radix: 16)) is in \(reply.text)\n", to: 1)
   }
 }

@@ -1,22 +1,26 @@
 // lkmrun parses its command line by hand: swift-argument-parser imports FoundationEssentials,
 // which would put Foundation in lkmrun's closure and stop it linking the Swift runtime
-// statically (start-up is most of what lkmrun costs on a small module). Messages and exit codes
-// follow ArgumentParser's ("Error: …", the usage, exit 64).
+// statically (start-up is most of what lkmrun costs on a small module). Errors are prefixed with
+// the tool's name; a usage error exits 64, as ArgumentParser's do.
 import CLkmrunHost
+import ELFObject
 import Glibc
 import ModuleLinker
 
 @main
 struct LkmRun {
   static let usage =
-    "lkmrun [-nv] [-e ENTRY] [-l LIB]... [--cache DIR | --no-cache] OBJECT|ARCHIVE... [-- ARG...]"
+    "lkmrun [-nv] [-e entry] [-l library]... [--cache dir | --no-cache] object|archive... [--] [argument ...]"
   static let help = """
     OVERVIEW: Link relocatable objects into this process and run them.
 
     Links every object (and the archive members they need) into one module in this process, \
     resolving undefined symbols against the host C library and any library named with -l, then \
-    calls int main(int argc, char **argv) (or ENTRY), runs the finalizers, flushes stdio and \
-    exits with main's status. Arguments after -- are passed to main after argv[0].
+    calls int main(int argc, char **argv) (or entry), runs the finalizers, flushes stdio and \
+    exits with main's status. The program's arguments follow the objects: the first word that \
+    does not name a .o or .a file begins them (everything after -- does). A program killed by \
+    a signal is reported as a shell reports it, with the function it was in, and lkmrun exits \
+    with 128 + the signal's number. See lkmrun(1).
 
     Linked images are cached (in $XDG_CACHE_HOME/lkm, else ~/.cache/lkm): a run whose inputs, \
     libraries and options are unchanged maps the cached image instead of linking. \
@@ -25,14 +29,15 @@ struct LkmRun {
     USAGE: \(usage)
 
     ARGUMENTS:
-      <inputs>                Relocatable objects (.o) and ar archives (.a).
+      object, archive         Relocatable objects (.o) and ar archives (.a).
+      argument                The program's arguments (argv[1], ...).
 
     OPTIONS:
       -n                      Link completely, then exit 0 without running anything.
       -v                      Print the layout, stubs, GOT, relocations and phase times on stderr.
-      -e <entry>              The entry function (default: main).
-      -l <library>            Also resolve against libLIB.so.
-      --cache <dir>           Cache linked images in DIR.
+      -e entry                The entry function (default: main).
+      -l library              Also resolve against liblibrary.so.
+      --cache dir             Cache linked images in dir.
       --no-cache              Link every time; use no cache.
       -h, --help              Show help information.
 
@@ -55,10 +60,10 @@ struct LkmRun {
   /// `--no-cache`: link every time.
   var noCache = false
 
-  /// ArgumentParser's usage error: the message, the usage, exit 64.
+  /// A usage error: the message, the usage, exit 64.
   static func usageError(_ message: String) -> Never {
     writeStandardError(
-      "Error: \(message)\nUsage: \(usage)\n  See 'lkmrun --help' for more information.\n")
+      "lkmrun: \(message)\nusage: \(usage)\n  See 'lkmrun --help' for more information.\n")
     exit(64)
   }
 
@@ -71,8 +76,10 @@ struct LkmRun {
       if !rest.isEmpty { return String(rest) }
       i += 1
       guard i < argv.count else {
-        let name = ["-e": "entry", "-l": "library", "--cache": "dir"][option] ?? "value"
-        usageError("Missing value for '\(option) <\(name)>'")
+        usageError(
+          option.hasPrefix("--")
+            ? "option '\(option)' requires an argument"
+            : "option requires an argument -- \(option.dropFirst())")
       }
       return argv[i]
     }
@@ -97,7 +104,13 @@ struct LkmRun {
         i += 1
         continue
       }
-      if word.hasPrefix("--") { usageError("Unknown option '\(word)'") }
+      if word.hasPrefix("--") { usageError("unrecognized option '\(word)'") }
+      // After the objects, the first word that names no .o or .a file begins the program's
+      // arguments (as if -- preceded it).
+      if !command.inputs.isEmpty && !word.hasSuffix(".o") && !word.hasSuffix(".a") {
+        command.arguments = Array(argv[i...])
+        break
+      }
       if word.hasPrefix("-") && word.count > 1 {
         var rest = word.dropFirst()
         while let c = rest.first {
@@ -111,7 +124,7 @@ struct LkmRun {
           case "l":
             command.library.append(value("-l", rest))
             rest = ""
-          default: usageError("Unknown option '-\(c)'")
+          default: usageError("unknown option -- \(c)")
           }
         }
       } else {
@@ -125,12 +138,12 @@ struct LkmRun {
   static func main() {
     _ = lkmrun_host_data_count()
     let command = parse(Array(CommandLine.arguments.dropFirst()))
-    if command.inputs.isEmpty { usageError("at least one object or archive is needed") }
+    if command.inputs.isEmpty { usageError("an object or archive is needed") }
     exit(command.execute())
   }
 
   func fail(_ error: LinkError) -> Int32 {
-    for line in error.lines { writeStandardError("Error: \(line)\n") }
+    for line in error.lines { writeStandardError("lkmrun: \(line)\n") }
     return 1
   }
 
@@ -151,9 +164,13 @@ struct LkmRun {
       }
       module = try ModuleLinker(options: options).link(contentsOf: self.inputs)
       if module.address(ofExport: entry) == nil {
+        if let problem = self.inputs.lazy.compactMap(notMachineCode).first { return fail(problem) }
         return fail(LinkError(.noEntryPoint, "\(self.inputs[0]): entry point '\(entry)' is not defined"))
       }
     } catch {
+      // An LTO object is told apart only when the link fails (the check reads the inputs
+      // again: a successful run, a cached one above all, pays nothing for it).
+      if let problem = self.inputs.lazy.compactMap(notMachineCode).first { return fail(problem) }
       return fail(error)
     }
     if verbose { report(module, total: monotonicNanoseconds() - start) }
@@ -162,6 +179,8 @@ struct LkmRun {
     // itself: registered before its constructors, they run after everything main registers.
     running = module
     atexit { running?.runFinalizers() }
+    crashingProgram = self.inputs[0]
+    installCrashReport()
     module.runInitializers()
     let status = module.callMain(entry, arguments: [self.inputs[0]] + arguments) ?? 1
     flushStandardStreams()
@@ -235,4 +254,86 @@ func monotonicNanoseconds() -> UInt64 {
   var ts = timespec()
   clock_gettime(CLOCK_MONOTONIC, &ts)
   return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
+// MARK: - Objects that hold no machine code
+
+/// LLVM bitcode (clang -flto) or GCC's slim LTO objects (gcc -flto): the message modload gives.
+func notMachineCode(_ path: String) -> LinkError? {
+  let fd = open(path, O_RDONLY | O_CLOEXEC)
+  guard fd >= 0 else { return nil }
+  defer { close(fd) }
+  var head = [UInt8](repeating: 0, count: 4)
+  guard read(fd, &head, 4) == 4 else { return nil }
+  if head == [0x42, 0x43, 0xC0, 0xDE] || head == [0xDE, 0xC0, 0x17, 0x0B] {
+    return LinkError(
+      .malformedInput,
+      "\(path): is LLVM bitcode (clang -flto), not machine code: compile without -flto")
+  }
+  guard head == [0x7F, 0x45, 0x4C, 0x46], let input = try? LinkInput.read(path),
+    case .object(let object) = input
+  else { return nil }
+  for i in object.symbols.indices where i != 0 && object.symbolName(i) == "__gnu_lto_slim" {
+    return LinkError(
+      .malformedInput,
+      "\(path): holds GCC's intermediate code only (gcc -flto), not machine code: compile without -flto, or with -ffat-lto-objects"
+    )
+  }
+  return nil
+}
+
+// MARK: - A program killed by a signal
+
+/// The object named in the crash report.
+nonisolated(unsafe) var crashingProgram = ""
+/// Where a crash handler runs (the program's stack may be what overflowed).
+nonisolated(unsafe) var crashStack: UnsafeMutableRawPointer?
+
+/// Reports a program killed by a synchronous signal as a shell would, with where it was:
+/// `lkmrun: prog.o: Segmentation fault at 0x0 in main+0x12`, then exits with 128 + the signal
+/// (no Swift crash report: the crash is the program's, not lkmrun's).
+func installCrashReport() {
+  let size = 256 * 1024
+  crashStack = malloc(size)
+  var stack = stack_t()
+  stack.ss_sp = crashStack
+  stack.ss_size = size
+  stack.ss_flags = 0
+  sigaltstack(&stack, nil)
+  for signal in [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGABRT, SIGSYS] {
+    var action = sigaction()
+    action.__sigaction_handler.sa_sigaction = onCrash
+    action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER | Int32(bitPattern: SA_RESETHAND)
+    sigemptyset(&action.sa_mask)
+    sigaction(signal, &action, nil)
+  }
+}
+
+/// The program counter of a signal's context (gregs[REG_RIP], REG_RIP being 16 on x86-64).
+func programCounter(_ context: UnsafeMutableRawPointer?) -> UInt64? {
+  guard let context else { return nil }
+  let uc = context.assumingMemoryBound(to: ucontext_t.self)
+  return withUnsafeBytes(of: uc.pointee.uc_mcontext.gregs) { gregs in
+    UInt64(bitPattern: gregs.load(fromByteOffset: 16 * 8, as: Int64.self))
+  }
+}
+
+let onCrash: @convention(c) (Int32, UnsafeMutablePointer<siginfo_t>?, UnsafeMutableRawPointer?) -> Void = {
+  signal, info, context in
+  var text = "lkmrun: \(crashingProgram): \(String(cString: strsignal(signal)))"
+  if signal == SIGSEGV || signal == SIGBUS, let info {
+    let address = UInt(bitPattern: info.pointee._sifields._sigfault.si_addr)
+    text += " at \(hex(UInt64(address)))"
+  }
+  if let pc = programCounter(context) {
+    if let module = running, module.contains(pc) {
+      text += " in \(module.symbolize(pc) ?? hex(pc))"
+    } else {
+      text += " in lkmrun or a library, pc \(hex(pc))"
+    }
+  }
+  text += "\n"
+  flushStandardStreams()
+  writeStandardError(text)
+  _exit(128 + signal)
 }

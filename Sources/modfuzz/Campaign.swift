@@ -19,6 +19,9 @@ final class Campaign: @unchecked Sendable {
   let findingsDirectory: String
   let quiet: Bool
   let reproduceFlags: [String]
+  /// Whether an example of each expected module fault (the modules' own faults, timeouts and
+  /// memory) is written too; otherwise they are counted, and only loader bugs are kept.
+  let keepModuleFaults: Bool
 
   private let lock = NSLock()
   private var counts: [SandboxVerdict.Kind: Int] = [:]
@@ -26,6 +29,8 @@ final class Campaign: @unchecked Sendable {
   /// Findings by key: the lowest input index that produced it, and what it was.
   private var findings: [String: Finding] = [:]
   private var moduleFaultSites = 0
+  /// The distinct module faults seen (counted, kept only with --keep-module-faults).
+  private var moduleFaultKeys: Set<String> = []
   private var errors: [String] = []
   private let start = Date()
   private var done = false
@@ -41,8 +46,10 @@ final class Campaign: @unchecked Sendable {
 
   init(
     seeds: [Seed], seed: UInt64, jobs: Int, limit: Limit, linkOnly: Bool,
-    configuration: Sandbox.Configuration, findings: String, quiet: Bool, reproduceFlags: [String]
+    configuration: Sandbox.Configuration, findings: String, quiet: Bool, reproduceFlags: [String],
+    keepModuleFaults: Bool = false
   ) {
+    self.keepModuleFaults = keepModuleFaults
     self.seeds = seeds
     self.seed = seed
     self.jobs = jobs
@@ -145,6 +152,10 @@ final class Campaign: @unchecked Sendable {
     executions += 1
     counts[verdict.kind, default: 0] += 1
     guard let key = Campaign.key(verdict) else { return }
+    if !verdict.isFinding {
+      moduleFaultKeys.insert(key)
+      guard keepModuleFaults else { return }
+    }
     if let old = findings[key], old.index <= index { return }
     if case .moduleFault = verdict, findings[key] == nil {
       // Module faults are the modules' doing: keep at most 1,000 sites.
@@ -183,15 +194,49 @@ final class Campaign: @unchecked Sendable {
     lock.lock()
     let n = executions
     let c = counts
-    let distinct = findings.count
+    let bugs = findings.values.filter { $0.verdict.isFinding }.count
+    let faults = moduleFaultKeys.count
     lock.unlock()
     let elapsed = Date().timeIntervalSince(start)
-    let rate = elapsed > 0 ? Double(n) / elapsed : 0
-    let parts = SandboxVerdict.Kind.allCases.map { "\($0.rawValue) \(c[$0, default: 0])" }
-    let line = String(
-      format: "\r\u{1b}[K%d execs, %.0f/s | %@ | %d findings | %.0fs", n, rate, parts.joined(separator: ", "),
-      distinct, elapsed)
-    FileHandle.standardError.write(Data((line + (final ? "\n" : "")).utf8))
+    let line = Campaign.statusLine(
+      executions: n, seconds: elapsed, counts: c, bugs: bugs, moduleFaults: faults,
+      width: Campaign.terminalWidth())
+    FileHandle.standardError.write(Data(("\r\u{1b}[K" + line + (final ? "\n" : "")).utf8))
+  }
+
+  /// The status line, at most `width - 1` columns: inputs and rate, the verdicts seen, loader
+  /// bugs found and distinct module faults, elapsed time; what does not fit is left out from
+  /// the end of the verdicts.
+  static func statusLine(
+    executions n: Int, seconds: Double, counts: [SandboxVerdict.Kind: Int], bugs: Int,
+    moduleFaults: Int, width: Int
+  ) -> String {
+    let rate = seconds > 0 ? Double(n) / seconds : 0
+    let head = "\(n) inputs \(String(format: "%.0f", rate))/s"
+    let tail = "\(bugs) bug\(bugs == 1 ? "" : "s"), \(moduleFaults) module fault\(moduleFaults == 1 ? "" : "s") | \(String(format: "%.0f", seconds))s"
+    var verdicts: [String] = []
+    for kind in SandboxVerdict.Kind.allCases where counts[kind, default: 0] > 0 {
+      verdicts.append("\(kind.rawValue) \(counts[kind]!)")
+    }
+    let room = max(width - 1, 20)
+    var line = "\(head) | \(verdicts.joined(separator: ", ")) | \(tail)"
+    while line.count > room && !verdicts.isEmpty {
+      verdicts.removeLast()
+      line = "\(head) | \(verdicts.joined(separator: ", "))\(verdicts.isEmpty ? "" : ", ")… | \(tail)"
+    }
+    if line.count > room { line = "\(head) | \(tail)" }
+    if line.count > room { line = String(line.prefix(room)) }
+    return line
+  }
+
+  /// The terminal's width (stderr's, else $COLUMNS, else 80).
+  static func terminalWidth() -> Int {
+    var size = winsize()
+    if ioctl(2, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 { return Int(size.ws_col) }
+    if let text = ProcessInfo.processInfo.environment["COLUMNS"], let n = Int(text), n > 0 {
+      return n
+    }
+    return 80
   }
 
   func printSummary() {
@@ -208,11 +253,16 @@ final class Campaign: @unchecked Sendable {
     }
     let sorted = findings.sorted { $0.key < $1.key }
     let bugs = sorted.filter { $0.value.verdict.isFinding }
-    out += "\nDistinct findings: \(findings.count) (\(bugs.count) loader crash, loader timeout or out of memory; "
-    out += "\(findings.count - bugs.count) module faults and the modules' own timeouts and memory) in \(findingsDirectory)\n"
+    out += "\nLoader bugs (a loader crash, loader timeout or out of memory): \(bugs.count)"
+    out += bugs.isEmpty ? "\n" : ", kept in \(findingsDirectory)\n"
     for (key, finding) in bugs {
       out += "  \(key): input \(finding.index): \(finding.verdict.description)\n"
     }
+    out += "Module faults (the modules' own faults, timeouts and memory, expected of mutated modules): "
+    out += "\(moduleFaultKeys.count) distinct"
+    out +=
+      keepModuleFaults
+      ? ", examples kept in \(findingsDirectory)\n" : " (counted; --keep-module-faults keeps an example of each)\n"
     for error in errors.prefix(10) { out += "error: \(error)\n" }
     print(out, terminator: "")
   }

@@ -70,6 +70,9 @@ struct ModFuzz: ParsableCommand {
   @Flag(help: "No status line, even on a terminal.")
   var quiet = false
 
+  @Flag(help: "Also keep an example of each module fault (the modules' own faults, timeouts and memory), not only loader bugs.")
+  var keepModuleFaults = false
+
   @Argument(help: "Seed objects or archives (with --run: the files to run).")
   var files: [String] = []
 
@@ -99,7 +102,7 @@ struct ModFuzz: ParsableCommand {
       seeds: seeds, seed: seed, jobs: jobs, limit: limit, linkOnly: linkOnly,
       configuration: configuration(hostSymbols: host), findings: output,
       quiet: quiet || isatty(2) == 0, reproduceFlags: (linkOnly ? ["--link-only"] : []) + (host ? ["--host-symbols"] : [])
-        + ["--timeout", "\(timeout)", "--memory", "\(memory)"])
+        + ["--timeout", "\(timeout)", "--memory", "\(memory)"], keepModuleFaults: keepModuleFaults)
     let found = try campaign.run()
     if found { throw ExitCode(1) }
   }

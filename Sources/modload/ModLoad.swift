@@ -1,4 +1,3 @@
-import ArgumentParser
 import ELFObject
 import Glibc
 import LKMDevice
@@ -14,30 +13,70 @@ import ModuleLinker
 /// itself, so modload sends the objects and the entry's name in one load request; a link
 /// failure is the exit-1 case that ld failing was.
 @main
-struct ModLoad: ParsableCommand {
-  static let synopsis = "modload [-dnSsv] [-A kernel] [-e entry]\n\t[-o output_file] [-p postinstall] input_file ..."
-  static let configuration = CommandConfiguration(commandName: "modload", usage: synopsis)
+struct ModLoad {
+  static let synopsis =
+    "modload [-dnSsv] [-A kernel] [-e entry] [-o output_file] [-p postinstall]\n\t[--sandbox] [--device path] input_file ..."
+  static let help = """
+    usage: \(synopsis)
 
-  @Flag(name: .customShort("d")) var debug = false
-  @Flag(name: .customShort("n")) var checkOnly = false
-  @Flag(name: .customShort("S")) var keepOutput = false
-  @Flag(name: .customShort("s")) var noSymbols = false
-  @Flag(name: .customShort("v")) var verbose = false
-  @Option(name: .customShort("A", allowingJoined: true)) var kernelFile: String?
-  @Option(name: .customShort("e", allowingJoined: true)) var entry: String?
-  @Option(name: .customShort("o", allowingJoined: true)) var output: String?
-  @Option(name: .customShort("p", allowingJoined: true)) var postinstall: String?
-  @Flag(name: .customLong("sandbox")) var sandbox = false
-  @OptionGroup var device: DeviceOption
-  @Argument var inputs: [String] = []
+    Link input_file (a relocatable object; further objects and archives may follow) into the
+    running lkm kernel and call its entry with LKM_E_LOAD.
+
+      -d                 print debugging information on stderr
+      -n                 do everything but call the entry: check that the module links
+      -S                 keep the output file (-o) after exiting
+      -s                 do not add the module's symbols to the kernel symbol table
+      -v                 print the memory reserved, and warnings
+      -A kernel          with -n: check against this symbol file (lkmctl ksyms output)
+      -e entry           the entry function (default: xxxinit, else BASENAME_lkmentry)
+      -o output_file     write the linked image, for gdb's add-symbol-file
+      -p postinstall     run this program after loading: id, type and offset as arguments
+      --sandbox          load it in a sandbox first, and only if it loads there
+      --device path      the lkm device (default: $LKM_DEVICE, else /tmp/lkm-UID/lkm)
+      -h, --help         print this help
+
+    See modload(8).
+
+    """
+
+  var debug = false
+  var checkOnly = false
+  var keepOutput = false
+  var noSymbols = false
+  var verbose = false
+  var kernelFile: String?
+  var entry: String?
+  var output: String?
+  var postinstall: String?
+  var sandbox = false
+  var devicePath: String?
+  var inputs: [String] = []
 
   static func main() {
     BSD.progname = "modload"
-    let arguments = Array(CommandLine.arguments.dropFirst())
-    if BSD.checkOptions(arguments.filter { !$0.hasPrefix("--device") && $0 != "--sandbox" }, "dnSsvA:e:o:p:") {
-      BSD.usage(synopsis)
+    guard
+      let options = BSD.getopt(
+        Array(CommandLine.arguments.dropFirst()), "dnSsvA:e:o:p:",
+        long: ["device": true, "sandbox": false])
+    else { BSD.usage(synopsis) }
+    if options.help {
+      BSD.write(help, to: 1)
+      exit(0)
     }
-    guard let command = try? parse(arguments), !command.inputs.isEmpty else { BSD.usage(synopsis) }
+    guard !options.operands.isEmpty else { BSD.usage(synopsis) }
+    var command = ModLoad()
+    command.debug = options.has("d")
+    command.checkOnly = options.has("n")
+    command.keepOutput = options.has("S")
+    command.noSymbols = options.has("s")
+    command.verbose = options.has("v")
+    command.kernelFile = options.values["A"]
+    command.entry = options.values["e"]
+    command.output = options.values["o"]
+    command.postinstall = options.values["p"]
+    command.sandbox = options.longFlags.contains("sandbox")
+    command.devicePath = options.longValues["device"]
+    command.inputs = options.operands
     command.load()
   }
 
@@ -52,43 +91,64 @@ struct ModLoad: ParsableCommand {
     var request = prepare()
     let first = inputs[0]
     let dot = first.lastIndex(of: ".")!
+    let outputPath = output ?? String(first[..<dot])
+    // The output file is created before the load, as OpenBSD's prelink created it: a path
+    // that cannot be written stops modload before the module is loaded.
+    let writesOutput = output != nil || keepOutput
+    if writesOutput { createOutput(outputPath, for: first) }
     // --sandbox: the trial runs before the session opens, so that the device is not held
     // while the module runs in the sandbox.
     if sandbox && !checkOnly { trialLoad(request) }
     // 1. Open the device read-write.
-    let path = DeviceClient.defaultPath(device.device)
-    let client: DeviceClient
-    do { client = try DeviceClient(path: path, write: true) } catch { BSD.err(3, path, error.openBSDText) }
+    let client = BSD.openDevice(devicePath, write: true, openFailure: 3)
+    let path = client.path
     if debug {
       BSD.write("modload: entry = \(request.entry ?? request.entryCandidates.joined(separator: " or ")), \(request.inputs.count) input(s)\n")
     }
 
     var reply = perform(client, path, .load(request))
+    // OpenBSD's -v: the memory reserved, once the prelink succeeded and before anything the
+    // reservation and the load led to (the loaded image's size, else a plan of the link's).
+    if verbose {
+      if case .loaded(let result) = reply.body {
+        BSD.warnx("reserving \(ModLoad.imageSize(result.placements)) bytes of memory")
+      } else if case .linkFailed = reply.body {
+      } else if let size = plannedSize(request) {
+        BSD.warnx("reserving \(size) bytes of memory")
+      }
+    }
     if reply.error == .EINVAL, case .refused = reply.body, !checkOnly {
+      BSD.printOutput(reply.output)
       BSD.warnx("module failed to load using new version; trying old version")
       request.version = 1
       reply = perform(client, path, .load(request))
     }
-    if !reply.output.isEmpty { BSD.write(reply.output, to: 1) }
+    BSD.printOutput(reply.output)
     let result: LoadResult
     switch (reply.error, reply.body) {
     case (nil, .loaded(let loaded)):
       result = loaded
     case (_, .linkFailed(let lines)):
+      removeOutput(outputPath, writesOutput)
       for line in lines { BSD.write("modload: \(line)\n") }
       Glibc.exit(1)
     case (_?, .refused), (_?, .panic):
+      removeOutput(outputPath, writesOutput)
       // lkmd --trial-load says why (the sandbox's verdict); the kernel's own refusals do not.
       for line in reply.lines { BSD.write("modload: \(line)\n") }
       BSD.err(14, "error initializing module", reply.errorText)
     default:
+      removeOutput(outputPath, writesOutput)
+      // OpenBSD's LMRESERV failed (securelevel, a read-only device): it warned, tried the old
+      // interface without symbols, and gave up.
+      if !noSymbols {
+        BSD.warn("not loading symbols: kernel does not support symbol table loading", reply.errorText)
+      }
       BSD.err(9, "can't reserve memory", reply.errorText)
     }
-    if verbose { BSD.warnx("reserving \(ModLoad.imageSize(result.placements)) bytes of memory") }
     if debug { BSD.write("modentry = 0x\(String(result.entry, radix: 16))\n") }
-    let outputPath = output ?? String(first[..<dot])
     var written: [String] = []
-    if output != nil || keepOutput {
+    if writesOutput {
       written = writeOutput(outputPath, request.inputs, result.placements)
     }
     // As on OpenBSD, the output goes at exit unless -S, even when named with -o.
@@ -115,8 +175,38 @@ struct ModLoad: ParsableCommand {
     }
   }
 
-  /// Steps 2 and 3: the module object's name, the inputs, the entry (modload's own checks,
-  /// before the kernel sees anything).
+  /// Creates (empties) the output file before the load; a failure is modload's failed prelink.
+  func createOutput(_ path: String, for object: String) {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard fd >= 0 else {
+      BSD.warn(path, String(cString: strerror(errno)))
+      BSD.errx(1, "can't prelink `\(object)' creating `\(path)'")
+    }
+    close(fd)
+  }
+
+  /// Removes an output file created for a load that did not happen (unless -S).
+  func removeOutput(_ path: String, _ created: Bool) {
+    if created && !keepOutput { unlink(path) }
+  }
+
+  /// The image size a link of the objects plans (undefined symbols left aside), page-rounded.
+  func plannedSize(_ request: LoadRequest) -> UInt64? {
+    guard case .success(let inputs) = Kernel.parse(request.inputs) else { return nil }
+    var options = LinkOptions(providers: [])
+    options.allowUndefined = true
+    options.moduleName = request.displayName
+    let report = ModuleLinker(options: options).check(inputs)
+    return ModLoad.imageSize(
+      report.placements.map {
+        PlacedSection(
+          object: $0.object, index: $0.index, name: $0.name, address: $0.address, size: $0.size)
+      })
+  }
+
+  /// Steps 2 and 3: the module object's name, the inputs through the ELF reader, the entry
+  /// (modload's own checks, before the device is opened: a bad object gets the reader's
+  /// message whether or not lkmd runs).
   func prepare() -> LoadRequest {
     // 2. The module object must end in .o (archives, .a, may follow it).
     let first = inputs[0]
@@ -125,14 +215,26 @@ struct ModLoad: ParsableCommand {
     }
     var request = LoadRequest(inputs: [], entry: "")
     for input in inputs {
-      guard let bytes = readFile(input) else { BSD.err(4, input, String(cString: strerror(errno))) }
+      // OpenBSD's nlist(3) of a missing input was err(1).
+      guard let bytes = readFile(input) else { BSD.err(1, input, readError) }
       request.inputs.append(.init(name: input, bytes: bytes))
     }
-    // 3. The entry: -e, else xxxinit, else BASENAME_lkmentry; the kernel applies the rule to
-    // the objects it parses (a module that defines none is refused with OpenBSD's message).
+    // The ELF reader on every input, then the entry: -e, else xxxinit, else
+    // BASENAME_lkmentry (the kernel applies the same rule to the objects it parses).
     request.entry = entry
     request.exportSymbols = !noSymbols
     request.checkOnly = checkOnly
+    let parsed: [LinkInput]
+    switch Kernel.parse(request.inputs) {
+    case .success(let inputs): parsed = inputs
+    case .failure(let error):
+      for line in error.lines { BSD.write("modload: \(line)\n") }
+      Glibc.exit(1)
+    }
+    if case .failure(let error) = Kernel.entryName(of: request, in: parsed) {
+      for line in error.lines { BSD.write("modload: \(line)\n") }
+      Glibc.exit(1)
+    }
     return request
   }
 
@@ -140,7 +242,7 @@ struct ModLoad: ParsableCommand {
   /// kernel's own check, ``ModuleCheck``).
   func offlineCheck(_ path: String) {
     guard let bytes = readFile(path) else {
-      BSD.errx(1, "can't open \(path)\n\(path): please specify alternative kernel executable with -A option")
+      BSD.errx(1, "can't open \(path)\nmodload: please specify alternative kernel executable with -A option")
     }
     let request = prepare()
     let table: SymbolTableProvider
@@ -183,7 +285,9 @@ struct ModLoad: ParsableCommand {
   }
 
   func perform(_ client: DeviceClient, _ path: String, _ request: Request) -> Reply {
-    do { return try client.perform(request) } catch { BSD.err(3, path, error.openBSDText) }
+    do { return try client.perform(request) } catch {
+      BSD.deviceFailed(path, error, openFailure: 3)
+    }
   }
 
   /// Whether any input object defines `name` (nlist(3) on each input).
@@ -227,8 +331,24 @@ struct ModLoad: ParsableCommand {
   }
 }
 
+/// Why the last ``readFile(_:)`` failed (strerror's text).
+nonisolated(unsafe) var readError = ""
+
+/// The file's bytes, or nil with ``readError`` set (a directory is "Is a directory").
 func readFile(_ path: String) -> [UInt8]? {
-  guard let bytes = try? FileBytes(contentsOf: path) else { return nil }
+  var info = stat()
+  guard stat(path, &info) == 0 else {
+    readError = String(cString: strerror(errno))
+    return nil
+  }
+  if info.st_mode & S_IFMT == S_IFDIR {
+    readError = String(cString: strerror(EISDIR))
+    return nil
+  }
+  guard let bytes = try? FileBytes(contentsOf: path) else {
+    readError = String(cString: strerror(errno == 0 ? EIO : errno))
+    return nil
+  }
   return Array(UnsafeRawBufferPointer(start: bytes.base, count: bytes.count))
 }
 

@@ -1,4 +1,3 @@
-import ArgumentParser
 import Glibc
 import LKMDevice
 import LKMInterface
@@ -8,29 +7,45 @@ import LKMToolSupport
 ///
 /// The corresponding OpenBSD code is usr.bin/modstat/modstat.c.
 @main
-struct ModStat: ParsableCommand {
-  // OpenBSD's synopsis; -v (reference counts and users) is this implementation's extension.
-  static let synopsis = "modstat [-i id] [-n name]"
-  static let configuration = CommandConfiguration(commandName: "modstat", usage: synopsis)
+struct ModStat {
+  // OpenBSD's synopsis, and this implementation's -v (the file each module came from, its
+  // users) and --device.
+  static let synopsis = "modstat [-v] [-i id] [-n name] [--device path]"
+  static let help = """
+    usage: \(synopsis)
 
-  @Option(name: .customShort("i", allowingJoined: true)) var id: String?
-  @Option(name: .customShort("n", allowingJoined: true)) var name: String?
-  @Flag(name: .customShort("v")) var verbose = false
-  @OptionGroup var device: DeviceOption
+    List the modules loaded in the lkm kernel: type, id, offset (the table slot the module
+    took), load address, size in pages, the address of its declaration, version and name.
+
+      -i id              only the module with this id
+      -n name            only the module with this name
+      -v                 also the reference count, the modules using each, and its file
+      --device path      the lkm device (default: $LKM_DEVICE, else /tmp/lkm-UID/lkm)
+      -h, --help         print this help
+
+    See modstat(8).
+
+    """
 
   static func main() {
     BSD.progname = "modstat"
-    let arguments = Array(CommandLine.arguments.dropFirst())
-    if BSD.checkOptions(arguments.filter { !$0.hasPrefix("--device") }, "vi:n:") { BSD.usage(synopsis) }
-    guard let command = try? parse(arguments) else { BSD.usage(synopsis) }
+    guard
+      let options = BSD.getopt(
+        Array(CommandLine.arguments.dropFirst()), "vi:n:", long: ["device": true])
+    else { BSD.usage(synopsis) }
+    if options.help {
+      BSD.write(help, to: 1)
+      exit(0)
+    }
+    guard options.operands.isEmpty else { BSD.usage(synopsis) }
+    let command = (id: options.values["i"], name: options.values["n"], verbose: options.has("v"))
     var moduleID: Int32 = -1
     if let id = command.id {
       guard let number = BSD.number(id) else { BSD.errx(1, "\(id): not a valid number") }
       moduleID = number
     }
-    let path = DeviceClient.defaultPath(command.device.device)
-    let client: DeviceClient
-    do { client = try DeviceClient(path: path, write: false) } catch { BSD.err(2, path, error.openBSDText) }
+    let client = BSD.openDevice(options.longValues["device"], write: false, openFailure: 2)
+    let path = client.path
     var out = command.verbose ? ModstatFormat.verboseHeader : ModstatFormat.header
     let format = command.verbose ? ModstatFormat.verboseRow : ModstatFormat.row
     func flush() { BSD.write(out, to: 1); out = "" }
@@ -42,7 +57,7 @@ struct ModStat: ParsableCommand {
       let reply: Reply
       do { reply = try client.perform(.stat(id: moduleID, name: moduleID >= 0 ? nil : command.name)) } catch {
         flush()
-        BSD.err(3, path, error.openBSDText)
+        BSD.deviceFailed(path, error, openFailure: 3)
       }
       flush()
       switch (reply.error, reply.body) {
@@ -63,7 +78,7 @@ struct ModStat: ParsableCommand {
       let reply: Reply
       do { reply = try client.perform(.stat(id: id, name: nil)) } catch {
         flush()
-        if error.call == "open" { BSD.err(2, path, error.openBSDText) }
+        if error.call == "open" { BSD.deviceFailed(path, error, openFailure: 2) }
         BSD.warn("LMSTAT", error.openBSDText)
         break
       }

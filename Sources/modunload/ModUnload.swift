@@ -1,4 +1,3 @@
-import ArgumentParser
 import Glibc
 import LKMDevice
 import LKMInterface
@@ -8,40 +7,53 @@ import LKMToolSupport
 ///
 /// The corresponding OpenBSD code is sbin/modunload/modunload.c.
 @main
-struct ModUnload: ParsableCommand {
-  static let synopsis = "modunload [-f] [-i id] [-n name] [-p postunload]"
-  static let configuration = CommandConfiguration(commandName: "modunload", usage: synopsis)
+struct ModUnload {
+  static let synopsis = "modunload [-f] [-i id] [-n name] [-p postunload] [--device path]"
+  static let help = """
+    usage: \(synopsis)
 
-  /// Not OpenBSD's: remove the module without running its unload hook (for one whose hook
-  /// faults); the kernel puts back the tables it registered.
-  @Flag(name: .customShort("f")) var force = false
-  @Option(name: .customShort("i", allowingJoined: true)) var id: String?
-  @Option(name: .customShort("n", allowingJoined: true)) var name: String?
-  @Option(name: .customShort("p", allowingJoined: true)) var postunload: String?
-  @OptionGroup var device: DeviceOption
+    Unload a module from the running lkm kernel: its entry is called with LKM_E_UNLOAD, then
+    the kernel undoes what the module registered and frees its memory.
+
+      -f                 force: remove the module without running its unload hook
+      -i id              the module's id (as modstat shows it)
+      -n name            the module's name (its MOD_* declaration's, as modstat shows it)
+      -p postunload      run this program after unloading
+      --device path      the lkm device (default: $LKM_DEVICE, else /tmp/lkm-UID/lkm)
+      -h, --help         print this help
+
+    See modunload(8).
+
+    """
 
   static func main() {
     BSD.progname = "modunload"
-    let arguments = Array(CommandLine.arguments.dropFirst())
-    if BSD.checkOptions(arguments.filter { !$0.hasPrefix("--device") }, "fi:n:p:") { BSD.usage(synopsis) }
-    guard let command = try? parse(arguments), command.id != nil || command.name != nil else {
-      BSD.usage(synopsis)
+    guard
+      let options = BSD.getopt(
+        Array(CommandLine.arguments.dropFirst()), "fi:n:p:", long: ["device": true])
+    else { BSD.usage(synopsis) }
+    if options.help {
+      BSD.write(help, to: 1)
+      exit(0)
     }
+    let id = options.values["i"]
+    let name = options.values["n"]
+    guard options.operands.isEmpty, id != nil || name != nil else { BSD.usage(synopsis) }
     var moduleID: Int32 = -1
-    if let id = command.id {
+    if let id {
       guard let number = BSD.number(id) else { BSD.errx(1, "not a valid number") }
       moduleID = number
     }
-    let path = DeviceClient.defaultPath(command.device.device)
-    let client: DeviceClient
-    do { client = try DeviceClient(path: path, write: true) } catch { BSD.err(2, path, error.openBSDText) }
+    let client = BSD.openDevice(options.longValues["device"], write: true, openFailure: 2)
     let reply: Reply
     do {
       reply = try client.perform(
-        .unload(id: moduleID, name: moduleID >= 0 ? nil : command.name, force: command.force))
+        .unload(id: moduleID, name: moduleID >= 0 ? nil : name, force: options.has("f")))
     } catch {
-      BSD.err(2, path, error.openBSDText)
+      BSD.deviceFailed(client.path, error, openFailure: 2)
     }
+    // What the unload hook uprintf-ed reaches modunload's terminal, as on OpenBSD.
+    BSD.printOutput(reply.output)
     switch reply.error {
     case nil: break
     case .EINVAL?: BSD.errx(3, "id out of range")
@@ -55,7 +67,7 @@ struct ModUnload: ParsableCommand {
       BSD.err(5, "LMUNLOAD", reply.errorText)
     }
     client.close()
-    if let postunload = command.postunload {
+    if let postunload = options.values["p"] {
       let argv: [UnsafeMutablePointer<CChar>?] = [strdup(postunload), nil]
       execv(postunload, argv)
       BSD.err(16, "can't exec `\(postunload)'", String(cString: strerror(errno)))

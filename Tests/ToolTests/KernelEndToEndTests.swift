@@ -182,7 +182,8 @@ struct KernelEndToEndTests {
         try k.run("modstat", "-n", String(repeating: "m", count: 32)), 3,
         stdout: ModstatListing.header)
       expectRun(try k.run("modstat", "-i", "1x"), 1, stderr: "modstat: 1x: not a valid number\n")
-      expectRun(try k.run("modstat", "extra"), 1, stderr: "usage: modstat [-i id] [-n name]\n")
+      expectRun(
+        try k.run("modstat", "extra"), 1, stderr: "usage: modstat [-v] [-i id] [-n name] [--device path]\n")
 
       // The lowest free id is reused; miscmod takes the first free slot, 211 again.
       expectRun(

@@ -8,7 +8,7 @@ struct MalformedInput: Sendable, CustomTestStringConvertible {
   var file: String
   /// `reader`, `linker` or `valid` (a control that links).
   var stage: String
-  /// The line `lkmrun -n FILE` prints on stderr, without `Error: `.
+  /// The line `lkmrun -n FILE` prints on stderr, without `lkmrun: `.
   var message: String
 
   var testDescription: String { file }
@@ -62,7 +62,7 @@ struct MalformedLkmrunTests {
       #expect(result.status != 124, "timed out after \(Self.seconds) s")
       #expect(result.status == 1, "\(result)")
       #expect(result.stdout == "")
-      #expect(result.stderr == "Error: \(input.message)\n")
+      #expect(result.stderr == "lkmrun: \(input.message)\n")
       #expect(elapsed < .seconds(Self.seconds))
     }
     if MalformedInput.knownLinkerBugs.contains(input.file) {
