@@ -3,7 +3,7 @@
 
 Every file starts from one small valid object built here byte by byte (no compiler, so the
 output is identical on every machine), then breaks one thing. Each case carries the exact line
-`lkmrun -n NAME` must print on stderr after "Error: ", run from Fixtures/malformed so that
+`lkmrun -n NAME` must print on stderr after "lkmrun: ", run from Fixtures/malformed so that
 messages name the bare file, and who refuses it:
 
   reader  ELFObject refuses it: ObjectFile/Archive init throws ELFError with that
@@ -848,7 +848,7 @@ def main():
         "#        LinkError.Code, for people: the tests compare lkmrun's output only);",
         "#        valid: a control that `lkmrun -n` links silently (code and message are '-').",
         "# message: the single line `lkmrun -n FILE`, run in this directory, prints on stderr,",
-        "#          without its 'Error: ' prefix; for reader files, also the ELFError's description.",
+        "#          without its 'lkmrun: ' prefix; for reader files, also the ELFError's description.",
     ]
     for name in sorted(CASES):
         stage, code, line, data = CASES[name]

@@ -5,7 +5,7 @@ Builds a few valid objects and an archive (gcc, and clang when present, plus the
 controls and some libsqlite3.a members), then writes thousands of mutants (random byte
 flips, interesting values in ELF, section header, symbol and relocation fields, truncations,
 ar header damage) and runs `lkmrun -n` on each with a timeout. Any signal, timeout, exit
-status other than 0/1, or a failure without an "Error: " line is a finding: the input is
+status other than 0/1, or a failure without an "lkmrun: " line is a finding: the input is
 kept in the output directory with lkmrun's stderr, ready to be minimised into
 Fixtures/malformed.
 
@@ -215,7 +215,7 @@ def check(lkmrun, path, args, seconds):
         return f"signal {-p.returncode}", err
     if p.returncode not in (0, 1):
         return f"exit {p.returncode}", err
-    if p.returncode == 1 and not err.startswith("Error: "):
+    if p.returncode == 1 and not err.startswith("lkmrun: "):
         return "no message", err
     if p.stdout:
         return "stdout", err
@@ -278,7 +278,7 @@ def main():
                 verdicts[verdict] += 1
                 if verdict == "refused":
                     # Group messages by their shape (digits and names dropped).
-                    shape = re.sub(r"'[^']*'", "'N'", first.removeprefix("Error: "))
+                    shape = re.sub(r"'[^']*'", "'N'", first.removeprefix("lkmrun: "))
                     shape = re.sub(r"\bm\d+\.[oa]\b", "FILE", shape)
                     shape = re.sub(r"\b(0x[0-9a-f]+|\d+)\b", "#", shape)
                     messages[shape[:100]] += 1
