@@ -28,16 +28,20 @@ struct ModFuzz: ParsableCommand {
       else 0.
       """)
 
-  @Option(name: .customShort("j"), help: "Parallel sandboxes (default: the number of CPUs).")
+  @Option(
+    name: .customShort("j"),
+    help: ArgumentHelp("Parallel sandboxes (default: the number of CPUs).", valueName: "jobs"))
   var jobs: Int?
 
-  @Option(name: .customShort("n"), help: "Inputs to run in all.")
+  @Option(name: .customShort("n"), help: ArgumentHelp("Inputs to run in all.", valueName: "count"))
   var count: Int?
 
-  @Option(name: .customShort("t"), help: "Seconds to run (default 60 unless -n is given).")
+  @Option(
+    name: .customShort("t"),
+    help: ArgumentHelp("Seconds to run (default 60 unless -n is given).", valueName: "seconds"))
   var time: Double?
 
-  @Option(help: "The campaign's seed.")
+  @Option(help: ArgumentHelp("The campaign's seed.", valueName: "n"))
   var seed: UInt64 = 1
 
   @Flag(help: "Only link each input; run no module code.")
@@ -46,13 +50,13 @@ struct ModFuzz: ParsableCommand {
   @Flag(help: "Also resolve against the host C library (the default with --link-only and no SEED).")
   var hostSymbols = false
 
-  @Option(name: .customShort("o"), help: "Where findings go (default ./modfuzz-findings).")
+  @Option(name: .customShort("o"), help: ArgumentHelp("Where findings go.", valueName: "findings"))
   var output: String = "modfuzz-findings"
 
-  @Option(help: "Seconds a sandboxed child may run.")
+  @Option(help: ArgumentHelp("Seconds a sandboxed child may run.", valueName: "seconds"))
   var timeout: Double = 2
 
-  @Option(help: "MiB of address space a sandboxed child may add.")
+  @Option(help: ArgumentHelp("MiB of address space a sandboxed child may add.", valueName: "mib"))
   var memory: UInt64 = 1024
 
   @Flag(help: "A new process per input instead of the fork server (slower).")
@@ -61,10 +65,16 @@ struct ModFuzz: ParsableCommand {
   @Flag(name: .customLong("run"), help: "Run each FILE once in the sandbox and print its verdict (reproduces a finding).")
   var replayFiles = false
 
-  @Option(help: "With --run: the entry (default: xxxinit, BASENAME_lkmentry, main).")
+  @Option(
+    help: ArgumentHelp(
+      "With --run: the entry (default: xxxinit, BASENAME_lkmentry, main).", valueName: "entry"))
   var entry: String?
 
-  @Option(name: .customLong("repeat"), help: "With --run: run each FILE this many times and print the rate (benchmarks).")
+  @Option(
+    name: .customLong("repeat"),
+    help: ArgumentHelp(
+      "With --run: run each FILE this many times and print the rate (benchmarks).",
+      valueName: "count"))
   var repeatCount: Int = 1
 
   @Flag(help: "No status line, even on a terminal.")
@@ -73,7 +83,7 @@ struct ModFuzz: ParsableCommand {
   @Flag(help: "Also keep an example of each module fault (the modules' own faults, timeouts and memory), not only loader bugs.")
   var keepModuleFaults = false
 
-  @Argument(help: "Seed objects or archives (with --run: the files to run).")
+  @Argument(help: ArgumentHelp("Seed objects or archives (with --run: the files to run).", valueName: "file"))
   var files: [String] = []
 
   func configuration(hostSymbols: Bool) -> Sandbox.Configuration {

@@ -280,8 +280,22 @@ struct ModLoad {
     } catch {
       BSD.errx(1, "sandbox: \(error)")
     }
-    BSD.warnx("sandbox: \(verdict.description)")
+    BSD.warnx("sandbox: \(ModLoad.describe(verdict))")
     if !verdict.allowsLoad { BSD.errx(1, "sandbox: not loading \(inputs[0])") }
+  }
+
+  /// The sandbox's verdict, with the hooks' errors as OpenBSD's errno names and texts
+  /// (`LKM_E_LOAD EIO (Input/output error)`) rather than numbers.
+  static func describe(_ verdict: SandboxVerdict) -> String {
+    guard case .loaded(let load, let stat, let unload) = verdict, stat != nil || unload != nil || load != 0
+    else { return verdict.description }
+    func result(_ value: Int32) -> String {
+      value == 0 ? "0" : "\(KernelErrno(value).name) (\(KernelErrno(value).text))"
+    }
+    var parts = ["LKM_E_LOAD \(result(load))"]
+    if let stat { parts.append("LKM_E_STAT \(result(stat))") }
+    if let unload { parts.append("LKM_E_UNLOAD \(result(unload))") }
+    return "loaded: " + parts.joined(separator: ", ")
   }
 
   func perform(_ client: DeviceClient, _ path: String, _ request: Request) -> Reply {

@@ -1,0 +1,60 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The manual pages (man/): mdoc that mandoc(1) finds nothing wrong with, installed by
+/// scripts/install-man, and in step with the tools they describe.
+@Suite("manual pages")
+struct ManPageTests {
+  static let pages = [
+    "modload.8", "modunload.8", "modstat.8", "lkm.4", "lkmd.8", "lkmctl.8", "lkmrun.1",
+    "modfuzz.1",
+  ]
+
+  @Test("mandoc -T lint finds no warning or error", arguments: pages)
+  func lint(_ page: String) throws {
+    let path = TestSupport.packageRoot + "/man/" + page
+    let run = try TestSupport.run("/usr/bin/mandoc", ["-T", "lint", "-W", "warning", path])
+    #expect(run.status == 0 && run.stdout.isEmpty && run.stderr.isEmpty, "\(run)")
+    // It renders, with its name first.
+    let text = try TestSupport.run("/usr/bin/mandoc", ["-T", "ascii", path])
+    let name = page.split(separator: ".")[0].uppercased()
+    #expect(text.status == 0 && text.stdout.hasPrefix(name + "("), "\(text.stdout.prefix(80))")
+  }
+
+  @Test("every option of modload, modunload and modstat is documented in its page")
+  func optionsDocumented() throws {
+    let options = [
+      "modload.8": ["d", "n", "S", "s", "v", "A", "e", "o", "p", "-sandbox", "-device", "h", "-help"],
+      "modunload.8": ["f", "i", "n", "p", "-device", "h", "-help"],
+      "modstat.8": ["v", "i", "n", "-device", "h", "-help"],
+    ]
+    for (page, flags) in options {
+      let text = try String(
+        contentsOfFile: TestSupport.packageRoot + "/man/" + page, encoding: .utf8)
+      let items = text.split(separator: "\n").filter { $0.hasPrefix(".It ") }.map { $0 + " " }
+      for flag in flags {
+        #expect(
+          items.contains { $0.contains("Fl \(flag) ") }, "\(page) does not describe -\(flag)")
+      }
+    }
+  }
+
+  @Test("scripts/install-man installs every page under PREFIX")
+  func install() throws {
+    let prefix = try TestSupport.temporaryDirectory("man-prefix")
+    defer { try? FileManager.default.removeItem(atPath: prefix) }
+    for _ in 0..<2 {  // idempotent
+      let run = try TestSupport.run(
+        TestSupport.packageRoot + "/scripts/install-man", [prefix])
+      #expect(run.status == 0, "\(run)")
+    }
+    for page in Self.pages {
+      let section = page.split(separator: ".")[1]
+      let installed = "\(prefix)/share/man/man\(section)/\(page)"
+      #expect(
+        FileManager.default.contentsEqual(
+          atPath: installed, andPath: TestSupport.packageRoot + "/man/" + page), "\(installed)")
+    }
+  }
+}
