@@ -304,23 +304,6 @@ struct ModLoad {
     }
   }
 
-  /// Whether any input object defines `name` (nlist(3) on each input).
-  func defines(_ name: String, _ inputs: [LoadRequest.Input]) -> Bool {
-    for input in inputs {
-      let bytes = FileBytes(input.bytes, name: input.name)
-      if Archive.isArchive(bytes) {
-        if let archive = try? Archive(bytes: bytes), archive.symbolIndex[name] != nil { return true }
-        continue
-      }
-      guard let object = try? ObjectFile(bytes: bytes, offset: 0, count: bytes.count, name: input.name)
-      else { continue }
-      for i in object.symbols.indices where !object.symbols[i].isUndefined && i != 0 {
-        if object.symbolName(i) == name { return true }
-      }
-    }
-    return false
-  }
-
   /// The linked image for gdb's add-symbol-file: each input object with every allocated
   /// section's address set to where the kernel loaded it. The first object goes to `path`,
   /// the Nth (N > 1) to `path.N`.

@@ -40,6 +40,43 @@ struct ManPageTests {
     }
   }
 
+  @Test(
+    "every long option a Swift tool's --help lists is in its page",
+    arguments: [("lkmd", "lkmd.8"), ("lkmrun", "lkmrun.1"), ("modfuzz", "modfuzz.1")])
+  func longOptionsDocumented(_ tool: String, _ page: String) throws {
+    let help = try TestSupport.run(TestSupport.product(tool), ["--help"]).stdout
+    let text = try String(
+      contentsOfFile: TestSupport.packageRoot + "/man/" + page, encoding: .utf8)
+    let options = Set(help.matches(of: #/(?:^|[\s\[,(|])--([a-z][a-z-]*)/#).map { String($0.1) })
+    #expect(options.count >= 2, "\(help)")
+    for option in options {
+      #expect(text.contains("Fl -\(option)"), "\(page) does not describe --\(option)")
+    }
+  }
+
+  @Test("every lkmctl command is in lkmctl.8")
+  func lkmctlCommands() throws {
+    let help = try TestSupport.run(TestSupport.product("lkmctl"), ["--help"]).stdout
+    let text = try String(
+      contentsOfFile: TestSupport.packageRoot + "/man/lkmctl.8", encoding: .utf8)
+    guard let start = help.firstRange(of: "SUBCOMMANDS:\n") else {
+      Issue.record("no SUBCOMMANDS in \(help)")
+      return
+    }
+    // The commands' lines, up to the blank line that ends the list.
+    let list = help[start.upperBound...].split(separator: "\n", omittingEmptySubsequences: false)
+      .prefix { !$0.isEmpty }
+    let commands = list.compactMap { line -> String? in
+      guard line.hasPrefix("  "), !line.hasPrefix("   "), let word = line.split(separator: " ").first
+      else { return nil }
+      return String(word)
+    }
+    #expect(commands.count >= 15, "\(commands)")
+    for command in commands where command != "help" {
+      #expect(text.contains(".It Cm \(command)"), "lkmctl.8 does not describe \(command)")
+    }
+  }
+
   @Test("scripts/install-man installs every page under PREFIX")
   func install() throws {
     let prefix = try TestSupport.temporaryDirectory("man-prefix")
