@@ -97,8 +97,8 @@ public enum LinkHints {
   /// "fopen is a C library function; …" for an undefined symbol the host's C library defines,
   /// a demangled explanation for a C++ name; nil otherwise (then the kernel's "did you mean").
   public static func hint(for name: String, hostSymbolsEnabled: Bool = false) -> String? {
-    if let text = cxxHint(name) { return text }
     if instrumentation(name) != nil { return nil }
+    if let text = cxxHint(name) { return text }
     guard isCLibraryFunction(name) else { return nil }
     var text = "\(name) is a C library function"
     if let alternative = kernelAlternatives[name] {
@@ -218,6 +218,20 @@ public enum LinkHints {
         option: "C++ exceptions",
         advice: "the kernel unwinds no exceptions: compile C++ modules with -fno-exceptions")
     }
+    if ["__cxa_guard_acquire", "__cxa_guard_release", "__cxa_guard_abort"].contains(name) {
+      return Instrumentation(
+        option: "C++ thread-safe statics",
+        advice:
+          "a function-local static with a constructor needs the C++ runtime's guards: compile C++ modules with -fno-threadsafe-statics"
+      )
+    }
+    if ["_Znw", "_Zna", "_Zdl", "_Zda"].contains(where: { name.hasPrefix($0) }) {
+      return Instrumentation(
+        option: "C++ new and delete",
+        advice:
+          "the kernel has no C++ allocator: define operator new and operator delete in the module with malloc(9) and free(9)"
+      )
+    }
     if name.hasPrefix("_ZTI") || name.hasPrefix("_ZTVN10__cxxabiv") || name == "__dynamic_cast" {
       return Instrumentation(
         option: "C++ RTTI",
@@ -289,7 +303,7 @@ public enum LinkHints {
         ))
     }
     for option in options {
-      let symbols = byOption[option]!
+      let symbols = byOption[option]!.sorted()
       let shown = symbols.prefix(2).map { "'\($0)'" }.joined(separator: ", ")
       let more = symbols.count > 2 ? " and \(symbols.count - 2) more" : ""
       let noun = symbols.count == 1 ? "undefined symbol" : "undefined symbols"

@@ -182,6 +182,21 @@ struct ModuleMessageTests {
     }
   }
 
+  @Test("C++ that needs the C++ runtime: one line per need, with the option or definition")
+  func cxxRuntime() throws {
+    let (dir, object) = try Self.mistake("cxxruntime.cc", "g++ -fno-exceptions -fno-rtti")
+    try withKernel { k in
+      let run = try Self.run(k, "modload", ["-n", object], in: dir)
+      #expect(run.status == 1)
+      #expect(
+        run.stderr == """
+          modload: undefined symbols '_ZdlPvm', '_Znwm' come from C++ new and delete: the kernel has no C++ allocator: define operator new and operator delete in the module with malloc(9) and free(9)
+          modload: undefined symbols '__cxa_guard_acquire', '__cxa_guard_release' come from C++ thread-safe statics: a function-local static with a constructor needs the C++ runtime's guards: compile C++ modules with -fno-threadsafe-statics
+
+          """, "\(run)")
+    }
+  }
+
   @Test("compiler options without a kernel runtime: one line per option, naming it", arguments: [
     ("gcc -pg", #"modload: undefined symbol 'mcount' comes from -pg: the kernel has no profiler to count calls: remove -pg \(perf\(1\) profiles modules without it\)\n"#),
     ("gcc -fsanitize=address", Self.asan),
