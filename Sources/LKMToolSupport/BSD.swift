@@ -248,7 +248,10 @@ extension BSD {
 
 /// The device path option every tool shares.
 public struct DeviceOption: ParsableArguments {
-  @Option(name: .customLong("device"), help: "The lkm device socket (default: $LKM_DEVICE, else /tmp/lkm-UID/lkm).")
+  @Option(
+    name: .customLong("device"),
+    help: ArgumentHelp(
+      "The lkm device socket (default: $LKM_DEVICE, else /tmp/lkm-UID/lkm).", valueName: "path"))
   public var device: String?
   public init() {}
 }

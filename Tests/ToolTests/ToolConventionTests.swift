@@ -119,6 +119,19 @@ struct ToolConventionTests {
     }
   }
 
+  @Test("modload --sandbox names a hook's error, not its number")
+  func sandboxErrno() throws {
+    let object = try KernelFixtures.object("misbehaving/eio.c")
+    let run = try TestSupport.run(
+      TestSupport.product("modload"), ["--sandbox", object],
+      environment: ["LKM_DEVICE": "/nonexistent/lkm"])
+    #expect(run.status == 1)
+    #expect(
+      run.stderr
+        == "modload: sandbox: loaded: LKM_E_LOAD EIO (Input/output error)\nmodload: sandbox: not loading \(object)\n"
+    )
+  }
+
   /// Compiles a C program for lkmrun in a temporary directory.
   static func program(_ text: String) throws -> String {
     let dir = try TestSupport.temporaryDirectory("lkmrun-crash")
