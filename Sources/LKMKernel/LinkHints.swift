@@ -44,6 +44,9 @@ public enum LinkHints {
 
   /// The names the kernel exports to modules (its table's names; the addresses are not
   /// looked at, so that a tool that never boots the kernel, lkmctl modinfo, may ask).
+  ///
+  /// - Precondition: the process never boots the kernel: the C side builds its table once, and
+  ///   built before the kernel's arenas exist its data addresses would be wrong.
   public static var kernelExportNames: Set<String> { Set(Bridge.exports.map(\.name)) }
 
   /// What kernel code does instead of calling a C library function, when there is a usual
