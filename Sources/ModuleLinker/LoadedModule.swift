@@ -123,6 +123,10 @@ public final class LoadedModule {
     if ehFrameRegistered, let ehFrame { FrameRegistry.remove(ehFrame) }
   }
 
+  /// The address of the module's `.eh_frame` (registered with the unwinder), if it has one:
+  /// for call traces that unwind through its code.
+  public var ehFrameAddress: UInt64? { ehFrame }
+
   /// The image's first address.
   public var baseAddress: UInt64 { image.baseAddress }
   /// The image's size in bytes (whole pages).
