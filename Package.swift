@@ -21,16 +21,29 @@ let package = Package(
     // libelf through a system library target: only ELFObject imports it.
     .systemLibrary(
       name: "CLibELF", pkgConfig: "libelf", providers: [.apt(["libelf-dev"])]),
+    // elfutils' libdw (and libdwfl) through a system library target: only CDebugInfo includes it.
+    .systemLibrary(name: "CLibDW", pkgConfig: "libdw", providers: [.apt(["libdw-dev"])]),
+    // What debuggers, profilers and oopses need of module code: GDB's JIT interface
+    // (__jit_debug_descriptor, kept in every executable that links it), source lines from a
+    // module's DWARF (libdw) and a call-frame unwinder over .eh_frame that reads memory only
+    // through its caller.
+    .target(name: "CDebugInfo", dependencies: ["CLibDW"]),
     // The memory the kernel process shares with its supervisor: the message buffer (it
     // survives kernel reboots) and the kernel's status, for crash reports.
     .target(name: "CMsgbuf"),
     // The C half of the kernel: functions modules call, guarded calls, kernel tables.
-    .target(name: "CLKM", dependencies: ["CMsgbuf"], exclude: ["kernel"]),
+    .target(name: "CLKM", dependencies: ["CMsgbuf", "CDebugInfo"], exclude: ["kernel"]),
     .target(name: "ELFObject", dependencies: ["CLibELF"], swiftSettings: settings),
     // dladdr1 for ModuleLinker's Image/ (the sizes and types of host symbols).
     .target(name: "CHostSymbols"),
     .target(
       name: "ModuleLinker", dependencies: ["ELFObject", "CHostSymbols"], swiftSettings: settings),
+    // A linked module made visible to gdb (its objects registered through the JIT interface),
+    // perf (a /tmp/perf-PID.map) and symbolizers (file:line from its DWARF): lkm-kernel and
+    // lkmrun.
+    .target(
+      name: "ModuleDebugInfo", dependencies: ["ModuleLinker", "ELFObject", "CDebugInfo"],
+      swiftSettings: settings),
     // What the kernel's interface speaks: errno values, module status, requests, replies and
     // the framing that carries them. No dependencies: tools and the supervisor use it without
     // linking the kernel.
@@ -39,7 +52,7 @@ let package = Package(
     .target(name: "CDemangle", linkerSettings: [.linkedLibrary("stdc++")]),
     .target(
       name: "LKMKernel",
-      dependencies: ["ModuleLinker", "ELFObject", "CLKM", "CSandbox", "LKMInterface", "CDemangle"],
+      dependencies: ["ModuleLinker", "ELFObject", "CLKM", "CSandbox", "LKMInterface", "CDemangle", "ModuleDebugInfo"],
       swiftSettings: settings),
     // A tool's side of the device: the socket and the session.
     .target(name: "LKMDevice", dependencies: ["LKMInterface"], swiftSettings: settings),
@@ -133,7 +146,7 @@ let package = Package(
     .target(name: "CLkmrunHost"),
     .executableTarget(
       name: "lkmrun",
-      dependencies: ["ModuleLinker", "ELFObject", "CLkmrunHost"],
+      dependencies: ["ModuleLinker", "ELFObject", "CLkmrunHost", "ModuleDebugInfo"],
       swiftSettings: settings,
       // Not position-independent: lkmrun sits low, with its copies of libc's data, so that
       // modules compiled -fno-pic or -mcmodel=kernel reach both. The Swift runtime linked in

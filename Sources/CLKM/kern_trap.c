@@ -13,6 +13,8 @@
 #define _GNU_SOURCE
 #include "clkm_internal.h"
 
+#include <cdebuginfo.h>
+
 #include <dlfcn.h>
 #include <errno.h>
 #include <link.h>
@@ -44,6 +46,7 @@ extern char __start_clkm_modapi[], __stop_clkm_modapi[];
 static struct module_range {
   int id;
   uint64_t start, end, text_end;
+  uint64_t eh_frame; /* 0: none */
 } ranges[MAX_MODULES];
 static volatile int nranges;
 
@@ -54,7 +57,7 @@ void clkm_register_module(int id, const char *name, uint64_t start, uint64_t siz
   for (int i = 0; i < n; i++)
     if (ranges[i].id == id) at = i;
   if (at == n && n == MAX_MODULES) return;
-  ranges[at] = (struct module_range){id, start, start + size, text_end};
+  ranges[at] = (struct module_range){id, start, start + size, text_end, 0};
   if (at == n) nranges = n + 1;
   lkm_status_remove_module(clkm_shared(), id);
   lkm_status_add_module(clkm_shared(), id, name, start, size);
@@ -83,6 +86,12 @@ void clkm_rename_module(int id, const char *name) {
 }
 
 void clkm_mark_faulted(int id) { lkm_status_mark_faulted(clkm_shared(), id); }
+
+void clkm_set_module_eh_frame(int id, uint64_t eh_frame) {
+  for (int i = 0; i < nranges; i++)
+    if (ranges[i].id == id && eh_frame >= ranges[i].start && eh_frame < ranges[i].end)
+      ranges[i].eh_frame = eh_frame;
+}
 
 /* The id of the module whose image holds pc, or -1. */
 int clkm_module_at(uint64_t pc) {
@@ -236,12 +245,25 @@ __asm__(".text\n"
         ".globl clkm_isolated_call\n"
         ".type clkm_isolated_call,@function\n"
         "clkm_isolated_call:\n"
+        "  .cfi_startproc\n"
         "  push %rbp\n"
+        "  .cfi_adjust_cfa_offset 8\n"
+        "  .cfi_offset %rbp, -16\n"
         "  push %rbx\n"
+        "  .cfi_adjust_cfa_offset 8\n"
+        "  .cfi_offset %rbx, -24\n"
         "  push %r12\n"
+        "  .cfi_adjust_cfa_offset 8\n"
+        "  .cfi_offset %r12, -32\n"
         "  push %r13\n"
+        "  .cfi_adjust_cfa_offset 8\n"
+        "  .cfi_offset %r13, -40\n"
         "  push %r14\n"
+        "  .cfi_adjust_cfa_offset 8\n"
+        "  .cfi_offset %r14, -48\n"
         "  push %r15\n"
+        "  .cfi_adjust_cfa_offset 8\n"
+        "  .cfi_offset %r15, -56\n"
         "  movq clkm_isolated_saved@gottpoff(%rip), %rax\n"
         "  mov %rsp, %fs:(%rax)\n"
         "  stmxcsr %fs:8(%rax)\n"
@@ -250,7 +272,15 @@ __asm__(".text\n"
         "  mov %rsi, %rdi\n"
         "  mov %rdx, %rsi\n"
         "  mov %rcx, %rdx\n"
+        /* The kernel's stack pointer goes to the top of the module stack (twice: the stack
+         * stays 16-byte aligned), for debuggers: the CFA is *(rsp + 8) + 56 from here on
+         * (DW_CFA_def_cfa_expression: DW_OP_breg7 8, DW_OP_deref, DW_OP_plus_uconst 56). The
+         * return path restores the stack pointer from the save area, never from there. */
+        "  mov %rsp, %rax\n"
         "  mov %r8, %rsp\n"
+        "  push %rax\n"
+        "  push %rax\n"
+        "  .cfi_escape 0x0f, 0x05, 0x77, 0x08, 0x06, 0x23, 0x38\n"
         /* No kernel pointers left in registers for module code to write through. */
         "  xor %eax, %eax\n"
         "  xor %ecx, %ecx\n"
@@ -264,19 +294,30 @@ __asm__(".text\n"
         "  xor %r14d, %r14d\n"
         "  xor %r15d, %r15d\n"
         "  call *%r11\n"
+        "clkm_isolated_call_return:\n"
         "  movq clkm_isolated_saved@gottpoff(%rip), %r11\n"
         "  mov %fs:(%r11), %rsp\n"
+        "  .cfi_def_cfa %rsp, 56\n"
         "  ldmxcsr %fs:8(%r11)\n"
         "  fldcw %fs:16(%r11)\n"
         "  cld\n"
         "  pop %r15\n"
+        "  .cfi_adjust_cfa_offset -8\n"
         "  pop %r14\n"
+        "  .cfi_adjust_cfa_offset -8\n"
         "  pop %r13\n"
+        "  .cfi_adjust_cfa_offset -8\n"
         "  pop %r12\n"
+        "  .cfi_adjust_cfa_offset -8\n"
         "  pop %rbx\n"
+        "  .cfi_adjust_cfa_offset -8\n"
         "  pop %rbp\n"
+        "  .cfi_adjust_cfa_offset -8\n"
         "  ret\n"
+        "  .cfi_endproc\n"
         ".size clkm_isolated_call, .-clkm_isolated_call\n");
+/* Where module code returns to in clkm_isolated_call: a call trace ends there. */
+extern char clkm_isolated_call_return[];
 
 /* fn(a0, a1, a2) on the thread's module stack (or directly, if it could not be mapped). */
 static uint64_t module_call(struct guard *g, uint64_t fn, uint64_t a0, uint64_t a1, uint64_t a2) {
@@ -294,6 +335,111 @@ static void arm(struct guard *g, unsigned seconds, long nanoseconds) {
 }
 
 static void disarm(struct guard *g) { arm(g, 0, 0); }
+
+/* ---- Call traces ---- */
+
+/* Reads memory for the unwinder: a fault while copying ends the copy (the recovery point of
+ * copy(9)), so that a trace through a corrupt stack stops instead of faulting the kernel. */
+static int safe_read(void *context, uint64_t address, void *out, size_t size) {
+  (void)context;
+  if (address == 0 || address + size < address) return -1;
+  sigjmp_buf jb;
+  sigjmp_buf *volatile saved = clkm_copy_jmp;
+  volatile int was_active = clkm_copy_active;
+  if (sigsetjmp(jb, 0)) {
+    clkm_copy_jmp = saved;
+    clkm_copy_active = was_active;
+    return -1;
+  }
+  clkm_copy_jmp = &jb;
+  clkm_copy_active = 1;
+  const volatile unsigned char *from = (const volatile unsigned char *)(uintptr_t)address;
+  unsigned char *to = out;
+  for (size_t i = 0; i < size; i++) to[i] = from[i];
+  clkm_copy_active = was_active;
+  clkm_copy_jmp = saved;
+  return 0;
+}
+
+struct phdr_search {
+  uint64_t pc, hdr;
+  int found;
+};
+
+static int find_eh_frame_hdr(struct dl_phdr_info *info, size_t size, void *data) {
+  (void)size;
+  struct phdr_search *q = data;
+  int inside = 0;
+  uint64_t hdr = 0;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    uint64_t start = info->dlpi_addr + ph->p_vaddr;
+    if (ph->p_type == PT_LOAD && q->pc >= start && q->pc - start < ph->p_memsz) inside = 1;
+    if (ph->p_type == PT_GNU_EH_FRAME) hdr = start;
+  }
+  if (!inside) return 0;
+  q->hdr = hdr;
+  q->found = 1;
+  return 1;
+}
+
+/* The CFI for pc: a module's .eh_frame (searched up to its image's end), or the .eh_frame_hdr
+ * of the kernel's executable or library that holds pc. */
+static int find_cfi(void *context, uint64_t pc, uint64_t *hdr, uint64_t *start, uint64_t *end) {
+  (void)context;
+  int n = nranges;
+  for (int i = 0; i < n; i++) {
+    if (pc >= ranges[i].start && pc < ranges[i].end) {
+      if (ranges[i].eh_frame == 0) return -1;
+      *hdr = 0;
+      *start = ranges[i].eh_frame;
+      *end = ranges[i].end;
+      return 0;
+    }
+  }
+  struct phdr_search q = {pc, 0, 0};
+  dl_iterate_phdr(find_eh_frame_hdr, &q);
+  if (!q.found || q.hdr == 0) return -1;
+  *hdr = q.hdr;
+  return 0;
+}
+
+/* Fills f->trace from the registers recorded in f: the faulting pc, then each caller's return
+ * address, unwound over the CFI, while the stack pointer rises, until the frame that
+ * clkm_isolated_call entered (or CLKM_TRACE_MAX). With `skip_to` (a panic: the registers are
+ * clkm_guard_panic's own), frames up to the one returning to skip_to are left out. Runs after
+ * the guarded call ended, outside the signal handler: the module stack is as the fault left it. */
+static void capture_trace(clkm_fault_t *f, uint64_t skip_to) {
+  static const int from[CDI_REGS] = {0, 3, 2, 1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+  cdi_regs_t r;
+  for (int i = 0; i < CDI_REGS; i++) r.value[i] = f->registers[from[i]];
+  r.known = (1u << CDI_REGS) - 1;
+  f->trace[0] = f->pc;
+  f->trace_depth = 1;
+  if (r.value[CDI_PC] == 0) return;
+  cdi_memory_t memory = {safe_read, find_cfi, NULL};
+  int exact = skip_to == 0;
+  int skipping = skip_to != 0;
+  uint64_t sp = r.value[CDI_RSP];
+  for (int steps = 0; steps < 4 * CLKM_TRACE_MAX && f->trace_depth < CLKM_TRACE_MAX; steps++) {
+    if (!cdi_unwind_step(&memory, &r, exact)) break;
+    exact = 0;
+    uint64_t pc = r.value[CDI_PC];
+    if (pc == (uint64_t)(uintptr_t)clkm_isolated_call_return) break;
+    if (r.value[CDI_RSP] <= sp) break;
+    sp = r.value[CDI_RSP];
+    if (skipping) {
+      if (pc == skip_to) skipping = 0;
+      continue;
+    }
+    f->trace[f->trace_depth++] = pc;
+  }
+}
+
+/* ---- Readers of module input ---- */
+
+static __thread sigjmp_buf *volatile reader_jmp __attribute__((tls_model("initial-exec")));
+static __thread volatile int reader_active __attribute__((tls_model("initial-exec")));
 
 /* ---- Signals ---- */
 
@@ -363,6 +509,12 @@ static void on_signal(int signo, siginfo_t *si, void *context) {
   }
   int self_raised = (si->si_code == SI_USER || si->si_code == SI_TKILL || si->si_code == SI_QUEUE) &&
                     si->si_pid == getpid();
+  if (reader_active && ((synchronous(signo) && kernel_generated) ||
+                        (signo == SIGALRM && si->si_code == SI_TIMER))) {
+    /* A reader of module input (DWARF) faulted or ran too long: end it, not the kernel. */
+    reader_active = 0;
+    siglongjmp(*reader_jmp, 1);
+  }
   if (signo == SIGSYS && si->si_code == 1 /* SYS_SECCOMP */ && si->si_errno != CLKM_IP_FILTER_DATA) {
     /* The kernel process's own filter denied a call made by the kernel's code or the C
      * library (on a module's behalf, --host-symbols): the call fails with EPERM, as if the
@@ -404,6 +556,12 @@ static void on_signal(int signo, siginfo_t *si, void *context) {
   if (signo == SIGALRM && si->si_code == SI_TIMER) {
     /* The watchdog of this thread's guarded call. */
     if (!g->active || !g->watched) return;
+    if (cdi_traced()) {
+      /* A debugger holds the process (a breakpoint, single steps): the watchdog counts again
+       * from when it is gone. */
+      arm(g, watchdog_seconds ? watchdog_seconds : 1, 0);
+      return;
+    }
     int module_code = clkm_module_at(pc) >= 0;
     int kernel_for_module = in_modapi(pc) && clkm_critical == 0;
     if (module_code || kernel_for_module) {
@@ -457,6 +615,13 @@ _Noreturn void clkm_guard_panic(const char *message, void *pc) {
      * return address may be past the caller's end. */
     f->pc = (uint64_t)(uintptr_t)pc - 1;
     strncpy(f->message, message, sizeof f->message - 1);
+    /* Where the kernel is now, for the call trace (from here up to the module's call). */
+    ucontext_t here;
+    if (getcontext(&here) == 0) {
+      record_context(f, &here);
+      f->pc = (uint64_t)(uintptr_t)pc - 1;
+      f->stack_depth = (uint64_t)(uintptr_t)pc; /* the return address, until the trace */
+    }
     end_guarded_call(g);
   }
   char line[512];
@@ -580,6 +745,35 @@ static void leave(struct guard *g) {
   lkm_status_enter(clkm_shared(), clkm_current_module, NULL, 0);
 }
 
+/* The trace of a call that ended with a fault. */
+static void trace_fault(clkm_fault_t *fault) {
+  uint64_t skip_to = 0;
+  if (fault->kind == 2) {
+    skip_to = fault->stack_depth;
+    fault->stack_depth = 0;
+  }
+  capture_trace(fault, skip_to);
+}
+
+int clkm_call_reader(int (*reader)(void *), void *context, unsigned seconds) {
+  struct guard *g = &guard_state;
+  if (g->active) return -1;
+  thread_timer(g);
+  sigjmp_buf jb;
+  if (sigsetjmp(jb, 1)) {
+    disarm(g);
+    reader_active = 0;
+    return -1;
+  }
+  reader_jmp = &jb;
+  reader_active = 1;
+  arm(g, seconds, 0);
+  int result = reader(context);
+  disarm(g);
+  reader_active = 0;
+  return result;
+}
+
 #define GUARDED(watched, call)                 \
   struct guard *g = &guard_state;              \
   sigjmp_buf jb;                               \
@@ -588,6 +782,7 @@ static void leave(struct guard *g) {
   thread_timer(g);                             \
   if (sigsetjmp(jb, 1)) {                      \
     leave(g);                                  \
+    trace_fault(fault);                        \
     return 1;                                  \
   }                                            \
   enter(g, &jb, fault, watched);               \

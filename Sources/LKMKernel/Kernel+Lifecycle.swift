@@ -76,6 +76,7 @@ extension Kernel {
     modules[module.id] = nil
     loadOrder.removeAll { $0 == module.id }
     Bridge.unregisterModule(module.id)
+    withdraw(id: module.id)
     releaseAllocations(id: module.id, name: module.name, linked: module.linked)
     auditTables()
   }

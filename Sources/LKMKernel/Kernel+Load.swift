@@ -105,6 +105,7 @@ extension Kernel {
     Bridge.registerModule(
       id, name: displayName, base: linked.baseAddress, size: UInt64(linked.size),
       textEnd: linked.baseAddress + UInt64(text?.size ?? 0))
+    announce(id: id, name: displayName, linked: linked, inputs: inputs)
     Bridge.setCurrentModule(id)
     defer { Bridge.setCurrentModule(-1) }
     // Tables a module wrote directly and left pointing at freed memory are put back before a
@@ -153,6 +154,7 @@ extension Kernel {
     modules[id] = module
     loadOrder.append(id)
     Bridge.renameModule(id, info.name)
+    relabelDebugInfo(id: id, name: info.name)
     if request.exportSymbols {
       log("DDB symbols added: \(symbolBytes(inputs)) bytes\n")
     }
@@ -358,6 +360,7 @@ extension Kernel {
     Bridge.forgetModule(id)
     record.free()
     Bridge.unregisterModule(id)
+    withdraw(id: id)
     releaseAllocations(id: id, name: name, linked: linked)
     auditTables()
     // Threads the module started run its code: its memory stays until they end (and its id

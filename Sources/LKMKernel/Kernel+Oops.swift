@@ -64,6 +64,8 @@ extension Kernel {
         text += "  " + cells.joined(separator: "  ") + "\n"
       }
     }
+    let loading = linked.flatMap { l in l.contains(fault.pc) || fault.trace.contains(where: l.contains) ? (id, name, l) : nil }
+    text += callTrace(fault, loading: loading)
     text += "kernel tainted\n"
     log(text)
     return Oops(

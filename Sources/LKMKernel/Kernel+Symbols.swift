@@ -100,7 +100,7 @@ extension Kernel {
     for id in loadOrder {
       guard let module = modules[id], module.linked.contains(address) else { continue }
       let place =
-        module.linked.symbolize(address)
+        describeModuleAddress(address, id: id, linked: module.linked)
         ?? "\(hexString(address - module.linked.baseAddress)) bytes into its image"
       return "module '\(module.name)' (id \(id)): \(place)"
     }

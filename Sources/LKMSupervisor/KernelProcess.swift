@@ -12,6 +12,8 @@ public struct KernelConfiguration: Sendable {
   public var watchdogSeconds: UInt32 = 10
   public var hostSymbols = false
   public var objectLimit = 64 << 20
+  /// The kernel process keeps /tmp/perf-PID.map of module functions (lkmd --perf-map).
+  public var perfMap = false
   public init() {}
 
   /// `lkm-kernel` in the running executable's directory.
@@ -51,6 +53,7 @@ final class KernelProcess {
       "--object-limit", "\(configuration.objectLimit)",
     ]
     if configuration.hostSymbols { arguments.append("--host-symbols") }
+    if configuration.perfMap { arguments.append("--perf-map") }
     // No Swift backtracer (it would exec): the supervisor reports the death.
     var environment = ["SWIFT_BACKTRACE=enable=no"]
     for name in ["HOME", "XDG_CACHE_HOME", "LKM_NO_CACHE", "PATH"] {

@@ -801,14 +801,17 @@ public final class Supervisor {
       }
     }
     guard let kernel else { return }
-    // The kernel is stuck with its lock, or its channel thread no longer answers.
+    // The kernel is stuck with its lock, or its channel thread no longer answers. A kernel a
+    // debugger holds (stopped at a breakpoint) is not hung: its requests wait.
     let since = shared.lockSince
     if since != 0, age(since, now) > limits.hangSeconds {
+      if isTraced(pid: kernel.child.pid) { return }
       kernelDied(reason: "held its lock for \(Int(limits.hangSeconds)) s and was killed")
       return
     }
     if let sent = pingSent {
       if age(sent, now) > 5 {
+        if isTraced(pid: kernel.child.pid) { return }
         kernelDied(reason: "stopped answering and was killed")
       }
     } else if !inFlight.isEmpty, age(lastAnswer, now) > limits.hangSeconds / 3 {

@@ -14,6 +14,8 @@ import ModuleLinker
 struct KernelProcessOptions {
   var kernel = Kernel.Options()
   var objectLimit = 64 << 20
+  /// Keep /tmp/perf-PID.map (lkmd --perf-map).
+  var perfMap = false
 }
 
 func fail(_ message: String) -> Never {
@@ -37,6 +39,7 @@ func parseOptions(_ arguments: [String]) -> KernelProcessOptions {
     case "--watchdog": options.kernel.watchdogSeconds = UInt32(value()) ?? 10
     case "--object-limit": options.objectLimit = Int(value()) ?? options.objectLimit
     case "--host-symbols": options.kernel.hostSymbols = true
+    case "--perf-map": options.perfMap = true
     default: fail("unknown argument '\(arguments[i])'")
     }
     i += 1
@@ -232,6 +235,7 @@ let kernel: Kernel
 do { kernel = try Kernel(options: kernelOptions) } catch {
   fail("cannot start the kernel: \(error.text)")
 }
+if options.perfMap { kernel.enablePerfMap() }
 confine(regions: kernelOptions.regions.map(\.range))
 
 /// Prepares a kernel thread for guarded calls (its signal stack, its watchdog timer).

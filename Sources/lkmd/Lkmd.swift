@@ -54,12 +54,19 @@ struct Lkmd: ParsableCommand {
   @Option(help: "Client connections at once.")
   var maxConnections: Int = 128
 
+  @Flag(help: """
+    Keep /tmp/perf-PID.map (PID: the kernel process) listing every loaded module's functions, \
+    for perf report; an unloaded module's lines stay, marked, until its addresses are reused.
+    """)
+  var perfMap = false
+
   mutating func run() throws {
     var configuration = Supervisor.Configuration(device: DeviceClient.defaultPath(device))
     configuration.kernel.securelevel = securelevel
     configuration.kernel.hostSymbols = hostSymbols
     configuration.kernel.watchdogSeconds = watchdog
     configuration.kernel.objectLimit = objectLimit
+    configuration.kernel.perfMap = perfMap
     var name = [CChar](repeating: 0, count: 256)
     if gethostname(&name, 255) == 0 { configuration.kernel.hostname = String(cString: name) }
     configuration.limits.objectBytes = objectLimit

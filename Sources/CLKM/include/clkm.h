@@ -81,6 +81,7 @@ typedef struct clkm_module_info {
 int clkm_table_info(const clkm_table *_Nonnull t, clkm_module_info_t *_Nonnull info);
 
 /* ---- Guarded calls into module code ---- */
+#define CLKM_TRACE_MAX 32
 typedef struct clkm_fault {
   int kind;           /* 0 none, 1 signal, 2 panic, 3 watchdog */
   int signo;
@@ -94,7 +95,20 @@ typedef struct clkm_fault {
   uint64_t stack_depth; /* a fault in the guard page below the module stack: bytes deep; else 0 */
   uint64_t registers[18]; /* rax rbx rcx rdx rsi rdi rbp rsp r8-r15 rip eflags */
   char message[256];  /* the panic message */
+  /* The call trace, innermost first (trace[0] is pc), unwound over the CFI of the modules and
+   * of the kernel when the call ended; it stops where the guarded call entered module code. */
+  uint64_t trace[CLKM_TRACE_MAX];
+  int trace_depth;
 } clkm_fault_t;
+
+/* Records the module's .eh_frame (0: none), for call traces through its code. */
+void clkm_set_module_eh_frame(int id, uint64_t eh_frame);
+/* Runs reader(context) so that a fault in it (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP) or a
+ * run over `seconds` ends it instead of the kernel: for code that reads module input the kernel
+ * did not write (DWARF). Returns what reader returned, or -1 when it was ended. Not inside a
+ * guarded call. */
+int clkm_call_reader(int (*_Nonnull reader)(void *_Nullable), void *_Nullable context,
+                     unsigned seconds);
 
 /* Registers a module's image [start, start + size) and its text [start, text_end), so that
  * faults there are the module's, and lists it in the status the supervisor reads. */

@@ -27,6 +27,9 @@ public struct ModuleFault: Error, Sendable {
   public var syscallFromModule: Bool
   /// A fault in the guard page below the module stack: how deep the stack was, in bytes.
   public var stackDepth: UInt64
+  /// The call trace, innermost first: the faulting pc, then return addresses (see
+  /// `clkm_fault_t.trace`).
+  public var trace: [UInt64] = []
 }
 
 enum Bridge {
@@ -182,10 +185,13 @@ enum Bridge {
     var registers = f.registers
     let list = withUnsafeBytes(of: &registers) { Array($0.bindMemory(to: UInt64.self)) }
     let kind: ModuleFault.Kind = f.kind == 2 ? .panic : f.kind == 3 ? .watchdog : .signal
+    var trace = f.trace
+    let depth = Int(max(0, min(f.trace_depth, CLKM_TRACE_MAX)))
+    let frames = withUnsafeBytes(of: &trace) { Array($0.bindMemory(to: UInt64.self).prefix(depth)) }
     return ModuleFault(
       kind: kind, signal: f.signo, code: f.code, address: f.address, pc: f.pc, registers: list,
       message: text, raised: f.raised != 0, syscall: f.syscall,
-      syscallFromModule: f.from_module != 0, stackDepth: f.stack_depth)
+      syscallFromModule: f.from_module != 0, stackDepth: f.stack_depth, trace: frames)
   }
 }
 
