@@ -1,6 +1,6 @@
 /*
  * counter: the module the debugging walkthrough (README, "Writing a module") and the gdb, perf
- * and oops tests use. A system call that counts: counter(n) adds n through two helpers and
+ * and oops tests use. A system call that counts: counter(n) adds n through two helpers (counter_add, exported, and count_into) and
  * returns the total; counter(-1) dereferences NULL two calls deep (an oops with a call trace);
  * counter(-2) spins for about a second (300 million increments) (a profile to record).
  *
@@ -34,8 +34,9 @@ count_into(long *where, int n)
 	*where += n;
 }
 
-static void
-add(int n)
+/* Global: other modules may call it, and lkmctl ksyms lists it. */
+void
+counter_add(int n)
 {
 	if (n == -1)
 		count_into(NULL, n);	/* the oops */
@@ -61,7 +62,7 @@ sys_counter(struct proc *p, void *v, register_t *retval)
 	if (n == -2)
 		spin();
 	else
-		add(n);
+		counter_add(n);
 	*retval = total;
 	return (0);
 }

@@ -17,6 +17,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <link.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -175,6 +176,8 @@ struct guard {
   int watched;
   /* The module the call is on behalf of (counted in active_calls while it runs). */
   int module;
+  /* The thread's CPU time when the watchdog was last armed, in nanoseconds. */
+  uint64_t cpu_armed;
 };
 
 static __thread struct guard guard_state __attribute__((tls_model("initial-exec")));
@@ -443,6 +446,63 @@ static __thread volatile int reader_active __attribute__((tls_model("initial-exe
 
 /* ---- Signals ---- */
 
+static uint64_t thread_cpu_nanoseconds(void) {
+  struct timespec ts;
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return 0;
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+struct text_search {
+  uint64_t address;
+  char path[512];
+  uint64_t offset;
+  int found;
+};
+
+static int find_file_offset(struct dl_phdr_info *info, size_t size, void *data) {
+  (void)size;
+  struct text_search *q = data;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    uint64_t start = info->dlpi_addr + ph->p_vaddr;
+    if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X) || q->address < start ||
+        q->address - start >= ph->p_filesz)
+      continue;
+    const char *name = info->dlpi_name != NULL && info->dlpi_name[0] ? info->dlpi_name : "/proc/self/exe";
+    size_t n = strlen(name);
+    if (n >= sizeof q->path) return 1;
+    memcpy(q->path, name, n + 1);
+    q->offset = ph->p_offset + (q->address - start);
+    q->found = 1;
+    return 1;
+  }
+  return 0;
+}
+
+/* An int3 a debugger left in the code of the kernel's executable or a library when it went
+ * (killed before it could take its breakpoints out: gdb's own internal ones are in kernel code,
+ * __jit_debug_register_code among them): the byte is put back from the file the code was
+ * mapped from, and the instruction runs again. 1 when it was put back. */
+static int restore_breakpoint(uint64_t address) {
+  if (*(volatile unsigned char *)(uintptr_t)address != 0xcc || cdi_traced()) return 0;
+  struct text_search q;
+  memset(&q, 0, sizeof q);
+  q.address = address;
+  dl_iterate_phdr(find_file_offset, &q);
+  if (!q.found) return 0;
+  int fd = open(q.path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  unsigned char original;
+  ssize_t n = pread(fd, &original, 1, (off_t)q.offset);
+  close(fd);
+  if (n != 1 || original == 0xcc) return 0;
+  uintptr_t page = (uintptr_t)address & ~(uintptr_t)4095;
+  if (mprotect((void *)page, 4096, PROT_READ | PROT_WRITE | PROT_EXEC) != 0) return 0;
+  *(volatile unsigned char *)(uintptr_t)address = original;
+  mprotect((void *)page, 4096, PROT_READ | PROT_EXEC);
+  return 1;
+}
+
 static void record_context(clkm_fault_t *f, ucontext_t *uc) {
   greg_t *r = uc->uc_mcontext.gregs;
   int order[18] = {REG_RAX, REG_RBX, REG_RCX, REG_RDX, REG_RSI, REG_RDI, REG_RBP, REG_RSP,
@@ -515,6 +575,15 @@ static void on_signal(int signo, siginfo_t *si, void *context) {
     reader_active = 0;
     siglongjmp(*reader_jmp, 1);
   }
+  if (signo == SIGTRAP && kernel_generated && pc > 0 && clkm_module_at(pc - 1) < 0 &&
+      in_kernel_code(pc - 1) && restore_breakpoint(pc - 1)) {
+    uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(pc - 1);
+    char line[160];
+    snprintf(line, sizeof line, "lkm: a debugger's breakpoint left at 0x%llx removed\n",
+             (unsigned long long)(pc - 1));
+    clkm_msgbuf_append(line, strlen(line));
+    return;
+  }
   if (signo == SIGSYS && si->si_code == 1 /* SYS_SECCOMP */ && si->si_errno != CLKM_IP_FILTER_DATA) {
     /* The kernel process's own filter denied a call made by the kernel's code or the C
      * library (on a module's behalf, --host-symbols): the call fails with EPERM, as if the
@@ -556,9 +625,13 @@ static void on_signal(int signo, siginfo_t *si, void *context) {
   if (signo == SIGALRM && si->si_code == SI_TIMER) {
     /* The watchdog of this thread's guarded call. */
     if (!g->active || !g->watched) return;
-    if (cdi_traced()) {
-      /* A debugger holds the process (a breakpoint, single steps): the watchdog counts again
-       * from when it is gone. */
+    /* A debugger holds the process (a breakpoint, single steps), or held it: the thread was
+     * stopped rather than running module code (under a tenth of the period on the CPU; the
+     * timer's signal may be delivered only as the debugger detaches). The watchdog counts
+     * again from now. */
+    uint64_t cpu = thread_cpu_nanoseconds();
+    if (cdi_traced() || cpu - g->cpu_armed < (uint64_t)watchdog_seconds * 100000000u) {
+      g->cpu_armed = cpu;
       arm(g, watchdog_seconds ? watchdog_seconds : 1, 0);
       return;
     }
@@ -731,7 +804,10 @@ static void enter(struct guard *g, sigjmp_buf *jb, clkm_fault_t *fault, int watc
   if (phase_word) *phase_word = CLKM_PHASE_MODULE;
   lkm_status_enter(clkm_shared(), clkm_current_module, activity, 1);
   g->active = 1;
-  if (watched && watchdog_seconds) arm(g, watchdog_seconds, 0);
+  if (watched && watchdog_seconds) {
+    g->cpu_armed = thread_cpu_nanoseconds();
+    arm(g, watchdog_seconds, 0);
+  }
 }
 
 static void leave(struct guard *g) {

@@ -85,11 +85,23 @@ extension Kernel {
   func describeModuleAddress(_ address: UInt64, id: Int32, linked: LoadedModule, returnAddress: Bool = false)
     -> String?
   {
-    guard let place = linked.symbolize(address) else { return nil }
+    guard let place = returnAddress ? Kernel.returnPlace(address, in: linked) : linked.symbolize(address)
+    else { return nil }
     guard let info = DebuggerState.shared.info(id), info.hasLineInformation else { return place }
     let lineAddress = returnAddress ? address - 1 : address
     guard let line = guardedSourceLine(info, lineAddress) else { return place }
     return "\(place) (\(line.file):\(line.line))"
+  }
+
+  /// `function+0xoff` for a return address: the function is the one holding the call (the
+  /// address before it), since a call to a function that does not return may be its last
+  /// instruction; the offset is the return address's.
+  static func returnPlace(_ address: UInt64, in linked: LoadedModule) -> String? {
+    guard address > 0 else { return nil }
+    for f in linked.functions where f.address <= address - 1 && address - 1 - f.address < max(f.size, 1) {
+      return "\(f.name)+\(hexString(address - f.address))"
+    }
+    return nil
   }
 
   /// The source line of `address` from `info`, read under the kernel's reader guard (2 s).

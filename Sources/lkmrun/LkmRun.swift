@@ -10,7 +10,7 @@ import ModuleLinker
 @main
 struct LkmRun {
   static let usage =
-    "lkmrun [-nv] [-e entry] [-l library]... [--cache dir | --no-cache] object|archive... [--] [argument ...]"
+    "lkmrun [-nv] [--perf-map] [-e entry] [-l library]... [--cache dir | --no-cache] object|archive... [--] [argument ...]"
   static let help = """
     OVERVIEW: Link relocatable objects into this process and run them.
 
@@ -39,6 +39,7 @@ struct LkmRun {
       -l library              Also resolve against liblibrary.so.
       --cache dir             Cache linked images in dir.
       --no-cache              Link every time; use no cache.
+      --perf-map              Write /tmp/perf-PID.map of the program's functions, for perf report.
       -h, --help              Show help information.
 
     """
@@ -59,6 +60,8 @@ struct LkmRun {
   var cacheDirectory: String?
   /// `--no-cache`: link every time.
   var noCache = false
+  /// `--perf-map`: write /tmp/perf-PID.map of the program's functions, for perf report.
+  var perfMap = false
 
   /// A usage error: the message, the usage, exit 64.
   static func usageError(_ message: String) -> Never {
@@ -101,6 +104,11 @@ struct LkmRun {
       }
       if word == "--cache" || word.hasPrefix("--cache=") {
         command.cacheDirectory = word == "--cache" ? value("--cache", "") : String(word.dropFirst(8))
+        i += 1
+        continue
+      }
+      if word == "--perf-map" {
+        command.perfMap = true
         i += 1
         continue
       }
@@ -175,6 +183,7 @@ struct LkmRun {
     }
     if verbose { report(module, total: monotonicNanoseconds() - start) }
     if linkOnly { return 0 }
+    registerForDebugging(module, paths: self.inputs, perfMap: perfMap)
     // The module's handlers and destructors run at exit, also when the module calls exit()
     // itself: registered before its constructors, they run after everything main registers.
     running = module
@@ -327,7 +336,7 @@ let onCrash: @convention(c) (Int32, UnsafeMutablePointer<siginfo_t>?, UnsafeMuta
   }
   if let pc = programCounter(context) {
     if let module = running, module.contains(pc) {
-      text += " in \(module.symbolize(pc) ?? hex(pc))"
+      text += " in \(symbolize(pc) ?? module.symbolize(pc) ?? hex(pc))"
     } else {
       text += " in lkmrun or a library, pc \(hex(pc))"
     }
