@@ -66,7 +66,7 @@ struct KernelMemoryTests {
         stderr: "modload: error initializing module: Bad address\n")
       let dmesg = try k.dmesg()
       let expected =
-        #/oops: module 'heapoverflow' \(id 0\) during LKM_E_LOAD: panic: free: redzone of a 24-byte allocation \(from 0x(?<from>[0-9a-f]+)\) overwritten, pc 0x(?<pc>[0-9a-f]+) \(heapoverflow_load\+0x(?<offset>[0-9a-f]+)\) in module 'heapoverflow'\nkernel tainted\nlkm: module 'heapoverflow' \(id 0\) leaked 24 bytes in 1 allocation, freed\nlkm:   24 bytes from heapoverflow_load\+0x(?<callerOffset>[0-9a-f]+): redzone overwritten\n/#
+        #/oops: module 'heapoverflow' \(id 0\) during LKM_E_LOAD: panic: free: redzone of a 24-byte allocation \(from 0x(?<from>[0-9a-f]+)\) overwritten, pc 0x(?<pc>[0-9a-f]+) \(heapoverflow_load\+0x(?<offset>[0-9a-f]+)\) in module 'heapoverflow'\n(?:call trace:\n(?:  .*\n)+)?kernel tainted\nlkm: module 'heapoverflow' \(id 0\) leaked 24 bytes in 1 allocation, freed\nlkm:   24 bytes from heapoverflow_load\+0x(?<callerOffset>[0-9a-f]+): redzone overwritten\n/#
       let match = try #require(dmesg.wholeMatch(of: expected), "dmesg:\n\(dmesg)")
       // The caller in the panic (a raw pc) is the one the leak report symbolizes.
       let function = try #require(UInt64(match.pc, radix: 16)) - UInt64(match.offset, radix: 16)!
