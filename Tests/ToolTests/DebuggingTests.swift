@@ -290,7 +290,7 @@ struct DebuggingTests {
       for variant in 0..<16 {
         let path = "\(dir)/counter\(variant).o"
         try Self.corrupted(object, variant: variant, into: path)
-        let load = try k.run("modload", path)
+        let load = try k.run("modload", "-e", "counter_lkmentry", path)
         guard load.status == 0 else { continue }  // the linker refused it: nothing of it ran
         loaded += 1
         let call = try k.run("lkmctl", "syscall", "210", "-1")
