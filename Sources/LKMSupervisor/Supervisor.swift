@@ -85,6 +85,8 @@ public final class Supervisor {
   /// When the kernel last answered anything; when a ping went out unanswered.
   var lastAnswer: UInt64 = 0
   var pingSent: UInt64?
+  /// When the kernel was last seen held by a debugger (while requests waited).
+  var lastTraced: UInt64?
   /// Boot loads still to send to the current kernel.
   var bootQueue: [BootLoad] = []
   /// Boot lines skipped because they took the kernel down at the boot before.
@@ -193,6 +195,7 @@ public final class Supervisor {
     inFlight = [:]
     booting = false
     pingSent = nil
+    lastTraced = nil
     kernel = nil
     process.child.kill()
     let termination = process.child.wait()
@@ -802,19 +805,27 @@ public final class Supervisor {
     }
     guard let kernel else { return }
     // The kernel is stuck with its lock, or its channel thread no longer answers. A kernel a
-    // debugger holds (stopped at a breakpoint) is not hung: its requests wait.
+    // debugger holds (stopped at a breakpoint) is not hung: its requests wait, and its clocks
+    // start again when the debugger lets it go (it may still hold the lock for a moment).
     let since = shared.lockSince
-    if since != 0, age(since, now) > limits.hangSeconds {
-      if isTraced(pid: kernel.child.pid) { return }
+    let waiting = since != 0 || !inFlight.isEmpty
+    if waiting && isTraced(pid: kernel.child.pid) {
+      lastTraced = now
+      pingSent = nil
+      return
+    }
+    let tracedAge = lastTraced.map { age($0, now) } ?? .infinity
+    if since != 0, age(since, now) > limits.hangSeconds, tracedAge > limits.hangSeconds {
       kernelDied(reason: "held its lock for \(Int(limits.hangSeconds)) s and was killed")
       return
     }
     if let sent = pingSent {
       if age(sent, now) > 5 {
-        if isTraced(pid: kernel.child.pid) { return }
         kernelDied(reason: "stopped answering and was killed")
       }
-    } else if !inFlight.isEmpty, age(lastAnswer, now) > limits.hangSeconds / 3 {
+    } else if !inFlight.isEmpty, age(lastAnswer, now) > limits.hangSeconds / 3,
+      tracedAge > limits.hangSeconds / 3
+    {
       pingSent = now
       kernel.send(.ping(id: Supervisor.pingID), now: now)
     }
