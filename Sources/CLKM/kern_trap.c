@@ -535,7 +535,21 @@ static int synchronous(int signo) {
 /* A fault in the kernel's own code: a kernel bug, or a module that corrupted the kernel.
  * The line goes to stderr and the message buffer (which the supervisor keeps); then the
  * process dies of the signal and is rebooted. */
+static __thread volatile int in_kernel_panic __attribute__((tls_model("initial-exec")));
+
 _Noreturn static void kernel_panic_signal(int signo, siginfo_t *si, uint64_t pc) {
+  if (in_kernel_panic) {
+    /* Faulted again while saying why (the kernel's tables the message reads are what the
+     * module corrupted): die of the signal without a word more. */
+    signal(signo, SIG_DFL);
+    sigset_t again;
+    sigemptyset(&again);
+    sigaddset(&again, signo);
+    pthread_sigmask(SIG_UNBLOCK, &again, NULL);
+    raise(signo);
+    _exit(128 + signo);
+  }
+  in_kernel_panic = 1;
   char line[400];
   char where[96] = "";
   if (pc >= kernel_text_start && pc < kernel_text_end)
