@@ -10,10 +10,22 @@
 
 typedef long clkm_register_t;
 
+#define CLKM_NGROUPS 16
+
+/* struct ucred (sys/ucred.h, OpenBSD 5.2's fields). */
+struct clkm_ucred {
+  unsigned cr_ref;
+  unsigned cr_uid;
+  unsigned cr_gid;
+  short cr_ngroups;
+  unsigned cr_groups[CLKM_NGROUPS];
+};
+
 struct clkm_proc {
   int p_pid;
   unsigned p_uid;
   char p_comm[17];
+  struct clkm_ucred *p_ucred;
 };
 
 typedef int clkm_sy_call_t(struct clkm_proc *, void *, clkm_register_t *);
@@ -70,6 +82,10 @@ struct lkm_table {
 };
 
 _Static_assert(sizeof(struct clkm_sysent) == 16, "struct sysent is 16 bytes");
+_Static_assert(sizeof(struct clkm_ucred) == 80, "struct ucred is 80 bytes");
+_Static_assert(offsetof(struct clkm_ucred, cr_groups) == 16, "cr_groups at 16");
+_Static_assert(offsetof(struct clkm_proc, p_ucred) == 32, "p_ucred at 32");
+_Static_assert(sizeof(struct clkm_proc) == 40, "struct proc is 40 bytes");
 _Static_assert(sizeof(struct lkm_any) == 24, "struct lkm_any is 24 bytes");
 _Static_assert(offsetof(struct lkm_syscall, lkm_sysent) == 24, "lkm_sysent at 24");
 _Static_assert(sizeof(struct lkm_table) == 128, "struct lkm_table is 128 bytes");
@@ -97,8 +113,41 @@ struct clkm_kdata {
   /* __stack_chk_guard: the canary of modules built with -mstack-protector-guard=global. */
   unsigned long stack_chk_guard;
   int ticks;
+  /* Seconds since the kernel booted (kern_tc.c). */
+  long time_uptime;
+  /* pool(9)'s default page allocator, for modules that name it (subr_pool.c ignores it). */
+  struct {
+    void *pa_alloc;
+    void *pa_free;
+    int pa_pagesz;
+    int pa_pagemask;
+    int pa_pageshift;
+  } pool_allocator_nointr;
 };
 extern struct clkm_kdata *clkm_kd;
+
+/* struct pool as <sys/pool.h> declares it: what the kernel writes for the module to read
+ * (subr_pool.c keeps the real state in its own memory). */
+struct clkm_pool {
+  void *pr_poollist[2];
+  unsigned pr_size, pr_align, pr_itemoffset, pr_minitems, pr_minpages, pr_maxpages, pr_npages,
+      pr_itemsperpage, pr_slack, pr_nitems, pr_nout, pr_hardlimit, pr_serial, pr_pgsize;
+  void *pr_alloc;
+  const char *pr_wchan;
+  int pr_flags, pr_roflags, pr_ipl;
+  const char *pr_hardlimit_warning;
+  struct {
+    long tv_sec, tv_usec;
+  } pr_hardlimit_ratecap, pr_hardlimit_warning_last;
+  unsigned long pr_nget, pr_nfail, pr_nput, pr_npagealloc, pr_npagefree;
+  unsigned pr_hiwat;
+  unsigned long pr_nidle;
+};
+_Static_assert(offsetof(struct clkm_pool, pr_size) == 16, "pr_size at 16");
+_Static_assert(offsetof(struct clkm_pool, pr_alloc) == 72, "pr_alloc at 72");
+_Static_assert(offsetof(struct clkm_pool, pr_hardlimit_warning) == 104, "pr_hardlimit_warning at 104");
+_Static_assert(offsetof(struct clkm_pool, pr_nget) == 144, "pr_nget at 144");
+_Static_assert(sizeof(struct clkm_pool) == 200, "struct pool is 200 bytes");
 
 #endif
 

@@ -10,6 +10,9 @@
  *   kern_trap.c    guarded calls into module code and the signals that end them, the module
  *                  memory ranges, the threads modules start
  *   kern_subr.c    strings and memory, copy(9), the system call table and its built-in calls
+ *   subr_libkern.c the rest of libkern (strncpy, strnlen, memchr, bcmp, ffs, timingsafe_bcmp, ...)
+ *   rnd.c          arc4random(9): a ChaCha20 generator keyed from getrandom(2)
+ *   kern_tc.c      the clocks: uptime, the get*time forms, time_second and time_uptime
  *   subr_prf.c     the printf family
  *   kern_ssp.c     the stack protector's runtime; subr_kubsan.c the undefined behaviour
  *                  sanitizer's (kubsan): what instrumented modules call (they do not call
@@ -17,6 +20,8 @@
  *   kern_malloc.c  malloc(9)
  *   kern_synch.c   the big kernel lock, tsleep and wakeup, spl, the requests kernel threads serve
  *   kern_timeout.c timeout(9) and the callout thread
+ *   subr_pool.c    pool(9): items on pages of the kernel's, the pool's state kept from the module
+ *   kern_prot.c    credentials: struct ucred for every request, crget/crfree, suser
  *   kern_lkm.c     module records and the generic dispatcher (OpenBSD's kern_lkm.c), the kernel
  *                  variables, the system call table's audit
  *   kern_conf.c    devices (bdevsw, cdevsw, uiomove); vfs_lkm.c file systems; kern_exec.c
@@ -98,16 +103,30 @@ int clkm_is_live_code(uint64_t address);
  * kernel's functions for modules. */
 int clkm_callable(const void *function);
 
+/* The credentials of the request the current thread serves (kern_prot.c sets them; the
+ * system call dispatch puts them in the struct proc it makes). */
+extern __thread struct clkm_ucred *clkm_thread_ucred __attribute__((tls_model("initial-exec")));
+
 /* ---- kern_subr.c ---- */
 int clkm_sys_lkmnosys(struct clkm_proc *, void *, clkm_register_t *);
 int clkm_nosys(struct clkm_proc *, void *, clkm_register_t *);
 int clkm_copyin(const void *uaddr, void *kaddr, size_t len);
 int clkm_copyout(const void *kaddr, void *uaddr, size_t len);
+int clkm_copyinstr(const void *uaddr, void *kaddr, size_t len, size_t *done);
 /* The process (client) the current request runs for (clkm_set_process). */
 struct clkm_proc *clkm_current_proc(void);
 /* Fills the system call table: nosys everywhere, sys_lkmnosys at 210-219, the built-ins. */
 void clkm_sysent_init(void);
 size_t clkm_subr_exports(clkm_export_t *table, size_t room);
+
+/* ---- subr_libkern.c, rnd.c, kern_tc.c ---- */
+size_t clkm_libkern_exports(clkm_export_t *table, size_t room);
+size_t clkm_rnd_exports(clkm_export_t *table, size_t room);
+/* Takes the boot instant (kernel initialisation). */
+void clkm_tc_init(void);
+/* Brings time_second and time_uptime up to date (every tick, every request). */
+void clkm_tc_windup(void);
+size_t clkm_tc_exports(clkm_export_t *table, size_t room);
 
 /* ---- subr_prf.c ---- */
 /* The printf engine: formats fmt into buf, which holds CLKM_PRF_MAX_OUTPUT bytes (not
@@ -157,10 +176,31 @@ void clkm_wakeup(const volatile void *ident);
 void clkm_wakeup_one(const volatile void *ident);
 /* Whether the request the calling thread serves was cancelled (its client went away). */
 int clkm_request_cancelled(void);
+/* Takes the big lock unless the calling thread holds it; returns whether it took it (then the
+ * caller lets go with clkm_kernel_unlock). */
+int clkm_kernel_lock_take(void);
 size_t clkm_synch_exports(clkm_export_t *table, size_t room);
 
 /* ---- kern_timeout.c ---- */
 size_t clkm_timeout_exports(clkm_export_t *table, size_t room);
+
+/* ---- subr_pool.c ---- */
+void clkm_pool_init(void *pp, size_t size, unsigned align, unsigned ioff, int flags,
+                    const char *wchan, void *palloc);
+void *clkm_pool_get(void *pp, int flags);
+/* pool_get for the kernel's own pools: never a panic for an item written after pool_put. */
+void *clkm_pool_get_kernel(void *pp, int flags);
+void clkm_pool_put(void *pp, void *v);
+/* Whether v is an item pool pp handed out and has not had back (no panic either way). */
+int clkm_pool_item_live(const void *pp, const void *v);
+/* Sets up pool_allocator_nointr (boot). */
+void clkm_pool_bootstrap(void);
+size_t clkm_pool_exports(clkm_export_t *table, size_t room);
+
+/* ---- kern_prot.c ---- */
+/* Sets up the pool of ucreds (boot, after clkm_trap_init). */
+void clkm_prot_init(void);
+size_t clkm_prot_exports(clkm_export_t *table, size_t room);
 
 /* ---- kern_lkm.c ---- */
 /* Remembers the system call table as booted (the audit puts slots back from it). */

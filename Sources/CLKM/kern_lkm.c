@@ -252,7 +252,10 @@ void clkm_set_hostname(const char *name) {
   strncpy(clkm_kd->hostname, name, sizeof clkm_kd->hostname - 1);
 }
 const char *clkm_get_version(void) { return clkm_kd->version; }
-void clkm_set_time(int64_t seconds) { clkm_kd->time_second = seconds; }
+void clkm_set_time(int64_t seconds) {
+  clkm_tc_windup();
+  clkm_kd->time_second = seconds;
+}
 int clkm_nsysent(void) { return CLKM_SYS_MAXSYSCALL; }
 int clkm_sysent_is_free(int n) {
   return n >= 0 && n < CLKM_SYS_MAXSYSCALL && clkm_kd->sysent[n].sy_call == clkm_sys_lkmnosys;

@@ -20,8 +20,11 @@ int clkm_kernel_init(const char *version_string, const char *host_name, int secu
   strncpy(clkm_kd->version, version_string, sizeof clkm_kd->version - 1);
   strncpy(clkm_kd->hostname, host_name, sizeof clkm_kd->hostname - 1);
   clkm_kd->securelevel = securelevel;
+  clkm_tc_init();
+  clkm_pool_bootstrap();
   clkm_ssp_init();
   clkm_trap_init();
+  clkm_prot_init();
   return 0;
 }
 
@@ -29,7 +32,8 @@ int clkm_kernel_init(const char *version_string, const char *host_name, int secu
 static clkm_exports_fn *const exporters[] = {
     clkm_prf_exports,  clkm_malloc_exports, clkm_subr_exports, clkm_synch_exports,
     clkm_timeout_exports, clkm_lkm_exports, clkm_conf_exports, clkm_vfs_exports,
-    clkm_exec_exports, clkm_ssp_exports, clkm_kubsan_exports,
+    clkm_exec_exports, clkm_ssp_exports, clkm_kubsan_exports, clkm_libkern_exports,
+    clkm_rnd_exports, clkm_tc_exports, clkm_pool_exports, clkm_prot_exports,
 };
 
 #define MAX_EXPORTS 512

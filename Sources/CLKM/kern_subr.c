@@ -60,21 +60,32 @@ CLKM_MODAPI int clkm_copyout(const void *kaddr, void *uaddr, size_t len) {
   return clkm_copyin(kaddr, uaddr, len);
 }
 
-CLKM_MODAPI int clkm_copyinstr(const void *uaddr, void *kaddr, size_t len, size_t *done) {
+/* kcopy(9): a copy between kernel addresses that returns EFAULT instead of faulting. */
+CLKM_MODAPI int clkm_kcopy(const void *from, void *to, size_t len) {
+  return clkm_copyin(from, to, len);
+}
+
+/* copyinstr and copyoutstr: the string at from with its NUL, at most len bytes: 0, ENAMETOOLONG
+ * when len bytes hold no NUL (all len copied), EFAULT at a bad address on either side. *done:
+ * the bytes copied, the NUL included (on EFAULT, those copied before the fault). */
+CLKM_MODAPI static int copy_string(const void *from_address, void *to_address, size_t len, size_t *done) {
   sigjmp_buf jb;
+  volatile size_t i = 0;
   if (sigsetjmp(jb, 1)) {
     clkm_copy_active = 0;
+    /* As OpenBSD's copystr: the bytes copied before the fault. */
+    if (done != NULL) *done = i;
     return CLKM_EFAULT;
   }
   clkm_copy_jmp = &jb;
   clkm_copy_active = 1;
-  const volatile char *from = uaddr;
-  char *to = kaddr;
-  size_t i;
+  const volatile char *from = from_address;
+  volatile char *to = to_address;
   int error = CLKM_ENAMETOOLONG;
-  for (i = 0; i < len; i++) {
-    to[i] = from[i];
-    if (from[i] == 0) {
+  for (; i < len; i++) {
+    char c = from[i];
+    to[i] = c;
+    if (c == 0) {
       i++;
       error = 0;
       break;
@@ -83,6 +94,14 @@ CLKM_MODAPI int clkm_copyinstr(const void *uaddr, void *kaddr, size_t len, size_
   clkm_copy_active = 0;
   if (done != NULL) *done = i;
   return error;
+}
+
+CLKM_MODAPI int clkm_copyinstr(const void *uaddr, void *kaddr, size_t len, size_t *done) {
+  return copy_string(uaddr, kaddr, len, done);
+}
+
+CLKM_MODAPI int clkm_copyoutstr(const void *kaddr, void *uaddr, size_t len, size_t *done) {
+  return copy_string(kaddr, uaddr, len, done);
 }
 
 /* ---- System calls built into the kernel ---- */
@@ -95,6 +114,33 @@ CLKM_MODAPI int clkm_nosys(struct clkm_proc *p, void *v, clkm_register_t *retval
 
 CLKM_MODAPI int clkm_sys_lkmnosys(struct clkm_proc *p, void *v, clkm_register_t *retval) {
   return clkm_nosys(p, v, retval);
+}
+
+/* Placeholders of the device switches that OpenBSD's conf.h macros name (enodev, lkmenodev and
+ * nullop are kern_conf.c's). */
+CLKM_MODAPI int clkm_enxio(void) { return CLKM_ENXIO; }
+
+/* POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM (POLLWRNORM is POLLOUT), as <sys/poll.h> has them. */
+#define SELTRUE_EVENTS (0x0001 | 0x0004 | 0x0040)
+
+CLKM_MODAPI int clkm_seltrue(clkm_dev_t dev, int events, struct clkm_proc *p) {
+  (void)dev;
+  (void)p;
+  return events & SELTRUE_EVENTS;
+}
+
+CLKM_MODAPI int clkm_selfalse(clkm_dev_t dev, int events, struct clkm_proc *p) {
+  (void)dev;
+  (void)events;
+  (void)p;
+  return 0;
+}
+
+/* There is no kqueue to attach a knote to. */
+CLKM_MODAPI int clkm_seltrue_kqfilter(clkm_dev_t dev, void *kn) {
+  (void)dev;
+  (void)kn;
+  return CLKM_EOPNOTSUPP;
 }
 
 static int sys_getpid(struct clkm_proc *p, void *v, clkm_register_t *retval) {
@@ -121,7 +167,7 @@ void clkm_sysent_init(void) {
 /* ---- The process requests run for ---- */
 
 /* Per thread: each kernel thread serves one request, for one process, at a time. */
-static __thread struct clkm_proc current_proc = {0, 0, "?"};
+static __thread struct clkm_proc current_proc = {0, 0, "?", NULL};
 
 void clkm_set_process(int pid, unsigned uid, const char *comm) {
   current_proc.p_pid = pid;
@@ -144,6 +190,9 @@ size_t clkm_subr_exports(clkm_export_t *table, size_t room) {
       CLKM_FUNC("strrchr", clkm_strrchr), CLKM_FUNC("strlcpy", clkm_strlcpy),
       CLKM_FUNC("strlcat", clkm_strlcat), CLKM_FUNC("copyin", clkm_copyin),
       CLKM_FUNC("copyout", clkm_copyout), CLKM_FUNC("copyinstr", clkm_copyinstr),
+      CLKM_FUNC("copyoutstr", clkm_copyoutstr), CLKM_FUNC("kcopy", clkm_kcopy),
+      CLKM_FUNC("enxio", clkm_enxio),     CLKM_FUNC("seltrue", clkm_seltrue),
+      CLKM_FUNC("selfalse", clkm_selfalse), CLKM_FUNC("seltrue_kqfilter", clkm_seltrue_kqfilter),
       CLKM_FUNC("sys_lkmnosys", clkm_sys_lkmnosys), CLKM_FUNC("nosys", clkm_nosys),
   };
   return clkm_copy_exports(table, room, list, sizeof list / sizeof list[0]);

@@ -37,6 +37,12 @@ void clkm_kernel_unlock(void) {
   pthread_mutex_unlock(&kernel_lock);
 }
 
+int clkm_kernel_lock_take(void) {
+  if (holding) return 0;
+  clkm_kernel_lock();
+  return 1;
+}
+
 /* ---- Requests: what a kernel thread serves, and their cancellation ---- */
 
 #define MAX_REQUESTS 1024

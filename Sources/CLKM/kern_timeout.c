@@ -126,6 +126,7 @@ CLKM_MODAPI int clkm_timeout_del(struct clkm_timeout *to) {
 static void softclock(void) {
   ticks++;
   clkm_kd->ticks = (int)ticks;
+  clkm_tc_windup();
   for (int i = 0; i < npending;) {
     if (pending[i].due > ticks) {
       i++;

@@ -34,6 +34,7 @@
 __thread int clkm_current_module __attribute__((tls_model("initial-exec"))) = -1;
 __thread sigjmp_buf *volatile clkm_copy_jmp __attribute__((tls_model("initial-exec")));
 __thread volatile int clkm_copy_active __attribute__((tls_model("initial-exec")));
+__thread struct clkm_ucred *clkm_thread_ucred __attribute__((tls_model("initial-exec")));
 
 /* What the instruction-pointer filter's SIGSYS carries in si_errno (lkmsandbox.h). */
 #define CLKM_IP_FILTER_DATA 0x4c4b
@@ -905,6 +906,7 @@ int clkm_call_syscall(int n, int pid, unsigned uid, const char *comm, const int6
   proc.p_pid = pid;
   proc.p_uid = uid;
   strncpy(proc.p_comm, comm, sizeof proc.p_comm - 1);
+  proc.p_ucred = clkm_thread_ucred;
   static __thread clkm_register_t argv[16];
   static __thread clkm_register_t rv[2];
   memset(argv, 0, sizeof argv);

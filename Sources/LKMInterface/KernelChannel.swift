@@ -24,6 +24,8 @@ public enum KernelCall: Sendable, Equatable {
       w.int(credentials.uid)
       w.int(credentials.gid)
       w.string(credentials.command)
+      w.int(UInt32(credentials.groups.count))
+      for group in credentials.groups { w.int(group) }
       w.data(payload)
     case .shutdown:
       w.int(UInt8(2))
@@ -43,9 +45,11 @@ public enum KernelCall: Sendable, Equatable {
     switch try r.int(UInt8.self) {
     case 1:
       let id = try r.int(UInt64.self)
-      let credentials = Credentials(
+      var credentials = Credentials(
         pid: try r.int(Int32.self), uid: try r.int(UInt32.self), gid: try r.int(UInt32.self),
         command: try r.string())
+      let groups = try r.count(limit: 65536)
+      for _ in 0..<groups { credentials.groups.append(try r.int(UInt32.self)) }
       call = .request(id: id, credentials, payload: try r.data())
     case 2:
       call = .shutdown

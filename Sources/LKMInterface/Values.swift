@@ -1,17 +1,21 @@
 // The values the kernel's interface speaks: who asks, what a load sends, what modstat and
 // ksyms show. Requests and replies (Request.swift, Reply.swift) carry them over the device.
 
-/// Who is asking: the peer of a device session (`SO_PEERCRED`).
+/// Who is asking: the peer of a device session (`SO_PEERCRED`, and `SO_PEERGROUPS` for the
+/// supplementary groups).
 public struct Credentials: Sendable, Equatable {
   public var pid: Int32
   public var uid: UInt32
   public var gid: UInt32
   public var command: String
-  public init(pid: Int32, uid: UInt32, gid: UInt32, command: String) {
+  /// The supplementary groups (what `getgroups(2)` gave the peer when it connected).
+  public var groups: [UInt32]
+  public init(pid: Int32, uid: UInt32, gid: UInt32, command: String, groups: [UInt32] = []) {
     self.pid = pid
     self.uid = uid
     self.gid = gid
     self.command = command
+    self.groups = groups
   }
 }
 

@@ -71,6 +71,7 @@ extension Kernel {
   func remove(_ module: KernelModule) {
     for dependency in module.dependencies { modules[dependency]?.users.remove(module.id) }
     cancelTimeouts(id: module.id, name: module.name, linked: module.linked)
+    releasePools(id: module.id, name: module.name, linked: module.linked)
     Bridge.forgetModule(module.id)
     module.record.free()
     modules[module.id] = nil
@@ -88,6 +89,17 @@ extension Kernel {
     if n > 0 {
       log(
         "lkm: module '\(name)' (id \(id)) left \(n) timeout\(n == 1 ? "" : "s") pending: cancelled\n")
+    }
+  }
+
+  /// Destroys the pools a module left (pool(9): those it initialised, or whose struct pool is in
+  /// its image) with their items, and says so.
+  func releasePools(id: Int32, name: String, linked: LoadedModule) {
+    let pools = Bridge.releasePools(
+      of: id, start: linked.baseAddress, end: linked.baseAddress + UInt64(linked.size))
+    for pool in pools {
+      let items = pool.itemsOut == 1 ? "1 item" : "\(pool.itemsOut) items"
+      log("lkm: module '\(name)' (id \(id)) left pool '\(pool.name)' with \(items) out: destroyed\n")
     }
   }
 

@@ -357,6 +357,7 @@ extension Kernel {
   /// allocations, its record and its memory (when its `LoadedModule` goes).
   func abandon(id: Int32, name: String, record: TableRecord, linked: LoadedModule) {
     cancelTimeouts(id: id, name: name, linked: linked)
+    releasePools(id: id, name: name, linked: linked)
     Bridge.forgetModule(id)
     record.free()
     Bridge.unregisterModule(id)

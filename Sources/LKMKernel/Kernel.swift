@@ -164,6 +164,7 @@ public final class Kernel: @unchecked Sendable {
     let token = Bridge.beginRequest()
     defer { Bridge.endRequest() }
     started(token)
+    Bridge.setCredentials(credentials)
     return perform(request, credentials: credentials)
   }
 

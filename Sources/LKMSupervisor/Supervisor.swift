@@ -423,7 +423,8 @@ public final class Supervisor {
     if !bootQueue.isEmpty {
       let load = bootQueue.removeFirst()
       guard let payload = bootPayload(load) else { return }
-      let credentials = Credentials(pid: getpid(), uid: getuid(), gid: getgid(), command: "lkmd")
+      let credentials = Credentials(
+        pid: getpid(), uid: getuid(), gid: getgid(), command: "lkmd", groups: Supervisor.ownGroups())
       let id = nextRequestID
       nextRequestID += 1
       booting = true
@@ -527,10 +528,28 @@ public final class Supervisor {
         drop(oldest)
       }
       let credentials = Credentials(
-        pid: cred.pid, uid: cred.uid, gid: cred.gid, command: Supervisor.command(of: cred.pid))
+        pid: cred.pid, uid: cred.uid, gid: cred.gid, command: Supervisor.command(of: cred.pid),
+        groups: Supervisor.peerGroups(fd))
       sessions.append(
         Session(fd: fd, credentials: credentials, frameLimit: limits.objectBytes + (1 << 20), now: now))
     }
+  }
+
+  /// The peer's supplementary groups as it had them when it connected (`SO_PEERGROUPS`, 59 on
+  /// Linux); none if the system does not say.
+  static func peerGroups(_ fd: Int32) -> [UInt32] {
+    var groups = [UInt32](repeating: 0, count: 1024)
+    var length = socklen_t(groups.count * 4)
+    let status = groups.withUnsafeMutableBytes { getsockopt(fd, SOL_SOCKET, 59, $0.baseAddress, &length) }
+    guard status == 0 else { return [] }
+    return Array(groups.prefix(Int(length) / 4))
+  }
+
+  /// lkmd's own supplementary groups (for the boot loads).
+  static func ownGroups() -> [UInt32] {
+    var groups = [gid_t](repeating: 0, count: 64)
+    let n = getgroups(Int32(groups.count), &groups)
+    return n > 0 ? groups.prefix(Int(n)).map { UInt32($0) } : []
   }
 
   static func command(of pid: Int32) -> String {

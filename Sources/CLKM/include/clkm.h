@@ -239,6 +239,27 @@ typedef struct clkm_leak_report {
  * what it freed. Id -1 (the kernel's own) is never released by the kernel. */
 void clkm_module_allocations_release(int id, clkm_leak_report_t *_Nonnull report);
 
+/* ---- pool(9) (subr_pool.c) ---- */
+/* A pool a module left behind. */
+typedef struct clkm_pool_report {
+  char name[32];    /* its wchan */
+  uint32_t items_out;
+  uint32_t pages;
+  uint64_t address; /* of its struct pool */
+} clkm_pool_report_t;
+/* Destroys every pool module id initialised, or whose struct pool lies in [start, end), with
+ * its items, and wakes what sleeps on them; describes the first `room` in reports and returns
+ * how many there were. */
+size_t clkm_module_pools_release(int id, uint64_t start, uint64_t end,
+                                 clkm_pool_report_t *_Nullable reports, size_t room);
+
+/* ---- Credentials (kern_prot.c) ---- */
+/* The credentials of the requests the calling thread serves from now on: the client's
+ * effective user and group and its supplementary groups (at most 16 are kept). Each request
+ * gets a ucred of its own in its struct proc's p_ucred. */
+void clkm_set_credentials(unsigned uid, unsigned gid, const unsigned *_Nullable groups,
+                          size_t ngroups);
+
 /* Hook for the subsystems of later module types (VFS, DEV, EXEC): lkmdispatch calls it for
  * those types. Returns an OpenBSD errno. */
 typedef int (*clkm_type_handler_t)(clkm_table *_Nonnull t, int cmd);

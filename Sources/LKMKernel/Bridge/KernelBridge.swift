@@ -124,6 +124,36 @@ enum Bridge {
     Int(clkm_timeout_forget(id, start, end))
   }
   static func lock() { clkm_kernel_lock() }
+  /// The credentials of the requests this thread serves from now on (each gets a ucred).
+  static func setCredentials(_ credentials: Credentials) {
+    credentials.groups.withUnsafeBufferPointer {
+      clkm_set_credentials(credentials.uid, credentials.gid, $0.baseAddress, $0.count)
+    }
+  }
+  /// A pool a module left behind, destroyed with its items.
+  struct AbandonedPool {
+    var name: String
+    var itemsOut: UInt32
+  }
+  /// Destroys the pools module `id` initialised or whose struct lies in [start, end).
+  static func releasePools(of id: Int32, start: UInt64, end: UInt64) -> [AbandonedPool] {
+    var reports = [clkm_pool_report_t](repeating: clkm_pool_report_t(), count: 64)
+    let n = reports.withUnsafeMutableBufferPointer {
+      clkm_module_pools_release(id, start, end, $0.baseAddress, $0.count)
+    }
+    var pools: [AbandonedPool] = []
+    for i in 0..<min(n, reports.count) {
+      var r = reports[i]
+      let name = withUnsafeBytes(of: &r.name) { raw in
+        String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+      }
+      pools.append(AbandonedPool(name: name, itemsOut: r.items_out))
+    }
+    if n > reports.count {
+      for _ in reports.count..<n { pools.append(AbandonedPool(name: "?", itemsOut: 0)) }
+    }
+    return pools
+  }
   static func threadInit() { clkm_thread_init() }
   static func unlock() { clkm_kernel_unlock() }
   static func beginRequest() -> UInt64 { clkm_request_begin() }

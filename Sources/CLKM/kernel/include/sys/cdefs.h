@@ -14,6 +14,9 @@
 #define __END_DECLS
 #endif
 
+#define __CONCAT(x, y) x ## y
+#define __STRING(x) #x
+
 #define __dead __attribute__((__noreturn__))
 #define __packed __attribute__((__packed__))
 #define __aligned(x) __attribute__((__aligned__(x)))

@@ -9,7 +9,7 @@
 __BEGIN_DECLS
 extern int hz;              /* clock ticks per second */
 extern int ticks;           /* clock ticks since the kernel booted (timeout(9) counts in them) */
-extern time_t time_second;  /* seconds since the epoch, updated per request */
+extern volatile time_t time_second; /* seconds since the epoch (<sys/time.h>) */
 extern char hostname[];
 extern char version[];
 extern int securelevel;

@@ -12,6 +12,8 @@
 #define MAXCOMLEN 16
 #define MAXHOSTNAMELEN 256
 #define MAXPATHLEN 1024
+#define NGROUPS_MAX 16
+#define NGROUPS NGROUPS_MAX /* max number of groups in a ucred */
 #define NBBY 8
 
 #define MIN(a, b) (((a) < (b)) ? (a) : (b))

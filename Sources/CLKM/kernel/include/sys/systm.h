@@ -40,11 +40,17 @@ extern int nchrdev;  /* number of entries in cdevsw */
 
 /* Placeholders for table entries: nosys and sys_lkmnosys return ENOSYS (sys_lkmnosys marks a
  * system call slot free for modules), enodev and lkmenodev ENODEV (lkmenodev marks a free
- * major), eopnotsupp EOPNOTSUPP; nullop succeeds. */
+ * major), enxio ENXIO, eopnotsupp EOPNOTSUPP; nullop succeeds. seltrue and selfalse are d_poll
+ * entries (always ready, never ready); seltrue_kqfilter returns EOPNOTSUPP (no kqueue). */
 int nullop(void *);
 int enodev(void);
+int enxio(void);
 int eopnotsupp(void *);
 int lkmenodev(void);
+struct knote;
+int seltrue(dev_t, int, struct proc *);
+int selfalse(dev_t, int, struct proc *);
+int seltrue_kqfilter(dev_t, struct knote *);
 int nosys(struct proc *, void *, register_t *);
 int sys_lkmnosys(struct proc *, void *, register_t *);
 
@@ -78,9 +84,20 @@ int tsleep(const volatile void *, int, const char *, int);
 void wakeup(const volatile void *);
 void wakeup_one(const volatile void *);
 
+/* copy(9): between the kernel and a process's memory (here both the kernel's address space).
+ * A bad address is EFAULT, never a crash. copyinstr and copyoutstr copy a string with its NUL
+ * (ENAMETOOLONG when len bytes hold no NUL; *done, if not NULL, the bytes copied, the NUL
+ * included); kcopy copies len bytes between kernel addresses, EFAULT on a fault. */
 int copyin(const void *, void *, size_t);
 int copyout(const void *, void *, size_t);
 int copyinstr(const void *, void *, size_t, size_t *);
+int copyoutstr(const void *, void *, size_t, size_t *);
+int kcopy(const void *, void *, size_t);
+
+/* Random numbers (also in <dev/rndvar.h>, where OpenBSD 5.2 declares them). */
+void arc4random_buf(void *, size_t);
+u_int32_t arc4random(void);
+u_int32_t arc4random_uniform(u_int32_t);
 
 struct uio;
 int uiomove(void *, size_t, struct uio *);

@@ -18,11 +18,21 @@ struct timespec {
 
 #ifdef _KERNEL
 __BEGIN_DECLS
-/* The time of day. */
+/* Seconds since the epoch, and since the kernel booted: updated at every tick (hz a second) and
+ * before every request. */
+extern volatile time_t time_second;
+extern volatile time_t time_uptime;
+/* The time of day (micro-, nanotime) and the time since the kernel booted (micro-, nanouptime),
+ * read from the clock; the get* forms are cheaper and as of the host's last clock tick (a few
+ * milliseconds at most behind). Uptime never goes back. */
 void microtime(struct timeval *);
 void nanotime(struct timespec *);
-/* Seconds since the epoch, updated per request. */
-extern time_t time_second;
+void getmicrotime(struct timeval *);
+void getnanotime(struct timespec *);
+void microuptime(struct timeval *);
+void nanouptime(struct timespec *);
+void getmicrouptime(struct timeval *);
+void getnanouptime(struct timespec *);
 __END_DECLS
 #endif
 
