@@ -76,7 +76,6 @@ public enum LinkHints {
     "dprintf": "kernel code uses printf or uprintf",
     "perror": "kernel code uses printf or log(9)",
     "strcpy": "kernel code uses strlcpy",
-    "strncpy": "kernel code uses strlcpy",
     "strcat": "kernel code uses strlcat",
     "strncat": "kernel code uses strlcat",
     "strtol": "kernel code uses its own digit loop (the kernel parses no numbers)",
@@ -94,6 +93,11 @@ public enum LinkHints {
     "clock_gettime": "kernel code uses nanotime(9) of <sys/time.h>",
     "getpid": "kernel code uses the calling process's p->p_pid (struct proc of <sys/proc.h>)",
     "getuid": "kernel code uses the calling process's p->p_uid (struct proc of <sys/proc.h>)",
+    "geteuid": "kernel code uses the calling process's credentials, p->p_ucred (<sys/ucred.h>), or suser(9)",
+    "getgid": "kernel code uses the calling process's credentials, p->p_ucred (<sys/ucred.h>)",
+    "rand": "kernel code uses arc4random(9) or arc4random_uniform(9) of <dev/rndvar.h>",
+    "random": "kernel code uses arc4random(9) or arc4random_uniform(9) of <dev/rndvar.h>",
+    "getrandom": "kernel code uses arc4random_buf(9) of <dev/rndvar.h>",
     "__errno_location": "kernel code uses the errno a kernel function returns (errno is the C library's)",
   ]
 
