@@ -468,7 +468,7 @@ static void *get(void *pp, int flags, void *pc, int check) {
     item = item_take(kp);
     if (item == NULL && page_new(kp) != NULL) item = item_take(kp);
     if (item == NULL) {
-      kp->nfail++;
+      if (!(flags & PR_WAITOK)) kp->nfail++;
       clkm_critical_leave();
       if (!(flags & PR_WAITOK)) break;
       /* No memory: wait for an item to come back, or try again in a tick. */

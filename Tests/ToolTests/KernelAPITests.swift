@@ -142,7 +142,7 @@ struct KernelAPITests {
         stderr: "lkmctl: syscall 210: Bad address\n")
       let dmesg = try k.dmesg()
       let oops = try #require(
-        dmesg.firstMatch(of: #/oops: module 'objcache' \(id 0\) during system call 210: panic: (?<message>[^\n]*), pc 0x[0-9a-f]+ \((?<function>[a-z_]+)\+0x[0-9a-f]+\) in module 'objcache'\nkernel tainted\n/#),
+        dmesg.firstMatch(of: #/oops: module 'objcache' \(id 0\) during system call 210: panic: (?<message>[^\n]*), pc 0x[0-9a-f]+ \((?<function>[a-z_]+)\+0x[0-9a-f]+\) in module 'objcache'\n(?:call trace:\n(?:  [^\n]*\n)*)?kernel tainted\n/#),
         "\(dmesg)")
       #expect(oops.message.wholeMatch(of: panic) != nil, "\(oops.message)")
       #expect(oops.function == "bad")

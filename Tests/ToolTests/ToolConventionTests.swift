@@ -59,7 +59,7 @@ struct ToolConventionTests {
         stderr: "lkmctl: ksyms: no symbols in module 'nosuch'\n")
       #expect(try k.run("lkmctl", "ksyms", "*split*").status == 1)
       let found = try k.run("lkmctl", "ksyms", "str*cpy")
-      #expect(found.status == 0 && found.stdout.hasSuffix(" T strlcpy\n"))
+      #expect(found.status == 0 && found.stdout.contains(" T strlcpy\n"))
       expectRun(
         try k.run("lkmctl", "addr", "0x1234"), 1,
         stderr: "lkmctl: 0x1234: not in the kernel or a loaded module\n")
