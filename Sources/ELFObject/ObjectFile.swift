@@ -126,6 +126,15 @@ public struct RelocationList: RandomAccessCollection, Sendable {
   }
 }
 
+extension RelocationList {
+  /// Calls `body` with the entries' bytes (`Elf64_Rela`, 24 bytes each, validated) and their
+  /// count: for a linker's loop over every relocation.
+  @inlinable
+  public func withEntryBytes<R>(_ body: (UnsafeRawPointer, Int) throws -> R) rethrows -> R {
+    try body(bytes.base + offset, count)
+  }
+}
+
 /// A `SHT_RELA` section that applies to an allocated section.
 public struct RelocationSection: Sendable {
   /// The index of the `SHT_RELA` section itself.
@@ -358,6 +367,17 @@ public final class ObjectFile: @unchecked Sendable {
       nameOffset: entry(index, 0, UInt32.self), value: entry(index, 8, UInt64.self),
       size: entry(index, 16, UInt64.self), binding: info >> 4, type: info & 0xf,
       other: entry(index, 5, UInt8.self), place: symbolPlace(index))
+  }
+
+  /// Calls `body` with the symbol table's entries (`Elf64_Sym`, 24 bytes each, validated), their
+  /// count, and the `SHT_SYMTAB_SHNDX` words when there are any: for a linker's loop over every
+  /// symbol. An entry's `st_shndx` of `SHN_XINDEX` is resolved through the words.
+  @inlinable
+  public func withSymbolEntries<R>(
+    _ body: (UnsafeRawPointer, Int, UnsafeRawPointer?) throws -> R
+  ) rethrows -> R {
+    try body(
+      bytes.base + symbolEntries, symbolCount, extendedIndexes.map { bytes.base + $0 })
   }
 
   /// `STB_*` of symbol `index`.

@@ -81,6 +81,15 @@ enum FixupKind: UInt8, CaseIterable {
     }
   }
 
+  /// Whether the field holds a 32-bit or narrower absolute address (the image must then lie
+  /// low, or the target have a low stub).
+  var isNarrowPointer: Bool {
+    switch self {
+    case .pointer32, .pointer32Signed, .pointer16, .pointer8: true
+    default: false
+    }
+  }
+
   /// Whether the target needs a GOT slot (`G` appears in the expression).
   var usesGOTSlot: Bool {
     switch self {
@@ -231,102 +240,107 @@ extension Fixup {
     case overflow(value: Int64, target: UInt64)
   }
 
-  /// Computes the field and stores it at `field` of `image`, one case per kind. With
-  /// `changedOnly` a field that already holds the value is not written (a cached image mapped
-  /// copy-on-write: an unchanged field leaves its page shared).
+  /// Computes the field and stores it at `field` of `image`, one case per kind (the kinds'
+  /// documentation gives each expression, field and failure). With `changedOnly` a field that
+  /// already holds the value is not written (a cached image mapped copy-on-write: an unchanged
+  /// field leaves its page shared).
   @inline(__always)
   func apply(
     _ o: FixupOperands, to image: borrowing MappedImage, at field: Int, changedOnly: Bool = false
   ) -> Outcome {
-    @inline(__always)
-    func put<T: FixedWidthInteger>(_ value: T) {
-      if changedOnly {
-        image.storeLittleEndianIfChanged(value, at: field)
-      } else {
-        image.storeLittleEndian(value, at: field)
-      }
-    }
     let a = UInt64(bitPattern: addend)
+    let bits: UInt64
     switch kind {
     case .none:
       return .written
     case .pointer64:
-      put(o.s &+ a)
+      bits = o.s &+ a
     case .delta64:
-      put(o.s &+ a &- o.p)
+      bits = o.s &+ a &- o.p
     case .branchOrDelta32:
       var value = Int64(bitPattern: o.s &+ a &- o.p)
       if (Int32(exactly: value) == nil || o.s == 0 || o.ifunc || o.throughStub) && o.stub != 0 {
         value = Int64(bitPattern: o.stub &+ a &- o.p)
       }
-      guard let v = Int32(exactly: value) else { return .overflow(value: value, target: o.s) }
-      put(v)
+      guard Int32(exactly: value) != nil else { return .overflow(value: value, target: o.s) }
+      bits = UInt64(bitPattern: value)
     case .delta16:
       let value = Int64(bitPattern: o.s &+ a &- o.p)
-      guard let v = Int16(exactly: value) else { return .overflow(value: value, target: o.s) }
-      put(v)
+      guard Int16(exactly: value) != nil else { return .overflow(value: value, target: o.s) }
+      bits = UInt64(bitPattern: value)
     case .delta8:
       let value = Int64(bitPattern: o.s &+ a &- o.p)
-      guard let v = Int8(exactly: value) else { return .overflow(value: value, target: o.s) }
-      put(v)
+      guard Int8(exactly: value) != nil else { return .overflow(value: value, target: o.s) }
+      bits = UInt64(bitPattern: value)
     case .pointer32:
       let value = (o.stub != 0 ? o.stub : o.s) &+ a
-      guard let v = UInt32(exactly: value) else {
+      guard UInt32(exactly: value) != nil else {
         return .overflow(value: Int64(bitPattern: value), target: value)
       }
-      put(v)
+      bits = value
     case .pointer32Signed:
       let value = (o.stub != 0 ? o.stub : o.s) &+ a
-      guard let v = Int32(exactly: Int64(bitPattern: value)) else {
+      guard Int32(exactly: Int64(bitPattern: value)) != nil else {
         return .overflow(value: Int64(bitPattern: value), target: value)
       }
-      put(v)
+      bits = value
     case .pointer16:
       let value = (o.stub != 0 ? o.stub : o.s) &+ a
       let signed = Int64(bitPattern: value)
       guard signed >= -0x8000 && signed <= 0xffff else {
         return .overflow(value: signed, target: value)
       }
-      put(UInt16(truncatingIfNeeded: value))
+      bits = value
     case .pointer8:
       let value = (o.stub != 0 ? o.stub : o.s) &+ a
       let signed = Int64(bitPattern: value)
       guard signed >= -0x80 && signed <= 0xff else {
         return .overflow(value: signed, target: value)
       }
-      put(UInt8(truncatingIfNeeded: value))
+      bits = value
     case .gotDelta32:
       let value = Int64(bitPattern: o.got &+ o.g &+ a &- o.p)
-      guard let v = Int32(exactly: value) else {
+      guard Int32(exactly: value) != nil else {
         return .overflow(value: value, target: o.got &+ o.g)
       }
-      put(v)
+      bits = UInt64(bitPattern: value)
     case .gotDelta64:
-      put(o.got &+ o.g &+ a &- o.p)
+      bits = o.got &+ o.g &+ a &- o.p
     case .gotOffset32:
       let value = Int64(bitPattern: o.g &+ a)
-      guard let v = Int32(exactly: value) else { return .overflow(value: value, target: o.g) }
-      put(v)
+      guard Int32(exactly: value) != nil else { return .overflow(value: value, target: o.g) }
+      bits = UInt64(bitPattern: value)
     case .gotOffset64:
-      put(o.g &+ a)
+      bits = o.g &+ a
     case .gotRelative64:
-      put(o.s &+ a &- o.got)
+      bits = o.s &+ a &- o.got
     case .gotBaseDelta32:
       let value = Int64(bitPattern: o.got &+ a &- o.p)
-      guard let v = Int32(exactly: value) else { return .overflow(value: value, target: o.got) }
-      put(v)
+      guard Int32(exactly: value) != nil else { return .overflow(value: value, target: o.got) }
+      bits = UInt64(bitPattern: value)
     case .gotBaseDelta64:
-      put(o.got &+ a &- o.p)
+      bits = o.got &+ a &- o.p
     case .branchGotRelative64:
-      put((o.stub != 0 ? o.stub : o.s) &+ a &- o.got)
+      bits = (o.stub != 0 ? o.stub : o.s) &+ a &- o.got
     case .size32:
       let value = o.z &+ a
-      guard let v = UInt32(exactly: value) else {
+      guard UInt32(exactly: value) != nil else {
         return .overflow(value: Int64(bitPattern: value), target: value)
       }
-      put(v)
+      bits = value
     case .size64:
-      put(o.z &+ a)
+      bits = o.z &+ a
+    }
+    // The field's low `width` bytes, little-endian.
+    switch (kind.width, changedOnly) {
+    case (8, false): image.storeLittleEndian(bits, at: field)
+    case (4, false): image.storeLittleEndian(UInt32(truncatingIfNeeded: bits), at: field)
+    case (2, false): image.storeLittleEndian(UInt16(truncatingIfNeeded: bits), at: field)
+    case (1, false): image.storeLittleEndian(UInt8(truncatingIfNeeded: bits), at: field)
+    case (8, true): image.storeLittleEndianIfChanged(bits, at: field)
+    case (4, true): image.storeLittleEndianIfChanged(UInt32(truncatingIfNeeded: bits), at: field)
+    case (2, true): image.storeLittleEndianIfChanged(UInt16(truncatingIfNeeded: bits), at: field)
+    default: image.storeLittleEndianIfChanged(UInt8(truncatingIfNeeded: bits), at: field)
     }
     return .written
   }

@@ -43,15 +43,10 @@ extension RelocatedImage {
     for (id, g) in table.globals.enumerated() {
       switch g.kind {
       case .strong, .weak:
-        let object = table.objects[Int(g.object)]
-        switch object.symbolPlace(Int(g.symbol)) {
-        case .section(let s):
-          let offset = layout.sectionOffset[table.sectionBase[Int(g.object)] + s]
-          if offset >= 0 {
-            result.globalAddress[id] = base &+ UInt64(offset) &+ object.symbolValue(Int(g.symbol))
-          }
-        case .absolute: result.globalAddress[id] = object.symbolValue(Int(g.symbol))
-        default: break
+        if g.section < 0 {
+          result.globalAddress[id] = g.value  // absolute
+        } else if layout.sectionOffset[Int(g.section)] >= 0 {
+          result.globalAddress[id] = base &+ UInt64(layout.sectionOffset[Int(g.section)]) &+ g.value
         }
       case .common:
         result.globalAddress[id] = base + UInt64(layout.commonOffsets[id]!)
@@ -82,23 +77,42 @@ extension RelocatedImage {
       image.storeLittleEndian(table.externals[thunk.external].address, at: layout.gotArea + slot * 8)
       result.globalAddress[thunk.global] = address
     }
-    // Every symbol's address.
+    // Every symbol's address (read in place from each symbol table).
     var symbolAddress = [UInt64](repeating: 0, count: table.globalOf.count)
-    for (o, object) in table.objects.enumerated() {
-      let symbols = table.symbolBase[o]
-      let sections = table.sectionBase[o]
-      for i in 0..<object.symbolCount {
-        let g = table.globalOf[symbols + i]
-        if g >= 0 {
-          symbolAddress[symbols + i] = result.globalAddress[Int(g)]
-          continue
-        }
-        switch object.symbolPlace(i) {
-        case .section(let s):
-          let offset = layout.sectionOffset[sections + s]
-          if offset >= 0 { symbolAddress[symbols + i] = base &+ UInt64(offset) &+ object.symbolValue(i) }
-        case .absolute: symbolAddress[symbols + i] = object.symbolValue(i)
-        default: break
+    var hasIFunc = [Bool](repeating: false, count: table.objects.count)
+    symbolAddress.withUnsafeMutableBufferPointer { addresses in
+      table.globalOf.withUnsafeBufferPointer { globalOf in
+        layout.sectionOffset.withUnsafeBufferPointer { sectionOffset in
+          for (o, object) in table.objects.enumerated() {
+            let symbols = table.symbolBase[o]
+            let sections = table.sectionBase[o]
+            object.withSymbolEntries { entries, count, extended in
+              for i in 0..<count {
+                let entry = entries + i * 24
+                if entry.load(fromByteOffset: 4, as: UInt8.self) & 0xf == SymbolType.gnuIFunc {
+                  hasIFunc[o] = true
+                }
+                let g = globalOf[symbols + i]
+                if g >= 0 {
+                  addresses[symbols + i] = result.globalAddress[Int(g)]
+                  continue
+                }
+                var shndx = UInt32(entry.loadUnaligned(fromByteOffset: 6, as: UInt16.self))
+                let value = entry.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+                switch shndx {
+                case SectionIndex.undefined, SectionIndex.common: continue
+                case SectionIndex.absolute:
+                  addresses[symbols + i] = value
+                  continue
+                case SectionIndex.xindex:
+                  shndx = extended?.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self) ?? 0
+                default: break
+                }
+                let offset = sectionOffset[sections + Int(shndx)]
+                if offset >= 0 { addresses[symbols + i] = base &+ UInt64(offset) &+ value }
+              }
+            }
+          }
         }
       }
     }
@@ -185,27 +199,31 @@ extension RelocatedImage {
     for (id, g) in table.globals.enumerated() { globalIFunc[id] = g.isIFunc && g.isDefined }
     var errors: [LinkError] = []
     let throughStubs = calls == .throughStubs
+    let fixups = plan.fixups
+    let missing = table.missing
     for run in plan.runs {
       let o = Int(run.object)
       let object = table.objects[o]
       let sectionOffset = layout.sectionOffset[table.sectionBase[o] + Int(run.section)]
       guard sectionOffset >= 0 else { continue }
       let symbols = table.symbolBase[o]
+      let mayHaveIFunc = hasIFunc[o]
       for k in run.fixups {
-        let fixup = plan.fixups[k]
+        let fixup = fixups[k]
         let field = sectionOffset + Int(fixup.offset32)
         var operands = FixupOperands(
           s: 0, p: base &+ UInt64(field), got: gotBase, g: 0, stub: 0, z: 0, ifunc: false)
         let g = fixup.isGlobal ? Int(fixup.symbol) : -1
         if g >= 0 {
           // A check goes on past undefined symbols: their fields stay as they are.
-          if table.missing[g] { continue }
+          if missing[g] { continue }
           operands.s = globalS[g]
           operands.ifunc = globalIFunc[g]
           operands.throughStub = throughStubs && fixup.type == .plt32
         } else {
           operands.s = symbolAddress[symbols + Int(fixup.symbol)]
-          operands.ifunc = object.symbolType(Int(fixup.symbol)) == SymbolType.gnuIFunc
+          operands.ifunc =
+            mayHaveIFunc && object.symbolType(Int(fixup.symbol)) == SymbolType.gnuIFunc
         }
         switch fixup.kind {
         case .branchOrDelta32, .branchGotRelative64:

@@ -18,6 +18,10 @@ struct GlobalSymbol {
   /// The defining object and symbol index, for `.weak` and `.strong` (and `.common`: the first).
   var object: Int32 = -1
   var symbol: UInt32 = 0
+  /// For `.weak` and `.strong`: the defining symbol's section (its index in the flat section
+  /// arrays) or -1 when it is absolute, and its value.
+  var section: Int32 = -1
+  var value: UInt64 = 0
   /// Its entry in ``SymbolTable/externals`` when it is undefined and referenced, else -1.
   var external: Int32 = -1
   var kind: Kind = .undefined
@@ -378,6 +382,12 @@ extension SymbolTable {
     globals[id].isIFunc = type == SymbolType.gnuIFunc
     globals[id].isFunction = type == SymbolType.function || globals[id].isIFunc
     globals[id].size = object.symbolSize(i)
+    globals[id].value = object.symbolValue(i)
+    if case .section(let s) = object.symbolPlace(i) {
+      globals[id].section = Int32(sectionBase[o] + s)
+    } else {
+      globals[id].section = -1
+    }
   }
 
   /// Pulls archive members that define still-undefined strong symbols, until nothing changes.

@@ -89,47 +89,81 @@ extension FixupPlan {
     for object in table.objects {
       for rs in object.relocationSections { total += rs.entries.count }
     }
-    plan.fixups.reserveCapacity(total)
     let isExternal = table.globals.indices.map { table.isExternal(global: $0) }
     let isIFunc = table.globals.map { $0.isIFunc && $0.isDefined }
+    // Globals whose fixups the scan must see: externals and the module's IFUNCs. The other
+    // fixups need nothing unless they use a GOT slot or a 32-bit absolute field.
+    let special = zip(isExternal, isIFunc).map { $0 || $1 }
     var copyCandidate = [Bool](repeating: false, count: table.globals.count)
-    for (o, object) in table.objects.enumerated() {
-      let symbols = table.symbolBase[o]
-      let sections = table.sectionBase[o]
-      for rs in object.relocationSections {
-        let section = rs.target
-        guard !table.discarded[sections + section] else { continue }
-        let sectionSize = object.sectionSize(section)
-        let first = plan.fixups.count
-        let entries = rs.entries
-        for k in 0..<entries.count {
-          let entry = entries[k]
-          let global = table.globalOf[symbols + Int(entry.symbolIndex)]
-          guard
-            let fixup = Fixup(
-              type: entry.type, offset: entry.offset, addend: entry.addend, global: global,
-              symbol: entry.symbolIndex)
-          else {
-            errors.append(refusal(entry, o, section, table))
-            continue
+    var counts = [Int](repeating: 0, count: 64)
+    var scanned: [(fixup: Int, object: Int, section: Int)] = []
+    var runs: [FixupRun] = []
+    // The translation proper: one pass over the RELA entries, read in place.
+    plan.fixups = [Fixup](unsafeUninitializedCapacity: total) { fixups, count in
+      table.globalOf.withUnsafeBufferPointer { globalOf in
+        special.withUnsafeBufferPointer { special in
+          counts.withUnsafeMutableBufferPointer { counts in
+            for (o, object) in table.objects.enumerated() {
+              let symbols = table.symbolBase[o]
+              let sections = table.sectionBase[o]
+              for rs in object.relocationSections {
+                let section = rs.target
+                guard !table.discarded[sections + section] else { continue }
+                let sectionSize = object.sectionSize(section)
+                let first = count
+                rs.entries.withEntryBytes { raw, n in
+                  for k in 0..<n {
+                    let entry = raw + k * 24
+                    let offset = entry.loadUnaligned(as: UInt64.self)
+                    let info = entry.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+                    let addend = entry.loadUnaligned(fromByteOffset: 16, as: Int64.self)
+                    let symbol = UInt32(truncatingIfNeeded: info >> 32)
+                    let global = globalOf[symbols + Int(symbol)]
+                    guard
+                      let fixup = Fixup(
+                        type: UInt32(truncatingIfNeeded: info), offset: offset, addend: addend,
+                        global: global, symbol: symbol)
+                    else {
+                      let relocation = Relocation(
+                        offset: offset, type: UInt32(truncatingIfNeeded: info),
+                        symbolIndex: symbol, addend: addend)
+                      errors.append(refusal(relocation, o, section, table))
+                      continue
+                    }
+                    counts[Int(fixup.type.rawValue)] += 1
+                    if fixup.kind == .none { continue }
+                    guard UInt64(fixup.kind.width) <= sectionSize - offset else {
+                      errors.append(
+                        LinkError(
+                          .malformedInput,
+                          "\(table.site(o, section, offset)): \(fixup.type.abiName) field of "
+                            + "\(fixup.kind.width) bytes extends past the end of "
+                            + "'\(object.sectionName(section))' (\(hex(sectionSize)) bytes)"))
+                      continue
+                    }
+                    (fixups.baseAddress! + count).initialize(to: fixup)
+                    count += 1
+                    let needsScan =
+                      fixup.kind.usesGOTSlot || fixup.kind.isNarrowPointer
+                      || (global >= 0
+                        ? special[Int(global)]
+                        : object.symbolType(Int(symbol)) == SymbolType.gnuIFunc)
+                    if needsScan { scanned.append((count - 1, o, section)) }
+                  }
+                }
+                runs.append(FixupRun(object: Int32(o), section: Int32(section), fixups: first..<count))
+              }
+            }
           }
-          plan.counts[Int(fixup.type.rawValue)] += 1
-          if fixup.kind == .none { continue }
-          guard UInt64(fixup.kind.width) <= sectionSize - entry.offset else {
-            errors.append(
-              LinkError(
-                .malformedInput,
-                "\(table.site(o, section, entry.offset)): \(fixup.type.abiName) field of "
-                  + "\(fixup.kind.width) bytes extends past the end of "
-                  + "'\(object.sectionName(section))' (\(hex(sectionSize)) bytes)"))
-            continue
-          }
-          plan.fixups.append(fixup)
-          plan.scan(fixup, o, section, table, isExternal, isIFunc, &copyCandidate)
         }
-        plan.runs.append(
-          FixupRun(object: Int32(o), section: Int32(section), fixups: first..<plan.fixups.count))
       }
+    }
+    plan.runs = runs
+    plan.counts = counts
+    // What the fixups that need something need, in their order (GOT slots are numbered by
+    // first reference).
+    for (k, o, section) in scanned {
+      plan.scan(plan.fixups[k], o, section, table, isExternal, isIFunc, &copyCandidate)
     }
     plan.relocationCount = plan.counts.reduce(0, +)
     try problems.report(errors)
