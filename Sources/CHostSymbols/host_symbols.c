@@ -81,3 +81,174 @@ int host_build_id_of_handle(void *handle, unsigned char *out, int capacity, char
   /* The object's dynamic section lies in one of its segments. */
   return host_build_id((const void *)map->l_ld, out, capacity);
 }
+
+/* One loaded object, as host_symbol_facts reads it. */
+struct object_view {
+  uintptr_t address;
+  const char *name;
+  int found;
+  uintptr_t base;
+  int writable, executable;
+  const ElfW(Sym) *symtab;
+  const char *strtab;
+  const uint32_t *gnu_hash;
+  const ElfW(Half) *versym;
+  const ElfW(Phdr) *phdr;
+  int phnum;
+};
+
+/* The permissions of the segment of `v`'s object holding `address`, from its program headers. */
+static int permissions(const struct object_view *v, uintptr_t address, int *writable,
+                       int *executable) {
+  const ElfW(Phdr) *segment = NULL, *relro = NULL;
+  for (int i = 0; i < v->phnum; i++) {
+    const ElfW(Phdr) *ph = &v->phdr[i];
+    uintptr_t start = v->base + ph->p_vaddr;
+    int inside = address >= start && address - start < ph->p_memsz;
+    if (ph->p_type == PT_LOAD && inside) segment = ph;
+    if (ph->p_type == PT_GNU_RELRO && inside) relro = ph;
+  }
+  if (segment == NULL) return 0;
+  *executable = (segment->p_flags & PF_X) != 0;
+  *writable = (segment->p_flags & PF_W) != 0 && relro == NULL;
+  return 1;
+}
+
+/* A dynamic-section pointer: ld.so rewrites most to addresses when it relocates an object; one it
+ * left as an offset (below the object's base) is made an address. */
+static uintptr_t dynamic_pointer(uintptr_t value, uintptr_t base) {
+  return value < base ? value + base : value;
+}
+
+static int view_object(struct dl_phdr_info *info, size_t size, void *data) {
+  (void)size;
+  struct object_view *v = data;
+  const ElfW(Phdr) *segment = NULL;
+  const ElfW(Phdr) *dynamic = NULL;
+  const ElfW(Phdr) *relro = NULL;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type == PT_LOAD) {
+      uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+      if (v->address >= start && v->address - start < ph->p_memsz) segment = ph;
+    } else if (ph->p_type == PT_DYNAMIC) {
+      dynamic = ph;
+    } else if (ph->p_type == PT_GNU_RELRO) {
+      relro = ph;
+    }
+  }
+  if (segment == NULL) return 0;
+  v->found = 1;
+  v->base = info->dlpi_addr;
+  v->phdr = info->dlpi_phdr;
+  v->phnum = info->dlpi_phnum;
+  v->executable = (segment->p_flags & PF_X) != 0;
+  v->writable = (segment->p_flags & PF_W) != 0;
+  if (relro != NULL) {
+    uintptr_t start = info->dlpi_addr + relro->p_vaddr;
+    if (v->address >= start && v->address - start < relro->p_memsz) v->writable = 0;
+  }
+  if (dynamic == NULL || v->name == NULL) return 1;
+  for (const ElfW(Dyn) *d = (const ElfW(Dyn) *)(info->dlpi_addr + dynamic->p_vaddr);
+       d->d_tag != DT_NULL; d++) {
+    switch (d->d_tag) {
+    case DT_SYMTAB: v->symtab = (const ElfW(Sym) *)dynamic_pointer(d->d_un.d_ptr, v->base); break;
+    case DT_STRTAB: v->strtab = (const char *)dynamic_pointer(d->d_un.d_ptr, v->base); break;
+    case DT_GNU_HASH:
+      v->gnu_hash = (const uint32_t *)dynamic_pointer(d->d_un.d_ptr, v->base);
+      break;
+    case DT_VERSYM: v->versym = (const ElfW(Half) *)dynamic_pointer(d->d_un.d_ptr, v->base); break;
+    default: break;
+    }
+  }
+  return 1;
+}
+
+int host_segment_permissions(const void *address, int *writable, int *executable) {
+  struct object_view v = {0};
+  v.address = (uintptr_t)address;
+  dl_iterate_phdr(view_object, &v);
+  if (!v.found) return 0;
+  *writable = v.writable;
+  *executable = v.executable;
+  return 1;
+}
+
+/* The object the last lookup of this thread found, and its loaded segments' range: most
+ * lookups of a link are in the same library (libc), found without walking every object. */
+static __thread struct object_view last_view;
+static __thread uintptr_t last_start, last_end;
+
+static int view_object_cached(struct dl_phdr_info *info, size_t size, void *data) {
+  int found = view_object(info, size, data);
+  if (found) {
+    struct object_view *v = data;
+    uintptr_t start = UINTPTR_MAX, end = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+      const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+      if (ph->p_type != PT_LOAD) continue;
+      uintptr_t s = info->dlpi_addr + ph->p_vaddr;
+      if (s < start) start = s;
+      if (s + ph->p_memsz > end) end = s + ph->p_memsz;
+    }
+    last_view = *v;
+    last_start = start;
+    last_end = end;
+  }
+  return found;
+}
+
+int host_symbol_facts(const void *address, const char *name, unsigned long *size, int *type,
+                      int *writable, int *executable) {
+  struct object_view v = {0};
+  v.address = (uintptr_t)address;
+  v.name = name;
+  /* A library is never unloaded while its symbols are in use: the cached view holds while the
+   * address is in its range; the segment's permissions are looked up again. */
+  if (last_view.found && v.address >= last_start && v.address < last_end &&
+      permissions(&last_view, v.address, &v.writable, &v.executable)) {
+    struct object_view known = last_view;
+    known.address = v.address;
+    known.name = name;
+    known.writable = v.writable;
+    known.executable = v.executable;
+    v = known;
+  } else {
+    dl_iterate_phdr(view_object_cached, &v);
+  }
+  if (!v.found || v.symtab == NULL || v.strtab == NULL || v.gnu_hash == NULL) return 0;
+  /* The GNU hash table: buckets, a Bloom filter, and chains of hashes (low bit: last). */
+  uint32_t h = 5381;
+  for (const unsigned char *c = (const unsigned char *)name; *c; c++) h = h * 33 + *c;
+  const uint32_t buckets = v.gnu_hash[0], offset = v.gnu_hash[1];
+  const uint32_t bloom_size = v.gnu_hash[2], bloom_shift = v.gnu_hash[3];
+  if (buckets == 0 || bloom_size == 0) return 0;
+  const ElfW(Addr) *bloom = (const ElfW(Addr) *)&v.gnu_hash[4];
+  const unsigned bits = sizeof(ElfW(Addr)) * 8;
+  ElfW(Addr) word = bloom[(h / bits) % bloom_size];
+  ElfW(Addr) mask = ((ElfW(Addr))1 << (h % bits)) | ((ElfW(Addr))1 << ((h >> bloom_shift) % bits));
+  if ((word & mask) != mask) return 0;
+  const uint32_t *bucket = (const uint32_t *)&bloom[bloom_size];
+  const uint32_t *chain = &bucket[buckets];
+  uint32_t i = bucket[h % buckets];
+  if (i < offset) return 0;
+  for (;; i++) {
+    uint32_t hash = chain[i - offset];
+    const ElfW(Sym) *sym = &v.symtab[i];
+    if ((hash | 1) == (h | 1) && sym->st_shndx != SHN_UNDEF &&
+        strcmp(name, v.strtab + sym->st_name) == 0 &&
+        (v.versym == NULL || (v.versym[i] & 0x8000) == 0)) {
+      int t = ELF64_ST_TYPE(sym->st_info);
+      /* The symbol at the address (an IFUNC's resolved function is elsewhere). */
+      if (t == STT_GNU_IFUNC || v.base + sym->st_value == (uintptr_t)address) {
+        *size = sym->st_size;
+        *type = t;
+        *writable = v.writable;
+        *executable = v.executable;
+        return 1;
+      }
+    }
+    if (hash & 1) break;
+  }
+  return 0;
+}

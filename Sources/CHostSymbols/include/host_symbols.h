@@ -8,6 +8,20 @@
 int host_symbol_info(const void *_Nonnull address, unsigned long *_Nonnull size,
                      int *_Nonnull type);
 
+/* What the dynamic symbol table of the loaded object holding `address` says of `name` there, found
+ * through the object's GNU hash table (dladdr1 scans the whole table): its st_size and STT_*
+ * type (an IFUNC's symbol when `address` is the function it resolved to), and the permissions of
+ * the segment holding `address` as they are after relocation (RELRO is read-only).
+ * Returns 1, or 0 if the object has no such symbol at `address` (then ask host_symbol_info). */
+int host_symbol_facts(const void *_Nonnull address, const char *_Nonnull name,
+                      unsigned long *_Nonnull size, int *_Nonnull type, int *_Nonnull writable,
+                      int *_Nonnull executable);
+
+/* The permissions of the loaded segment holding `address`, after relocation. Returns 1, or 0 if
+ * no loaded object holds it. */
+int host_segment_permissions(const void *_Nonnull address, int *_Nonnull writable,
+                             int *_Nonnull executable);
+
 /* The GNU build ID (NT_GNU_BUILD_ID) of the loaded object one of whose segments holds
  * `address`, copied into `out` (at most `capacity` bytes). Returns its length, 0 if the object
  * has none, or -1 if no loaded object holds `address`. */

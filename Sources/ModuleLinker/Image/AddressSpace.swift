@@ -163,6 +163,16 @@ extension AddressSpace {
     byteCount: Int, alignment: UInt64, low: UInt64, high: UInt64, preferred: UInt64,
     file: ImageFile? = nil
   ) throws(ImageError) -> MappedImage? {
+    // While the maps were never read (the first links of a process): the kernel's choice, with
+    // the preferred point as a hint, when it satisfies every constraint and still reaches the
+    // preferred point. It usually does: the kernel maps just below the libraries a module calls
+    // and reaches.
+    if known.withLock({ $0 == nil }) && alignment <= UInt64(pageSize) {
+      let image = try MappedImage(byteCount: byteCount, hint: preferred, file: file)
+      let base = image.baseAddress
+      let distance = base > preferred ? base - preferred : preferred - base
+      if base >= low && base <= high && distance < pcReach - UInt64(byteCount) { return image }
+    }
     for attempt in 0..<5 {
       let base: UInt64? = known.withLock { space in
         if space == nil || attempt > 0 { space = AddressSpace.current() }

@@ -78,6 +78,7 @@ public final class HostSymbolProvider: SymbolProvider, @unchecked Sendable {
       }
     }
     cacheIdentity = HostSymbolProvider.identity(libraries, handles)
+    librarySet = HostSymbolProvider.number(libraries)
   }
 
   /// The libraries, each with its GNU build ID (or, for one without, its file's device, inode,
@@ -116,61 +117,68 @@ public final class HostSymbolProvider: SymbolProvider, @unchecked Sendable {
   public func lookup(_ name: String) -> ProvidedSymbol? {
     // Looked up once per name for the process: the libraries never move or go (none is ever
     // closed), and a library opened later cannot take a name from one opened before.
-    let key = cachePrefix + name
-    if let known = HostSymbolProvider.cache.withLock({ $0[key] }) { return known }
+    let set = librarySet
+    if let known = HostSymbolProvider.cache.withLock({ $0[set][name] }) { return known }
     let symbol = search(name)
-    HostSymbolProvider.cache.withLock { $0[key] = .some(symbol) }
+    HostSymbolProvider.cache.withLock { $0[set][name] = .some(symbol) }
     return symbol
   }
 
-  /// Results of ``lookup(_:)``, by the provider's libraries and the name.
-  private static let cache = Mutex<[String: ProvidedSymbol?]>([:])
-  /// The mappings of the process, read again when an address is in none of them.
-  private static let mappings = Mutex<AddressSpace?>(nil)
-  private var cachePrefix: String { libraries.joined(separator: ",") + ":" }
+  /// Results of ``lookup(_:)``, by the provider's set of libraries (``librarySet``) and name.
+  private static let cache = Mutex<[[String: ProvidedSymbol?]]>([])
+  /// The sets of libraries providers were made with, each numbered once for the process.
+  private static let librarySets = Mutex<[String: Int]>([:])
+
+  /// This provider's set of libraries, numbered for the lookup cache.
+  private var librarySet = 0
+
+  /// The number of a set of libraries, made once for the process.
+  private static func number(_ libraries: [String]) -> Int {
+    let key = libraries.joined(separator: ",")
+    return librarySets.withLock { sets in
+      if let known = sets[key] { return known }
+      let number = sets.count
+      sets[key] = number
+      cache.withLock { $0.append([:]) }
+      return number
+    }
+  }
 
   private func search(_ name: String) -> ProvidedSymbol? {
     for handle in handles {
       if var p = dlsym(handle, name) {
+        var writable: Int32 = 1
+        var executable: Int32 = 0
         // Data is used through the definition ld.so bound every reference to (the first in the
         // global scope): the executable's copy when it has one (a copy relocation), which the
         // library uses too.
         if let first = HostSymbolProvider.processSymbol(name), first != p,
-          !isCode(UInt64(UInt(bitPattern: p)))
+          host_segment_permissions(p, &writable, &executable) == 0 || executable == 0
         {
           p = first
         }
         let address = UInt64(UInt(bitPattern: p))
         var size: UInt = 0
         var type: Int32 = 0
+        // The defining object's hash table first; dladdr1 (a scan of every symbol) when that
+        // does not find the symbol at this address.
+        if host_symbol_facts(p, name, &size, &type, &writable, &executable) != 0 {
+          return ProvidedSymbol(
+            address: address, isFunction: type == 2 || type == 10, size: UInt64(size),
+            isReadOnly: executable == 0 && writable == 0)
+        }
+        writable = 1
+        executable = 0
+        let known = host_segment_permissions(p, &writable, &executable) != 0
         if host_symbol_info(p, &size, &type) != 0 {
           return ProvidedSymbol(
             address: address, isFunction: type == 2 || type == 10, size: UInt64(size),
-            isReadOnly: !isCode(address) && !isWritable(address))
+            isReadOnly: known && executable == 0 && writable == 0)
         }
-        return ProvidedSymbol(address: address, isFunction: isCode(address))
+        return ProvidedSymbol(address: address, isFunction: known && executable != 0)
       }
     }
     return nil
-  }
-
-  /// The mapping holding `address`, reading the maps again if no known one does.
-  func mapping(containing address: UInt64) -> AddressSpace.Range? {
-    HostSymbolProvider.mappings.withLock { space in
-      if let found = space?.range(containing: address) { return found }
-      space = AddressSpace.current()
-      return space!.range(containing: address)
-    }
-  }
-
-  /// Whether `address` is in a writable mapping.
-  func isWritable(_ address: UInt64) -> Bool {
-    mapping(containing: address)?.writable ?? true
-  }
-
-  /// Whether `address` is in an executable mapping.
-  func isCode(_ address: UInt64) -> Bool {
-    mapping(containing: address)?.executable ?? false
   }
 
   /// The address of a symbol of the running process (`RTLD_DEFAULT`).

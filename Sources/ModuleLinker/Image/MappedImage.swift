@@ -85,6 +85,24 @@ public struct MappedImage: ~Copyable {
     self.region = nil
   }
 
+  /// Maps `byteCount` bytes read-write where the kernel likes, at `hint` if that range is free:
+  /// zeros, or a private copy-on-write mapping of `file`'s pages.
+  ///
+  /// - Throws: ``ImageError`` (`ENOMEM`).
+  /// - Precondition: `byteCount` is a positive multiple of the page size.
+  init(byteCount: Int, hint: UInt64, file: ImageFile? = nil) throws(ImageError) {
+    precondition(byteCount > 0 && byteCount % pageSize == 0, "image size must be whole pages")
+    var flags = MAP_PRIVATE | MAP_NORESERVE
+    if file == nil { flags |= MAP_ANONYMOUS | (byteCount <= 64 << 20 ? MAP_POPULATE : 0) }
+    let p = mmap(
+      UnsafeMutableRawPointer(bitPattern: UInt(hint & ~UInt64(pageSize - 1))), byteCount,
+      PROT_READ | PROT_WRITE, flags, file?.descriptor ?? -1, file?.offset ?? 0)
+    guard let p, p != MAP_FAILED else { throw ImageError(call: "mmap", errno: errno) }
+    self.base = p
+    self.byteCount = byteCount
+    self.region = nil
+  }
+
   /// Maps `byteCount` bytes read-write at `address` inside `region`, over its reservation
   /// (`MAP_FIXED`): zeros, or a private copy-on-write mapping of `file`'s pages. The range must
   /// have been allocated from the region; it goes back to the region (reserved again) when the
