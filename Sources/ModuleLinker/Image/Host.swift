@@ -45,17 +45,33 @@ extension SymbolProvider {
 /// any library named with `-l`.
 public final class HostSymbolProvider: SymbolProvider, @unchecked Sendable {
   public let providerName = "host"
-  private var handles: [UnsafeMutableRawPointer] = []
-  /// The libraries that were opened, for `-v`.
+  /// Each library's handle, in search order; nil for one opened on first need (and, once
+  /// tried, for one that cannot be: then it is skipped).
+  private let handles: Mutex<[UInt]>
+  /// Whether each library has been tried (the ones opened on demand start untried).
+  private let tried: Mutex<[Bool]>
+  /// The libraries searched, in order, for `-v`.
   public private(set) var libraries: [String] = []
+
+  /// libpthread and libdl are opened only when a lookup gets past libc and libm: since glibc
+  /// 2.34 their symbols are libc's and they are stubs, which a process need not load (two
+  /// dlopen calls of a small run's start-up).
+  static let onDemand = ["libpthread.so.0", "libdl.so.2"]
 
   /// Opens the default libraries and each of `libraries` (names as for `-l`: `m`, `stdc++`).
   ///
   /// - Throws: a message naming a library that cannot be opened.
   public init(libraries extra: [String] = []) throws(LinkError) {
+    var handles: [UnsafeMutableRawPointer?] = []
+    var tried: [Bool] = []
     for name in ["libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2"] {
-      if let h = dlopen(name, RTLD_NOW | RTLD_GLOBAL) {
+      if HostSymbolProvider.onDemand.contains(name) {
+        handles.append(nil)
+        tried.append(false)
+        libraries.append(name)
+      } else if let h = dlopen(name, RTLD_NOW | RTLD_GLOBAL) {
         handles.append(h)
+        tried.append(true)
         libraries.append(name)
       }
     }
@@ -67,6 +83,7 @@ public final class HostSymbolProvider: SymbolProvider, @unchecked Sendable {
       for candidate in candidates {
         if let h = dlopen(candidate, RTLD_NOW | RTLD_GLOBAL) {
           handles.append(h)
+          tried.append(true)
           libraries.append(candidate)
           opened = true
           break
@@ -77,6 +94,8 @@ public final class HostSymbolProvider: SymbolProvider, @unchecked Sendable {
         throw LinkError(.undefinedSymbol, "cannot open library '-l\(name)': \(lastError)")
       }
     }
+    self.handles = Mutex(handles.map { UInt(bitPattern: $0) })
+    self.tried = Mutex(tried)
     cacheIdentity = HostSymbolProvider.identity(libraries, handles)
     librarySet = HostSymbolProvider.number(libraries)
   }
@@ -86,30 +105,40 @@ public final class HostSymbolProvider: SymbolProvider, @unchecked Sendable {
   public let cacheIdentity: String
 
   /// Each library's identity, found once for the process (libraries are never closed).
-  private static let identities = Mutex<[String: String]>([:])
+  private static let identities = Mutex<[(name: String, identity: String)]>([])
 
-  static func identity(_ libraries: [String], _ handles: [UnsafeMutableRawPointer]) -> String {
+  static func identity(_ libraries: [String], _ handles: [UnsafeMutableRawPointer?]) -> String {
     var text = "host"
     for (name, handle) in zip(libraries, handles) {
-      if let known = identities.withLock({ $0[name] }) {
+      guard let handle else {
+        text += " \(name)=on demand"  // its symbols are looked up again at every cached load
+        continue
+      }
+      if let known = identities.withLock({ $0.first { $0.name == name }?.identity }) {
         text += known
         continue
       }
-      let start = text.endIndex
       var id = [UInt8](repeating: 0, count: 64)
-      var path = [CChar](repeating: 0, count: 4096)
+      var path = [CChar](repeating: 0, count: 1024)
       let length = host_build_id_of_handle(handle, &id, Int32(id.count), &path, Int32(path.count))
-      text += " \(name)="
+      var added = " \(name)="
       if length > 0 {
-        text += id[0..<Int(length)].map { String($0, radix: 16) }.joined(separator: ".")
+        let digits = Array("0123456789abcdef".utf8)
+        var hex: [UInt8] = []
+        hex.reserveCapacity(Int(length) * 2)
+        for byte in id[0..<Int(length)] {
+          hex.append(digits[Int(byte >> 4)])
+          hex.append(digits[Int(byte & 15)])
+        }
+        added += String(decoding: hex, as: UTF8.self)
       } else {
         let file = String(decoding: path.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         if let identity = FileIdentity.of(file) {
-          text += "\(identity.device):\(identity.inode):\(identity.size):\(identity.modified)"
+          added += "\(identity.device):\(identity.inode):\(identity.size):\(identity.modified)"
         }
       }
-      let added = String(text[start...])
-      identities.withLock { $0[name] = added }
+      text += added
+      identities.withLock { $0.append((name, added)) }
     }
     return text
   }
@@ -118,7 +147,11 @@ public final class HostSymbolProvider: SymbolProvider, @unchecked Sendable {
     // Looked up once per name for the process: the libraries never move or go (none is ever
     // closed), and a library opened later cannot take a name from one opened before.
     let set = librarySet
-    if let known = HostSymbolProvider.cache.withLock({ $0[set][name] }) { return known }
+    let known = HostSymbolProvider.cache.withLock { cache -> ProvidedSymbol?? in
+      while cache.count <= set { cache.append([:]) }  // made on the first lookup
+      return cache[set][name]
+    }
+    if let known { return known }
     let symbol = search(name)
     HostSymbolProvider.cache.withLock { $0[set][name] = .some(symbol) }
     return symbol
@@ -127,25 +160,34 @@ public final class HostSymbolProvider: SymbolProvider, @unchecked Sendable {
   /// Results of ``lookup(_:)``, by the provider's set of libraries (``librarySet``) and name.
   private static let cache = Mutex<[[String: ProvidedSymbol?]]>([])
   /// The sets of libraries providers were made with, each numbered once for the process.
-  private static let librarySets = Mutex<[String: Int]>([:])
+  private static let librarySets = Mutex<[[String]]>([])
 
   /// This provider's set of libraries, numbered for the lookup cache.
   private var librarySet = 0
 
-  /// The number of a set of libraries, made once for the process.
+  /// The number of a set of libraries, made once for the process (a few sets at most: a list).
   private static func number(_ libraries: [String]) -> Int {
-    let key = libraries.joined(separator: ",")
-    return librarySets.withLock { sets in
-      if let known = sets[key] { return known }
-      let number = sets.count
-      sets[key] = number
-      cache.withLock { $0.append([:]) }
-      return number
+    librarySets.withLock { sets in
+      if let known = sets.firstIndex(of: libraries) { return known }
+      sets.append(libraries)
+      return sets.count - 1
     }
   }
 
+  /// The handle of library `k`, opening it if it is opened on demand and was never tried.
+  private func handle(_ k: Int) -> UnsafeMutableRawPointer? {
+    let known = handles.withLock { $0[k] }
+    if known != 0 { return UnsafeMutableRawPointer(bitPattern: known) }
+    guard !tried.withLock({ $0[k] }) else { return nil }
+    let opened = UInt(bitPattern: dlopen(libraries[k], RTLD_NOW | RTLD_GLOBAL))
+    handles.withLock { $0[k] = opened }
+    tried.withLock { $0[k] = true }
+    return UnsafeMutableRawPointer(bitPattern: opened)
+  }
+
   private func search(_ name: String) -> ProvidedSymbol? {
-    for handle in handles {
+    for k in libraries.indices {
+      guard let handle = handle(k) else { continue }
       if var p = dlsym(handle, name) {
         var writable: Int32 = 1
         var executable: Int32 = 0
