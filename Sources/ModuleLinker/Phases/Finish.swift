@@ -88,14 +88,17 @@ final class LinkedSymbols: ModuleSymbolTables {
   }
 
   func dataObject(named name: String) -> UInt64? {
-    for (o, object) in table.objects.enumerated() {
-      let symbols = table.symbolBase[o]
-      for i in 0..<object.symbolCount
-      where object.symbolType(i) == SymbolType.object && symbolAddress[symbols + i] != 0 {
-        if object.symbolName(i) == name { return symbolAddress[symbols + i] }
+    let wanted = OwnedName(name)
+    return withExtendedLifetime(wanted) {
+      for (o, object) in table.objects.enumerated() {
+        let symbols = table.symbolBase[o]
+        for i in 0..<object.symbolCount
+        where object.symbolType(i) == SymbolType.object && symbolAddress[symbols + i] != 0 {
+          if object.symbolNameBytes(i).equals(wanted.name) { return symbolAddress[symbols + i] }
+        }
       }
+      return nil
     }
-    return nil
   }
 
   func placements() -> [SectionPlacement] {
