@@ -1,38 +1,74 @@
 // lkmrun's program made visible to gdb (GDB's JIT interface: `gdb --args lkmrun prog.o` with
 // a pending breakpoint stops in it), to perf (--perf-map) and to crash reports (symbolize).
+import Glibc
 import ModuleDebugInfo
 import ModuleLinker
 
-/// The program's objects as registered with gdb, and the module, for symbolize.
+/// The program's objects as registered with gdb (or read for a crash line), the module, and
+/// the inputs it was linked from.
 nonisolated(unsafe) var programDebugInfo: ModuleDebugInfo?
 nonisolated(unsafe) var programModule: LoadedModule?
+nonisolated(unsafe) var programPaths: [String] = []
 
-/// Registers the linked program with a debugger (before any of its code runs) and, with
-/// `perfMap`, writes /tmp/perf-PID.map of its functions (left for perf report after exit).
+/// Registers the linked program with a debugger (before any of its code runs) when one traces
+/// lkmrun (`gdb --args lkmrun prog.o`), and with `perfMap` writes /tmp/perf-PID.map of its
+/// functions (left for perf report after exit).
 ///
-/// The inputs are read again for it (a link from the cache did not parse them); one that
-/// cannot be read is left out.
+/// What a debugger needs, a copy of every object with its load addresses and its DWARF, is made
+/// only for a debugger (or a crash line, on first need): a run nobody debugs reads its inputs
+/// once, or not at all when its image comes from the cache. The inputs are read again for it
+/// (a link from the cache did not parse them); one that cannot be read is left out.
 func registerForDebugging(_ module: LoadedModule, paths: [String], perfMap: Bool) {
-  let inputs = paths.compactMap { try? LinkInput.read($0) }
-  let info = ModuleDebugInfo(module: module, inputs: inputs)
-  info.register()
-  programDebugInfo = info
   programModule = module
+  programPaths = paths
+  if isTraced() {
+    let info = ModuleDebugInfo(module: module, inputs: paths.compactMap { try? LinkInput.read($0) })
+    info.register()
+    programDebugInfo = info
+  }
   if perfMap {
     let map = PerfMap()
-    if !map.add(key: 0, functions: info.functions) {
+    if !map.add(key: 0, functions: programDebugInfo?.functions ?? module.functions) {
       writeStandardError("lkmrun: cannot write \(map.path)\n")
     }
   }
 }
 
+/// Whether a debugger (or any tracer) traces this process: `TracerPid` in /proc/self/status.
+func isTraced() -> Bool {
+  guard let file = fopen("/proc/self/status", "r") else { return false }
+  defer { fclose(file) }
+  var line = [CChar](repeating: 0, count: 256)
+  while fgets(&line, Int32(line.count), file) != nil {
+    let text = String(cString: line)
+    if text.hasPrefix("TracerPid:") {
+      return text.dropFirst("TracerPid:".count).trimmingCharacters() != "0"
+    }
+  }
+  return false
+}
+
 /// `main+0x12 (prog.c:7)` for an address in the program lkmrun runs (the line when its object
 /// has DWARF), `main+0x12` without; nil for an address outside it.
 ///
-/// Not async-signal-safe (it allocates, and reads DWARF with libdw): from a crash handler, call
-/// it once, knowing that a crash inside malloc may not come back.
+/// Not async-signal-safe (it allocates, reads the inputs and DWARF with libdw): from a crash
+/// handler, call it once, knowing that a crash inside malloc may not come back.
 func symbolize(_ address: UInt64) -> String? {
   guard let module = programModule, module.contains(address) else { return nil }
+  if programDebugInfo == nil {
+    programDebugInfo = ModuleDebugInfo(
+      module: module, inputs: programPaths.compactMap { try? LinkInput.read($0) })
+  }
   if let info = programDebugInfo { return info.describe(address, in: module) }
   return module.symbolize(address)
+}
+
+extension Substring {
+  /// Without leading and trailing spaces, tabs and newlines.
+  func trimmingCharacters() -> String {
+    var s = self
+    while let c = s.first, c == " " || c == "\t" { s.removeFirst() }
+    while let c = s.last, c == " " || c == "\t" || c == "\n" { s.removeLast() }
+    return String(s)
+  }
 }
