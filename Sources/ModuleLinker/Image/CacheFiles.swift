@@ -75,7 +75,8 @@ enum CacheFiles {
     guard fd >= 0 else {
       throw LinkError(.memory, "cannot create a file in '\(directory)': \(errorText())")
     }
-    return (String(cString: template), fd)
+    let path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    return (path, fd)
   }
 
   /// Writes `bytes` to `path` whole: a temporary file renamed over it.

@@ -264,8 +264,8 @@ enum ModuleCall {
 /// libgcc's frame registry, so that exceptions and backtraces pass through module frames.
 enum FrameRegistry {
   typealias Function = @convention(c) (UnsafeRawPointer) -> Void
-  nonisolated(unsafe) static let register: Function? = lookup("__register_frame")
-  nonisolated(unsafe) static let deregister: Function? = lookup("__deregister_frame")
+  static let register: Function? = lookup("__register_frame")
+  static let deregister: Function? = lookup("__deregister_frame")
 
   private static func lookup(_ name: String) -> Function? {
     var p = HostSymbolProvider.processSymbol(name)

@@ -18,7 +18,7 @@ enum AtExitRegistry {
   }()
 
   typealias HostCxaAtExit = @convention(c) (UInt, UInt, UInt) -> Int32
-  nonisolated(unsafe) private static let hostCxaAtExit: HostCxaAtExit? =
+  private static let hostCxaAtExit: HostCxaAtExit? =
     HostSymbolProvider.processSymbol("__cxa_atexit").map { unsafeBitCast($0, to: HostCxaAtExit.self) }
 
   /// The module-facing `__cxa_atexit(fn, arg, dso)`.
