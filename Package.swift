@@ -169,6 +169,8 @@ let package = Package(
       swiftSettings: settings),
     .testTarget(
       name: "ToolTests", dependencies: ["TestSupport"], swiftSettings: settings),
+    // The device's messages: what decoders accept and refuse, and the pure parts of replies.
+    .testTarget(name: "InterfaceTests", dependencies: ["LKMInterface"], swiftSettings: settings),
   ]
 )
 

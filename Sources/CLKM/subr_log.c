@@ -68,6 +68,25 @@ size_t clkm_msgbuf_read(char *buf, size_t size) {
   return lkm_msgbuf_read(clkm_shared(), buf, size);
 }
 
+size_t clkm_msgbuf_read_from(char *buf, size_t size, uint64_t *from) {
+  return lkm_msgbuf_read_from(clkm_shared(), buf, size, from);
+}
+
+size_t clkm_msgbuf_stamps(uint64_t from, uint64_t to, uint64_t *at, uint32_t *length,
+                          int64_t *ns, size_t n) {
+  if (n > LKM_MSGBUF_STAMPS) n = LKM_MSGBUF_STAMPS;
+  lkm_msgbuf_stamp_t *records = malloc(n * sizeof *records + 1);
+  if (records == NULL) return 0;
+  size_t count = lkm_msgbuf_stamps(clkm_shared(), from, to, records, n);
+  for (size_t i = 0; i < count; i++) {
+    at[i] = records[i].at;
+    length[i] = records[i].length;
+    ns[i] = records[i].ns;
+  }
+  free(records);
+  return count;
+}
+
 /* ---- uprintf: text for the requesting process ---- */
 #define UBUF_SIZE (64 * 1024)
 /* Per thread: each kernel thread serves one request at a time. */

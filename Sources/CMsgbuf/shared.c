@@ -1,6 +1,7 @@
 /* See include/lkmshared.h. */
 #include "lkmshared.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -20,6 +21,30 @@ int lkm_shared_valid(const lkm_shared_t *shared) {
   return shared->magic == LKM_SHARED_MAGIC && shared->size == sizeof *shared;
 }
 
+uint32_t lkm_msgbuf_stamp_check(uint64_t at, int64_t ns, uint32_t length) {
+  uint64_t h = at * 0x9e3779b97f4a7c15u ^ (uint64_t)ns * 0xc2b2ae3d27d4eb4fu ^ length;
+  h ^= h >> 29;
+  h *= 0xbf58476d1ce4e5b9u;
+  h ^= h >> 32;
+  return (uint32_t)h | 1u; /* never 0: 0 marks a record being written */
+}
+
+/* Records when the write at [at, at + n) was made. The check word is cleared first and stored
+ * last, so that a reader racing the writer sees a mismatch rather than a mixed record. */
+static void record_stamp(lkm_shared_t *shared, uint64_t at, size_t n) {
+  struct timespec ts;
+  if (clock_gettime(CLOCK_REALTIME, &ts) != 0) return;
+  int64_t ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+  uint64_t i = __atomic_fetch_add(&shared->stamps_written, 1, __ATOMIC_RELAXED);
+  lkm_msgbuf_stamp_t *s = &shared->stamps[i % LKM_MSGBUF_STAMPS];
+  __atomic_store_n(&s->check, 0, __ATOMIC_RELAXED);
+  __atomic_thread_fence(__ATOMIC_RELEASE);
+  __atomic_store_n(&s->at, at, __ATOMIC_RELAXED);
+  __atomic_store_n(&s->ns, ns, __ATOMIC_RELAXED);
+  __atomic_store_n(&s->length, (uint32_t)n, __ATOMIC_RELAXED);
+  __atomic_store_n(&s->check, lkm_msgbuf_stamp_check(at, ns, (uint32_t)n), __ATOMIC_RELEASE);
+}
+
 void lkm_msgbuf_write(lkm_shared_t *shared, const char *text, size_t n) {
   if (n == 0) return;
   if (n > LKM_MSGBUF_SIZE) {
@@ -27,6 +52,14 @@ void lkm_msgbuf_write(lkm_shared_t *shared, const char *text, size_t n) {
     n = LKM_MSGBUF_SIZE;
   }
   uint64_t at = __atomic_fetch_add(&shared->msg_written, (uint64_t)n, __ATOMIC_ACQ_REL);
+  /* A line begins in this write if the byte before it ends one (read as it is: a concurrent
+   * writer's byte may not be there yet, and the line then takes the time of the write before)
+   * or a newline inside it is followed by more text. */
+  int begins =
+      at == 0 ||
+      __atomic_load_n(&shared->msg[(at - 1) % LKM_MSGBUF_SIZE], __ATOMIC_RELAXED) == '\n' ||
+      (n > 1 && memchr(text, '\n', n - 1) != NULL);
+  if (begins) record_stamp(shared, at, n);
   size_t offset = (size_t)(at % LKM_MSGBUF_SIZE);
   size_t first = LKM_MSGBUF_SIZE - offset;
   if (first > n) first = n;
@@ -34,14 +67,51 @@ void lkm_msgbuf_write(lkm_shared_t *shared, const char *text, size_t n) {
   if (n > first) memcpy(shared->msg, text + first, n - first);
 }
 
-size_t lkm_msgbuf_read(const lkm_shared_t *shared, char *buf, size_t size) {
+size_t lkm_msgbuf_read_from(const lkm_shared_t *shared, char *buf, size_t size, uint64_t *from) {
   uint64_t written = __atomic_load_n(&shared->msg_written, __ATOMIC_ACQUIRE);
   size_t held = written < LKM_MSGBUF_SIZE ? (size_t)written : LKM_MSGBUF_SIZE;
   size_t n = held < size ? held : size;
-  if (buf == NULL) return held;
-  uint64_t from = written - n;
-  for (size_t i = 0; i < n; i++) buf[i] = shared->msg[(from + i) % LKM_MSGBUF_SIZE];
+  if (buf == NULL) {
+    *from = written - held;
+    return held;
+  }
+  *from = written - n;
+  for (size_t i = 0; i < n; i++) buf[i] = shared->msg[(*from + i) % LKM_MSGBUF_SIZE];
   return n;
+}
+
+size_t lkm_msgbuf_read(const lkm_shared_t *shared, char *buf, size_t size) {
+  uint64_t from;
+  return lkm_msgbuf_read_from(shared, buf, size, &from);
+}
+
+static int compare_stamps(const void *a, const void *b) {
+  const lkm_msgbuf_stamp_t *x = a, *y = b;
+  if (x->at != y->at) return x->at < y->at ? -1 : 1;
+  return x->ns < y->ns ? -1 : x->ns > y->ns;
+}
+
+size_t lkm_msgbuf_stamps(const lkm_shared_t *shared, uint64_t from, uint64_t to,
+                         lkm_msgbuf_stamp_t *out, size_t n) {
+  size_t count = 0;
+  for (size_t i = 0; i < LKM_MSGBUF_STAMPS && count < n; i++) {
+    const lkm_msgbuf_stamp_t *s = &shared->stamps[i];
+    uint32_t check = __atomic_load_n(&s->check, __ATOMIC_ACQUIRE);
+    lkm_msgbuf_stamp_t copy;
+    copy.at = __atomic_load_n(&s->at, __ATOMIC_RELAXED);
+    copy.ns = __atomic_load_n(&s->ns, __ATOMIC_RELAXED);
+    copy.length = __atomic_load_n(&s->length, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    if (check == 0 || __atomic_load_n(&s->check, __ATOMIC_RELAXED) != check) continue;
+    if (check != lkm_msgbuf_stamp_check(copy.at, copy.ns, copy.length)) continue;
+    if (copy.length == 0 || copy.length > LKM_MSGBUF_SIZE) continue;
+    if (copy.at >= to || copy.at > UINT64_MAX - copy.length || copy.at + copy.length <= from)
+      continue;
+    copy.check = check;
+    out[count++] = copy;
+  }
+  qsort(out, count, sizeof *out, compare_stamps);
+  return count;
 }
 
 static void copy_name(char *to, size_t size, const char *from) {

@@ -43,6 +43,10 @@ public struct Reply: Sendable, Equatable {
     case syscall(retval: Int64, output: String)
     /// Text: dmesg, sysctl, addr.
     case text(String)
+    /// The message buffer with when each line was written (`lkmctl dmesg -T`): `lineTimes[i]`
+    /// is the time of the i-th line of `text` (lines end at each newline; a last line without
+    /// one counts), in nanoseconds since the epoch, or 0 when it is not known.
+    case messages(text: String, lineTimes: [Int64])
     case symbols([KernelSymbol])
     /// Bytes a read returns, or an ioctl's argument as the driver left it.
     case data([UInt8])
@@ -115,6 +119,7 @@ public struct Reply: Sendable, Equatable {
     case .crashes: 13
     case .panic: 14
     case .refused: 15
+    case .messages: 16
     }
   }
 
@@ -207,6 +212,10 @@ public struct Reply: Sendable, Equatable {
     case .refused(let lines, let output):
       w.strings(lines)
       w.string(output)
+    case .messages(let text, let lineTimes):
+      w.string(text)
+      w.int(UInt32(lineTimes.count))
+      for t in lineTimes { w.int(t) }
     }
     return w.bytes
   }
@@ -335,6 +344,17 @@ public struct Reply: Sendable, Equatable {
       body = .crashes(reports)
     case 14: body = .panic(try r.string())
     case 15: body = .refused(lines: try r.strings(), output: try r.string())
+    case 16:
+      let text = try r.string()
+      let n = try r.count(limit: 1 << 20)
+      // One time per line of the text, no more.
+      guard n <= MessageTimes.lineCount(of: Array(text.utf8)) else {
+        throw WireError("\(n) line times for fewer lines")
+      }
+      var lineTimes: [Int64] = []
+      lineTimes.reserveCapacity(n)
+      for _ in 0..<n { lineTimes.append(try r.int(Int64.self)) }
+      body = .messages(text: text, lineTimes: lineTimes)
     default: throw WireError("unknown reply kind \(tag)")
     }
     guard r.isAtEnd else { throw WireError("trailing bytes after reply") }
@@ -361,7 +381,7 @@ extension Reply {
   /// The text of a `.text` reply, or what a system call or exec uprintf-ed; else empty.
   public var text: String {
     switch body {
-    case .text(let text): text
+    case .text(let text), .messages(let text, _): text
     case .syscall(_, let output): output
     case .exec(let result): result.output
     default: ""

@@ -37,7 +37,9 @@ public enum Request: Sendable {
   case unload(id: Int32, name: String?, force: Bool = false)
   case stat(id: Int32, name: String?)
   case syscall(number: Int32, arguments: [SyscallArgument])
-  case dmesg
+  /// The message buffer; with `timestamps`, with when each line was written (a
+  /// ``Reply/Body/messages(text:lineTimes:)`` reply, else `.text`).
+  case dmesg(timestamps: Bool)
   case sysctl(name: String?, value: String?)
   case ksyms
   /// Which module (or kernel function) an address is in.
@@ -175,7 +177,10 @@ public enum Request: Sendable {
           w.string(s)
         }
       }
-    case .dmesg, .ksyms, .mounts, .crashes:
+    case .dmesg(let timestamps):
+      // Without timestamps, the request's first form (the opcode alone).
+      if timestamps { w.bool(true) }
+    case .ksyms, .mounts, .crashes:
       break
     case .sysctl(let name, let value):
       w.optionalString(name)
@@ -275,7 +280,7 @@ public enum Request: Sendable {
         }
       }
       request = .syscall(number: number, arguments: arguments)
-    case .dmesg: request = .dmesg
+    case .dmesg: request = .dmesg(timestamps: r.isAtEnd ? false : try r.bool())
     case .sysctl: request = .sysctl(name: try r.optionalString(), value: try r.optionalString())
     case .ksyms: request = .ksyms
     case .addr: request = .addr(try r.int(UInt64.self))

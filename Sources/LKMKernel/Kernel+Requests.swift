@@ -34,8 +34,10 @@ extension Kernel {
     case .syscall(let number, let arguments):
       let result = syscall(number, arguments, credentials: credentials)
       return Reply(error: result.error, .syscall(retval: result.retval, output: result.output))
-    case .dmesg:
-      return Reply(.text(messageBuffer()))
+    case .dmesg(let timestamps):
+      guard timestamps else { return Reply(.text(messageBuffer())) }
+      let (text, lineTimes) = Bridge.timedMessageBuffer()
+      return Reply(.messages(text: text, lineTimes: lineTimes))
     case .sysctl(let name, let value):
       return sysctl(name, value)
     case .ksyms:

@@ -4,6 +4,7 @@
 // bounded by the C accessors (lkmshared.h).
 internal import CMsgbuf
 import Glibc
+import LKMInterface
 import LKMSandbox
 
 /// A module as the kernel's status lists it.
@@ -68,6 +69,28 @@ final class SharedArea {
       raw.withMemoryRebound(to: CChar.self) { lkm_msgbuf_read(base, $0.baseAddress, $0.count) }
     }
     return String(decoding: bytes[0..<n], as: UTF8.self)
+  }
+
+  /// The message buffer, oldest first, with the time of each of its lines (0 where the records
+  /// kept beside it do not say: see ``MessageTimes``).
+  func timedMessages() -> (text: String, lineTimes: [Int64]) {
+    var bytes = [UInt8](repeating: 0, count: Int(LKM_MSGBUF_SIZE))
+    var from: UInt64 = 0
+    let n = bytes.withUnsafeMutableBytes { raw in
+      raw.withMemoryRebound(to: CChar.self) {
+        lkm_msgbuf_read_from(base, $0.baseAddress, $0.count, &from)
+      }
+    }
+    bytes.removeSubrange(n...)
+    var records = [lkm_msgbuf_stamp_t](repeating: lkm_msgbuf_stamp_t(), count: Int(LKM_MSGBUF_STAMPS))
+    let count = lkm_msgbuf_stamps(base, from, from + UInt64(n), &records, records.count)
+    let stamps = records[0..<count].map {
+      MessageTimes.Stamp(at: $0.at, length: $0.length, nanoseconds: $0.ns)
+    }
+    return (
+      String(decoding: bytes, as: UTF8.self),
+      MessageTimes.lineTimes(of: bytes, from: from, stamps: stamps)
+    )
   }
 
   /// The modules the kernel listed as loaded.

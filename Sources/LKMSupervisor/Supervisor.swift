@@ -717,8 +717,13 @@ public final class Supervisor {
       return
     }
     switch request {
-    case .dmesg:
-      s.reply(Reply(.text(shared.messages())), now: now())
+    case .dmesg(let timestamps):
+      if timestamps {
+        let (text, lineTimes) = shared.timedMessages()
+        s.reply(Reply(.messages(text: text, lineTimes: lineTimes)), now: now())
+      } else {
+        s.reply(Reply(.text(shared.messages())), now: now())
+      }
       flush(s)
       return
     case .crashes:

@@ -86,11 +86,54 @@ struct Syscall: ParsableCommand {
 }
 
 struct Dmesg: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "Print the kernel message buffer.")
+  static let configuration = CommandConfiguration(
+    abstract: "Print the kernel message buffer.",
+    discussion: """
+      With -T, each line begins with when it was written, in local time, as dmesg -T of \
+      util-linux prints it: [Wed Dec  2 14:05:09 2026]. A line whose time is not known (its \
+      record was overwritten) is printed without one.
+      """)
   @OptionGroup var device: DeviceOption
+  @Flag(name: .customShort("T"), help: "Print when each line was written, in local time.")
+  var timestamps = false
+
   func run() {
-    let reply = perform(session(device, write: false), .dmesg, what: "dmesg")
-    BSD.write(reply.text, to: 1)
+    let reply = perform(
+      session(device, write: false), .dmesg(timestamps: timestamps), what: "dmesg")
+    guard timestamps, case .messages(let text, let lineTimes) = reply.body else {
+      BSD.write(reply.text, to: 1)
+      return
+    }
+    BSD.write(Dmesg.stamped(text, lineTimes), to: 1)
+  }
+
+  /// `text` with each line prefixed by its time (`[Wed Dec  2 14:05:09 2026] `), unless 0.
+  static func stamped(_ text: String, _ lineTimes: [Int64]) -> String {
+    var out: [UInt8] = []
+    let bytes = Array(text.utf8)
+    out.reserveCapacity(bytes.count + lineTimes.count * 27)
+    var line = 0
+    for (i, b) in bytes.enumerated() {
+      if i == 0 || bytes[i - 1] == 0x0A {
+        if line < lineTimes.count, lineTimes[line] != 0 {
+          out += Array("[\(localTime(lineTimes[line]))] ".utf8)
+        }
+        line += 1
+      }
+      out.append(b)
+    }
+    return String(decoding: out, as: UTF8.self)
+  }
+
+  /// ctime(3)'s form without its newline: `Wed Dec  2 14:05:09 2026`.
+  static func localTime(_ nanoseconds: Int64) -> String {
+    let (seconds, rest) = nanoseconds.quotientAndRemainder(dividingBy: 1_000_000_000)
+    var t = time_t(rest < 0 ? seconds - 1 : seconds)
+    var tm = tm()
+    guard localtime_r(&t, &tm) != nil else { return "?" }
+    var buffer = [CChar](repeating: 0, count: 64)
+    let n = strftime(&buffer, buffer.count, "%a %b %e %H:%M:%S %Y", &tm)
+    return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 }
 

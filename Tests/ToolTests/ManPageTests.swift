@@ -77,6 +77,36 @@ struct ManPageTests {
     }
   }
 
+  @Test("every option of every lkmctl command is in that command's entry of lkmctl.8")
+  func lkmctlCommandOptions() throws {
+    let help = try TestSupport.run(TestSupport.product("lkmctl"), ["--help"]).stdout
+    let text = try String(
+      contentsOfFile: TestSupport.packageRoot + "/man/lkmctl.8", encoding: .utf8)
+    let commands = help.matches(of: #/\n  ([a-z]+) {2,}/#).map { String($0.1) }.filter { $0 != "help" }
+    #expect(commands.count >= 15, "\(commands)")
+    // Each command's entry: from its .It line to the next command's.
+    let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    for command in commands {
+      guard let start = lines.firstIndex(where: { $0.hasPrefix(".It Cm \(command)") }) else {
+        Issue.record("lkmctl.8 does not describe \(command)")
+        continue
+      }
+      let end = lines[(start + 1)...].firstIndex { $0.hasPrefix(".It Cm ") || $0 == ".El" } ?? lines.endIndex
+      let entry = lines[start..<end].joined(separator: "\n") + "\n"
+      let usage = try TestSupport.run(TestSupport.product("lkmctl"), [command, "--help"]).stdout
+      // OPTIONS lines: "  -o, --offset <offset>", "  -T", "  --device <path>".
+      for match in usage.matches(of: #/\n  (-[A-Za-z])?(?:, )?(--[a-z-]+)?/#) {
+        let short = match.1.map { String($0.dropFirst()) }
+        let long = match.2.map { String($0.dropFirst()) }
+        guard short != nil || long != nil, long != "-device", long != "-help" else { continue }
+        let documented = [short, long].compactMap { $0 }.contains { name in
+          entry.contains("Fl \(name) ") || entry.contains("Fl \(name)\n")
+        }
+        #expect(documented, "lkmctl.8's \(command) does not describe \(match.0.dropFirst())")
+      }
+    }
+  }
+
   @Test("scripts/install-man installs every page under PREFIX")
   func install() throws {
     let prefix = try TestSupport.temporaryDirectory("man-prefix")

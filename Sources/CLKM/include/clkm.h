@@ -200,6 +200,13 @@ int clkm_call_void(uint64_t function, clkm_fault_t *_Nonnull fault);
 void clkm_log_text(const char *_Nonnull text);
 /* Copies the message buffer (oldest first) into buf; returns the length it has. */
 size_t clkm_msgbuf_read(char *_Nullable buf, size_t size);
+/* As clkm_msgbuf_read, with the stream position of buf[0] (bytes ever written before it). */
+size_t clkm_msgbuf_read_from(char *_Nullable buf, size_t size, uint64_t *_Nonnull from);
+/* The message buffer's time records overlapping stream positions [from, to) (lkmctl dmesg -T),
+ * at most n, sorted by position, as three arrays: each write's position, length and time
+ * (CLOCK_REALTIME nanoseconds). Returns how many. */
+size_t clkm_msgbuf_stamps(uint64_t from, uint64_t to, uint64_t *_Nonnull at,
+                          uint32_t *_Nonnull length, int64_t *_Nonnull ns, size_t n);
 /* Takes what modules uprintf-ed during the current request (and clears it). */
 size_t clkm_uprintf_take(char *_Nullable buf, size_t size);
 /* Whether console output goes to stdout (1) or nowhere (0). */

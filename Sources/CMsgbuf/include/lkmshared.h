@@ -21,6 +21,18 @@ extern "C" {
 #define LKM_STATUS_MODULES 64
 #define LKM_STATUS_NAME 32
 #define LKM_STATUS_WHAT 64
+#define LKM_MSGBUF_STAMPS 8192
+
+/* When a write to the message buffer that begins a line, or holds the start of one, was made:
+ * the stream position of its first byte and its length, and the time (CLOCK_REALTIME). The
+ * check word is a function of the other fields, stored last: a record half-written, or
+ * overwritten by module code, does not match it and is ignored. */
+typedef struct lkm_msgbuf_stamp {
+  uint64_t at;
+  int64_t ns;
+  uint32_t length;
+  uint32_t check;
+} lkm_msgbuf_stamp_t;
 
 /* A loaded module as the crash report lists it. */
 typedef struct lkm_status_module {
@@ -53,6 +65,10 @@ typedef struct lkm_shared {
    * letting go (0: free), so that the supervisor can tell a kernel stuck with its lock from one
    * whose threads sleep. */
   uint64_t lock_since;
+  /* When lines were written (lkmctl dmesg -T): a ring of records, record i of all ever made at
+   * stamps[i % LKM_MSGBUF_STAMPS]. Only writes that begin or hold a line start are recorded. */
+  uint64_t stamps_written;
+  lkm_msgbuf_stamp_t stamps[LKM_MSGBUF_STAMPS];
 } lkm_shared_t;
 
 /* The size to map. */
@@ -65,12 +81,27 @@ void lkm_shared_init(lkm_shared_t *_Nonnull shared);
 int lkm_shared_valid(const lkm_shared_t *_Nonnull shared);
 
 /* Appends n bytes to the message buffer; safe against concurrent writers in any process that
- * maps it (the write position is reserved atomically). */
+ * maps it (the write position is reserved atomically). A write that begins a line (the byte
+ * before it is a newline, or it is the first) or holds the start of one gets a time record. */
 void lkm_msgbuf_write(lkm_shared_t *_Nonnull shared, const char *_Nonnull text, size_t n);
 
 /* Copies the last min(size, what the buffer holds) bytes into buf, oldest first; returns the
  * number copied. With buf NULL, returns how many it would copy. */
 size_t lkm_msgbuf_read(const lkm_shared_t *_Nonnull shared, char *_Nullable buf, size_t size);
+
+/* As lkm_msgbuf_read, and stores in *from the stream position of buf[0] (bytes ever written
+ * before it). */
+size_t lkm_msgbuf_read_from(const lkm_shared_t *_Nonnull shared, char *_Nullable buf,
+                            size_t size, uint64_t *_Nonnull from);
+
+/* Copies into out (at most n) the time records that are whole (their check word matches) and
+ * overlap the stream positions [from, to), sorted by position; returns how many. Everything is
+ * read from memory module code may have written: nothing in it is trusted beyond that. */
+size_t lkm_msgbuf_stamps(const lkm_shared_t *_Nonnull shared, uint64_t from, uint64_t to,
+                         lkm_msgbuf_stamp_t *_Nonnull out, size_t n);
+
+/* The check word of a record (exposed for tests that forge records). */
+uint32_t lkm_msgbuf_stamp_check(uint64_t at, int64_t ns, uint32_t length);
 
 /* The kernel's status, for the kernel process to keep current. */
 void lkm_status_clear(lkm_shared_t *_Nonnull shared, int32_t kernel_pid);

@@ -71,6 +71,27 @@ enum Bridge {
     return String(decoding: bytes, as: UTF8.self)
   }
 
+  /// The message buffer with the time of each line (see ``MessageTimes``).
+  static func timedMessageBuffer() -> (text: String, lineTimes: [Int64]) {
+    let size = clkm_msgbuf_read(nil, 0)
+    var bytes = [UInt8](repeating: 0, count: size)
+    var from: UInt64 = 0
+    let n = bytes.withUnsafeMutableBytes { clkm_msgbuf_read_from($0.baseAddress, size, &from) }
+    bytes.removeSubrange(n...)
+    let room = 8192
+    var at = [UInt64](repeating: 0, count: room)
+    var length = [UInt32](repeating: 0, count: room)
+    var ns = [Int64](repeating: 0, count: room)
+    let count = clkm_msgbuf_stamps(from, from + UInt64(n), &at, &length, &ns, room)
+    let stamps = (0..<count).map {
+      MessageTimes.Stamp(at: at[$0], length: length[$0], nanoseconds: ns[$0])
+    }
+    return (
+      String(decoding: bytes, as: UTF8.self),
+      MessageTimes.lineTimes(of: bytes, from: from, stamps: stamps)
+    )
+  }
+
   static func takeUserOutput() -> String {
     var bytes = [UInt8](repeating: 0, count: 64 * 1024)
     let n = bytes.withUnsafeMutableBytes { clkm_uprintf_take($0.baseAddress, $0.count) }
