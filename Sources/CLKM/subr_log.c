@@ -87,6 +87,13 @@ size_t clkm_msgbuf_stamps(uint64_t from, uint64_t to, uint64_t *at, uint32_t *le
   return count;
 }
 
+/* ---- Oopses per kernel thread ---- */
+static __thread uint64_t thread_oopses;
+
+void clkm_count_oops(void) { thread_oopses++; }
+
+uint64_t clkm_thread_oopses(void) { return thread_oopses; }
+
 /* ---- uprintf: text for the requesting process ---- */
 #define UBUF_SIZE (64 * 1024)
 /* Per thread: each kernel thread serves one request at a time. */

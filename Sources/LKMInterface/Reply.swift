@@ -63,11 +63,26 @@ public struct Reply: Sendable, Equatable {
 
   public var error: KernelErrno?
   public var body: Body
+  /// Module code faulted during the request: an oops is in the message buffer. A failure with
+  /// EFAULT is then the fault's, which the errno alone cannot tell from a module returning
+  /// EFAULT; the tools say where to look (``oopsHint``).
+  ///
+  /// On the wire, a flags byte after the body, present only when set: a reply without an oops
+  /// is encoded as before it existed.
+  public var oops = false
 
-  public init(error: KernelErrno? = nil, _ body: Body = .none) {
+  public init(error: KernelErrno? = nil, _ body: Body = .none, oops: Bool = false) {
     self.error = error
     self.body = body
+    self.oops = oops
   }
+
+  /// The line the tools print after a failure whose reply carries ``oops``, after their name:
+  /// `modload: see lkmctl dmesg for the oops`.
+  public static let oopsHint = "see lkmctl dmesg for the oops"
+
+  /// The flags byte's bits (only ``oops`` so far).
+  static let oopsFlag: UInt8 = 1
 
   /// A failure with lines that explain it.
   public static func failure(_ error: KernelErrno, _ lines: [String] = [], output: String = "")
@@ -217,6 +232,7 @@ public struct Reply: Sendable, Equatable {
       w.int(UInt32(lineTimes.count))
       for t in lineTimes { w.int(t) }
     }
+    if oops { w.int(Reply.oopsFlag) }
     return w.bytes
   }
 
@@ -357,8 +373,15 @@ public struct Reply: Sendable, Equatable {
       body = .messages(text: text, lineTimes: lineTimes)
     default: throw WireError("unknown reply kind \(tag)")
     }
+    // The flags byte: absent (no flag set), or known flags only.
+    var oops = false
+    if !r.isAtEnd {
+      let flags = try r.int(UInt8.self)
+      guard flags == Reply.oopsFlag else { throw WireError("unknown reply flags \(flags)") }
+      oops = true
+    }
     guard r.isAtEnd else { throw WireError("trailing bytes after reply") }
-    return Reply(error: error, body)
+    return Reply(error: error, body, oops: oops)
   }
 }
 

@@ -68,6 +68,7 @@ extension Kernel {
     text += callTrace(fault, loading: loading)
     text += "kernel tainted\n"
     log(text)
+    Bridge.countOops()
     return Oops(
       fault: fault, module: name, place: place, during: during, signalName: signal, text: text)
   }

@@ -8,7 +8,18 @@ extension Kernel {
   /// The gatekeeping (securelevel, read-only sessions) is the supervisor's: it owns the policy
   /// and forwards only what passed it. Sessions (`hello`) and the crash reports are the
   /// supervisor's too; here they are `EINVAL`.
+  ///
+  /// A reply carries ``Reply/oops`` when module code faulted during the request (an oops was
+  /// written to the message buffer by the thread serving it): a failure with EFAULT is then
+  /// the fault's, not an error the module returned.
   public func perform(_ request: Request, credentials: Credentials) -> Reply {
+    let oopses = Bridge.threadOopses
+    var reply = answer(request, credentials: credentials)
+    if Bridge.threadOopses != oopses { reply.oops = true }
+    return reply
+  }
+
+  func answer(_ request: Request, credentials: Credentials) -> Reply {
     switch request {
     case .hello, .crashes:
       return .failure(.EINVAL)

@@ -1,6 +1,7 @@
 public import ArgumentParser
 import Glibc
 public import LKMDevice
+public import LKMInterface
 
 /// err(3), errx(3), warnx(3) and usage for the OpenBSD-faithful tools: `progname: message`,
 /// with OpenBSD's exit codes and strerror texts.
@@ -237,6 +238,21 @@ extension BSD {
       exit(noKernelStatus)
     }
     exit(openFailure)
+  }
+
+  /// After a failed request's message: when module code faulted during it (the reply carries
+  /// ``Reply/oops``), a second line saying where the oops is (`progname: see lkmctl dmesg for
+  /// the oops`), so that EFAULT "Bad address" is not taken for the module's own return.
+  public static func oopsHint(_ reply: Reply) {
+    if reply.oops { warnx(Reply.oopsHint) }
+  }
+
+  /// err(3) for a failed request: `progname: message: text`, the oops hint when module code
+  /// faulted (``oopsHint(_:)``), then exit.
+  public static func fail(_ code: Int32, _ message: String, _ reply: Reply) -> Never {
+    warn(message, reply.errorText)
+    oopsHint(reply)
+    exit(code)
   }
 
   /// Prints what a module's hooks uprintf-ed on stdout, as it reached the terminal of the

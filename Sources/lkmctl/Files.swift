@@ -274,7 +274,7 @@ struct Exec: ParsableCommand {
       BSD.err(1, client.path, error.openBSDText)
     }
     if !reply.text.isEmpty { BSD.write(reply.text, to: 1) }
-    if reply.error != nil { BSD.err(1, file, reply.errorText) }
+    if reply.error != nil { BSD.fail(1, file, reply) }
     Glibc.exit(Int32(truncatingIfNeeded: reply.retval) & 0xff)
   }
 }

@@ -53,7 +53,7 @@ func perform(_ client: DeviceClient, _ request: Request, what: String) -> Reply 
   do { reply = try client.perform(request) } catch {
     BSD.deviceFailed(client.path, error, openFailure: 1)
   }
-  if reply.error != nil { BSD.err(1, what, reply.errorText) }
+  if reply.error != nil { BSD.fail(1, what, reply) }
   return reply
 }
 
@@ -80,7 +80,7 @@ struct Syscall: ParsableCommand {
       BSD.deviceFailed(client.path, error, openFailure: 1)
     }
     if !reply.text.isEmpty { BSD.write(reply.text, to: 1) }
-    if reply.error != nil { BSD.err(1, "syscall \(number)", reply.errorText) }
+    if reply.error != nil { BSD.fail(1, "syscall \(number)", reply) }
     BSD.write("retval = \(reply.retval)\n", to: 1)
   }
 }

@@ -136,7 +136,7 @@ struct ModLoad {
       removeOutput(outputPath, writesOutput)
       // lkmd --trial-load says why (the sandbox's verdict); the kernel's own refusals do not.
       for line in reply.lines { BSD.write("modload: \(line)\n") }
-      BSD.err(14, "error initializing module", reply.errorText)
+      BSD.fail(14, "error initializing module", reply)
     default:
       removeOutput(outputPath, writesOutput)
       // OpenBSD's LMRESERV failed (securelevel, a read-only device): it warned, tried the old

@@ -65,6 +65,7 @@ struct ModStat {
       case (.EINVAL?, _), (.ENOENT?, _): Glibc.exit(3)
       default:
         BSD.warn("LMSTAT", reply.errorText)
+        BSD.oopsHint(reply)
         Glibc.exit(3)
       }
       return
@@ -73,6 +74,7 @@ struct ModStat {
     // A module whose LKM_E_STAT fails is reported and the listing goes on (OpenBSD stopped at
     // the first error and exited 0); the exit status then says so.
     var failed = false
+    var hinted = false
     var id: Int32 = 0
     while true {
       let reply: Reply
@@ -90,6 +92,11 @@ struct ModStat {
       if reply.error != nil {
         flush()
         BSD.warn("LMSTAT", "module \(id): \(reply.errorText)")
+        // Once for the listing, after the first failure an oops explains.
+        if !hinted && reply.oops {
+          BSD.oopsHint(reply)
+          hinted = true
+        }
         failed = true
         if case .panic = reply.body { break }
         id += 1

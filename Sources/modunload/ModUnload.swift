@@ -62,9 +62,10 @@ struct ModUnload {
       if !reply.lines.isEmpty {
         BSD.warn("LMUNLOAD", reply.errorText)
         for line in reply.lines { BSD.write("modunload: \(line)\n") }
+        BSD.oopsHint(reply)
         Glibc.exit(5)
       }
-      BSD.err(5, "LMUNLOAD", reply.errorText)
+      BSD.fail(5, "LMUNLOAD", reply)
     }
     client.close()
     if let postunload = options.values["p"] {

@@ -51,7 +51,9 @@ func expectContained(
   case .oops(let text):
     #expect(
       load.outcome
-        == Outcome(status: 14, stdout: "", stderr: "modload: error initializing module: Bad address\n"),
+        == Outcome(
+          status: 14, stdout: "",
+          stderr: "modload: error initializing module: Bad address\n\(oopsHint("modload"))"),
       sourceLocation: sourceLocation)
     #expect(
       dmesg.contains("during LKM_E_LOAD: \(text)"), "dmesg:\n\(dmesg)",
@@ -264,7 +266,9 @@ struct ContainmentTests {
       expectRun(try k.run("modload", KernelFixtures.object("hello/hello.c")), 0, stdout: "Module loaded as ID 1\n")
       let listing = try k.run("modstat")
       #expect(listing.status == 3, "\(listing)")
-      #expect(listing.stderr == "modstat: LMSTAT: module 0: Bad address\n", "\(listing)")
+      #expect(
+        listing.stderr == "modstat: LMSTAT: module 0: Bad address\n\(oopsHint("modstat"))",
+        "\(listing)")
       #expect(ModstatListing(listing.stdout).masked == ModstatListing.header + modstatRow("SYSCALL", 1, 210, "hello"))
       // Marked faulted, its stat is not called again: the next listing shows it.
       #expect(
@@ -283,7 +287,7 @@ struct ContainmentTests {
         first.outcome
           == Outcome(
             status: 5, stdout: "",
-            stderr: "modunload: LMUNLOAD: Bad address\nmodunload: the unload hook faulted: 'modunload -f' removes the module without it\n"))
+            stderr: "modunload: LMUNLOAD: Bad address\nmodunload: the unload hook faulted: 'modunload -f' removes the module without it\n\(oopsHint("modunload"))"))
       expectRun(try k.run("modunload", "-f", "-n", "unloadfault"), 0)
       #expect(try k.modstat() == ModstatListing.header)
       #expect(try k.dmesg().contains("lkm: module 'unloadfault' (id 0) removed by force: its unload hook and destructors were not run\n"))

@@ -32,7 +32,7 @@ struct InstrumentedModuleTests {
       expectRun(try k.run("lkmctl", "syscall", "210", "0"), 0, stdout: "retval = 65\n")
       expectRun(
         try k.run("lkmctl", "syscall", "210", "64"), 1,
-        stderr: "lkmctl: syscall 210: Bad address\n")
+        stderr: "lkmctl: syscall 210: Bad address\n\(oopsHint("lkmctl"))")
       let dmesg = try k.dmesg()
       let oops =
         "oops: module 'smash' (id 0) during system call 210: panic: smashed stack (its stack protector's canary was overwritten), pc 0x"
@@ -56,7 +56,7 @@ struct InstrumentedModuleTests {
       expectRun(try k.run("lkmctl", "syscall", "210", "1", "34"), 0, stdout: "retval = -2147483615\n")
       #expect(try k.run("lkmctl", "syscall", "210", "2", "33").status == 0)
       #expect(try k.run("lkmctl", "syscall", "210", "3", "5").status == 0)
-      expectRun(try k.run("lkmctl", "syscall", "210", "4", "0"), 1, stderr: "lkmctl: syscall 210: Bad address\n")
+      expectRun(try k.run("lkmctl", "syscall", "210", "4", "0"), 1, stderr: "lkmctl: syscall 210: Bad address\n\(oopsHint("lkmctl"))")
       let dmesg = try k.dmesg()
       let lines = dmesg.split(separator: "\n").filter { $0.hasPrefix("kubsan: ") }.map(String.init)
       #expect(
@@ -73,7 +73,7 @@ struct InstrumentedModuleTests {
       // Reaching __builtin_unreachable cannot go on: an oops.
       expectRun(
         try k.run("lkmctl", "syscall", "210", "9", "1"), 1,
-        stderr: "lkmctl: syscall 210: Bad address\n")
+        stderr: "lkmctl: syscall 210: Bad address\n\(oopsHint("lkmctl"))")
       #expect(
         try k.dmesg().contains(
           "oops: module 'ubsan' (id 0) during system call 210: panic: kubsan: ubsan.c:52:4: execution reached an unreachable program point, pc 0x"

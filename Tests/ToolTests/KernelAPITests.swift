@@ -139,7 +139,7 @@ struct KernelAPITests {
       expectRun(try k.run("lkmctl", "syscall", "210", "5"), 0, stdout: "retval = 0\n")
       expectRun(
         try k.run("lkmctl", "syscall", "210", "4", "\(kind)"), 1,
-        stderr: "lkmctl: syscall 210: Bad address\n")
+        stderr: "lkmctl: syscall 210: Bad address\n" + oopsHint("lkmctl"))
       let dmesg = try k.dmesg()
       let oops = try #require(
         dmesg.firstMatch(of: #/oops: module 'objcache' \(id 0\) during system call 210: panic: (?<message>[^\n]*), pc 0x[0-9a-f]+ \((?<function>[a-z_]+)\+0x[0-9a-f]+\) in module 'objcache'\n(?:call trace:\n(?:  [^\n]*\n)*)?kernel tainted\n/#),
@@ -159,7 +159,8 @@ struct KernelAPITests {
       try Self.loadObjcache(k)
       expectRun(try k.run("lkmctl", "syscall", "210", "5"), 0, stdout: "retval = 0\n")
       expectRun(
-        try k.run("lkmctl", "syscall", "210", "8"), 1, stderr: "lkmctl: syscall 210: Bad address\n")
+        try k.run("lkmctl", "syscall", "210", "8"), 1,
+        stderr: "lkmctl: syscall 210: Bad address\n" + oopsHint("lkmctl"))
       let dmesg = try k.dmesg()
       #expect(
         dmesg.firstMatch(of: #/oops: module 'objcache' \(id 0\) during system call 210: panic: pool_get: 'objpl': item 0x[0-9a-f]+ was written after pool_put \(offset 0x0 = 0x58\), pc 0x[0-9a-f]+ \(stale\+0x[0-9a-f]+\) in module 'objcache'\n/#) != nil,
@@ -251,7 +252,8 @@ struct KernelAPITests {
       try Self.loadKapi(k)
       let kernel = try kernelPID(k)
       expectRun(
-        try k.run("lkmctl", "syscall", "210", "3"), 1, stderr: "lkmctl: syscall 210: Bad address\n")
+        try k.run("lkmctl", "syscall", "210", "3"), 1,
+        stderr: "lkmctl: syscall 210: Bad address\n" + oopsHint("lkmctl"))
       #expect(try k.dmesg().contains("oops: module 'kapi' (id 0) during system call 210: SIGSEGV at address 0x10"))
       #expect(try kernelPID(k) == kernel)
       #expect(try k.run("lkmctl", "syscall", "210", "2", "2", "10").status == 0)
@@ -311,7 +313,7 @@ struct KernelAPITests {
       let kernel = try kernelPID(k)
       expectRun(
         try k.run("lkmctl", "syscall", "210", "5", "\(kind)"), 1,
-        stderr: "lkmctl: syscall 210: Bad address\n")
+        stderr: "lkmctl: syscall 210: Bad address\n" + oopsHint("lkmctl"))
       let dmesg = try k.dmesg()
       #expect(
         dmesg.firstMatch(of: #/oops: module 'kapi' \(id 0\) during system call 210: panic: crfree: 0x[0-9a-f]+ is not a ucred \(crget returns them\), or it was freed, pc 0x[0-9a-f]+ \(crfree_misuse\+0x[0-9a-f]+\) in module 'kapi'\n/#) != nil,

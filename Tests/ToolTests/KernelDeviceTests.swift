@@ -122,7 +122,8 @@ struct KernelDeviceTests {
     let kernel = try KernelProcess(["--watchdog", "1"], blocking: [SIGALRM, SIGTERM, SIGINT])
     defer { kernel.stop() }
     let load = try kernel.start("modload", [object]).wait(timeout: 10)
-    expectRun(load, 14, stderr: "modload: error initializing module: Bad address\n")
+    expectRun(
+      load, 14, stderr: "modload: error initializing module: Bad address\n\(oopsHint("modload"))")
     let end = kernel.stop()
     #expect(
       end.status == 0 && !end.signaled,

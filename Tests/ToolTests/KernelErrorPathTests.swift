@@ -186,6 +186,24 @@ struct KernelErrorPathTests {
     }
   }
 
+  @Test("EFAULT a module returns is 'Bad address' alone; a fault's EFAULT points to the oops")
+  func ownEFAULT() throws {
+    let own = try KernelFixtures.object(
+      "misbehaving/eio.c", as: "efault", defines: ["LOAD_ERRNO=EFAULT"])
+    let fault = try KernelFixtures.object("misbehaving/nullderef.c")
+    try withKernel { k in
+      expectRun(
+        try k.run("modload", "-e", "xxxinit", own), 14,
+        stderr: "modload: error initializing module: Bad address\n")
+      #expect(!(try k.dmesg().contains("oops")))
+      expectRun(
+        try k.run("modload", fault), 14,
+        stderr:
+          "modload: error initializing module: Bad address\nmodload: see lkmctl dmesg for the oops\n")
+      #expect(try k.dmesg().contains("oops: module 'nullderef' (id 0) during LKM_E_LOAD: SIGSEGV"))
+    }
+  }
+
   @Test("modload's own checks: the .o suffix, the entry point, usage")
   func modloadChecks() throws {
     let object = try KernelFixtures.newsyscall()

@@ -38,7 +38,7 @@ struct KernelFaultTests {
     try withKernel(["--watchdog", "1"]) { k in
       expectRun(
         try k.run("modload", object), 14,
-        stderr: "modload: error initializing module: Bad address\n")
+        stderr: "modload: error initializing module: Bad address\n\(oopsHint("modload"))")
       // lkmd keeps serving, with nothing loaded and the id free.
       expectRun(try k.run("modstat"), 0, stdout: ModstatListing.header)
       let dmesg = try k.dmesg()
@@ -65,7 +65,8 @@ struct KernelFaultTests {
         ModstatListing(try k.modstat()).masked == ModstatListing.header
           + modstatRow("SYSCALL", 0, 210, "faultcall"))
       expectRun(
-        try k.run("lkmctl", "syscall", "210"), 1, stderr: "lkmctl: syscall 210: Bad address\n")
+        try k.run("lkmctl", "syscall", "210"), 1,
+        stderr: "lkmctl: syscall 210: Bad address\n\(oopsHint("lkmctl"))")
       let dmesg = try k.dmesg()
       #expect(
         dmesg.contains(

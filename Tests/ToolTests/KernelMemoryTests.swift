@@ -63,7 +63,7 @@ struct KernelMemoryTests {
       let kernel = try kernelPID(k)
       expectRun(
         try k.run("modload", object), 14,
-        stderr: "modload: error initializing module: Bad address\n")
+        stderr: "modload: error initializing module: Bad address\n\(oopsHint("modload"))")
       let dmesg = try k.dmesg()
       let expected =
         #/oops: module 'heapoverflow' \(id 0\) during LKM_E_LOAD: panic: free: redzone of a 24-byte allocation \(from 0x(?<from>[0-9a-f]+)\) overwritten, pc 0x(?<pc>[0-9a-f]+) \(heapoverflow_load\+0x(?<offset>[0-9a-f]+)\) in module 'heapoverflow'\n(?:call trace:\n(?:  .*\n)+)?kernel tainted\nlkm: module 'heapoverflow' \(id 0\) leaked 24 bytes in 1 allocation, freed\nlkm:   24 bytes from heapoverflow_load\+0x(?<callerOffset>[0-9a-f]+): redzone overwritten\n/#
@@ -92,7 +92,7 @@ struct KernelMemoryTests {
       let image = try #require(listing.rows.first)
       expectRun(
         try k.run("lkmctl", "syscall", "210", String(misuse.how)), 1,
-        stderr: "lkmctl: syscall 210: Bad address\n")
+        stderr: "lkmctl: syscall 210: Bad address\n\(oopsHint("lkmctl"))")
       let dmesg = try k.dmesg()
       let oops = try Regex(
         "oops: module 'badfree' \\(id 0\\) during system call 210: panic: \(misuse.panic), "
@@ -138,7 +138,7 @@ struct KernelMemoryTests {
       for how in ["3", "6"] {
         expectRun(
           try k.run("lkmctl", "syscall", "210", how), 1,
-          stderr: "lkmctl: syscall 210: Bad address\n")
+          stderr: "lkmctl: syscall 210: Bad address\n\(oopsHint("lkmctl"))")
       }
       let dmesg = try k.dmesg()
       let panic =

@@ -309,6 +309,10 @@ func expectRun(
     sourceLocation: sourceLocation)
 }
 
+/// The line a tool prints after a failure because module code faulted (the reply says an oops
+/// was written).
+func oopsHint(_ tool: String) -> String { "\(tool): see lkmctl dmesg for the oops\n" }
+
 /// The text of `lkmctl syscall N` when the slot is free.
 func notImplemented(_ number: Int) -> String {
   "lkmctl: syscall \(number): Function not implemented\n"

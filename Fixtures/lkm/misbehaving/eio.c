@@ -1,8 +1,13 @@
 /* eio: its load handler fails with its own errno, EIO; modload reports it as
- * "error initializing module: Input/output error". */
+ * "error initializing module: Input/output error". With -DLOAD_ERRNO=EFAULT it returns EFAULT
+ * itself: "Bad address" without an oops (nothing faulted). */
 #include <sys/param.h>
 #include <sys/systm.h>
 #include <sys/lkm.h>
+
+#ifndef LOAD_ERRNO
+#define LOAD_ERRNO EIO
+#endif
 
 MOD_MISC("eio")
 
@@ -10,7 +15,7 @@ static int
 eio_load(struct lkm_table *lkmtp, int cmd)
 {
 	printf("eio: no device here\n");
-	return (EIO);
+	return (LOAD_ERRNO);
 }
 
 int xxxinit(struct lkm_table *lkmtp, int cmd, int ver);

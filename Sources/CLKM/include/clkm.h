@@ -207,6 +207,11 @@ size_t clkm_msgbuf_read_from(char *_Nullable buf, size_t size, uint64_t *_Nonnul
  * (CLOCK_REALTIME nanoseconds). Returns how many. */
 size_t clkm_msgbuf_stamps(uint64_t from, uint64_t to, uint64_t *_Nonnull at,
                           uint32_t *_Nonnull length, int64_t *_Nonnull ns, size_t n);
+/* Counts an oops written by the calling thread; how many it has written. A request's kernel
+ * thread compares the count before and after the request: its reply then says that module
+ * code faulted, which an errno (EFAULT) cannot. */
+void clkm_count_oops(void);
+uint64_t clkm_thread_oopses(void);
 /* Takes what modules uprintf-ed during the current request (and clears it). */
 size_t clkm_uprintf_take(char *_Nullable buf, size_t size);
 /* Whether console output goes to stdout (1) or nowhere (0). */

@@ -92,6 +92,11 @@ enum Bridge {
     )
   }
 
+  /// Counts an oops written by the calling thread.
+  static func countOops() { clkm_count_oops() }
+  /// The oopses the calling thread has written.
+  static var threadOopses: UInt64 { clkm_thread_oopses() }
+
   static func takeUserOutput() -> String {
     var bytes = [UInt8](repeating: 0, count: 64 * 1024)
     let n = bytes.withUnsafeMutableBytes { clkm_uprintf_take($0.baseAddress, $0.count) }
