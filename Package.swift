@@ -146,7 +146,7 @@ let package = Package(
     .target(name: "CLkmrunHost"),
     .executableTarget(
       name: "lkmrun",
-      dependencies: ["ModuleLinker", "ELFObject", "CLkmrunHost", "ModuleDebugInfo"],
+      dependencies: ["ModuleLinker", "ELFObject", "CLkmrunHost", "ModuleDebugInfo", "CDemangle"],
       swiftSettings: settings,
       // Not position-independent: lkmrun sits low, with its copies of libc's data, so that
       // modules compiled -fno-pic or -mcmodel=kernel reach both. The Swift runtime linked in

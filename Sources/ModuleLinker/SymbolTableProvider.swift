@@ -101,10 +101,13 @@ public enum SymbolSuggestion {
     return best?.0
   }
 
-  /// Levenshtein distance, giving up (returning limit + 1) past `limit`.
+  /// Edit distance counting a swap of two adjacent characters as one edit (optimal string
+  /// alignment: `prinft` is one edit from `printf`, two from `lrint`), giving up (returning
+  /// limit + 1) past `limit`.
   static func editDistance(_ a: String, _ b: String, limit: Int) -> Int {
     let x = Array(a.utf8)
     let y = Array(b.utf8)
+    var beforePrevious: [Int] = []
     var previous = Array(0...y.count)
     for i in 1...max(x.count, 1) where !x.isEmpty {
       var current = [i] + [Int](repeating: 0, count: y.count)
@@ -112,9 +115,13 @@ public enum SymbolSuggestion {
       for j in 1...max(y.count, 1) where !y.isEmpty {
         let cost = x[i - 1] == y[j - 1] ? 0 : 1
         current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+        if i > 1, j > 1, x[i - 1] == y[j - 2], x[i - 2] == y[j - 1] {
+          current[j] = min(current[j], beforePrevious[j - 2] + 1)
+        }
         rowMin = min(rowMin, current[j])
       }
       if rowMin > limit { return limit + 1 }
+      beforePrevious = previous
       previous = current
     }
     return x.isEmpty ? y.count : previous[y.count]

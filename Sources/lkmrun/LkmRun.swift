@@ -158,9 +158,14 @@ struct LkmRun {
   func execute() -> Int32 {
     let start = monotonicNanoseconds()
     let module: LoadedModule
+    var advice: LinkAdvice?
     do {
       let host = try HostSymbolProvider(libraries: library)
       var options = LinkOptions(providers: [host])
+      // Consulted only for what the link cannot resolve: a run that links pays nothing.
+      let hints = LinkAdvice(inputs: self.inputs, libraries: host.libraries)
+      options.suggest = hints.suggest
+      advice = hints
       options.moduleName = self.inputs[0]
       options.entry = entry
       if !noCache && !ImageCache.disabledByEnvironment {
@@ -179,7 +184,7 @@ struct LkmRun {
       // An LTO object is told apart only when the link fails (the check reads the inputs
       // again: a successful run, a cached one above all, pays nothing for it).
       if let problem = self.inputs.lazy.compactMap(notMachineCode).first { return fail(problem) }
-      return fail(error)
+      return fail(advice?.explain(error) ?? error)
     }
     if verbose { report(module, total: monotonicNanoseconds() - start) }
     if linkOnly { return 0 }

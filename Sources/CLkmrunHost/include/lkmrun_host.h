@@ -5,4 +5,13 @@
  * mapped below 2 GiB, reaches those copies with 32-bit references, and the C library itself uses
  * them too. Returns how many there are. */
 int lkmrun_host_data_count(void);
+
+#include <stddef.h>
+
+/* The names of the functions and objects the library `library` (a name dlopen found it by; it
+ * must be loaded already) defines in its dynamic symbol table, each NUL-terminated, one after
+ * another, in a buffer to free(3); *length is the buffer's size. NULL (and 0) when the library
+ * is not loaded or has no table. */
+char *_Nullable lkmrun_library_symbol_names(const char *_Nonnull library,
+                                            size_t *_Nonnull length);
 #endif
