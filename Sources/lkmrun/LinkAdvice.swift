@@ -84,6 +84,25 @@ final class LinkAdvice: Sendable {
     }
   }
 
+  /// The thread-local variables the inputs define (STT_TLS), archive members included.
+  var threadLocalVariables: Set<String> {
+    var names: Set<String> = []
+    func add(_ object: ObjectFile) {
+      for i in object.symbols.indices where i != 0 && !object.symbols[i].isUndefined {
+        if object.symbolType(i) == SymbolType.tls { names.insert(object.symbolName(i)) }
+      }
+    }
+    for path in inputs {
+      switch try? LinkInput.read(path) {
+      case .object(let object)?: add(object)
+      case .archive(let archive)?:
+        for i in archive.members.indices { if let o = try? archive.object(at: i) { add(o) } }
+      case nil: break
+      }
+    }
+    return names
+  }
+
   /// The demangled form of an Itanium C++ name, or nil.
   static func demangle(_ name: String) -> String? {
     guard name.hasPrefix("_Z") else { return nil }
@@ -176,7 +195,7 @@ final class LinkAdvice: Sendable {
     var byOption: [Instrumentation: [String]] = [:]
     var options: [Instrumentation] = []
     var cxx: [String] = []
-    var threadLocal: [String] = []
+    var threadLocal: [LinkError] = []
     for problem in error.all {
       if problem.code == .undefinedSymbol, let symbol = problem.symbol {
         if let option = LinkAdvice.instrumentation(symbol) {
@@ -192,7 +211,7 @@ final class LinkAdvice: Sendable {
       if problem.code == .unsupportedFeature || problem.code == .unsupportedRelocation,
         problem.message.contains("thread-local")
       {
-        threadLocal.append(problem.message)
+        threadLocal.append(problem)
         continue
       }
       kept.append(problem)
@@ -215,10 +234,13 @@ final class LinkAdvice: Sendable {
       lines.append(e)
     }
     var seen: Set<String> = []
-    for message in threadLocal {
-      let (object, variable) = LinkAdvice.threadLocalVariable(message)
-      guard let variable else {
-        lines.append(LinkError(.unsupportedFeature, message))
+    let variables = threadLocal.isEmpty ? [] : threadLocalVariables
+    for problem in threadLocal {
+      // Only a variable the program defines thread-local (a relocation of a thread-local
+      // kind against an ordinary one keeps its line: the object is what is wrong).
+      let (object, variable) = LinkAdvice.threadLocalVariable(problem.message)
+      guard let variable, variables.contains(variable) else {
+        kept.append(problem)
         continue
       }
       guard seen.insert(variable).inserted else { continue }
