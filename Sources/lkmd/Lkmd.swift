@@ -14,22 +14,31 @@ struct Lkmd: ParsableCommand {
       lkmd is a supervisor: modules run in its child, the kernel process, which it restarts \
       ("reboots") when a module kills or hangs it; the message buffer and the device survive. \
       Kernel printf output (the console) goes to standard output. On SIGTERM or SIGINT it \
-      unloads every module in reverse load order and exits 0.
+      unloads every module in reverse load order and exits 0. Errors go to standard error \
+      as "lkmd: <what>": exit 1 when lkmd cannot start (the device, the boot file, the \
+      kernel process), 64 for a usage error. See lkmd(8).
       """)
 
-  @Option(help: "The device socket (default: $LKM_DEVICE, else /tmp/lkm-UID/lkm).")
+  @Option(
+    help: ArgumentHelp(
+      "The device socket (default: $LKM_DEVICE, else /tmp/lkm-UID/lkm).", valueName: "path"))
   var device: String?
 
-  @Option(help: "The initial securelevel; above 0, only stat requests are allowed.")
+  @Option(
+    help: ArgumentHelp(
+      "The initial securelevel; above 0, only stat requests are allowed.", valueName: "level"))
   var securelevel: Int32 = 0
 
   @Flag(help: "Also resolve modules against the host C library, after the kernel's symbols (weakens containment: module code may then call the C library).")
   var hostSymbols = false
 
-  @Option(help: "Seconds module code may run in one call before it is interrupted (0: never).")
+  @Option(
+    help: ArgumentHelp(
+      "Seconds module code may run in one call before it is interrupted (0: never).",
+      valueName: "seconds"))
   var watchdog: UInt32 = 10
 
-  @Option(help: "The largest module accepted, in bytes.")
+  @Option(help: ArgumentHelp("The largest module accepted, in bytes.", valueName: "bytes"))
   var objectLimit: Int = 64 << 20
 
   @Flag(help: """
@@ -39,19 +48,31 @@ struct Lkmd: ParsableCommand {
     """)
   var trialLoad = false
 
-  @Option(help: "A file of modload command lines, one per line, run at every boot of the kernel.")
+  @Option(
+    help: ArgumentHelp(
+      "A file of modload command lines, one per line, run at every boot of the kernel.",
+      valueName: "file"))
   var boot: String?
 
-  @Option(help: "Where crash reports are written (default: crashes/ next to the device).")
+  @Option(
+    help: ArgumentHelp(
+      "Where crash reports are written (default: crashes/ next to the device).",
+      valueName: "directory"))
   var crashDirectory: String?
 
-  @Option(help: "Seconds a session holding the device may stay without a request (1 s while others wait).")
+  @Option(
+    help: ArgumentHelp(
+      "Seconds a session holding the device may stay without a request (1 s while others wait).",
+      valueName: "seconds"))
   var idleTimeout: Double = 10
 
-  @Option(help: "Seconds the kernel may take to answer one request before it is killed and rebooted.")
+  @Option(
+    help: ArgumentHelp(
+      "Seconds the kernel may hold its lock, or leave requests unanswered, before it is killed and rebooted (at least the watchdog + 5).",
+      valueName: "seconds"))
   var hangLimit: Double = 30
 
-  @Option(help: "Client connections at once.")
+  @Option(help: ArgumentHelp("Client connections at once (at least 4).", valueName: "count"))
   var maxConnections: Int = 128
 
   @Flag(help: """
@@ -59,6 +80,44 @@ struct Lkmd: ParsableCommand {
     for perf report; an unloaded module's lines stay, marked, until its addresses are reused.
     """)
   var perfMap = false
+
+  /// Usage errors for values the types accept but lkmd cannot use.
+  func validate() throws {
+    guard objectLimit > 0 else {
+      throw ValidationError("--object-limit must be a positive number of bytes")
+    }
+    guard idleTimeout.isFinite, idleTimeout > 0 else {
+      throw ValidationError("--idle-timeout must be a positive number of seconds")
+    }
+    guard hangLimit.isFinite, hangLimit > 0 else {
+      throw ValidationError("--hang-limit must be a positive number of seconds")
+    }
+    guard maxConnections > 0 else { throw ValidationError("--max-connections must be positive") }
+  }
+
+  /// Not ArgumentParser's main: errors are `lkmd: …` (its "Error: " replaced, as lkmctl does),
+  /// usage errors exit 64 with the usage, and lkmd's own failures to start exit 1 without it.
+  static func main() {
+    // -h parses as ArgumentParser's help command, which says so by throwing when run.
+    var command: any ParsableCommand
+    do { command = try parseAsRoot() } catch { exitParsing(error) }
+    do { try command.run() } catch let error as SupervisorError {
+      writeStandardError("lkmd: \(error)\n")
+      Glibc.exit(1)
+    } catch {
+      exitParsing(error)
+    }
+  }
+
+  /// Help on stdout and exit 0, or a usage error: `lkmd: WHAT`, the usage, exit 64.
+  static func exitParsing(_ error: any Error) -> Never {
+    let code = exitCode(for: error)
+    guard code != .success else { exit(withError: error) }
+    var text = fullMessage(for: error)
+    if text.hasPrefix("Error: ") { text.removeFirst(7) }
+    writeStandardError("lkmd: \(text)\n")
+    Glibc.exit(code.rawValue)
+  }
 
   mutating func run() throws {
     var configuration = Supervisor.Configuration(device: DeviceClient.defaultPath(device))
@@ -78,13 +137,25 @@ struct Lkmd: ParsableCommand {
     configuration.crashDirectory = crashDirectory
     Supervisor.installStopHandlers()
     let supervisor: Supervisor
-    do { supervisor = try Supervisor(configuration: configuration) } catch {
-      throw ValidationError(error.message)
-    }
+    // A failure to start is lkmd's, not a usage error: main prints it, exit 1.
+    supervisor = try Supervisor(configuration: configuration)
     print("lkmd: ready on \(configuration.device)")
     fflush(nil)
     supervisor.run()
     print("lkmd: stopped")
     fflush(nil)
+  }
+}
+
+/// Writes `text` to standard error with write(2), whole.
+func writeStandardError(_ text: String) {
+  var text = text
+  text.withUTF8 { buffer in
+    var done = 0
+    while done < buffer.count {
+      let n = write(2, buffer.baseAddress! + done, buffer.count - done)
+      if n <= 0 { break }
+      done += n
+    }
   }
 }

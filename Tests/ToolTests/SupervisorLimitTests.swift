@@ -113,9 +113,9 @@ struct DevicePathTests {
     defer { try? FileManager.default.removeItem(atPath: directory) }
     try "precious\n".write(toFile: directory + "/lkm", atomically: true, encoding: .utf8)
     let run = try start(directory + "/lkm")
-    #expect(run.status != 0)
+    #expect(run.status == 1)
     #expect(
-      run.stderr.contains("\(directory)/lkm exists and is not a socket: lkmd will not replace it"),
+      run.stderr == "lkmd: \(directory)/lkm exists and is not a socket: lkmd will not replace it\n",
       "\(run)")
     #expect(try String(contentsOfFile: directory + "/lkm", encoding: .utf8) == "precious\n")
   }
@@ -137,8 +137,8 @@ struct DevicePathTests {
     mkdir(open, 0o777)
     chmod(open, 0o777)
     let run = try start(open + "/lkm")
-    #expect(run.status != 0)
-    #expect(run.stderr.contains("\(open) is writable by others"), "\(run)")
+    #expect(run.status == 1)
+    #expect(run.stderr.hasPrefix("lkmd: \(open) is writable by others"), "\(run)")
     stat(open, &st)
     #expect(st.st_mode & 0o7777 == 0o777)
   }
@@ -147,8 +147,8 @@ struct DevicePathTests {
   func staleAndLiveSockets() throws {
     let first = try KernelProcess()
     let second = try start(first.device)
-    #expect(second.status != 0)
-    #expect(second.stderr.contains("\(first.device): another lkmd is serving it"), "\(second)")
+    #expect(second.status == 1)
+    #expect(second.stderr == "lkmd: \(first.device): another lkmd is serving it\n", "\(second)")
     // Killed without cleaning up: its socket stays, and the next lkmd replaces it.
     kill(first.process.processIdentifier, SIGKILL)
     first.process.waitUntilExit()

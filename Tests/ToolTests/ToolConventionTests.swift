@@ -9,7 +9,7 @@ import Testing
 struct ToolConventionTests {
   @Test(
     "-h and --help print the usage and the options on stdout, exit 0",
-    arguments: ["modload", "modunload", "modstat", "lkmctl", "lkmrun", "modfuzz"])
+    arguments: ["modload", "modunload", "modstat", "lkmctl", "lkmrun", "modfuzz", "lkmd"])
   func help(_ tool: String) throws {
     for flag in ["-h", "--help"] {
       let run = try TestSupport.run(TestSupport.product(tool), [flag])
@@ -44,6 +44,29 @@ struct ToolConventionTests {
     #expect(bad.status != 0)
     #expect(bad.stderr.hasPrefix("lkmctl: "), "\(bad)")
     #expect(!bad.stderr.contains("Error:"))
+  }
+
+  @Test("lkmd: a usage error exits 64 with the usage, a failure to start exits 1; both 'lkmd: '")
+  func lkmdErrors() throws {
+    let directory = try TestSupport.temporaryDirectory("lkmd-errors")
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    func lkmd(_ arguments: String...) throws -> TestSupport.Result {
+      try TestSupport.run(
+        TestSupport.product("lkmd"), ["--device", directory + "/lkm"] + arguments)
+    }
+    let unknown = try lkmd("--frobnicate")
+    #expect(unknown.status == 64 && unknown.stdout.isEmpty, "\(unknown)")
+    #expect(unknown.stderr.hasPrefix("lkmd: Unknown option '--frobnicate'\n"), "\(unknown)")
+    #expect(unknown.stderr.contains("Usage: lkmd ") && !unknown.stderr.contains("Error:"))
+    let zero = try lkmd("--object-limit", "0")
+    #expect(zero.status == 64, "\(zero)")
+    #expect(
+      zero.stderr.hasPrefix(
+        "lkmd: --object-limit must be a positive number of bytes\nUsage: lkmd "), "\(zero)")
+    // lkmd's own failure: its message alone, no usage.
+    let boot = try lkmd("--boot", directory + "/missing")
+    #expect(boot.status == 1 && boot.stdout.isEmpty, "\(boot)")
+    #expect(boot.stderr == "lkmd: --boot \(directory)/missing: No such file or directory\n")
   }
 
   @Test("lkmctl ksyms says when a filter matches nothing; lkmctl addr says what is not there")
