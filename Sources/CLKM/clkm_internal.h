@@ -113,6 +113,8 @@ int clkm_nosys(struct clkm_proc *, void *, clkm_register_t *);
 int clkm_copyin(const void *uaddr, void *kaddr, size_t len);
 int clkm_copyout(const void *kaddr, void *uaddr, size_t len);
 int clkm_copyinstr(const void *uaddr, void *kaddr, size_t len, size_t *done);
+/* copyin without saving and restoring the signal mask (cheaper; same guarantees). */
+int clkm_copy_quick(const void *from, void *to, size_t len);
 /* The process (client) the current request runs for (clkm_set_process). */
 struct clkm_proc *clkm_current_proc(void);
 /* Fills the system call table: nosys everywhere, sys_lkmnosys at 210-219, the built-ins. */

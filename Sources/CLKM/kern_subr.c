@@ -60,6 +60,22 @@ CLKM_MODAPI int clkm_copyout(const void *kaddr, void *uaddr, size_t len) {
   return clkm_copyin(kaddr, uaddr, len);
 }
 
+/* copyin without saving the signal mask (a system call each time): for the kernel's own small
+ * copies on hot paths (pool(9) writing a struct pool). The fault handler runs with the mask it
+ * interrupted (SA_NODEFER, no sa_mask), so a jump out of it finds the mask as it was. */
+int clkm_copy_quick(const void *from, void *to, size_t len) {
+  sigjmp_buf jb;
+  if (sigsetjmp(jb, 0)) {
+    clkm_copy_active = 0;
+    return CLKM_EFAULT;
+  }
+  clkm_copy_jmp = &jb;
+  clkm_copy_active = 1;
+  memmove(to, from, len);
+  clkm_copy_active = 0;
+  return 0;
+}
+
 /* kcopy(9): a copy between kernel addresses that returns EFAULT instead of faulting. */
 CLKM_MODAPI int clkm_kcopy(const void *from, void *to, size_t len) {
   return clkm_copyin(from, to, len);

@@ -152,21 +152,31 @@ static char *item_at(const struct kpool *kp, const struct ppage *g, unsigned i) 
   return g->base + kp->off0 + (size_t)i * kp->size;
 }
 
-static unsigned char poison_byte(size_t offset) {
-  return (unsigned char)(POISON >> (8 * (3 - offset % 4)));
+/* The pattern's bytes from an item's start: de af be ef de af ... (256 of them, copied in
+ * blocks). */
+static unsigned char pattern[256];
+
+static void pattern_init(void) {
+  for (size_t i = 0; i < sizeof pattern; i++)
+    pattern[i] = (unsigned char)(POISON >> (8 * (3 - i % 4)));
 }
 
 /* Fills an item with the pattern. A function for modules: the page is ours, but a module that
  * unmapped it (--host-symbols) faults here, in its own call. */
 CLKM_MODAPI static void poison(char *item, size_t size) {
-  for (size_t i = 0; i < size; i++) item[i] = (char)poison_byte(i);
+  for (size_t at = 0; at < size; at += sizeof pattern)
+    memcpy(item + at, pattern, size - at < sizeof pattern ? size - at : sizeof pattern);
 }
 
 /* The first offset where an item no longer holds the pattern, or -1. Reads a page of ours that
  * stays mapped while the pool has it. */
 CLKM_MODAPI static long poison_changed(const char *item, size_t size) {
-  for (size_t i = 0; i < size; i++)
-    if ((unsigned char)item[i] != poison_byte(i)) return (long)i;
+  for (size_t at = 0; at < size; at += sizeof pattern) {
+    size_t n = size - at < sizeof pattern ? size - at : sizeof pattern;
+    if (memcmp(item + at, pattern, n) == 0) continue;
+    for (size_t i = 0; i < n; i++)
+      if ((unsigned char)item[at + i] != pattern[i]) return (long)(at + i);
+  }
   return -1;
 }
 
@@ -279,7 +289,7 @@ static void mirror(const struct kpool *kp, void *pp) {
   m.pr_hiwat = kp->hiwat;
   m.pr_nidle = kp->nidle;
   /* A struct the module made unwritable afterwards keeps what it had. */
-  (void)clkm_copyout(&m, pp, sizeof m);
+  (void)clkm_copy_quick(&m, pp, sizeof m);
 }
 
 /* ---- Locking and refusals ---- */
@@ -654,6 +664,7 @@ size_t clkm_module_pools_release(int id, uint64_t start, uint64_t end, clkm_pool
 }
 
 void clkm_pool_bootstrap(void) {
+  pattern_init();
   clkm_kd->pool_allocator_nointr.pa_pagesz = PAGE;
   clkm_kd->pool_allocator_nointr.pa_pagemask = ~(int)(PAGE - 1);
   clkm_kd->pool_allocator_nointr.pa_pageshift = 12;

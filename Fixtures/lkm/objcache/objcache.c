@@ -168,10 +168,11 @@ objcache_call(struct proc *p, void *v, register_t *retval)
 		return (SCARG(uap, op) == 1 ? take(p, name, SCARG(uap, flags)) : give(name));
 	case 3:
 		uprintf("pool %s: size %u, %u per page, %u out, %u available, limit %u, "
-		    "gets %lu, puts %lu, fails %lu, pages %u\n", obj_pool.pr_wchan,
+		    "gets %lu, puts %lu, fails %lu, pages %u%s\n", obj_pool.pr_wchan,
 		    obj_pool.pr_size, obj_pool.pr_itemsperpage, obj_pool.pr_nout,
 		    obj_pool.pr_nitems, obj_pool.pr_hardlimit, obj_pool.pr_nget,
-		    obj_pool.pr_nput, obj_pool.pr_nfail, obj_pool.pr_npages);
+		    obj_pool.pr_nput, obj_pool.pr_nfail, obj_pool.pr_npages,
+		    (obj_pool.pr_flags & PR_WANTED) ? ", a take waits" : "");
 		*retval = obj_pool.pr_nout;
 		return (0);
 	case 4:
