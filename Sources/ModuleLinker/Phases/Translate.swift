@@ -98,6 +98,11 @@ extension FixupPlan {
     var counts = [Int](repeating: 0, count: 64)
     var scanned: [(fixup: Int, object: Int, section: Int)] = []
     var runs: [FixupRun] = []
+    // Objects that lost a COMDAT group to an earlier copy: their references to its local
+    // symbols (section symbols) are looked at.
+    let pruned = table.objects.indices.map { o in
+      table.discarded[table.sectionBase[o]..<table.sectionBase[o + 1]].contains(true)
+    }
     // The translation proper: one pass over the RELA entries, read in place.
     plan.fixups = [Fixup](unsafeUninitializedCapacity: total) { fixups, count in
       table.globalOf.withUnsafeBufferPointer { globalOf in
@@ -132,6 +137,14 @@ extension FixupPlan {
                     }
                     counts[Int(fixup.type.rawValue)] += 1
                     if fixup.kind == .none { continue }
+                    if global < 0 && pruned[o],
+                      let dropped = discardedTarget(table, o, Int(symbol), section, offset, fixup)
+                    {
+                      // An FDE of a discarded COMDAT copy: its fields stay 0, which the
+                      // unwinder skips (as for ld's removed link-once functions).
+                      if let error = dropped { errors.append(error) }
+                      continue
+                    }
                     guard UInt64(fixup.kind.width) <= sectionSize - offset else {
                       errors.append(
                         LinkError(
@@ -176,6 +189,30 @@ extension FixupPlan {
       }
     }
     return plan
+  }
+
+  /// Whether local symbol `i` of object `o` lies in a section dropped with a COMDAT group kept
+  /// from an earlier object: nil when it does not; an inner nil for a reference from
+  /// `.eh_frame` (the discarded copy's FDE, whose field is left 0: libgcc's unwinder skips an
+  /// FDE whose start is 0), an error for a reference from anywhere else (as ld's "defined in
+  /// discarded section").
+  static func discardedTarget(
+    _ table: SymbolTable, _ o: Int, _ i: Int, _ section: Int, _ offset: UInt64, _ fixup: Fixup
+  ) -> LinkError?? {
+    let object = table.objects[o]
+    guard case .section(let s) = object.symbolPlace(i), table.discarded[table.sectionBase[o] + s]
+    else { return nil }
+    if object.sectionType(section) == SectionType.x86_64Unwind
+      || object.sectionName(section, equals: ".eh_frame")
+    {
+      return .some(nil)
+    }
+    return .some(
+      LinkError(
+        .undefinedSymbol,
+        "\(table.site(o, section, offset)): \(fixup.type.abiName) against "
+          + "'\(object.displayName(ofSymbol: i))', which is in section '\(object.sectionName(s))' "
+          + "of a COMDAT group discarded for the copy of an earlier object"))
   }
 
   /// Why a relocation has no fixup: a type this linker refuses, or a field 4 GiB into its

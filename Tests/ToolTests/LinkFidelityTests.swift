@@ -1,0 +1,146 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Link fidelity (issue 11): programs of several objects that exercise what a static link does
+/// beyond relocation (COMDAT groups and their `.eh_frame` entries, constructor and destructor
+/// order, symbol versions, IFUNC identity, thread-local storage, libgcc's helpers), compiled at
+/// test time by gcc and clang, linked natively by GNU ld (through gcc's driver) and run by
+/// `lkmrun`: both must print the same, exit the same way, and a second run of lkmrun, loading the
+/// image the first stored in the cache, too.
+@Suite("LinkFidelity")
+struct LinkFidelityTests {
+  static let lkmrun = TestSupport.product("lkmrun")
+
+  /// One program built one way.
+  struct Case: Sendable, CustomTestStringConvertible {
+    /// The directory under Fixtures/fidelity: every .c and .cpp file in it is compiled.
+    var fixture: String
+    /// `gcc` or `clang` (g++ and clang++ for C++ sources).
+    var compiler: String
+    var flags: [String]
+    /// lkmrun options before the objects.
+    var lkmflags: [String] = []
+    /// Extra options of the native link (libraries).
+    var nativeFlags: [String] = []
+
+    var testDescription: String {
+      "\(fixture) \(compiler) \(flags.joined(separator: " "))"
+    }
+  }
+
+  static let compilers = ["gcc", "clang"]
+  static let models: [[String]] = [[], ["-fPIC"], ["-fno-pic"]]
+
+  static func matrix(
+    _ fixture: String, levels: [String] = ["-O0", "-O2"], models: [[String]] = models,
+    compilers: [String] = compilers, lkmflags: [String] = [], nativeFlags: [String] = []
+  ) -> [Case] {
+    var cases: [Case] = []
+    for compiler in compilers {
+      for level in levels {
+        for model in models {
+          cases.append(
+            Case(
+              fixture: fixture, compiler: compiler, flags: [level] + model, lkmflags: lkmflags,
+              nativeFlags: nativeFlags))
+        }
+      }
+    }
+    return cases
+  }
+
+  /// The driver for a source: gcc or Swift's clang, their C++ forms for .cpp.
+  static func driver(_ compiler: String, cxx: Bool) -> String {
+    let clang = TestSupport.compilers.first { $0.hasSuffix("clang") } ?? "clang"
+    switch (compiler, cxx) {
+    case ("gcc", false): return "gcc"
+    case ("gcc", true): return "g++"
+    case (_, false): return clang
+    case (_, true): return clang + "++"
+    }
+  }
+
+  /// What building and running a case gave: the native program's run and lkmrun's two (the
+  /// second from the cache), with the commands for messages.
+  struct Outcome {
+    var native: TestSupport.Result
+    var lkmrun: TestSupport.Result
+    var cached: TestSupport.Result
+    var commands: String
+
+    var comment: Comment {
+      Comment(
+        rawValue: commands + "\nnative: \(native)\nlkmrun: \(lkmrun)\nlkmrun (cached): \(cached)")
+    }
+  }
+
+  /// Compiles the case's sources, links them natively with gcc's driver (GNU ld) and runs the
+  /// program, then runs the objects under lkmrun twice.
+  static func build(_ c: Case, directory: String) throws -> Outcome {
+    let source = TestSupport.fixture("fidelity/" + c.fixture)
+    let files = try FileManager.default.contentsOfDirectory(atPath: source)
+      .filter { $0.hasSuffix(".c") || $0.hasSuffix(".cpp") }.sorted { a, b in
+        // main first: link order is the order the program's tables are in.
+        (a.hasPrefix("main.") ? 0 : 1, a) < (b.hasPrefix("main.") ? 0 : 1, b)
+      }
+    var commands: [String] = []
+    var objects: [String] = []
+    let cxx = files.contains { $0.hasSuffix(".cpp") }
+    for file in files {
+      let object = directory + "/" + file + ".o"
+      let command =
+        ([driver(c.compiler, cxx: file.hasSuffix(".cpp")), "-c"] + c.flags
+        + [source + "/" + file, "-o", object]).joined(separator: " ")
+      commands.append(command)
+      try TestSupport.shell(command)
+      objects.append(object)
+    }
+    let pie = c.flags.contains("-fno-pic") ? ["-no-pie"] : []
+    let native = directory + "/native"
+    let link = ([cxx ? "g++" : "gcc"] + pie + objects + c.nativeFlags + ["-o", native]).joined(
+      separator: " ")
+    commands.append(link)
+    try TestSupport.shell(link)
+    let nativeRun = try run(native, [])
+    let arguments = c.lkmflags + objects
+    commands.append(([lkmrun] + arguments).joined(separator: " "))
+    let environment = ["XDG_CACHE_HOME": directory + "/cache"]
+    let first = try run(lkmrun, arguments, environment: environment)
+    let second = try run(lkmrun, arguments, environment: environment)
+    return Outcome(
+      native: nativeRun, lkmrun: first, cached: second, commands: commands.joined(separator: "\n"))
+  }
+
+  static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:])
+    throws -> TestSupport.Result
+  {
+    var env = ProcessInfo.processInfo.environment
+    env["LKM_NO_CACHE"] = nil
+    for (key, value) in environment { env[key] = value }
+    return try TestSupport.run(
+      "/usr/bin/timeout", ["--kill-after=5", "60", executable] + arguments, environment: env)
+  }
+
+  /// Builds and runs `c`, expecting lkmrun to behave as the native program.
+  static func expectNative(_ c: Case) throws {
+    let directory = try TestSupport.temporaryDirectory("fidelity")
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let outcome = try build(c, directory: directory)
+    let comment = outcome.comment
+    #expect(!outcome.native.signaled && outcome.native.status == 0, comment)
+    #expect(!outcome.native.stdout.isEmpty, comment)
+    for run in [outcome.lkmrun, outcome.cached] {
+      #expect(!run.signaled && run.status == outcome.native.status, comment)
+      #expect(run.stdout == outcome.native.stdout, comment)
+      #expect(run.stderr == outcome.native.stderr, comment)
+    }
+  }
+
+  // MARK: - C++ across files
+
+  @Test(
+    "C++ of two files sharing vector<int> instantiations, inline functions and exceptions",
+    arguments: matrix("cxxfiles", lkmflags: ["-l", "stdc++"]))
+  func cxxAcrossFiles(_ c: Case) throws { try Self.expectNative(c) }
+}
