@@ -143,4 +143,11 @@ struct LinkFidelityTests {
     "C++ of two files sharing vector<int> instantiations, inline functions and exceptions",
     arguments: matrix("cxxfiles", lkmflags: ["-l", "stdc++"]))
   func cxxAcrossFiles(_ c: Case) throws { try Self.expectNative(c) }
+
+  // MARK: - Constructors and destructors
+
+  @Test(
+    ".preinit_array, .init_array.N, .ctors(.N), .fini_array(.N), .dtors(.N) and atexit in GNU ld's order",
+    arguments: matrix("dtors", models: [[], ["-fno-pic"]]))
+  func constructorOrder(_ c: Case) throws { try Self.expectNative(c) }
 }

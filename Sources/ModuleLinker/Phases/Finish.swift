@@ -159,12 +159,15 @@ struct ModuleResult {
   var tables: any ModuleSymbolTables
 }
 
-/// A constructor or destructor table of the image: its priority, its place in link order, its
-/// offset and its entry count.
+/// A constructor or destructor table of the image: its priority, its name and place in link
+/// order (which break ties of priority, as ld's `SORT_BY_INIT_PRIORITY` does), its offset and
+/// its entry count.
 struct InitTable {
   enum Kind: UInt8 { case preinit, initArray, finiArray, ctors, dtors }
   var kind: Kind
+  /// `.init_array.N`: N; `.ctors.N`: 65535 - N; none: 65536 (after every numbered one).
   var priority: Int
+  var name: String
   var order: Int
   var offset: Int
   var count: Int
@@ -201,7 +204,9 @@ extension InitTable {
           guard name.hasPrefix(prefix) else { return nil }
           let rest = name.dropFirst(prefix.count)
           if rest.isEmpty { return 65536 }
-          guard rest.first == ".", let n = Int(rest.dropFirst()) else { return nil }
+          guard rest.first == ".", let n = Int(rest.dropFirst()), n >= 0, n <= 65535 else {
+            return nil
+          }
           return n
         }
         let p: Int?
@@ -209,37 +214,47 @@ extension InitTable {
         case .preinit: p = 0
         case .initArray: p = priority(".init_array") ?? 65536
         case .finiArray: p = priority(".fini_array") ?? 65536
-        case .ctors: p = priority(".ctors")
-        case .dtors: p = priority(".dtors")
+        // .ctors.N and .dtors.N run in the reverse order of their numbers.
+        case .ctors: p = priority(".ctors").map { $0 == 65536 ? $0 : 65535 - $0 }
+        case .dtors: p = priority(".dtors").map { $0 == 65536 ? $0 : 65535 - $0 }
         }
         guard let p else { continue }
         tables.append(
           InitTable(
-            kind: kind, priority: p, order: order, offset: offset,
+            kind: kind, priority: p, name: name, order: order, offset: offset,
             count: Int(object.sectionSize(s) / 8)))
       }
     }
     return tables
   }
 
-  /// The image offsets of the constructor entries (`.preinit_array`, `.init_array.N` by
-  /// ascending N, `.init_array`, `.ctors` from the last entry) and finalizer entries
-  /// (`.fini_array` from the last entry, `.fini_array.N` by descending N, then `.dtors` from
-  /// the first), in the order they run.
+  /// The image offsets of the constructor entries and finalizer entries in the order they
+  /// run, which is GNU ld's: its script puts `.ctors` in `.init_array` and `.dtors` in
+  /// `.fini_array` (`KEEP (*(SORT_BY_INIT_PRIORITY(.init_array.*)
+  /// SORT_BY_INIT_PRIORITY(.ctors.*)))`, then `KEEP (*(.init_array .ctors))`), reversing the
+  /// entries of each `.ctors`/`.dtors` section, and ld.so runs `.preinit_array`, then
+  /// `.init_array` from the first entry, and at exit `.fini_array` from the last.
+  ///
+  /// Numbered tables sort by priority, then by section name, then in link order; unnumbered
+  /// ones follow in link order.
   static func entries(_ tables: [InitTable]) -> (initializers: [Int], finalizers: [Int]) {
-    func entries(_ kind: Kind) -> [Int] {
+    func array(_ kinds: Set<Kind>, reversed legacy: Kind) -> [Int] {
       var list: [Int] = []
-      let sorted = tables.filter { $0.kind == kind }.sorted {
-        ($0.priority, $0.order) < ($1.priority, $1.order)
+      // Unnumbered tables keep link order (the name breaks ties of numbered ones only).
+      let sorted = tables.filter { kinds.contains($0.kind) }.sorted {
+        let a = $0.priority < 65536 ? $0.name : ""
+        let b = $1.priority < 65536 ? $1.name : ""
+        return ($0.priority, a, $0.order) < ($1.priority, b, $1.order)
       }
       for t in sorted {
-        for i in 0..<t.count { list.append(t.offset + i * 8) }
+        let entries = (0..<t.count).map { t.offset + $0 * 8 }
+        list += t.kind == legacy ? entries.reversed() : entries
       }
       return list
     }
-    let initializers = entries(.preinit) + entries(.initArray) + entries(.ctors).reversed()
-    let finalizers = entries(.finiArray).reversed() + entries(.dtors)
-    return (initializers, finalizers)
+    let initializers = array([.preinit], reversed: .dtors) + array([.initArray, .ctors], reversed: .ctors)
+    let finalizers = array([.finiArray, .dtors], reversed: .dtors).reversed()
+    return (initializers, Array(finalizers))
   }
 
   /// The functions the entries at `offsets` point to, read from the relocated image (0 and -1
