@@ -252,3 +252,7 @@ int host_symbol_facts(const void *address, const char *name, unsigned long *size
   }
   return 0;
 }
+
+void *host_versioned_symbol(void *handle, const char *name, const char *version) {
+  return dlvsym(handle == NULL ? RTLD_DEFAULT : handle, name, version);
+}

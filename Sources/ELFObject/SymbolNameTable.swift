@@ -26,6 +26,13 @@ public struct SymbolName: @unchecked Sendable {
     self.init(start: start, count: end.map { UnsafeRawPointer($0) - start } ?? limit)
   }
 
+  /// The offset of the name's first `@`, where a symbol version begins (`name@VERSION`, or
+  /// `name@@VERSION` for the default version), if it has one.
+  public var versionStart: Int? {
+    guard let start, count > 0, let at = memchr(start, 0x40, count) else { return nil }
+    return UnsafeRawPointer(at) - start
+  }
+
   /// A hash of `count` bytes, read eight at a time (names average about 15 bytes: two words
   /// and a mix, instead of FNV's multiply per byte). Never reads outside the bytes.
   @inlinable

@@ -150,4 +150,11 @@ struct LinkFidelityTests {
     ".preinit_array, .init_array.N, .ctors(.N), .fini_array(.N), .dtors(.N) and atexit in GNU ld's order",
     arguments: matrix("dtors", models: [[], ["-fno-pic"]]))
   func constructorOrder(_ c: Case) throws { try Self.expectNative(c) }
+
+  // MARK: - Symbol versions
+
+  @Test(
+    ".symver: f@@V2 satisfies f, f@V1 its own references, a host reference name@VERSION is dlvsym's",
+    arguments: matrix("symver", levels: ["-O2"]))
+  func symbolVersions(_ c: Case) throws { try Self.expectNative(c) }
 }

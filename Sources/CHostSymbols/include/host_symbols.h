@@ -31,4 +31,9 @@ int host_build_id(const void *_Nonnull address, unsigned char *_Nonnull out, int
  * copied into `path` (at most `path_capacity` bytes, NUL-terminated) for objects without one. */
 int host_build_id_of_handle(void *_Nonnull handle, unsigned char *_Nonnull out, int capacity,
                             char *_Nonnull path, int path_capacity);
+
+/* dlvsym(3): `name` of version `version` in the object `handle` stands for (RTLD_DEFAULT when
+ * NULL), for a reference `name@version` (.symver). */
+void *_Nullable host_versioned_symbol(void *_Nullable handle, const char *_Nonnull name,
+                                      const char *_Nonnull version);
 #endif

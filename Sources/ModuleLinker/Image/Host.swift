@@ -185,16 +185,29 @@ public final class HostSymbolProvider: SymbolProvider, @unchecked Sendable {
     return UnsafeMutableRawPointer(bitPattern: opened)
   }
 
-  private func search(_ name: String) -> ProvidedSymbol? {
+  private func search(_ full: String) -> ProvidedSymbol? {
+    // A reference with a version (`realpath@GLIBC_2.2.5`, from .symver) is that version's
+    // definition (dlvsym); the facts below are looked up under the bare name.
+    var name = full
+    var version: String?
+    let utf8 = Array(full.utf8)
+    if let at = utf8.firstIndex(of: 0x40), at > 0 {
+      name = String(decoding: utf8[..<at], as: UTF8.self)
+      version = String(decoding: utf8[(at + 1)...].drop { $0 == 0x40 }, as: UTF8.self)
+    }
     for k in libraries.indices {
       guard let handle = handle(k) else { continue }
-      if var p = dlsym(handle, name) {
+      let found = version.map { host_versioned_symbol(handle, name, $0) } ?? dlsym(handle, name)
+      if var p = found {
         var writable: Int32 = 1
         var executable: Int32 = 0
         // Data is used through the definition ld.so bound every reference to (the first in the
         // global scope): the executable's copy when it has one (a copy relocation), which the
         // library uses too.
-        if let first = HostSymbolProvider.processSymbol(name), first != p,
+        let first =
+          version.map { host_versioned_symbol(nil, name, $0) }
+          ?? HostSymbolProvider.processSymbol(name)
+        if let first, first != p,
           host_segment_permissions(p, &writable, &executable) == 0 || executable == 0
         {
           p = first

@@ -162,6 +162,9 @@ struct SymbolTable {
   /// What does not stop the module (undefined weak symbols).
   var warnings: [String] = []
   var comdatSignatures: Set<String> = []
+  /// Globals defined with a default version (`name@@VERSION`, from `.symver`): they define
+  /// `name` and `name@VERSION` too, as ld's static link binds them.
+  var defaultVersions: [Int] = []
 
   /// The id of the global named `name`, if the module has one.
   func globalID(_ name: String) -> Int? {
@@ -268,7 +271,9 @@ extension SymbolTable {
       g.onlyWeakReferences = false
       table.globals.append(g)
     }
+    table.bindDefaultVersions()
     try table.pullArchiveMembers(archives, problems: &problems)
+    table.bindDefaultVersions()
     // An entry nothing defines is the caller's to report, not an undefined symbol.
     if let entry = options.entry, let id = table.globalID(entry), !table.globals[id].isDefined {
       table.globals[id].onlyWeakReferences = true
@@ -368,9 +373,45 @@ extension SymbolTable {
         case .undefined:
           define(id, o, i, weak ? .weak : .strong)
         }
+        if let at = index.names[id].versionStart, at + 1 < index.names[id].count,
+          index.names[id].start!.load(fromByteOffset: at + 1, as: UInt8.self) == 0x40
+        {
+          defaultVersions.append(id)
+        }
       }
     }
     return errors
+  }
+
+  /// Makes each default-version definition `name@@VERSION` define `name` and `name@VERSION`
+  /// too, where the module defines neither: a plain reference binds to the default version
+  /// (as in ld's static link; `name@OTHER` binds only to a definition of that version).
+  mutating func bindDefaultVersions() {
+    guard !defaultVersions.isEmpty else { return }
+    for id in defaultVersions where globals[id].kind == .strong || globals[id].kind == .weak {
+      let full = Array(globals[id].name.utf8)
+      guard let at = full.firstIndex(of: 0x40), at > 0 else { continue }
+      let base = String(decoding: full[..<at], as: UTF8.self)
+      let version = String(decoding: full[(at + 2)...], as: UTF8.self)
+      for alias in [base, base + "@" + version] {
+        let owned = OwnedName(alias)
+        let (a, inserted) = index.insert(owned.name)
+        if inserted {
+          ownedNames.append(owned)
+          globals.append(GlobalSymbol(symbolName: index.names[a]))
+        }
+        guard globals[a].kind == .undefined || globals[a].kind == .common else { continue }
+        let definition = globals[id]
+        globals[a].kind = definition.kind
+        globals[a].object = definition.object
+        globals[a].symbol = definition.symbol
+        globals[a].isIFunc = definition.isIFunc
+        globals[a].isFunction = definition.isFunction
+        globals[a].size = definition.size
+        globals[a].value = definition.value
+        globals[a].section = definition.section
+      }
+    }
   }
 
   private mutating func define(_ id: Int, _ o: Int, _ i: Int, _ kind: GlobalSymbol.Kind) {
