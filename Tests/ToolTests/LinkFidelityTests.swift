@@ -157,4 +157,11 @@ struct LinkFidelityTests {
     ".symver: f@@V2 satisfies f, f@V1 its own references, a host reference name@VERSION is dlvsym's",
     arguments: matrix("symver", levels: ["-O2"]))
   func symbolVersions(_ c: Case) throws { try Self.expectNative(c) }
+
+  // MARK: - IFUNC identity
+
+  @Test(
+    "an IFUNC's address is the same in every object, as GNU ld makes it",
+    arguments: matrix("ifunc", levels: ["-O2"]))
+  func ifuncIdentity(_ c: Case) throws { try Self.expectNative(c) }
 }

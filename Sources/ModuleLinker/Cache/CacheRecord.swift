@@ -113,7 +113,9 @@ struct CacheRecord {
     entry.slotCount = plan.slotTargets.count
     for (slot, ref) in plan.slotTargets.enumerated() {
       let target = classifier.classOf(ref)
-      if table.isIFunc(ref) {
+      if let stub = relocated.canonicalIFuncs[ref] {
+        entry.slots.append((slot, .image(stub &- base)))
+      } else if table.isIFunc(ref) {
         entry.ifuncSlots.append((slot, Int(target.payload)))
       } else if case .absolute = target {
         continue  // the image holds it
@@ -142,8 +144,12 @@ struct CacheRecord {
         let use = fixup.kind.targetUse
         guard use != .nothing else { continue }
         let ref = fixup.target(in: o)
-        if fixup.kind == .pointer64 && table.isIFunc(ref) { continue }  // deferred
         var target = classifier.classOf(ref)
+        if fixup.kind == .pointer64 && table.isIFunc(ref) {
+          // Deferred, unless the IFUNC's address is its stub.
+          guard let stub = relocated.canonicalIFuncs[ref] else { continue }
+          target = .image(stub &- base)
+        }
         if calls == .throughStubs && fixup.type == .plt32, case .external = target,
           let stub = stubOffset[ref]
         {

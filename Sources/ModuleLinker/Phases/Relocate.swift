@@ -21,6 +21,10 @@ struct RelocatedImage {
   var ifuncSlots: [(slot: Int, resolver: UInt64)] = []
   /// 64-bit fields to fill with a resolver's result plus an addend.
   var deferred: [(offset: Int, resolver: UInt64, addend: Int64)] = []
+  /// IFUNCs whose address is their stub (a 32-bit absolute reference needs one): every
+  /// reference to the address uses it, as ld's canonical PLT entry, so that pointers compare
+  /// equal.
+  var canonicalIFuncs: [SymbolRef: UInt64] = [:]
   var gotCount = 0
 }
 
@@ -171,6 +175,7 @@ extension RelocatedImage {
       if candidate.absolute32 && !ifunc && target >= 1 << 31, let id = ref.globalID {
         canonical[id] = stubAddress
       }
+      if candidate.absolute32 && ifunc { result.canonicalIFuncs[ref] = stubAddress }
     }
     // S of each global as the module sees it.
     var globalS = result.globalAddress
@@ -184,7 +189,11 @@ extension RelocatedImage {
     // GOT slots: the target's address (canonical); IFUNC slots are filled once resolvers ran.
     for (slot, ref) in plan.slotTargets.enumerated() {
       if table.isIFunc(ref) {
-        result.ifuncSlots.append((slot, address(of: ref)))
+        if let stub = result.canonicalIFuncs[ref] {
+          image.storeLittleEndian(stub, at: layout.gotArea + slot * 8)
+        } else {
+          result.ifuncSlots.append((slot, address(of: ref)))
+        }
         continue
       }
       let target = ref.globalID.map { globalS[$0] } ?? address(of: ref)
@@ -251,6 +260,12 @@ extension RelocatedImage {
             operands.z = object.symbolSize(Int(fixup.symbol))
           }
         case .pointer64 where operands.ifunc:
+          if !result.canonicalIFuncs.isEmpty,
+            let stub = result.canonicalIFuncs[fixup.target(in: o)]
+          {
+            operands.s = stub
+            break
+          }
           // Filled with the resolver's result once the text is executable.
           result.deferred.append((field, operands.s, fixup.addend))
           continue
