@@ -164,4 +164,33 @@ struct LinkFidelityTests {
     "an IFUNC's address is the same in every object, as GNU ld makes it",
     arguments: matrix("ifunc", levels: ["-O2"]))
   func ifuncIdentity(_ c: Case) throws { try Self.expectNative(c) }
+
+  // MARK: - LTO objects
+
+  @Test("gcc -flto objects, given or pulled from an archive, are named with the fix")
+  func slimLTOObjects() throws {
+    let directory = try TestSupport.temporaryDirectory("lto")
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    try "int helper(int x) { return x * 3; }\n".write(
+      toFile: directory + "/helper.c", atomically: true, encoding: .utf8)
+    try "int helper(int);\nint main(void) { return helper(4) - 12; }\n".write(
+      toFile: directory + "/main.c", atomically: true, encoding: .utf8)
+    try TestSupport.shell(
+      "gcc -O2 -c main.c && gcc -O2 -flto -c helper.c -o slim.o && ar rcs libslim.a slim.o"
+        + " && gcc -O2 -flto -ffat-lto-objects -c helper.c -o fat.o",
+      directory: directory)
+    let advice =
+      "holds GCC's intermediate code only (gcc -flto), not machine code: compile without -flto,"
+      + " or with -ffat-lto-objects\n"
+    let given = try Self.run(Self.lkmrun, ["--no-cache", directory + "/main.o", directory + "/slim.o"])
+    #expect(given.status == 1 && given.stderr == "lkmrun: \(directory)/slim.o: " + advice, "\(given)")
+    let pulled = try Self.run(
+      Self.lkmrun, ["--no-cache", directory + "/main.o", directory + "/libslim.a"])
+    #expect(
+      pulled.status == 1 && pulled.stderr == "lkmrun: \(directory)/libslim.a(slim.o): " + advice,
+      "\(pulled)")
+    // Fat LTO objects hold machine code too: they link.
+    let fat = try Self.run(Self.lkmrun, ["--no-cache", directory + "/main.o", directory + "/fat.o"])
+    #expect(fat.status == 0 && fat.stderr.isEmpty, "\(fat)")
+  }
 }

@@ -336,6 +336,15 @@ extension SymbolTable {
       case .undefined:
         globals[id].referenced = true
         if binding != SymbolBinding.weak { globals[id].onlyWeakReferences = false }
+      case .common where index.names[id].equals("__gnu_lto_slim"):
+        // GCC's slim LTO objects (gcc -flto without -ffat-lto-objects) hold GIMPLE sections
+        // and this COMMON marker, no machine code: every symbol they seem to define would be
+        // undefined.
+        errors.append(
+          LinkError(
+            .unsupportedFeature,
+            "\(object.name): holds GCC's intermediate code only (gcc -flto), not machine code: "
+              + "compile without -flto, or with -ffat-lto-objects"))
       case .common:
         let size = object.symbolSize(i)
         let alignment = object.symbolValue(i)
