@@ -41,6 +41,21 @@ public enum CallBinding: Sendable, Equatable {
   case throughStubs
 }
 
+/// An archive of the toolchain's runtime (libgcc.a) that a link searches, as gcc's driver
+/// links it after the objects, for what neither the inputs nor the providers define.
+public struct RuntimeArchive: Sendable {
+  /// The archive's name in messages and cache keys (`libgcc.a`).
+  public var name: String
+  /// Finds and reads the archive: called only when a link has undefined symbols left, at most
+  /// once per link; nil when there is none.
+  public var open: @Sendable () -> Archive?
+
+  public init(name: String, open: @escaping @Sendable () -> Archive?) {
+    self.name = name
+    self.open = open
+  }
+}
+
 /// How a link is done.
 public struct LinkOptions: Sendable {
   /// Where undefined symbols are looked up, in order.
@@ -78,6 +93,11 @@ public struct LinkOptions: Sendable {
   /// the externals, a miss links and stores. A check (``ModuleLinker/check(_:)``) never uses
   /// it.
   public var cache: ImageCache?
+  /// Archives searched, members pulled on demand, for the strong symbols still undefined once
+  /// the inputs' archives and the providers have been searched (gcc's driver links libgcc.a's
+  /// helpers, `__udivti3`, `__popcountdi2`, `__cpu_model`, this way); empty (the default) for
+  /// none.
+  public var runtimeArchives: [RuntimeArchive] = []
   /// How calls to functions outside the module are bound; nil (the default) for
   /// ``CallBinding/throughStubs`` with a ``cache`` and ``CallBinding/direct`` without.
   public var callBinding: CallBinding?
@@ -124,7 +144,10 @@ public struct ModuleLinker {
     guard let cache = options.cache else { return try link(inputs, clock: &clock, store: nil) }
     let key = cache.key(cache.inputHashes(inputs), options)
     clock.mark("cache key")
-    switch cache.load(key, inputNames: inputs.map(\.name), options: options, clock: &clock) {
+    switch cache.load(
+      key, inputNames: inputs.map(\.name) + options.runtimeArchives.map(\.name), options: options,
+      clock: &clock)
+    {
     case .hit(let module): return module
     case .miss(let reason): return try link(inputs, clock: &clock, store: (cache, key, reason))
     }
@@ -148,7 +171,10 @@ public struct ModuleLinker {
       }
       let key = cache.key(hashes, options)
       clock.mark("cache key")
-      switch cache.load(key, inputNames: paths, options: options, clock: &clock) {
+      switch cache.load(
+        key, inputNames: paths + options.runtimeArchives.map(\.name), options: options,
+        clock: &clock)
+      {
       case .hit(let module): return module
       case .miss(let reason): store = (cache, key, reason)
       }

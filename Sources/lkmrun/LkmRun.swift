@@ -168,6 +168,7 @@ struct LkmRun {
       advice = hints
       options.moduleName = self.inputs[0]
       options.entry = entry
+      options.runtimeArchives = [libgcc]
       if !noCache && !ImageCache.disabledByEnvironment {
         if let cacheDirectory {
           options.cache = try ImageCache(directory: cacheDirectory)
@@ -268,6 +269,35 @@ func monotonicNanoseconds() -> UInt64 {
   var ts = timespec()
   clock_gettime(CLOCK_MONOTONIC, &ts)
   return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
+// MARK: - libgcc
+
+/// libgcc.a, searched as gcc's driver links it (after the objects) for the helpers compiled
+/// code calls and no C library defines: `__udivti3`, `__popcountdi2`, `__cpu_model` and
+/// `__cpu_indicator_init` (`__builtin_cpu_supports`), `__mulsc3`... Found only when a link has
+/// undefined symbols left: `$LKM_LIBGCC`, else what `gcc -print-libgcc-file-name` prints.
+let libgcc = RuntimeArchive(name: "libgcc.a") {
+  guard let path = libgccPath(), case .archive(let archive)? = try? LinkInput.read(path) else {
+    return nil
+  }
+  return archive
+}
+
+func libgccPath() -> String? {
+  if let path = getenv("LKM_LIBGCC") { return String(cString: path) }
+  guard let pipe = popen("gcc -print-libgcc-file-name 2>/dev/null", "r") else { return nil }
+  var bytes: [UInt8] = []
+  var buffer = [UInt8](repeating: 0, count: 512)
+  while true {
+    let n = fread(&buffer, 1, buffer.count, pipe)
+    if n <= 0 { break }
+    bytes += buffer[0..<n]
+  }
+  guard pclose(pipe) == 0 else { return nil }
+  while let last = bytes.last, last == 10 || last == 13 || last == 32 { bytes.removeLast() }
+  guard bytes.first == 0x2f else { return nil }  // an absolute path, not "libgcc.a"
+  return String(decoding: bytes, as: UTF8.self)
 }
 
 // MARK: - Objects that hold no machine code

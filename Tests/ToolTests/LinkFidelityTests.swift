@@ -165,6 +165,35 @@ struct LinkFidelityTests {
     arguments: matrix("ifunc", levels: ["-O2"]))
   func ifuncIdentity(_ c: Case) throws { try Self.expectNative(c) }
 
+  // MARK: - libgcc
+
+  @Test(
+    "libgcc.a's helpers (__udivti3, __modti3, __popcountdi2, __mulsc3, __cpu_model) resolved as gcc's driver links them",
+    arguments: matrix("libgcc", levels: ["-O2"]))
+  func libgccHelpers(_ c: Case) throws { try Self.expectNative(c) }
+
+  /// Debian's libpython3.11.a (libpython3.11-dev, installed by scripts/setup) is not
+  /// position-independent, needs libgcc's __popcountdi2, libexpat and zlib.
+  static let libpython = "/usr/lib/x86_64-linux-gnu/libpython3.11.a"
+
+  @Test(
+    "Debian's libpython3.11.a embedded: a driver runs Python code",
+    .enabled(if: FileManager.default.fileExists(atPath: libpython), "libpython3.11-dev is missing: run scripts/setup"))
+  func embeddedPython() throws {
+    let directory = try TestSupport.temporaryDirectory("python")
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let source = TestSupport.fixture("fidelity/python/embed.c")
+    try TestSupport.shell(
+      "gcc -O2 -c $(python3.11-config --includes) \(source) -o embed.o"
+        + " && gcc -no-pie embed.o \(Self.libpython) -lexpat -lz -lm -o native",
+      directory: directory)
+    let native = try Self.run(directory + "/native", [])
+    let run = try Self.run(
+      Self.lkmrun, ["--no-cache", "-l", "expat", "-l", "z", directory + "/embed.o", Self.libpython])
+    #expect(native.status == 0 && native.stdout.contains("5050"), "\(native)")
+    #expect(run.status == 0 && run.stdout == native.stdout && run.stderr.isEmpty, "\(run)")
+  }
+
   // MARK: - LTO objects
 
   @Test("gcc -flto objects, given or pulled from an archive, are named with the fix")

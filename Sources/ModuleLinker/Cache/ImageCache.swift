@@ -104,6 +104,8 @@ extension ImageCache {
     w.bool(options.effectiveCallBinding == .throughStubs)
     w.u32(UInt32(options.providers.count))
     for provider in options.providers { w.string(provider.cacheIdentity) }
+    w.u32(UInt32(options.runtimeArchives.count))
+    for archive in options.runtimeArchives { w.string(archive.name) }
     w.u32(UInt32(inputs.count))
     for (kind, hash) in inputs {
       w.u8(kind)

@@ -278,7 +278,21 @@ extension SymbolTable {
     if let entry = options.entry, let id = table.globalID(entry), !table.globals[id].isDefined {
       table.globals[id].onlyWeakReferences = true
     }
-    try problems.report(table.resolveExternals(options))
+    var pending = table.lookUpExternals(options)
+    if !options.runtimeArchives.isEmpty,
+      pending.contains(where: { !table.globals[$0].onlyWeakReferences })
+    {
+      // gcc's driver links libgcc.a after the objects: its members for what is still
+      // undefined, then what they need from the providers.
+      var runtime: [(input: Int, archive: Archive)] = []
+      for (k, source) in options.runtimeArchives.enumerated() {
+        if let archive = source.open() { runtime.append((inputs.count + k, archive)) }
+      }
+      try table.pullArchiveMembers(runtime, problems: &problems, only: Set(pending))
+      pending = pending.filter { table.globals[$0].kind == .undefined }
+      pending += table.lookUpExternals(options)
+    }
+    try problems.report(table.reportUnresolved(pending, options))
     return table
   }
 
@@ -442,7 +456,7 @@ extension SymbolTable {
 
   /// Pulls archive members that define still-undefined strong symbols, until nothing changes.
   mutating func pullArchiveMembers(
-    _ archives: [(input: Int, archive: Archive)], problems: inout Problems
+    _ archives: [(input: Int, archive: Archive)], problems: inout Problems, only: Set<Int>? = nil
   ) throws(LinkError) {
     guard !archives.isEmpty else { return }
     var pulled = archives.map { [Bool](repeating: false, count: $0.archive.members.count) }
@@ -457,7 +471,9 @@ extension SymbolTable {
       while id < globals.count {
         defer { id += 1 }
         let g = globals[id]
-        guard g.kind == .undefined, g.referenced, !g.onlyWeakReferences else { continue }
+        guard g.kind == .undefined, g.referenced, !g.onlyWeakReferences, g.external < 0,
+          only.map({ $0.contains(id) || id >= missing.count }) ?? true
+        else { continue }
         for (a, (input, archive)) in archives.enumerated() {
           guard let m = archive.firstMember(defining: g.symbolName, where: { !pulled[a][$0] })
           else { continue }
@@ -473,12 +489,14 @@ extension SymbolTable {
     }
   }
 
-  /// Looks up every undefined global in the providers. Returns the ones nobody defines, each
-  /// with where it is referenced.
-  mutating func resolveExternals(_ options: LinkOptions) -> [LinkError] {
-    var unresolved: [Int] = []
-    missing = [Bool](repeating: false, count: globals.count)
-    for id in globals.indices where globals[id].kind == .undefined && globals[id].referenced {
+  /// Looks up in the providers every undefined global not looked up yet. Returns the ones
+  /// nobody defines.
+  mutating func lookUpExternals(_ options: LinkOptions) -> [Int] {
+    var pending: [Int] = []
+    let first = missing.count
+    missing += [Bool](repeating: false, count: globals.count - first)
+    for id in first..<globals.count
+    where globals[id].kind == .undefined && globals[id].referenced {
       let name = globals[id].name
       if linkerNames.contains(name) && defineInternally(id, name, options) { continue }
       var found: (String, ProvidedSymbol)?
@@ -497,6 +515,17 @@ extension SymbolTable {
           ExternalSymbol(name: name, global: Int32(id), provider: provider, symbol: symbol))
         continue
       }
+      pending.append(id)
+    }
+    return pending
+  }
+
+  /// Records the globals nobody defines: each an error with where it is referenced, or (weak,
+  /// or with ``LinkOptions/allowUndefined``) 0 and a warning.
+  mutating func reportUnresolved(_ pending: [Int], _ options: LinkOptions) -> [LinkError] {
+    var unresolved: [Int] = []
+    for id in pending {
+      let name = globals[id].name
       if !globals[id].onlyWeakReferences && !options.allowUndefined {
         unresolved.append(id)
         missing[id] = true
