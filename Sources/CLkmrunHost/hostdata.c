@@ -39,3 +39,12 @@ int lkmrun_host_data_count(void) {
   REFERENCE(program_invocation_short_name);
   return 13;
 }
+
+/* The static TLS reservation modules' thread-local variables are given: part of lkmrun's own TLS
+ * block, so at the same offset from the thread pointer in every thread, and initialized data
+ * (.tdata, not .tbss), so that its initialization image is in lkmrun's file where the linker
+ * writes each module's .tdata for the threads created after the load. */
+__thread unsigned char lkmrun_tls_reserve[LKMRUN_TLS_RESERVE]
+    __attribute__((aligned(LKMRUN_TLS_ALIGNMENT), tls_model("initial-exec"))) = {1};
+
+void *lkmrun_tls_reserve_address(void) { return lkmrun_tls_reserve; }

@@ -58,6 +58,23 @@ enum FixupKind: UInt8, CaseIterable {
   case size32
   /// `Fixup <- Z + A : UInt64`. Never fails.
   case size64
+  /// `Fixup <- T + A : Int32`, `T` the target's offset from the thread pointer (a module's
+  /// variable: its block's place in the static TLS reservation plus its offset in the block; a
+  /// host's: its static TLS offset). Local-exec. Fails if it does not fit.
+  case threadPointerOffset32
+  /// `Fixup <- T + A : Int64`. Never fails.
+  case threadPointerOffset64
+  /// `Fixup <- D + A : Int32`, `D` the target's offset in its module's TLS block. Local-dynamic.
+  /// Fails if it does not fit.
+  case blockOffset32
+  /// `Fixup <- D + A : Int64`. Never fails.
+  case blockOffset64
+  /// `Fixup <- GOT + G + A - P : Int32`, `G` the offset from `GOT` of the target's TLS entry:
+  /// an 8-byte slot holding `T` (initial-exec, `R_X86_64_GOTTPOFF`), a 16-byte index {module,
+  /// offset} for the linker's `__tls_get_addr` (general-dynamic `R_X86_64_TLSGD`: {static, `T`};
+  /// local-dynamic `R_X86_64_TLSLD`: one per module, {static, the block's `T`}), or a 16-byte
+  /// descriptor {resolver, `T`} (`R_X86_64_GOTPC32_TLSDESC`). Fails if it does not fit.
+  case threadLocalGOTDelta32
 
   /// What the value reads of the target.
   enum TargetUse {
@@ -73,7 +90,8 @@ enum FixupKind: UInt8, CaseIterable {
   var targetUse: TargetUse {
     switch self {
     case .none, .gotDelta32, .gotDelta64, .gotOffset32, .gotOffset64, .gotBaseDelta32,
-      .gotBaseDelta64, .size32, .size64:
+      .gotBaseDelta64, .size32, .size64, .threadPointerOffset32, .threadPointerOffset64,
+      .blockOffset32, .blockOffset64, .threadLocalGOTDelta32:
       .nothing
     case .pointer64, .pointer32, .pointer32Signed, .pointer16, .pointer8: .address
     case .delta64, .branchOrDelta32, .delta16, .delta8, .gotRelative64, .branchGotRelative64:
@@ -98,6 +116,16 @@ enum FixupKind: UInt8, CaseIterable {
     }
   }
 
+  /// Whether the fixup is of thread-local storage.
+  var isThreadLocal: Bool {
+    switch self {
+    case .threadPointerOffset32, .threadPointerOffset64, .blockOffset32, .blockOffset64,
+      .threadLocalGOTDelta32:
+      true
+    default: false
+    }
+  }
+
   /// The field's width in bytes.
   var width: Int {
     switch self {
@@ -105,7 +133,7 @@ enum FixupKind: UInt8, CaseIterable {
     case .delta8, .pointer8: 1
     case .delta16, .pointer16: 2
     case .branchOrDelta32, .pointer32, .pointer32Signed, .gotDelta32, .gotOffset32,
-      .gotBaseDelta32, .size32:
+      .gotBaseDelta32, .size32, .threadPointerOffset32, .blockOffset32, .threadLocalGOTDelta32:
       4
     default: 8
     }
@@ -184,9 +212,14 @@ struct Fixup {
     case .pltoff64: kind = .branchGotRelative64
     case .size32: kind = .size32
     case .size64: kind = .size64
-    case .copy, .globDat, .jumpSlot, .relative, .irelative, .relative64, .dtpmod64, .dtpoff64,
-      .tpoff64, .tlsgd, .tlsld, .dtpoff32, .gottpoff, .tpoff32, .gotpc32Tlsdesc, .tlsdescCall,
-      .tlsdesc:
+    case .tpoff32: kind = .threadPointerOffset32
+    case .tpoff64: kind = .threadPointerOffset64
+    case .dtpoff32: kind = .blockOffset32
+    case .dtpoff64: kind = .blockOffset64
+    case .gottpoff, .tlsgd, .tlsld, .gotpc32Tlsdesc: kind = .threadLocalGOTDelta32
+    // Marks `call *(%rax)` of a TLS descriptor sequence: nothing to write.
+    case .tlsdescCall: kind = .none
+    case .copy, .globDat, .jumpSlot, .relative, .irelative, .relative64, .dtpmod64, .tlsdesc:
       return nil
     }
     self.kind = kind
@@ -330,6 +363,18 @@ extension Fixup {
       bits = value
     case .size64:
       bits = o.z &+ a
+    case .threadPointerOffset32, .blockOffset32:
+      let value = Int64(bitPattern: o.s &+ a)
+      guard Int32(exactly: value) != nil else { return .overflow(value: value, target: o.s) }
+      bits = UInt64(bitPattern: value)
+    case .threadPointerOffset64, .blockOffset64:
+      bits = o.s &+ a
+    case .threadLocalGOTDelta32:
+      let value = Int64(bitPattern: o.got &+ o.g &+ a &- o.p)
+      guard Int32(exactly: value) != nil else {
+        return .overflow(value: value, target: o.got &+ o.g)
+      }
+      bits = UInt64(bitPattern: value)
     }
     // The field's low `width` bytes, little-endian.
     switch (kind.width, changedOnly) {

@@ -98,6 +98,9 @@ public struct LinkOptions: Sendable {
   /// helpers, `__udivti3`, `__popcountdi2`, `__cpu_model`, this way); empty (the default) for
   /// none.
   public var runtimeArchives: [RuntimeArchive] = []
+  /// The static TLS reservation modules' thread-local variables are given; nil (the default)
+  /// refuses them (`__thread` symbols and sections, every TLS relocation). See ``StaticTLS``.
+  public var threadLocalStorage: StaticTLS?
   /// How calls to functions outside the module are bound; nil (the default) for
   /// ``CallBinding/throughStubs`` with a ``cache`` and ``CallBinding/direct`` without.
   public var callBinding: CallBinding?
@@ -199,12 +202,16 @@ public struct ModuleLinker {
     clock.mark("layout")
     let image = try PlacementRequest(table, plan, layout).map(in: options.regions)
     clock.mark("map")
+    let tls = try TLSBlock.allocate(options.threadLocalStorage, layout)
     let relocated = try RelocatedImage.relocate(
       image, base: image.baseAddress, table, plan, layout, calls: options.effectiveCallBinding,
-      problems: &problems)
+      threadLocalBlock: tls?.threadPointerOffset, problems: &problems)
     clock.mark("relocate")
     var outcome: CacheOutcome?
-    if let store {
+    if let store, plan.usesThreadLocal || layout.threadLocalSize > 0 {
+      // The block's place in the reservation and the host's TLS offsets are this process's.
+      outcome = .notStored(missed: store.missed, reason: "the module uses thread-local storage")
+    } else if let store {
       let record = CacheRecord(
         table, plan, layout, relocated, image, calls: options.effectiveCallBinding)
       if let reason = store.cache.store(store.key, record, image) {
@@ -214,15 +221,17 @@ public struct ModuleLinker {
       }
       clock.mark("cache store")
     }
-    return try load(image, table, plan, layout, relocated, clock: &clock, cache: outcome)
+    return try load(image, table, plan, layout, relocated, clock: &clock, cache: outcome, tls: tls)
   }
 
   /// The load step: protect, run IFUNC resolvers, make the module.
   func load(
     _ image: consuming MappedImage, _ table: SymbolTable, _ plan: FixupPlan, _ layout: Layout,
-    _ relocated: RelocatedImage, clock: inout PhaseClock, cache: CacheOutcome? = nil
+    _ relocated: RelocatedImage, clock: inout PhaseClock, cache: CacheOutcome? = nil,
+    tls: TLSBlock? = nil
   ) throws(LinkError) -> LoadedModule {
     try LoadStep(table, plan, layout, relocated).run(image, callResolver: options.callResolver)
+    if let tls { try tls.install(image, layout) }
     let entries = InitTable.entries(InitTable.find(table, layout))
     let initializers = InitTable.read(entries.initializers, image)
     let finalizers = InitTable.read(entries.finalizers, image)
@@ -236,7 +245,7 @@ public struct ModuleLinker {
       statistics: statistics, initializers: initializers, finalizers: finalizers,
       gotBase: relocated.gotBase, dsoHandle: relocated.dsoHandle,
       ehFrame: layout.ehFrameArea.map { relocated.base + UInt64($0) },
-      tables: LinkedSymbols(table, plan, layout, relocated))
+      tables: LinkedSymbols(table, plan, layout, relocated), threadLocalBlock: tls)
     return LoadedModule(image: image, result: result)
   }
 
@@ -263,7 +272,7 @@ public struct ModuleLinker {
       clock.mark("map")
       let relocated = try RelocatedImage.relocate(
         image, base: base, table, plan, layout, calls: options.effectiveCallBinding,
-        problems: &problems)
+        threadLocalBlock: options.threadLocalStorage?.threadPointerOffset, problems: &problems)
       clock.mark("relocate")
       // The check step: what was asked, read back from the scratch image (dropped here).
       report.placements = LinkedSymbols.placements(table, layout.sectionOffset, base: base)

@@ -102,7 +102,11 @@ public final class LoadedModule {
 
   /// Makes the module of `image` (relocated and protected) from the result of its link or of
   /// a cached load, and registers its `.eh_frame` and `__dso_handle`.
+  /// The module's range of the static TLS reservation (freed with the module).
+  let threadLocalBlock: TLSBlock?
+
   init(image: consuming MappedImage, result: ModuleResult) {
+    self.threadLocalBlock = result.threadLocalBlock
     self.tables = result.tables
     self.statistics = result.statistics
     self.initializers = result.initializers

@@ -37,21 +37,21 @@ public enum X86_64Relocation: UInt32, Sendable, CaseIterable {
   case direct8 = 14
   /// `R_X86_64_PC8`: `S + A - P`, signed 8 bits.
   case pc8 = 15
-  /// `R_X86_64_DTPMOD64`: TLS; rejected.
+  /// `R_X86_64_DTPMOD64`: a dynamic TLS relocation; rejected.
   case dtpmod64 = 16
-  /// `R_X86_64_DTPOFF64`: TLS; rejected.
+  /// `R_X86_64_DTPOFF64`: local-dynamic offset in the TLS block (``FixupKind/blockOffset64``).
   case dtpoff64 = 17
-  /// `R_X86_64_TPOFF64`: TLS; rejected.
+  /// `R_X86_64_TPOFF64`: offset from the thread pointer (``FixupKind/threadPointerOffset64``).
   case tpoff64 = 18
-  /// `R_X86_64_TLSGD`: TLS; rejected.
+  /// `R_X86_64_TLSGD`: general-dynamic index (``FixupKind/threadLocalGOTDelta32``).
   case tlsgd = 19
-  /// `R_X86_64_TLSLD`: TLS; rejected.
+  /// `R_X86_64_TLSLD`: local-dynamic index (``FixupKind/threadLocalGOTDelta32``).
   case tlsld = 20
-  /// `R_X86_64_DTPOFF32`: TLS; rejected.
+  /// `R_X86_64_DTPOFF32`: local-dynamic offset in the TLS block (``FixupKind/blockOffset32``).
   case dtpoff32 = 21
-  /// `R_X86_64_GOTTPOFF`: TLS; rejected.
+  /// `R_X86_64_GOTTPOFF`: initial-exec GOT slot (``FixupKind/threadLocalGOTDelta32``).
   case gottpoff = 22
-  /// `R_X86_64_TPOFF32`: TLS; rejected.
+  /// `R_X86_64_TPOFF32`: local-exec offset from the thread pointer (``FixupKind/threadPointerOffset32``).
   case tpoff32 = 23
   /// `R_X86_64_PC64`: `S + A - P`, 64 bits.
   case pc64 = 24
@@ -73,11 +73,11 @@ public enum X86_64Relocation: UInt32, Sendable, CaseIterable {
   case size32 = 32
   /// `R_X86_64_SIZE64`: `Z + A`, 64 bits.
   case size64 = 33
-  /// `R_X86_64_GOTPC32_TLSDESC`: TLS; rejected.
+  /// `R_X86_64_GOTPC32_TLSDESC`: TLS descriptor (``FixupKind/threadLocalGOTDelta32``).
   case gotpc32Tlsdesc = 34
-  /// `R_X86_64_TLSDESC_CALL`: TLS; rejected.
+  /// `R_X86_64_TLSDESC_CALL`: marks a TLS descriptor's call; nothing to write.
   case tlsdescCall = 35
-  /// `R_X86_64_TLSDESC`: TLS; rejected.
+  /// `R_X86_64_TLSDESC`: a dynamic TLS relocation; rejected.
   case tlsdesc = 36
   /// `R_X86_64_IRELATIVE`: dynamic only; rejected.
   case irelative = 37
@@ -164,13 +164,25 @@ public enum X86_64Relocation: UInt32, Sendable, CaseIterable {
   /// Whether the linker applies this type.
   public var isSupported: Bool {
     switch self {
-    case .copy, .globDat, .jumpSlot, .relative, .irelative, .relative64, .dtpmod64, .dtpoff64,
-      .tpoff64, .tlsgd, .tlsld, .dtpoff32, .gottpoff, .tpoff32, .gotpc32Tlsdesc, .tlsdescCall,
-      .tlsdesc:
+    case .copy, .globDat, .jumpSlot, .relative, .irelative, .relative64, .dtpmod64, .tlsdesc:
       false
     default: true
     }
   }
+
+  /// Whether the type is one of thread-local storage's.
+  var isThreadLocal: Bool {
+    switch self {
+    case .dtpmod64, .dtpoff64, .tpoff64, .tlsgd, .tlsld, .dtpoff32, .gottpoff, .tpoff32,
+      .gotpc32Tlsdesc, .tlsdescCall, .tlsdesc:
+      true
+    default: false
+    }
+  }
+
+  /// Why a TLS type is refused by a link without a static TLS reservation (a kernel's).
+  static let threadLocalRefusal =
+    "is a thread-local storage relocation; thread-local variables (__thread) are not supported"
 
   /// Why an unsupported type is refused, for messages.
   var refusal: String {
@@ -178,7 +190,7 @@ public enum X86_64Relocation: UInt32, Sendable, CaseIterable {
     case .copy, .globDat, .jumpSlot, .relative, .irelative, .relative64:
       "is a dynamic relocation, not valid in a relocatable object"
     default:
-      "is a thread-local storage relocation; thread-local variables (__thread) are not supported"
+      "is a dynamic thread-local storage relocation, not valid in a relocatable object"
     }
   }
 }

@@ -169,6 +169,9 @@ struct LkmRun {
       options.moduleName = self.inputs[0]
       options.entry = entry
       options.runtimeArchives = [libgcc]
+      options.threadLocalStorage = StaticTLS(
+        address: UInt(bitPattern: lkmrun_tls_reserve_address()), size: Int(LKMRUN_TLS_RESERVE),
+        alignment: Int(LKMRUN_TLS_ALIGNMENT))
       if !noCache && !ImageCache.disabledByEnvironment {
         if let cacheDirectory {
           options.cache = try ImageCache(directory: cacheDirectory)

@@ -194,6 +194,22 @@ struct LinkFidelityTests {
     #expect(run.status == 0 && run.stdout == native.stdout && run.stderr.isEmpty, "\(run)")
   }
 
+  // MARK: - Thread-local storage
+
+  /// Every TLS model: PIE (local-exec for the object's own variables, initial-exec for the
+  /// other's), PIC (general- and local-dynamic), non-PIC, TLS descriptors (gnu2; clang's
+  /// local-dynamic form through `_TLS_MODULE_BASE_`), and each model forced.
+  static let threadLocalModels: [[String]] = [
+    [], ["-fPIC"], ["-fno-pic"], ["-fPIC", "-mtls-dialect=gnu2"],
+    ["-fPIC", "-ftls-model=initial-exec"], ["-fPIC", "-ftls-model=local-dynamic"],
+    ["-ftls-model=local-exec"],
+  ]
+
+  @Test(
+    "thread-local variables in every model: .tdata (relocated) and .tbss in the loading thread and threads created after the load",
+    arguments: matrix("tls", models: threadLocalModels, nativeFlags: ["-pthread"]))
+  func threadLocalStorage(_ c: Case) throws { try Self.expectNative(c) }
+
   // MARK: - LTO objects
 
   @Test("gcc -flto objects, given or pulled from an archive, are named with the fix")

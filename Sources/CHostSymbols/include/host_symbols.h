@@ -36,4 +36,33 @@ int host_build_id_of_handle(void *_Nonnull handle, unsigned char *_Nonnull out, 
  * NULL), for a reference `name@version` (.symver). */
 void *_Nullable host_versioned_symbol(void *_Nullable handle, const char *_Nonnull name,
                                       const char *_Nonnull version);
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Thread-local storage (tls.c). */
+
+/* The module number of a TLS index {module, offset} (general and local dynamic) whose offset is
+ * from the thread pointer: the only kind the linker writes. */
+#define HOST_TLS_STATIC_MODULE 0x6c6b6d2d544c5331ul
+
+/* The calling thread's thread pointer (%fs:0). */
+uintptr_t host_thread_pointer(void);
+
+/* The addresses of the module-facing __tls_get_addr (an index of HOST_TLS_STATIC_MODULE is an
+ * offset from the thread pointer; any other is glibc's) and of the resolver of a static TLS
+ * descriptor {resolver, offset from the thread pointer}. */
+void host_tls_functions(uintptr_t *_Nonnull get_addr, uintptr_t *_Nonnull descriptor_resolver);
+
+/* Whether `address` (a host symbol dlsym gave) is a thread-local variable of the calling thread's
+ * static TLS: in no loaded object, within 1 MiB below the thread pointer. Sets `offset` to its
+ * offset from the thread pointer (the same in every thread) and returns 1; else 0. */
+int host_static_tls_offset(const void *_Nonnull address, long *_Nonnull offset);
+
+/* Writes `size` bytes then `zeros` zero bytes at `offset` from the thread pointer into the
+ * initialization image of the PT_TLS block holding it (which ld.so copies into every thread
+ * created afterwards: the block must be in its file-backed part, .tdata) and into the calling
+ * thread's block. Returns 0, or -1 when no block's image holds the range or it cannot be made
+ * writable. */
+int host_static_tls_write(long offset, const void *_Nullable bytes, size_t size, size_t zeros);
 #endif

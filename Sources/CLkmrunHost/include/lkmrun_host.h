@@ -14,4 +14,12 @@ int lkmrun_host_data_count(void);
  * is not loaded or has no table. */
 char *_Nullable lkmrun_library_symbol_names(const char *_Nonnull library,
                                             size_t *_Nonnull length);
+
+/* The size and alignment of the static TLS reservation modules' thread-local variables get. */
+#define LKMRUN_TLS_RESERVE 65536
+#define LKMRUN_TLS_ALIGNMENT 64
+
+/* The calling thread's address of the reservation (its offset from the thread pointer is the
+ * same in every thread). */
+void *lkmrun_tls_reserve_address(void);
 #endif

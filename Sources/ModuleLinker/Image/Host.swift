@@ -17,11 +17,18 @@ public struct ProvidedSymbol: Sendable {
   /// Whether the object can never change (it may then be copied next to a module that cannot
   /// reach it, as ld's copy relocations do).
   public var isReadOnly: Bool
-  public init(address: UInt64, isFunction: Bool, size: UInt64? = nil, isReadOnly: Bool = false) {
+  /// For a thread-local variable in static TLS: its offset from the thread pointer, the same in
+  /// every thread (``address`` is the looking-up thread's).
+  public var threadPointerOffset: Int64?
+  public init(
+    address: UInt64, isFunction: Bool, size: UInt64? = nil, isReadOnly: Bool = false,
+    threadPointerOffset: Int64? = nil
+  ) {
     self.address = address
     self.isFunction = isFunction
     self.size = size
     self.isReadOnly = isReadOnly
+    self.threadPointerOffset = threadPointerOffset
   }
 }
 
@@ -213,6 +220,10 @@ public final class HostSymbolProvider: SymbolProvider, @unchecked Sendable {
           p = first
         }
         let address = UInt64(UInt(bitPattern: p))
+        // A thread-local variable: dlsym gave this thread's; its offset is every thread's.
+        if let offset = StaticTLS.hostOffset(address) {
+          return ProvidedSymbol(address: address, isFunction: false, threadPointerOffset: offset)
+        }
         var size: UInt = 0
         var type: Int32 = 0
         // The defining object's hash table first; dladdr1 (a scan of every symbol) when that

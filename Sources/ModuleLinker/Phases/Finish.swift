@@ -157,6 +157,8 @@ struct ModuleResult {
   var dsoHandle: UInt64
   var ehFrame: UInt64?
   var tables: any ModuleSymbolTables
+  /// The module's range of the static TLS reservation, released with the module.
+  var threadLocalBlock: TLSBlock? = nil
 }
 
 /// A constructor or destructor table of the image: its priority, its name and place in link

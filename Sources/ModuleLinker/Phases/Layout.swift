@@ -31,12 +31,22 @@ struct Layout {
   /// The GOT: the slots of GOT references, then one per stub candidate, then one per thunk.
   var gotArea = 0
   var ehFrameArea: Int?
+  /// The module's TLS block: each thread-local section's offset in it (by flat section index),
+  /// its size and alignment, and where its initialization image (the `.tdata` sections, at
+  /// their block offsets) is in the image.
+  var threadLocalOffset: [Int: Int] = [:]
+  var threadLocalSize = 0
+  var threadLocalAlignment = 1
+  var threadLocalImage = 0
+  var threadLocalInitSize = 0
+  /// The GOT's thread-local entries (``FixupPlan/threadLocalEntries``), after its slots.
+  var threadLocalArea = 0
   var dsoHandleOffset = 0
   /// The image's size, whole pages.
   var size = 0
   var alignment = UInt64(pageSize)
 
-  enum SegmentKind: UInt8 { case none, text, rodata, ehFrame, data, bss }
+  enum SegmentKind: UInt8 { case none, text, rodata, ehFrame, data, bss, tdata, tbss }
 }
 
 extension Layout {
@@ -62,7 +72,9 @@ extension Layout {
         let flags = object.sectionFlags(s)
         guard flags & SectionFlags.alloc != 0 else { continue }
         let type = object.sectionType(s)
-        if flags & SectionFlags.execInstr != 0 {
+        if flags & SectionFlags.tls != 0 && table.threadLocalStorage != nil {
+          kinds[base + s] = type == SectionType.nobits ? .tbss : .tdata
+        } else if flags & SectionFlags.execInstr != 0 {
           kinds[base + s] = .text
         } else if type == SectionType.nobits {
           kinds[base + s] = .bss
@@ -134,6 +146,42 @@ extension Layout {
       layout.hostCopyOffsets.append(Int(cursor))
       cursor += table.provided(id)?.size ?? 0
     }
+    // The TLS block: .tdata (its initialization image, here, relocated like any section and
+    // copied into the static TLS reservation at load), then .tbss (zeros, not in the image).
+    var tlsCursor = 0
+    for kind in [SegmentKind.tdata, .tbss] {
+      for (o, object) in table.objects.enumerated() {
+        let base = table.sectionBase[o]
+        for s in 0..<object.sectionCount where kinds[base + s] == kind {
+          let alignment = Int(min(object.sectionAlignment(s), maximumAlignment))
+          let size = object.sectionSize(s)
+          guard size <= limit else {
+            errors.append(
+              LinkError(
+                .tooLarge,
+                "\(object.name): thread-local section '\(object.sectionName(s))' of \(hex(size)) bytes is too large"
+              ))
+            continue
+          }
+          layout.threadLocalAlignment = max(layout.threadLocalAlignment, alignment)
+          tlsCursor = (tlsCursor + alignment - 1) & ~(alignment - 1)
+          layout.threadLocalOffset[base + s] = tlsCursor
+          tlsCursor += Int(size)
+        }
+      }
+      if kind == .tdata { layout.threadLocalInitSize = tlsCursor }
+    }
+    layout.threadLocalSize = tlsCursor
+    if layout.threadLocalInitSize > 0 {
+      let alignment = UInt64(layout.threadLocalAlignment)
+      cursor = (cursor + alignment - 1) & ~(alignment - 1)
+      maxAlign = max(maxAlign, alignment)
+      layout.threadLocalImage = Int(cursor)
+      for (section, offset) in layout.threadLocalOffset where kinds[section] == .tdata {
+        layout.sectionOffset[section] = Int(cursor) + offset
+      }
+      cursor += UInt64(layout.threadLocalInitSize)
+    }
     var frames: [(Int, Int)] = []
     for (o, object) in table.objects.enumerated() {
       let base = table.sectionBase[o]
@@ -163,6 +211,8 @@ extension Layout {
     cursor = (cursor + 7) & ~7
     layout.gotArea = Int(cursor)
     cursor += UInt64(max(plan.slotTargets.count + plan.stubs.count + table.thunks.count, 1) * 8)
+    layout.threadLocalArea = Int(cursor)
+    cursor += UInt64(plan.threadLocalAreaSize)
     layout.rodata = Int(rodataStart)..<Int(cursor)
     pageAlign()
 

@@ -35,7 +35,8 @@ extension RelocatedImage {
   /// - Throws: every field that does not fit, through `problems`.
   static func relocate(
     _ image: borrowing MappedImage, base: UInt64, _ table: SymbolTable, _ plan: FixupPlan,
-    _ layout: Layout, calls: CallBinding, problems: inout Problems
+    _ layout: Layout, calls: CallBinding, threadLocalBlock: Int64? = nil,
+    problems: inout Problems
   ) throws(LinkError) -> RelocatedImage {
     let gotBase = base + UInt64(layout.gotArea)
     let dsoHandle = base + UInt64(layout.dsoHandleOffset)
@@ -202,11 +203,73 @@ extension RelocatedImage {
     result.gotCount = plan.slotTargets.count + result.stubs.count
     image.storeLittleEndian(dsoHandle, at: layout.dsoHandleOffset)
 
+    // Thread-local storage: every variable's offset from the thread pointer (`T`) and in its
+    // module's block (`D`), and the GOT's TLS entries.
+    let block = threadLocalBlock ?? 0
+    func blockOffset(of ref: SymbolRef) -> Int64? {
+      let section: Int
+      let value: UInt64
+      switch ref {
+      case .global(let id):
+        let g = table.globals[Int(id)]
+        if g.linkerDefined == .tlsModuleBase { return 0 }
+        guard g.kind == .strong || g.kind == .weak, g.section >= 0 else { return nil }
+        (section, value) = (Int(g.section), g.value)
+      case .local(let o, let i):
+        guard o >= 0, case .section(let s) = table.objects[Int(o)].symbolPlace(Int(i)) else {
+          return nil
+        }
+        section = table.sectionBase[Int(o)] + s
+        value = table.objects[Int(o)].symbolValue(Int(i))
+      }
+      guard let offset = layout.threadLocalOffset[section] else { return nil }
+      return Int64(offset) &+ Int64(bitPattern: value)
+    }
+    func threadPointerOffset(of ref: SymbolRef) -> Int64? {
+      if let d = blockOffset(of: ref) { return block &+ d }
+      if case .global(let id) = ref { return table.provided(Int(id))?.threadPointerOffset }
+      return nil
+    }
+    var errors: [LinkError] = []
+    var unusable: Set<SymbolRef> = []
+    func notThreadLocal(_ ref: SymbolRef, _ site: String) {
+      guard unusable.insert(ref).inserted else { return }
+      errors.append(
+        LinkError(
+          .unsupportedRelocation,
+          "\(site): '\(table.name(of: ref))' is used as a thread-local variable, but it is not one "
+            + "(or is in a host library's dynamic TLS, which modules cannot reach)"))
+    }
+    if !plan.threadLocalEntries.isEmpty {
+      let (_, resolver) = StaticTLS.functions
+      for (entry, offset) in plan.threadLocalEntries {
+        let at = layout.threadLocalArea + offset
+        let t: Int64
+        if entry.model == .localDynamic {
+          t = block
+        } else if let known = threadPointerOffset(of: entry.target) {
+          t = known
+        } else {
+          notThreadLocal(entry.target, "\(table.name(of: entry.target))")
+          continue
+        }
+        switch entry.model {
+        case .initialExec:
+          image.storeLittleEndian(UInt64(bitPattern: t), at: at)
+        case .generalDynamic, .localDynamic:
+          image.storeLittleEndian(StaticTLS.staticModule, at: at)
+          image.storeLittleEndian(UInt64(bitPattern: t), at: at + 8)
+        case .descriptor:
+          image.storeLittleEndian(resolver, at: at)
+          image.storeLittleEndian(UInt64(bitPattern: t), at: at + 8)
+        }
+      }
+    }
+
     // Every fixup. Per-global facts come from arrays indexed by global id, so the loop does no
     // hashing for globals; module-local stubs and slots (rare) use dictionaries.
     var globalIFunc = [Bool](repeating: false, count: table.globals.count)
     for (id, g) in table.globals.enumerated() { globalIFunc[id] = g.isIFunc && g.isDefined }
-    var errors: [LinkError] = []
     let throughStubs = calls == .throughStubs
     let fixups = plan.fixups
     let missing = table.missing
@@ -259,6 +322,22 @@ extension RelocatedImage {
           } else {
             operands.z = object.symbolSize(Int(fixup.symbol))
           }
+        case .threadPointerOffset32, .threadPointerOffset64, .blockOffset32, .blockOffset64:
+          let ref = fixup.target(in: o)
+          let value =
+            fixup.kind == .blockOffset32 || fixup.kind == .blockOffset64
+            ? blockOffset(of: ref) : threadPointerOffset(of: ref)
+          guard let value else {
+            notThreadLocal(ref, table.site(o, Int(run.section), fixup.offset))
+            continue
+          }
+          operands.s = UInt64(bitPattern: value)
+        case .threadLocalGOTDelta32:
+          let ref = fixup.target(in: o)
+          let model = ThreadLocalEntry.Model(fixup.type)!
+          let entry = ThreadLocalEntry(
+            model: model, target: model == .localDynamic ? .local(object: -1, index: 0) : ref)
+          operands.g = UInt64(layout.threadLocalArea - layout.gotArea + plan.threadLocalOffsets[entry]!)
         case .pointer64 where operands.ifunc:
           if !result.canonicalIFuncs.isEmpty,
             let stub = result.canonicalIFuncs[fixup.target(in: o)]

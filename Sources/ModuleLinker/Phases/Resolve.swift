@@ -30,6 +30,8 @@ struct GlobalSymbol {
   var referenced = false
   var isIFunc = false
   var isFunction = false
+  /// Whether the symbol is a thread-local variable (`STT_TLS`).
+  var isThreadLocal = false
   /// Set for the names the linker defines itself.
   var linkerDefined: LinkerDefined?
 
@@ -68,6 +70,9 @@ enum LinkerDefined: UInt8, Equatable {
   case cxaAtExit
   /// `atexit`, `at_quick_exit`, `pthread_atfork`: thunks adding the module's `__dso_handle`.
   case thunk
+  /// `_TLS_MODULE_BASE_`: the start of the module's TLS block (clang's local-dynamic TLS
+  /// descriptors name it).
+  case tlsModuleBase
 }
 
 /// The functions of glibc's libc_nonshared.a, which every executable links statically: the
@@ -130,7 +135,7 @@ enum SymbolRef: Hashable {
 /// The names the linker defines itself, when a module references them and defines none.
 let linkerNames: Set<String> = [
   "_GLOBAL_OFFSET_TABLE_", "__dso_handle", "__cxa_atexit", "atexit", "at_quick_exit",
-  "pthread_atfork",
+  "pthread_atfork", "_TLS_MODULE_BASE_",
 ]
 
 /// Phase 1's value: the module's objects and how every global symbol was resolved.
@@ -165,6 +170,9 @@ struct SymbolTable {
   /// Globals defined with a default version (`name@@VERSION`, from `.symver`): they define
   /// `name` and `name@VERSION` too, as ld's static link binds them.
   var defaultVersions: [Int] = []
+  /// The static TLS reservation thread-local variables are given (``LinkOptions/threadLocalStorage``);
+  /// nil refuses them.
+  var threadLocalStorage: StaticTLS?
 
   /// The id of the global named `name`, if the module has one.
   func globalID(_ name: String) -> Int? {
@@ -243,6 +251,7 @@ extension SymbolTable {
     throws(LinkError) -> SymbolTable
   {
     var table = SymbolTable()
+    table.threadLocalStorage = options.threadLocalStorage
     var archives: [(input: Int, archive: Archive)] = []
     var symbolCount = 0
     for input in inputs {
@@ -334,7 +343,8 @@ extension SymbolTable {
       let binding = object.symbolBinding(i)
       if binding == SymbolBinding.local { continue }
       let type = object.symbolType(i)
-      if type == SymbolType.tls {
+      if type == SymbolType.tls && threadLocalStorage == nil {
+        // Without a static TLS reservation (a kernel's link): refused, as LinkHints reads it.
         errors.append(
           LinkError(
             .unsupportedFeature,
@@ -343,6 +353,7 @@ extension SymbolTable {
       }
       let (id, inserted) = index.insert(object.symbolNameBytes(i))
       if inserted { globals.append(GlobalSymbol(symbolName: index.names[id])) }
+      if type == SymbolType.tls { globals[id].isThreadLocal = true }
       globalOf[symbolStart + i] = Int32(id)
       var place = object.symbolPlace(i)
       if case .section(let s) = place, discarded[sectionStart + s] { place = .undefined }
@@ -500,7 +511,11 @@ extension SymbolTable {
       let name = globals[id].name
       if linkerNames.contains(name) && defineInternally(id, name, options) { continue }
       var found: (String, ProvidedSymbol)?
-      for provider in options.providers {
+      if threadLocalStorage != nil && name == "__tls_get_addr" {
+        // The general- and local-dynamic models' call: the linker's, over the indexes it writes.
+        found = ("linker", ProvidedSymbol(address: StaticTLS.functions.getAddr, isFunction: true))
+      }
+      for provider in options.providers where found == nil {
         if let symbol = provider.lookup(name) {
           found = (provider.providerName, symbol)
           break
@@ -561,6 +576,10 @@ extension SymbolTable {
       globals[id].linkerDefined = .gotBase
     case "__dso_handle":
       globals[id].linkerDefined = .dsoHandle
+    case "_TLS_MODULE_BASE_":
+      guard threadLocalStorage != nil else { return false }
+      globals[id].linkerDefined = .tlsModuleBase
+      globals[id].isThreadLocal = true
     case "__cxa_atexit":
       let symbol = ProvidedSymbol(address: AtExitRegistry.cxaAtExitAddress, isFunction: true)
       globals[id].linkerDefined = .cxaAtExit

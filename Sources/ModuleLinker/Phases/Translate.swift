@@ -12,6 +12,36 @@ struct StubCandidate {
   var absolute32 = false
 }
 
+/// A thread-local storage entry of the GOT (after the GOT's slots): what a
+/// ``FixupKind/threadLocalGOTDelta32`` fixup points at.
+struct ThreadLocalEntry: Hashable {
+  enum Model: UInt8, Hashable {
+    /// `R_X86_64_GOTTPOFF`: 8 bytes, the target's offset from the thread pointer.
+    case initialExec
+    /// `R_X86_64_TLSGD`: 16 bytes, {static module, the target's offset from the thread pointer}.
+    case generalDynamic
+    /// `R_X86_64_TLSLD`: 16 bytes, {static module, the module's block's offset}; one per module.
+    case localDynamic
+    /// `R_X86_64_GOTPC32_TLSDESC`: 16 bytes, {static descriptor resolver, the target's offset}.
+    case descriptor
+
+    init?(_ type: X86_64Relocation) {
+      switch type {
+      case .gottpoff: self = .initialExec
+      case .tlsgd: self = .generalDynamic
+      case .tlsld: self = .localDynamic
+      case .gotpc32Tlsdesc: self = .descriptor
+      default: return nil
+      }
+    }
+
+    var size: Int { self == .initialExec ? 8 : 16 }
+  }
+  var model: Model
+  /// The variable (for local-dynamic, none: the module's block).
+  var target: SymbolRef
+}
+
 /// Phase 2's value: the fixups and what they need.
 struct FixupPlan {
   var fixups: [Fixup] = []
@@ -38,6 +68,12 @@ struct FixupPlan {
   var hostCopies: [Int] = []
   /// The read-only host objects a low module would copy (those above 2 GiB are), by global id.
   var copyCandidates: [Int] = []
+  /// The GOT's thread-local entries, in order, each with its offset in the TLS entry area.
+  var threadLocalEntries: [(entry: ThreadLocalEntry, offset: Int)] = []
+  var threadLocalOffsets: [ThreadLocalEntry: Int] = [:]
+  var threadLocalAreaSize = 0
+  /// Whether any fixup is of thread-local storage.
+  var usesThreadLocal = false
   /// Relocations by psABI type number, and in all.
   var counts = [Int](repeating: 0, count: 64)
   var relocationCount = 0
@@ -137,6 +173,15 @@ extension FixupPlan {
                     }
                     counts[Int(fixup.type.rawValue)] += 1
                     if fixup.kind == .none { continue }
+                    if fixup.kind.isThreadLocal && table.threadLocalStorage == nil {
+                      let symbolName = object.displayName(ofSymbol: Int(symbol))
+                      errors.append(
+                        LinkError(
+                          .unsupportedRelocation,
+                          "\(table.site(o, section, offset)): \(fixup.type.abiName) "
+                            + "\(X86_64Relocation.threadLocalRefusal) (against '\(symbolName)')"))
+                      continue
+                    }
                     if global < 0 && pruned[o],
                       let dropped = discardedTarget(table, o, Int(symbol), section, offset, fixup)
                     {
@@ -158,6 +203,7 @@ extension FixupPlan {
                     count += 1
                     let needsScan =
                       fixup.kind.usesGOTSlot || fixup.kind.isNarrowPointer
+                      || fixup.kind.isThreadLocal
                       || (global >= 0
                         ? special[Int(global)]
                         : object.symbolType(Int(symbol)) == SymbolType.gnuIFunc)
@@ -243,6 +289,19 @@ extension FixupPlan {
   ) {
     let ref = fixup.target(in: o)
     if fixup.kind.usesGOTSlot { allocateSlot(ref) }
+    if fixup.kind.isThreadLocal {
+      usesThreadLocal = true
+      if let model = ThreadLocalEntry.Model(fixup.type) {
+        let entry = ThreadLocalEntry(
+          model: model, target: model == .localDynamic ? .local(object: -1, index: 0) : ref)
+        if threadLocalOffsets[entry] == nil {
+          threadLocalOffsets[entry] = threadLocalAreaSize
+          threadLocalEntries.append((entry, threadLocalAreaSize))
+          threadLocalAreaSize += model.size
+        }
+      }
+      return
+    }
     let id: Int
     let external: Bool
     let ifunc: Bool
