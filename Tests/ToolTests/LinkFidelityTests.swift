@@ -194,6 +194,13 @@ struct LinkFidelityTests {
     #expect(run.status == 0 && run.stdout == native.stdout && run.stderr.isEmpty, "\(run)")
   }
 
+  // MARK: - Placement
+
+  @Test(
+    "a default-PIE C++ program naming stdout, iostreams, locale data and typeinfo links where it reaches them all",
+    arguments: matrix("iostdio", levels: ["-O2"], lkmflags: ["-l", "stdc++"]))
+  func placementWithCopies(_ c: Case) throws { try Self.expectNative(c) }
+
   // MARK: - Thread-local storage
 
   /// Every TLS model: PIE (local-exec for the object's own variables, initial-exec for the
@@ -209,6 +216,12 @@ struct LinkFidelityTests {
     "thread-local variables in every model: .tdata (relocated) and .tbss in the loading thread and threads created after the load",
     arguments: matrix("tls", models: threadLocalModels, nativeFlags: ["-pthread"]))
   func threadLocalStorage(_ c: Case) throws { try Self.expectNative(c) }
+
+  @Test(
+    "std::call_once, std::async and thread_local in C++ (libstdc++'s own thread-local variables)",
+    arguments: matrix(
+      "async", levels: ["-O2"], lkmflags: ["-l", "stdc++"], nativeFlags: ["-pthread"]))
+  func threadLocalCxx(_ c: Case) throws { try Self.expectNative(c) }
 
   // MARK: - LTO objects
 

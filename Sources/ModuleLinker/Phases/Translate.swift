@@ -233,6 +233,23 @@ extension FixupPlan {
         plan.hostCopies.append(id)
         plan.reachCount[id] = 0
       }
+    } else {
+      // The writable host data the module names PC-relatively fixes where it can go (a
+      // default-PIE C++ program naming stdout, whose copy is lkmrun's, low): the read-only host
+      // objects it also names that lie far from any of that data (libstdc++'s typeinfo and
+      // vtables, high) get copies too, as ld's copy relocations give an executable.
+      let fixed = table.globals.indices.filter { plan.reachCount[$0] > 0 && !copyCandidate[$0] }
+      for id in plan.copyCandidates where plan.reachCount[id] > 0 {
+        let a = table.globals[id].address
+        let far = fixed.contains { f in
+          let b = table.globals[f].address
+          return (a > b ? a - b : b - a) > pcReach / 2
+        }
+        if far {
+          plan.hostCopies.append(id)
+          plan.reachCount[id] = 0
+        }
+      }
     }
     return plan
   }
