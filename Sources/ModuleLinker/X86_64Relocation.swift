@@ -161,12 +161,14 @@ public enum X86_64Relocation: UInt32, Sendable, CaseIterable {
     }
   }
 
-  /// Whether the linker applies this type.
+  /// Whether the linker applies this type in every link. The thread-local storage types
+  /// (``isThreadLocal``, but DTPMOD64 and TLSDESC) are applied only by a link with a static TLS
+  /// reservation (``LinkOptions/threadLocalStorage``: lkmrun's), and refused otherwise.
   public var isSupported: Bool {
     switch self {
-    case .copy, .globDat, .jumpSlot, .relative, .irelative, .relative64, .dtpmod64, .tlsdesc:
+    case .copy, .globDat, .jumpSlot, .relative, .irelative, .relative64:
       false
-    default: true
+    default: !isThreadLocal
     }
   }
 

@@ -232,13 +232,14 @@ extension RelocatedImage {
     }
     var errors: [LinkError] = []
     var unusable: Set<SymbolRef> = []
-    func notThreadLocal(_ ref: SymbolRef, _ site: String) {
+    func notThreadLocal(_ ref: SymbolRef, _ site: String?) {
       guard unusable.insert(ref).inserted else { return }
       errors.append(
         LinkError(
           .unsupportedRelocation,
-          "\(site): '\(table.name(of: ref))' is used as a thread-local variable, but it is not one "
-            + "(or is in a host library's dynamic TLS, which modules cannot reach)"))
+          "\(site.map { $0 + ": " } ?? "")'\(table.name(of: ref))' is used as a thread-local "
+            + "variable, but it is not one (or is in a host library's dynamic TLS, which modules "
+            + "cannot reach)"))
     }
     if !plan.threadLocalEntries.isEmpty {
       let (_, resolver) = StaticTLS.functions
@@ -250,7 +251,7 @@ extension RelocatedImage {
         } else if let known = threadPointerOffset(of: entry.target) {
           t = known
         } else {
-          notThreadLocal(entry.target, "\(table.name(of: entry.target))")
+          notThreadLocal(entry.target, nil)
           continue
         }
         switch entry.model {
