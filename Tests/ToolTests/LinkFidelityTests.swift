@@ -223,6 +223,35 @@ struct LinkFidelityTests {
       "async", levels: ["-O2"], lkmflags: ["-l", "stdc++"], nativeFlags: ["-pthread"]))
   func threadLocalCxx(_ c: Case) throws { try Self.expectNative(c) }
 
+  /// Debian static libraries with thread-local variables (scripts/setup installs their -dev
+  /// packages): libjpeg-turbo's SIMD flags (local-dynamic), MPFR's caches, flags and exponent
+  /// range (initial-exec and local-exec in a non-PIC archive).
+  static let debianLibraries: [(driver: String, archives: [String])] = [
+    ("jpeg.c", ["/usr/lib/x86_64-linux-gnu/libjpeg.a"]),
+    ("mpfr.c", ["/usr/lib/x86_64-linux-gnu/libmpfr.a", "/usr/lib/x86_64-linux-gnu/libgmp.a"]),
+  ]
+
+  @Test(
+    "Debian's libjpeg-turbo and MPFR, whose archives use thread-local variables, in two threads",
+    arguments: debianLibraries.map(\.driver))
+  func threadLocalDebianLibraries(_ driver: String) throws {
+    let archives = Self.debianLibraries.first { $0.driver == driver }!.archives
+    let missing = archives.filter { !FileManager.default.fileExists(atPath: $0) }
+    try #require(
+      missing.isEmpty, "\(missing.joined(separator: ", ")) missing: run scripts/setup")
+    let directory = try TestSupport.temporaryDirectory("debian-tls")
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let source = TestSupport.fixture("fidelity/debian/" + driver)
+    try TestSupport.shell(
+      "gcc -O2 -c \(source) -o driver.o && gcc driver.o \(archives.joined(separator: " "))"
+        + " -pthread -o native",
+      directory: directory)
+    let native = try Self.run(directory + "/native", [])
+    let run = try Self.run(Self.lkmrun, ["--no-cache", directory + "/driver.o"] + archives)
+    #expect(native.status == 0 && !native.stdout.isEmpty, "\(native)")
+    #expect(run.status == 0 && run.stdout == native.stdout && run.stderr.isEmpty, "\(run)")
+  }
+
   // MARK: - LTO objects
 
   @Test("gcc -flto objects, given or pulled from an archive, are named with the fix")
