@@ -26,6 +26,7 @@ struct clkm_proc {
   unsigned p_uid;
   char p_comm[17];
   struct clkm_ucred *p_ucred;
+  void *p_fd;
 };
 
 typedef int clkm_sy_call_t(struct clkm_proc *, void *, clkm_register_t *);
@@ -85,6 +86,7 @@ _Static_assert(sizeof(struct clkm_sysent) == 16, "struct sysent is 16 bytes");
 _Static_assert(sizeof(struct clkm_ucred) == 80, "struct ucred is 80 bytes");
 _Static_assert(offsetof(struct clkm_ucred, cr_groups) == 16, "cr_groups at 16");
 _Static_assert(offsetof(struct clkm_proc, p_ucred) == 32, "p_ucred at 32");
+_Static_assert(offsetof(struct clkm_proc, p_fd) == 40, "p_fd at 40");
 _Static_assert(sizeof(struct clkm_proc) == 40, "struct proc is 40 bytes");
 _Static_assert(sizeof(struct lkm_any) == 24, "struct lkm_any is 24 bytes");
 _Static_assert(offsetof(struct lkm_syscall, lkm_sysent) == 24, "lkm_sysent at 24");

@@ -8,7 +8,7 @@
  *   subr_log.c     the message buffer and the status (the memory shared with the supervisor),
  *                  the console, what uprintf gathers for the requesting process
  *   kern_trap.c    guarded calls into module code and the signals that end them, the module
- *                  memory ranges, the threads modules start
+ *                  memory ranges, the threads modules start, the process a thread runs for
  *   kern_subr.c    strings and memory, copy(9), the system call table and its built-in calls
  *   subr_libkern.c the rest of libkern (strncpy, strnlen, memchr, bcmp, ffs, timingsafe_bcmp, ...)
  *   rnd.c          arc4random(9): a ChaCha20 generator keyed from getrandom(2)
@@ -24,8 +24,21 @@
  *   kern_prot.c    credentials: struct ucred for every request, crget/crfree, suser
  *   kern_lkm.c     module records and the generic dispatcher (OpenBSD's kern_lkm.c), the kernel
  *                  variables, the system call table's audit
- *   kern_conf.c    devices (bdevsw, cdevsw, uiomove); vfs_lkm.c file systems; kern_exec.c
- *                  execution interpreters: the subsystems, which do not call each other
+ *   kern_conf.c    device switches (bdevsw, cdevsw, uiomove); kern_exec.c execution
+ *                  interpreters: subsystems, which do not call each other
+ * and the files written against the module headers (kern_local.h), as OpenBSD's are:
+ *   kern_descrip.c descriptor tables and open files; close, fcntl, fstat
+ *   kern_proc.c    processes (struct proc per client), getpid and friends, __sysctl
+ *   vfs_init.c     vnode operation descriptors and vectors, the file system types (LM_VFS)
+ *   vfs_subr.c     vnodes, mounts, VOP_* dispatch (guarded), the generic operations
+ *   spec_vnops.c   device special files: the vnode operations that call the drivers
+ *   vfs_rootfs.c   the root file system (directories and device nodes, in memory)
+ *   vfs_lookup.c   namei
+ *   vfs_vnops.c    vnode files: vn_open, read, write, ioctl, poll, stat, close; open(2)
+ *   sys_generic.c  read, write, pread, pwrite, ioctl, poll; selrecord and selwakeup
+ *   vfs_syscalls.c the path and file system calls (mount, mkdir, rename, stat, getdents...)
+ *   dev_lkm.c      /dev/lkm's ioctls (LMSTAT, LMUNLOAD, LMLOADOBJ)
+ *   init_sysent.c  the system call table as booted
  *   kern_main.c    the kernel assembled: initialisation, the exported symbol table, what is done
  *                  for every subsystem when a module goes, the audit of every table
  *
@@ -49,6 +62,14 @@ typedef size_t clkm_exports_fn(clkm_export_t *table, size_t room);
 /* ---- kern_data.c ---- */
 /* Maps the kernel's data arenas below 2 GiB, zeroed; 0 or an errno. */
 int clkm_kernel_arena_init(void);
+/* The kernel variables by number, for the files written against the module headers (the
+ * numbers are kern_local.h's CLKM_KV_*). */
+enum {
+  CLKM_KV_SYSENT, CLKM_KV_NSYSENT, CLKM_KV_HZ, CLKM_KV_TIME_SECOND, CLKM_KV_SECURELEVEL,
+  CLKM_KV_HOSTNAME, CLKM_KV_VERSION, CLKM_KV_TICKS, CLKM_KV_CDEVSW, CLKM_KV_BDEVSW,
+  CLKM_KV_NCHRDEV, CLKM_KV_NBLKDEV
+};
+void *clkm_kvar(int which);
 
 /* ---- subr_log.c ---- */
 /* The shared area (a private mapping until clkm_attach_shared). */
@@ -102,6 +123,11 @@ int clkm_is_live_code(uint64_t address);
 /* Whether a function pointer taken from a table may be called: module text, or one of the
  * kernel's functions for modules. */
 int clkm_callable(const void *function);
+/* The exported functions' addresses, sorted (kern_main.c, at boot), and whether fn is one. */
+void clkm_set_export_functions(const uint64_t *sorted, size_t n);
+int clkm_kernel_export_function(const void *fn);
+/* thunk(context) guarded on behalf of module (see kern_local.h); EFAULT with a pending oops. */
+int clkm_module_call(int module, int (*thunk)(void *), void *context);
 
 /* The credentials of the request the current thread serves (kern_prot.c sets them; the
  * system call dispatch puts them in the struct proc it makes). */
@@ -115,10 +141,9 @@ int clkm_copyout(const void *kaddr, void *uaddr, size_t len);
 int clkm_copyinstr(const void *uaddr, void *kaddr, size_t len, size_t *done);
 /* copyin without saving and restoring the signal mask (cheaper; same guarantees). */
 int clkm_copy_quick(const void *from, void *to, size_t len);
-/* The process (client) the current request runs for (clkm_set_process). */
+/* The process (client) the current request runs for (kern_proc.c sets it). */
 struct clkm_proc *clkm_current_proc(void);
-/* Fills the system call table: nosys everywhere, sys_lkmnosys at 210-219, the built-ins. */
-void clkm_sysent_init(void);
+void clkm_set_current_proc(struct clkm_proc *p);
 size_t clkm_subr_exports(clkm_export_t *table, size_t room);
 
 /* ---- subr_libkern.c, rnd.c, kern_tc.c ---- */
@@ -219,7 +244,7 @@ void clkm_audit_sysent(void);
 size_t clkm_audit_report(char *buf, size_t size);
 size_t clkm_lkm_exports(clkm_export_t *table, size_t room);
 
-/* ---- kern_conf.c, vfs_lkm.c, kern_exec.c: the subsystems ---- */
+/* ---- kern_conf.c, kern_exec.c: the subsystems ---- */
 /* kern_conf.c: what every call into a device entry checks. */
 int clkm_placeholder(const void *function);
 int clkm_lkmenodev(void);
@@ -232,14 +257,30 @@ int clkm_devsw_init(void);
 void clkm_devsw_forget(int id);
 void clkm_audit_devsw(void);
 size_t clkm_conf_exports(clkm_export_t *table, size_t room);
-int clkm_vfs_handler(struct lkm_table *, int);
-void clkm_vfs_forget(int id);
-void clkm_audit_vfs(void);
-size_t clkm_vfs_exports(clkm_export_t *table, size_t room);
+void clkm_devsw_set_ioctl(int major, int (*ioctl)(clkm_dev_t, unsigned long, char *, int,
+                                                  struct clkm_proc *));
 int clkm_exec_handler(struct lkm_table *, int);
 void clkm_exec_init(void);
 void clkm_exec_forget(int id);
 void clkm_audit_execsw(void);
 size_t clkm_exec_exports(clkm_export_t *table, size_t room);
+
+/* ---- The files written against the module headers (kern_local.h) ----
+ * What kern_main.c calls of them, with the types both sides agree on. */
+size_t clkm_descrip_exports(clkm_export_t *table, size_t room);
+int clkm_vfs_handler(struct lkm_table *, int);
+size_t clkm_vfs_init_exports(clkm_export_t *table, size_t room);
+void vfs_init_kernel(void);
+void vfs_forget_module(int id);
+void clkm_audit_vfs(void);
+size_t clkm_vfs_subr_exports(clkm_export_t *table, size_t room);
+void spec_forget(void);
+size_t clkm_spec_exports(clkm_export_t *table, size_t room);
+int clkm_rootfs_init(void);
+size_t clkm_lookup_exports(clkm_export_t *table, size_t room);
+size_t clkm_generic_exports(clkm_export_t *table, size_t room);
+void clkm_devlkm_init(void);
+void clkm_sysent_install(void);
+size_t clkm_sysent_exports(clkm_export_t *table, size_t room);
 
 #endif

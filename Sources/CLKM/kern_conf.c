@@ -1,7 +1,7 @@
 /* The device switches: bdevsw and cdevsw with OpenBSD/amd64's sizes and free majors, the
  * built-in console, memory and lkm drivers, the LM_DEV handler (a port of _lkm_dev in OpenBSD's
- * sys/kern/kern_lkm.c), guarded device I/O for the kernel's /dev, and the functions drivers
- * call: uiomove, biodone, lkmenodev, enodev, nullop. */
+ * sys/kern/kern_lkm.c), and the functions drivers call: uiomove, biodone, lkmenodev, enodev,
+ * nullop. Device special files (spec_vnops.c) call the drivers. */
 #define _GNU_SOURCE
 #include "clkm_internal.h"
 
@@ -400,258 +400,30 @@ void clkm_audit_devsw(void) {
   }
 }
 
-/* ---- Device I/O ---- */
-
-struct devop {
-  int block;
-  clkm_dev_t dev;
-  int major;
-  char *buf;
-  size_t size;
-  uint64_t offset;
-  size_t done;
-  unsigned long cmd;
-  char *data;
-  int error;
-  struct clkm_cdevsw c;
-  struct clkm_bdevsw b;
-};
-
-static void outcome_init(clkm_outcome_t *out, int module) {
-  memset(out, 0, sizeof *out);
-  out->module = module;
+/* A built-in driver's d_ioctl, set by the file that implements it (dev_lkm.c): in the table
+ * and in its boot copy, which the audit restores from. */
+void clkm_devsw_set_ioctl(int major, int (*ioctl)(clkm_dev_t, unsigned long, char *, int,
+                                                  struct clkm_proc *)) {
+  if (major < 0 || major >= CLKM_NCHRDEV) return;
+  clkm_dd->cdevsw[major].d_ioctl = ioctl;
+  cdev_initial[major].d_ioctl = ioctl;
 }
 
-/* Checks one entry point: 0 callable; ENODEV for NULL or a placeholder (when `required`);
- * EFAULT, logged, for a pointer that is not code the kernel may call. */
-static int check_entry(const struct devop *op, const char *what, const void *fn, int required) {
-  if (fn == NULL || clkm_placeholder(fn)) return required ? CLKM_ENODEV : 0;
-  if (!clkm_callable(fn)) {
-    clkm_logf("lkm: %s[%d].%s %p is not module code\n", op->block ? "bdevsw" : "cdevsw",
-              op->major, what, fn);
-    return CLKM_EFAULT;
-  }
-  return 0;
-}
-
-static int call_open(struct devop *op, int flags) {
-  void *fn = op->block ? (void *)op->b.d_open : (void *)op->c.d_open;
-  if (fn == NULL) return 0;
-  return ((open_fn)fn)(op->dev, flags, op->block ? S_IFBLK : S_IFCHR, clkm_current_proc());
-}
-
-static int call_close(struct devop *op, int flags) {
-  void *fn = op->block ? (void *)op->b.d_close : (void *)op->c.d_close;
-  if (fn == NULL || clkm_placeholder(fn)) return 0;
-  return ((open_fn)fn)(op->dev, flags, op->block ? S_IFBLK : S_IFCHR, clkm_current_proc());
-}
-
-/* One block through d_strategy: 0 and *got, or an errno. */
-static int strategy(struct devop *op, int read, int64_t blkno, char *data, size_t *got) {
-  struct clkm_buf bp;
-  memset(&bp, 0, sizeof bp);
-  bp.b_flags = read ? CLKM_B_READ : 0;
-  bp.b_dev = op->dev;
-  bp.b_bcount = CLKM_DEV_BSIZE;
-  bp.b_resid = 0;
-  bp.b_data = data;
-  bp.b_blkno = blkno;
-  bp.b_proc = clkm_current_proc();
-  op->b.d_strategy(&bp);
-  if (!(bp.b_flags & CLKM_B_DONE)) {
-    clkm_logf("lkm: bdevsw[%d].d_strategy returned without biodone\n", op->major);
-    return CLKM_EIO;
-  }
-  if (bp.b_flags & CLKM_B_ERROR) return bp.b_error > 0 ? bp.b_error : CLKM_EIO;
-  size_t resid = bp.b_resid > CLKM_DEV_BSIZE ? CLKM_DEV_BSIZE : bp.b_resid;
-  *got = CLKM_DEV_BSIZE - resid;
-  return 0;
-}
-
-static int read_thunk(void *v) {
-  struct devop *op = v;
-  int error = call_open(op, FREAD);
-  if (error) return error;
-  if (op->block) {
-    char block[CLKM_DEV_BSIZE];
-    while (op->done < op->size) {
-      uint64_t at = op->offset + op->done;
-      size_t in = at % CLKM_DEV_BSIZE, got = 0;
-      error = strategy(op, 1, (int64_t)(at / CLKM_DEV_BSIZE), block, &got);
-      if (error || got <= in) break;
-      size_t n = got - in;
-      if (n > op->size - op->done) n = op->size - op->done;
-      memcpy(op->buf + op->done, block + in, n);
-      op->done += n;
-      if (got < CLKM_DEV_BSIZE) break;
-    }
-  } else {
-    /* One d_read, as read(2) makes: a driver gives what it has (a pipe, once something is
-     * there; rot13, all it keeps), and a second call could sleep for more. */
-    size_t want = op->size;
-    struct clkm_iovec iov = {op->buf, want};
-    struct clkm_uio uio = {&iov, 1, (clkm_off_t)op->offset, want, CLKM_UIO_USERSPACE,
-                           CLKM_UIO_READ, clkm_current_proc()};
-    error = op->c.d_read(op->dev, &uio, 0);
-    op->done = uio.uio_resid > want ? 0 : want - uio.uio_resid;
-  }
-  int cerror = call_close(op, FREAD);
-  return error ? error : cerror;
-}
-
-static int write_thunk(void *v) {
-  struct devop *op = v;
-  int error = call_open(op, FWRITE);
-  if (error) return error;
-  if (op->block) {
-    char block[CLKM_DEV_BSIZE];
-    while (op->done < op->size) {
-      uint64_t at = op->offset + op->done;
-      int64_t blkno = (int64_t)(at / CLKM_DEV_BSIZE);
-      size_t in = at % CLKM_DEV_BSIZE, got = 0;
-      size_t n = CLKM_DEV_BSIZE - in;
-      if (n > op->size - op->done) n = op->size - op->done;
-      if (n != CLKM_DEV_BSIZE) { /* part of a block: read, modify, write */
-        error = strategy(op, 1, blkno, block, &got);
-        if (error) break;
-        if (got < CLKM_DEV_BSIZE) {
-          if (op->done == 0) error = CLKM_ENOSPC;
-          break;
-        }
-      }
-      memcpy(block + in, op->buf + op->done, n);
-      error = strategy(op, 0, blkno, block, &got);
-      if (error) break;
-      if (got < CLKM_DEV_BSIZE) {
-        if (op->done == 0) error = CLKM_ENOSPC;
-        break;
-      }
-      op->done += n;
-    }
-  } else {
-    while (op->done < op->size) {
-      size_t want = op->size - op->done;
-      struct clkm_iovec iov = {op->buf + op->done, want};
-      struct clkm_uio uio = {&iov, 1, (clkm_off_t)(op->offset + op->done), want,
-                             CLKM_UIO_USERSPACE, CLKM_UIO_WRITE, clkm_current_proc()};
-      error = op->c.d_write(op->dev, &uio, 0);
-      size_t moved = uio.uio_resid > want ? 0 : want - uio.uio_resid;
-      op->done += moved;
-      if (error || moved == 0) break;
-    }
-  }
-  int cerror = call_close(op, FWRITE);
-  return error ? error : cerror;
-}
-
-static int ioctl_thunk(void *v) {
-  struct devop *op = v;
-  int error = call_open(op, FREAD | FWRITE);
-  if (error) return error;
-  ioctl_fn fn = op->block ? op->b.d_ioctl : op->c.d_ioctl;
-  error = fn(op->dev, op->cmd, op->data, FREAD | FWRITE, clkm_current_proc());
-  int cerror = call_close(op, FREAD | FWRITE);
-  return error ? error : cerror;
-}
-
-/* Fills op with the entry for dev and checks the entry points the operation calls. */
-static int prepare(struct devop *op, int block, int dev, const char *entry, clkm_outcome_t *out) {
-  memset(op, 0, sizeof *op);
-  op->block = block;
-  op->dev = dev;
-  op->major = (int)(((unsigned)dev >> 8) & 0xff);
-  outcome_init(out, -1);
-  if (op->major >= clkm_ndevsw(block)) return CLKM_ENXIO;
-  out->module = block ? bdev_owner[op->major] : cdev_owner[op->major];
-  int error;
+/* Whether fn is an entry point of the kernel's own driver at `major` (as installed at boot,
+ * /dev/lkm's lkmioctl included): the switch may call it although it is not exported. */
+int clkm_devsw_kernel_driver(int block, int major, const void *fn) {
+  if (fn == NULL || major < 0) return 0;
   if (block) {
-    op->b = clkm_dd->bdevsw[op->major];
-    if ((error = check_entry(op, "d_open", (void *)op->b.d_open, 1))) return error;
-    if ((error = check_entry(op, "d_close", (void *)op->b.d_close, 0))) return error;
-    void *fn = strcmp(entry, "d_ioctl") == 0 ? (void *)op->b.d_ioctl : (void *)op->b.d_strategy;
-    return check_entry(op, strcmp(entry, "d_ioctl") == 0 ? "d_ioctl" : "d_strategy", fn, 1);
+    if (major >= CLKM_NBLKDEV) return 0;
+    const struct clkm_bdevsw *b = &bdev_initial[major];
+    return fn == (const void *)b->d_open || fn == (const void *)b->d_close ||
+           fn == (const void *)b->d_strategy || fn == (const void *)b->d_ioctl;
   }
-  op->c = clkm_dd->cdevsw[op->major];
-  if ((error = check_entry(op, "d_open", (void *)op->c.d_open, 1))) return error;
-  if ((error = check_entry(op, "d_close", (void *)op->c.d_close, 0))) return error;
-  void *fn = strcmp(entry, "d_read") == 0    ? (void *)op->c.d_read
-             : strcmp(entry, "d_write") == 0 ? (void *)op->c.d_write
-                                             : (void *)op->c.d_ioctl;
-  return check_entry(op, entry, fn, 1);
-}
-
-static void run(int (*thunk)(void *), struct devop *op, clkm_outcome_t *out) {
-  int saved = clkm_current_module;
-  clkm_set_current_module(out->module);
-  if (clkm_guarded_call(thunk, op, &out->fault)) {
-    out->faulted = 1;
-    out->error = CLKM_EFAULT;
-  } else {
-    out->error = op->error;
-  }
-  clkm_set_current_module(saved);
-}
-
-static int read_entry(void *v) {
-  struct devop *op = v;
-  op->error = read_thunk(op);
-  return 0;
-}
-
-static int write_entry(void *v) {
-  struct devop *op = v;
-  op->error = write_thunk(op);
-  return 0;
-}
-
-static int ioctl_entry(void *v) {
-  struct devop *op = v;
-  op->error = ioctl_thunk(op);
-  return 0;
-}
-
-void clkm_dev_read(int block, int dev, uint64_t offset, void *buf, size_t size, size_t *done,
-                   clkm_outcome_t *out) {
-  struct devop op;
-  *done = 0;
-  int error = prepare(&op, block, dev, block ? "d_strategy" : "d_read", out);
-  if (error) {
-    out->error = error;
-    return;
-  }
-  op.buf = buf;
-  op.size = size;
-  op.offset = offset;
-  run(read_entry, &op, out);
-  *done = op.done;
-}
-
-void clkm_dev_write(int block, int dev, uint64_t offset, const void *buf, size_t size,
-                    size_t *done, clkm_outcome_t *out) {
-  struct devop op;
-  *done = 0;
-  int error = prepare(&op, block, dev, block ? "d_strategy" : "d_write", out);
-  if (error) {
-    out->error = error;
-    return;
-  }
-  op.buf = (char *)buf;
-  op.size = size;
-  op.offset = offset;
-  run(write_entry, &op, out);
-  *done = op.done;
-}
-
-void clkm_dev_ioctl(int block, int dev, uint64_t cmd, void *data, clkm_outcome_t *out) {
-  struct devop op;
-  int error = prepare(&op, block, dev, "d_ioctl", out);
-  if (error) {
-    out->error = error;
-    return;
-  }
-  op.cmd = (unsigned long)cmd;
-  op.data = data;
-  run(ioctl_entry, &op, out);
+  if (major >= CLKM_NCHRDEV) return 0;
+  const struct clkm_cdevsw *c = &cdev_initial[major];
+  return fn == (const void *)c->d_open || fn == (const void *)c->d_close ||
+         fn == (const void *)c->d_read || fn == (const void *)c->d_write ||
+         fn == (const void *)c->d_ioctl || fn == (const void *)c->d_poll;
 }
 
 /* ---- Exported symbols of the device, file system and exec layers ---- */

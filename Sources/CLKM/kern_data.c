@@ -25,3 +25,23 @@ int clkm_kernel_arena_init(void) {
   clkm_kd->hz = 100;
   return 0;
 }
+
+/* The address of one of the kernel variables, for the files written against the module
+ * headers (kern_local.h), which do not see these structures. */
+void *clkm_kvar(int which) {
+  switch (which) {
+  case CLKM_KV_SYSENT: return clkm_kd->sysent;
+  case CLKM_KV_NSYSENT: return &clkm_kd->nsysent;
+  case CLKM_KV_HZ: return &clkm_kd->hz;
+  case CLKM_KV_TIME_SECOND: return &clkm_kd->time_second;
+  case CLKM_KV_SECURELEVEL: return &clkm_kd->securelevel;
+  case CLKM_KV_HOSTNAME: return clkm_kd->hostname;
+  case CLKM_KV_VERSION: return clkm_kd->version;
+  case CLKM_KV_TICKS: return &clkm_kd->ticks;
+  case CLKM_KV_CDEVSW: return clkm_dd->cdevsw;
+  case CLKM_KV_BDEVSW: return clkm_dd->bdevsw;
+  case CLKM_KV_NCHRDEV: return &clkm_dd->nchrdev;
+  case CLKM_KV_NBLKDEV: return &clkm_dd->nblkdev;
+  default: return NULL;
+  }
+}

@@ -1,6 +1,7 @@
 /* Kernel functions modules call: strings and memory, copy(9) (a bad address is EFAULT, not a
- * crash), and the system call table with its built-in calls. (The printf family is in
- * subr_prf.c, malloc(9) in kern_malloc.c.) */
+ * crash), the system call table's placeholders, the process the current thread serves. (The
+ * printf family is in subr_prf.c, malloc(9) in kern_malloc.c, the system calls in the files
+ * from kern_proc.c on, the table in init_sysent.c.) */
 #define _GNU_SOURCE
 #include "clkm_internal.h"
 
@@ -159,45 +160,11 @@ CLKM_MODAPI int clkm_seltrue_kqfilter(clkm_dev_t dev, void *kn) {
   return CLKM_EOPNOTSUPP;
 }
 
-static int sys_getpid(struct clkm_proc *p, void *v, clkm_register_t *retval) {
-  (void)v;
-  retval[0] = p->p_pid;
-  return 0;
-}
-
-static int sys_getuid(struct clkm_proc *p, void *v, clkm_register_t *retval) {
-  (void)v;
-  retval[0] = p->p_uid;
-  return 0;
-}
-
-void clkm_sysent_init(void) {
-  for (int i = 0; i < CLKM_SYS_MAXSYSCALL; i++) {
-    clkm_kd->sysent[i] = (struct clkm_sysent){0, 0, 0, clkm_nosys};
-  }
-  clkm_kd->sysent[20] = (struct clkm_sysent){0, 0, 0, sys_getpid};
-  clkm_kd->sysent[24] = (struct clkm_sysent){0, 0, 0, sys_getuid};
-  for (int i = 210; i <= 219; i++) clkm_kd->sysent[i] = (struct clkm_sysent){0, 0, 0, clkm_sys_lkmnosys};
-}
-
-/* ---- The process requests run for ---- */
-
-/* Per thread: each kernel thread serves one request, for one process, at a time. */
-static __thread struct clkm_proc current_proc = {0, 0, "?", NULL};
-
-void clkm_set_process(int pid, unsigned uid, const char *comm) {
-  current_proc.p_pid = pid;
-  current_proc.p_uid = uid;
-  memset(current_proc.p_comm, 0, sizeof current_proc.p_comm);
-  strncpy(current_proc.p_comm, comm, sizeof current_proc.p_comm - 1);
-}
-
-struct clkm_proc *clkm_current_proc(void) { return &current_proc; }
-
 /* ---- Exported to modules ---- */
 
 size_t clkm_subr_exports(clkm_export_t *table, size_t room) {
   const clkm_export_t list[] = {
+      CLKM_FUNC("lkm_curproc", clkm_current_proc),
       CLKM_FUNC("memcpy", clkm_memcpy),   CLKM_FUNC("memmove", clkm_memmove),
       CLKM_FUNC("memset", clkm_memset),   CLKM_FUNC("memcmp", clkm_memcmp),
       CLKM_FUNC("bcopy", clkm_bcopy),     CLKM_FUNC("bzero", clkm_bzero),

@@ -31,6 +31,8 @@ void clkm_kernel_lock(void) {
   lkm_status_lock(clkm_shared(), 1);
 }
 
+int clkm_kernel_lock_held(void) { return holding; }
+
 void clkm_kernel_unlock(void) {
   lkm_status_lock(clkm_shared(), 0);
   holding = 0;

@@ -153,9 +153,42 @@ int clkm_callable(const void *function) {
   return clkm_in_module_text(a);
 }
 
+/* The functions of the exported symbol table, sorted (kern_main.c gives them at boot): what a
+ * module may put in a table the kernel calls through, besides its own code. */
+static const uint64_t *export_functions;
+static size_t nexport_functions;
+
+void clkm_set_export_functions(const uint64_t *sorted, size_t n) {
+  export_functions = sorted;
+  nexport_functions = n;
+}
+
+int clkm_kernel_export_function(const void *fn) {
+  uint64_t a = (uint64_t)(uintptr_t)fn;
+  size_t lo = 0, hi = nexport_functions;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (export_functions[mid] == a) return 1;
+    if (export_functions[mid] < a) lo = mid + 1;
+    else hi = mid;
+  }
+  return 0;
+}
+
 int clkm_is_live_code(uint64_t address) {
   return clkm_is_kernel_function(address) || clkm_in_module_text(address);
 }
+
+/* ---- The process requests run for ---- */
+
+/* Per thread: each kernel thread serves one request, for one process, at a time (kern_proc.c
+ * keeps the processes; a thread that serves none runs for proc0). */
+static __thread struct clkm_proc *current_proc;
+static struct clkm_proc nobody = {0, 0, "kernel", NULL};
+
+void clkm_set_current_proc(struct clkm_proc *p) { current_proc = p; }
+
+struct clkm_proc *clkm_current_proc(void) { return current_proc != NULL ? current_proc : &nobody; }
 
 /* ---- Per-thread guard state ---- */
 
@@ -323,10 +356,21 @@ __asm__(".text\n"
 /* Where module code returns to in clkm_isolated_call: a call trace ends there. */
 extern char clkm_isolated_call_return[];
 
-/* fn(a0, a1, a2) on the thread's module stack (or directly, if it could not be mapped). */
+/* fn(a0, a1, a2) on the thread's module stack (or directly, if it could not be mapped). A
+ * nested call (already on the module stack: module code called the kernel, which calls module
+ * code again) goes on below the current frame. */
 static uint64_t module_call(struct guard *g, uint64_t fn, uint64_t a0, uint64_t a1, uint64_t a2) {
   uint64_t top = module_stack(g);
   if (top == 0) return ((uint64_t(*)(uint64_t, uint64_t, uint64_t))(uintptr_t)fn)(a0, a1, a2);
+  uint64_t sp;
+  __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+  if (sp > g->stack_low && sp <= g->stack_top) {
+    if (sp - g->stack_low < 16384) {
+      /* No room left: as if the module had overflowed its stack. */
+      clkm_guard_panic("kernel stack exhausted by nested module calls", __builtin_return_address(0));
+    }
+    top = (sp - 512) & ~(uint64_t)15;
+  }
   return clkm_isolated_call(fn, a0, a1, a2, top);
 }
 
@@ -807,7 +851,34 @@ static void asynchronous_set(sigset_t *set) {
     sigaddset(set, asynchronous[i]);
 }
 
-static void enter(struct guard *g, sigjmp_buf *jb, clkm_fault_t *fault, int watched) {
+/* What an enclosing guarded call had, kept while a nested one runs: module code called a
+ * kernel function that calls module code (a module's system call calling the one it wraps, a
+ * stacked file system calling VOP_* on the one below). The nested call gets a watchdog period
+ * of its own; the enclosing one gets a fresh period back when it ends. */
+struct outer {
+  int nested;
+  sigjmp_buf *jmp;
+  clkm_fault_t *fault;
+  int watched;
+  int module;
+  int current_module;
+  uint64_t isolated[4];
+  char activity[64];
+};
+
+static void enter(struct guard *g, sigjmp_buf *jb, clkm_fault_t *fault, int watched,
+                  struct outer *o) {
+  o->nested = g->active;
+  if (o->nested) {
+    disarm(g);
+    o->jmp = g->jmp;
+    o->fault = g->fault;
+    o->watched = g->watched;
+    o->module = g->module;
+    o->current_module = clkm_current_module;
+    memcpy(o->isolated, clkm_isolated_saved, sizeof o->isolated);
+    memcpy(o->activity, activity, sizeof o->activity);
+  }
   g->module = watched ? clkm_current_module : -1;
   count_call(g->module, 1);
   sigset_t set;
@@ -825,10 +896,27 @@ static void enter(struct guard *g, sigjmp_buf *jb, clkm_fault_t *fault, int watc
   }
 }
 
-static void leave(struct guard *g) {
+static void leave(struct guard *g, struct outer *o) {
   disarm(g);
   g->active = 0;
   count_call(g->module, -1);
+  if (o->nested) {
+    /* Back in the enclosing call: its module code runs again when this returns. */
+    g->jmp = o->jmp;
+    g->fault = o->fault;
+    g->watched = o->watched;
+    g->module = o->module;
+    memcpy(clkm_isolated_saved, o->isolated, sizeof o->isolated);
+    memcpy(activity, o->activity, sizeof activity);
+    if (phase_word) *phase_word = CLKM_PHASE_MODULE;
+    lkm_status_enter(clkm_shared(), o->current_module, activity, 1);
+    g->active = 1;
+    if (g->watched && watchdog_seconds) {
+      g->cpu_armed = thread_cpu_nanoseconds();
+      arm(g, watchdog_seconds, 0);
+    }
+    return;
+  }
   sigset_t set;
   asynchronous_set(&set);
   pthread_sigmask(SIG_BLOCK, &set, NULL);
@@ -846,39 +934,69 @@ static void trace_fault(clkm_fault_t *fault) {
   capture_trace(fault, skip_to);
 }
 
+/* The watchdog of a guarded call the reader runs under (a load through ioctl(2) is one), put
+ * back after the reader with the time the reader took subtracted (at least 1 ns left, so that
+ * a call already past its limit is still interrupted). */
+static void restore_watchdog(struct guard *g, const struct itimerspec *saved,
+                             const struct timespec *start) {
+  if (!g->timer_ready) return;
+  if (saved->it_value.tv_sec == 0 && saved->it_value.tv_nsec == 0) {
+    disarm(g);
+    return;
+  }
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  long long left = (long long)saved->it_value.tv_sec * 1000000000LL + saved->it_value.tv_nsec -
+                   ((long long)(now.tv_sec - start->tv_sec) * 1000000000LL +
+                    (now.tv_nsec - start->tv_nsec));
+  if (left < 1) left = 1;
+  arm(g, (unsigned)(left / 1000000000LL), (long)(left % 1000000000LL));
+}
+
 int clkm_call_reader(int (*reader)(void *), void *context, unsigned seconds) {
   struct guard *g = &guard_state;
-  if (g->active) return -1;
+  if (reader_active) return -1;
   thread_timer(g);
+  /* Under a guarded call (an oops written during a load that came through ioctl(2)): its
+   * watchdog is paused for the reader and resumed after. */
+  int nested = g->active;
+  struct itimerspec saved;
+  struct timespec start;
+  memset(&saved, 0, sizeof saved);
+  if (nested && g->timer_ready) timer_gettime(g->timer, &saved);
+  clock_gettime(CLOCK_MONOTONIC, &start);
   sigjmp_buf jb;
   if (sigsetjmp(jb, 1)) {
-    disarm(g);
     reader_active = 0;
+    if (nested) restore_watchdog(g, &saved, &start);
+    else disarm(g);
     return -1;
   }
   reader_jmp = &jb;
   reader_active = 1;
   arm(g, seconds, 0);
   int result = reader(context);
-  disarm(g);
   reader_active = 0;
+  if (nested) restore_watchdog(g, &saved, &start);
+  else disarm(g);
   return result;
 }
 
 #define GUARDED(watched, call)                 \
   struct guard *g = &guard_state;              \
   sigjmp_buf jb;                               \
+  struct outer outer;                          \
   memset(fault, 0, sizeof *fault);             \
   fault->syscall = -1;                         \
   thread_timer(g);                             \
   if (sigsetjmp(jb, 1)) {                      \
-    leave(g);                                  \
+    leave(g, &outer);                          \
     trace_fault(fault);                        \
     return 1;                                  \
   }                                            \
-  enter(g, &jb, fault, watched);               \
+  enter(g, &jb, fault, watched, &outer);       \
   call;                                        \
-  leave(g);                                    \
+  leave(g, &outer);                            \
   return 0;
 
 int clkm_call_entry(uint64_t entry, clkm_table *t, int cmd, int ver, int *result,
@@ -892,25 +1010,21 @@ static int call_syscall(clkm_sy_call_t *call, struct clkm_proc *proc, clkm_regis
                                        (uint64_t)(uintptr_t)argv, (uint64_t)(uintptr_t)rv))
 }
 
-int clkm_call_syscall(int n, int pid, unsigned uid, const char *comm, const int64_t *args,
-                      int nargs, int *error, int64_t *retval, clkm_fault_t *fault) {
+int clkm_call_syscall(int n, const int64_t *args, int nargs, int *error, int64_t *retval,
+                      clkm_fault_t *fault) {
   memset(fault, 0, sizeof *fault);
   fault->syscall = -1;
-  *retval = 0;
+  retval[0] = retval[1] = 0;
   if (n < 0 || n >= CLKM_SYS_MAXSYSCALL) {
     *error = CLKM_ENOSYS;
     return 0;
   }
-  static __thread struct clkm_proc proc;
-  memset(&proc, 0, sizeof proc);
-  proc.p_pid = pid;
-  proc.p_uid = uid;
-  strncpy(proc.p_comm, comm, sizeof proc.p_comm - 1);
-  proc.p_ucred = clkm_thread_ucred;
+  /* The process's credentials, for this request (kern_prot.c). */
+  clkm_current_proc()->p_ucred = clkm_thread_ucred;
   static __thread clkm_register_t argv[16];
   static __thread clkm_register_t rv[2];
-  memset(argv, 0, sizeof argv);
   rv[0] = rv[1] = 0;
+  memset(argv, 0, sizeof argv);
   for (int i = 0; i < nargs && i < 16; i++) argv[i] = args[i];
   clkm_sy_call_t *call = clkm_kd->sysent[n].sy_call;
   /* Only the kernel's code or a loaded module's: anything else was left by a module that has
@@ -919,10 +1033,19 @@ int clkm_call_syscall(int n, int pid, unsigned uid, const char *comm, const int6
     *error = CLKM_ENOSYS;
     return 0;
   }
-  int faulted = call_syscall(call, &proc, argv, rv, error, fault);
-  *retval = rv[0];
+  /* The kernel's own system calls run unguarded: the module code they reach (a driver, a
+   * file system's operation, a module's entry under ioctl) is guarded where it is called, as
+   * the first guarded call of the thread. A module's handler runs guarded. */
+  int faulted = 0;
+  if (clkm_module_at((uint64_t)(uintptr_t)call) < 0)
+    *error = call(clkm_current_proc(), argv, rv);
+  else
+    faulted = call_syscall(call, clkm_current_proc(), argv, rv, error, fault);
+  retval[0] = rv[0];
+  retval[1] = rv[1];
   return faulted;
 }
+
 
 int clkm_call_timeout(uint64_t function, uint64_t argument, clkm_fault_t *fault) {
   GUARDED(1, module_call(g, function, argument, 0, 0))
@@ -937,8 +1060,9 @@ int clkm_call_void(uint64_t function, clkm_fault_t *fault) {
 }
 
 /* A kernel thunk that calls module code, guarded like the calls above: 0 when it returned, 1
- * with *fault filled when the module faulted, panicked or ran into the watchdog. Not nested:
- * code already running under a guard calls module code directly. */
+ * with *fault filled when the module faulted, panicked or ran into the watchdog. May be nested
+ * (module code called the kernel function that makes this call): the fault is then this
+ * call's, and the enclosing call goes on. */
 int clkm_guarded_call(int (*thunk)(void *), void *context, clkm_fault_t *fault) {
   /* On the module stack too: the thunk is the kernel's, what it calls is the module's. */
   GUARDED(1, module_call(g, (uint64_t)(uintptr_t)thunk, (uint64_t)(uintptr_t)context, 0, 0))
@@ -1077,5 +1201,54 @@ int clkm_describe_address(uint64_t address, char *buf, size_t size) {
     snprintf(buf, size, "%s+0x%llx", file,
              (unsigned long long)(address - (uint64_t)(uintptr_t)info.dli_fbase));
   }
+  return 1;
+}
+
+/* ---- Module calls deep in the kernel ---- */
+
+/* The oopses of module calls made under a request (a VOP_READ under read(2), a driver's d_open
+ * under open(2)), kept per thread until the request ends and the kernel reports them. */
+#define PENDING_MAX 8
+struct pending {
+  clkm_fault_t fault;
+  int module;
+  char during[160];
+};
+static __thread struct pending *pending;
+static __thread int npending;
+
+int clkm_module_call(int module, int (*thunk)(void *), void *context) {
+  int saved = clkm_current_module;
+  clkm_set_current_module(module);
+  char during[160];
+  strncpy(during, activity, sizeof during - 1);
+  during[sizeof during - 1] = 0;
+  clkm_fault_t fault;
+  int faulted = clkm_guarded_call(thunk, context, &fault);
+  clkm_set_current_module(saved);
+  if (!faulted) return 0;
+  if (module >= 0 && module < MAX_ACTIVE) faulted_modules[module] = 1;
+  if (pending == NULL) pending = calloc(PENDING_MAX, sizeof *pending);
+  if (pending != NULL && npending < PENDING_MAX) {
+    struct pending *p = &pending[npending++];
+    p->fault = fault;
+    p->module = module;
+    memcpy(p->during, during, sizeof p->during);
+  } else {
+    /* More than the request can report: written here, without the module's name. */
+    clkm_report_fault(&fault, module, during);
+  }
+  return CLKM_EFAULT;
+}
+
+int clkm_take_pending_oops(clkm_fault_t *fault, int *module, char *during, size_t size) {
+  if (npending == 0 || pending == NULL) return 0;
+  struct pending *p = &pending[0];
+  *fault = p->fault;
+  *module = p->module;
+  strncpy(during, p->during, size - 1);
+  during[size - 1] = 0;
+  memmove(&pending[0], &pending[1], (size_t)(npending - 1) * sizeof *pending);
+  npending--;
   return 1;
 }

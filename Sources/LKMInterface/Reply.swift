@@ -39,8 +39,9 @@ public struct Reply: Sendable, Equatable {
     /// The link failed (modload's exit 1, as ld failing was): one line per problem.
     case linkFailed([String])
     case status(ModuleStatus)
-    /// A system call's `retval[0]` and what it uprintf-ed.
-    case syscall(retval: Int64, output: String)
+    /// A system call's `retval[0]`, what it uprintf-ed, and its `buffer` and `both` arguments'
+    /// bytes after the call (in argument order).
+    case syscall(retval: Int64, output: String, buffers: [[UInt8]] = [])
     /// Text: dmesg, sysctl, addr.
     case text(String)
     /// The message buffer with when each line was written (`lkmctl dmesg -T`): `lineTimes[i]`
@@ -109,7 +110,7 @@ public struct Reply: Sendable, Equatable {
   /// What module code uprintf-ed during the request, whatever the kind of reply.
   public var output: String {
     switch body {
-    case .message(_, let output), .syscall(_, let output), .refused(_, let output): output
+    case .message(_, let output), .syscall(_, let output, _), .refused(_, let output): output
     case .loaded(let result): result.output
     case .exec(let result): result.output
     default: ""
@@ -175,9 +176,11 @@ public struct Reply: Sendable, Equatable {
       w.bool(s.faulted)
       w.strings(s.users)
       w.strings(s.files)
-    case .syscall(let retval, let output):
+    case .syscall(let retval, let output, let buffers):
       w.int(retval)
       w.string(output)
+      w.int(UInt32(buffers.count))
+      for b in buffers { w.data(b) }
     case .text(let text):
       w.string(text)
     case .symbols(let symbols):
@@ -316,7 +319,12 @@ public struct Reply: Sendable, Equatable {
       status.users = try r.strings()
       status.files = try r.strings()
       body = .status(status)
-    case 5: body = .syscall(retval: try r.int(Int64.self), output: try r.string())
+    case 5:
+      let retval = try r.int(Int64.self)
+      let output = try r.string()
+      var buffers: [[UInt8]] = []
+      for _ in 0..<(try r.count(limit: 16)) { buffers.append(try r.data(limit: Request.syscallBufferLimit)) }
+      body = .syscall(retval: retval, output: output, buffers: buffers)
     case 6: body = .text(try r.string())
     case 7:
       var symbols: [KernelSymbol] = []
@@ -405,11 +413,13 @@ extension Reply {
   public var text: String {
     switch body {
     case .text(let text), .messages(let text, _): text
-    case .syscall(_, let output): output
+    case .syscall(_, let output, _): output
     case .exec(let result): result.output
     default: ""
     }
   }
+  /// A system call's returned buffers (its `buffer` and `both` arguments, in order).
+  public var buffers: [[UInt8]] { if case .syscall(_, _, let b) = body { b } else { [] } }
   public var status: ModuleStatus? { if case .status(let s) = body { s } else { nil } }
   public var symbols: [KernelSymbol] { if case .symbols(let s) = body { s } else { [] } }
   public var data: [UInt8] { if case .data(let d) = body { d } else { [] } }
@@ -420,7 +430,7 @@ extension Reply {
   /// A system call's retval, an exec's status, a write's byte count.
   public var retval: Int64 {
     switch body {
-    case .syscall(let retval, _): retval
+    case .syscall(let retval, _, _): retval
     case .exec(let result): Int64(result.status)
     case .count(let n): n
     default: 0

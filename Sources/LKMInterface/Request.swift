@@ -9,20 +9,16 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
   case stat = 4
   case syscall = 5
   case dmesg = 6
-  case sysctl = 7
+  // 7 (sysctl) and 10-16 and 18 (the kernel's namespace) were requests of their own before
+  // they were system calls (__sysctl, mknod, unlink, open/read/write/ioctl, mount, unmount,
+  // getdents): their numbers are not reused.
   case ksyms = 8
   case addr = 9
-  case mknod = 10
-  case remove = 11
-  case read = 12
-  case write = 13
-  case ioctl = 14
-  case mount = 15
-  case unmount = 16
-  case mounts = 17
-  case list = 18
+  case fileSystems = 17
   case exec = 19
   case crashes = 20
+  /// The supervisor to the kernel: a process has no session left (its descriptors close).
+  case exit = 21
 }
 
 /// A request to the kernel over the device.
@@ -36,29 +32,22 @@ public enum Request: Sendable {
   /// `force` (`modunload -f`, not OpenBSD's): remove the module without running its code.
   case unload(id: Int32, name: String?, force: Bool = false)
   case stat(id: Int32, name: String?)
+  /// A system call through the kernel's sysent, for the session's process: what userland asks
+  /// of the kernel (open, read, getdents, mount, __sysctl...), under OpenBSD's numbers.
   case syscall(number: Int32, arguments: [SyscallArgument])
   /// The message buffer; with `timestamps`, with when each line was written (a
   /// ``Reply/Body/messages(text:lineTimes:)`` reply, else `.text`).
   case dmesg(timestamps: Bool)
-  case sysctl(name: String?, value: String?)
   case ksyms
   /// Which module (or kernel function) an address is in.
   case addr(UInt64)
-  /// The kernel's namespace and the switches behind it (see ``isKernelService``).
-  case mknod(path: String, node: DeviceNode)
-  case remove(path: String)
-  /// `count` nil: up to the kernel's transfer limit, until the end.
-  case read(path: String, count: Int?, offset: UInt64)
-  case write(path: String, data: [UInt8], offset: UInt64)
-  case ioctl(path: String, command: UInt64, data: [UInt8])
-  case mount(type: String, path: String)
-  case unmount(path: String)
-  /// The mount table and the file system types.
-  case mounts
-  case list(path: String, long: Bool)
+  /// The file system types modules registered (vfsconf).
+  case fileSystems
   case exec(name: String, image: [UInt8], arguments: [String])
   /// The supervisor's crash reports (the kernel process died or hung and was rebooted).
   case crashes
+  /// The supervisor to the kernel process: process `pid` has no session left.
+  case exit(pid: Int32)
 
   public var opcode: Opcode {
     switch self {
@@ -68,29 +57,21 @@ public enum Request: Sendable {
     case .stat: .stat
     case .syscall: .syscall
     case .dmesg: .dmesg
-    case .sysctl: .sysctl
     case .ksyms: .ksyms
     case .addr: .addr
-    case .mknod: .mknod
-    case .remove: .remove
-    case .read: .read
-    case .write: .write
-    case .ioctl: .ioctl
-    case .mount: .mount
-    case .unmount: .unmount
-    case .mounts: .mounts
-    case .list: .list
+    case .fileSystems: .fileSystems
     case .exec: .exec
     case .crashes: .crashes
+    case .exit: .exit
     }
   }
 
-  /// Whether the request uses the kernel (devices, file systems, exec) rather than its module
-  /// interface: securelevel does not restrict it, as it does not restrict devices and mounts on
+  /// Whether the request uses the kernel (system calls, exec) rather than its module
+  /// interface: securelevel does not restrict it, as it does not restrict system calls on
   /// OpenBSD; it still needs a read-write session.
   public var isKernelService: Bool {
     switch self {
-    case .mknod, .remove, .read, .write, .ioctl, .mount, .unmount, .mounts, .list, .exec: true
+    case .syscall, .exec, .fileSystems: true
     default: false
     }
   }
@@ -107,8 +88,7 @@ public enum Request: Sendable {
   /// Whether the request only reads (allowed at any securelevel and on read-only sessions).
   public var isStat: Bool {
     switch self {
-    case .stat, .dmesg, .ksyms, .hello, .addr, .crashes: true
-    case .sysctl(_, let value): value == nil
+    case .stat, .dmesg, .ksyms, .hello, .addr, .crashes, .fileSystems: true
     default: false
     }
   }
@@ -122,20 +102,12 @@ public enum Request: Sendable {
     case .stat(let id, let name): "stat \(name.map { "'\($0)'" } ?? "id \(id)")"
     case .syscall(let number, _): "syscall \(number)"
     case .dmesg: "dmesg"
-    case .sysctl(let name, let value): "sysctl \(name ?? "")\(value.map { "=\($0)" } ?? "")"
     case .ksyms: "ksyms"
     case .addr(let address): "addr 0x\(String(address, radix: 16))"
-    case .mknod(let path, _): "mknod \(path)"
-    case .remove(let path): "rm \(path)"
-    case .read(let path, _, _): "read \(path)"
-    case .write(let path, _, _): "write \(path)"
-    case .ioctl(let path, let command, _): "ioctl \(path) 0x\(String(command, radix: 16))"
-    case .mount(let type, let path): "mount \(type) \(path)"
-    case .unmount(let path): "umount \(path)"
-    case .mounts: "mounts"
-    case .list(let path, _): "ls \(path)"
+    case .fileSystems: "file system types"
     case .exec(let name, _, _): "exec \(name)"
     case .crashes: "crashes"
+    case .exit(let pid): "exit of process \(pid)"
     }
   }
 
@@ -175,43 +147,26 @@ public enum Request: Sendable {
         case .string(let s):
           w.int(UInt8(1))
           w.string(s)
+        case .bytes(let b):
+          w.int(UInt8(2))
+          w.data(b)
+        case .buffer(let n):
+          w.int(UInt8(3))
+          w.int(UInt32(n))
+        case .both(let b):
+          w.int(UInt8(4))
+          w.data(b)
         }
       }
     case .dmesg(let timestamps):
       // Without timestamps, the request's first form (the opcode alone).
       if timestamps { w.bool(true) }
-    case .ksyms, .mounts, .crashes:
+    case .ksyms, .fileSystems, .crashes:
       break
-    case .sysctl(let name, let value):
-      w.optionalString(name)
-      w.optionalString(value)
     case .addr(let address):
       w.int(address)
-    case .mknod(let path, let node):
-      w.string(path)
-      w.bool(node.kind == .block)
-      w.int(node.major)
-      w.int(node.minor)
-    case .remove(let path), .unmount(let path):
-      w.string(path)
-    case .read(let path, let count, let offset):
-      w.string(path)
-      w.int(Int64(count ?? -1))
-      w.int(offset)
-    case .write(let path, let data, let offset):
-      w.string(path)
-      w.data(data)
-      w.int(offset)
-    case .ioctl(let path, let command, let data):
-      w.string(path)
-      w.int(command)
-      w.data(data)
-    case .mount(let type, let path):
-      w.string(type)
-      w.string(path)
-    case .list(let path, let long):
-      w.string(path)
-      w.bool(long)
+    case .exit(let pid):
+      w.int(pid)
     case .exec(let name, let image, let arguments):
       w.string(name)
       w.data(image)
@@ -226,7 +181,10 @@ public enum Request: Sendable {
     bytes.first.flatMap(Opcode.init(rawValue:))
   }
 
-  /// Decodes a request; `objectLimit` bounds the bytes of one load, write or exec.
+  /// The most bytes a system call's buffers may hold together.
+  public static let syscallBufferLimit = 16 << 20
+
+  /// Decodes a request; `objectLimit` bounds the bytes of one load or exec.
   ///
   /// - Throws: ``WireError`` for an unknown opcode, a truncated or overlong field, a count over
   ///   its limit, or trailing bytes (EFBIG for a module over the limit, else EINVAL).
@@ -272,42 +230,35 @@ public enum Request: Sendable {
       let number = try r.int(Int32.self)
       let n = try r.count(limit: 16)
       var arguments: [SyscallArgument] = []
+      var total = 0
+      let limit = Request.syscallBufferLimit
+      func count(_ k: Int) throws(WireError) -> Int {
+        total += k
+        guard total <= limit else { throw WireError("system call buffers of more than \(limit) bytes") }
+        return k
+      }
       for _ in 0..<n {
         switch try r.int(UInt8.self) {
         case 0: arguments.append(.integer(try r.int(Int64.self)))
         case 1: arguments.append(.string(try r.string()))
+        case 2:
+          let b = try r.data(limit: limit)
+          _ = try count(b.count)
+          arguments.append(.bytes(b))
+        case 3: arguments.append(.buffer(try count(Int(try r.int(UInt32.self)))))
+        case 4:
+          let b = try r.data(limit: limit)
+          _ = try count(b.count)
+          arguments.append(.both(b))
         default: throw WireError("unknown argument kind")
         }
       }
       request = .syscall(number: number, arguments: arguments)
     case .dmesg: request = .dmesg(timestamps: r.isAtEnd ? false : try r.bool())
-    case .sysctl: request = .sysctl(name: try r.optionalString(), value: try r.optionalString())
     case .ksyms: request = .ksyms
     case .addr: request = .addr(try r.int(UInt64.self))
-    case .mknod:
-      let path = try r.string()
-      let block = try r.bool()
-      let major = try r.int(Int32.self)
-      let minor = try r.int(Int32.self)
-      request = .mknod(
-        path: path, node: DeviceNode(kind: block ? .block : .character, major: major, minor: minor))
-    case .remove: request = .remove(path: try r.string())
-    case .read:
-      let path = try r.string()
-      let count = try r.int(Int64.self)
-      guard count >= -1 else { throw WireError("negative count") }
-      request = .read(
-        path: path, count: count < 0 ? nil : Int(count), offset: try r.int(UInt64.self))
-    case .write:
-      request = .write(
-        path: try r.string(), data: try r.data(limit: objectLimit), offset: try r.int(UInt64.self))
-    case .ioctl:
-      request = .ioctl(
-        path: try r.string(), command: try r.int(UInt64.self), data: try r.data(limit: 1 << 13))
-    case .mount: request = .mount(type: try r.string(), path: try r.string())
-    case .unmount: request = .unmount(path: try r.string())
-    case .mounts: request = .mounts
-    case .list: request = .list(path: try r.string(), long: try r.bool())
+    case .fileSystems: request = .fileSystems
+    case .exit: request = .exit(pid: try r.int(Int32.self))
     case .exec:
       let name = try r.string()
       let image = try r.data(limit: objectLimit)

@@ -129,10 +129,25 @@ public struct KernelSymbol: Sendable, Equatable {
   }
 }
 
-/// An argument of a system call: an integer, or a string passed as a pointer to a copy.
+/// An argument of a system call, as the process's memory would hold it: an integer in its
+/// register, or a pointer to memory the kernel process makes for the call: a NUL-terminated
+/// copy of a string, the bytes given (`bytes`: copyin's source), `count` zero bytes the call
+/// fills (`buffer`: copyout's target), or bytes given and returned (`both`). The reply carries
+/// the `buffer` and `both` arguments' bytes back, in order.
 public enum SyscallArgument: Sendable, Equatable {
   case integer(Int64)
   case string(String)
+  case bytes([UInt8])
+  case buffer(Int)
+  case both([UInt8])
+
+  /// Whether the reply returns this argument's bytes.
+  public var returned: Bool {
+    switch self {
+    case .buffer, .both: true
+    default: false
+    }
+  }
 }
 
 /// What running a program through the execution switch gave.

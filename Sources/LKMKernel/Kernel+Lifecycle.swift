@@ -121,8 +121,8 @@ extension Kernel {
   /// Puts back every entry of the tables modules can write directly (sysent, cdevsw, bdevsw,
   /// execsw, the vfsconf list) that points into memory no loaded module owns, and logs what it
   /// restored.
-  func auditTables() {
-    for line in Bridge.auditTables() { log("lkm: \(line)\n") }
+  func auditTables(sysentOnly: Bool = false) {
+    for line in Bridge.auditTables(sysentOnly: sysentOnly) { log("lkm: \(line)\n") }
   }
 
   /// Calls the entry with `LKM_E_STAT` and reports the module.

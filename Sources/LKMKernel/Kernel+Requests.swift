@@ -21,107 +21,52 @@ extension Kernel {
 
   func answer(_ request: Request, credentials: Credentials) -> Reply {
     switch request {
-    case .hello, .crashes:
+    case .hello, .crashes, .exit:
       return .failure(.EINVAL)
     case .load(let load):
-      switch self.load(load) {
-      case .loaded(let result): return Reply(.loaded(result))
-      case .linkFailed(let error):
-        let inputs = (try? Kernel.parse(load.inputs).get()) ?? []
-        return Reply(error: .ENOEXEC, .linkFailed(LinkHints.explain(error, inputs: inputs).lines))
-      case .refused(let refusal):
-        return Reply(error: refusal.errno, .refused(lines: refusal.lines, output: refusal.output))
-      }
+      // A check (modload -n) only links; a load goes through /dev/lkm's ioctl.
+      guard !load.checkOnly else { return reply(for: self.load(load), inputs: load.inputs) }
+      return deviceLoad(load)
     case .unload(let id, let name, let force):
-      switch unload(id: id, name: name, force: force) {
+      // modunload -f goes around the system call table: the way out of a module that broke it.
+      guard force else { return deviceUnload(id: id, name: name) }
+      switch unload(id: id, name: name, force: true) {
       case .success(let output): return Reply(.message(lines: [], output: output))
       case .failure(let refusal): return .failure(refusal.errno, refusal.lines, output: refusal.output)
       }
     case .stat(let id, let name):
-      switch stat(id: id, name: name) {
-      case .success(let status): return Reply(.status(status))
-      case .failure(let refusal): return .failure(refusal.errno, refusal.lines, output: refusal.output)
-      }
+      return deviceStat(id: id, name: name)
     case .syscall(let number, let arguments):
-      let result = syscall(number, arguments, credentials: credentials)
-      return Reply(error: result.error, .syscall(retval: result.retval, output: result.output))
+      return syscall(number, arguments)
     case .dmesg(let timestamps):
       guard timestamps else { return Reply(.text(messageBuffer())) }
       let (text, lineTimes) = Bridge.timedMessageBuffer()
       return Reply(.messages(text: text, lineTimes: lineTimes))
-    case .sysctl(let name, let value):
-      return sysctl(name, value)
     case .ksyms:
       return Reply(.symbols(symbols()))
     case .addr(let address):
       guard let place = symbolize(address) else { return .failure(.ENOENT) }
       return Reply(.text(place))
-    case .mknod, .remove, .read, .write, .ioctl, .mount, .unmount, .mounts, .list, .exec:
-      return service(request, credentials: credentials)
+    case .fileSystems:
+      return Reply(.mounts([], types: fileSystemTypes))
+    case .exec(let name, let image, let arguments):
+      do {
+        return Reply(.exec(try exec(name: name, image: image, arguments: arguments)))
+      } catch {
+        return .failure(error)
+      }
     }
   }
 
-  /// The kernel's namespace, devices, file systems and exec.
-  func service(_ request: Request, credentials: Credentials) -> Reply {
-    do {
-      switch request {
-      case .mknod(let path, let node):
-        try makeNode(path, node, credentials: credentials)
-      case .remove(let path):
-        try removeNode(path, credentials: credentials)
-      case .read(let path, let count, let offset):
-        return Reply(.data(try read(path, count: count, offset: offset, credentials: credentials)))
-      case .write(let path, let data, let offset):
-        let n = try write(path, data, offset: offset, credentials: credentials)
-        return Reply(.count(Int64(n)))
-      case .ioctl(let path, let command, let data):
-        return Reply(.data(try ioctl(path, command: command, data: data, credentials: credentials)))
-      case .mount(let type, let path):
-        try mount(type: type, at: path, credentials: credentials)
-      case .unmount(let path):
-        try unmount(path, credentials: credentials)
-      case .mounts:
-        return Reply(.mounts(mounts, types: fileSystemTypes))
-      case .list(let path, let long):
-        return Reply(.entries(try list(path, long: long, credentials: credentials)))
-      case .exec(let name, let image, let arguments):
-        return Reply(
-          .exec(try exec(name: name, image: image, arguments: arguments, credentials: credentials)))
-      default:
-        return .failure(.EINVAL)
-      }
-    } catch {
-      return .failure(error)
+  /// The reply to a load's outcome.
+  func reply(for outcome: LoadOutcome, inputs: [LoadRequest.Input]) -> Reply {
+    switch outcome {
+    case .loaded(let result): return Reply(.loaded(result))
+    case .linkFailed(let error):
+      let parsed = (try? Kernel.parse(inputs).get()) ?? []
+      return Reply(error: .ENOEXEC, .linkFailed(LinkHints.explain(error, inputs: parsed).lines))
+    case .refused(let refusal):
+      return Reply(error: refusal.errno, .refused(lines: refusal.lines, output: refusal.output))
     }
-    return Reply()
-  }
-
-  /// The sysctl variables: kern.securelevel (only raised), kern.version, kern.hostname.
-  func sysctl(_ name: String?, _ value: String?) -> Reply {
-    let all = ["kern.securelevel", "kern.version", "kern.hostname"]
-    func read(_ n: String) -> String? {
-      switch n {
-      case "kern.securelevel": "\(securelevel)"
-      case "kern.version": version
-      case "kern.hostname": hostname
-      default: nil
-      }
-    }
-    guard let name else {
-      return Reply(.text(all.map { "\($0)=\(read($0) ?? "")\n" }.joined()))
-    }
-    guard let current = read(name) else { return .failure(.ENOENT) }
-    guard let value else { return Reply(.text("\(name)=\(current)\n")) }
-    switch name {
-    case "kern.securelevel":
-      guard let level = Int32(value) else { return .failure(.EINVAL) }
-      do { try setSecurelevel(level) } catch { return .failure(error) }
-    case "kern.hostname":
-      guard value.utf8.count < 256 else { return .failure(.EINVAL) }
-      hostname = value
-    default:
-      return .failure(.EPERM)
-    }
-    return Reply(.text("\(name): \(current) -> \(read(name) ?? "")\n"))
   }
 }

@@ -48,8 +48,8 @@ public final class Kernel: @unchecked Sendable {
   let kernelExports: [String: (address: UInt64, isFunction: Bool)]
   /// Whether the kernel has run faulting module code (Linux's "tainted").
   public internal(set) var tainted = false
-  /// The kernel's /dev: device nodes by name (see Kernel+Namespace.swift).
-  var deviceNodes: [String: DeviceNode] = DeviceNode.builtIn
+  /// The module interface's request in progress (Kernel+Device.swift).
+  var device = DeviceCall()
   /// Where module images go (reserved before any module runs); empty: anywhere.
   public let regions: [ModuleRegion]
 
@@ -99,6 +99,7 @@ public final class Kernel: @unchecked Sendable {
     } else {
       hostSymbols = nil
     }
+    installDeviceHooks()
   }
 
   /// The size of the memory a supervisor shares with the kernel (message buffer and status).
@@ -165,6 +166,14 @@ public final class Kernel: @unchecked Sendable {
     defer { Bridge.endRequest() }
     started(token)
     Bridge.setCredentials(credentials)
+    if case .exit(let pid) = request {
+      Bridge.exitProcess(pid)
+      return Reply()
+    }
+    let error = Bridge.enterProcess(
+      pid: credentials.pid, uid: credentials.uid, gid: credentials.gid, command: credentials.command)
+    guard error == 0 else { return .failure(KernelErrno(error)) }
+    defer { Bridge.leaveProcess() }
     return perform(request, credentials: credentials)
   }
 

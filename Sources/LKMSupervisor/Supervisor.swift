@@ -59,6 +59,8 @@ public final class Supervisor {
   enum Job {
     case client(Session, securelevel: Int32?)
     case boot(BootLoad)
+    /// The kernel is told a process has no session left (its descriptors close).
+    case exit
     case shutdown
   }
 
@@ -79,6 +81,8 @@ public final class Supervisor {
   /// What the kernel process is doing, by request id: requests run in kernel threads, as many
   /// at once as sessions send them (one per session at a time).
   var inFlight: [UInt64: InFlight] = [:]
+  /// How many sessions each client process has (the kernel keeps a process while it has one).
+  var sessionsOf: [Int32: Int] = [:]
   var nextRequestID: UInt64 = 1
   /// A boot load is with the kernel (they run one after the other, before any client's).
   var booting = false
@@ -222,7 +226,7 @@ public final class Supervisor {
         // A boot line that takes the kernel down is not run again at the next boots.
         skippedBoot.insert(load.lineNumber)
         log("boot: line \(load.lineNumber) ('\(load.line)') took the kernel down: skipped from now on\n")
-      case .shutdown:
+      case .shutdown, .exit:
         break
       }
     }
@@ -398,7 +402,7 @@ public final class Supervisor {
       default:
         log("boot: \(load.line): malformed reply from the kernel\n")
       }
-    case .shutdown:
+    case .shutdown, .exit:
       break
     }
   }
@@ -532,6 +536,7 @@ public final class Supervisor {
         groups: Supervisor.peerGroups(fd))
       sessions.append(
         Session(fd: fd, credentials: credentials, frameLimit: limits.objectBytes + (1 << 20), now: now))
+      sessionsOf[credentials.pid, default: 0] += 1
     }
   }
 
@@ -567,11 +572,30 @@ public final class Supervisor {
     if let id = s.inFlight, let kernel { kernel.send(.cancel(id: id), now: now()) }
     close(s.fd)
     sessions.removeAll { $0 === s }
+    processLost(s.credentials.pid)
     queue.removeAll { $0 === s }
     if active === s {
       active = nil
       grantNext()
     }
+  }
+
+  /// One session fewer of process pid: at the last, the kernel closes the process's descriptors
+  /// (its table goes when its last request ends).
+  func processLost(_ pid: Int32) {
+    guard let n = sessionsOf[pid] else { return }
+    if n > 1 {
+      sessionsOf[pid] = n - 1
+      return
+    }
+    sessionsOf[pid] = nil
+    guard let kernel else { return }
+    let id = nextRequestID
+    nextRequestID += 1
+    inFlight[id] = InFlight(job: .exit, summary: "exit of process \(pid)", started: now())
+    kernel.send(
+      .request(id: id, Credentials(pid: pid, uid: 0, gid: 0, command: "exit"), payload: Request.exit(pid: pid).encoded()),
+      now: now())
   }
 
   /// Whether a waiting session is ready to use the device: it sent a whole request after its
@@ -734,8 +758,8 @@ public final class Supervisor {
       break
     }
     var level: Int32?
-    if case .sysctl("kern.securelevel"?, let value?) = request {
-      guard let wanted = Int32(value) else {
+    if let wanted = Supervisor.securelevelChange(request) {
+      guard let wanted else {
         s.reply(.failure(.EINVAL), now: now())
         flush(s)
         return
@@ -884,8 +908,29 @@ public final class Supervisor {
   }
 }
 
+extension Supervisor {
+  /// Whether a request sets kern.securelevel (__sysctl(2) with {CTL_KERN, KERN_SECURELVL} and a
+  /// new value): nil if it does not; .some(nil) for a malformed value; the level asked for.
+  static func securelevelChange(_ request: Request) -> Int32?? {
+    guard case .syscall(202, let arguments) = request, arguments.count >= 6 else { return nil }
+    guard case .bytes(let name) = arguments[0], name.count >= 8 else { return nil }
+    func int32(_ bytes: [UInt8], _ at: Int) -> Int32 {
+      Int32(bitPattern: UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16
+        | UInt32(bytes[at + 3]) << 24)
+    }
+    guard int32(name, 0) == 1, int32(name, 4) == 9 else { return nil }  // CTL_KERN, KERN_SECURELVL
+    switch arguments[4] {
+    case .integer(0): return nil  // no new value: a read
+    case .bytes(let value) where value.count == 4: return .some(int32(value, 0))
+    default: return .some(nil)
+    }
+  }
+}
+
 /// The policy in OpenBSD's order: securelevel above 0 is EPERM for all but stat requests, a
-/// read-only session EACCES for all but stat.
+/// read-only session EACCES for all but stat. System calls are exempt from both: they are a
+/// process's, not an open of /dev/lkm's, and the kernel checks them itself (an ioctl that loads
+/// needs /dev/lkm open for writing and securelevel 0).
 ///
 /// The corresponding OpenBSD code is `lkmioctl` in `sys/kern/kern_lkm.c`.
 public enum Gatekeeper {
@@ -894,11 +939,9 @@ public enum Gatekeeper {
     // securelevel guards the module interface; kern.securelevel itself may still be raised.
     // System calls are what modules give userland, not the module interface; nor are the
     // kernel's devices, file systems and interpreters.
-    var exempt = request.isKernelService
-    if case .sysctl = request { exempt = true }
-    if case .syscall = request { exempt = true }
+    let exempt = request.isKernelService
     if securelevel > 0 && !exempt { return .EPERM }
-    if !write { return .EACCES }
+    if !write && !exempt { return .EACCES }
     return nil
   }
 }

@@ -34,10 +34,36 @@ func integer(_ text: String) -> Int64? {
   return negative ? -Int64(bitPattern: magnitude) : Int64(bitPattern: magnitude)
 }
 
+/// Runs system calls for a subcommand; a failure is `lkmctl: WHAT: strerror`, exit 1 (a lost
+/// device as `session` reports it).
+func system<T>(
+  _ client: DeviceClient, _ what: String, _ body: (DeviceClient) throws(SyscallError) -> T
+) -> T {
+  do { return try body(client) } catch {
+    switch error {
+    case .device(let e): BSD.deviceFailed(client.path, e, openFailure: 1)
+    case .kernel(_, let text, let oops):
+      BSD.warn(what, text)
+      _ = oops  // FIXME(rebase): BSD.oopsHint()
+      Glibc.exit(1)
+    }
+  }
+}
+
+/// A process session for the file subcommands.
+func process(_ device: DeviceOption) -> DeviceClient { session(device, write: true) }
+
+/// S_IF* of OpenBSD's sys/stat.h.
+enum FileType {
+  static let character: Int64 = 0o020000
+  static let block: Int64 = 0o060000
+}
+
 struct Mknod: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Make a device node in the kernel's /dev: c (character) or b (block), MAJOR, MINOR.")
+    abstract: "Make a device node (mknod(2)): c (character) or b (block), MAJOR, MINOR.")
   @OptionGroup var device: DeviceOption
+  @Option(name: .short, help: "The node's permissions, in octal.") var mode: String = "600"
   @Argument(help: "The node, /dev/NAME.") var path: String
   @Argument(help: "c or b.") var type: String
   @Argument var major: String
@@ -47,28 +73,56 @@ struct Mknod: ParsableCommand {
     guard type == "c" || type == "b" else {
       throw ValidationError("type must be c or b, not '\(type)'")
     }
-    guard let m = integer(major), m >= 0, m <= Int64(Int32.max) else {
+    guard let m = integer(major), m >= 0, m <= 255 else {
       throw ValidationError("bad major '\(major)'")
     }
-    guard let n = integer(minor), n >= 0, n <= Int64(Int32.max) else {
+    guard let n = integer(minor), n >= 0, n <= 0xff_ffff else {
       throw ValidationError("bad minor '\(minor)'")
     }
-    _ = (m, n)
+    guard let p = Int64(mode, radix: 8), p >= 0, p <= 0o7777 else {
+      throw ValidationError("bad mode '\(mode)'")
+    }
+    _ = (m, n, p)
   }
 
   func run() {
-    let node = DeviceNode(
-      kind: type == "b" ? .block : .character, major: Int32(integer(major)!),
-      minor: Int32(integer(minor)!))
-    _ = service(device, .mknod(path: path, node: node), what: path)
+    let kind = type == "b" ? FileType.block : FileType.character
+    system(process(device), path) { k throws(SyscallError) in
+      try k.mknod(
+        path, mode: kind | Int64(mode, radix: 8)!, major: Int32(integer(major)!),
+        minor: Int32(integer(minor)!))
+    }
   }
 }
 
 struct Rm: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "Remove a device node.")
+  static let configuration = CommandConfiguration(
+    abstract: "Remove a file or a device node (unlink(2)); with -d, an empty directory (rmdir(2)).")
+  @OptionGroup var device: DeviceOption
+  @Flag(name: .short, help: "Remove a directory.") var directory = false
+  @Argument var path: String
+  func run() {
+    system(process(device), path) { k throws(SyscallError) in
+      if directory { try k.rmdir(path) } else { try k.unlink(path) }
+    }
+  }
+}
+
+struct Mkdir: ParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "Make a directory (mkdir(2)).")
   @OptionGroup var device: DeviceOption
   @Argument var path: String
-  func run() { _ = service(device, .remove(path: path), what: path) }
+  func run() { system(process(device), path) { k throws(SyscallError) in try k.mkdir(path) } }
+}
+
+struct Mv: ParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "Rename FROM to TO (rename(2)).")
+  @OptionGroup var device: DeviceOption
+  @Argument var from: String
+  @Argument var to: String
+  func run() {
+    system(process(device), from) { k throws(SyscallError) in try k.rename(from, to) }
+  }
 }
 
 struct Write: ParsableCommand {
@@ -77,12 +131,48 @@ struct Write: ParsableCommand {
       "Write STRING (exactly its bytes) to a device or a file, creating a file where the file system can."
   )
   @OptionGroup var device: DeviceOption
-  @Option(name: .shortAndLong, help: "The byte offset to write at.") var offset: UInt64 = 0
+  @Option(name: .shortAndLong, help: "The byte offset to write at (pwrite(2)).") var offset: UInt64?
   @Argument var path: String
   @Argument var string: String
   func run() {
-    _ = service(device, .write(path: path, data: Array(string.utf8), offset: offset), what: path)
+    system(process(device), path) { k throws(SyscallError) in
+      let fd = try k.open(path, OpenFlags.writeOnly | OpenFlags.create)
+      var bytes = Array(string.utf8)
+      var at = offset ?? 0
+      while !bytes.isEmpty {
+        let n = offset == nil ? try k.write(fd, bytes) : try k.pwrite(fd, bytes, offset: at)
+        if n <= 0 { break }
+        bytes.removeFirst(min(n, bytes.count))
+        at += UInt64(n)
+      }
+      try k.close(fd)
+    }
   }
+}
+
+/// Reads `path` from `offset`: one read(2) of `count` (default 1 MiB) from a device, which
+/// returns what it has (a pipe's reader wakes with the first write); from a file, reads until
+/// `count` bytes or the end.
+func readPath(_ k: DeviceClient, _ path: String, count: Int?, offset: UInt64?) throws(SyscallError)
+  -> [UInt8]
+{
+  let fd = try k.open(path, OpenFlags.readOnly)
+  let status = try? k.stat(path)
+  let isDevice = status.map { $0.type == 0o020000 || $0.type == 0o060000 } ?? false
+  let want = count ?? (1 << 20)
+  var out: [UInt8] = []
+  var at = offset ?? 0
+  repeat {
+    let chunk = min(want - out.count, 1 << 20)
+    if chunk == 0 { break }
+    let bytes =
+      offset == nil ? try k.read(fd, count: chunk) : try k.pread(fd, count: chunk, offset: at)
+    if bytes.isEmpty { break }
+    out += bytes
+    at += UInt64(bytes.count)
+  } while !isDevice && out.count < want
+  try k.close(fd)
+  return out
 }
 
 struct Read: ParsableCommand {
@@ -90,15 +180,17 @@ struct Read: ParsableCommand {
     abstract:
       "Read COUNT bytes (default: up to 1 MiB, until the end) of a device or a file to stdout.")
   @OptionGroup var device: DeviceOption
-  @Option(name: .shortAndLong, help: "The byte offset to read from.") var offset: UInt64 = 0
+  @Option(name: .shortAndLong, help: "The byte offset to read from (pread(2)).") var offset: UInt64?
   @Argument var path: String
   @Argument var count: Int?
   func validate() throws {
     if let count, count < 0 { throw ValidationError("bad count \(count)") }
   }
   func run() {
-    let reply = service(device, .read(path: path, count: count, offset: offset), what: path)
-    BSD.write(bytes: reply.data)
+    let bytes = system(process(device), path) { k throws(SyscallError) in
+      try readPath(k, path, count: count, offset: offset)
+    }
+    BSD.write(bytes: bytes)
   }
 }
 
@@ -107,8 +199,10 @@ struct Cat: ParsableCommand {
   @OptionGroup var device: DeviceOption
   @Argument var path: String
   func run() {
-    let reply = service(device, .read(path: path, count: nil, offset: 0), what: path)
-    BSD.write(bytes: reply.data)
+    let bytes = system(process(device), path) { k throws(SyscallError) in
+      try readPath(k, path, count: nil, offset: nil)
+    }
+    BSD.write(bytes: bytes)
   }
 }
 
@@ -119,7 +213,8 @@ struct Ioctl: ParsableCommand {
       CMD is the command's number (0x hex), OpenBSD's encoding: _IOW('r', 1, int) is 0x80047201. \
       For a command that takes an argument (IOC_IN), ARG is an integer stored in the argument's \
       IOCPARM_LEN bytes, or a string copied into them. For one that returns a value (IOC_OUT), \
-      a 4- or 8-byte result is printed as an integer, any other as text.
+      a 4- or 8-byte result is printed as an integer, any other as text. The node is opened \
+      read-write, or read-only where writing is refused.
       """)
   @OptionGroup var device: DeviceOption
   @Argument var path: String
@@ -147,9 +242,17 @@ struct Ioctl: ParsableCommand {
         data.replaceSubrange(0..<bytes.count, with: bytes)
       }
     }
-    let reply = service(device, .ioctl(path: path, command: cmd, data: data), what: path)
+    let out: [UInt8] = system(process(device), path) { k throws(SyscallError) in
+      let fd: Int32
+      do throws(SyscallError) { fd = try k.open(path, OpenFlags.readWrite) } catch {
+        guard let e = error.errno, [.EACCES, .EPERM, .EROFS].contains(e) else { throw error }
+        fd = try k.open(path, OpenFlags.readOnly)
+      }
+      let result = try k.ioctl(fd, cmd, data)
+      try k.close(fd)
+      return result.data
+    }
     guard cmd & 0x4000_0000 != 0 else { return }  // IOC_OUT
-    let out = reply.data
     switch length {
     case 4 where out.count >= 4:
       let v = Int32(
@@ -169,7 +272,7 @@ struct Ioctl: ParsableCommand {
 
 struct Mount: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Mount a file system type on a path; without arguments, list the mounts.",
+    abstract: "Mount a file system type on a path (mount(2)); without arguments, list the mounts (getfsstat(2)).",
     discussion:
       "With -t, list the file system types modules have registered (vfsconf): name, type number, mounts."
   )
@@ -186,65 +289,85 @@ struct Mount: ParsableCommand {
 
   func run() {
     guard let fstype, let path else {
-      let reply = service(device, .mounts, what: "mount")
       var out = ""
       if types {
+        let reply = service(device, .fileSystems, what: "mount")
         for f in reply.fileSystems { out += "\(f.name) \(f.typeNumber) \(f.mounts)\n" }
       } else {
-        for m in reply.mounts { out += "\(m.type) on \(m.path) type \(m.type) (local)\n" }
+        let mounts = system(process(device), "mount") { k throws(SyscallError) in
+          try k.mountedFileSystems()
+        }
+        for m in mounts { out += "\(m.from) on \(m.on) type \(m.type) (local)\n" }
       }
       BSD.write(out, to: 1)
       return
     }
-    _ = service(device, .mount(type: fstype, path: path), what: path)
+    system(process(device), path) { k throws(SyscallError) in try k.mount(fstype, path) }
   }
 }
 
 struct Umount: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Unmount the file system mounted on PATH.")
+    abstract: "Unmount the file system mounted on PATH (unmount(2)).")
   @OptionGroup var device: DeviceOption
   @Argument var path: String
-  func run() { _ = service(device, .unmount(path: path), what: path) }
+  func run() { system(process(device), path) { k throws(SyscallError) in try k.unmount(path) } }
 }
 
 struct Ls: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "List a directory of the kernel's namespace (/, /dev, mounted file systems), sorted.",
-    discussion: "-l adds the mode and the size (MAJOR, MINOR for a device), as ls -l does.")
+    discussion:
+      "The entries are what getdents(2) returns, without . and ..; -l adds the mode and the size (MAJOR, MINOR for a device) from lstat(2), as ls -l does."
+  )
   @OptionGroup var device: DeviceOption
   @Flag(name: .customShort("l")) var long = false
   @Argument var path: String = "/"
 
   func run() {
-    let reply = service(device, .list(path: path, long: long), what: path)
-    var out = ""
-    for e in reply.entries.sorted(by: { $0.name < $1.name }) {
-      out += long ? Ls.longLine(e) : e.name + "\n"
+    let out: String = system(process(device), path) { k throws(SyscallError) in
+      // A file that is not a directory lists as itself, by its last name.
+      let status = try k.lstat(path)
+      if !status.isDirectory {
+        let name = String(path.split(separator: "/").last ?? Substring(path))
+        return long ? Ls.longLine(status, name: name) : name + "\n"
+      }
+      let fd = try k.open(path, OpenFlags.readOnly)
+      let records = try k.readDirectory(fd)
+      try k.close(fd)
+      var out = ""
+      for r in records.sorted(by: { $0.name < $1.name }) where r.name != "." && r.name != ".." {
+        guard long else {
+          out += r.name + "\n"
+          continue
+        }
+        let full = path.hasSuffix("/") ? path + r.name : path + "/" + r.name
+        out += Ls.longLine(try k.lstat(full), name: r.name)
+      }
+      return out
     }
     BSD.write(out, to: 1)
   }
 
   /// `drwxr-xr-x        0 name`, `crw-------  29,   0 name`.
-  static func longLine(_ e: DirectoryEntry) -> String {
+  static func longLine(_ s: FileStatus, name: String) -> String {
     let type: Character
-    var size = e.size.map(String.init) ?? "-"
-    switch e.kind {
-    case .directory: type = "d"
-    case .regular: type = "-"
-    case .link: type = "l"
-    case .other: type = "?"
-    case .device(let node):
-      type = node.kind == .block ? "b" : "c"
-      size = pad("\(node.major),", 4) + " " + pad("\(node.minor)", 3)
+    var size = "\(s.size)"
+    switch s.type {
+    case 0o040000: type = "d"
+    case 0o100000: type = "-"
+    case 0o120000: type = "l"
+    case 0o020000, 0o060000:
+      type = s.type == 0o060000 ? "b" : "c"
+      size = pad("\(s.major),", 4) + " " + pad("\(s.minor)", 3)
+    default: type = "?"
     }
     var mode = String(type)
-    let bits = e.mode ?? 0
     for shift in [6, 3, 0] {
-      let b = (bits >> Int64(shift)) & 7
+      let b = (s.mode >> UInt32(shift)) & 7
       mode += (b & 4 != 0 ? "r" : "-") + (b & 2 != 0 ? "w" : "-") + (b & 1 != 0 ? "x" : "-")
     }
-    return mode + " " + pad(size, 9) + " " + e.name + "\n"
+    return mode + " " + pad(size, 9) + " " + name + "\n"
   }
 
   static func pad(_ s: String, _ width: Int) -> String {

@@ -13,7 +13,7 @@ struct LkmCtl: ParsableCommand {
     discussion: "Results go to stdout (exit 0); a failure prints 'lkmctl: <what>: <strerror>' on stderr (exit 1); with no lkmd on the device, exit 69. See lkmctl(8).",
     subcommands: [
       Syscall.self, Dmesg.self, Sysctl.self, Ksyms.self, Addr.self, ModInfo.self, Mknod.self,
-      Rm.self, Write.self, Read.self, Ioctl.self, Mount.self, Umount.self, Ls.self, Cat.self,
+      Rm.self, Mkdir.self, Mv.self, Write.self, Read.self, Ioctl.self, Mount.self, Umount.self, Ls.self, Cat.self,
       Exec.self, Crashes.self,
     ])
 
@@ -139,10 +139,18 @@ struct Dmesg: ParsableCommand {
 
 struct Sysctl: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Read or set kern.securelevel, kern.version, kern.hostname.")
+    abstract: "Read or set the kernel's kern.* variables (__sysctl(2)).",
+    discussion: "kern.ostype, kern.osrelease, kern.version, kern.securelevel (only rises) and kern.hostname; without NAME, all of them.")
   @OptionGroup var device: DeviceOption
-  @Argument(help: "NAME to read, NAME=VALUE to set (kern.securelevel only rises).")
+  @Argument(help: "NAME to read, NAME=VALUE to set.")
   var setting: String?
+
+  /// The MIB of each name (sys/sysctl.h: CTL_KERN, KERN_*) and whether it is an integer.
+  static let names: [(name: String, mib: [Int32], integer: Bool)] = [
+    ("kern.ostype", [1, 1], false), ("kern.osrelease", [1, 2], false),
+    ("kern.version", [1, 4], false), ("kern.securelevel", [1, 9], true),
+    ("kern.hostname", [1, 10], false),
+  ]
 
   func run() {
     var name = setting
@@ -152,8 +160,49 @@ struct Sysctl: ParsableCommand {
       value = String(setting[setting.index(after: eq)...])
     }
     let client = session(device, write: value != nil)
-    let reply = perform(client, .sysctl(name: name, value: value), what: name ?? "sysctl")
-    BSD.write(reply.text, to: 1)
+    guard let name else {
+      var out = ""
+      for entry in Sysctl.names {
+        out += "\(entry.name)=\(Sysctl.read(client, entry))\n"
+      }
+      BSD.write(out, to: 1)
+      return
+    }
+    guard let entry = Sysctl.names.first(where: { $0.name == name }) else {
+      BSD.err(1, name, KernelErrno.ENOENT.text)
+    }
+    let current = Sysctl.read(client, entry)
+    guard let value else {
+      BSD.write("\(name)=\(current)\n", to: 1)
+      return
+    }
+    var new: [UInt8]
+    if entry.integer {
+      guard let level = Int32(value) else { BSD.err(1, name, KernelErrno.EINVAL.text) }
+      new = []
+      withUnsafeBytes(of: level.littleEndian) { new.append(contentsOf: $0) }
+    } else {
+      new = Array(value.utf8)
+    }
+    system(client, name) { k throws(SyscallError) in _ = try k.sysctl(entry.mib, size: 0, new: new) }
+    BSD.write("\(name): \(current) -> \(Sysctl.read(client, entry))\n", to: 1)
+  }
+
+  /// The variable's value as text.
+  static func read(_ client: DeviceClient, _ entry: (name: String, mib: [Int32], integer: Bool))
+    -> String
+  {
+    let bytes = system(client, entry.name) { k throws(SyscallError) in
+      try k.sysctl(entry.mib, size: entry.integer ? 4 : 1024)
+    }
+    if entry.integer { return "\(Int32(bitPattern: le32(bytes)))" }
+    return String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+  }
+
+  static func le32(_ b: [UInt8]) -> UInt32 {
+    var v: UInt32 = 0
+    for (i, byte) in b.prefix(4).enumerated() { v |= UInt32(byte) << (8 * UInt32(i)) }
+    return v
   }
 }
 

@@ -66,7 +66,7 @@ struct DeviceFaultTests {
     let dmesg = try k.ok("lkmctl", "dmesg")
     #expect(
       dmesg.contains(
-        "oops: module 'faultfs' (id 0) during vop_read of 'file': SIGSEGV at address 0x0, pc 0x"))
+        "oops: module 'faultfs' (id 0) during read of /f/file (vop_read): SIGSEGV at address 0x0, pc 0x"))
     #expect(
       dmesg.contains(
         "lkm: vop_lookup of 'faultfs' returned 0x1000, not a vnode getnewvnode gave the mount\n"))

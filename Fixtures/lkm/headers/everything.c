@@ -29,6 +29,11 @@
 #include <sys/vnode.h>
 #include <sys/syscall.h>
 #include <sys/lkm.h>
+#include <sys/filedesc.h>
+#include <sys/syscallargs.h>
+#include <sys/select.h>
+#include <sys/specdev.h>
+#include <sys/namei.h>
 #include <sys/timeout.h>
 #include <sys/ucred.h>
 #include <sys/pool.h>
@@ -159,4 +164,129 @@ int use_everything(struct proc *p, struct uio *uio, struct buf *bp, char *s, va_
 	if (done == 0)
 		panic("%s", s);
 	return (int)done;
+}
+
+/* The VFS, descriptors and system calls of OpenBSD 5.2 the kernel exports: each used once. */
+int everything_vfs(struct proc *p, struct vnode *vp, struct selinfo *sip);
+int
+everything_vfs(struct proc *p, struct vnode *vp, struct selinfo *sip)
+{
+	register_t rv[2];
+	struct nameidata nd;
+	struct file *fp = NULL;
+	int n = 0;
+
+	n += sys_read(p, NULL, rv);
+	n += sys_write(p, NULL, rv);
+	n += sys_open(p, NULL, rv);
+	n += sys_close(p, NULL, rv);
+	n += sys_link(p, NULL, rv);
+	n += sys_unlink(p, NULL, rv);
+	n += sys_mknod(p, NULL, rv);
+	n += sys_chmod(p, NULL, rv);
+	n += sys_chown(p, NULL, rv);
+	n += sys_getpid(p, NULL, rv);
+	n += sys_mount(p, NULL, rv);
+	n += sys_unmount(p, NULL, rv);
+	n += sys_getuid(p, NULL, rv);
+	n += sys_geteuid(p, NULL, rv);
+	n += sys_access(p, NULL, rv);
+	n += sys_stat(p, NULL, rv);
+	n += sys_lstat(p, NULL, rv);
+	n += sys_getegid(p, NULL, rv);
+	n += sys_getgid(p, NULL, rv);
+	n += sys_fstat(p, NULL, rv);
+	n += sys_ioctl(p, NULL, rv);
+	n += sys_symlink(p, NULL, rv);
+	n += sys_readlink(p, NULL, rv);
+	n += sys_getfsstat(p, NULL, rv);
+	n += sys_statfs(p, NULL, rv);
+	n += sys_utimes(p, NULL, rv);
+	n += sys_fcntl(p, NULL, rv);
+	n += sys_fsync(p, NULL, rv);
+	n += sys_getdents(p, NULL, rv);
+	n += sys_rename(p, NULL, rv);
+	n += sys_mkdir(p, NULL, rv);
+	n += sys_rmdir(p, NULL, rv);
+	n += sys_pread(p, NULL, rv);
+	n += sys_pwrite(p, NULL, rv);
+	n += sys_lseek(p, NULL, rv);
+	n += sys_truncate(p, NULL, rv);
+	n += sys_ftruncate(p, NULL, rv);
+	n += sys___sysctl(p, NULL, rv);
+	n += sys_poll(p, NULL, rv);
+	n += spec_open(NULL);
+	n += spec_close(NULL);
+	n += spec_read(NULL);
+	n += spec_write(NULL);
+	n += spec_ioctl(NULL);
+	n += spec_poll(NULL);
+	n += spec_fsync(NULL);
+	n += spec_inactive(NULL);
+	n += spec_reclaim(NULL);
+	n += vop_generic_islocked(NULL);
+	n += vop_generic_lock(NULL);
+	n += vop_generic_unlock(NULL);
+	n += vop_generic_abortop(NULL);
+	n += vop_generic_bmap(NULL);
+	n += vop_generic_revoke(NULL);
+	n += vop_generic_kqfilter(NULL);
+	n += vn_default_error(NULL);
+	n += VOP_ISLOCKED(NULL);
+	n += VOP_LOOKUP(NULL, NULL, NULL);
+	n += VOP_CREATE(NULL, NULL, NULL, NULL);
+	n += VOP_MKNOD(NULL, NULL, NULL, NULL);
+	n += VOP_OPEN(NULL, 0, NULL, NULL);
+	n += VOP_CLOSE(NULL, 0, NULL, NULL);
+	n += VOP_ACCESS(NULL, 0, NULL, NULL);
+	n += VOP_GETATTR(NULL, NULL, NULL, NULL);
+	n += VOP_SETATTR(NULL, NULL, NULL, NULL);
+	n += VOP_READ(NULL, NULL, 0, NULL);
+	n += VOP_WRITE(NULL, NULL, 0, NULL);
+	n += VOP_IOCTL(NULL, 0, NULL, 0, NULL, NULL);
+	n += VOP_POLL(NULL, 0, NULL);
+	n += VOP_KQFILTER(NULL, NULL);
+	n += VOP_REVOKE(NULL, 0);
+	n += VOP_FSYNC(NULL, NULL, 0, NULL);
+	n += VOP_REMOVE(NULL, NULL, NULL);
+	n += VOP_LINK(NULL, NULL, NULL);
+	n += VOP_RENAME(NULL, NULL, NULL, NULL, NULL, NULL);
+	n += VOP_MKDIR(NULL, NULL, NULL, NULL);
+	n += VOP_RMDIR(NULL, NULL, NULL);
+	n += VOP_SYMLINK(NULL, NULL, NULL, NULL, NULL);
+	n += VOP_READDIR(NULL, NULL, NULL, NULL, NULL, NULL);
+	n += VOP_READLINK(NULL, NULL, NULL);
+	n += VOP_ABORTOP(NULL, NULL);
+	n += VOP_INACTIVE(NULL, NULL);
+	n += VOP_RECLAIM(NULL, NULL);
+	n += VOP_LOCK(NULL, 0, NULL);
+	n += VOP_UNLOCK(NULL, 0, NULL);
+	n += VOP_BMAP(NULL, 0, NULL, NULL, NULL);
+	n += VOP_PRINT(NULL);
+	n += VOP_PATHCONF(NULL, 0, NULL);
+	n += VOP_ADVLOCK(NULL, NULL, 0, NULL, 0);
+	n += VOP_STRATEGY(NULL);
+	n += VOP_BWRITE(NULL);
+	n += (vop_default_desc.vdesc_offset + vop_islocked_desc.vdesc_offset + vop_lookup_desc.vdesc_offset + vop_create_desc.vdesc_offset + vop_mknod_desc.vdesc_offset + vop_open_desc.vdesc_offset + vop_close_desc.vdesc_offset + vop_access_desc.vdesc_offset + vop_getattr_desc.vdesc_offset + vop_setattr_desc.vdesc_offset + vop_read_desc.vdesc_offset + vop_write_desc.vdesc_offset + vop_ioctl_desc.vdesc_offset + vop_poll_desc.vdesc_offset + vop_kqfilter_desc.vdesc_offset + vop_revoke_desc.vdesc_offset + vop_fsync_desc.vdesc_offset + vop_remove_desc.vdesc_offset + vop_link_desc.vdesc_offset + vop_rename_desc.vdesc_offset + vop_mkdir_desc.vdesc_offset + vop_rmdir_desc.vdesc_offset + vop_symlink_desc.vdesc_offset + vop_readdir_desc.vdesc_offset + vop_readlink_desc.vdesc_offset + vop_abortop_desc.vdesc_offset + vop_inactive_desc.vdesc_offset + vop_reclaim_desc.vdesc_offset + vop_lock_desc.vdesc_offset + vop_unlock_desc.vdesc_offset + vop_bmap_desc.vdesc_offset + vop_print_desc.vdesc_offset + vop_pathconf_desc.vdesc_offset + vop_advlock_desc.vdesc_offset + vop_strategy_desc.vdesc_offset + vop_bwrite_desc.vdesc_offset);
+	n += vfs_opv_numops + (rootvnode != NULL) + (vfs_byname("x") != NULL);
+	vfs_opv_init_explicit(NULL);
+	vfs_opv_init_default(NULL);
+	vref(vp);
+	n += vget(vp, LK_EXCLUSIVE, p);
+	vrele(vp);
+	vput(vp);
+	n += vn_lock(vp, LK_EXCLUSIVE, p);
+	vgone(vp);
+	n += vaccess(VREG, 0644, 0, 0, VREAD, NULL);
+	n += vflush(NULL, NULL, 0);
+	n += (checkalias(vp, 0, NULL) != NULL);
+	n += namei(&nd) + vfs_lookup(&nd);
+	n += getvnode(p, 0, &fp);
+	fp = fd_getfile(NULL, 0);
+	FREF(fp);
+	n += FRELE(fp, p);
+	selrecord(p, sip);
+	selwakeup(sip);
+	n += (lkm_curproc() == p);
+	return n;
 }

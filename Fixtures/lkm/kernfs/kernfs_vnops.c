@@ -1,8 +1,14 @@
 /*
  * kernfs: a small kernel file system, one directory of read-only files showing kernel
- * variables (after OpenBSD's miscfs/kernfs): version, hostname (writable: sets kern.hostname),
- * time (seconds and microseconds since the epoch), msgbuf (the kernel message buffer), hz and
- * pagesize. File contents are made on each read.
+ * variables (after OpenBSD 5.2's miscfs/kernfs): version, hostname (writable: sets
+ * kern.hostname), time (seconds and microseconds since the epoch), msgbuf (the kernel message
+ * buffer), hz and pagesize. File contents are made on each read.
+ *
+ * Written against OpenBSD 5.2's VFS: the vnode operations are a table of (descriptor,
+ * function) pairs, kernfs_vnodeop_opv_desc, that the module's entry builds into the vector
+ * kernfs_vnodeop_p with vfs_opv_init_explicit and vfs_opv_init_default, as share/lkm's
+ * kernfsmod.c does. Lookups return vnodes referenced and locked; the vnodes of the files are
+ * kept per mount and made again after the kernel reclaims one.
  */
 #include <sys/param.h>
 #include <sys/systm.h>
@@ -10,6 +16,8 @@
 #include <sys/malloc.h>
 #include <sys/mount.h>
 #include <sys/vnode.h>
+#include <sys/namei.h>
+#include <sys/proc.h>
 #include <sys/uio.h>
 #include <sys/dirent.h>
 #include <sys/time.h>
@@ -38,7 +46,8 @@ static const struct kern_target kern_targets[] = {
 };
 #define NTARGETS (sizeof(kern_targets) / sizeof(kern_targets[0]))
 
-/* Per mount: the root vnode and one vnode per file, made on first lookup. */
+/* Per mount: the root vnode (held by the mount) and one vnode per file, made on first lookup
+ * and forgotten when the kernel reclaims it. */
 struct kernfs_mount {
 	struct vnode *kf_root;
 	struct vnode *kf_nodes[NTARGETS];
@@ -46,7 +55,7 @@ struct kernfs_mount {
 
 #define VFSTOKERNFS(mp) ((struct kernfs_mount *)((mp)->mnt_data))
 
-struct vops kernfs_vops;
+int (**kernfs_vnodeop_p)(void *);
 
 /* ---- File contents ---- */
 
@@ -105,12 +114,15 @@ kernfs_mount(struct mount *mp, const char *path, void *data, struct nameidata *n
 	struct vnode *rvp;
 	int error;
 
+	if (mp->mnt_flag & MNT_UPDATE)
+		return (EOPNOTSUPP);
 	kmp = malloc(sizeof(*kmp), M_TEMP, M_WAITOK | M_ZERO);
-	if ((error = getnewvnode(VT_KERNFS, mp, &kernfs_vops, &rvp)) != 0) {
+	if ((error = getnewvnode(VT_KERNFS, mp, kernfs_vnodeop_p, &rvp)) != 0) {
 		free(kmp, M_TEMP);
 		return (error);
 	}
 	rvp->v_type = VDIR;
+	rvp->v_flag |= VROOT;
 	rvp->v_data = (void *)&kern_targets[0];
 	kmp->kf_root = rvp;
 	mp->mnt_data = kmp;
@@ -124,19 +136,50 @@ kernfs_start(struct mount *mp, int flags, struct proc *p)
 	return (0);
 }
 
-/* The kernel reclaims and frees the vnodes after this. */
+/* Flushes the files' vnodes, then lets go of the root. */
 static int
 kernfs_unmount(struct mount *mp, int mntflags, struct proc *p)
 {
-	free(VFSTOKERNFS(mp), M_TEMP);
+	struct kernfs_mount *kmp = VFSTOKERNFS(mp);
+	struct vnode *rvp = kmp->kf_root;
+	int error, flags = 0;
+
+	if (mntflags & MNT_FORCE)
+		flags |= FORCECLOSE;
+	if ((error = vflush(mp, rvp, flags)) != 0)
+		return (error);
+	if (rvp->v_usecount > 1 && !(mntflags & MNT_FORCE))
+		return (EBUSY);
+	vgone(rvp);
+	vrele(rvp);
+	free(kmp, M_TEMP);
 	mp->mnt_data = NULL;
 	return (0);
 }
 
+/* The root, referenced and locked. */
 static int
 kernfs_root(struct mount *mp, struct vnode **vpp)
 {
-	*vpp = VFSTOKERNFS(mp)->kf_root;
+	struct vnode *vp = VFSTOKERNFS(mp)->kf_root;
+
+	vref(vp);
+	vn_lock(vp, LK_EXCLUSIVE | LK_RETRY, curproc);
+	*vpp = vp;
+	return (0);
+}
+
+static int
+kernfs_statfs(struct mount *mp, struct statfs *sbp, struct proc *p)
+{
+	sbp->f_bsize = PAGE_SIZE;
+	sbp->f_iosize = PAGE_SIZE;
+	sbp->f_blocks = 2;
+	sbp->f_bfree = 0;
+	sbp->f_bavail = 0;
+	sbp->f_files = NTARGETS - 1;
+	sbp->f_ffree = 0;
+	sbp->f_namemax = MAXNAMLEN;
 	return (0);
 }
 
@@ -152,7 +195,7 @@ struct vfsops kernfs_vfsops = {
 	kernfs_unmount,
 	kernfs_root,
 	0,		/* quotactl */
-	0,		/* statfs */
+	kernfs_statfs,
 	0,		/* sync */
 	0,		/* vget */
 	0,		/* fhtovp */
@@ -169,28 +212,60 @@ kernfs_lookup(void *v)
 {
 	struct vop_lookup_args *ap = v;
 	struct componentname *cnp = ap->a_cnp;
-	struct kernfs_mount *kmp = VFSTOKERNFS(ap->a_dvp->v_mount);
+	struct vnode *dvp = ap->a_dvp;
+	struct kernfs_mount *kmp = VFSTOKERNFS(dvp->v_mount);
+	struct proc *p = cnp->cn_proc;
 	struct vnode *vp;
 	size_t i;
 	int error;
 
-	if (ap->a_dvp != kmp->kf_root)
+	*ap->a_vpp = NULL;
+	if (dvp != kmp->kf_root)
 		return (ENOTDIR);
+	if ((cnp->cn_flags & ISLASTCN) &&
+	    (cnp->cn_nameiop == DELETE || cnp->cn_nameiop == RENAME))
+		return (EROFS);
+	/* "." and "..": the root itself (".." of a mount's root is the kernel's). */
+	if (cnp->cn_namelen == 1 && cnp->cn_nameptr[0] == '.') {
+		vref(dvp);
+		*ap->a_vpp = dvp;
+		return (0);
+	}
 	for (i = 2; i < NTARGETS; i++) {
-		if (strcmp(kern_targets[i].kt_name, cnp->cn_nameptr) != 0)
+		if (strlen(kern_targets[i].kt_name) != (size_t)cnp->cn_namelen ||
+		    memcmp(kern_targets[i].kt_name, cnp->cn_nameptr, cnp->cn_namelen) != 0)
 			continue;
-		if (kmp->kf_nodes[i] == NULL) {
-			error = getnewvnode(VT_KERNFS, ap->a_dvp->v_mount, &kernfs_vops, &vp);
+		if ((vp = kmp->kf_nodes[i]) != NULL) {
+			if ((error = vget(vp, LK_EXCLUSIVE, p)) != 0)
+				return (error);
+		} else {
+			error = getnewvnode(VT_KERNFS, dvp->v_mount, kernfs_vnodeop_p, &vp);
 			if (error)
 				return (error);
 			vp->v_type = VREG;
 			vp->v_data = (void *)&kern_targets[i];
 			kmp->kf_nodes[i] = vp;
+			vn_lock(vp, LK_EXCLUSIVE | LK_RETRY, p);
 		}
-		*ap->a_vpp = kmp->kf_nodes[i];
+		*ap->a_vpp = vp;
 		return (0);
 	}
-	return (ENOENT);
+	return ((cnp->cn_flags & ISLASTCN) && cnp->cn_nameiop == CREATE ? EROFS : ENOENT);
+}
+
+static int
+kernfs_open(void *v)
+{
+	return (0);
+}
+
+static int
+kernfs_access(void *v)
+{
+	struct vop_access_args *ap = v;
+	const struct kern_target *kt = ap->a_vp->v_data;
+
+	return (vaccess(ap->a_vp->v_type, kt->kt_mode, 0, 0, ap->a_mode, ap->a_cred));
 }
 
 static int
@@ -205,8 +280,14 @@ kernfs_getattr(void *v)
 	vattr_null(vap);
 	vap->va_uid = 0;
 	vap->va_gid = 0;
+	vap->va_fsid = 0;
+	vap->va_blocksize = PAGE_SIZE;
 	vap->va_mtime.tv_sec = time_second;
 	vap->va_mtime.tv_nsec = 0;
+	vap->va_atime = vap->va_ctime = vap->va_mtime;
+	vap->va_gen = 0;
+	vap->va_flags = 0;
+	vap->va_rdev = 0;
 	vap->va_mode = kt->kt_mode;
 	vap->va_fileid = 2 + (kt - kern_targets);
 	if (kt->kt_tag == KFSroot) {
@@ -221,6 +302,23 @@ kernfs_getattr(void *v)
 		free(buf, M_TEMP);
 		vap->va_size = len;
 	}
+	vap->va_bytes = vap->va_size;
+	return (0);
+}
+
+/* Only the size of hostname may be set (to 0, by an open with O_TRUNC). */
+static int
+kernfs_setattr(void *v)
+{
+	struct vop_setattr_args *ap = v;
+	const struct kern_target *kt = ap->a_vp->v_data;
+	struct vattr *vap = ap->a_vap;
+
+	if (vap->va_flags != VNOVAL || vap->va_uid != (uid_t)VNOVAL ||
+	    vap->va_gid != (gid_t)VNOVAL || vap->va_mode != (mode_t)VNOVAL)
+		return (EPERM);
+	if (vap->va_size != (u_int64_t)VNOVAL && kt->kt_tag != KFShostname)
+		return (EPERM);
 	return (0);
 }
 
@@ -307,23 +405,52 @@ kernfs_readdir(void *v)
 }
 
 static int
-kernfs_reclaim(void *v)
+kernfs_inactive(void *v)
 {
-	struct vop_reclaim_args *ap = v;
+	struct vop_inactive_args *ap = v;
 
-	ap->a_vp->v_data = NULL;
+	VOP_UNLOCK(ap->a_vp, 0, ap->a_p);
 	return (0);
 }
 
-/* Called from the module's entry on every call, as OpenBSD's kernfsmod did. */
-void
-kernfs_init_vops(void)
+/* The kernel takes the vnode: forget it, a later lookup makes another. */
+static int
+kernfs_reclaim(void *v)
 {
-	kernfs_vops.vop_create = NULL;
-	kernfs_vops.vop_getattr = kernfs_getattr;
-	kernfs_vops.vop_lookup = kernfs_lookup;
-	kernfs_vops.vop_read = kernfs_read;
-	kernfs_vops.vop_readdir = kernfs_readdir;
-	kernfs_vops.vop_reclaim = kernfs_reclaim;
-	kernfs_vops.vop_write = kernfs_write;
+	struct vop_reclaim_args *ap = v;
+	struct vnode *vp = ap->a_vp;
+	const struct kern_target *kt = vp->v_data;
+	struct kernfs_mount *kmp = VFSTOKERNFS(vp->v_mount);
+
+	if (kmp != NULL && kt != NULL && kt != &kern_targets[0] &&
+	    kmp->kf_nodes[kt - kern_targets] == vp)
+		kmp->kf_nodes[kt - kern_targets] = NULL;
+	vp->v_data = NULL;
+	return (0);
 }
+
+/* The operations, as OpenBSD 5.2's kernfs_vnops.c lists them. */
+struct vnodeopv_entry_desc kernfs_vnodeop_entries[] = {
+	{ &vop_default_desc, eopnotsupp },
+	{ &vop_lookup_desc, kernfs_lookup },
+	{ &vop_open_desc, kernfs_open },
+	{ &vop_close_desc, nullop },
+	{ &vop_access_desc, kernfs_access },
+	{ &vop_getattr_desc, kernfs_getattr },
+	{ &vop_setattr_desc, kernfs_setattr },
+	{ &vop_read_desc, kernfs_read },
+	{ &vop_write_desc, kernfs_write },
+	{ &vop_fsync_desc, nullop },
+	{ &vop_readdir_desc, kernfs_readdir },
+	{ &vop_abortop_desc, vop_generic_abortop },
+	{ &vop_inactive_desc, kernfs_inactive },
+	{ &vop_reclaim_desc, kernfs_reclaim },
+	{ &vop_lock_desc, vop_generic_lock },
+	{ &vop_unlock_desc, vop_generic_unlock },
+	{ &vop_islocked_desc, vop_generic_islocked },
+	{ &vop_bmap_desc, vop_generic_bmap },
+	{ &vop_revoke_desc, vop_generic_revoke },
+	{ NULL, NULL }
+};
+struct vnodeopv_desc kernfs_vnodeop_opv_desc =
+	{ &kernfs_vnodeop_p, kernfs_vnodeop_entries };

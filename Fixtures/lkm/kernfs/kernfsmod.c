@@ -23,7 +23,7 @@
 #include <sys/lkm.h>
 
 extern struct vfsops kernfs_vfsops;
-extern void kernfs_init_vops(void);
+extern struct vnodeopv_desc kernfs_vnodeop_opv_desc;
 
 static struct vfsconf kernfs_vfsconf = {
 	&kernfs_vfsops, MOUNT_KERNFS, 11, 0, 0, NULL, 0
@@ -33,12 +33,13 @@ static struct vfsconf kernfs_vfsconf = {
 MOD_VFS("kernfs", -1, &kernfs_vfsconf)
 
 /*
- * The entry. As in OpenBSD's kernfsmod, it sets up the vnode operations vector on every call,
- * then lets the kernel do the rest.
+ * The entry, as OpenBSD's kernfsmod: it builds the vnode operations vector from kernfs's table
+ * on every call, then lets the kernel do the rest.
  */
 int
 kernfsmod(struct lkm_table *lkmtp, int cmd, int ver)
 {
-	kernfs_init_vops();
+	vfs_opv_init_explicit(&kernfs_vnodeop_opv_desc);
+	vfs_opv_init_default(&kernfs_vnodeop_opv_desc);
 	DISPATCH(lkmtp, cmd, ver, lkm_nofunc, lkm_nofunc, lkm_nofunc)
 }

@@ -165,6 +165,8 @@ size_t clkm_shared_size(void);
  * kernel's nor a loaded module's, and removes file systems whose module is gone; writes one
  * line per repair into buf (newline-separated) and returns the bytes written. */
 size_t clkm_audit_tables(char *_Nullable buf, size_t size);
+/* The same for sysent alone: before a system call follows it. */
+size_t clkm_audit_sysent_only(char *_Nullable buf, size_t size);
 
 /* The phases a guarded call records in the word given to clkm_set_phase_word. */
 enum { CLKM_PHASE_MODULE = 2, CLKM_PHASE_AFTER_MODULE = 3 };
@@ -177,11 +179,16 @@ void clkm_set_phase_word(int32_t *_Nullable word);
 /* entry(t, cmd, ver); returns 0 and stores the result, or 1 with *fault filled. */
 int clkm_call_entry(uint64_t entry, clkm_table *_Nonnull t, int cmd, int ver,
                     int *_Nonnull result, clkm_fault_t *_Nonnull fault);
-/* sysent[n].sy_call(p, args, retval) with a process context; returns 0 and stores the errno
- * and retval[0], or 1 with *fault filled. ENOSYS for an out-of-range n. */
-int clkm_call_syscall(int n, int pid, unsigned uid, const char *_Nonnull comm,
-                      const int64_t *_Nonnull args, int nargs, int *_Nonnull error,
+/* sysent[n].sy_call(p, args, retval) for the process clkm_proc_enter made current; returns 0
+ * and stores the errno and retval[0..1], or 1 with *fault filled (the handler itself faulted:
+ * a module's). ENOSYS for an out-of-range n. Pointer arguments are addresses in the kernel
+ * process (the request's buffers), reached with copyin and copyout. */
+int clkm_call_syscall(int n, const int64_t *_Nonnull args, int nargs, int *_Nonnull error,
                       int64_t *_Nonnull retval, clkm_fault_t *_Nonnull fault);
+/* The oops of a module call made deep under the current request (a driver's d_read under
+ * read(2)), oldest first: 1 with it taken, 0 when none is left. */
+int clkm_take_pending_oops(clkm_fault_t *_Nonnull fault, int *_Nonnull module,
+                           char *_Nonnull during, size_t size);
 /* void *r(void) (an IFUNC resolver the linker calls); returns 0 and stores the result, or 1
  * with *fault filled. */
 int clkm_call_resolver(uint64_t resolver, uint64_t *_Nonnull result, clkm_fault_t *_Nonnull fault);
@@ -294,8 +301,6 @@ typedef struct clkm_outcome {
   clkm_fault_t fault;
 } clkm_outcome_t;
 
-/* The process (client) the following requests run for. */
-void clkm_set_process(int pid, unsigned uid, const char *_Nonnull comm);
 /* Puts back what a module left in the device and execution switches and the file system list
  * (after a failed load, or a module removed without unloading). */
 void clkm_forget_module(int id);
@@ -304,74 +309,41 @@ void clkm_forget_module(int id);
 int clkm_ndevsw(int block);
 /* Entry major: 1 free (lkmenodev), 0 in use; -1 out of range. *owner: installing module or -1. */
 int clkm_devsw_state(int block, int major, int *_Nonnull owner);
-/* d_open, then reads (d_read; d_strategy per DEV_BSIZE block) of up to size bytes at offset
- * until the device has no more, then d_close. *done: the bytes read. */
-void clkm_dev_read(int block, int dev, uint64_t offset, void *_Nonnull buf, size_t size,
-                   size_t *_Nonnull done, clkm_outcome_t *_Nonnull out);
-/* d_open, writes of size bytes at offset (block devices: read-modify-write of whole blocks),
- * d_close. *done: the bytes written. */
-void clkm_dev_write(int block, int dev, uint64_t offset, const void *_Nonnull buf, size_t size,
-                    size_t *_Nonnull done, clkm_outcome_t *_Nonnull out);
-/* d_open, d_ioctl(dev, cmd, data), d_close; data holds IOCPARM_LEN(cmd) bytes (at least 8). */
-void clkm_dev_ioctl(int block, int dev, uint64_t cmd, void *_Nonnull data,
-                    clkm_outcome_t *_Nonnull out);
 
-/* The file system list (vfsconf). */
-typedef struct clkm_vfs_info {
-  char name[16];
-  int typenum;
-  unsigned refcount;   /* mounts */
-  int module;          /* registering module's id */
-} clkm_vfs_info_t;
+/* ---- Processes (kern_proc.c) ----
+ * The kernel keeps a struct proc (and its descriptor table) per client process. */
+/* The calling thread serves a request of process pid (made if new): 0, or ENOMEM / EAGAIN. */
+int clkm_proc_enter(int pid, unsigned uid, unsigned gid, const char *_Nonnull comm);
+/* The request clkm_proc_enter began is over. */
+void clkm_proc_leave(void);
+/* Process pid has no session left: its descriptors close when its last request ends. */
+void clkm_proc_exit(int pid);
+/* Every process's descriptors are closed (the kernel stops). */
+void clkm_proc_exit_all(void);
+int clkm_proc_count(void);
+int clkm_open_file_count(void);
+int clkm_vnode_count(void);
+/* A built-in system call's name (read, open...), or NULL. */
+const char *_Nullable clkm_syscall_name(int number);
+
+/* ---- The lkm driver (dev_lkm.c) ----
+ * LMLOADOBJ calls load(token, &id) to link and load what the kernel staged for token; LMUNLOAD
+ * calls unload(id, name) (name when id is -1); LMSTAT calls stat(id, name, &resolved) to look
+ * the module up and run its LKM_E_STAT. Each returns an OpenBSD errno. */
+void clkm_set_lkm_hooks(int (*_Nonnull load)(unsigned long, int *_Nullable),
+                        int (*_Nonnull unload)(int, const char *_Nullable),
+                        int (*_Nonnull stat)(int, const char *_Nullable, int *_Nullable));
+/* The calling thread serves a module-interface request (only those may load and unload). */
+void clkm_set_device_request(int on);
+
+/* ---- File systems (vfs_init.c, vfs_subr.c) ---- */
+/* The file system types modules registered (vfsconf), in order. */
 int clkm_vfs_count(void);
-/* The index-th registered file system; 0, or ENOENT past the end. */
-int clkm_vfs_at(int index, clkm_vfs_info_t *_Nonnull info);
-/* Mounts fstype at path: vfs_mount, vfs_start. Returns the mount, or NULL with out->error
- * (EOPNOTSUPP for an unknown type). */
-void *_Nullable clkm_vfs_mount(const char *_Nonnull fstype, const char *_Nonnull path,
-                               clkm_outcome_t *_Nonnull out);
-/* vfs_unmount, then VOP_RECLAIM and free of each vnode. A refusal keeps the mount; a fault
- * removes it anyway (without the reclaims). */
-void clkm_vfs_unmount(void *_Nonnull mount, clkm_outcome_t *_Nonnull out);
-/* The mount table: how many, the index-th (most recent first; NULL past the end), and a
- * mount's type name and path. */
-int clkm_mount_count(void);
-void *_Nullable clkm_mount_at(int index);
-const char *_Nonnull clkm_mount_fstype(void *_Nonnull mount);
-const char *_Nonnull clkm_mount_path(void *_Nonnull mount);
-
-/* Attributes of a vnode (VOP_GETATTR); VNOVAL fields are -1. */
-typedef struct clkm_attr {
-  int type;   /* enum vtype */
-  int64_t mode;
-  int64_t nlink;
-  int64_t uid;
-  int64_t gid;
-  int64_t fileid;
-  int64_t size;
-  int64_t mtime;
-} clkm_attr_t;
-/* vfs_root; the root vnode or NULL. */
-void *_Nullable clkm_vfs_root(void *_Nonnull mount, clkm_outcome_t *_Nonnull out);
-/* VOP_LOOKUP (create 0) or VOP_CREATE (create 1) of name in directory dvp. */
-void *_Nullable clkm_vop_lookup(void *_Nonnull mount, void *_Nonnull dvp,
-                                const char *_Nonnull name, int create,
-                                clkm_outcome_t *_Nonnull out);
-/* The type of a vnode of mount (enum vtype), VBAD if it is not one. */
-int clkm_vnode_type(void *_Nonnull mount, void *_Nonnull vp);
-void clkm_vop_getattr(void *_Nonnull mount, void *_Nonnull vp, clkm_attr_t *_Nonnull attr,
-                      clkm_outcome_t *_Nonnull out);
-/* VOP_READ until size bytes or the end of the file; returns the bytes read. */
-size_t clkm_vop_read(void *_Nonnull mount, void *_Nonnull vp, uint64_t offset,
-                     void *_Nonnull buf, size_t size, clkm_outcome_t *_Nonnull out);
-/* VOP_WRITE of size bytes at offset; returns the bytes written. */
-size_t clkm_vop_write(void *_Nonnull mount, void *_Nonnull vp, uint64_t offset,
-                      const void *_Nonnull buf, size_t size, clkm_outcome_t *_Nonnull out);
-/* One VOP_READDIR into buf from *offset (advanced); returns the bytes of struct dirent
- * records written, *eof the file system's end flag. */
-size_t clkm_vop_readdir(void *_Nonnull mount, void *_Nonnull vp, int64_t *_Nonnull offset,
-                        void *_Nonnull buf, size_t size, int *_Nonnull eof,
-                        clkm_outcome_t *_Nonnull out);
+/* The index-th type: its name (16 bytes), number, mounts, module; 0, or ENOENT past the end. */
+int clkm_vfs_at(int index, char *_Nonnull name, int *_Nonnull typenum,
+                unsigned *_Nonnull refcount, int *_Nonnull module);
+/* Unmounts every file system but the root, newest first (lkmd stopping). */
+void clkm_vfs_unmount_all(void);
 
 /* execsw: the table's size; entry slot's state as for clkm_devsw_state (1 free: es_check NULL). */
 int clkm_nexecs(void);

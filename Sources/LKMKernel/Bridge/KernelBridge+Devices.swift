@@ -1,7 +1,7 @@
 public import LKMInterface
-// The kernel's Swift code calling CLKM's device, file system and exec layers. Handles for mounts
-// and vnodes are opaque here and checked by CLKM against its own lists on every call; buffers
-// are Swift arrays the C side reads or fills within their counts.
+// The kernel's Swift code calling CLKM's device switches, file system types and exec layer (the
+// files and devices themselves are reached through system calls); buffers are Swift arrays the C
+// side reads or fills within their counts.
 internal import CLKM
 internal import Glibc
 
@@ -19,32 +19,7 @@ struct Outcome {
   }
 }
 
-/// A mount of the C mount table.
-struct MountHandle: @unchecked Sendable {
-  let pointer: UnsafeMutableRawPointer
-}
-
-/// A vnode handed out by a mount's file system.
-struct VnodeHandle {
-  let pointer: UnsafeMutableRawPointer
-}
-
-/// What VOP_GETATTR says; nil for VNOVAL.
-struct VnodeAttributes: Sendable, Equatable {
-  /// `enum vtype`: 1 VREG, 2 VDIR, 3 VBLK, 4 VCHR, 5 VLNK.
-  var type: Int32
-  var mode: Int64?
-  var links: Int64?
-  var size: Int64?
-  var fileID: Int64?
-  var modified: Int64?
-}
-
 extension Bridge {
-  static func setProcess(pid: Int32, uid: UInt32, command: String) {
-    clkm_set_process(pid, uid, command)
-  }
-
   static func forgetModule(_ id: Int32) { clkm_forget_module(id) }
 
   // MARK: Device switches
@@ -58,145 +33,22 @@ extension Bridge {
     return state < 0 ? nil : (state == 1, owner)
   }
 
-  static func deviceRead(block: Bool, device: Int32, offset: UInt64, count: Int) -> (
-    [UInt8], Outcome
-  ) {
-    var buffer = [UInt8](repeating: 0, count: max(count, 1))
-    var done = 0
-    var o = clkm_outcome_t()
-    buffer.withUnsafeMutableBytes { raw in
-      clkm_dev_read(block ? 1 : 0, device, offset, raw.baseAddress!, count, &done, &o)
-    }
-    return (Array(buffer[0..<min(done, count)]), Outcome(o))
-  }
-
-  static func deviceWrite(block: Bool, device: Int32, offset: UInt64, bytes: [UInt8]) -> (
-    Int, Outcome
-  ) {
-    var done = 0
-    var o = clkm_outcome_t()
-    let source = bytes.isEmpty ? [0] : bytes
-    source.withUnsafeBytes { raw in
-      clkm_dev_write(block ? 1 : 0, device, offset, raw.baseAddress!, bytes.count, &done, &o)
-    }
-    return (done, Outcome(o))
-  }
-
-  /// d_ioctl with `data` (at least 8 bytes), returned as the driver left it.
-  static func deviceIoctl(block: Bool, device: Int32, command: UInt64, data: [UInt8]) -> (
-    [UInt8], Outcome
-  ) {
-    var buffer = data + [UInt8](repeating: 0, count: max(0, 8 - data.count))
-    var o = clkm_outcome_t()
-    buffer.withUnsafeMutableBytes { raw in
-      clkm_dev_ioctl(block ? 1 : 0, device, command, raw.baseAddress!, &o)
-    }
-    return (buffer, Outcome(o))
-  }
-
   // MARK: File systems
 
   static var fileSystemTypes: [FileSystemType] {
     (0..<clkm_vfs_count()).compactMap { i in
-      var info = clkm_vfs_info_t()
-      guard clkm_vfs_at(i, &info) == 0 else { return nil }
-      var raw = info.name
-      let name = withUnsafeBytes(of: &raw) {
-        String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self)
-      }
-      return FileSystemType(
-        name: name, typeNumber: info.typenum, mounts: info.refcount, module: info.module)
+      var name = [CChar](repeating: 0, count: 17)
+      var typenum: Int32 = 0
+      var refcount: UInt32 = 0
+      var module: Int32 = -1
+      guard clkm_vfs_at(i, &name, &typenum, &refcount, &module) == 0 else { return nil }
+      let text = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+      return FileSystemType(name: text, typeNumber: typenum, mounts: refcount, module: module)
     }
   }
 
-  /// The mount table, oldest first: handle, path, type.
-  static var mounts: [(handle: MountHandle, path: String, type: String)] {
-    (0..<clkm_mount_count()).compactMap { i in
-      guard let p = clkm_mount_at(i) else { return nil }
-      return (
-        MountHandle(pointer: p), String(cString: clkm_mount_path(p)),
-        String(cString: clkm_mount_fstype(p))
-      )
-    }.reversed()
-  }
-
-  static func mount(type: String, path: String) -> (MountHandle?, Outcome) {
-    var o = clkm_outcome_t()
-    let p = clkm_vfs_mount(type, path, &o)
-    return (p.map { MountHandle(pointer: $0) }, Outcome(o))
-  }
-
-  static func unmount(_ mount: MountHandle) -> Outcome {
-    var o = clkm_outcome_t()
-    clkm_vfs_unmount(mount.pointer, &o)
-    return Outcome(o)
-  }
-
-  static func root(_ mount: MountHandle) -> (VnodeHandle?, Outcome) {
-    var o = clkm_outcome_t()
-    let p = clkm_vfs_root(mount.pointer, &o)
-    return (p.map { VnodeHandle(pointer: $0) }, Outcome(o))
-  }
-
-  static func lookup(_ mount: MountHandle, _ directory: VnodeHandle, _ name: String, create: Bool)
-    -> (VnodeHandle?, Outcome)
-  {
-    var o = clkm_outcome_t()
-    let p = clkm_vop_lookup(mount.pointer, directory.pointer, name, create ? 1 : 0, &o)
-    return (p.map { VnodeHandle(pointer: $0) }, Outcome(o))
-  }
-
-  /// `enum vtype` of a vnode (8, VBAD, if it is not one of the mount's).
-  static func vnodeType(_ mount: MountHandle, _ vnode: VnodeHandle) -> Int32 {
-    clkm_vnode_type(mount.pointer, vnode.pointer)
-  }
-
-  static func attributes(_ mount: MountHandle, _ vnode: VnodeHandle) -> (VnodeAttributes, Outcome) {
-    var a = clkm_attr_t()
-    var o = clkm_outcome_t()
-    clkm_vop_getattr(mount.pointer, vnode.pointer, &a, &o)
-    func known(_ v: Int64) -> Int64? { v < 0 ? nil : v }
-    let attributes = VnodeAttributes(
-      type: a.type, mode: known(a.mode), links: known(a.nlink), size: known(a.size),
-      fileID: known(a.fileid), modified: known(a.mtime))
-    return (attributes, Outcome(o))
-  }
-
-  static func read(_ mount: MountHandle, _ vnode: VnodeHandle, offset: UInt64, count: Int) -> (
-    [UInt8], Outcome
-  ) {
-    var buffer = [UInt8](repeating: 0, count: max(count, 1))
-    var o = clkm_outcome_t()
-    let done = buffer.withUnsafeMutableBytes { raw in
-      clkm_vop_read(mount.pointer, vnode.pointer, offset, raw.baseAddress!, count, &o)
-    }
-    return (Array(buffer[0..<min(done, count)]), Outcome(o))
-  }
-
-  static func write(_ mount: MountHandle, _ vnode: VnodeHandle, offset: UInt64, bytes: [UInt8]) -> (
-    Int, Outcome
-  ) {
-    var o = clkm_outcome_t()
-    let source = bytes.isEmpty ? [0] : bytes
-    let done = source.withUnsafeBytes { raw in
-      clkm_vop_write(mount.pointer, vnode.pointer, offset, raw.baseAddress!, bytes.count, &o)
-    }
-    return (done, Outcome(o))
-  }
-
-  /// One VOP_READDIR: the records' bytes, the offset to resume at, and the end flag.
-  static func readDirectory(_ mount: MountHandle, _ vnode: VnodeHandle, offset: Int64, count: Int)
-    -> (bytes: [UInt8], next: Int64, end: Bool, Outcome)
-  {
-    var buffer = [UInt8](repeating: 0, count: count)
-    var next = offset
-    var eof: Int32 = 0
-    var o = clkm_outcome_t()
-    let done = buffer.withUnsafeMutableBytes { raw in
-      clkm_vop_readdir(mount.pointer, vnode.pointer, &next, raw.baseAddress!, count, &eof, &o)
-    }
-    return (Array(buffer[0..<min(done, count)]), next, eof != 0, Outcome(o))
-  }
+  /// Unmounts every file system but the root (lkmd stopping).
+  static func unmountAll() { clkm_vfs_unmount_all() }
 
   // MARK: Execution switch
 

@@ -188,9 +188,13 @@ enum Bridge {
   static func setActivity(_ what: String) { clkm_set_activity(what) }
 
   /// The repairs of a table audit, one line each.
-  static func auditTables() -> [String] {
+  static func auditTables(sysentOnly: Bool = false) -> [String] {
     var bytes = [UInt8](repeating: 0, count: 8192)
-    let n = bytes.withUnsafeMutableBytes { clkm_audit_tables($0.baseAddress, $0.count) }
+    let n = bytes.withUnsafeMutableBytes {
+      sysentOnly
+        ? clkm_audit_sysent_only($0.baseAddress, $0.count)
+        : clkm_audit_tables($0.baseAddress, $0.count)
+    }
     guard n > 0 else { return [] }
     return String(decoding: bytes[0..<n], as: UTF8.self).split(separator: "\n").map(String.init)
   }
@@ -312,20 +316,81 @@ extension Bridge {
     return clkm_call_void(address, &f) != 0 ? fault(from: f) : nil
   }
 
-  /// `sysent[n].sy_call(p, args, retval)`, guarded.
-  static func callSyscall(
-    _ n: Int32, pid: Int32, uid: UInt32, command: String, arguments: [Int64]
-  ) -> Result<(error: Int32, retval: Int64), ModuleFault> {
+  /// `sysent[n].sy_call(p, args, retval)`, guarded, for the process `enterProcess` made
+  /// current. Pointer arguments point at memory made here for the call (a string's copy, the
+  /// bytes given, zeroed room); the `buffer` and `both` arguments' bytes come back after it.
+  static func callSyscall(_ n: Int32, _ arguments: [SyscallArgument])
+    -> Result<(error: Int32, retval: Int64, buffers: [[UInt8]]), ModuleFault>
+  {
     setActivity("system call \(n)")
+    var memory: [(pointer: UnsafeMutableRawPointer, count: Int, returned: Bool)] = []
+    defer { memory.forEach { free($0.pointer) } }
+    var values: [Int64] = []
+    for argument in arguments {
+      let bytes: [UInt8]
+      switch argument {
+      case .integer(let v):
+        values.append(v)
+        continue
+      case .string(let s): bytes = Array(s.utf8) + [0]
+      case .bytes(let b), .both(let b): bytes = b
+      case .buffer(let n): bytes = [UInt8](repeating: 0, count: n)
+      }
+      // One byte more than asked (never NULL, and a string's terminator when it is not one).
+      guard let p = calloc(bytes.count + 1, 1) else { return .success((KernelErrno.ENOMEM.rawValue, 0, [])) }
+      bytes.withUnsafeBytes { raw in
+        if let base = raw.baseAddress { p.copyMemory(from: base, byteCount: raw.count) }
+      }
+      memory.append((p, bytes.count, argument.returned))
+      values.append(Int64(Int(bitPattern: p)))
+    }
     var error: Int32 = 0
-    var retval: Int64 = 0
+    var retval: (Int64, Int64) = (0, 0)
     var f = clkm_fault_t()
-    let padded = arguments.isEmpty ? [0] : arguments
+    let padded = values.isEmpty ? [0] : values
     let faulted = padded.withUnsafeBufferPointer { args in
-      clkm_call_syscall(
-        n, pid, uid, command, args.baseAddress!, Int32(arguments.count), &error, &retval, &f)
+      withUnsafeMutableBytes(of: &retval) { rv in
+        clkm_call_syscall(
+          n, args.baseAddress!, Int32(values.count), &error,
+          rv.baseAddress!.assumingMemoryBound(to: Int64.self), &f)
+      }
     }
     if faulted != 0 { return .failure(fault(from: f)) }
-    return .success((error, retval))
+    let buffers = memory.filter(\.returned).map { m in
+      Array(UnsafeRawBufferPointer(start: m.pointer, count: m.count))
+    }
+    return .success((error, retval.0, buffers))
+  }
+
+  /// The oopses of module calls made deep under the current request, oldest first.
+  static func takePendingOopses() -> [(fault: ModuleFault, module: Int32, during: String)] {
+    var result: [(ModuleFault, Int32, String)] = []
+    var f = clkm_fault_t()
+    var module: Int32 = -1
+    var during = [CChar](repeating: 0, count: 160)
+    while clkm_take_pending_oops(&f, &module, &during, during.count) != 0 {
+      let text = String(decoding: during.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+      result.append((fault(from: f), module, text))
+    }
+    return result
+  }
+
+  // MARK: Processes
+
+  /// The calling thread serves process pid: 0, or an errno.
+  static func enterProcess(pid: Int32, uid: UInt32, gid: UInt32, command: String) -> Int32 {
+    clkm_proc_enter(pid, uid, gid, command)
+  }
+  static func leaveProcess() { clkm_proc_leave() }
+  static func setDeviceRequest(_ on: Bool) { clkm_set_device_request(on ? 1 : 0) }
+  static func exitProcess(_ pid: Int32) { clkm_proc_exit(pid) }
+  static func exitAllProcesses() { clkm_proc_exit_all() }
+  static var processCount: Int { Int(clkm_proc_count()) }
+  static var openFileCount: Int { Int(clkm_open_file_count()) }
+  static var vnodeCount: Int { Int(clkm_vnode_count()) }
+
+  /// A built-in system call's name (`read`), if it is one.
+  static func builtinSyscallName(_ number: Int32) -> String? {
+    clkm_syscall_name(number).map { String(cString: $0) }
   }
 }

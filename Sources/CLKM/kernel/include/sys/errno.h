@@ -41,10 +41,23 @@
 #define EWOULDBLOCK EAGAIN
 #define EINPROGRESS 36
 #define EALREADY 37
+#define ELOOP 62
 #define ENAMETOOLONG 63
+#define EHOSTDOWN 64
+#define EHOSTUNREACH 65
 #define ENOTEMPTY 66
+#define EPROCLIM 67
+#define EUSERS 68
+#define EDQUOT 69
+#define ESTALE 70
 #define ENOSYS 78
 #define EFTYPE 79
 #define EOPNOTSUPP 45
+
+#ifdef _KERNEL
+/* Pseudo-errors the kernel's code passes around, never returned to a process. */
+#define ERESTART (-1)     /* restart the system call */
+#define EJUSTRETURN (-2)  /* VOP_LOOKUP: the last name is free for CREATE or RENAME */
+#endif
 
 #endif /* !_SYS_ERRNO_H_ */

@@ -19,6 +19,8 @@
 #define FREAD 0x0001
 #define FWRITE 0x0002
 #define FFLAGS(oflags) ((oflags) + 1)
+#define FNONBLOCK O_NONBLOCK
+#define FAPPEND O_APPEND
 #define OFLAGS(fflags) ((fflags) - 1)
 #endif
 

@@ -227,9 +227,12 @@ struct lkm_table *lkm_list(struct lkm_table *);
 __END_DECLS
 #endif /* _KERNEL */
 
-/* The ioctls of OpenBSD's /dev/lkm and their arguments (amd64 values: LMRESERV is 0xc0484b04).
- * lkmd's device speaks its own protocol (modload, modunload and modstat use it); these are
- * here for source compatibility. */
+/* The ioctls of /dev/lkm and their arguments (amd64 values: LMRESERV is 0xc0484b04). The
+ * kernel's lkm driver (character major 28) answers LMSTAT and LMUNLOAD as OpenBSD's did, and
+ * LMLOADOBJ, its own: modload sends lkmd the objects, and the kernel process, for modload's
+ * process, opens /dev/lkm and calls ioctl(2) through the system call table (a module that
+ * replaces sysent[SYS_ioctl] is in the way of every load). OpenBSD's modload linked the module
+ * itself and loaded it with LMRESERV, LMLOADBUF and LMREADY: those are EOPNOTSUPP here. */
 struct lmc_resrv {
 	u_long size;         /* IN: size of module to reserve */
 	char *name;          /* IN: name (must be provided) */
@@ -279,6 +282,15 @@ struct lmc_stat {
 #define LMLOAD _IOW('K', 9, struct lmc_load)
 #define LMUNLOAD _IOWR('K', 10, struct lmc_unload)
 #define LMSTAT _IOWR('K', 11, struct lmc_stat)
+
+/* lkm's: link and load the objects staged for the load `token` (the kernel process stages
+ * modload's request before it calls this). */
+struct lmc_loadobj {
+	u_long token;  /* IN: the staged load */
+	int status;    /* OUT: 0, or why the load failed */
+	int id;        /* OUT: module ID if loaded */
+};
+#define LMLOADOBJ _IOWR('K', 13, struct lmc_loadobj)
 
 #define MODIOBUF 512  /* # of bytes at a time to loadbuf */
 

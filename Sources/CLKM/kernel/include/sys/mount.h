@@ -1,19 +1,22 @@
 /* lkm kernel headers: <sys/mount.h>: file system types (struct vfsconf), their operations
- * (struct vfsops, OpenBSD's order) and mounts.
+ * (struct vfsops, OpenBSD 5.2's order) and mounts.
  *
  * A file system module (MOD_VFS) registers its vfsconf by name: a second file system of the
- * same name is EEXIST, and unloading one that is mounted is EBUSY. Mounting a type calls its
- * vfs_mount(mp, path, NULL, NULL, p) with a struct mount the kernel allocated, then vfs_start if
- * set; the kernel reaches the file system's files through vfs_root and the vnode operations
- * (<sys/vnode.h>), and unmounting calls vfs_unmount, then frees every vnode of the mount
- * (VOP_RECLAIM first). vfs_init is called when the type is registered. The kernel counts
- * mounts of each type in vfc_refcount. The other operations keep OpenBSD's layout and are not
- * called. */
+ * same name is EEXIST, and unloading one that is mounted is EBUSY. mount(2) of a type on a
+ * directory calls its vfs_mount(mp, path, data, ndp, p) with a struct mount the kernel
+ * allocated (mnt_vfc, mnt_op, mnt_flag, mnt_vnodecovered and mnt_stat's names filled), then
+ * vfs_start if set; from then on the kernel reaches the file system's files through vfs_root
+ * and the vnode operations (<sys/vnode.h>): the directory mounted on is covered. vfs_statfs
+ * fills a struct statfs (statfs(2), getfsstat(2)); vfs_sync and vfs_vget are called if set.
+ * unmount(2) calls vfs_unmount, which is expected to vflush() its vnodes; the kernel then
+ * reclaims (VOP_RECLAIM) and frees whatever vnodes of the mount are left. vfs_init is called
+ * when the type is registered. The kernel counts mounts of each type in vfc_refcount. */
 #ifndef _SYS_MOUNT_H_
 #define _SYS_MOUNT_H_
 #pragma GCC system_header
 
 #include "types.h"
+#include "cdefs.h"
 
 struct fid;
 struct mbuf;
@@ -31,28 +34,40 @@ struct vnode;
 struct statfs {
 	u_int32_t f_flags;               /* copy of mount flags */
 	u_int32_t f_bsize;               /* file system block size */
+	u_int32_t f_iosize;              /* optimal transfer block size */
+	u_int32_t f_namemax;             /* maximum filename length */
 	u_int64_t f_blocks;              /* total data blocks in file system */
 	u_int64_t f_bfree;               /* free blocks in fs */
+	int64_t f_bavail;                /* free blocks avail to non-superuser */
 	u_int64_t f_files;               /* total file nodes in file system */
 	u_int64_t f_ffree;               /* free file nodes in fs */
+	int64_t f_favail;                /* free file nodes avail to non-root */
+	uid_t f_owner;                   /* user that mounted the file system */
+	u_int32_t f_spare;
 	char f_fstypename[MFSNAMELEN];   /* fs type name */
 	char f_mntonname[MNAMELEN];      /* directory on which mounted */
 	char f_mntfromname[MNAMELEN];    /* mounted file system */
 };
 
-/* One mounted file system; the kernel allocates it and fills mnt_vfc, mnt_op, mnt_flag and
- * mnt_stat's names before vfs_mount. */
+/* One mounted file system; the kernel allocates it and fills mnt_vfc, mnt_op, mnt_flag,
+ * mnt_vnodecovered and mnt_stat's names before vfs_mount. */
 struct mount {
-	struct vfsconf *mnt_vfc;   /* configuration info */
-	struct vfsops *mnt_op;     /* operations on fs */
-	int mnt_flag;              /* MNT_* flags */
-	void *mnt_data;            /* private data */
-	struct statfs mnt_stat;    /* cache of filesystem stats */
+	struct vfsconf *mnt_vfc;          /* configuration info */
+	struct vfsops *mnt_op;            /* operations on fs */
+	struct vnode *mnt_vnodecovered;   /* vnode we mounted on */
+	int mnt_flag;                     /* MNT_* flags */
+	int mnt_maxsymlinklen;            /* max size of short symlink */
+	void *mnt_data;                   /* private data */
+	struct statfs mnt_stat;           /* cache of filesystem stats */
 };
 
 /* mnt_flag */
 #define MNT_RDONLY 0x00000001  /* read only filesystem */
+#define MNT_NOSUID 0x00000008  /* don't honor setuid bits on fs */
+#define MNT_NODEV 0x00000010   /* don't interpret special files */
 #define MNT_LOCAL 0x00001000   /* filesystem is stored locally */
+#define MNT_UPDATE 0x00010000  /* not a real mount, just an update (not supported here) */
+#define MNT_ROOTFS 0x00004000  /* identifies the root filesystem */
 /* vfs_unmount's mntflags */
 #define MNT_FORCE 0x00080000   /* force unmount (the file system faulted) */
 
@@ -85,5 +100,19 @@ struct vfsconf {
 	struct vfsconf *vfc_next;    /* next in list (the kernel keeps its own list) */
 	size_t vfc_datasize;         /* size of data args */
 };
+
+/* getfsstat(2) flags */
+#define MNT_WAIT 1    /* synchronously wait for I/O to complete */
+#define MNT_NOWAIT 2  /* start all I/O, but do not wait for it */
+
+#ifdef _KERNEL
+__BEGIN_DECLS
+/* Reclaims every vnode of mp that is not in use (but skipvp): 0, or EBUSY if one is (with
+ * FORCECLOSE, those are taken out of use too). */
+int vflush(struct mount *mp, struct vnode *skipvp, int flags);
+/* The registered type named name, or NULL. */
+struct vfsconf *vfs_byname(const char *name);
+__END_DECLS
+#endif
 
 #endif /* !_SYS_MOUNT_H_ */
