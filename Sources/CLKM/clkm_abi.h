@@ -87,7 +87,7 @@ _Static_assert(sizeof(struct clkm_ucred) == 80, "struct ucred is 80 bytes");
 _Static_assert(offsetof(struct clkm_ucred, cr_groups) == 16, "cr_groups at 16");
 _Static_assert(offsetof(struct clkm_proc, p_ucred) == 32, "p_ucred at 32");
 _Static_assert(offsetof(struct clkm_proc, p_fd) == 40, "p_fd at 40");
-_Static_assert(sizeof(struct clkm_proc) == 40, "struct proc is 40 bytes");
+_Static_assert(sizeof(struct clkm_proc) == 48, "struct proc is 48 bytes");
 _Static_assert(sizeof(struct lkm_any) == 24, "struct lkm_any is 24 bytes");
 _Static_assert(offsetof(struct lkm_syscall, lkm_sysent) == 24, "lkm_sysent at 24");
 _Static_assert(sizeof(struct lkm_table) == 128, "struct lkm_table is 128 bytes");

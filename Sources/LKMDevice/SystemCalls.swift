@@ -48,6 +48,7 @@ public enum SyscallNumber {
   public static let pwrite: Int32 = 174
   public static let lseek: Int32 = 199
   public static let sysctl: Int32 = 202
+  public static let poll: Int32 = 252
 }
 
 /// open(2)'s flags and mode bits as OpenBSD numbers them (sys/fcntl.h, sys/stat.h).
@@ -141,7 +142,7 @@ extension DeviceClient {
       throw .device(error)
     }
     if let error = reply.error {
-      throw .kernel(error, text: reply.errorText, oops: false)
+      throw .kernel(error, text: reply.errorText, oops: reply.oops)
     }
     guard case .syscall(let retval, let output, let buffers) = reply.body else {
       throw .device(DeviceError(call: "recv", errno: 71, detail: "malformed reply to a system call"))
@@ -310,6 +311,23 @@ extension DeviceClient {
     guard size > 0, r.buffers.count == 2 else { return [] }
     let got = Int(le(r.buffers[1], 0, UInt64.self))
     return Array(r.buffers[0].prefix(got))
+  }
+
+  /// poll(2) of `fds` (descriptor, events) for up to `timeout` ms (-1: no limit); the revents
+  /// of each, in order.
+  public func poll(_ fds: [(fd: Int32, events: Int16)], timeout: Int32) throws(SyscallError)
+    -> [Int16]
+  {
+    var bytes: [UInt8] = []
+    for f in fds {
+      withUnsafeBytes(of: f.fd.littleEndian) { bytes.append(contentsOf: $0) }
+      withUnsafeBytes(of: f.events.littleEndian) { bytes.append(contentsOf: $0) }
+      bytes += [0, 0]
+    }
+    let r = try syscall(
+      SyscallNumber.poll, [.both(bytes), .integer(Int64(fds.count)), .integer(Int64(timeout))])
+    let out = r.buffers.first ?? []
+    return (0..<fds.count).map { Int16(bitPattern: le(out, $0 * 8 + 6, UInt16.self)) }
   }
 
   public func getpid() throws(SyscallError) -> Int32 {

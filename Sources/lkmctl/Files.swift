@@ -44,7 +44,7 @@ func system<T>(
     case .device(let e): BSD.deviceFailed(client.path, e, openFailure: 1)
     case .kernel(_, let text, let oops):
       BSD.warn(what, text)
-      _ = oops  // FIXME(rebase): BSD.oopsHint()
+      if oops { BSD.warnx(Reply.oopsHint) }
       Glibc.exit(1)
     }
   }
@@ -266,6 +266,35 @@ struct Ioctl: ParsableCommand {
     default:
       let text = out.prefix(length).prefix { $0 != 0 }
       BSD.write(String(decoding: text, as: UTF8.self) + "\n", to: 1)
+    }
+  }
+}
+
+struct Poll: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Wait until a device or a file is readable (-w: writable), by poll(2).",
+    discussion:
+      "Prints 'readable' (or 'writable') and exits 0 when it is; after TIMEOUT milliseconds (default: no limit) prints 'timed out' and exits 1.")
+  @OptionGroup var device: DeviceOption
+  @Flag(name: .short, help: "Wait until it is writable.") var writable = false
+  @Argument var path: String
+  @Argument(help: "Milliseconds, -1 for no limit.") var timeout: Int32 = -1
+
+  func run() {
+    let events: Int16 = writable ? 0x0004 : 0x0001  // POLLOUT, POLLIN
+    let revents: Int16 = system(process(device), path) { k throws(SyscallError) in
+      let fd = try k.open(path, writable ? OpenFlags.writeOnly : OpenFlags.readOnly)
+      let result = try k.poll([(fd, events)], timeout: timeout)
+      try k.close(fd)
+      return result.first ?? 0
+    }
+    if revents & events != 0 {
+      BSD.write(writable ? "writable\n" : "readable\n", to: 1)
+    } else if revents != 0 {
+      BSD.errx(1, "\(path): poll returned 0x\(String(UInt16(bitPattern: revents), radix: 16))")
+    } else {
+      BSD.write("timed out\n", to: 1)
+      Glibc.exit(1)
     }
   }
 }

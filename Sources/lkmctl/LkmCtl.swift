@@ -13,7 +13,7 @@ struct LkmCtl: ParsableCommand {
     discussion: "Results go to stdout (exit 0); a failure prints 'lkmctl: <what>: <strerror>' on stderr (exit 1); with no lkmd on the device, exit 69. See lkmctl(8).",
     subcommands: [
       Syscall.self, Dmesg.self, Sysctl.self, Ksyms.self, Addr.self, ModInfo.self, Mknod.self,
-      Rm.self, Mkdir.self, Mv.self, Write.self, Read.self, Ioctl.self, Mount.self, Umount.self, Ls.self, Cat.self,
+      Rm.self, Mkdir.self, Mv.self, Write.self, Poll.self, Read.self, Ioctl.self, Mount.self, Umount.self, Ls.self, Cat.self,
       Exec.self, Crashes.self,
     ])
 

@@ -46,6 +46,24 @@ struct KernelSleepTests {
     }
   }
 
+  @Test("poll(2) of the pipe: d_poll records the poller (selrecord), a write wakes it (selwakeup)")
+  func pollWakesOnWrite() throws {
+    try withKernel { k in
+      try loadPipe(k)
+      expectRun(try k.run("lkmctl", "poll", "/dev/pipe0", "200"), 1, stdout: "timed out\n")
+      expectRun(try k.run("lkmctl", "poll", "-w", "/dev/pipe0", "0"), 0, stdout: "writable\n")
+      let poller = try k.start("lkmctl", ["poll", "/dev/pipe0", "20000"])
+      usleep(300_000)
+      #expect(poller.isRunning, "the poll did not wait")
+      expectRun(try k.run("lkmctl", "write", "/dev/pipe0", "x"), 0)
+      let polled = poller.wait(timeout: 10)
+      #expect(polled.outcome == Outcome(status: 0, stdout: "readable\n", stderr: ""))
+      expectRun(try k.run("lkmctl", "poll", "/dev/pipe0", "0"), 0, stdout: "readable\n")
+      expectRun(try k.run("lkmctl", "read", "/dev/pipe0"), 0, stdout: "x")
+      expectRun(try k.run("modunload", "-n", "pipe"), 0)
+    }
+  }
+
   @Test("a writer to a full pipe sleeps until a reader makes room")
   func writerSleepsUntilRoom() throws {
     try withKernel { k in

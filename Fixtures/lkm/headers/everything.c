@@ -50,7 +50,8 @@ _Static_assert(FIONREAD == 0x4004667fUL, "FIONREAD");
 _Static_assert(sizeof(struct lkm_table) == 128, "struct lkm_table");
 _Static_assert(sizeof(struct sysent) == 16, "struct sysent");
 _Static_assert(FREAD == 1 && FWRITE == 2, "FREAD, FWRITE");
-_Static_assert(sizeof(struct proc) == 40 && __builtin_offsetof(struct proc, p_ucred) == 32, "struct proc");
+_Static_assert(sizeof(struct proc) == 48 && __builtin_offsetof(struct proc, p_ucred) == 32 &&
+    __builtin_offsetof(struct proc, p_fd) == 40, "struct proc");
 _Static_assert(sizeof(struct ucred) == 80 && __builtin_offsetof(struct ucred, cr_groups) == 16, "struct ucred");
 _Static_assert(sizeof(struct pool) == 200 && __builtin_offsetof(struct pool, pr_nget) == 144, "struct pool");
 _Static_assert(D_TAPE == 1 && D_DISK == 2 && D_TTY == 3, "d_type");

@@ -15,12 +15,16 @@
  *	lkmctl write /dev/pipe0 hello		... and the first prints hello
  *
  * A reader whose client goes away (^C) wakes with EINTR. While a reader sleeps in the driver
- * the module cannot be unloaded (EBUSY).
+ * the module cannot be unloaded (EBUSY). poll(2) works too (d_poll with selrecord(9), and
+ * selwakeup(9) when data arrives or room is made): `lkmctl poll /dev/pipe0 5000` waits until
+ * the pipe is readable.
  */
 #include <sys/param.h>
 #include <sys/systm.h>
 #include <sys/conf.h>
 #include <sys/uio.h>
+#include <sys/poll.h>
+#include <sys/select.h>
 #include <sys/lkm.h>
 
 #define PIPE_SIZE 4096
@@ -28,6 +32,7 @@
 static char pipe_buf[PIPE_SIZE];
 static size_t pipe_len;		/* bytes in pipe_buf; readers and writers sleep on it */
 static int pipe_readers, pipe_writers;
+static struct selinfo pipe_rsel, pipe_wsel;	/* pollers waiting to read, to write */
 
 static int
 pipeopen(dev_t dev, int flags, int mode, struct proc *p)
@@ -64,6 +69,7 @@ piperead(dev_t dev, struct uio *uio, int ioflag)
 		pipe_len -= n;
 		if (pipe_writers > 0)
 			wakeup(&pipe_len);
+		selwakeup(&pipe_wsel);
 	}
 	splx(s);
 	return (error);
@@ -90,6 +96,7 @@ pipewrite(dev_t dev, struct uio *uio, int ioflag)
 		pipe_len += n;
 		if (pipe_readers > 0)
 			wakeup(&pipe_len);
+		selwakeup(&pipe_rsel);
 	}
 out:
 	splx(s);
@@ -102,6 +109,29 @@ pipeioctl(dev_t dev, u_long cmd, caddr_t data, int flag, struct proc *p)
 	return (ENOTTY);
 }
 
+/* Readable with data kept, writable with room; otherwise recorded for a selwakeup. */
+static int
+pipepoll(dev_t dev, int events, struct proc *p)
+{
+	int revents = 0, s;
+
+	s = spltty();
+	if (events & (POLLIN | POLLRDNORM)) {
+		if (pipe_len > 0)
+			revents |= events & (POLLIN | POLLRDNORM);
+		else
+			selrecord(p, &pipe_rsel);
+	}
+	if (events & (POLLOUT | POLLWRNORM)) {
+		if (pipe_len < PIPE_SIZE)
+			revents |= events & (POLLOUT | POLLWRNORM);
+		else
+			selrecord(p, &pipe_wsel);
+	}
+	splx(s);
+	return (revents);
+}
+
 static struct cdevsw pipe_cdevsw = {
 	pipeopen,
 	pipeclose,
@@ -110,7 +140,7 @@ static struct cdevsw pipe_cdevsw = {
 	pipeioctl,
 	0,		/* stop */
 	0,		/* tty */
-	0,		/* poll */
+	pipepoll,
 	0,		/* mmap */
 	0,		/* type */
 	0,		/* flags */

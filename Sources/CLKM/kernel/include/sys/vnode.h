@@ -398,14 +398,41 @@ struct vop_bwrite_args { struct vnodeop_desc *a_desc; struct buf *a_bp; };
 __BEGIN_DECLS
 /* The operation descriptors, exported by the kernel. */
 extern struct vnodeop_desc vop_default_desc;
-extern struct vnodeop_desc vop_islocked_desc, vop_lookup_desc, vop_create_desc,
-    vop_mknod_desc, vop_open_desc, vop_close_desc, vop_access_desc, vop_getattr_desc,
-    vop_setattr_desc, vop_read_desc, vop_write_desc, vop_ioctl_desc, vop_poll_desc,
-    vop_kqfilter_desc, vop_revoke_desc, vop_fsync_desc, vop_remove_desc, vop_link_desc,
-    vop_rename_desc, vop_mkdir_desc, vop_rmdir_desc, vop_symlink_desc, vop_readdir_desc,
-    vop_readlink_desc, vop_abortop_desc, vop_inactive_desc, vop_reclaim_desc, vop_lock_desc,
-    vop_unlock_desc, vop_bmap_desc, vop_print_desc, vop_pathconf_desc, vop_advlock_desc,
-    vop_strategy_desc, vop_bwrite_desc;
+extern struct vnodeop_desc vop_islocked_desc;
+extern struct vnodeop_desc vop_lookup_desc;
+extern struct vnodeop_desc vop_create_desc;
+extern struct vnodeop_desc vop_mknod_desc;
+extern struct vnodeop_desc vop_open_desc;
+extern struct vnodeop_desc vop_close_desc;
+extern struct vnodeop_desc vop_access_desc;
+extern struct vnodeop_desc vop_getattr_desc;
+extern struct vnodeop_desc vop_setattr_desc;
+extern struct vnodeop_desc vop_read_desc;
+extern struct vnodeop_desc vop_write_desc;
+extern struct vnodeop_desc vop_ioctl_desc;
+extern struct vnodeop_desc vop_poll_desc;
+extern struct vnodeop_desc vop_kqfilter_desc;
+extern struct vnodeop_desc vop_revoke_desc;
+extern struct vnodeop_desc vop_fsync_desc;
+extern struct vnodeop_desc vop_remove_desc;
+extern struct vnodeop_desc vop_link_desc;
+extern struct vnodeop_desc vop_rename_desc;
+extern struct vnodeop_desc vop_mkdir_desc;
+extern struct vnodeop_desc vop_rmdir_desc;
+extern struct vnodeop_desc vop_symlink_desc;
+extern struct vnodeop_desc vop_readdir_desc;
+extern struct vnodeop_desc vop_readlink_desc;
+extern struct vnodeop_desc vop_abortop_desc;
+extern struct vnodeop_desc vop_inactive_desc;
+extern struct vnodeop_desc vop_reclaim_desc;
+extern struct vnodeop_desc vop_lock_desc;
+extern struct vnodeop_desc vop_unlock_desc;
+extern struct vnodeop_desc vop_bmap_desc;
+extern struct vnodeop_desc vop_print_desc;
+extern struct vnodeop_desc vop_pathconf_desc;
+extern struct vnodeop_desc vop_advlock_desc;
+extern struct vnodeop_desc vop_strategy_desc;
+extern struct vnodeop_desc vop_bwrite_desc;
 /* How many slots a vector has. */
 extern int vfs_opv_numops;
 /* The root directory's vnode (the kernel's root file system). */
