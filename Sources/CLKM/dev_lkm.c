@@ -19,12 +19,6 @@ void clkm_set_lkm_hooks(int (*load)(unsigned long, int *), int (*unload)(int, co
   stat_hook = stat;
 }
 
-/* Whether the current thread serves a request of the module interface (an exclusive session,
- * the open of /dev/lkm lkmd grants one at a time): only those may load and unload; a process
- * that opens the node itself gets LMSTAT only. */
-static __thread int device_request;
-
-void clkm_set_device_request(int on) { device_request = on; }
 
 static struct lkm_table *find(int id, const char *name) {
   for (struct lkm_table *t = lkm_list(NULL); t != NULL; t = lkm_list(t)) {
@@ -43,7 +37,7 @@ static int lkmioctl(dev_t dev, u_long cmd, caddr_t data, int flags, struct proc 
   if (cmd != LMSTAT) {
     if (securelevel > 0) return EPERM;
     if (!(flags & FWRITE)) return EPERM;
-    if (!device_request) return EPERM;
+    if (!clkm_device_request()) return EPERM;
   }
   switch (cmd) {
   case LMSTAT: {

@@ -168,6 +168,8 @@ int clkm_kernel_lock_held(void);
 /* kern_main.c: whether fn is a function the kernel exports to modules. */
 int clkm_kernel_export_function(const void *fn);
 int clkm_devsw_kernel_driver(int block, int major, const void *fn);
+/* kern_proc.c: whether the thread serves the supervisor's device request (modload...). */
+int clkm_device_request(void);
 
 /* The module that code at fn belongs to (-1: the kernel's), and whether the kernel may call it:
  * a loaded module's text, or a function the kernel exports. */

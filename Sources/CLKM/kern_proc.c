@@ -247,3 +247,13 @@ int sys___sysctl(struct proc *p, void *v, register_t *retval) {
   }
   return error;
 }
+
+/* Whether the current thread serves a request of the module interface (an exclusive session:
+ * the open of /dev/lkm lkmd grants one at a time, for modload, modunload and modstat): only
+ * those may load and unload, and their open of /dev/lkm is the supervisor's grant, not the
+ * node's mode; a process that opens the node itself gets LMSTAT only. */
+static __thread int device_request;
+
+void clkm_set_device_request(int on) { device_request = on; }
+
+int clkm_device_request(void) { return device_request; }

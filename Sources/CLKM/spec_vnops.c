@@ -311,8 +311,11 @@ int spec_poll(void *v) {
   if (error) return POLLERR;
   if (c.fn == NULL) return ready; /* seltrue: always ready */
   c.events = ap->a_events;
-  error = call(&c, "d_poll", poll_thunk);
-  return error ? POLLERR : (c.result & (ap->a_events | POLLERR | POLLHUP | POLLNVAL));
+  c.result = 0;
+  /* call() answers the driver's result when the call returned (here the events, not an
+   * errno), the fault's EFAULT when it did not. */
+  if (call(&c, "d_poll", poll_thunk) != c.result) return POLLERR;
+  return c.result & (ap->a_events | POLLERR | POLLHUP | POLLNVAL);
 }
 
 int spec_fsync(void *v) {
