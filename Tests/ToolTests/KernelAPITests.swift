@@ -374,6 +374,27 @@ final class NobodyKernel {
   let device: String
   let groups: [UInt32]
   let process = Process()
+  /// Where the tools run from: the build's products, or copies nobody can reach.
+  let tools: String
+
+  /// The build's products when nobody may run them (every directory above them lets others
+  /// through), else copies of the tools in `directory` (a checkout inside a 0700 directory,
+  /// such as a clone in a mktemp -d, keeps nobody out of .build).
+  static func tools(in directory: String) throws -> String {
+    let products = TestSupport.productsDirectory
+    let probe = try TestSupport.run(
+      "/usr/bin/setpriv", ["--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", "/usr/bin/test",
+      "-x", products + "/lkmd"])
+    if probe.status == 0 { return products }
+    let bin = directory + "/bin"
+    try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+    chmod(bin, 0o755)
+    for tool in ["lkmd", "lkm-kernel", "modload", "modunload", "modstat", "lkmctl"] {
+      try FileManager.default.copyItem(atPath: products + "/" + tool, toPath: bin + "/" + tool)
+      chmod(bin + "/" + tool, 0o755)
+    }
+    return bin
+  }
 
   init(groups: [UInt32]) throws {
     self.groups = groups
@@ -381,8 +402,9 @@ final class NobodyKernel {
     chown(directory, Self.uid, Self.uid)
     chmod(directory, 0o700)
     device = directory + "/lkm"
+    tools = try Self.tools(in: directory)
     process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-    process.arguments = setpriv + [TestSupport.product("lkmd"), "--device", device]
+    process.arguments = setpriv + [tools + "/lkmd", "--device", device]
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
     process.standardInput = FileHandle.nullDevice
@@ -407,7 +429,7 @@ final class NobodyKernel {
     var environment = ProcessInfo.processInfo.environment
     environment["LKM_DEVICE"] = device
     return try ToolProcess(
-      "/usr/bin/setpriv", setpriv + [TestSupport.product(tool)] + arguments,
+      "/usr/bin/setpriv", setpriv + [tools + "/" + tool] + arguments,
       environment: environment
     ).wait()
   }
