@@ -95,7 +95,7 @@ let package = Package(
     .executableTarget(
       name: "lkmd",
       dependencies: [
-        "LKMSupervisor", "LKMInterface", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "LKMSupervisor", "LKMInterface", "ModuleLinker", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: settings),
     // The kernel process lkmd starts (and restarts): the kernel, confined, serving the

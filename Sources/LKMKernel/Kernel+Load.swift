@@ -331,6 +331,8 @@ extension Kernel {
     // Resolvers are module code: guarded, so that one that faults fails the link, not lkmd.
     options.callResolver = Bridge.callResolver
     options.regions = regions
+    // A check (modload -n) links as it always has: no cache, calls bound directly.
+    options.cache = request.checkOnly ? nil : imageCache
     return options
   }
 

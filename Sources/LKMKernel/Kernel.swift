@@ -52,6 +52,8 @@ public final class Kernel: @unchecked Sendable {
   var device = DeviceCall()
   /// Where module images go (reserved before any module runs); empty: anywhere.
   public let regions: [ModuleRegion]
+  /// The cache of linked images module loads use (lkmd's default); nil: link every time.
+  let imageCache: ImageCache?
 
   /// Makes guarded calls into module code record in `word` whether module code is running:
   /// 2 while it runs, 3 once the call is back (returned or faulted). The sandbox points it at
@@ -73,6 +75,9 @@ public final class Kernel: @unchecked Sendable {
     /// embedded in a process that must stay single-threaded (the sandbox's fork server) does
     /// not, and its timeouts never fire.
     public var callouts = false
+    /// A cache of linked images for module loads (``ImageCache``): a module whose bytes,
+    /// options and providers are unchanged maps its cached image. nil: link every time.
+    public var cache: ImageCache?
     public init() {}
   }
 
@@ -90,6 +95,7 @@ public final class Kernel: @unchecked Sendable {
     for e in Bridge.exports { exports[e.name] = (e.address, e.isFunction) }
     kernelExports = exports
     regions = options.regions
+    imageCache = options.cache
     if options.callouts {
       let error = Bridge.startTimeouts()
       guard error == 0 else { throw KernelErrno(error) }

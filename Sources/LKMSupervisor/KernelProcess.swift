@@ -14,6 +14,11 @@ public struct KernelConfiguration: Sendable {
   public var objectLimit = 64 << 20
   /// The kernel process keeps /tmp/perf-PID.map of module functions (lkmd --perf-map).
   public var perfMap = false
+  /// The cache of linked images module loads use (lkmd --cache DIR, an absolute path); nil:
+  /// the standard one (`$XDG_CACHE_HOME/lkm`, else `~/.cache/lkm`, unless `LKM_NO_CACHE`).
+  public var cacheDirectory: String?
+  /// lkmd --no-cache: every load links.
+  public var noCache = false
   public init() {}
 
   /// `lkm-kernel` in the running executable's directory.
@@ -54,6 +59,11 @@ final class KernelProcess {
     ]
     if configuration.hostSymbols { arguments.append("--host-symbols") }
     if configuration.perfMap { arguments.append("--perf-map") }
+    if configuration.noCache {
+      arguments.append("--no-cache")
+    } else if let directory = configuration.cacheDirectory {
+      arguments += ["--cache", directory]
+    }
     // No Swift backtracer (it would exec): the supervisor reports the death.
     var environment = ["SWIFT_BACKTRACE=enable=no"]
     for name in ["HOME", "XDG_CACHE_HOME", "LKM_NO_CACHE", "PATH"] {

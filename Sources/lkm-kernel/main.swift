@@ -16,6 +16,10 @@ struct KernelProcessOptions {
   var objectLimit = 64 << 20
   /// Keep /tmp/perf-PID.map (lkmd --perf-map).
   var perfMap = false
+  /// The cache of linked images (lkmd --cache DIR); nil: the standard one.
+  var cacheDirectory: String?
+  /// lkmd --no-cache: link every time.
+  var noCache = false
 }
 
 func fail(_ message: String) -> Never {
@@ -40,6 +44,8 @@ func parseOptions(_ arguments: [String]) -> KernelProcessOptions {
     case "--object-limit": options.objectLimit = Int(value()) ?? options.objectLimit
     case "--host-symbols": options.kernel.hostSymbols = true
     case "--perf-map": options.perfMap = true
+    case "--cache": options.cacheDirectory = value()
+    case "--no-cache": options.noCache = true
     default: fail("unknown argument '\(arguments[i])'")
     }
     i += 1
@@ -228,6 +234,19 @@ Kernel.attachShared(area)
 
 var kernelOptions = options.kernel
 kernelOptions.callouts = true
+// The cache of linked images, as lkmrun's: --cache DIR, else $XDG_CACHE_HOME/lkm (or
+// ~/.cache/lkm) unless --no-cache or LKM_NO_CACHE. Made before the filters; a directory that
+// cannot be used means linking every time, said on lkmd's standard error.
+if !options.noCache && !ImageCache.disabledByEnvironment {
+  if let directory = options.cacheDirectory {
+    do { kernelOptions.cache = try ImageCache(directory: directory) } catch {
+      let line = "lkm-kernel: the cache of linked images is off: \(error.message)\n"
+      _ = line.withCString { write(2, $0, strlen($0)) }
+    }
+  } else {
+    kernelOptions.cache = ImageCache.standard()
+  }
+}
 do { kernelOptions.regions = try Kernel.reserveRegions(hostSymbols: kernelOptions.hostSymbols) } catch {
   fail("cannot reserve the module regions: \(error.message)")
 }

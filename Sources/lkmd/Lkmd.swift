@@ -3,6 +3,7 @@ import Glibc
 import LKMDevice
 import LKMInterface
 import LKMSupervisor
+import ModuleLinker
 
 @main
 struct Lkmd: ParsableCommand {
@@ -14,9 +15,12 @@ struct Lkmd: ParsableCommand {
       lkmd is a supervisor: modules run in its child, the kernel process, which it restarts \
       ("reboots") when a module kills or hangs it; the message buffer and the device survive. \
       Kernel printf output (the console) goes to standard output. On SIGTERM or SIGINT it \
-      unloads every module in reverse load order and exits 0. Errors go to standard error \
-      as "lkmd: <what>": exit 1 when lkmd cannot start (the device, the boot file, the \
-      kernel process), 64 for a usage error. See lkmd(8).
+      unloads every module in reverse load order and exits 0. Linked images are cached (in \
+      $XDG_CACHE_HOME/lkm, else ~/.cache/lkm): a module whose bytes, options and symbols are \
+      unchanged maps its cached image instead of linking; LKM_NO_CACHE=1 or --no-cache turns \
+      the cache off. Errors go to standard error as "lkmd: <what>": exit 1 when lkmd cannot \
+      start (the device, the boot file, the cache, the kernel process), 64 for a usage error. \
+      See lkmd(8).
       """)
 
   @Option(
@@ -81,6 +85,15 @@ struct Lkmd: ParsableCommand {
     """)
   var perfMap = false
 
+  @Option(
+    help: ArgumentHelp(
+      "Cache linked images in this directory (default: $XDG_CACHE_HOME/lkm, else ~/.cache/lkm).",
+      valueName: "directory"))
+  var cache: String?
+
+  @Flag(help: "Link every module; use no cache of linked images.")
+  var noCache = false
+
   /// Usage errors for values the types accept but lkmd cannot use.
   func validate() throws {
     guard objectLimit > 0 else {
@@ -93,6 +106,7 @@ struct Lkmd: ParsableCommand {
       throw ValidationError("--hang-limit must be a positive number of seconds")
     }
     guard maxConnections > 0 else { throw ValidationError("--max-connections must be positive") }
+    if cache != nil && noCache { throw ValidationError("--cache and --no-cache cannot be used together") }
   }
 
   /// Not ArgumentParser's main: errors are `lkmd: …` (its "Error: " replaced, as lkmctl does),
@@ -126,6 +140,22 @@ struct Lkmd: ParsableCommand {
     configuration.kernel.watchdogSeconds = watchdog
     configuration.kernel.objectLimit = objectLimit
     configuration.kernel.perfMap = perfMap
+    configuration.kernel.noCache = noCache
+    if let cache, !noCache {
+      // Made (or refused) here, before anything runs, and passed on as an absolute path.
+      var directory = cache
+      if !directory.hasPrefix("/") {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        if getcwd(&buffer, buffer.count) != nil {
+          directory = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) + "/" + directory
+        }
+      }
+      // A directory lkmd cannot use is a failure to start (exit 1), as the device's.
+      do { _ = try ImageCache(directory: directory) } catch {
+        throw SupervisorError("cannot use the cache '\(cache)': \(error.message)")
+      }
+      configuration.kernel.cacheDirectory = directory
+    }
     var name = [CChar](repeating: 0, count: 256)
     if gethostname(&name, 255) == 0 { configuration.kernel.hostname = String(cString: name) }
     configuration.limits.objectBytes = objectLimit

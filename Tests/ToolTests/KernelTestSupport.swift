@@ -155,14 +155,19 @@ final class KernelProcess: @unchecked Sendable {
   ///
   /// lkmd inherits the spawning thread's signal mask, and the worker threads tests run on
   /// block SIGALRM and SIGTERM; lkmd is started with an empty mask unless `blocking` names
-  /// signals to leave blocked (the test that lkmd unblocks what it needs).
-  init(_ arguments: [String] = [], blocking: [Int32] = [], device: String? = nil) throws {
+  /// signals to leave blocked (the test that lkmd unblocks what it needs). `extra` is added to
+  /// (a nil value: removed from) lkmd's environment.
+  init(
+    _ arguments: [String] = [], blocking: [Int32] = [], device: String? = nil,
+    environment extra: [String: String?] = [:]
+  ) throws {
     directory = try TestSupport.temporaryDirectory("lkmd")
     self.device = device ?? directory + "/dev/lkm"
     process.executableURL = URL(fileURLWithPath: TestSupport.product("lkmd"))
     process.arguments = ["--device", self.device] + arguments
     var environment = ProcessInfo.processInfo.environment
     environment["LKM_DEVICE"] = nil
+    for (key, value) in extra { environment[key] = value }
     process.environment = environment
     let outPipe = Pipe()
     let errPipe = Pipe()
@@ -285,10 +290,10 @@ final class KernelProcess: @unchecked Sendable {
 
 /// Runs `body` against a fresh lkmd, then stops it with SIGTERM and expects exit status 0.
 func withKernel(
-  _ arguments: [String] = [], sourceLocation: SourceLocation = #_sourceLocation,
-  _ body: (KernelProcess) throws -> Void
+  _ arguments: [String] = [], environment: [String: String?] = [:],
+  sourceLocation: SourceLocation = #_sourceLocation, _ body: (KernelProcess) throws -> Void
 ) throws {
-  let kernel = try KernelProcess(arguments)
+  let kernel = try KernelProcess(arguments, environment: environment)
   defer {
     let end = kernel.stop()
     #expect(
