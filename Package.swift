@@ -21,8 +21,10 @@ let package = Package(
     // libelf through a system library target: only ELFObject imports it.
     .systemLibrary(
       name: "CLibELF", pkgConfig: "libelf", providers: [.apt(["libelf-dev"])]),
-    // elfutils' libdw (and libdwfl) through a system library target: only CDebugInfo includes it.
-    .systemLibrary(name: "CLibDW", pkgConfig: "libdw", providers: [.apt(["libdw-dev"])]),
+    // elfutils' libdw (and libdwfl) headers through a system library target: only CDebugInfo
+    // includes it, and opens libdw.so.1 with dlopen on first need (not linked: it would be
+    // loaded at every start of every tool).
+    .systemLibrary(name: "CLibDW"),
     // What debuggers, profilers and oopses need of module code: GDB's JIT interface
     // (__jit_debug_descriptor, kept in every executable that links it), source lines from a
     // module's DWARF (libdw) and a call-frame unwinder over .eh_frame that reads memory only

@@ -6,15 +6,60 @@
  * about is taken as an offset into the section that holds it, and that section's address in
  * libdwfl's layout. (libdwfl 0.188 given the load addresses themselves keeps them with a bias,
  * but relocates nothing usable.) Separate debug files are never looked for (no file, no
- * network: the kernel process has neither). */
+ * network: the kernel process has neither).
+ *
+ * libdw is opened (dlopen) on first need, not linked: it and what it pulls in (liblzma,
+ * libbz2) would be loaded and relocated at the start of every lkmrun, which needs a source
+ * line only when its program crashes. */
 #define _GNU_SOURCE
 #include "cdebuginfo.h"
 
+#include <dlfcn.h>
 #include <elf.h>
 #include <elfutils/libdwfl.h>
 #include <gelf.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The libdwfl functions used, from libdw.so.1 once loaded; all null if it cannot be. */
+static struct {
+  __typeof__(dwfl_begin) *begin;
+  __typeof__(dwfl_report_offline_memory) *report_offline_memory;
+  __typeof__(dwfl_report_end) *report_end;
+  __typeof__(dwfl_module_getelf) *module_getelf;
+  __typeof__(dwfl_module_getsrc) *module_getsrc;
+  __typeof__(dwfl_lineinfo) *lineinfo;
+  __typeof__(dwfl_end) *end;
+  __typeof__(dwfl_offline_section_address) *offline_section_address;
+} dw;
+static pthread_once_t dw_once = PTHREAD_ONCE_INIT;
+
+static void dw_open(void) {
+  void *h = dlopen("libdw.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (h == NULL) return;
+  __typeof__(dw) f;
+  f.begin = (__typeof__(f.begin))dlsym(h, "dwfl_begin");
+  f.report_offline_memory = (__typeof__(f.report_offline_memory))dlsym(h, "dwfl_report_offline_memory");
+  f.report_end = (__typeof__(f.report_end))dlsym(h, "dwfl_report_end");
+  f.module_getelf = (__typeof__(f.module_getelf))dlsym(h, "dwfl_module_getelf");
+  f.module_getsrc = (__typeof__(f.module_getsrc))dlsym(h, "dwfl_module_getsrc");
+  f.lineinfo = (__typeof__(f.lineinfo))dlsym(h, "dwfl_lineinfo");
+  f.end = (__typeof__(f.end))dlsym(h, "dwfl_end");
+  f.offline_section_address = (__typeof__(f.offline_section_address))dlsym(h, "dwfl_offline_section_address");
+  if (f.begin == NULL || f.report_offline_memory == NULL || f.report_end == NULL ||
+      f.module_getelf == NULL || f.module_getsrc == NULL || f.lineinfo == NULL || f.end == NULL ||
+      f.offline_section_address == NULL) {
+    dlclose(h);
+    return;
+  }
+  dw = f;
+}
+
+int cdi_load_line_reader(void) {
+  pthread_once(&dw_once, dw_open);
+  return dw.begin != NULL ? 0 : -1;
+}
 
 static uint64_t load64(const unsigned char *p) {
   uint64_t v;
@@ -82,18 +127,19 @@ static int no_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, 
   return -1;
 }
 
-static const Dwfl_Callbacks callbacks = {
-    .find_elf = NULL,
-    .find_debuginfo = no_debuginfo,
-    .section_address = dwfl_offline_section_address,
-    .debuginfo_path = NULL,
-};
 
 int cdi_source_line(const void *object, uint64_t size, uint64_t address, char *file,
                     size_t file_size, int *line) {
   if (file_size == 0) return 0;
   file[0] = 0;
   *line = 0;
+  if (cdi_load_line_reader() != 0) return 0;
+  const Dwfl_Callbacks callbacks = {
+      .find_elf = NULL,
+      .find_debuginfo = no_debuginfo,
+      .section_address = dw.offline_section_address,
+      .debuginfo_path = NULL,
+  };
   uint64_t shoff;
   uint16_t shnum;
   if (section_table(object, size, &shoff, &shnum) != 0) return 0;
@@ -121,17 +167,17 @@ int cdi_source_line(const void *object, uint64_t size, uint64_t address, char *f
   }
   int found = 0;
   if (section != 0) {
-    Dwfl *dwfl = dwfl_begin(&callbacks);
+    Dwfl *dwfl = dw.begin(&callbacks);
     if (dwfl != NULL) {
-      Dwfl_Module *mod = dwfl_report_offline_memory(dwfl, "module", "module", (char *)copy, (size_t)size);
+      Dwfl_Module *mod = dw.report_offline_memory(dwfl, "module", "module", (char *)copy, (size_t)size);
       Dwarf_Addr bias = 0;
-      Elf *elf = mod != NULL && dwfl_report_end(dwfl, NULL, NULL) == 0 ? dwfl_module_getelf(mod, &bias) : NULL;
+      Elf *elf = mod != NULL && dw.report_end(dwfl, NULL, NULL) == 0 ? dw.module_getelf(mod, &bias) : NULL;
       Elf_Scn *scn = elf != NULL ? elf_getscn(elf, section) : NULL;
       GElf_Shdr shdr_mem;
       GElf_Shdr *shdr = scn != NULL ? gelf_getshdr(scn, &shdr_mem) : NULL;
-      Dwfl_Line *l = shdr != NULL ? dwfl_module_getsrc(mod, shdr->sh_addr + offset + bias) : NULL;
+      Dwfl_Line *l = shdr != NULL ? dw.module_getsrc(mod, shdr->sh_addr + offset + bias) : NULL;
       int lineno = 0;
-      const char *path = l != NULL ? dwfl_lineinfo(l, NULL, &lineno, NULL, NULL, NULL) : NULL;
+      const char *path = l != NULL ? dw.lineinfo(l, NULL, &lineno, NULL, NULL, NULL) : NULL;
       if (path != NULL && lineno > 0) {
         const char *base = strrchr(path, '/');
         base = base != NULL ? base + 1 : path;
@@ -142,7 +188,7 @@ int cdi_source_line(const void *object, uint64_t size, uint64_t address, char *f
         *line = lineno;
         found = 1;
       }
-      dwfl_end(dwfl);
+      dw.end(dwfl);
     }
   }
   free(copy);

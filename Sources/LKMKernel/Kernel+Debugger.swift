@@ -104,6 +104,9 @@ extension Kernel {
     return nil
   }
 
+  /// Loads the library that reads source lines (libdw), before any is read under a guard.
+  static func loadLineReader() { ModuleDebugInfo.loadLineReader() }
+
   /// The source line of `address` from `info`, read under the kernel's reader guard (2 s).
   func guardedSourceLine(_ info: ModuleDebugInfo, _ address: UInt64) -> (file: String, line: Int)? {
     final class Query {

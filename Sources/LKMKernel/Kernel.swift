@@ -96,6 +96,8 @@ public final class Kernel: @unchecked Sendable {
     kernelExports = exports
     regions = options.regions
     imageCache = options.cache
+    // Oopses read source lines under a fault guard, after the filters: libdw is loaded now.
+    Kernel.loadLineReader()
     if options.callouts {
       let error = Bridge.startTimeouts()
       guard error == 0 else { throw KernelErrno(error) }

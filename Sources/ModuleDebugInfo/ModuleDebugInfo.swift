@@ -88,6 +88,12 @@ public final class ModuleDebugInfo: @unchecked Sendable {
   /// Whether any object of the module has line information (DWARF `.debug_line`).
   public var hasLineInformation: Bool { objects.contains { $0.hasLines } }
 
+  /// Opens the library that reads source lines (libdw, otherwise opened on the first
+  /// ``sourceLine(of:)``): a process that reads lines under a fault guard or a seccomp filter
+  /// calls this beforehand, so that no library is ever loaded there. False when it cannot be.
+  @discardableResult
+  public static func loadLineReader() -> Bool { cdi_load_line_reader() == 0 }
+
   /// The source line of `address` (`counter.c`, 21), from the DWARF of the object whose
   /// section holds it; nil without one.
   ///

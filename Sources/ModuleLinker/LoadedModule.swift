@@ -31,8 +31,17 @@ public struct LinkStatistics: Sendable {
   public var objectCount = 0
   public var stubCount = 0
   public var gotCount = 0
-  /// Applied relocations by psABI name.
-  public var relocationsByType: [String: Int] = [:]
+  /// Applied relocations by psABI name (made when asked: a dictionary of Strings is a first
+  /// use of its generic metadata, about 0.1 M instructions of a short process's start-up).
+  public var relocationsByType: [String: Int] {
+    var byType: [String: Int] = [:]
+    for (type, n) in relocationCounts {
+      if let known = X86_64Relocation(rawValue: UInt32(type)) { byType[known.abiName] = n }
+    }
+    return byType
+  }
+  /// Applied relocations by psABI type number (those applied at least once).
+  var relocationCounts: [(type: UInt8, count: Int)] = []
   public var relocationCount = 0
   /// Nanoseconds per phase, in order.
   public var phases: [(name: String, nanoseconds: UInt64)] = []

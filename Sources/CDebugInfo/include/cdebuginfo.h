@@ -54,6 +54,11 @@ int cdi_source_line(const void *_Nonnull object, uint64_t size, uint64_t address
 /* Whether an object has a .debug_line section (0 or 1); -1 when its headers are unreadable. */
 int cdi_has_line_info(const void *_Nonnull object, uint64_t size);
 
+/* Opens libdw (dlopen, once; cdi_source_line does on first use): 0, or -1 when it cannot be
+ * loaded (then no object has lines). A process that reads lines where loading a library is
+ * unsafe or forbidden (under a fault guard, a seccomp filter) calls it beforehand. */
+int cdi_load_line_reader(void);
+
 /* ---- Unwinding over .eh_frame ---- */
 
 /* x86-64 DWARF register numbers: rax rdx rcx rbx rsi rdi rbp rsp r8-r15, then the return

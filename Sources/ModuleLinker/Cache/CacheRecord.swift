@@ -82,9 +82,7 @@ struct CacheRecord {
     entry.lowReason = plan.lowReason
     entry.objectCount = table.objects.count
     entry.relocationCount = plan.relocationCount
-    entry.relocationsByType = plan.counts.enumerated().filter { $0.element > 0 }.map {
-      (UInt8($0.offset), $0.element)
-    }
+    entry.relocationsByType = plan.relocationCounts
     entry.origins = table.origins
     let candidates = Set(plan.copyCandidates)
     let copied = Set(plan.hostCopies)

@@ -188,11 +188,7 @@ extension ImageCache {
     var statistics = LinkStatistics()
     statistics.objectCount = entry.objectCount
     statistics.relocationCount = entry.relocationCount
-    for (type, count) in entry.relocationsByType {
-      if let known = X86_64Relocation(rawValue: UInt32(type)) {
-        statistics.relocationsByType[known.abiName] = count
-      }
-    }
+    statistics.relocationCounts = entry.relocationsByType
     statistics.segments = [
       .init(name: "text", address: base, size: entry.text.count, protection: .readExecute),
       .init(

@@ -275,7 +275,7 @@ extension LinkStatistics {
   init(_ table: SymbolTable, _ plan: FixupPlan, _ layout: Layout, base: UInt64) {
     self.init()
     objectCount = table.objects.count
-    relocationsByType = plan.relocationsByType
+    relocationCounts = plan.relocationCounts
     relocationCount = plan.relocationCount
     segments = [
       .init(name: "text", address: base, size: layout.text.count, protection: .readExecute),

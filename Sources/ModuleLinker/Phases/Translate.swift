@@ -103,13 +103,9 @@ struct FixupPlan {
     return localStubs[ref]
   }
 
-  /// Relocation counts by psABI name, for statistics.
-  var relocationsByType: [String: Int] {
-    var byType: [String: Int] = [:]
-    for (type, n) in counts.enumerated() where n > 0 {
-      byType[X86_64Relocation(rawValue: UInt32(type))!.abiName] = n
-    }
-    return byType
+  /// Relocation counts by psABI type number, those that occur, for statistics.
+  var relocationCounts: [(type: UInt8, count: Int)] {
+    counts.enumerated().filter { $0.element > 0 }.map { (UInt8($0.offset), $0.element) }
   }
 }
 
