@@ -236,15 +236,18 @@ var kernelOptions = options.kernel
 kernelOptions.callouts = true
 // The cache of linked images, as lkmrun's: --cache DIR, else $XDG_CACHE_HOME/lkm (or
 // ~/.cache/lkm) unless --no-cache or LKM_NO_CACHE. Made before the filters; a directory that
-// cannot be used means linking every time, said on lkmd's standard error.
+// cannot be used means linking every time, said on lkmd's standard error. With --perf-map,
+// cached images are read into anonymous memory, where perf looks them up in the map.
 if !options.noCache && !ImageCache.disabledByEnvironment {
   if let directory = options.cacheDirectory {
-    do { kernelOptions.cache = try ImageCache(directory: directory) } catch {
+    do {
+      kernelOptions.cache = try ImageCache(directory: directory, anonymousImages: options.perfMap)
+    } catch {
       let line = "lkm-kernel: the cache of linked images is off: \(error.message)\n"
       _ = line.withCString { write(2, $0, strlen($0)) }
     }
   } else {
-    kernelOptions.cache = ImageCache.standard()
+    kernelOptions.cache = ImageCache.standard(anonymousImages: options.perfMap)
   }
 }
 do { kernelOptions.regions = try Kernel.reserveRegions(hostSymbols: kernelOptions.hostSymbols) } catch {

@@ -173,10 +173,12 @@ struct LkmRun {
         address: UInt(bitPattern: lkmrun_tls_reserve_address()), size: Int(LKMRUN_TLS_RESERVE),
         alignment: Int(LKMRUN_TLS_ALIGNMENT))
       if !noCache && !ImageCache.disabledByEnvironment {
+        // With --perf-map, a cached image is read into anonymous memory (perf looks up
+        // samples there in the map, and in a mapped file's own symbols elsewhere).
         if let cacheDirectory {
-          options.cache = try ImageCache(directory: cacheDirectory)
+          options.cache = try ImageCache(directory: cacheDirectory, anonymousImages: perfMap)
         } else {
-          options.cache = ImageCache.standard()
+          options.cache = ImageCache.standard(anonymousImages: perfMap)
         }
       }
       module = try ModuleLinker(options: options).link(contentsOf: self.inputs)

@@ -1,5 +1,6 @@
 import ELFObject
 import Foundation
+import Glibc
 import ModuleLinker
 import TestSupport
 import Testing
@@ -174,6 +175,65 @@ struct ImageCacheTests {
     #expect(second.exports["run"] == second.baseAddress + (first.exports["run"]! - first.baseAddress))
     // With a cache, calls out of the module go through stubs (as through a PLT).
     #expect(first.stubs["sqlite3_open"] == nil && first.stubs["malloc"] != nil, "\(first.stubs)")
+  }
+
+  @Test("a hit finds one export by name as the whole table does, without making the table")
+  func exportByName() throws {
+    let cache = try temporaryCache()
+    let driver = try LifecycleTests.sqliteDriver()
+    let first = try link([driver, LifecycleTests.sqliteArchive], cache: cache)
+    let second = try link([driver, LifecycleTests.sqliteArchive], cache: cache)
+    #expect(second.statistics.cache == .hit)
+    let names = ["run", "main", "sqlite3_open", "sqlite3_close", "sqlite3_exec", "no_such_symbol", ""]
+    // Asked before the table is made (the lookup reads the entry), then against the table.
+    let found = names.map { second.address(ofExport: $0) }
+    let table = second.exports
+    #expect(table.count == first.exports.count && table.count > 100)
+    for (name, address) in zip(names, found) {
+      #expect(address == table[name], "\(name)")
+      #expect(address.map { $0 - second.baseAddress } == first.exports[name].map { $0 - first.baseAddress })
+    }
+  }
+
+  @Test("a hit maps the entry's file; with anonymousImages it reads the image into anonymous memory")
+  func anonymousImages() throws {
+    let driver = try LifecycleTests.sqliteDriver()
+    let directory = try TestSupport.temporaryDirectory("cache") + "/lkm"
+    /// The /proc/self/maps line of the mapping that holds `address` (read to its end with
+    /// read(2): a test process's maps are longer than what one read of a zero-sized file gets).
+    func mapping(_ address: UInt64) throws -> String {
+      let fd = open("/proc/self/maps", O_RDONLY)
+      defer { close(fd) }
+      var bytes: [UInt8] = []
+      var chunk = [UInt8](repeating: 0, count: 65536)
+      while true {
+        let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        if n <= 0 { break }
+        bytes += chunk[0..<n]
+      }
+      let maps = String(decoding: bytes, as: UTF8.self)
+      for line in maps.split(separator: "\n") {
+        let range = line.prefix { $0 != " " }.split(separator: "-").compactMap { UInt64($0, radix: 16) }
+        if range.count == 2 && range[0] <= address && address < range[1] { return String(line) }
+      }
+      return ""
+    }
+    var fs = statvfs()
+    let noexec = statvfs(directory, &fs) == 0 && fs.f_flag & 8 != 0  // ST_NOEXEC
+    let mapped = try ImageCache(directory: directory)
+    _ = try link([driver, LifecycleTests.sqliteArchive], cache: mapped)
+    let hit = try link([driver, LifecycleTests.sqliteArchive], cache: mapped)
+    #expect(hit.statistics.cache == .hit)
+    let hitLine = try mapping(hit.baseAddress)
+    #expect(hitLine.hasSuffix(".lkmimg") != noexec, "\(hitLine)")
+    let anonymous = try ImageCache(directory: directory, anonymousImages: true)
+    let read = try link([driver, LifecycleTests.sqliteArchive], cache: anonymous)
+    #expect(read.statistics.cache == .hit)
+    let line = try mapping(read.baseAddress)
+    // START-END PERMS OFFSET DEVICE INODE [PATH]: no file behind it.
+    let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+    #expect(fields.count == 5 && fields[4] == "0", "\(line)")
+    #expect(read.callMain("main", arguments: []) == 6)
   }
 
   @Test("calls bound through stubs leave the text independent of where the callees are")

@@ -123,6 +123,13 @@ struct ByteReader {
     return String(
       decoding: UnsafeRawBufferPointer(start: bytes.base + start, count: n), as: UTF8.self)
   }
+  /// Whether the next string is `name` (UTF-8), read past either way: no String is made.
+  mutating func string(equals name: UnsafeBufferPointer<UInt8>) throws(CacheFormatError) -> Bool {
+    let n = Int(try u32())
+    let start = try take(n)
+    return n == name.count
+      && UnsafeRawBufferPointer(start: bytes.base + start, count: n).elementsEqual(name)
+  }
   mutating func optionalString() throws(CacheFormatError) -> String? {
     try bool() ? try string() : nil
   }

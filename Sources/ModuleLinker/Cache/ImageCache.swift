@@ -31,21 +31,27 @@ public final class ImageCache: @unchecked Sendable {
   public let directory: String
   /// The most disk space the entries may take, in bytes.
   public let sizeLimit: Int
-  /// Whether entries are mapped (else read: the directory is on a `noexec` mount).
+  /// Whether entries are mapped (else read: the directory is on a `noexec` mount, or
+  /// `anonymousImages` was asked for).
   let mapsFiles: Bool
 
   /// 256 MiB.
   public static let defaultSizeLimit = 256 << 20
 
-  /// Uses (and makes, mode 0700) `directory`.
+  /// Uses (and makes, mode 0700) `directory`. With `anonymousImages`, a hit reads the image
+  /// into fresh anonymous memory instead of mapping the entry's file, as on a `noexec` file
+  /// system: perf attributes samples to /tmp/perf-PID.map only in anonymous memory (in a
+  /// mapped file it looks for the file's own symbols).
   ///
   /// - Throws: ``LinkError`` when the directory cannot be made, is not a directory, belongs to
   ///   another user or is writable by others.
-  public init(directory: String, sizeLimit: Int = ImageCache.defaultSizeLimit) throws(LinkError) {
+  public init(
+    directory: String, sizeLimit: Int = ImageCache.defaultSizeLimit, anonymousImages: Bool = false
+  ) throws(LinkError) {
     try CacheFiles.prepareDirectory(directory)
     self.directory = directory
     self.sizeLimit = sizeLimit
-    self.mapsFiles = !CacheFiles.isNoExec(directory)
+    self.mapsFiles = !anonymousImages && !CacheFiles.isNoExec(directory)
   }
 
   /// The directory a tool uses by default: `$XDG_CACHE_HOME/lkm`, else `$HOME/.cache/lkm`.
@@ -67,9 +73,9 @@ public final class ImageCache: @unchecked Sendable {
 
   /// The cache a tool uses unless told otherwise: in ``standardDirectory``, or nil when
   /// `LKM_NO_CACHE` is set or the directory cannot be used.
-  public static func standard() -> ImageCache? {
+  public static func standard(anonymousImages: Bool = false) -> ImageCache? {
     guard !disabledByEnvironment, let directory = standardDirectory else { return nil }
-    return try? ImageCache(directory: directory)
+    return try? ImageCache(directory: directory, anonymousImages: anonymousImages)
   }
 
   /// Removes every entry.
