@@ -33,6 +33,7 @@ struct kvnode {
   struct specinfo spec;         /* v_specinfo of a device vnode */
   int onfree;
   int dead;                     /* vgone'd: its file system is done with it */
+  int reclaiming;               /* in VOP_RECLAIM (a vgone from there does nothing more) */
 };
 
 struct kmount {
@@ -592,9 +593,12 @@ static void free_vnode(struct kvnode *kv) {
 /* Takes kv out of use: VOP_RECLAIM (unless call_fs is 0: its module is gone), dead from now on.
  * Freed if no one holds it. */
 static void reclaim(struct kvnode *kv, int call_fs) {
+  if (kv->reclaiming) return; /* a vgone from the file system's own VOP_RECLAIM */
   if (!kv->dead) {
-    kv->dead = 1;
+    /* VOP_RECLAIM goes to the file system's own vector: the vnode is not dead until after. */
+    kv->reclaiming = 1;
     if (call_fs) (void)VOP_RECLAIM(&kv->v, clkm_current_proc());
+    kv->reclaiming = 0;
     /* The file system's data and vector are no longer the vnode's. */
     kv->dead = 1;
     kv->v.v_data = NULL;
