@@ -92,7 +92,7 @@ let package = Package(
     // It never maps module code.
     .target(
       name: "LKMSupervisor",
-      dependencies: ["LKMInterface", "LKMDevice", "LKMSandbox", "CSandbox", "CMsgbuf"],
+      dependencies: ["LKMInterface", "LKMDevice", "LKMSandbox", "CSandbox", "CMsgbuf", "LKMHostMount"],
       swiftSettings: settings),
     .executableTarget(
       name: "lkmd",
@@ -108,6 +108,24 @@ let package = Package(
       swiftSettings: settings,
       // Full RELRO: modules cannot rewrite the kernel's GOT.
       linkerSettings: [.unsafeFlags(["-Xlinker", "-z", "-Xlinker", "now"])]),
+    // libfuse 3 through a system library target: only CHostMount includes it.
+    .systemLibrary(name: "CFuse3", pkgConfig: "fuse3", providers: [.apt(["libfuse3-dev"])]),
+    // The FUSE file system of host mounts (libfuse's high-level API): FUSE operations as the
+    // kernel's system calls through a transport its caller supplies, OpenBSD's structures and
+    // numbers converted at the boundary.
+    .target(name: "CHostMount", dependencies: ["CFuse3"]),
+    // Host mounts outside their server: lkm-mount started and ended, its records next to the
+    // device, stale host mounts cleaned up (lkmctl, lkmd).
+    .target(name: "LKMHostMount", swiftSettings: settings),
+    // The FUSE server of a host mount (lkmctl mount --host, lkmd --host-dev): a userland
+    // process of the kernel, its sessions the transport of CHostMount.
+    .executableTarget(
+      name: "lkm-mount",
+      dependencies: [
+        "CHostMount", "LKMHostMount", "LKMDevice", "LKMInterface",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: settings),
     .target(
       name: "LKMToolSupport",
       dependencies: [
@@ -141,7 +159,7 @@ let package = Package(
       name: "lkmctl",
       dependencies: [
         "LKMDevice", "LKMInterface", "LKMToolSupport", "LKMKernel", "ELFObject", "ModuleLinker",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "LKMHostMount", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: settings),
     // lkmrun's copies of the C library's data objects (see hostdata.c).

@@ -8,6 +8,7 @@
 // One thread, poll(2), non-blocking sockets everywhere: no client can make the loop wait.
 import Glibc
 import LKMDevice
+import LKMHostMount
 public import LKMInterface
 import LKMSandbox
 
@@ -52,6 +53,8 @@ public final class Supervisor {
     public var bootFile: String?
     /// Where crash reports are written; default: `crashes` next to the device.
     public var crashDirectory: String?
+    /// A host directory the kernel's /dev is exported on through FUSE (lkmd --host-dev).
+    public var hostDevices: String?
     public init(device: String) { self.device = device }
   }
 
@@ -131,6 +134,10 @@ public final class Supervisor {
     bootLoads = loads
     shared = try SharedArea()
     listener = try DeviceSocket.listen(at: configuration.device)
+    // The device is ours now: host mounts recorded next to it are a killed lkmd's.
+    for stale in HostMounts.endAll(device: configuration.device, wait: 2) {
+      shared.log("lkmd: stale host mount of \(stale.kernelPath) on \(stale.hostDirectory) removed\n")
+    }
     let directory = configuration.device.split(separator: "/", omittingEmptySubsequences: false)
       .dropLast().joined(separator: "/")
     crashes = CrashLog(
@@ -171,6 +178,21 @@ public final class Supervisor {
       if bytes.count > 1 << 20 { break }
     }
     return String(decoding: bytes, as: UTF8.self)
+  }
+
+  /// Exports the kernel's /dev on the host directory `directory` through FUSE (lkm-mount
+  /// --dev, a process of the kernel like any client): reads and writes of DIRECTORY/NAME go to
+  /// the driver of the node. It stays through kernel reboots, until lkmd stops.
+  ///
+  /// - Throws: ``SupervisorError`` with what lkm-mount said when the mount cannot be made.
+  public func exportDevices(on directory: String) throws(SupervisorError) {
+    do {
+      try HostMounts.start(
+        device: configuration.device, hostDirectory: directory, kernelPath: "/dev",
+        fileSystem: "dev")
+    } catch {
+      throw SupervisorError("--host-dev \(directory): \(error.message)")
+    }
   }
 
   // MARK: The kernel process
@@ -234,6 +256,9 @@ public final class Supervisor {
   }
 
   func reboot(reportPath: String) {
+    // The kernel's mounts are gone, and their host mounts with them (their servers unmount;
+    // the export of /dev stays: its nodes are the new kernel's).
+    HostMounts.endAll(device: configuration.device, wait: 0) { !$0.isDevices }
     let start = monotonicNanoseconds()
     do {
       try boot()
@@ -879,8 +904,10 @@ public final class Supervisor {
     }
   }
 
-  /// lkmd is stopping: every request cancelled, every module unloaded, the kernel ended.
+  /// lkmd is stopping: every host mount unmounted, every request cancelled, every module
+  /// unloaded, the kernel ended.
   func stop() {
+    HostMounts.endAll(device: configuration.device, wait: 3)
     for s in sessions {
       if let id = s.inFlight, let kernel { kernel.send(.cancel(id: id), now: now()) }
       close(s.fd)

@@ -307,6 +307,11 @@ struct Mount: ParsableCommand {
   )
   @OptionGroup var device: DeviceOption
   @Flag(name: .customShort("t"), help: "List the file system types.") var types = false
+  @Option(
+    name: .customLong("host"),
+    help: ArgumentHelp(
+      "Also mount PATH on the host directory DIR through FUSE (lkm-mount).", valueName: "DIR"))
+  var host: String?
   @Argument var fstype: String?
   @Argument var path: String?
 
@@ -314,6 +319,7 @@ struct Mount: ParsableCommand {
     if (fstype == nil) != (path == nil) {
       throw ValidationError("give both FSTYPE and PATH, or neither")
     }
+    if host != nil && fstype == nil { throw ValidationError("--host needs FSTYPE and PATH") }
   }
 
   func run() {
@@ -326,11 +332,14 @@ struct Mount: ParsableCommand {
         let mounts = system(process(device), "mount") { k throws(SyscallError) in
           try k.mountedFileSystems()
         }
-        for m in mounts { out += "\(m.from) on \(m.on) type \(m.type) (local)\n" }
+        for m in mounts {
+          out += "\(m.from) on \(m.on) type \(m.type) (local\(hostMountNote(device, kernelPath: m.on)))\n"
+        }
       }
       BSD.write(out, to: 1)
       return
     }
+    if let host { return mountOnHost(device, host: host, fstype: fstype, path: path) }
     system(process(device), path) { k throws(SyscallError) in try k.mount(fstype, path) }
   }
 }
@@ -340,7 +349,10 @@ struct Umount: ParsableCommand {
     abstract: "Unmount the file system mounted on PATH (unmount(2)).")
   @OptionGroup var device: DeviceOption
   @Argument var path: String
-  func run() { system(process(device), path) { k throws(SyscallError) in try k.unmount(path) } }
+  func run() {
+    system(process(device), path) { k throws(SyscallError) in try k.unmount(path) }
+    endHostMounts(device, kernelPath: path)
+  }
 }
 
 struct Ls: ParsableCommand {

@@ -133,6 +133,12 @@ struct Lkmd: ParsableCommand {
     Glibc.exit(code.rawValue)
   }
 
+  @Option(
+    help: ArgumentHelp(
+      "Export the kernel's /dev on the host directory DIR through FUSE: reads, writes and ioctls of DIR/NAME reach the driver.",
+      valueName: "DIR"))
+  var hostDev: String?
+
   mutating func run() throws {
     var configuration = Supervisor.Configuration(device: DeviceClient.defaultPath(device))
     configuration.kernel.securelevel = securelevel
@@ -169,6 +175,7 @@ struct Lkmd: ParsableCommand {
     let supervisor: Supervisor
     // A failure to start is lkmd's, not a usage error: main prints it, exit 1.
     supervisor = try Supervisor(configuration: configuration)
+    if let hostDev { try supervisor.exportDevices(on: hostDev) }
     print("lkmd: ready on \(configuration.device)")
     fflush(nil)
     supervisor.run()
