@@ -515,12 +515,15 @@ public final class Supervisor {
   // MARK: Sessions
 
   /// Whether to read more from a session: a session buffers at most `waitingBufferBytes`, or
-  /// the whole of the request it is sending once it holds the device (requests are handled one
-  /// at a time: what a client pipelines beyond that waits in its socket).
+  /// the whole of the request it is sending once it holds the device or is a process session,
+  /// which needs no device (requests are handled one at a time: what a client pipelines beyond
+  /// that waits in its socket).
   func wantsInput(_ s: Session) -> Bool {
     if s.closeAfterOutput { return false }
     var room = limits.waitingBufferBytes
-    if s.state == .active, let length = s.decoder.announcedLength, !s.decoder.hasFrame {
+    if s.state == .active || s.state == .process, let length = s.decoder.announcedLength,
+      !s.decoder.hasFrame
+    {
       room = max(room, min(length, limits.objectBytes + (1 << 20)) + Frame.headerSize)
     }
     return s.bufferedBytes < room
