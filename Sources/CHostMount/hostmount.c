@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
+#include <unistd.h>
 
 #define FUSE_USE_VERSION 312
 #include <fuse.h>
@@ -313,9 +314,16 @@ static int hm_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_inf
   return (int)KCALL(OBSD_SYS_chown, STR(kp), INT((int32_t)uid), INT((int32_t)gid));
 }
 
+/* A device of the exported /dev is not truncated (an open with O_TRUNC, as a shell's `>`,
+ * truncates it as Linux does a character device: not at all). */
 static int hm_truncate(const char *path, off_t size, struct fuse_file_info *fi) {
+  if (fi != NULL && (fi->fh & FH_STREAM)) return 0;
   if (fi != NULL) return (int)KCALL(OBSD_SYS_ftruncate, INT(FD(fi)), INT(0), INT(size));
   KPATH(kp, path);
+  if (config->devices) {
+    struct obsd_stat k;
+    if (kernel_lstat(kp, &k) == 0 && is_device(k.st_mode)) return 0;
+  }
   return (int)KCALL(OBSD_SYS_truncate, STR(kp), INT(0), INT(size));
 }
 
@@ -599,6 +607,11 @@ int lkmhm_serve(const struct lkmhm_config *c, char *error, size_t error_size) {
     return -1;
   }
   return 0;
+}
+
+void lkmhm_close_from(int first) {
+  if (close_range((unsigned)first, ~0u, 0) == 0) return;
+  for (int fd = first; fd < 65536; fd++) close(fd);
 }
 
 /* libfuse's handler ends the loop; the signal goes to the serving thread, whose wait it

@@ -49,6 +49,9 @@ struct LkmMount: ParsableCommand {
   }
 
   func run() throws {
+    // Only 0-2 and the ready descriptor are ours: a daemon must not hold what its starter's
+    // parent left inheritable (a test harness waits for such a socket to close).
+    lkmhm_close_from(readyFd.map { max(3, $0 + 1) } ?? 3)
     // Out of the caller's session: a ^C at lkmctl's terminal does not end the mount.
     if readyFd != nil { _ = setsid() }
     let devicePath = DeviceClient.defaultPath(device)

@@ -70,6 +70,10 @@ int lkmhm_serve(const struct lkmhm_config *_Nonnull config, char *_Nonnull error
 /* Ends lkmhm_serve from any thread (it unmounts and returns). */
 void lkmhm_stop(void);
 
+/* Closes every descriptor from `first` on (close_range(2)): what the server's starter left open
+ * without FD_CLOEXEC (a test harness's process monitor) must not be held by a daemon. */
+void lkmhm_close_from(int first);
+
 /* The host's errno for the kernel's (OpenBSD) errno `kernel_errno`, matched by name; EIO for
  * one the host does not have. */
 int lkmhm_host_errno(int kernel_errno);
