@@ -8,7 +8,7 @@ import Testing
 struct ManPageTests {
   static let pages = [
     "modload.8", "modunload.8", "modstat.8", "lkm.4", "lkmd.8", "lkmctl.8", "lkmrun.1",
-    "modfuzz.1",
+    "modfuzz.1", "lkm-mount.8",
   ]
 
   @Test("mandoc -T lint finds no warning or error", arguments: pages)
@@ -42,7 +42,10 @@ struct ManPageTests {
 
   @Test(
     "every long option a Swift tool's --help lists is in its page",
-    arguments: [("lkmd", "lkmd.8"), ("lkmrun", "lkmrun.1"), ("modfuzz", "modfuzz.1")])
+    arguments: [
+      ("lkmd", "lkmd.8"), ("lkmrun", "lkmrun.1"), ("modfuzz", "modfuzz.1"),
+      ("lkm-mount", "lkm-mount.8"),
+    ])
   func longOptionsDocumented(_ tool: String, _ page: String) throws {
     let help = try TestSupport.run(TestSupport.product(tool), ["--help"]).stdout
     let text = try String(
