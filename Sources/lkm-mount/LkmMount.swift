@@ -150,8 +150,9 @@ final class Server: @unchecked Sendable {
     pthread_mutex_unlock(&lock)
   }
 
-  /// One system call. A session lkmd closed (an idle one it dropped) is replaced once; a
-  /// second failure means lkmd is gone.
+  /// One system call. A session lkmd closed (an idle one it dropped after 10 s) is replaced,
+  /// and the other idle ones, as old, go with it; a failure of a new session means lkmd is
+  /// gone.
   func perform(_ number: Int32, _ arguments: [SyscallArgument]) -> Result<SyscallResult, SyscallError> {
     for attempt in 0..<2 {
       let session: DeviceClient
@@ -163,7 +164,10 @@ final class Server: @unchecked Sendable {
       } catch {
         if case .device = error {
           session.close()
-          if attempt == 0 { continue }
+          if attempt == 0 {
+            dropIdle()
+            continue
+          }
         } else {
           done(session)
         }
@@ -171,6 +175,15 @@ final class Server: @unchecked Sendable {
       }
     }
     return .failure(.device(DeviceError(call: "connect", errno: ECONNRESET)))
+  }
+
+  /// Closes every idle session (the next calls connect anew).
+  func dropIdle() {
+    pthread_mutex_lock(&lock)
+    let stale = idle
+    idle.removeAll()
+    pthread_mutex_unlock(&lock)
+    for session in stale { session.close() }
   }
 
   func syscall(
