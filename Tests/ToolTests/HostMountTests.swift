@@ -229,6 +229,26 @@ struct HostMountTests {
     }
   }
 
+  @Test("a host mount idle past lkmd's idle timeout goes on working (its dropped sessions are replaced)")
+  func idleSessionsReplaced() throws {
+    let host = try hostDirectory()
+    try withKernel(["--idle-timeout", "1"]) { k in
+      try mountMemfsOnHost(k, host)
+      // Several FUSE threads at once: several sessions in the server's pool.
+      let writers = try (0..<6).map { i in
+        try ToolProcess(
+          "/bin/dd", ["if=/dev/zero", "of=\(host)/f\(i)", "bs=1M", "count=4", "status=none"],
+          environment: [:])
+      }
+      for writer in writers { #expect(writer.wait().status == 0) }
+      sleep(3)  // every pooled session is dropped by lkmd meanwhile
+      #expect(((try? FileManager.default.contentsOfDirectory(atPath: host)) ?? []).count == 6)
+      let data = try Data(contentsOf: URL(fileURLWithPath: host + "/f5"))
+      #expect(data.count == 4 << 20)
+      expectRun(try k.run("lkmctl", "umount", "/mem"), 0)
+    }
+  }
+
   @Test("lkmd stopping unmounts its host mounts")
   func lkmdStops() throws {
     let host = try hostDirectory()
