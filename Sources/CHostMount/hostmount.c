@@ -599,6 +599,14 @@ int lkmhm_serve(const struct lkmhm_config *c, char *error, size_t error_size) {
   if (loop != NULL && c->max_threads > 0) fuse_loop_cfg_set_max_threads(loop, (unsigned)c->max_threads);
   if (loop != NULL) fuse_loop_cfg_set_idle_threads(loop, 4);
   int rc = fuse_loop_mt(fuse, loop);
+  /* From here a second SIGTERM (the watch's and lkmd's may both come) must not end the process
+   * before it has unmounted and its caller removed the record: blocked, it stays pending. */
+  sigset_t ending;
+  sigemptyset(&ending);
+  sigaddset(&ending, SIGTERM);
+  sigaddset(&ending, SIGINT);
+  sigaddset(&ending, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &ending, NULL);
   if (loop != NULL) fuse_loop_cfg_destroy(loop);
   fuse_remove_signal_handlers(session);
   fuse_unmount(fuse);

@@ -17,9 +17,9 @@ struct LkmMount: ParsableCommand {
     commandName: "lkm-mount",
     abstract: "Serve a directory of the lkm kernel on a host directory through FUSE.",
     discussion: """
-      Started by lkmctl mount --host and lkmd --host-dev; runs until the kernel path is \
-      unmounted in the kernel, lkmd goes away, or SIGTERM, then unmounts the host directory. \
-      Records itself in host-mounts/PID next to the device while it serves.
+      Started by lkmctl's mount with a host directory and by lkmd's export of /dev; runs until \
+      the kernel path is unmounted in the kernel, lkmd goes away, or SIGTERM, then unmounts the \
+      host directory. Records itself in host-mounts/PID next to the device while it serves.
       """)
 
   @Option(help: "The device socket (default: $LKM_DEVICE, else /tmp/lkm-UID/lkm).")
