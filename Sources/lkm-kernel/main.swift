@@ -131,7 +131,10 @@ final class KernelThreads: @unchecked Sendable {
     pthread_mutex_lock(&lock)
     jobs.append(job)
     running[job.id] = 0
-    let start = idle == 0
+    // A thread signalled but not yet awake still counts as idle: a job waits for one only
+    // while fewer jobs wait than threads do (two requests close together, the first of which
+    // sleeps, had the second wait for it).
+    let start = jobs.count > idle
     if !start { pthread_cond_signal(&ready) }
     pthread_mutex_unlock(&lock)
     if start { spawn() }
