@@ -7,6 +7,8 @@
  *                  clkm_dd: the device and execution switches)
  *   subr_log.c     the message buffer and the status (the memory shared with the supervisor),
  *                  the console, what uprintf gathers for the requesting process
+ *   kern_tls.c     modules' thread-local storage: the static reservation, each loaded module's
+ *                  initial image, copied into a thread when it enters module code
  *   kern_trap.c    guarded calls into module code and the signals that end them, the module
  *                  memory ranges, the threads modules start, the process a thread runs for
  *   kern_subr.c    strings and memory, copy(9), the system call table and its built-in calls
@@ -85,6 +87,11 @@ void clkm_logf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Copies a file's list of exports into table if it fits; returns how many it copied (0 when it
  * does not fit: kern_main.c checks that every list was taken). */
 size_t clkm_copy_exports(clkm_export_t *table, size_t room, const clkm_export_t *list, size_t n);
+
+/* ---- kern_tls.c ---- */
+/* Copies into the calling thread's reservation the images of the modules loaded since it last
+ * did (kern_trap.c, before every guarded call into module code). */
+void clkm_tls_refresh(void);
 
 /* ---- kern_trap.c ---- */
 /* Installs the signal handlers and prepares the calling thread (kern_main.c, at boot). */

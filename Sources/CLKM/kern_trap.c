@@ -868,6 +868,9 @@ struct outer {
 
 static void enter(struct guard *g, sigjmp_buf *jb, clkm_fault_t *fault, int watched,
                   struct outer *o) {
+  /* Module code may read thread-local variables of modules loaded since this thread last ran
+   * module code: their initial values first. */
+  clkm_tls_refresh();
   o->nested = g->active;
   if (o->nested) {
     disarm(g);

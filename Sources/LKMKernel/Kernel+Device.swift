@@ -150,7 +150,7 @@ extension Kernel {
     var data = [UInt8](repeating: 0, count: 16)
     withUnsafeBytes(of: token.littleEndian) { data.replaceSubrange(0..<8, with: $0) }
     let failure = lkmIoctl(LKMIoctl.loadObject, &data, write: true)
-    if let outcome = device.load { return reply(for: outcome, inputs: request.inputs) }
+    if let outcome = device.load { return reply(for: outcome) }
     // The ioctl never reached the driver: something in the system call table is in the way.
     let (error, line) = failure ?? (.EIO, "LMLOADOBJ: the lkm driver did not load")
     return Reply(error: error, .refused(lines: [line], output: Bridge.takeUserOutput()))

@@ -333,6 +333,8 @@ extension Kernel {
     options.regions = regions
     // A check (modload -n) links as it always has: no cache, calls bound directly.
     options.cache = request.checkOnly ? nil : imageCache
+    // Thread-local variables: a range of the kernel's static reservation, per kernel thread.
+    options.threadLocalStorage = Bridge.threadLocalStorage
     return options
   }
 
@@ -505,6 +507,8 @@ public enum ModuleCheck {
     options.moduleName = request.displayName
     options.entry = entry
     options.declaration = ("_module", 8)
+    // This process's reservation stands for the kernel's: the same size, empty.
+    options.threadLocalStorage = Bridge.threadLocalStorage
     let names = table.entries.map(\.name)
     options.suggest = { name in
       LinkHints.hint(for: name)
@@ -513,7 +517,7 @@ public enum ModuleCheck {
     let outcome = run(
       inputs, options: options, request: request, entry: entry, kernel: SymbolFileView(table))
     if case .linkFailed(let error) = outcome {
-      return .linkFailed(LinkHints.explain(error, inputs: inputs))
+      return .linkFailed(LinkHints.explain(error))
     }
     return outcome
   }

@@ -25,7 +25,7 @@ extension Kernel {
       return .failure(.EINVAL)
     case .load(let load):
       // A check (modload -n) only links; a load goes through /dev/lkm's ioctl.
-      guard !load.checkOnly else { return reply(for: self.load(load), inputs: load.inputs) }
+      guard !load.checkOnly else { return reply(for: self.load(load)) }
       return deviceLoad(load)
     case .unload(let id, let name, let force):
       // modunload -f goes around the system call table: the way out of a module that broke it.
@@ -59,12 +59,11 @@ extension Kernel {
   }
 
   /// The reply to a load's outcome.
-  func reply(for outcome: LoadOutcome, inputs: [LoadRequest.Input]) -> Reply {
+  func reply(for outcome: LoadOutcome) -> Reply {
     switch outcome {
     case .loaded(let result): return Reply(.loaded(result))
     case .linkFailed(let error):
-      let parsed = (try? Kernel.parse(inputs).get()) ?? []
-      return Reply(error: .ENOEXEC, .linkFailed(LinkHints.explain(error, inputs: parsed).lines))
+      return Reply(error: .ENOEXEC, .linkFailed(LinkHints.explain(error).lines))
     case .refused(let refusal):
       return Reply(error: refusal.errno, .refused(lines: refusal.lines, output: refusal.output))
     }

@@ -5,8 +5,8 @@ public import ModuleLinker
 /// What to do about the common mistakes a link reports, one line each: a C library function
 /// (what kernel code uses instead, or lkmd --host-symbols), a C++ name (demangled, with
 /// "declare it extern \"C\""), the symbols of a compiler option the kernel has no runtime for
-/// (one line per option, with the option to remove), thread-local variables (one line per
-/// variable), and objects that hold no machine code (LTO).
+/// (one line per option, with the option to remove), and objects that hold no machine code
+/// (LTO).
 ///
 /// ``hint(for:)`` is the kernel's suggestion for one undefined symbol (before "did you mean");
 /// ``explain(_:)`` folds a link's problems into one line per cause. The kernel applies both to
@@ -248,15 +248,11 @@ public enum LinkHints {
   }
 
   /// Folds a link's problems into one line per cause: the undefined symbols of one compiler
-  /// option become one line naming the option, and the thread-local-storage problems one line
-  /// per variable (every thread-local variable of `inputs`, when given: a load stops at the
-  /// first phase that fails, before every variable was seen). Other problems keep their lines,
-  /// in their order.
-  public static func explain(_ error: LinkError, inputs: [LinkInput] = []) -> LinkError {
+  /// option become one line naming the option. Other problems keep their lines, in their order.
+  public static func explain(_ error: LinkError) -> LinkError {
     var kept: [LinkError] = []
     var byOption: [Instrumentation: [String]] = [:]
     var options: [Instrumentation] = []
-    var threadLocal: [(object: String, name: String?)] = []
     for problem in error.all {
       if problem.code == .undefinedSymbol, let symbol = problem.symbol,
         let option = instrumentation(symbol)
@@ -265,50 +261,9 @@ public enum LinkHints {
         byOption[option, default: []].append(symbol)
         continue
       }
-      if problem.code == .undefinedSymbol, problem.symbol == "__tls_get_addr" {
-        threadLocal.append((object: "", name: nil))
-        continue
-      }
-      if problem.code == .unsupportedFeature || problem.code == .unsupportedRelocation,
-        problem.message.contains("thread-local")
-      {
-        threadLocal.append(threadLocalVariable(problem.message))
-        continue
-      }
       kept.append(problem)
     }
-    if !threadLocal.isEmpty {
-      for case .object(let object) in inputs {
-        for i in object.symbols.indices where i != 0 && !object.symbols[i].isUndefined {
-          if object.symbolType(i) == SymbolType.tls {
-            threadLocal.append((object: object.name, name: object.symbolName(i)))
-          }
-        }
-      }
-    }
     var lines: [LinkError] = []
-    var seen: Set<String> = []
-    var generic = false
-    for (object, name) in threadLocal {
-      guard let name else {
-        generic = true
-        continue
-      }
-      guard seen.insert(name).inserted else { continue }
-      var e = LinkError(
-        .unsupportedFeature,
-        "\(object.isEmpty ? "" : object + ": ")'\(name)' is a thread-local variable (__thread, thread_local): the kernel has no thread-local storage for modules; make it an ordinary variable"
-      )
-      e.symbol = name
-      lines.append(e)
-    }
-    if generic && seen.isEmpty {
-      lines.append(
-        LinkError(
-          .unsupportedFeature,
-          "the module uses thread-local variables (__thread, thread_local): the kernel has no thread-local storage for modules; make them ordinary variables"
-        ))
-    }
     for option in options {
       let symbols = byOption[option]!.sorted()
       let shown = symbols.prefix(2).map { "'\($0)'" }.joined(separator: ", ")
@@ -322,19 +277,5 @@ public enum LinkHints {
       lines.append(e)
     }
     return combined(kept + lines) ?? error
-  }
-
-  /// The object and variable a thread-local-storage problem names (`tls.o: thread-local symbol
-  /// 'counter' is not supported`, `… (against 'counter')`), or the object alone.
-  static func threadLocalVariable(_ message: String) -> (object: String, name: String?) {
-    let object = message.firstRange(of: ": ").map { String(message[..<$0.lowerBound]) } ?? ""
-    let objectName = object.split(separator: ":").first.map(String.init) ?? object
-    for marker in ["thread-local symbol '", "(against '"] {
-      if let start = message.firstRange(of: marker) {
-        let rest = message[start.upperBound...]
-        if let end = rest.firstIndex(of: "'") { return (objectName, String(rest[..<end])) }
-      }
-    }
-    return (objectName, nil)
   }
 }

@@ -266,6 +266,9 @@ public struct ModuleLinker {
       clock.mark("translate")
       let layout = try Layout.lay(table, plan, problems: &problems)
       clock.mark("layout")
+      if let error = TLSBlock.checkRoom(options.threadLocalStorage, layout) {
+        try problems.report([error])
+      }
       let request = PlacementRequest(table, plan, layout)
       let image = try request.mapForCheck(in: options.regions)
       let base = options.regions.isEmpty ? request.plannedBase : image.baseAddress

@@ -14,17 +14,18 @@ enum KernelFixtures {
   nonisolated(unsafe) static var directory: String?
   nonisolated(unsafe) static var built: [String: String] = [:]
 
-  /// Compiles `Fixtures/lkm/<source>` to `<name>.o` (defaults to the source's base name).
-  static func object(_ source: String, as name: String? = nil, defines: [String] = []) throws
-    -> String
-  {
+  /// Compiles `Fixtures/lkm/<source>` to `<name>.o` (defaults to the source's base name), with
+  /// `flags` added to the command (`-fPIC`, …).
+  static func object(
+    _ source: String, as name: String? = nil, defines: [String] = [], flags: [String] = []
+  ) throws -> String {
     lock.lock()
     defer { lock.unlock() }
     let base = name ?? URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent
     if let path = built[base] { return path }
     let dir = try outputDirectory()
     let output = "\(dir)/\(base).o"
-    let flags = defines.map { "'-D\($0)'" }.joined(separator: " ")
+    let flags = (defines.map { "-D\($0)" } + flags).map { "'\($0)'" }.joined(separator: " ")
     try TestSupport.shell(
       "gcc -c -D_KERNEL \(flags) -I '\(include)' '\(TestSupport.fixture("lkm/" + source))' -o '\(output)'"
     )

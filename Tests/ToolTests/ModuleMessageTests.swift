@@ -150,23 +150,6 @@ struct ModuleMessageTests {
     }
   }
 
-  @Test("thread-local variables: one line per variable, for a load and for -n")
-  func threadLocal() throws {
-    let (dir, object) = try Self.mistake("threadlocal.c")
-    let expected = """
-      modload: threadlocal.o: 'calls' is a thread-local variable (__thread, thread_local): the kernel has no thread-local storage for modules; make it an ordinary variable
-      modload: threadlocal.o: 'total' is a thread-local variable (__thread, thread_local): the kernel has no thread-local storage for modules; make it an ordinary variable
-
-      """
-    try withKernel { k in
-      for flags in [["-n"], []] {
-        let run = try Self.run(k, "modload", flags + [object], in: dir)
-        #expect(run.status == 1)
-        #expect(run.stderr == expected, "\(flags): \(run)")
-      }
-    }
-  }
-
   @Test("C++ names: demangled, with extern \"C\" to declare")
   func cxxNames() throws {
     let (dir, object) = try Self.mistake("cxxcalls.cc", "g++ -fno-exceptions")

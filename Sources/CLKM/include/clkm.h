@@ -129,6 +129,18 @@ void clkm_set_watchdog(unsigned seconds);
 unsigned clkm_get_watchdog(void);
 /* Prepares the calling thread for guarded calls (its signal stack and watchdog timer). */
 void clkm_thread_init(void);
+/* Thread-local storage for modules (kern_tls.c): a static reservation of CLKM_TLS_RESERVE
+ * bytes aligned to CLKM_TLS_ALIGNMENT in every thread's static TLS, at one offset from the
+ * thread pointer. The calling thread's address of it. */
+#define CLKM_TLS_RESERVE 65536
+#define CLKM_TLS_ALIGNMENT 64
+void *_Nonnull clkm_tls_reserve_address(void);
+/* Makes `size` bytes at `bytes`, then `zeros` zero bytes, the initial contents of a module's
+ * range at `offset` from the thread pointer: every thread copies them in at its next entry
+ * into module code. 0, or -1 when they cannot be kept. */
+int clkm_tls_install(long offset, const void *_Nullable bytes, size_t size, size_t zeros);
+/* Forgets the range's image (the module is gone) and zeroes the calling thread's copy. */
+void clkm_tls_release(long offset);
 /* Threads module code started (through the interposed pthread_create) that still run. */
 int clkm_module_thread_count(int id);
 /* Calls into the module's code that have not returned (threads asleep in it, for one). */

@@ -7,16 +7,27 @@
 internal import CHostSymbols
 import Synchronization
 
+/// Who gives every thread a module's initial thread-local values, when the host's TLS
+/// initialization image does not (a kernel whose threads exist before its modules load).
+public protocol StaticTLSInitializer: Sendable {
+  /// Makes `image`, then `zeros` zero bytes, the initial contents of the range at
+  /// `threadPointerOffset` in every thread that runs the module's code. False when it cannot.
+  func install(threadPointerOffset: Int, image: [UInt8], zeros: Int) -> Bool
+  /// The range at `threadPointerOffset` is free again (its module is gone).
+  func release(threadPointerOffset: Int)
+}
+
 /// A static TLS reservation that modules' thread-local variables are allocated from.
 ///
-/// The reservation is a `__thread` array of the executable (initial-exec, in `.tdata`): every
-/// thread has it at the same offset from its thread pointer, and ld.so fills it from the
-/// executable's TLS initialization image in every thread it creates. A module's block is written
-/// into that image and into the loading thread's block when the module loads, so that threads
-/// created afterwards — by the module, by a library, by anyone — start with its `.tdata` values
-/// and zeroed `.tbss`. Threads other than the loading one that exist when a module loads keep
-/// what was there (zeros unless a module used the range before); lkmrun loads its program before
-/// any other thread exists.
+/// The reservation is a `__thread` array of the executable (initial-exec): every thread has it
+/// at the same offset from its thread pointer. Without an ``StaticTLSInitializer`` the array is
+/// in `.tdata`, and ld.so fills it from the executable's TLS initialization image in every
+/// thread it creates: a module's block is written into that image and into the loading thread's
+/// block when the module loads, so that threads created afterwards — by the module, by a
+/// library, by anyone — start with its `.tdata` values and zeroed `.tbss`. Threads other than
+/// the loading one that exist when a module loads keep what was there (zeros unless a module
+/// used the range before); lkmrun loads its program before any other thread exists. With an
+/// initializer (the kernel's), the initializer is given the block instead.
 ///
 /// The reservation is a fixed size (lkmrun's is 64 KiB): a module whose TLS does not fit fails
 /// to link with ``LinkError/Code/tooLarge``, naming the sizes.
@@ -29,33 +40,49 @@ public final class StaticTLS: @unchecked Sendable {
   let threadPointerOffset: Int64
   /// Ranges in use: offset in the reservation, size.
   private let used = Mutex<[(offset: Int, size: Int)]>([])
+  /// Who gives threads a module's initial values; nil: the host's TLS initialization image.
+  let initializer: (any StaticTLSInitializer)?
 
   /// The reservation at `address` (the calling thread's address of it), `size` bytes aligned to
   /// `alignment`.
   ///
   /// - Precondition: `address` is a thread-local block of the calling thread's static TLS
   ///   (within 1 MiB below the thread pointer).
-  public init(address: UInt, size: Int, alignment: Int) {
+  public init(
+    address: UInt, size: Int, alignment: Int, initializer: (any StaticTLSInitializer)? = nil
+  ) {
     let tp = UInt64(host_thread_pointer())
     let offset = Int64(bitPattern: UInt64(address) &- tp)
     precondition(offset < 0 && offset > -(1 << 20), "not in this thread's static TLS")
     self.size = size
     self.alignment = alignment
     self.threadPointerOffset = offset
+    self.initializer = initializer
   }
 
   /// A range of `size` bytes aligned to `alignment`, or nil when none is free.
   func allocate(size: Int, alignment: Int) -> Int? {
     used.withLock { used in
-      var candidate = 0
-      for range in used.sorted(by: { $0.offset < $1.offset }) {
-        if candidate + size <= range.offset { break }
-        candidate = max(candidate, (range.offset + range.size + alignment - 1) & ~(alignment - 1))
-      }
-      guard candidate + size <= self.size else { return nil }
-      used.append((candidate, size))
-      return candidate
+      guard let offset = freeOffset(used, size: size, alignment: alignment) else { return nil }
+      used.append((offset, size))
+      return offset
     }
+  }
+
+  /// Whether a range of `size` bytes aligned to `alignment` is free now (a check's question).
+  func hasRoom(size: Int, alignment: Int) -> Bool {
+    alignment <= self.alignment
+      && used.withLock { freeOffset($0, size: size, alignment: alignment) } != nil
+  }
+
+  /// The first free offset of `size` bytes aligned to `alignment` between the `used` ranges.
+  private func freeOffset(_ used: [(offset: Int, size: Int)], size: Int, alignment: Int) -> Int? {
+    var candidate = 0
+    for range in used.sorted(by: { $0.offset < $1.offset }) {
+      if candidate + size <= range.offset { break }
+      candidate = max(candidate, (range.offset + range.size + alignment - 1) & ~(alignment - 1))
+    }
+    return candidate + size <= self.size ? candidate : nil
   }
 
   /// Frees the range at `offset` (its initialization image is zeroed, so that threads created
@@ -65,13 +92,22 @@ public final class StaticTLS: @unchecked Sendable {
       guard let k = used.firstIndex(where: { $0.offset == offset }) else { return 0 }
       return used.remove(at: k).size
     }
-    if size > 0 { _ = host_static_tls_write(Int(threadPointerOffset) + offset, nil, 0, size) }
+    guard size > 0 else { return }
+    if let initializer {
+      initializer.release(threadPointerOffset: Int(threadPointerOffset) + offset)
+    } else {
+      _ = host_static_tls_write(Int(threadPointerOffset) + offset, nil, 0, size)
+    }
   }
 
   /// Writes a module's block at `offset`: `image` then `zeros` zero bytes, into the executable's
-  /// TLS initialization image and the calling thread's block.
+  /// TLS initialization image and the calling thread's block, or hands it to the initializer.
   func install(offset: Int, image: [UInt8], zeros: Int) -> Bool {
-    image.withUnsafeBytes { bytes in
+    if let initializer {
+      return initializer.install(
+        threadPointerOffset: Int(threadPointerOffset) + offset, image: image, zeros: zeros)
+    }
+    return image.withUnsafeBytes { bytes in
       host_static_tls_write(
         Int(threadPointerOffset) + offset, bytes.baseAddress, bytes.count, zeros) == 0
     }
@@ -123,14 +159,24 @@ extension TLSBlock {
     let alignment = layout.threadLocalAlignment
     guard alignment <= reserve.alignment,
       let offset = reserve.allocate(size: layout.threadLocalSize, alignment: alignment)
-    else {
-      throw LinkError(
-        .tooLarge,
-        "the module's thread-local variables (\(layout.threadLocalSize) bytes, aligned to "
-          + "\(alignment)) do not fit the static TLS reservation (\(reserve.size) bytes, aligned to "
-          + "\(reserve.alignment), shared by every module)")
-    }
+    else { throw doesNotFit(reserve, layout) }
     return TLSBlock(reserve: reserve, offset: offset)
+  }
+
+  /// A check's verdict: nil when the module's block would fit `reserve` now.
+  static func checkRoom(_ reserve: StaticTLS?, _ layout: Layout) -> LinkError? {
+    guard let reserve, layout.threadLocalSize > 0,
+      !reserve.hasRoom(size: layout.threadLocalSize, alignment: layout.threadLocalAlignment)
+    else { return nil }
+    return doesNotFit(reserve, layout)
+  }
+
+  private static func doesNotFit(_ reserve: StaticTLS, _ layout: Layout) -> LinkError {
+    LinkError(
+      .tooLarge,
+      "the module's thread-local variables (\(layout.threadLocalSize) bytes, aligned to "
+        + "\(layout.threadLocalAlignment)) do not fit the static TLS reservation (\(reserve.size) "
+        + "bytes, aligned to \(reserve.alignment), shared by every module)")
   }
 
   /// Writes the block's initial contents (the relocated `.tdata` image, then zeros for
