@@ -1,7 +1,9 @@
 // What lkmrun adds to a failed link's lines, as modload's link hints do for modules: "did you
 // mean" from the names the host libraries define (their dynamic symbol tables, read in memory)
 // and the program's own, a C++ name demangled, the C++ library, and one line per compiler
-// option or thread-local variable. Nothing here runs unless a link has failed.
+// option. Nothing here runs unless a link has failed. (lkmrun has thread-local storage: a
+// thread-local problem left, a relocation against an ordinary variable or a block too large
+// for the reservation, keeps the linker's line.)
 import CDemangle
 import CLkmrunHost
 import ELFObject
@@ -84,24 +86,6 @@ final class LinkAdvice: Sendable {
     }
   }
 
-  /// The thread-local variables the inputs define (STT_TLS), archive members included.
-  var threadLocalVariables: Set<String> {
-    var names: Set<String> = []
-    func add(_ object: ObjectFile) {
-      for i in object.symbols.indices where i != 0 && !object.symbols[i].isUndefined {
-        if object.symbolType(i) == SymbolType.tls { names.insert(object.symbolName(i)) }
-      }
-    }
-    for path in inputs {
-      switch try? LinkInput.read(path) {
-      case .object(let object)?: add(object)
-      case .archive(let archive)?:
-        for i in archive.members.indices { if let o = try? archive.object(at: i) { add(o) } }
-      case nil: break
-      }
-    }
-    return names
-  }
 
   /// The demangled form of an Itanium C++ name, or nil.
   static func demangle(_ name: String) -> String? {
@@ -188,14 +172,13 @@ final class LinkAdvice: Sendable {
   }
 
   /// Folds a link's problems into one line per cause: the undefined symbols of one compiler
-  /// option, those the C++ library defines, and thread-local variables (one line each). Other
-  /// problems keep their lines, in their order.
+  /// option and those the C++ library defines (one line each). Other problems keep their
+  /// lines, in their order.
   func explain(_ error: LinkError) -> LinkError {
     var kept: [LinkError] = []
     var byOption: [Instrumentation: [String]] = [:]
     var options: [Instrumentation] = []
     var cxx: [String] = []
-    var threadLocal: [LinkError] = []
     for problem in error.all {
       if problem.code == .undefinedSymbol, let symbol = problem.symbol {
         if let option = LinkAdvice.instrumentation(symbol) {
@@ -207,12 +190,6 @@ final class LinkAdvice: Sendable {
           cxx.append(symbol)
           continue
         }
-      }
-      if problem.code == .unsupportedFeature || problem.code == .unsupportedRelocation,
-        problem.message.contains("thread-local")
-      {
-        threadLocal.append(problem)
-        continue
       }
       kept.append(problem)
     }
@@ -233,24 +210,6 @@ final class LinkAdvice: Sendable {
       e.symbol = symbols.sorted()[0]
       lines.append(e)
     }
-    var seen: Set<String> = []
-    let variables = threadLocal.isEmpty ? [] : threadLocalVariables
-    for problem in threadLocal {
-      // Only a variable the program defines thread-local (a relocation of a thread-local
-      // kind against an ordinary one keeps its line: the object is what is wrong).
-      let (object, variable) = LinkAdvice.threadLocalVariable(problem.message)
-      guard let variable, variables.contains(variable) else {
-        kept.append(problem)
-        continue
-      }
-      guard seen.insert(variable).inserted else { continue }
-      var e = LinkError(
-        .unsupportedFeature,
-        "\(object.isEmpty ? "" : object + ": ")'\(variable)' is a thread-local variable (__thread, thread_local): lkmrun gives programs no thread-local storage; make it an ordinary variable"
-      )
-      e.symbol = variable
-      lines.append(e)
-    }
     guard var first = (kept + lines).first else { return error }
     first.others = Array((kept + lines).dropFirst())
     return first
@@ -262,19 +221,5 @@ final class LinkAdvice: Sendable {
     let shown = sorted.prefix(2).map { "'\($0)'" }.joined(separator: ", ")
     let more = sorted.count > 2 ? " and \(sorted.count - 2) more" : ""
     return "\(sorted.count == 1 ? "undefined symbol" : "undefined symbols") \(shown)\(more)"
-  }
-
-  /// The object and variable a thread-local-storage problem names (`tls.o: thread-local symbol
-  /// 'counter' is not supported`).
-  static func threadLocalVariable(_ message: String) -> (object: String, variable: String?) {
-    let object = message.firstRange(of: ": ").map { String(message[..<$0.lowerBound]) } ?? ""
-    let objectName = object.split(separator: ":").first.map(String.init) ?? object
-    for marker in ["thread-local symbol '", "(against '"] {
-      if let start = message.firstRange(of: marker) {
-        let rest = message[start.upperBound...]
-        if let end = rest.firstIndex(of: "'") { return (objectName, String(rest[..<end])) }
-      }
-    }
-    return (objectName, nil)
   }
 }
