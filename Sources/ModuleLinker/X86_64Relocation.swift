@@ -172,6 +172,13 @@ public enum X86_64Relocation: UInt32, Sendable, CaseIterable {
     }
   }
 
+  /// Whether a link with a static TLS reservation (lkmrun's, the kernel's) applies this type:
+  /// every ``isSupported`` type and the thread-local storage types but the dynamic DTPMOD64 and
+  /// TLSDESC.
+  public var isSupportedWithThreadLocalStorage: Bool {
+    isSupported || (isThreadLocal && self != .dtpmod64 && self != .tlsdesc)
+  }
+
   /// Whether the type is one of thread-local storage's.
   var isThreadLocal: Bool {
     switch self {
