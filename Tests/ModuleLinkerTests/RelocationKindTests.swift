@@ -217,3 +217,51 @@ struct RelocationKindTests {
     #expect(matches("a (b) [c] +0x1", pattern: "a (b) [c] +0x1"))
   }
 }
+
+/// Host data the module can be placed near (far from ``FarSymbols``).
+final class NearData: SymbolProvider {
+  let providerName = "near"
+  static let address: UInt64 = 0x1000_0000
+
+  func lookup(_ name: String) -> ProvidedSymbol? {
+    name == "near_data" ? ProvidedSymbol(address: Self.address, isFunction: false, size: 8) : nil
+  }
+}
+
+@Suite("Placement forced by data")
+struct PlacementCauseTests {
+  @Test("a PC-relative reference out of reach names the reference that placed the module")
+  func namesTheReferenceThatPlacedIt() throws {
+    let directory = try TestSupport.temporaryDirectory("cause")
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    try """
+      \t.text
+      \t.globl main
+      \t.type main, @function
+      main:
+      \tmov near_data(%rip), %rax
+      \tadd near_data+8(%rip), %rax
+      \tmov far_data(%rip), %rcx
+      \tret
+      \t.size main, .-main
+
+      """.write(toFile: directory + "/two.s", atomically: true, encoding: .utf8)
+    try TestSupport.shell("as --64 -o two.o two.s", directory: directory)
+    let bytes = try FileBytes(contentsOf: directory + "/two.o")
+    let object = try ObjectFile(bytes: bytes, offset: 0, count: bytes.count, name: "two.o")
+    let linker = ModuleLinker(options: LinkOptions(providers: [NearData(), FarSymbols()]))
+    let error = #expect(throws: LinkError.self) { _ = try linker.link([.object(object)]) }
+    #expect(
+      error.map {
+        matches(
+          $0.lines.joined(separator: "\n"),
+          pattern:
+            "two.o:main+0x11 (.text+0x11): R_X86_64_PC32 against 'far_data': 'far_data' at "
+            + "0xffff800000000000 is {address} bytes away, beyond the ±2 GiB a 32-bit PC-relative "
+            + "reference reaches (the module was placed within reach of 'near_data' at 0x10000000, "
+            + "which two.o:main+0x3 (.text+0x3) references PC-relatively (and 1 more place)); "
+            + "recompile with -fPIC (or -mno-direct-extern-access) so that it is reached through "
+            + "the GOT")
+      } == true, "\(String(describing: error?.lines))")
+  }
+}

@@ -352,7 +352,8 @@ extension RelocatedImage {
         default: break
         }
         if case .overflow(let value, let target) = fixup.apply(operands, to: image, at: field) {
-          errors.append(overflow(fixup, o, Int(run.section), table, target, value))
+          let cause = placementCause(fixup, table, plan, base: base, size: UInt64(layout.size))
+          errors.append(overflow(fixup, o, Int(run.section), table, target, value, cause: cause))
         }
       }
     }
@@ -376,10 +377,41 @@ extension RelocatedImage {
     }
   }
 
-  /// The message for a value that does not fit its field, with what to do about it.
+  /// For a PC-relative reference to host data the placement left out of reach: the host data
+  /// the module also references PC-relatively that the placement did reach (the most referenced:
+  /// what forced the module where it is, a data copy of lkmrun's for one), with its first site.
+  static func placementCause(
+    _ fixup: Fixup, _ table: SymbolTable, _ plan: FixupPlan, base: UInt64, size: UInt64
+  ) -> String? {
+    guard fixup.type == .pc32 || fixup.type == .plt32, fixup.isGlobal else { return nil }
+    let target = Int(fixup.symbol)
+    guard plan.reachCount[target] > 0 else { return nil }
+    var best: Int?
+    for id in table.globals.indices where id != target && plan.reachCount[id] > 0 {
+      let a = table.globals[id].address
+      let reached = a &+ pcReach >= base + size && a <= base &+ pcReach
+      if reached && (best.map { plan.reachCount[id] > plan.reachCount[$0] } ?? true) { best = id }
+    }
+    guard let best else { return nil }
+    var site: String?
+    search: for run in plan.runs {
+      for k in run.fixups where plan.fixups[k].isGlobal && Int(plan.fixups[k].symbol) == best {
+        site = table.site(Int(run.object), Int(run.section), plan.fixups[k].offset)
+        break search
+      }
+    }
+    let count = Int(plan.reachCount[best])
+    let more = count > 1 ? " (and \(count - 1) more place\(count > 2 ? "s" : ""))" : ""
+    return "the module was placed within reach of '\(table.globals[best].name)' at "
+      + "\(hex(table.globals[best].address)), which \(site ?? "the module") references "
+      + "PC-relatively\(more)"
+  }
+
+  /// The message for a value that does not fit its field, with what to do about it (and, for a
+  /// PC-relative reference out of reach, what placed the module where it is: `cause`).
   static func overflow(
     _ fixup: Fixup, _ o: Int, _ section: Int, _ table: SymbolTable, _ target: UInt64,
-    _ value: Int64
+    _ value: Int64, cause: String? = nil
   ) -> LinkError {
     let type = fixup.type
     let symbol = table.name(of: fixup.target(in: o))
@@ -390,7 +422,7 @@ extension RelocatedImage {
     case .pc32, .plt32:
       advice =
         "'\(symbol)' at \(hex(target)) is \(hex(value.magnitude)) bytes away, beyond the ±2 GiB "
-        + "a 32-bit PC-relative reference reaches; recompile with -fPIC (or "
+        + "a 32-bit PC-relative reference reaches\(cause.map { " (\($0))" } ?? ""); recompile with -fPIC (or "
         + "-mno-direct-extern-access) so that it is reached through the GOT"
     case .direct32, .direct32S:
       advice =
