@@ -7,6 +7,18 @@ let settings: [SwiftSetting] = [
   .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+// The tools' linking: the Swift runtime linked in (-static-stdlib), as lkmrun and
+// lkm-sandbox-child do, so that a start loads and relocates no libswiftCore.so,
+// libFoundationEssentials.so or libdispatch.so: start-up is most of a modstat or an lkmctl.
+let toolLinking: [LinkerSetting] = [.unsafeFlags(["-static-stdlib"])]
+// lkmctl and lkmd keep ArgumentParser, which imports FoundationEssentials: linked in too, with
+// the two libraries it needs that its archive does not name.
+let parserToolLinking: [LinkerSetting] = [
+  .unsafeFlags([
+    "-static-stdlib", "-Xlinker", "-l_FoundationCollections", "-Xlinker", "-l_FoundationCShims",
+  ])
+]
+
 let package = Package(
   name: "lkm",
   platforms: [.macOS(.v15)],
@@ -99,7 +111,7 @@ let package = Package(
       dependencies: [
         "LKMSupervisor", "LKMInterface", "ModuleLinker", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
-      swiftSettings: settings),
+      swiftSettings: settings, linkerSettings: parserToolLinking),
     // The kernel process lkmd starts (and restarts): the kernel, confined, serving the
     // supervisor over a socket pair.
     .executableTarget(
@@ -126,42 +138,30 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: settings),
+    // The OpenBSD tools' err(3)/errx(3), usage and modstat's columns. Not ArgumentParser: it
+    // imports FoundationEssentials, and modload, modunload and modstat parse as getopt does.
     .target(
-      name: "LKMToolSupport",
-      dependencies: [
-        "LKMInterface", "LKMDevice",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
-      ],
-      swiftSettings: settings),
+      name: "LKMToolSupport", dependencies: ["LKMInterface", "LKMDevice"], swiftSettings: settings),
     .executableTarget(
       name: "modload",
       dependencies: [
         "LKMDevice", "LKMInterface", "LKMKernel", "LKMSandbox", "LKMToolSupport", "ELFObject",
         "ModuleLinker",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
-      swiftSettings: settings),
+      swiftSettings: settings, linkerSettings: toolLinking),
     .executableTarget(
-      name: "modunload",
-      dependencies: [
-        "LKMDevice", "LKMInterface", "LKMToolSupport",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
-      ],
-      swiftSettings: settings),
+      name: "modunload", dependencies: ["LKMDevice", "LKMInterface", "LKMToolSupport"],
+      swiftSettings: settings, linkerSettings: toolLinking),
     .executableTarget(
-      name: "modstat",
-      dependencies: [
-        "LKMDevice", "LKMInterface", "LKMToolSupport",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
-      ],
-      swiftSettings: settings),
+      name: "modstat", dependencies: ["LKMDevice", "LKMInterface", "LKMToolSupport"],
+      swiftSettings: settings, linkerSettings: toolLinking),
     .executableTarget(
       name: "lkmctl",
       dependencies: [
         "LKMDevice", "LKMInterface", "LKMToolSupport", "LKMKernel", "ELFObject", "ModuleLinker",
         "LKMHostMount", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
-      swiftSettings: settings),
+      swiftSettings: settings, linkerSettings: parserToolLinking),
     // lkmrun's copies of the C library's data objects (see hostdata.c).
     .target(name: "CLkmrunHost"),
     .executableTarget(

@@ -1,4 +1,3 @@
-public import ArgumentParser
 import Glibc
 public import LKMDevice
 public import LKMInterface
@@ -260,14 +259,4 @@ extension BSD {
   public static func printOutput(_ text: String) {
     if !text.isEmpty { write(text, to: 1) }
   }
-}
-
-/// The device path option every tool shares.
-public struct DeviceOption: ParsableArguments {
-  @Option(
-    name: .customLong("device"),
-    help: ArgumentHelp(
-      "The lkm device socket (default: $LKM_DEVICE, else /tmp/lkm-UID/lkm).", valueName: "path"))
-  public var device: String?
-  public init() {}
 }

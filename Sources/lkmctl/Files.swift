@@ -61,6 +61,7 @@ enum FileType {
 
 struct Mknod: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "mknod",
     abstract: "Make a device node (mknod(2)): c (character) or b (block), MAJOR, MINOR.")
   @OptionGroup var device: DeviceOption
   @Option(name: .short, help: "The node's permissions, in octal.") var mode: String = "600"
@@ -97,6 +98,7 @@ struct Mknod: ParsableCommand {
 
 struct Rm: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "rm",
     abstract: "Remove a file or a device node (unlink(2)); with -d, an empty directory (rmdir(2)).")
   @OptionGroup var device: DeviceOption
   @Flag(name: .short, help: "Remove a directory.") var directory = false
@@ -109,14 +111,16 @@ struct Rm: ParsableCommand {
 }
 
 struct Mkdir: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "Make a directory (mkdir(2)).")
+  static let configuration = CommandConfiguration(
+    commandName: "mkdir", abstract: "Make a directory (mkdir(2)).")
   @OptionGroup var device: DeviceOption
   @Argument var path: String
   func run() { system(process(device), path) { k throws(SyscallError) in try k.mkdir(path) } }
 }
 
 struct Mv: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "Rename FROM to TO (rename(2)).")
+  static let configuration = CommandConfiguration(
+    commandName: "mv", abstract: "Rename FROM to TO (rename(2)).")
   @OptionGroup var device: DeviceOption
   @Argument var from: String
   @Argument var to: String
@@ -127,6 +131,7 @@ struct Mv: ParsableCommand {
 
 struct Write: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "write",
     abstract:
       "Write STRING (exactly its bytes) to a device or a file, creating a file where the file system can."
   )
@@ -177,6 +182,7 @@ func readPath(_ k: DeviceClient, _ path: String, count: Int?, offset: UInt64?) t
 
 struct Read: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "read",
     abstract:
       "Read COUNT bytes (default: up to 1 MiB, until the end) of a device or a file to stdout.")
   @OptionGroup var device: DeviceOption
@@ -195,7 +201,8 @@ struct Read: ParsableCommand {
 }
 
 struct Cat: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "Print a file (or a device) to stdout.")
+  static let configuration = CommandConfiguration(
+    commandName: "cat", abstract: "Print a file (or a device) to stdout.")
   @OptionGroup var device: DeviceOption
   @Argument var path: String
   func run() {
@@ -208,6 +215,7 @@ struct Cat: ParsableCommand {
 
 struct Ioctl: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "ioctl",
     abstract: "ioctl(2) on a device node.",
     discussion: """
       CMD is the command's number (0x hex), OpenBSD's encoding: _IOW('r', 1, int) is 0x80047201. \
@@ -272,6 +280,7 @@ struct Ioctl: ParsableCommand {
 
 struct Poll: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "poll",
     abstract: "Wait until a device or a file is readable (-w: writable), by poll(2).",
     discussion:
       "Prints 'readable' (or 'writable') and exits 0 when it is; after TIMEOUT milliseconds (default: no limit) prints 'timed out' and exits 1.")
@@ -301,6 +310,7 @@ struct Poll: ParsableCommand {
 
 struct Mount: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "mount",
     abstract: "Mount a file system type on a path (mount(2)); without arguments, list the mounts (getfsstat(2)).",
     discussion:
       "With -t, list the file system types modules have registered (vfsconf): name, type number, mounts."
@@ -346,6 +356,7 @@ struct Mount: ParsableCommand {
 
 struct Umount: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "umount",
     abstract: "Unmount the file system mounted on PATH (unmount(2)).")
   @OptionGroup var device: DeviceOption
   @Argument var path: String
@@ -357,6 +368,7 @@ struct Umount: ParsableCommand {
 
 struct Ls: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "ls",
     abstract: "List a directory of the kernel's namespace (/, /dev, mounted file systems), sorted.",
     discussion:
       "The entries are what getdents(2) returns, without . and ..; -l adds the mode and the size (MAJOR, MINOR for a device) from lstat(2), as ls -l does."
@@ -418,6 +430,7 @@ struct Ls: ParsableCommand {
 
 struct Exec: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "exec",
     abstract: "Run FILE (a host file) through the kernel's execution switch with ARGs.",
     discussion: """
       The file is offered to each loaded execution interpreter; the one that accepts it runs \

@@ -59,6 +59,7 @@ func perform(_ client: DeviceClient, _ request: Request, what: String) -> Reply 
 
 struct Syscall: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "syscall",
     abstract: "Run sysent[NUM] with integer (or string) arguments and print retval.",
     discussion: "An argument that parses as an integer (decimal, 0x hex) is passed as one; any other is passed as a pointer to a copy of the string.")
   @OptionGroup var device: DeviceOption
@@ -87,6 +88,7 @@ struct Syscall: ParsableCommand {
 
 struct Dmesg: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "dmesg",
     abstract: "Print the kernel message buffer.",
     discussion: """
       With -T, each line begins with when it was written, in local time, as dmesg -T of \
@@ -139,6 +141,7 @@ struct Dmesg: ParsableCommand {
 
 struct Sysctl: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "sysctl",
     abstract: "Read or set the kernel's kern.* variables (__sysctl(2)).",
     discussion: "kern.ostype, kern.osrelease, kern.version, kern.securelevel (only rises) and kern.hostname; without NAME, all of them.")
   @OptionGroup var device: DeviceOption
@@ -208,6 +211,7 @@ struct Sysctl: ParsableCommand {
 
 struct Ksyms: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "ksyms",
     abstract: "Print the kernel symbol table, one symbol a line: ADDRESS TYPE NAME [MODULE].",
     discussion: "The output is what modload -n -A reads. PATTERN is a shell pattern (fnmatch) on names.")
   @OptionGroup var device: DeviceOption
@@ -247,6 +251,7 @@ extension String {
 
 struct Addr: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "addr",
     abstract: "Say which module and function (+offset) an address is in.")
   @OptionGroup var device: DeviceOption
   @Argument(help: "The address, in hex (0x optional).") var address: String
@@ -271,6 +276,7 @@ struct Addr: ParsableCommand {
 
 struct Crashes: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "crashes",
     abstract: "List the crash reports of this lkmd: each time the kernel process died or hung and was rebooted.",
     discussion: "One line per report: NUMBER, time (UTC), what happened, the module whose code ran and the request in flight, and the report's file. With NUMBER, print that report.")
   @OptionGroup var device: DeviceOption
@@ -305,4 +311,13 @@ struct Crashes: ParsableCommand {
     let n = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &tm)
     return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
+}
+
+/// The device path option every subcommand shares.
+struct DeviceOption: ParsableArguments {
+  @Option(
+    name: .customLong("device"),
+    help: ArgumentHelp(
+      "The lkm device socket (default: $LKM_DEVICE, else /tmp/lkm-UID/lkm).", valueName: "path"))
+  var device: String?
 }
