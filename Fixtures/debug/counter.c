@@ -1,5 +1,5 @@
 /*
- * counter: the module the debugging walkthrough (README, "Writing a module") and the gdb, perf
+ * counter: the module the debugging walkthrough (docs/writing-modules.md) and the gdb, perf
  * and oops tests use. A system call that counts: counter(n) adds n through two helpers
  * (counter_add, exported, and count_into) and returns the total; counter(-1) dereferences NULL
  * two calls deep (an oops with a call trace); counter(-2) spins for about a second (300 million

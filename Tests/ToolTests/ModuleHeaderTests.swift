@@ -63,8 +63,8 @@ struct ModuleHeaderTests {
     #expect(undeclared.isEmpty, "exported but declared nowhere: \(undeclared.sorted())")
   }
 
-  @Test("README's list of the kernel's exports is what scripts/kernel-api makes of the running kernel's table")
-  func readmeKernelAPI() throws {
+  @Test("docs/kernel-api.md's list of the kernel's exports is what scripts/kernel-api makes of the running kernel's table")
+  func documentedKernelAPI() throws {
     let dir = try TestSupport.temporaryDirectory("kernel-api")
     let ksyms = dir + "/ksyms"
     try withKernel { kernel in
@@ -73,12 +73,12 @@ struct ModuleHeaderTests {
       try run.stdout.write(toFile: ksyms, atomically: true, encoding: .utf8)
     }
     let script = TestSupport.packageRoot + "/scripts/kernel-api"
-    // From the running kernel's table, and from the sources' export lists: both are README's.
+    // From the running kernel's table, and from the sources' export lists: both are docs/kernel-api.md's.
     for arguments in [["--ksyms", ksyms, "--check"], ["--check"]] {
       let check = try TestSupport.run("/usr/bin/env", ["python3", script] + arguments)
       #expect(
         check.status == 0,
-        "README.md's kernel API list is out of date: run scripts/kernel-api --update\n\(check.stderr)")
+        "docs/kernel-api.md's list is out of date: run scripts/kernel-api --update\n\(check.stderr)")
     }
     let printed = try TestSupport.run("/usr/bin/env", ["python3", script, "--ksyms", ksyms])
     #expect(printed.stdout.contains("| `<sys/pool.h>` | `pool_destroy`, `pool_get`, `pool_init`"))

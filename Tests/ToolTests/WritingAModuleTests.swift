@@ -2,16 +2,16 @@ import Foundation
 import TestSupport
 import Testing
 
-/// The README's "Writing a module" opens with a complete module and a session with it: the
-/// module is Fixtures/lkm/skeleton/counter.c, and the session is what the tools print.
-@Suite("README: writing a module")
+/// docs/writing-modules.md opens with a complete module and a session with it: the module is
+/// Fixtures/lkm/skeleton/counter.c, and the session is what the tools print.
+@Suite("docs/writing-modules.md: a complete module")
 struct WritingAModuleTests {
   /// The section's code blocks: the module (```c) and the session (the next ``` block).
   static func blocks() throws -> (module: String, session: String) {
-    let readme = try String(
-      contentsOfFile: TestSupport.packageRoot + "/README.md", encoding: .utf8)
-    let section = try #require(readme.firstRange(of: "## Writing a module\n"))
-    let rest = readme[section.upperBound...]
+    let document = try String(
+      contentsOfFile: TestSupport.packageRoot + "/docs/writing-modules.md", encoding: .utf8)
+    let section = try #require(document.firstRange(of: "## A complete module\n"))
+    let rest = document[section.upperBound...]
     let c = try #require(rest.firstRange(of: "```c\n"))
     let cEnd = try #require(rest[c.upperBound...].firstRange(of: "```\n"))
     let module = String(rest[c.upperBound..<cEnd.lowerBound])
@@ -28,7 +28,7 @@ struct WritingAModuleTests {
       .replacing(#/added: [0-9]+ bytes/#, with: "added: N bytes")
   }
 
-  @Test("the README's module is the skeleton fixture, and its session is what the tools print")
+  @Test("the document's module is the skeleton fixture, and its session is what the tools print")
   func skeleton() throws {
     let (module, session) = try Self.blocks()
     let fixture = try String(
