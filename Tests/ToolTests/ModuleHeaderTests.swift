@@ -63,7 +63,7 @@ struct ModuleHeaderTests {
     #expect(undeclared.isEmpty, "exported but declared nowhere: \(undeclared.sorted())")
   }
 
-  @Test("docs/kernel-api.md's list of the kernel's exports is what scripts/kernel-api makes of the running kernel's table")
+  @Test("docs/kernel-api.md's export list is what scripts/kernel-api makes of the running kernel")
   func documentedKernelAPI() throws {
     let dir = try TestSupport.temporaryDirectory("kernel-api")
     let ksyms = dir + "/ksyms"
