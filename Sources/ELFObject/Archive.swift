@@ -1,6 +1,7 @@
 #if canImport(Glibc)
   internal import Glibc
 #endif
+import Synchronization
 
 // The ar format is simple enough to read directly, and libelf's reader reports most defects
 // as a bare "invalid archive" or not at all (a truncated last header ends its iteration
@@ -9,7 +10,7 @@
 /// An ar archive of relocatable objects.
 ///
 /// Members are parsed lazily: ``object(at:)`` validates one member the first time a linker
-/// pulls it in. The symbol index maps each global symbol to the first member defining it; an
+/// pulls it in, and keeps it for the archive's later links (see ``ArchiveCache``). The symbol index maps each global symbol to the first member defining it; an
 /// archive without an index (ranlib never run) gets one built from its members, which are then
 /// all parsed, so a malformed member is reported at once.
 ///
@@ -56,6 +57,8 @@ public final class Archive: Sendable {
   /// Index entries: the member, and the next entry of the same name (-1 at the end).
   let entryMember: [Int32]
   let entryNext: [Int32]
+  /// The members parsed so far, by index.
+  private let parsed: Mutex<[ObjectFile?]>
 
   /// The first member defining `name`, in archive order, for which `isAvailable` holds.
   public func firstMember(defining name: SymbolName, where isAvailable: (Int) -> Bool) -> Int? {
@@ -97,12 +100,14 @@ public final class Archive: Sendable {
     self.members = reader.members
 
     var builder = IndexBuilder()
+    var parsed = [ObjectFile?](repeating: nil, count: reader.members.count)
     if let table = reader.indexTable {
       try reader.readIndex(table, into: &builder)
     } else {
       // No index: build one from the members' global definitions.
       for m in reader.members.indices {
         let object = try Archive.parse(reader.members[m], in: bytes, archive: name)
+        parsed[m] = object
         for (i, symbol) in object.symbols.enumerated()
         where !symbol.isLocal && !symbol.isUndefined && i != 0 {
           builder.add(object.symbolNameBytes(i), member: m)
@@ -113,6 +118,7 @@ public final class Archive: Sendable {
     self.head = builder.head
     self.entryMember = builder.member
     self.entryNext = builder.next
+    self.parsed = Mutex(parsed)
   }
 
   static func parse(_ member: Member, in bytes: FileBytes, archive: String) throws(ELFError)
@@ -122,9 +128,12 @@ public final class Archive: Sendable {
       bytes: bytes, offset: member.offset, count: member.size, name: "\(archive)(\(member.name))")
   }
 
-  /// Parses and validates member `index`.
+  /// Parses and validates member `index` (once: later calls return the same object).
   public func object(at index: Int) throws(ELFError) -> ObjectFile {
-    try Archive.parse(members[index], in: bytes, archive: name)
+    if let known = parsed.withLock({ $0[index] }) { return known }
+    let object = try Archive.parse(members[index], in: bytes, archive: name)
+    parsed.withLock { $0[index] = object }
+    return object
   }
 }
 

@@ -5,8 +5,11 @@ public enum LinkInput: Sendable {
   case object(ObjectFile)
   case archive(Archive)
 
-  /// Reads the file at `path`, as an archive if it starts with the ar magic.
+  /// Reads the file at `path`, as an archive if it starts with the ar magic. An archive this
+  /// process read before, unchanged since, comes from ``ArchiveCache/shared`` without being
+  /// mapped or indexed again.
   public static func read(_ path: String) throws(LinkError) -> LinkInput {
+    if let archive = ArchiveCache.shared.archive(path: path) { return .archive(archive) }
     do {
       return try parse(try FileBytes(contentsOf: path))
     } catch {
@@ -23,8 +26,9 @@ public enum LinkInput: Sendable {
     }
   }
 
+  /// A mapped file's archive goes through ``ArchiveCache/shared``.
   static func parse(_ bytes: FileBytes) throws(ELFError) -> LinkInput {
-    if Archive.isArchive(bytes) { return .archive(try Archive(bytes: bytes)) }
+    if Archive.isArchive(bytes) { return .archive(try ArchiveCache.shared.archive(bytes: bytes)) }
     return .object(try ObjectFile(bytes: bytes, offset: 0, count: bytes.count, name: bytes.name))
   }
 }
