@@ -236,6 +236,15 @@ struct Fixup {
   }
 }
 
+extension Fixup {
+  /// ``init(type:offset:addend:global:symbol:)``'s translation of each `ELF64_R_TYPE` number
+  /// below 64 (nil for a type it refuses), made from it once, so that a link's loop over its
+  /// relocations looks each one up instead of switching twice.
+  static let translations: [(type: X86_64Relocation, kind: FixupKind)?] = (0..<64).map { raw in
+    Fixup(type: UInt32(raw), offset: 0, addend: 0, global: -1, symbol: 0).map { ($0.type, $0.kind) }
+  }
+}
+
 /// The fixups of one relocation section: its object, the section it patches, and where its
 /// fixups are in the plan's list.
 struct FixupRun {
@@ -266,6 +275,20 @@ struct FixupOperands {
 }
 
 extension Fixup {
+  /// ``FixupKind/branchOrDelta32``'s value before its range check: `S + A - P`, or `L + A - P`
+  /// when that does not fit or `preferStub` (`S` is 0, an IFUNC, a call bound through stubs)
+  /// and there is a stub (`stub` is not 0).
+  @inline(__always)
+  static func branchDelta(s: UInt64, a: UInt64, p: UInt64, stub: UInt64, preferStub: Bool)
+    -> Int64
+  {
+    let value = Int64(bitPattern: s &+ a &- p)
+    if (Int32(exactly: value) == nil || preferStub) && stub != 0 {
+      return Int64(bitPattern: stub &+ a &- p)
+    }
+    return value
+  }
+
   /// What was written, or why nothing could be.
   enum Outcome {
     case written
@@ -291,10 +314,8 @@ extension Fixup {
     case .delta64:
       bits = o.s &+ a &- o.p
     case .branchOrDelta32:
-      var value = Int64(bitPattern: o.s &+ a &- o.p)
-      if (Int32(exactly: value) == nil || o.s == 0 || o.ifunc || o.throughStub) && o.stub != 0 {
-        value = Int64(bitPattern: o.stub &+ a &- o.p)
-      }
+      let value = Fixup.branchDelta(
+        s: o.s, a: a, p: o.p, stub: o.stub, preferStub: o.s == 0 || o.ifunc || o.throughStub)
       guard Int32(exactly: value) != nil else { return .overflow(value: value, target: o.s) }
       bits = UInt64(bitPattern: value)
     case .delta16:

@@ -284,6 +284,40 @@ extension RelocatedImage {
       for k in run.fixups {
         let fixup = fixups[k]
         let field = sectionOffset + Int(fixup.offset32)
+        // The common kinds (calls and PC-relative data, 64-bit pointers: 99 % of SQLite's
+        // fixups) to a target that is no IFUNC and not missing, with their operands read
+        // directly; the rest, and a value out of range (for its message), go the general way.
+        if fixup.kind == .branchOrDelta32 || fixup.kind == .pointer64 {
+          var s: UInt64 = 0
+          var stub: UInt64 = 0
+          var plain = false
+          var preferStub = false
+          if fixup.isGlobal {
+            let g = Int(fixup.symbol)
+            if !missing[g] && !globalIFunc[g] {
+              plain = true
+              s = globalS[g]
+              stub = globalStubAddress[g]
+              preferStub = throughStubs && fixup.type == .plt32
+            }
+          } else if !mayHaveIFunc && localStubs.isEmpty {
+            plain = true
+            s = symbolAddress[symbols + Int(fixup.symbol)]
+          }
+          if plain {
+            let a = UInt64(bitPattern: fixup.addend)
+            if fixup.kind == .pointer64 {
+              image.storeLittleEndian(s &+ a, at: field)
+              continue
+            }
+            let value = Fixup.branchDelta(
+              s: s, a: a, p: base &+ UInt64(field), stub: stub, preferStub: preferStub || s == 0)
+            if let field32 = Int32(exactly: value) {
+              image.storeLittleEndian(field32, at: field)
+              continue
+            }
+          }
+        }
         var operands = FixupOperands(
           s: 0, p: base &+ UInt64(field), got: gotBase, g: 0, stub: 0, z: 0, ifunc: false)
         let g = fixup.isGlobal ? Int(fixup.symbol) : -1

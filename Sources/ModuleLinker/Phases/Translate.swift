@@ -136,6 +136,7 @@ extension FixupPlan {
       table.discarded[table.sectionBase[o]..<table.sectionBase[o + 1]].contains(true)
     }
     // The translation proper: one pass over the RELA entries, read in place.
+    let translations = Fixup.translations
     plan.fixups = [Fixup](unsafeUninitializedCapacity: total) { fixups, count in
       table.globalOf.withUnsafeBufferPointer { globalOf in
         special.withUnsafeBufferPointer { special in
@@ -156,10 +157,9 @@ extension FixupPlan {
                     let addend = entry.loadUnaligned(fromByteOffset: 16, as: Int64.self)
                     let symbol = UInt32(truncatingIfNeeded: info >> 32)
                     let global = globalOf[symbols + Int(symbol)]
-                    guard
-                      let fixup = Fixup(
-                        type: UInt32(truncatingIfNeeded: info), offset: offset, addend: addend,
-                        global: global, symbol: symbol)
+                    let rawType = UInt32(truncatingIfNeeded: info)
+                    guard rawType < 64, let (type, kind) = translations[Int(rawType)],
+                      let offset32 = UInt32(exactly: offset)
                     else {
                       let relocation = Relocation(
                         offset: offset, type: UInt32(truncatingIfNeeded: info),
@@ -167,6 +167,10 @@ extension FixupPlan {
                       errors.append(refusal(relocation, o, section, table))
                       continue
                     }
+                    let fixup = Fixup(
+                      addend: addend, offset32: offset32,
+                      symbol: global >= 0 ? UInt32(bitPattern: global) : symbol, kind: kind,
+                      type: type, isGlobal: global >= 0)
                     counts[Int(fixup.type.rawValue)] += 1
                     if fixup.kind == .none { continue }
                     if fixup.kind.isThreadLocal && table.threadLocalStorage == nil {
