@@ -123,6 +123,7 @@ public final class LoadedModule {
     self.gotBase = result.gotBase
     self.dsoHandle = result.dsoHandle
     self.ehFrame = result.ehFrame
+    image.allowReuse()
     self.image = image
     if let ehFrame {
       ehFrameRegistered = FrameRegistry.add(ehFrame)

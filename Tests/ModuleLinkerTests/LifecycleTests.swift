@@ -48,6 +48,27 @@ struct LifecycleTests {
     #expect(rssAfter <= rssBefore + 2048, "resident memory grew from \(rssBefore) KiB to \(rssAfter) KiB")
   }
 
+  @Test("a module loaded after another was dropped starts from its own bytes and zeros")
+  func freshPagesAfterDrop() throws {
+    // A dropped module's pages are kept for the next link of about its size (cleared): each
+    // module here must see zeros in .bss and its own initial data, not what the one before
+    // wrote there.
+    let path = try compileC(
+      """
+      int counter; int table[8192]; int initialized = 7;
+      int main(void) {
+        int sum = counter + initialized;
+        for (int i = 0; i < 8192; i++) { sum += table[i]; table[i] = i + 1; }
+        counter = 100; initialized = 50;
+        return sum;
+      }
+      """)
+    for round in 0..<5 {
+      let module = try link([path])
+      #expect(module.callMain("main", arguments: []) == 7, "round \(round)")
+    }
+  }
+
   @Test("an IFUNC defined in the module is resolved once at load, for calls, pointers and GOT loads")
   func ifunc() throws {
     let path = try compileC(

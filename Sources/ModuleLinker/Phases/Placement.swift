@@ -94,6 +94,21 @@ extension PlacementRequest {
     let bounds = self.bounds
     if !regions.isEmpty { return try mapInRegions(regions, bounds, file: file) }
     let byteCount = Int(size)
+    // A dropped module's pages, where they satisfy what mapping afresh would.
+    if file == nil,
+      let image = MappedImage.reuseSpare(
+        byteCount: byteCount,
+        accept: { base in
+          guard base >= bounds.low && base <= bounds.high && base % alignment == 0 else {
+            return false
+          }
+          guard let preferred = bounds.preferred else { return !needsLow }
+          let distance = base > preferred ? base - preferred : preferred - base
+          return distance < pcReach - size
+        })
+    {
+      return image
+    }
     if let preferred = bounds.preferred {
       do {
         if let image = try AddressSpace.mapNear(
