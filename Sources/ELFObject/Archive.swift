@@ -1,7 +1,8 @@
+import Synchronization
+
 #if canImport(Glibc)
   internal import Glibc
 #endif
-import Synchronization
 
 // The ar format is simple enough to read directly, and libelf's reader reports most defects
 // as a bare "invalid archive" or not at all (a truncated last header ends its iteration

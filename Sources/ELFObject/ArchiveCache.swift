@@ -1,7 +1,8 @@
+import Synchronization
+
 #if canImport(Glibc)
   internal import Glibc
 #endif
-import Synchronization
 
 /// Archives read from files, kept for the process by the file's identity, so that a process
 /// that links against the same archive again (lkmd, lkmbench, a test suite) neither maps it nor

@@ -25,7 +25,8 @@ struct ArchiveCacheTests {
   @Test("an archive read again unchanged is the same archive, its parsed members too")
   func hit() throws {
     let dir = try TestSupport.temporaryDirectory("arcache")
-    try makeArchive(dir, "lib.a", ["int alpha(void) { return 1; }", "int beta(void) { return 2; }"])
+    try makeArchive(
+      dir, "lib.a", ["int alpha(void) { return 1; }", "int beta(void) { return 2; }"])
     let cache = ArchiveCache(capacity: 4, minimumAge: 0)
     let first = try cache.archive(bytes: FileBytes(contentsOf: dir + "/lib.a"))
     let member = try first.object(at: 0)
@@ -117,7 +118,9 @@ struct ArchiveCacheTests {
     try "!<arch>\nshort".write(toFile: dir + "/bad.a", atomically: true, encoding: .utf8)
     let cache = ArchiveCache(capacity: 4, minimumAge: 0)
     for _ in 0..<2 {
-      #expect(throws: ELFError.self) { try cache.archive(bytes: FileBytes(contentsOf: dir + "/bad.a")) }
+      #expect(throws: ELFError.self) {
+        try cache.archive(bytes: FileBytes(contentsOf: dir + "/bad.a"))
+      }
     }
     #expect(cache.count == 0)
   }
