@@ -47,11 +47,13 @@ let package = Package(
     .target(name: "CMsgbuf"),
     // The C half of the kernel: functions modules call, guarded calls, kernel tables.
     .target(name: "CLKM", dependencies: ["CMsgbuf", "CDebugInfo"], exclude: ["kernel"]),
-    .target(name: "ELFObject", dependencies: ["CLibELF"], swiftSettings: settings),
+    // The small helpers every layer shares (hex, the monotonic clock): no dependencies.
+    .target(name: "LKMBase", swiftSettings: settings),
+    .target(name: "ELFObject", dependencies: ["CLibELF", "LKMBase"], swiftSettings: settings),
     // dladdr1 for ModuleLinker's Image/ (the sizes and types of host symbols).
     .target(name: "CHostSymbols"),
     .target(
-      name: "ModuleLinker", dependencies: ["ELFObject", "CHostSymbols"], swiftSettings: settings),
+      name: "ModuleLinker", dependencies: ["ELFObject", "CHostSymbols", "LKMBase"], swiftSettings: settings),
     // A linked module made visible to gdb (its objects registered through the JIT interface),
     // perf (a /tmp/perf-PID.map) and symbolizers (file:line from its DWARF): lkm-kernel and
     // lkmrun.
@@ -61,12 +63,15 @@ let package = Package(
     // What the kernel's interface speaks: errno values, module status, requests, replies and
     // the framing that carries them. No dependencies: tools and the supervisor use it without
     // linking the kernel.
-    .target(name: "LKMInterface", swiftSettings: settings),
+    .target(name: "LKMInterface", dependencies: ["LKMBase"], swiftSettings: settings),
     // The C++ runtime's demangler, for LKMKernel's messages about C++ modules.
     .target(name: "CDemangle", linkerSettings: [.linkedLibrary("stdc++")]),
     .target(
       name: "LKMKernel",
-      dependencies: ["ModuleLinker", "ELFObject", "CLKM", "CSandbox", "LKMInterface", "CDemangle", "ModuleDebugInfo"],
+      dependencies: [
+        "ModuleLinker", "ELFObject", "CLKM", "CSandbox", "LKMInterface", "CDemangle", "ModuleDebugInfo",
+        "LKMBase",
+      ],
       swiftSettings: settings),
     // A tool's side of the device: the socket and the session.
     .target(name: "LKMDevice", dependencies: ["LKMInterface"], swiftSettings: settings),
@@ -79,7 +84,8 @@ let package = Package(
     // lkm-sandbox-child's allocation forwarders (out-of-memory detection); nothing else links it.
     .target(name: "CSandboxChild"),
     // The sandbox's parent side (and the process plumbing the supervisor shares with it).
-    .target(name: "LKMSandbox", dependencies: ["LKMInterface", "CSandbox"], swiftSettings: settings),
+    .target(
+      name: "LKMSandbox", dependencies: ["LKMInterface", "CSandbox", "LKMBase"], swiftSettings: settings),
     // The sandbox's child side: an embedded kernel in a filtered fork server.
     .target(
       name: "LKMSandboxChild",
@@ -104,7 +110,9 @@ let package = Package(
     // It never maps module code.
     .target(
       name: "LKMSupervisor",
-      dependencies: ["LKMInterface", "LKMDevice", "LKMSandbox", "CSandbox", "CMsgbuf", "LKMHostMount"],
+      dependencies: [
+        "LKMInterface", "LKMDevice", "LKMSandbox", "CSandbox", "CMsgbuf", "LKMHostMount", "LKMBase",
+      ],
       swiftSettings: settings),
     .executableTarget(
       name: "lkmd",
@@ -128,7 +136,7 @@ let package = Package(
     .target(name: "CHostMount", dependencies: ["CFuse3"]),
     // Host mounts outside their server: lkm-mount started and ended, its records next to the
     // device, stale host mounts cleaned up (lkmctl, lkmd).
-    .target(name: "LKMHostMount", swiftSettings: settings),
+    .target(name: "LKMHostMount", dependencies: ["LKMBase"], swiftSettings: settings),
     // The FUSE server of a host mount (lkmctl mount --host, lkmd --host-dev): a userland
     // process of the kernel, its sessions the transport of CHostMount.
     .executableTarget(
@@ -166,7 +174,7 @@ let package = Package(
     .target(name: "CLkmrunHost"),
     .executableTarget(
       name: "lkmrun",
-      dependencies: ["ModuleLinker", "ELFObject", "CLkmrunHost", "ModuleDebugInfo", "CDemangle"],
+      dependencies: ["ModuleLinker", "ELFObject", "CLkmrunHost", "ModuleDebugInfo", "CDemangle", "LKMBase"],
       swiftSettings: settings,
       // Not position-independent: lkmrun sits low, with its copies of libc's data, so that
       // modules compiled -fno-pic or -mcmodel=kernel reach both. The Swift runtime linked in
@@ -175,14 +183,14 @@ let package = Package(
     .executableTarget(
       name: "lkmbench",
       dependencies: [
-        "ModuleLinker", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "ModuleLinker", "LKMBase", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: settings),
     .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: settings),
     .testTarget(
       name: "ELFObjectTests", dependencies: ["ELFObject", "TestSupport"], swiftSettings: settings),
     .testTarget(
-      name: "ModuleLinkerTests", dependencies: ["ModuleLinker", "ELFObject", "TestSupport"],
+      name: "ModuleLinkerTests", dependencies: ["ModuleLinker", "ELFObject", "LKMBase", "TestSupport"],
       swiftSettings: settings),
     .testTarget(
       name: "SandboxTests", dependencies: ["LKMSandbox", "LKMInterface", "TestSupport"],

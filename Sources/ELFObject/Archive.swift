@@ -1,3 +1,4 @@
+import LKMBase
 import Synchronization
 
 #if canImport(Glibc)

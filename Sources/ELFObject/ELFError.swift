@@ -47,8 +47,3 @@ public struct ELFError: Error, Sendable, CustomStringConvertible, Equatable {
   public var description: String { "\(file): \(message)" }
 }
 
-/// Formats a number as `0x…` hex, the form every message uses.
-@inlinable
-public func hex<T: BinaryInteger>(_ value: T) -> String {
-  "0x" + String(value, radix: 16)
-}

@@ -1,3 +1,4 @@
+import LKMBase
 #if canImport(Glibc)
   internal import Glibc
 #endif

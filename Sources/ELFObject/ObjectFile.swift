@@ -1,6 +1,7 @@
 // Safety: an ObjectFile's tables are byte ranges of its FileBytes, which it keeps alive; every
 // range and every index a table holds was validated by ObjectParser before init returned, so
 // the accessors read inside the file without checking again.
+import LKMBase
 
 /// One section header, validated.
 public struct Section: Sendable {

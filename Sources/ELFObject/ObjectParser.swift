@@ -1,6 +1,7 @@
 // The only file that calls libelf (Archive.swift reads the ar format itself). The Elf handle
 // opened here never outlives parse(); what leaves is Swift values.
 internal import CLibELF
+import LKMBase
 
 let libelfReady: Bool = { elf_version(UInt32(EV_CURRENT)) != UInt32(EV_NONE) }()
 

@@ -3,6 +3,7 @@
 // stopping, a kernel reboot, the stale mount of a killed lkmd). The only file that spawns
 // lkm-mount or unmounts host directories.
 internal import Glibc
+import LKMBase
 
 /// A host mount that could not be made or found.
 public struct HostMountError: Error, Sendable, CustomStringConvertible {
@@ -228,11 +229,6 @@ public enum HostMounts {
     return rc == 0 ? pid : -rc
   }
 
-  static func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-  }
 
   static func readText(_ path: String) -> String? {
     let fd = open(path, O_RDONLY | O_CLOEXEC)

@@ -6,6 +6,7 @@ internal import CLKM
 internal import Glibc
 import ModuleDebugInfo
 import ModuleLinker
+import LKMBase
 
 /// What the kernel keeps for debuggers: each module's objects, and perf's map.
 final class DebuggerState: @unchecked Sendable {
@@ -99,7 +100,7 @@ extension Kernel {
   static func returnPlace(_ address: UInt64, in linked: LoadedModule) -> String? {
     guard address > 0 else { return nil }
     for f in linked.functions where f.address <= address - 1 && address - 1 - f.address < max(f.size, 1) {
-      return "\(f.name)+\(hexString(address - f.address))"
+      return "\(f.name)+\(hex(address - f.address))"
     }
     return nil
   }
@@ -128,7 +129,7 @@ extension Kernel {
         return 0
       }, context.toOpaque(), 2)
     if status != 0 {
-      log("lkm: reading the debug information at \(hexString(address)) failed (malformed DWARF?): no line\n")
+      log("lkm: reading the debug information at \(hex(address)) failed (malformed DWARF?): no line\n")
       return nil
     }
     return query.result
@@ -141,17 +142,17 @@ extension Kernel {
     var lines: [String] = []
     var informative = fault.trace.count > 1
     for (i, address) in fault.trace.enumerated() {
-      var text = "  \(hexString(address)) "
+      var text = "  \(hex(address)) "
       if let owner = modules.values.first(where: { $0.linked.contains(address) }) {
         let place =
           describeModuleAddress(address, id: owner.id, linked: owner.linked, returnAddress: i > 0)
-          ?? "\(hexString(address - owner.linked.baseAddress)) bytes into its image"
+          ?? "\(hex(address - owner.linked.baseAddress)) bytes into its image"
         if place.hasSuffix(")") { informative = true }
         text += "\(place) [\(owner.name)]"
       } else if let loading, loading.linked.contains(address) {
         let place =
           describeModuleAddress(address, id: loading.id, linked: loading.linked, returnAddress: i > 0)
-          ?? "\(hexString(address - loading.linked.baseAddress)) bytes into its image"
+          ?? "\(hex(address - loading.linked.baseAddress)) bytes into its image"
         if place.hasSuffix(")") { informative = true }
         text += "\(place) [\(loading.name)]"
       } else {

@@ -1,5 +1,6 @@
 public import LKMInterface
 import ModuleLinker
+import LKMBase
 
 extension Kernel {
   /// Calls the entry with `LKM_E_UNLOAD` and removes the module; a refusal is EBUSY, as on
@@ -111,7 +112,7 @@ extension Kernel {
     var text =
       "lkm: module '\(name)' (id \(id)) leaked \(bytes) bytes in \(count) allocation\(count == 1 ? "" : "s"), freed\n"
     for a in oldest {
-      let caller = linked.symbolize(a.caller) ?? hexString(a.caller)
+      let caller = linked.symbolize(a.caller) ?? hex(a.caller)
       text += "lkm:   \(a.size) bytes from \(caller)\(a.overwritten ? ": redzone overwritten" : "")\n"
     }
     if count > UInt64(oldest.count) { text += "lkm:   and \(count - UInt64(oldest.count)) more\n" }

@@ -1,5 +1,6 @@
 import LKMInterface
 import ModuleLinker
+import LKMBase
 
 extension Kernel {
   /// A fault in module code, as the oops in the message buffer tells it.
@@ -53,14 +54,14 @@ extension Kernel {
     case .watchdog:
       text += "watchdog: ran longer than the watchdog allows (\(Bridge.watchdogSeconds) s)"
     }
-    text += ", pc \(hexString(fault.pc)) \(location)\n"
+    text += ", pc \(hex(fault.pc)) \(location)\n"
     if fault.kind != .panic {
       let names = [
         "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11",
         "r12", "r13", "r14", "r15", "rip", "eflags",
       ]
       for row in stride(from: 0, to: 18, by: 4) {
-        let cells = (row..<min(row + 4, 18)).map { "\(names[$0]) \(hexString(fault.registers[$0]))" }
+        let cells = (row..<min(row + 4, 18)).map { "\(names[$0]) \(hex(fault.registers[$0]))" }
         text += "  " + cells.joined(separator: "  ") + "\n"
       }
     }
@@ -78,7 +79,7 @@ extension Kernel {
     let signal = Signals.name(fault.signal)
     if fault.stackDepth > 0 {
       return
-        "stack overflow: \(signal) at address \(hexString(fault.address)) in the guard page below the module stack (\(fault.stackDepth) bytes deep)"
+        "stack overflow: \(signal) at address \(hex(fault.address)) in the guard page below the module stack (\(fault.stackDepth) bytes deep)"
     }
     if fault.signal == Signals.SIGSYS, fault.syscall >= 0 {
       let name = Bridge.syscallName(fault.syscall).map { " (\($0))" } ?? ""
@@ -91,7 +92,7 @@ extension Kernel {
     }
     switch fault.signal {
     case Signals.SIGSEGV, Signals.SIGBUS:
-      return "\(signal) at address \(hexString(fault.address))"
+      return "\(signal) at address \(hex(fault.address))"
     default:
       return "\(signal) (\(Signals.codeText(fault.signal, fault.code)))"
     }
@@ -108,7 +109,7 @@ extension Kernel {
     }
     if let best, address - best.1 < 0x400 {
       let delta = address - best.1
-      return "kernel \(best.0)\(delta == 0 ? "" : "+" + hexString(delta))"
+      return "kernel \(best.0)\(delta == 0 ? "" : "+" + hex(delta))"
     }
     return Bridge.describeHostAddress(address)
   }

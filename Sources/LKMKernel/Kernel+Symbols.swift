@@ -1,5 +1,6 @@
 public import LKMInterface
 import ModuleLinker
+import LKMBase
 
 /// The kernel's symbol table as a link sees it: the kernel's exports, then the globals of the
 /// modules loaded without -s, in load order.
@@ -101,7 +102,7 @@ extension Kernel {
       guard let module = modules[id], module.linked.contains(address) else { continue }
       let place =
         describeModuleAddress(address, id: id, linked: module.linked)
-        ?? "\(hexString(address - module.linked.baseAddress)) bytes into its image"
+        ?? "\(hex(address - module.linked.baseAddress)) bytes into its image"
       return "module '\(module.name)' (id \(id)): \(place)"
     }
     var best: (String, UInt64)?
@@ -110,7 +111,7 @@ extension Kernel {
     }
     if let best, address - best.1 < 1 << 16 {
       let delta = address - best.1
-      return "kernel: \(best.0)\(delta == 0 ? "" : "+" + hexString(delta))"
+      return "kernel: \(best.0)\(delta == 0 ? "" : "+" + hex(delta))"
     }
     return nil
   }

@@ -215,4 +215,3 @@ public final class Kernel: @unchecked Sendable {
   public var moduleIDs: [Int32] { modules.keys.sorted() }
 }
 
-func hexString(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }

@@ -4,6 +4,7 @@
 internal import CSandbox
 import Glibc
 public import LKMInterface
+import LKMBase
 
 /// What ended a child.
 public enum Termination: Sendable, Equatable, CustomStringConvertible {
@@ -134,11 +135,4 @@ public final class ChildProcess {
     guard fd >= 0 else { throw SandboxError("memfd_create", errno: errno) }
     return fd
   }
-}
-
-/// Monotonic time in nanoseconds (CLOCK_MONOTONIC): the one clock of lkm's timeouts.
-public func monotonicNanoseconds() -> UInt64 {
-  var ts = timespec()
-  clock_gettime(CLOCK_MONOTONIC, &ts)
-  return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
 }

@@ -1,4 +1,5 @@
 import LKMInterface
+import LKMBase
 
 /// Where module code faulted: the signal (or `panic`, `watchdog`), the function and offset, the
 /// command the kernel was running.
@@ -131,4 +132,3 @@ public enum SandboxVerdict: Sendable, Equatable {
   }
 }
 
-func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }

@@ -2,6 +2,7 @@
 import Glibc
 import LKMInterface
 import LKMSandbox
+import LKMBase
 
 /// How the kernel process is started.
 public struct KernelConfiguration: Sendable {

@@ -11,6 +11,7 @@ import LKMDevice
 import LKMHostMount
 public import LKMInterface
 import LKMSandbox
+import LKMBase
 
 public final class Supervisor {
   /// Limits on what clients may make the supervisor hold or wait for.

@@ -1,4 +1,5 @@
 import ELFObject
+import LKMBase
 
 /// Where one input section was placed.
 public struct SectionPlacement: Sendable {

@@ -5,6 +5,7 @@
 import ArgumentParser
 import Glibc
 import ModuleLinker
+import LKMBase
 
 @main
 struct LkmBench: ParsableCommand {
@@ -215,11 +216,6 @@ struct LkmBench: ParsableCommand {
   }
 }
 
-func monotonicNanoseconds() -> UInt64 {
-  var ts = timespec()
-  clock_gettime(CLOCK_MONOTONIC, &ts)
-  return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-}
 
 /// The calling thread's CPU time (CLOCK_THREAD_CPUTIME_ID): less disturbed than the wall clock
 /// by other processes competing for the CPUs.

@@ -6,6 +6,7 @@ import CLkmrunHost
 import ELFObject
 import Glibc
 import ModuleLinker
+import LKMBase
 
 @main
 struct LkmRun {
@@ -268,13 +269,6 @@ extension String {
   }
 }
 
-func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
-
-func monotonicNanoseconds() -> UInt64 {
-  var ts = timespec()
-  clock_gettime(CLOCK_MONOTONIC, &ts)
-  return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-}
 
 // MARK: - libgcc
 

@@ -1,4 +1,5 @@
 import ELFObject
+import LKMBase
 import Foundation
 import ModuleLinker
 import TestSupport

@@ -1,4 +1,5 @@
 import ELFObject
+import LKMBase
 
 // The format of a cache entry: what a cached load needs besides the image's bytes. Written by a
 // link that missed, read (every field bounds-checked: a damaged entry is a miss, never a crash)

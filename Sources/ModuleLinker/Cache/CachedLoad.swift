@@ -1,4 +1,5 @@
 import ELFObject
+import LKMBase
 
 // A load that hits: the entry read, every external looked up again and checked, the base
 // chosen as a link chooses it, the image mapped there, then stubs decided again and every

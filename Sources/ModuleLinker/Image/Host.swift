@@ -313,14 +313,6 @@ enum FrameRegistry {
 /// Flushes every stdio stream (as `exit` would).
 public func flushStandardStreams() { fflush(nil) }
 
-/// Monotonic time in nanoseconds.
-@inline(__always)
-func monotonicNanoseconds() -> UInt64 {
-  var ts = timespec()
-  clock_gettime(CLOCK_MONOTONIC, &ts)
-  return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-}
-
 /// The GNU build ID of the loaded object holding `address` into `out`: its length, 0 without
 /// one, -1 when no object holds the address.
 func host_build_id_at(_ address: UInt64, _ out: inout [UInt8]) -> Int {

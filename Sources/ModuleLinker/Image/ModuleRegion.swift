@@ -10,6 +10,7 @@
 internal import Glibc
 import ELFObject
 import Synchronization
+import LKMBase
 
 /// A reserved range of the address space that modules are mapped into.
 ///

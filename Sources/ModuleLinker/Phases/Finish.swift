@@ -1,4 +1,5 @@
 import ELFObject
+import LKMBase
 
 // The last step of a link, one of two. A load copies host objects, protects the image, runs the
 // IFUNC resolvers and makes a LoadedModule from a small result. A check reads back what it was

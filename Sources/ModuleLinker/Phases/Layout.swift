@@ -1,4 +1,5 @@
 import ELFObject
+import LKMBase
 
 // Phase 3 of a link: fixup plan → layout. Every kept allocated section, COMMON symbol, stub,
 // thunk, GOT slot and host copy gets an offset in one image of three page-aligned segments:

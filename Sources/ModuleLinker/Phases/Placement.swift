@@ -1,4 +1,5 @@
 import ELFObject
+import LKMBase
 
 // Phase 4 of a link: layout → an address. Data the module reaches with 32-bit PC-relative
 // references must be within ±2 GiB of every byte of the image; objects with 32-bit absolute

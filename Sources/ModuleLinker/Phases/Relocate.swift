@@ -1,4 +1,5 @@
 import ELFObject
+import LKMBase
 
 // Phase 5 of a link: layout and an address → a relocated image. Final addresses, section
 // contents, thunks, stubs (only those out of reach), GOT slots, then every fixup applied. What

@@ -1,4 +1,5 @@
 import ELFObject
+import LKMBase
 
 // Phase 1 of a link: inputs → symbol table. Every object of the module (the inputs' objects and
 // the archive members they pull), COMDAT groups kept once, each global resolved to a

@@ -1,4 +1,5 @@
 import ELFObject
+import LKMBase
 
 // Phase 2 of a link: symbol table → fixup plan. Every relocation becomes a Fixup (the only step
 // that reads relocation entries), then a counting pass over the fixups finds what layout and

@@ -1,0 +1,16 @@
+import Glibc
+
+/// Monotonic time in nanoseconds (CLOCK_MONOTONIC): the one clock of lkm's timeouts and timings.
+///
+/// The corresponding C function is `clock_gettime(2)`.
+@inline(__always)
+public func monotonicNanoseconds() -> UInt64 {
+  var ts = timespec()
+  clock_gettime(CLOCK_MONOTONIC, &ts)
+  return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
+/// Monotonic time in seconds (CLOCK_MONOTONIC), for waits measured in seconds.
+public func monotonicSeconds() -> Double {
+  Double(monotonicNanoseconds()) / 1e9
+}
