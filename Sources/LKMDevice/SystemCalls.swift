@@ -111,11 +111,7 @@ public struct MountedFileSystem: Sendable, Equatable {
 
 /// A little-endian integer of `T` at `offset` (zero past the end).
 func le<T: FixedWidthInteger>(_ b: [UInt8], _ offset: Int, _: T.Type) -> T {
-  var v: T = 0
-  for i in 0..<(T.bitWidth / 8) where offset + i < b.count {
-    v |= T(truncatingIfNeeded: b[offset + i]) << (8 * i)
-  }
-  return v
+  loadLittleEndian(T.self, from: b, at: offset)
 }
 
 /// A NUL-terminated string in `b` from `offset`, at most `limit` bytes.

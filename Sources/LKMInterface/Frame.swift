@@ -7,22 +7,24 @@ public enum Frame {
 
   /// `payload` with its header in front.
   public static func encode(_ payload: [UInt8]) -> [UInt8] {
-    var frame = [UInt8]()
+    var frame = header(length: payload.count)
     frame.reserveCapacity(headerSize + payload.count)
-    let n = UInt32(payload.count)
-    frame.append(UInt8(truncatingIfNeeded: n))
-    frame.append(UInt8(truncatingIfNeeded: n >> 8))
-    frame.append(UInt8(truncatingIfNeeded: n >> 16))
-    frame.append(UInt8(truncatingIfNeeded: n >> 24))
     frame.append(contentsOf: payload)
     return frame
   }
 
+  /// The header of a payload of `length` bytes.
+  public static func header(length: Int) -> [UInt8] {
+    let n = UInt32(length)
+    return [
+      UInt8(truncatingIfNeeded: n), UInt8(truncatingIfNeeded: n >> 8),
+      UInt8(truncatingIfNeeded: n >> 16), UInt8(truncatingIfNeeded: n >> 24),
+    ]
+  }
+
   /// The payload length a header announces.
-  public static func length<C: Collection>(header: C) -> Int where C.Element == UInt8 {
-    var value: UInt32 = 0
-    for (i, byte) in header.prefix(headerSize).enumerated() { value |= UInt32(byte) << (8 * i) }
-    return Int(value)
+  public static func length<C: Collection<UInt8>>(header: C) -> Int where C.Index == Int {
+    Int(loadLittleEndian(UInt32.self, from: header))
   }
 }
 

@@ -10,6 +10,21 @@ public struct WireError: Error, Sendable, CustomStringConvertible {
   }
 }
 
+/// The little-endian `T` at `offset` of `bytes`, bytes past the end read as zero: the one
+/// decoder of lkm's little-endian fields outside the ELF reader (frame lengths, report words,
+/// OpenBSD structures).
+@inlinable
+public func loadLittleEndian<T: FixedWidthInteger, C: Collection<UInt8>>(
+  _: T.Type, from bytes: C, at offset: Int = 0
+) -> T where C.Index == Int {
+  var value: T = 0
+  let start = bytes.startIndex + offset
+  for i in 0..<(T.bitWidth / 8) where start + i < bytes.endIndex {
+    value |= T(truncatingIfNeeded: bytes[start + i]) << (8 * i)
+  }
+  return value
+}
+
 /// Little-endian encoding of the device messages: integers, length-prefixed strings and bytes.
 public struct WireWriter: Sendable {
   public private(set) var bytes: [UInt8] = []

@@ -78,7 +78,7 @@ final class HelperProcess {
       if n <= 0 { return nil }
       done += n
     }
-    return Int32(bitPattern: UInt32(Frame.length(header: bytes)))
+    return loadLittleEndian(Int32.self, from: bytes)
   }
 
   /// Whether `fd` becomes readable within `milliseconds` (EINTR retried, time kept).

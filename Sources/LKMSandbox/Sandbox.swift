@@ -146,7 +146,7 @@ public final class Sandbox {
     let header = reportFile.read(at: 0, count: ReportFile.headerSize)
     func word(_ i: Int) -> Int32 {
       guard header.count >= i + 4 else { return 0 }
-      return Int32(bitPattern: UInt32(header[i]) | UInt32(header[i + 1]) << 8 | UInt32(header[i + 2]) << 16 | UInt32(header[i + 3]) << 24)
+      return loadLittleEndian(Int32.self, from: header, at: i)
     }
     let phase = word(0)
     var report: ChildReport?

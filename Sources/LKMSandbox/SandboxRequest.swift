@@ -48,8 +48,7 @@ public struct SandboxRequest: Sendable {
     func u32() throws(WireError) -> Int {
       guard bytes.count - position >= 4 else { throw WireError("truncated message") }
       defer { position += 4 }
-      return Int(bytes[position]) | Int(bytes[position + 1]) << 8 | Int(bytes[position + 2]) << 16
-        | Int(bytes[position + 3]) << 24
+      return Int(loadLittleEndian(UInt32.self, from: bytes, at: position))
     }
     func data(limit: Int) throws(WireError) -> [UInt8] {
       let count = try u32()

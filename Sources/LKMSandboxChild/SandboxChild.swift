@@ -92,7 +92,7 @@ public enum SandboxChild {
   /// Reads one frame (`UInt32` length, then the bytes); nil at end of file.
   static func readFrame(_ fd: Int32) -> [UInt8]? {
     guard let header = readExactly(fd, 4) else { return nil }
-    let count = Int(UInt32(header[0]) | UInt32(header[1]) << 8 | UInt32(header[2]) << 16 | UInt32(header[3]) << 24)
+    let count = Frame.length(header: header)
     guard count <= SandboxRequest.byteLimit + 4096 else { return nil }
     return readExactly(fd, count)
   }

@@ -945,10 +945,7 @@ extension Supervisor {
   static func securelevelChange(_ request: Request) -> Int32?? {
     guard case .syscall(202, let arguments) = request, arguments.count >= 6 else { return nil }
     guard case .bytes(let name) = arguments[0], name.count >= 8 else { return nil }
-    func int32(_ bytes: [UInt8], _ at: Int) -> Int32 {
-      Int32(bitPattern: UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16
-        | UInt32(bytes[at + 3]) << 24)
-    }
+    func int32(_ bytes: [UInt8], _ at: Int) -> Int32 { loadLittleEndian(Int32.self, from: bytes, at: at) }
     guard int32(name, 0) == 1, int32(name, 4) == 9 else { return nil }  // CTL_KERN, KERN_SECURELVL
     switch arguments[4] {
     case .integer(0): return nil  // no new value: a read

@@ -263,14 +263,10 @@ struct Ioctl: ParsableCommand {
     guard cmd & 0x4000_0000 != 0 else { return }  // IOC_OUT
     switch length {
     case 4 where out.count >= 4:
-      let v = Int32(
-        bitPattern: UInt32(out[0]) | UInt32(out[1]) << 8 | UInt32(out[2]) << 16 | UInt32(out[3])
-          << 24)
+      let v = loadLittleEndian(Int32.self, from: out)
       BSD.write("\(v)\n", to: 1)
     case 8 where out.count >= 8:
-      var v: UInt64 = 0
-      for i in 0..<8 { v |= UInt64(out[i]) << (8 * UInt64(i)) }
-      BSD.write("\(Int64(bitPattern: v))\n", to: 1)
+      BSD.write("\(loadLittleEndian(Int64.self, from: out))\n", to: 1)
     default:
       let text = out.prefix(length).prefix { $0 != 0 }
       BSD.write(String(decoding: text, as: UTF8.self) + "\n", to: 1)
