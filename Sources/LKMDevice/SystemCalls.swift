@@ -62,6 +62,27 @@ public enum OpenFlags {
   public static let directory: Int64 = 0x20000
 }
 
+/// A file's type as `st_mode`'s S_IFMT bits carry it (openbsd/src: sys/sys/stat.h).
+public enum FileKind: UInt32, Sendable {
+  /// `S_IFIFO`
+  case fifo = 0o010000
+  /// `S_IFCHR`
+  case characterDevice = 0o020000
+  /// `S_IFDIR`
+  case directory = 0o040000
+  /// `S_IFBLK`
+  case blockDevice = 0o060000
+  /// `S_IFREG`
+  case regular = 0o100000
+  /// `S_IFLNK`
+  case symbolicLink = 0o120000
+  /// `S_IFSOCK`
+  case socket = 0o140000
+
+  /// Whether this is a device node (`S_ISCHR` or `S_ISBLK`).
+  public var isDevice: Bool { self == .characterDevice || self == .blockDevice }
+}
+
 /// A file's status as OpenBSD's `struct stat` (128 bytes) carries it.
 public struct FileStatus: Sendable, Equatable {
   public var mode: UInt32
@@ -78,7 +99,9 @@ public struct FileStatus: Sendable, Equatable {
 
   /// S_IFMT's type bits.
   public var type: UInt32 { mode & 0o170000 }
-  public var isDirectory: Bool { type == 0o040000 }
+  /// The type bits as a kind; nil for a value OpenBSD does not define.
+  public var kind: FileKind? { FileKind(rawValue: type) }
+  public var isDirectory: Bool { kind == .directory }
   public var major: Int32 { (rdev >> 8) & 0xff }
   public var minor: Int32 { (rdev & 0xff) | ((rdev >> 8) & 0xffff00) }
 

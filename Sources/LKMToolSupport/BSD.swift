@@ -47,18 +47,33 @@ public enum BSD {
   /// strtol(3) with base 0 (0x hex, 0 octal) into a non-negative Int32, as modunload and
   /// modstat parse ids; nil for junk, a sign, or overflow.
   public static func number(_ text: String) -> Int32? {
-    guard !text.isEmpty, !text.hasPrefix("-"), !text.hasPrefix("+") else { return nil }
-    let lower = text.lowercased()
-    let value: Int64?
-    if lower.hasPrefix("0x") {
-      value = Int64(lower.dropFirst(2), radix: 16)
-    } else if lower.count > 1 && lower.hasPrefix("0") {
-      value = Int64(lower.dropFirst(), radix: 8)
-    } else {
-      value = Int64(lower, radix: 10)
-    }
-    guard let value, value >= 0, value <= Int64(Int32.max) else { return nil }
+    guard !text.hasPrefix("-"), !text.hasPrefix("+"), let value = integer(text),
+      value >= 0, value <= Int64(Int32.max)
+    else { return nil }
     return Int32(value)
+  }
+
+  /// An integer as strtol(3) with base 0 reads it (a sign, then 0x hex, leading 0 octal or
+  /// decimal; with `octal` false a leading 0 is decimal), all of `text` digits; a magnitude
+  /// over 64 bits is nil, one over Int64 wraps (strtoul's reading of -1 as all ones).
+  public static func integer(_ text: String, octal: Bool = true) -> Int64? {
+    var body = Substring(text)
+    var negative = false
+    if body.hasPrefix("-") || body.hasPrefix("+") {
+      negative = body.hasPrefix("-")
+      body = body.dropFirst()
+    }
+    let lower = body.lowercased()
+    let magnitude: UInt64?
+    if lower.hasPrefix("0x") {
+      magnitude = UInt64(lower.dropFirst(2), radix: 16)
+    } else if octal && lower.count > 1 && lower.hasPrefix("0") {
+      magnitude = UInt64(lower.dropFirst(), radix: 8)
+    } else {
+      magnitude = UInt64(lower, radix: 10)
+    }
+    guard let magnitude, !lower.isEmpty else { return nil }
+    return negative ? 0 &- Int64(bitPattern: magnitude) : Int64(bitPattern: magnitude)
   }
 
   /// getopt(3)'s complaint about an option not in `optstring` (e.g. `"i:n:p:"`), printed as

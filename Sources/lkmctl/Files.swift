@@ -14,25 +14,7 @@ func service(_ device: DeviceOption, _ request: Request, what: String) -> Reply 
 }
 
 /// An integer as strtol(3) with base 0 reads it (0x hex, leading 0 octal, a sign).
-func integer(_ text: String) -> Int64? {
-  var body = Substring(text)
-  var negative = false
-  if body.hasPrefix("-") || body.hasPrefix("+") {
-    negative = body.hasPrefix("-")
-    body = body.dropFirst()
-  }
-  let lower = body.lowercased()
-  let magnitude: UInt64?
-  if lower.hasPrefix("0x") {
-    magnitude = UInt64(lower.dropFirst(2), radix: 16)
-  } else if lower.count > 1 && lower.hasPrefix("0") {
-    magnitude = UInt64(lower.dropFirst(), radix: 8)
-  } else {
-    magnitude = UInt64(lower, radix: 10)
-  }
-  guard let magnitude, !lower.isEmpty else { return nil }
-  return negative ? -Int64(bitPattern: magnitude) : Int64(bitPattern: magnitude)
-}
+func integer(_ text: String) -> Int64? { BSD.integer(text) }
 
 /// Runs system calls for a subcommand; a failure is `lkmctl: WHAT: strerror`, exit 1 (a lost
 /// device as `session` reports it).
@@ -52,12 +34,6 @@ func system<T>(
 
 /// A process session for the file subcommands.
 func process(_ device: DeviceOption) -> DeviceClient { session(device, write: true) }
-
-/// S_IF* of OpenBSD's sys/stat.h.
-enum FileType {
-  static let character: Int64 = 0o020000
-  static let block: Int64 = 0o060000
-}
 
 struct Mknod: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -87,7 +63,7 @@ struct Mknod: ParsableCommand {
   }
 
   func run() {
-    let kind = type == "b" ? FileType.block : FileType.character
+    let kind = Int64((type == "b" ? FileKind.blockDevice : .characterDevice).rawValue)
     system(process(device), path) { k throws(SyscallError) in
       try k.mknod(
         path, mode: kind | Int64(mode, radix: 8)!, major: Int32(integer(major)!),
@@ -163,7 +139,7 @@ func readPath(_ k: DeviceClient, _ path: String, count: Int?, offset: UInt64?) t
 {
   let fd = try k.open(path, OpenFlags.readOnly)
   let status = try? k.stat(path)
-  let isDevice = status.map { $0.type == 0o020000 || $0.type == 0o060000 } ?? false
+  let isDevice = status?.kind?.isDevice ?? false
   let want = count ?? (1 << 20)
   var out: [UInt8] = []
   var at = offset ?? 0
@@ -402,12 +378,12 @@ struct Ls: ParsableCommand {
   static func longLine(_ s: FileStatus, name: String) -> String {
     let type: Character
     var size = "\(s.size)"
-    switch s.type {
-    case 0o040000: type = "d"
-    case 0o100000: type = "-"
-    case 0o120000: type = "l"
-    case 0o020000, 0o060000:
-      type = s.type == 0o060000 ? "b" : "c"
+    switch s.kind {
+    case .directory: type = "d"
+    case .regular: type = "-"
+    case .symbolicLink: type = "l"
+    case .characterDevice, .blockDevice:
+      type = s.kind == .blockDevice ? "b" : "c"
       size = pad("\(s.major),", 4) + " " + pad("\(s.minor)", 3)
     default: type = "?"
     }

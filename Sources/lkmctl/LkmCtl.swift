@@ -71,9 +71,8 @@ struct Syscall: ParsableCommand {
   func run() {
     let client = session(device, write: true)
     let args: [SyscallArgument] = arguments.map { text in
-      if let v = Int64(text) { return .integer(v) }
-      if text.lowercased().hasPrefix("0x"), let v = Int64(text.dropFirst(2), radix: 16) { return .integer(v) }
-      if text.hasPrefix("-0x"), let v = Int64(text.dropFirst(3), radix: 16) { return .integer(-v) }
+      // Decimal or 0x hex, with a sign (a leading 0 is decimal); anything else is a string.
+      if let v = BSD.integer(text, octal: false) { return .integer(v) }
       return .string(text)
     }
     let reply: Reply
