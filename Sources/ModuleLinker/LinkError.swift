@@ -26,6 +26,9 @@ public struct LinkError: Error, Sendable, CustomStringConvertible {
     case noEntryPoint
     /// A feature the module needs that is not supported (thread-local storage).
     case unsupportedFeature
+    /// A library named with `-l` that the dynamic loader cannot open (the cause is
+    /// ``DynamicLoaderError``, dlerror's text).
+    case libraryUnavailable
   }
 
   public var code: Code
@@ -35,15 +38,23 @@ public struct LinkError: Error, Sendable, CustomStringConvertible {
   public var others: [LinkError] = []
   /// The symbol an undefined-symbol problem is about.
   public var symbol: String?
+  /// Another layer's error that caused this one (an ``ELFError``, a ``DynamicLoaderError``),
+  /// for programs to match; its text is already the end of ``message``.
+  public var cause: (any Error & Sendable)?
 
-  public init(_ code: Code, _ message: String) {
+  /// A problem; with a cause, the message is `message: cause` (general to specific, cause
+  /// last).
+  public init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil) {
     self.code = code
-    self.message = message
+    self.message = cause.map { "\(message): \($0)" } ?? message
+    self.cause = cause
   }
 
-  /// Wraps a reader error.
+  /// Wraps a reader error: its text (`FILE: problem`) is the message, and it is the cause.
   public init(_ error: ELFError) {
-    self.init(.malformedInput, error.description)
+    self.code = .malformedInput
+    self.message = error.description
+    self.cause = error
   }
 
   /// This problem and the others, one line each.
@@ -64,6 +75,12 @@ public struct LinkError: Error, Sendable, CustomStringConvertible {
     first.others += errors.dropFirst()
     return first
   }
+}
+
+/// The dynamic loader's refusal to open a library: dlerror(3)'s text.
+public struct DynamicLoaderError: Error, Sendable, CustomStringConvertible {
+  public var description: String
+  public init(_ description: String) { self.description = description }
 }
 
 /// Where a link's problems go, step by step.

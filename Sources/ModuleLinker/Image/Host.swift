@@ -98,7 +98,8 @@ public final class HostSymbolProvider: SymbolProvider, @unchecked Sendable {
         lastError = dlerror().map { String(cString: $0) } ?? ""
       }
       if !opened {
-        throw LinkError(.undefinedSymbol, "cannot open library '-l\(name)': \(lastError)")
+        throw LinkError(
+          .libraryUnavailable, "cannot open library '-l\(name)'", cause: DynamicLoaderError(lastError))
       }
     }
     self.handles = Mutex(handles.map { UInt(bitPattern: $0) })
