@@ -12,8 +12,10 @@ import LKMBase
 /// Archive members are objects at an offset inside their archive's `FileBytes`, so a member is
 /// never copied.
 public final class FileBytes: @unchecked Sendable {
-  /// The start of the bytes; stable for the lifetime of the object.
-  public let base: UnsafeRawPointer
+  /// The start of the bytes; stable for the lifetime of the object. Only ELFObject's parsers
+  /// read through it: everything else reads by offset (below) or, in ModuleLinker's `Image/`,
+  /// through ``withUnsafeBytes(_:_:)``.
+  @usableFromInline let base: UnsafeRawPointer
   /// How many bytes there are.
   public let count: Int
   /// The name used in messages (a path).
@@ -99,9 +101,68 @@ public final class FileBytes: @unchecked Sendable {
   }
 
   /// Loads a little-endian integer; the caller has checked the range.
-  @inlinable
+  @usableFromInline
   func load<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T {
     T(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: T.self))
+  }
+
+  /// The little-endian `T` at `offset`.
+  ///
+  /// - Precondition: `[offset, offset + T's size)` lies inside the bytes.
+  public func loadLittleEndian<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T {
+    checkRange(offset..<(offset + MemoryLayout<T>.size))
+    return load(T.self, at: offset)
+  }
+
+  /// A copy of the bytes `range` (all of them by default).
+  ///
+  /// - Precondition: `range` lies inside the bytes.
+  public func copyBytes(_ range: Range<Int>? = nil) -> [UInt8] {
+    let range = range ?? 0..<count
+    checkRange(range)
+    return Array(UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count))
+  }
+
+  /// The bytes `range` decoded as UTF-8.
+  ///
+  /// - Precondition: `range` lies inside the bytes.
+  public func string(_ range: Range<Int>) -> String {
+    checkRange(range)
+    return String(
+      decoding: UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count),
+      as: UTF8.self)
+  }
+
+  /// Whether the bytes `range` are `other`'s.
+  ///
+  /// - Precondition: `range` lies inside the bytes.
+  public func bytes(_ range: Range<Int>, equal other: some Collection<UInt8>) -> Bool {
+    checkRange(range)
+    return UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count)
+      .elementsEqual(other)
+  }
+
+  /// The hash of the bytes `range`.
+  ///
+  /// - Precondition: `range` lies inside the bytes.
+  public func contentHash(_ range: Range<Int>) -> ContentHash {
+    checkRange(range)
+    return ContentHash(base + range.lowerBound, count: range.count)
+  }
+
+  /// Calls `body` with the bytes `range`: for ModuleLinker's `Image/`, which copies sections
+  /// into a mapped image. The pointer must not escape `body`.
+  ///
+  /// - Precondition: `range` lies inside the bytes.
+  package func withUnsafeBytes<R>(
+    _ range: Range<Int>, _ body: (UnsafeRawBufferPointer) throws -> R
+  ) rethrows -> R {
+    checkRange(range)
+    return try body(UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count))
+  }
+
+  private func checkRange(_ range: Range<Int>) {
+    precondition(range.lowerBound >= 0 && range.upperBound <= count, "range outside the file's bytes")
   }
 }
 

@@ -332,16 +332,17 @@ public final class ObjectFile: @unchecked Sendable {
     return prefixOnly || start[count] == 0
   }
 
-  /// Calls `body` with the bytes of section `index` (empty for `SHT_NOBITS`).
-  public func withContents<R>(
+  /// Calls `body` with the bytes of section `index` (empty for `SHT_NOBITS`): for ModuleLinker's
+  /// `Image/` (``FileBytes/withUnsafeBytes(_:_:)``). The pointer must not escape `body`.
+  package func withContents<R>(
     ofSection index: Int, _ body: (UnsafeRawBufferPointer) throws -> R
   ) rethrows -> R {
     let size = sectionSize(index)
     if sectionType(index) == SectionType.nobits || size == 0 {
       return try body(UnsafeRawBufferPointer(start: nil, count: 0))
     }
-    return try body(
-      UnsafeRawBufferPointer(start: bytes.base + sectionFileOffset(index), count: Int(size)))
+    let start = sectionFileOffset(index)
+    return try bytes.withUnsafeBytes(start..<(start + Int(size)), body)
   }
 
   /// The byte at `offset` of section `index`, if the section has bytes there.

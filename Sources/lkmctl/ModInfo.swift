@@ -29,7 +29,7 @@ struct ModInfo: ParsableCommand {
         BSD.err(1, file, String(cString: strerror(errno == 0 ? EIO : errno)))
       }
       request.inputs.append(
-        .init(name: file, bytes: Array(UnsafeRawBufferPointer(start: bytes.base, count: bytes.count))))
+        .init(name: file, bytes: bytes.copyBytes()))
     }
     let inputs: [LinkInput]
     switch Kernel.parse(request.inputs) {
@@ -113,11 +113,7 @@ struct ModInfo: ParsableCommand {
   }
 
   static func load<T: FixedWidthInteger>(_ object: ObjectFile, _ offset: Int, _: T.Type) -> T {
-    var value: T = 0
-    for k in 0..<MemoryLayout<T>.size {
-      value |= T(truncatingIfNeeded: object.bytes.base.load(fromByteOffset: offset + k, as: UInt8.self)) << (8 * k)
-    }
-    return value
+    object.bytes.loadLittleEndian(T.self, at: offset)
   }
 
   /// The NUL-terminated string at `offset` of a section (at most 64 bytes), or nil.
@@ -128,7 +124,7 @@ struct ModInfo: ParsableCommand {
     var bytes: [UInt8] = []
     var k = offset
     while k < size && bytes.count < 64 {
-      let b = object.bytes.base.load(fromByteOffset: base + k, as: UInt8.self)
+      let b = object.bytes.loadLittleEndian(UInt8.self, at: base + k)
       if b == 0 { return String(decoding: bytes, as: UTF8.self) }
       bytes.append(b)
       k += 1

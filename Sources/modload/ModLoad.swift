@@ -346,7 +346,7 @@ func readFile(_ path: String) -> [UInt8]? {
     readError = String(cString: strerror(errno == 0 ? EIO : errno))
     return nil
   }
-  return Array(UnsafeRawBufferPointer(start: bytes.base, count: bytes.count))
+  return bytes.copyBytes()
 }
 
 func writeFile(_ path: String, _ bytes: [UInt8]) -> Bool {

@@ -94,16 +94,16 @@ struct ByteReader {
 
   mutating func u8() throws(CacheFormatError) -> UInt8 {
     let start = try take(1)
-    return bytes.base.load(fromByteOffset: start, as: UInt8.self)
+    return bytes.loadLittleEndian(UInt8.self, at: start)
   }
   mutating func bool() throws(CacheFormatError) -> Bool { try u8() != 0 }
   mutating func u32() throws(CacheFormatError) -> UInt32 {
     let start = try take(4)
-    return UInt32(littleEndian: bytes.base.loadUnaligned(fromByteOffset: start, as: UInt32.self))
+    return bytes.loadLittleEndian(UInt32.self, at: start)
   }
   mutating func u64() throws(CacheFormatError) -> UInt64 {
     let start = try take(8)
-    return UInt64(littleEndian: bytes.base.loadUnaligned(fromByteOffset: start, as: UInt64.self))
+    return bytes.loadLittleEndian(UInt64.self, at: start)
   }
   mutating func int() throws(CacheFormatError) -> Int { Int(Int64(bitPattern: try u64())) }
   /// A count of items of at least `size` bytes each, bounded by what is left.
@@ -121,15 +121,13 @@ struct ByteReader {
   mutating func string() throws(CacheFormatError) -> String {
     let n = Int(try u32())
     let start = try take(n)
-    return String(
-      decoding: UnsafeRawBufferPointer(start: bytes.base + start, count: n), as: UTF8.self)
+    return bytes.string(start..<(start + n))
   }
   /// Whether the next string is `name` (UTF-8), read past either way: no String is made.
   mutating func string(equals name: UnsafeBufferPointer<UInt8>) throws(CacheFormatError) -> Bool {
     let n = Int(try u32())
     let start = try take(n)
-    return n == name.count
-      && UnsafeRawBufferPointer(start: bytes.base + start, count: n).elementsEqual(name)
+    return n == name.count && bytes.bytes(start..<(start + n), equal: name)
   }
   mutating func optionalString() throws(CacheFormatError) -> String? {
     try bool() ? try string() : nil

@@ -236,7 +236,7 @@ extension ImageCache {
       throw CacheFormatError(reason: "damaged entry: image place")
     }
     let meta = CacheEntry.headerSize..<(CacheEntry.headerSize + metaSize)
-    guard ContentHash(bytes.base + meta.lowerBound, count: meta.count).low == hash else {
+    guard bytes.contentHash(meta).low == hash else {
       throw CacheFormatError(reason: "damaged entry: metadata checksum")
     }
     let entry = try CacheEntry(decoding: bytes, meta)

@@ -126,7 +126,7 @@ extension ImageCache {
   /// tick of the kernel's clock could otherwise keep its times).
   func contentHash(_ bytes: FileBytes, _ range: Range<Int>) -> ContentHash {
     guard range == 0..<bytes.count, let identity = bytes.identity else {
-      return ContentHash(bytes.base + range.lowerBound, count: range.count)
+      return bytes.contentHash(range)
     }
     var w = ByteWriter()
     w.u64(identity.device)

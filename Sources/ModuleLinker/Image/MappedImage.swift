@@ -3,6 +3,7 @@
 // Safety: a MappedImage uniquely owns [base, base + byteCount). It is ~Copyable, deinit is the
 // only unmap, and every access through it is an offset checked against byteCount.
 internal import Glibc
+import ELFObject
 import Synchronization
 
 /// Errors from the kernel's memory calls.
@@ -200,6 +201,11 @@ public struct MappedImage: ~Copyable {
     guard let source = bytes.baseAddress, bytes.count > 0 else { return }
     checkBounds(offset, bytes.count)
     (base + offset).copyMemory(from: source, byteCount: bytes.count)
+  }
+
+  /// Copies section `section` of `object` (nothing for `SHT_NOBITS`) to `offset`.
+  func copy(section: Int, of object: ObjectFile, to offset: Int) {
+    object.withContents(ofSection: section) { copy($0, to: offset) }
   }
 
   /// Changes the protection of the pages in `[offset, offset + count)`.

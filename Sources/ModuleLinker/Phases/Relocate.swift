@@ -128,7 +128,7 @@ extension RelocatedImage {
       let sections = table.sectionBase[o]
       for s in 0..<object.sectionCount {
         let offset = layout.sectionOffset[sections + s]
-        if offset >= 0 { object.withContents(ofSection: s) { image.copy($0, to: offset) } }
+        if offset >= 0 { image.copy(section: s, of: object, to: offset) }
       }
     }
 
