@@ -57,10 +57,12 @@ public final class Kernel: @unchecked Sendable {
 
   /// Makes guarded calls into module code record in `word` whether module code is running:
   /// 2 while it runs, 3 once the call is back (returned or faulted). The sandbox points it at
-  /// memory its parent shares, to tell a module's crash from the loader's.
+  /// memory its parent shares, to tell a module's crash from the loader's. Package, not public:
+  /// the word comes from the sandbox's ReportFile (LKMSandbox) straight to the Bridge, the only
+  /// two places that hold it.
   ///
   /// The corresponding C function is `clkm_set_phase_word`.
-  public func recordPhases(in word: UnsafeMutablePointer<Int32>?) { Bridge.setPhaseWord(word) }
+  package func recordPhases(in word: UnsafeMutablePointer<Int32>?) { Bridge.setPhaseWord(word) }
 
   public struct Options: Sendable {
     public var securelevel: Int32 = 0

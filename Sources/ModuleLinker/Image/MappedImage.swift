@@ -203,6 +203,13 @@ public struct MappedImage: ~Copyable {
     (base + offset).copyMemory(from: source, byteCount: bytes.count)
   }
 
+  /// Copies `count` bytes of this process's memory at `address` (a read-only host object the
+  /// module copies, found by dladdr) to `offset`; nothing for address 0 or count 0.
+  func copyHostMemory(at address: UInt64, count: Int, to offset: Int) {
+    guard let source = UnsafeRawPointer(bitPattern: UInt(address)), count > 0 else { return }
+    copy(UnsafeRawBufferPointer(start: source, count: count), to: offset)
+  }
+
   /// Copies section `section` of `object` (nothing for `SHT_NOBITS`) to `offset`.
   func copy(section: Int, of object: ObjectFile, to offset: Int) {
     object.withContents(ofSection: section) { copy($0, to: offset) }

@@ -306,9 +306,7 @@ struct LoadStep {
     throws(LinkError)
   {
     for copy in hostCopies {
-      if let source = UnsafeRawPointer(bitPattern: UInt(copy.address)), copy.size > 0 {
-        image.copy(UnsafeRawBufferPointer(start: source, count: copy.size), to: copy.offset)
-      }
+      image.copyHostMemory(at: copy.address, count: copy.size, to: copy.offset)
     }
     // Protect text first, so that IFUNC resolvers can run; then fill what they give.
     var resolverFailure: LinkError?
