@@ -150,12 +150,15 @@ let package = Package(
     // imports FoundationEssentials, and modload, modunload and modstat parse as getopt does.
     .target(
       name: "LKMToolSupport", dependencies: ["LKMInterface", "LKMDevice"], swiftSettings: settings),
+    // modload's library: a load up to the device (inputs read and parsed, the entry, the offline
+    // check against a symbol file, the sandbox's trial, the output files), as libkmod is insmod's.
+    .target(
+      name: "LKMLoader",
+      dependencies: ["LKMKernel", "LKMSandbox", "LKMInterface", "ModuleLinker", "ELFObject"],
+      swiftSettings: settings),
     .executableTarget(
       name: "modload",
-      dependencies: [
-        "LKMDevice", "LKMInterface", "LKMKernel", "LKMSandbox", "LKMToolSupport", "ELFObject",
-        "ModuleLinker",
-      ],
+      dependencies: ["LKMDevice", "LKMInterface", "LKMKernel", "LKMLoader", "LKMToolSupport", "LKMBase"],
       swiftSettings: settings, linkerSettings: toolLinking),
     .executableTarget(
       name: "modunload", dependencies: ["LKMDevice", "LKMInterface", "LKMToolSupport"],

@@ -1,11 +1,10 @@
-import ELFObject
 import Glibc
+import LKMBase
 import LKMDevice
 import LKMInterface
 import LKMKernel
-import LKMSandbox
+import LKMLoader
 import LKMToolSupport
-import ModuleLinker
 
 /// modload(8): load a module into the running kernel.
 ///
@@ -85,20 +84,34 @@ struct ModLoad {
       guard checkOnly else {
         BSD.errx(1, "-A checks a module against a symbol file without loading it: use it with -n")
       }
-      offlineCheck(kernelFile)
+      // -n -A FILE: the check the running kernel would make, against a symbol file.
+      let symbols = ModLoad.run { () throws(ModuleLoad.Failure) in try ModuleLoad.readSymbolFile(kernelFile) }
+      let module = prepare()
+      let result = ModLoad.run { () throws(ModuleLoad.Failure) in
+        try module.check(againstSymbolFile: kernelFile, symbols)
+      }
+      if verbose {
+        BSD.warnx("reserving \(ModuleLoad.imageSize(result.placements)) bytes of memory")
+        for warning in result.warnings { BSD.write("modload: warning: \(warning)\n") }
+      }
       return
     }
-    var request = prepare()
+    let module = prepare()
+    var request = module.request
     let first = inputs[0]
     let dot = first.lastIndex(of: ".")!
     let outputPath = output ?? String(first[..<dot])
     // The output file is created before the load, as OpenBSD's prelink created it: a path
     // that cannot be written stops modload before the module is loaded.
     let writesOutput = output != nil || keepOutput
-    if writesOutput { createOutput(outputPath, for: first) }
+    if writesOutput { ModLoad.run { () throws(ModuleLoad.Failure) in try module.createOutput(outputPath) } }
     // --sandbox: the trial runs before the session opens, so that the device is not held
     // while the module runs in the sandbox.
-    if sandbox && !checkOnly { trialLoad(request) }
+    if sandbox && !checkOnly {
+      let trial = ModLoad.run { () throws(ModuleLoad.Failure) in try module.trial() }
+      BSD.warnx("sandbox: \(trial.verdict)")
+      if !trial.allowsLoad { BSD.errx(1, "sandbox: not loading \(inputs[0])") }
+    }
     // 1. Open the device read-write.
     let client = BSD.openDevice(devicePath, write: true, openFailure: 3)
     let path = client.path
@@ -111,9 +124,9 @@ struct ModLoad {
     // reservation and the load led to (the loaded image's size, else a plan of the link's).
     if verbose {
       if case .loaded(let result) = reply.body {
-        BSD.warnx("reserving \(ModLoad.imageSize(result.placements)) bytes of memory")
+        BSD.warnx("reserving \(ModuleLoad.imageSize(result.placements)) bytes of memory")
       } else if case .linkFailed = reply.body {
-      } else if let size = plannedSize(request) {
+      } else if let size = module.plannedImageSize() {
         BSD.warnx("reserving \(size) bytes of memory")
       }
     }
@@ -131,7 +144,7 @@ struct ModLoad {
     case (_, .linkFailed(let lines)):
       removeOutput(outputPath, writesOutput)
       for line in lines { BSD.write("modload: \(line)\n") }
-      Glibc.exit(1)
+      exit(1)
     case (_?, .refused), (_?, .panic):
       removeOutput(outputPath, writesOutput)
       // lkmd --trial-load says why (the sandbox's verdict); the kernel's own refusals do not.
@@ -146,10 +159,10 @@ struct ModLoad {
       }
       BSD.err(9, "can't reserve memory", reply.errorText)
     }
-    if debug { BSD.write("modentry = 0x\(String(result.entry, radix: 16))\n") }
+    if debug { BSD.write("modentry = \(hex(result.entry))\n") }
     var written: [String] = []
     if writesOutput {
-      written = writeOutput(outputPath, request.inputs, result.placements)
+      written = ModLoad.run { () throws(ModuleLoad.Failure) in try module.writeOutput(outputPath, result.placements) }
     }
     // As on OpenBSD, the output goes at exit unless -S, even when named with -o.
     defer { if !keepOutput { for file in written { unlink(file) } } }
@@ -167,7 +180,7 @@ struct ModLoad {
         BSD.errx(15, "error fetching module stats for post-install")
       }
       client.close()
-      let args = [postinstall, "\(s.id)", "0x\(String(s.type, radix: 16))", "\(s.offset)"]
+      let args = [postinstall, "\(s.id)", hex(s.type), "\(s.offset)"]
       var argv: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) }
       argv.append(nil)
       execv(postinstall, argv)
@@ -175,14 +188,11 @@ struct ModLoad {
     }
   }
 
-  /// Creates (empties) the output file before the load; a failure is modload's failed prelink.
-  func createOutput(_ path: String, for object: String) {
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    guard fd >= 0 else {
-      BSD.warn(path, String(cString: strerror(errno)))
-      BSD.errx(1, "can't prelink `\(object)' creating `\(path)'")
+  /// The inputs read and parsed, the entry found (before the device is opened).
+  func prepare() -> ModuleLoad {
+    ModLoad.run { () throws(ModuleLoad.Failure) in
+      try ModuleLoad(inputs: inputs, entry: entry, exportSymbols: !noSymbols, checkOnly: checkOnly)
     }
-    close(fd)
   }
 
   /// Removes an output file created for a load that did not happen (unless -S).
@@ -190,112 +200,12 @@ struct ModLoad {
     if created && !keepOutput { unlink(path) }
   }
 
-  /// The image size a link of the objects plans (undefined symbols left aside), page-rounded.
-  func plannedSize(_ request: LoadRequest) -> UInt64? {
-    guard case .success(let inputs) = Kernel.parse(request.inputs) else { return nil }
-    var options = LinkOptions(providers: [])
-    options.allowUndefined = true
-    options.moduleName = request.displayName
-    let report = ModuleLinker(options: options).check(inputs)
-    return ModLoad.imageSize(
-      report.placements.map {
-        PlacedSection(
-          object: $0.object, index: $0.index, name: $0.name, address: $0.address, size: $0.size)
-      })
-  }
-
-  /// Steps 2 and 3: the module object's name, the inputs through the ELF reader, the entry
-  /// (modload's own checks, before the device is opened: a bad object gets the reader's
-  /// message whether or not lkmd runs).
-  func prepare() -> LoadRequest {
-    // 2. The module object must end in .o (archives, .a, may follow it).
-    let first = inputs[0]
-    guard let dot = first.lastIndex(of: "."), first[dot...] == ".o" else {
-      BSD.errx(2, "module object must end in .o")
-    }
-    var request = LoadRequest(inputs: [], entry: "")
-    for input in inputs {
-      // OpenBSD's nlist(3) of a missing input was err(1).
-      guard let bytes = readFile(input) else { BSD.err(1, input, readError) }
-      request.inputs.append(.init(name: input, bytes: bytes))
-    }
-    // The ELF reader on every input, then the entry: -e, else xxxinit, else
-    // BASENAME_lkmentry (the kernel applies the same rule to the objects it parses).
-    request.entry = entry
-    request.exportSymbols = !noSymbols
-    request.checkOnly = checkOnly
-    let parsed: [LinkInput]
-    switch Kernel.parse(request.inputs) {
-    case .success(let inputs): parsed = inputs
-    case .failure(let error):
+  /// `body`'s value; a failure is printed (`modload: LINE`) and is the exit status.
+  static func run<T>(_ body: () throws(ModuleLoad.Failure) -> T) -> T {
+    do { return try body() } catch {
       for line in error.lines { BSD.write("modload: \(line)\n") }
-      Glibc.exit(1)
+      exit(error.status)
     }
-    if case .failure(let error) = Kernel.entryName(of: request, in: parsed) {
-      for line in error.lines { BSD.write("modload: \(line)\n") }
-      Glibc.exit(1)
-    }
-    return request
-  }
-
-  /// `-n -A FILE`: the check the running kernel would make, against a symbol file (the
-  /// kernel's own check, ``ModuleCheck``).
-  func offlineCheck(_ path: String) {
-    guard let bytes = readFile(path) else {
-      BSD.errx(1, "can't open \(path)\nmodload: please specify alternative kernel executable with -A option")
-    }
-    let request = prepare()
-    let table: SymbolTableProvider
-    do { table = try SymbolTableProvider(parsing: String(decoding: bytes, as: UTF8.self), file: path) } catch {
-      BSD.errx(1, error.message)
-    }
-    switch ModuleCheck.offline(request, symbols: table) {
-    case .linkFailed(let error):
-      for line in error.lines { BSD.write("modload: \(line)\n") }
-      Glibc.exit(1)
-    case .loaded(let result):
-      if verbose {
-        BSD.warnx("reserving \(ModLoad.imageSize(result.placements)) bytes of memory")
-        for warning in result.warnings { BSD.write("modload: warning: \(warning)\n") }
-      }
-    case .refused(let refusal):
-      BSD.err(14, "error initializing module", refusal.errno.text)
-    }
-  }
-
-  /// The page-rounded extent of the placed sections (what OpenBSD's modload reserved).
-  static func imageSize(_ placements: [PlacedSection]) -> UInt64 {
-    guard let low = placements.map(\.address).min(),
-      let high = placements.map({ $0.address + $0.size }).max()
-    else { return 0 }
-    return (high - (low & ~4095) + 4095) / 4096 * 4096
-  }
-
-  /// --sandbox: link and run the module in the sandbox first (lkm-sandbox-child), print the
-  /// verdict, and go on only if it loaded there with LKM_E_LOAD returning 0. Not OpenBSD's.
-  func trialLoad(_ request: LoadRequest) {
-    let verdict: SandboxVerdict
-    do {
-      verdict = try Sandbox().run(SandboxRequest(inputs: request.inputs, entry: request.entry))
-    } catch {
-      BSD.errx(1, "sandbox: \(error)")
-    }
-    BSD.warnx("sandbox: \(ModLoad.describe(verdict))")
-    if !verdict.allowsLoad { BSD.errx(1, "sandbox: not loading \(inputs[0])") }
-  }
-
-  /// The sandbox's verdict, with the hooks' errors as OpenBSD's errno names and texts
-  /// (`LKM_E_LOAD EIO (Input/output error)`) rather than numbers.
-  static func describe(_ verdict: SandboxVerdict) -> String {
-    guard case .loaded(let load, let stat, let unload) = verdict, stat != nil || unload != nil || load != 0
-    else { return verdict.description }
-    func result(_ value: Int32) -> String {
-      value == 0 ? "0" : "\(KernelErrno(value).name) (\(KernelErrno(value).text))"
-    }
-    var parts = ["LKM_E_LOAD \(result(load))"]
-    if let stat { parts.append("LKM_E_STAT \(result(stat))") }
-    if let unload { parts.append("LKM_E_UNLOAD \(result(unload))") }
-    return "loaded: " + parts.joined(separator: ", ")
   }
 
   func perform(_ client: DeviceClient, _ path: String, _ request: Request) -> Reply {
@@ -303,61 +213,4 @@ struct ModLoad {
       BSD.deviceFailed(path, error, openFailure: 3)
     }
   }
-
-  /// The linked image for gdb's add-symbol-file: each input object with every allocated
-  /// section's address set to where the kernel loaded it. The first object goes to `path`,
-  /// the Nth (N > 1) to `path.N`.
-  @discardableResult
-  func writeOutput(_ path: String, _ inputs: [LoadRequest.Input], _ placements: [PlacedSection]) -> [String] {
-    var n = 0
-    var written: [String] = []
-    for input in inputs {
-      let bytes = FileBytes(input.bytes, name: input.name)
-      guard !Archive.isArchive(bytes),
-        let object = try? ObjectFile(bytes: bytes, offset: 0, count: bytes.count, name: input.name)
-      else { continue }
-      n += 1
-      var addresses: [Int: UInt64] = [:]
-      for p in placements where p.object == input.name { addresses[p.index] = p.address }
-      let image = object.withSectionAddresses(addresses)
-      let target = n == 1 ? path : "\(path).\(n)"
-      guard writeFile(target, image) else { BSD.err(4, target, String(cString: strerror(errno))) }
-      written.append(target)
-    }
-    return written
-  }
-}
-
-/// Why the last ``readFile(_:)`` failed (strerror's text).
-nonisolated(unsafe) var readError = ""
-
-/// The file's bytes, or nil with ``readError`` set (a directory is "Is a directory").
-func readFile(_ path: String) -> [UInt8]? {
-  var info = stat()
-  guard stat(path, &info) == 0 else {
-    readError = String(cString: strerror(errno))
-    return nil
-  }
-  if info.st_mode & S_IFMT == S_IFDIR {
-    readError = String(cString: strerror(EISDIR))
-    return nil
-  }
-  guard let bytes = try? FileBytes(contentsOf: path) else {
-    readError = String(cString: strerror(errno == 0 ? EIO : errno))
-    return nil
-  }
-  return bytes.copyBytes()
-}
-
-func writeFile(_ path: String, _ bytes: [UInt8]) -> Bool {
-  let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-  guard fd >= 0 else { return false }
-  defer { close(fd) }
-  var done = 0
-  while done < bytes.count {
-    let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
-    if n <= 0 { return false }
-    done += n
-  }
-  return true
 }
