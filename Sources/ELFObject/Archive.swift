@@ -1,10 +1,6 @@
 import LKMBase
 import Synchronization
 
-#if canImport(Glibc)
-  internal import Glibc
-#endif
-
 // The ar format is simple enough to read directly, and libelf's reader reports most defects
 // as a bare "invalid archive" or not at all (a truncated last header ends its iteration
 // quietly). Every offset read here is checked against the archive's size first.
@@ -334,10 +330,10 @@ private struct ArchiveReader {
     builder.member.reserveCapacity(n)
     builder.next.reserveCapacity(n)
     for i in 0..<n {
-      guard names < end, let nul = memchr(bytes.base + names, 0, end - names) else {
+      guard names < end, let nul = system_memchr(bytes.base + names, 0, end - names) else {
         throw fail("symbol index entry \(i) has no NUL-terminated name")
       }
-      let length = UnsafeRawPointer(nul) - (bytes.base + names)
+      let length = nul - (bytes.base + names)
       let symbol = SymbolName(start: bytes.base + names, count: length)
       names += length + 1
       let offset = load(table.offset + word * (i + 1))

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-  internal import Glibc
-#endif
 
 // Safety: the names are byte ranges of string tables (or other storage) that the table's owner
 // keeps alive as long as the table: an Archive its FileBytes, a link its objects.
@@ -22,15 +19,15 @@ public struct SymbolName: @unchecked Sendable {
 
   /// The NUL-terminated name at `start`, at most `limit` bytes long.
   public init(terminated start: UnsafeRawPointer, limit: Int) {
-    let end = memchr(start, 0, limit)
-    self.init(start: start, count: end.map { UnsafeRawPointer($0) - start } ?? limit)
+    let end = system_memchr(start, 0, limit)
+    self.init(start: start, count: end.map { $0 - start } ?? limit)
   }
 
   /// The offset of the name's first `@`, where a symbol version begins (`name@VERSION`, or
   /// `name@@VERSION` for the default version), if it has one.
   public var versionStart: Int? {
-    guard let start, count > 0, let at = memchr(start, 0x40, count) else { return nil }
-    return UnsafeRawPointer(at) - start
+    guard let start, count > 0, let at = system_memchr(start, 0x40, count) else { return nil }
+    return at - start
   }
 
   /// A hash of `count` bytes, read eight at a time (names average about 15 bytes: two words
@@ -118,7 +115,7 @@ public struct SymbolName: @unchecked Sendable {
   public func equals(_ text: StaticString) -> Bool {
     guard count == text.utf8CodeUnitCount else { return false }
     guard count > 0, let start else { return true }
-    return memcmp(start, text.utf8Start, count) == 0
+    return system_memequal(start, text.utf8Start, count)
   }
 
   /// The name as a String, for messages and tables people read.
