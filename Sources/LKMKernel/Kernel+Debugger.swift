@@ -3,25 +3,23 @@
 // constructors run until its memory goes, listed in perf's map when the kernel keeps one
 // (--perf-map), and oopses and `lkmctl addr` read its DWARF under a fault guard.
 internal import CLKM
-internal import Glibc
 import ModuleDebugInfo
 import ModuleLinker
+import Synchronization
 import LKMBase
 
 /// What the kernel keeps for debuggers: each module's objects, and perf's map.
 final class DebuggerState: @unchecked Sendable {
   static let shared = DebuggerState()
-  private var lock = pthread_mutex_t()
+  private let lock = Mutex(())
   private var modules: [Int32: ModuleDebugInfo] = [:]
   private var labels: [Int32: String] = [:]
   private(set) var perfMap: PerfMap?
 
-  init() { pthread_mutex_init(&lock, nil) }
+  init() {}
 
   func withLock<T>(_ body: () -> T) -> T {
-    pthread_mutex_lock(&lock)
-    defer { pthread_mutex_unlock(&lock) }
-    return body()
+    lock.withLock { _ in body() }
   }
 
   func enablePerfMap() { withLock { if perfMap == nil { perfMap = PerfMap() } } }

@@ -1,6 +1,5 @@
 public import LKMInterface
 internal import CLKM
-internal import Glibc
 internal import ModuleLinker
 
 // The module interface as OpenBSD's kernel had it: modload, modunload and modstat open /dev/lkm
@@ -162,11 +161,10 @@ extension Kernel {
     defer { device.unload = nil }
     var data = [UInt8](repeating: 0, count: 24)
     withUnsafeBytes(of: id.littleEndian) { data.replaceSubrange(0..<4, with: $0) }
-    let copy = name.map { strdup($0) } ?? nil
-    defer { free(copy) }
-    let address = UInt64(UInt(bitPattern: copy))
-    withUnsafeBytes(of: address.littleEndian) { data.replaceSubrange(8..<16, with: $0) }
-    let failure = lkmIoctl(LKMIoctl.unload, &data, write: true)
+    let failure = Bridge.withCStringAddress(name) { address in
+      withUnsafeBytes(of: address.littleEndian) { data.replaceSubrange(8..<16, with: $0) }
+      return lkmIoctl(LKMIoctl.unload, &data, write: true)
+    }
     if let result = device.unload {
       switch result {
       case .success(let output): return Reply(.message(lines: [], output: output))
@@ -184,13 +182,11 @@ extension Kernel {
     defer { device.stat = nil }
     var data = [UInt8](repeating: 0, count: 64)
     withUnsafeBytes(of: id.littleEndian) { data.replaceSubrange(0..<4, with: $0) }
-    guard let buffer = calloc(64, 1)?.assumingMemoryBound(to: CChar.self) else { return .failure(.ENOMEM) }
-    defer { free(buffer) }
-    if let name { _ = name.withCString { strncpy(buffer, $0, 63) } }
-    withUnsafeBytes(of: UInt64(UInt(bitPattern: buffer)).littleEndian) {
-      data.replaceSubrange(8..<16, with: $0)
+    let asked = Bridge.withCStringBuffer(64, holding: name) { address in
+      withUnsafeBytes(of: address.littleEndian) { data.replaceSubrange(8..<16, with: $0) }
+      return lkmIoctl(LKMIoctl.stat, &data, write: false)
     }
-    let failure = lkmIoctl(LKMIoctl.stat, &data, write: false)
+    guard let (failure, statName) = asked else { return .failure(.ENOMEM) }
     guard case .success(var status)? = device.stat else {
       if case .failure(let refusal)? = device.stat {
         return .failure(refusal.errno, refusal.lines, output: refusal.output)
@@ -206,7 +202,7 @@ extension Kernel {
       data.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: at, as: T.self) }
     }
     status.id = word(0, Int32.self)
-    status.name = String(cString: buffer)
+    status.name = statName
     status.offset = Int64(bitPattern: word(16, UInt64.self))
     status.type = word(24, Int32.self)
     status.area = word(32, UInt64.self)

@@ -2,7 +2,6 @@ import ELFObject
 public import LKMInterface
 public import ModuleLinker
 
-internal import Glibc
 
 /// A loaded module as the kernel keeps it.
 final class KernelModule {
@@ -151,9 +150,7 @@ public final class Kernel: @unchecked Sendable {
 
   /// Updates `time_second` (done before each request).
   public func tick() {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    Bridge.setTime(Int64(ts.tv_sec))
+    Bridge.setTime(Bridge.realtimeSeconds())
   }
 
   /// Writes to the message buffer and the console, as the kernel's printf does.

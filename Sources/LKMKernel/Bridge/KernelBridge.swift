@@ -56,6 +56,38 @@ enum Bridge {
   }
   static var version: String { String(cString: clkm_get_version()) }
   static func setTime(_ seconds: Int64) { clkm_set_time(seconds) }
+
+  /// The host's wall clock in seconds (`CLOCK_REALTIME`), for `time_second`.
+  ///
+  /// The corresponding C function is `clock_gettime(2)`.
+  static func realtimeSeconds() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec)
+  }
+
+  /// Calls `body` with the address of a C copy of `text` (0 for nil), for a request that
+  /// passes a string by address (LMUNLOAD's name); the copy is freed after.
+  static func withCStringAddress<R>(_ text: String?, _ body: (UInt64) -> R) -> R {
+    let copy = text.map { strdup($0) } ?? nil
+    defer { free(copy) }
+    return body(UInt64(UInt(bitPattern: copy)))
+  }
+
+  /// Calls `body` with the address of a zeroed C buffer of `count` bytes holding `text` (at
+  /// most `count - 1` bytes of it), for a request that passes a name both ways (LMSTAT's);
+  /// nil without memory.
+  ///
+  /// - Returns: `body`'s result and the NUL-terminated string the buffer holds after it.
+  static func withCStringBuffer<R>(_ count: Int, holding text: String?, _ body: (UInt64) -> R)
+    -> (R, String)?
+  {
+    guard let buffer = calloc(count, 1)?.assumingMemoryBound(to: CChar.self) else { return nil }
+    defer { free(buffer) }
+    if let text { _ = text.withCString { strncpy(buffer, $0, count - 1) } }
+    let result = body(UInt64(UInt(bitPattern: buffer)))
+    return (result, String(cString: buffer))
+  }
   static func setWatchdog(_ seconds: UInt32) { clkm_set_watchdog(seconds) }
   static var watchdogSeconds: UInt32 { clkm_get_watchdog() }
   static func setConsole(_ enabled: Bool) { clkm_set_console(enabled ? 1 : 0) }
