@@ -1,6 +1,5 @@
 // lkmrun's program made visible to gdb (GDB's JIT interface: `gdb --args lkmrun prog.o` with
 // a pending breakpoint stops in it), to perf (--perf-map) and to crash reports (symbolize).
-import Glibc
 import ModuleDebugInfo
 import ModuleLinker
 
@@ -36,11 +35,8 @@ func registerForDebugging(_ module: LoadedModule, paths: [String], perfMap: Bool
 
 /// Whether a debugger (or any tracer) traces this process: `TracerPid` in /proc/self/status.
 func isTraced() -> Bool {
-  guard let file = fopen("/proc/self/status", "r") else { return false }
-  defer { fclose(file) }
-  var line = [CChar](repeating: 0, count: 256)
-  while fgets(&line, Int32(line.count), file) != nil {
-    let text = String(cString: line)
+  guard let lines = system_readLines("/proc/self/status") else { return false }
+  for text in lines {
     if text.hasPrefix("TracerPid:") {
       return text.dropFirst("TracerPid:".count).trimmingCharacters() != "0"
     }

@@ -7,7 +7,6 @@
 import CDemangle
 import CLkmrunHost
 import ELFObject
-import Glibc
 import ModuleLinker
 import Synchronization
 
@@ -66,7 +65,7 @@ final class LinkAdvice: Sendable {
   static func definitions(of library: String) -> [String] {
     var length = 0
     guard let buffer = lkmrun_library_symbol_names(library, &length) else { return [] }
-    defer { free(buffer) }
+    defer { system_free(buffer) }
     let bytes = UnsafeRawBufferPointer(start: buffer, count: length)
     return bytes.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
   }
@@ -99,12 +98,12 @@ final class LinkAdvice: Sendable {
   /// `__cxa_*`, typeinfo, `_Unwind_Resume`, `std::` functions.
   static func isInCXXLibrary(_ name: String) -> Bool {
     guard let library = cxxLibrary.withLock({ $0 }) else { return false }
-    return dlsym(UnsafeMutableRawPointer(bitPattern: library), name) != nil
+    return system_dlsymDefines(library, name)
   }
 
   /// libstdc++, opened on first use (nil if it cannot be), as an address.
   private static let cxxLibrary = Mutex<UInt?>(
-    dlopen("libstdc++.so.6", RTLD_LAZY).map { UInt(bitPattern: $0) })
+    system_dlopen("libstdc++.so.6"))
 
   // MARK: - Causes that span many symbols
 

@@ -1,0 +1,35 @@
+// lkmrun's thin wrappers over the C library for Debugging.swift and LinkAdvice.swift; with
+// LkmRun.swift (signals, the compiler's popen, the program's process) the only files of lkmrun
+// that import Glibc.
+import Glibc
+
+/// The lines of a small text file (`/proc/self/status`), or nil if it does not open.
+///
+/// The corresponding C functions are `fopen(3)` and `fgets(3)`.
+func system_readLines(_ path: String) -> [String]? {
+  guard let file = fopen(path, "r") else { return nil }
+  defer { fclose(file) }
+  var lines: [String] = []
+  var line = [CChar](repeating: 0, count: 256)
+  while fgets(&line, Int32(line.count), file) != nil { lines.append(String(cString: line)) }
+  return lines
+}
+
+/// A library opened lazily, as an address; nil if it does not open.
+///
+/// The corresponding C function is `dlopen(3)` with `RTLD_LAZY`.
+func system_dlopen(_ name: String) -> UInt? {
+  dlopen(name, RTLD_LAZY).map { UInt(bitPattern: $0) }
+}
+
+/// Whether the library at `handle` (from ``system_dlopen(_:)``) defines `name`.
+///
+/// The corresponding C function is `dlsym(3)`.
+func system_dlsymDefines(_ handle: UInt, _ name: String) -> Bool {
+  dlsym(UnsafeMutableRawPointer(bitPattern: handle), name) != nil
+}
+
+/// Frees memory the C library allocated.
+///
+/// The corresponding C function is `free(3)`.
+func system_free(_ pointer: UnsafeMutableRawPointer?) { free(pointer) }
