@@ -170,7 +170,7 @@ let package = Package(
       name: "lkmctl",
       dependencies: [
         "LKMDevice", "LKMInterface", "LKMToolSupport", "LKMKernel", "ELFObject", "ModuleLinker",
-        "LKMHostMount", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "LKMHostMount", "LKMLoader", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: settings, linkerSettings: parserToolLinking),
     // lkmrun's copies of the C library's data objects (see hostdata.c).

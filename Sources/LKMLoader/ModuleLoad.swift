@@ -39,12 +39,7 @@ public struct ModuleLoad: Sendable {
       throw Failure(2, ["module object must end in .o"])
     }
     request = LoadRequest(inputs: [], entry: "")
-    for input in inputs {
-      // OpenBSD's nlist(3) of a missing input was err(1).
-      do { request.inputs.append(.init(name: input, bytes: try readFile(input))) } catch {
-        throw Failure(1, ["\(input): \(error.text)"])
-      }
-    }
+    request.inputs = try ModuleLoad.readInputs(inputs)
     request.entry = entry
     request.exportSymbols = exportSymbols
     request.checkOnly = checkOnly
@@ -56,6 +51,20 @@ public struct ModuleLoad: Sendable {
     if case .failure(let error) = Kernel.entryName(of: request, in: parsed) {
       throw Failure(1, error.lines)
     }
+  }
+
+  /// The bytes of each of `files` (lkmctl modinfo reads its inputs as modload does).
+  ///
+  /// - Throws: exit 1, `FILE: strerror` (OpenBSD's nlist(3) of a missing input was err(1)); a
+  ///   directory is "Is a directory".
+  public static func readInputs(_ files: [String]) throws(Failure) -> [LoadRequest.Input] {
+    var inputs: [LoadRequest.Input] = []
+    for file in files {
+      do { inputs.append(.init(name: file, bytes: try readFile(file))) } catch {
+        throw Failure(1, ["\(file): \(error.text)"])
+      }
+    }
+    return inputs
   }
 
   /// The symbol file of `-A` (lkmctl ksyms output), read before the inputs as OpenBSD's

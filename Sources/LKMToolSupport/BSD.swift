@@ -26,6 +26,9 @@ public enum BSD {
   /// Prints `progname: message: text` on stderr.
   public static func warn(_ message: String, _ text: String) { write("\(progname): \(message): \(text)\n") }
 
+  /// exit(3), for tools that import no C library themselves.
+  public static func exit(_ code: Int32) -> Never { Glibc.exit(code) }
+
   /// errx(3): `progname: message`, then exit.
   public static func errx(_ code: Int32, _ message: String) -> Never {
     warnx(message)

@@ -1,4 +1,3 @@
-import Glibc
 import LKMDevice
 import LKMHostMount
 import LKMToolSupport
@@ -11,12 +10,11 @@ import LKMToolSupport
 /// `lkmctl: HOST: why`, exit 1.
 func mountOnHost(_ device: DeviceOption, host: String, fstype: String, path: String) {
   let devicePath = DeviceClient.defaultPath(device.device)
-  var status = stat()
-  guard stat(host, &status) == 0 else { BSD.err(1, host, hostErrorText(errno)) }
-  guard (status.st_mode & S_IFMT) == S_IFDIR else { BSD.err(1, host, hostErrorText(ENOTDIR)) }
-  guard let resolved = realpath(host, nil) else { BSD.err(1, host, hostErrorText(errno)) }
-  let directory = String(cString: resolved)
-  free(resolved)
+  let directory: String
+  switch system_hostDirectory(host) {
+  case .success(let path): directory = path
+  case .failure(let error): BSD.err(1, host, error.text)
+  }
   if HostMounts.mountType(at: directory) != nil {
     BSD.errx(1, "\(host): already a mount point on the host")
   }

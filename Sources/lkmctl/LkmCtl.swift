@@ -1,5 +1,4 @@
 import ArgumentParser
-import Glibc
 import LKMDevice
 import LKMInterface
 import LKMToolSupport
@@ -23,7 +22,7 @@ struct LkmCtl: ParsableCommand {
     if arguments.isEmpty {
       // A command is needed: the usage on stderr, exit 1 (ArgumentParser's help would exit 0).
       BSD.write(helpMessage(), to: 2)
-      Glibc.exit(1)
+      BSD.exit(1)
     }
     do {
       var command = try parseAsRoot(arguments)
@@ -35,7 +34,7 @@ struct LkmCtl: ParsableCommand {
       var text = fullMessage(for: error)
       if text.hasPrefix("Error: ") { text.removeFirst(7) }
       BSD.write("lkmctl: \(text)\n")
-      Glibc.exit(code.rawValue)
+      BSD.exit(code.rawValue)
     }
   }
 }
@@ -129,12 +128,7 @@ struct Dmesg: ParsableCommand {
   /// ctime(3)'s form without its newline: `Wed Dec  2 14:05:09 2026`.
   static func localTime(_ nanoseconds: Int64) -> String {
     let (seconds, rest) = nanoseconds.quotientAndRemainder(dividingBy: 1_000_000_000)
-    var t = time_t(rest < 0 ? seconds - 1 : seconds)
-    var tm = tm()
-    guard localtime_r(&t, &tm) != nil else { return "?" }
-    var buffer = [CChar](repeating: 0, count: 64)
-    let n = strftime(&buffer, buffer.count, "%a %b %e %H:%M:%S %Y", &tm)
-    return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    return system_formatTime(rest < 0 ? seconds - 1 : seconds, "%a %b %e %H:%M:%S %Y", local: true)
   }
 }
 
@@ -226,7 +220,7 @@ struct Ksyms: ParsableCommand {
       if let module {
         if module == "kernel" ? s.module != nil : s.module != module { continue }
       }
-      if let pattern, fnmatch(pattern, s.name, 0) != 0 { continue }
+      if let pattern, !system_fnmatch(pattern, s.name) { continue }
       out += String(s.address, radix: 16).leftPadded16() + " \(s.type) \(s.name)"
       if let module = s.module { out += "\t[\(module)]" }
       out += "\n"
@@ -303,12 +297,7 @@ struct Crashes: ParsableCommand {
   }
 
   func utc(_ seconds: Int64) -> String {
-    var t = time_t(seconds)
-    var tm = tm()
-    gmtime_r(&t, &tm)
-    var buffer = [CChar](repeating: 0, count: 32)
-    let n = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &tm)
-    return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    system_formatTime(seconds, "%Y-%m-%dT%H:%M:%SZ", local: false)
   }
 }
 

@@ -1,8 +1,8 @@
 import ArgumentParser
 import ELFObject
-import Glibc
 import LKMInterface
 import LKMKernel
+import LKMLoader
 import LKMToolSupport
 import ModuleLinker
 
@@ -21,22 +21,16 @@ struct ModInfo: ParsableCommand {
 
   func run() {
     var request = LoadRequest(inputs: [], entry: entry)
-    for file in files {
-      var info = stat()
-      guard stat(file, &info) == 0 else { BSD.err(1, file, String(cString: strerror(errno))) }
-      if info.st_mode & S_IFMT == S_IFDIR { BSD.err(1, file, String(cString: strerror(EISDIR))) }
-      guard let bytes = try? FileBytes(contentsOf: file) else {
-        BSD.err(1, file, String(cString: strerror(errno == 0 ? EIO : errno)))
-      }
-      request.inputs.append(
-        .init(name: file, bytes: bytes.copyBytes()))
+    do { request.inputs = try ModuleLoad.readInputs(files) } catch {
+      for line in error.lines { BSD.write("lkmctl: \(line)\n") }
+      BSD.exit(error.status)
     }
     let inputs: [LinkInput]
     switch Kernel.parse(request.inputs) {
     case .success(let parsed): inputs = parsed
     case .failure(let error):
       for line in error.lines { BSD.write("lkmctl: \(line)\n") }
-      Glibc.exit(1)
+      BSD.exit(1)
     }
     var out = "\(files[0]):\n"
     let declaration = ModInfo.declaration(inputs)
@@ -79,7 +73,7 @@ struct ModInfo: ParsableCommand {
     }
     BSD.write(out, to: 1)
     for line in problems { BSD.write("lkmctl: \(line)\n") }
-    if !problems.isEmpty { Glibc.exit(1) }
+    if !problems.isEmpty { BSD.exit(1) }
   }
 
   /// The module's declaration: `_module`'s lkm_type, and its lkm_name (the string the
