@@ -16,6 +16,7 @@ public enum Signals {
   public static let SIGPIPE: Int32 = 13
   public static let SIGALRM: Int32 = 14
   public static let SIGTERM: Int32 = 15
+  public static let SIGXCPU: Int32 = 24
   public static let SIGSYS: Int32 = 31
 
   static let names: [String] = [

@@ -1,8 +1,6 @@
 // Safety: the report file is a memory file of `ReportFile.size` bytes that the parent sizes
 // before each run; the child maps it once (MAP_SHARED) and writes only inside the mapping.
 
-import Glibc
-
 /// The shared report file's layout: a header of four `Int32`s, then the report.
 ///
 /// - offset 0: the phase (0 not started, 1 loader, 2 module code, 3 kernel after module code,
@@ -25,8 +23,7 @@ package struct ReportMapping {
 
   /// Maps descriptor `fd` (the parent sized it); nil if it cannot.
   package init?(fd: Int32) {
-    let p = mmap(nil, ReportFile.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
-    guard let p, p != MAP_FAILED else { return nil }
+    guard let p = system_mapShared(fd, ReportFile.size) else { return nil }
     base = p
   }
 

@@ -1,4 +1,3 @@
-import Glibc
 import LKMInterface
 
 
@@ -46,20 +45,18 @@ public final class Sandbox {
   public init(configuration: Configuration = Configuration()) throws(SandboxError) {
     self.configuration = configuration
     helperPath = configuration.helperPath ?? Sandbox.defaultHelperPath()
-    guard access(helperPath, X_OK) == 0 else {
+    if let errno = system_checkExecutable(helperPath) {
       throw SandboxError("cannot run '\(helperPath)'", errno: errno)
     }
-    signal(SIGPIPE, SIG_IGN)
+    system_ignoreBrokenPipes()
     reportFile = try MemoryFile(name: "lkm-sandbox-report")
     stderrFile = try MemoryFile(name: "lkm-sandbox-stderr")
   }
 
   /// `$LKM_SANDBOX_CHILD`, else `lkm-sandbox-child` in the running executable's directory.
   public static func defaultHelperPath() -> String {
-    if let path = getenv("LKM_SANDBOX_CHILD") { return String(cString: path) }
-    var buffer = [CChar](repeating: 0, count: 4096)
-    let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-    let exe = n > 0 ? String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+    if let path = system_environment("LKM_SANDBOX_CHILD") { return path }
+    let exe = system_executablePath()
     let directory = exe.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
     return directory + "/lkm-sandbox-child"
   }
@@ -116,7 +113,7 @@ public final class Sandbox {
       }
       var timedOut = false
       if !HelperProcess.readable(server.replies, within: timeoutMilliseconds) {
-        kill(pid, SIGKILL)
+        system_kill(pid, Signals.SIGKILL)
         timedOut = true
       }
       guard let code = server.readInt32(), let status = server.readInt32() else {
@@ -172,7 +169,7 @@ public final class Sandbox {
     report: ChildReport?, phase: Int32, allocationFailed: Bool, termination: Termination,
     timedOut: Bool, stderr: String, timeout: Double
   ) -> SandboxVerdict {
-    if timedOut || termination == .signaled(SIGXCPU) {
+    if timedOut || termination == .signaled(Signals.SIGXCPU) {
       return .timeout(seconds: timeout, inModuleCode: phase == ReportFile.phaseModule)
     }
     if let report, termination == .exited(0) {
@@ -197,19 +194,19 @@ public final class Sandbox {
           detail: "an allocation failed at the address-space limit, then \(Signals.name(signal))",
           byModule: phase == ReportFile.phaseModule)
       }
-      if signal == SIGKILL {
+      if signal == Signals.SIGKILL {
         return .outOfMemory(
           detail: "killed by SIGKILL (the system's out-of-memory killer)",
           byModule: phase == ReportFile.phaseModule)
       }
       if phase == ReportFile.phaseModule {
-        let detail = signal == SIGSYS ? "killed by the sandbox filter" : line
+        let detail = signal == Signals.SIGSYS ? "killed by the sandbox filter" : line
         return .moduleFault(
           ModuleFaultSite(signal: Signals.name(signal), place: nil, during: "module code", detail: detail))
       }
       return .loaderCrash(
         signal: signal, afterModuleCode: phase == ReportFile.phaseAfterModule,
-        detail: signal == SIGSYS ? "killed by the sandbox filter" : line)
+        detail: signal == Signals.SIGSYS ? "killed by the sandbox filter" : line)
     case .exited(let status):
       if phase == ReportFile.phaseModule && !allocationFailed {
         // Module code called the C library's exit (a module linked against the host).

@@ -1,5 +1,3 @@
-import Glibc
-
 /// The sandbox itself could not run (the helper is missing, a pipe or memory file failed): no
 /// verdict about the module.
 public struct SandboxError: Error, Sendable, CustomStringConvertible {
@@ -9,7 +7,7 @@ public struct SandboxError: Error, Sendable, CustomStringConvertible {
   public init(_ message: String) { self.message = message }
 
   init(_ what: String, errno: Int32) {
-    message = "\(what): \(String(cString: strerror(errno)))"
+    message = "\(what): \(system_errorText(errno))"
   }
 
   public var description: String { message }
