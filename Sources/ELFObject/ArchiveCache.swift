@@ -1,8 +1,5 @@
+import LKMBase
 import Synchronization
-
-#if canImport(Glibc)
-  internal import Glibc
-#endif
 
 /// Archives read from files, kept for the process by the file's identity, so that a process
 /// that links against the same archive again (lkmd, lkmbench, a test suite) neither maps it nor
@@ -68,9 +65,7 @@ public final class ArchiveCache: Sendable {
     guard let identity = bytes.identity else { return try Archive(bytes: bytes) }
     if let known = archive(path: bytes.name, identity: identity) { return known }
     let archive = try Archive(bytes: bytes)
-    var now = timespec()
-    clock_gettime(CLOCK_REALTIME, &now)
-    let nanoseconds = Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+    let nanoseconds = realtimeNanoseconds()
     guard identity.changed <= nanoseconds - minimumAge else { return archive }
     state.withLock { state in
       state.clock += 1

@@ -14,3 +14,13 @@ public func monotonicNanoseconds() -> UInt64 {
 public func monotonicSeconds() -> Double {
   Double(monotonicNanoseconds()) / 1e9
 }
+
+/// Wall-clock time in nanoseconds since the epoch (CLOCK_REALTIME): file times are compared
+/// with it.
+///
+/// The corresponding C function is `clock_gettime(2)`.
+public func realtimeNanoseconds() -> Int64 {
+  var ts = timespec()
+  clock_gettime(CLOCK_REALTIME, &ts)
+  return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+}
