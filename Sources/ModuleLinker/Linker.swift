@@ -249,7 +249,8 @@ public struct ModuleLinker {
       statistics: statistics, initializers: initializers, finalizers: finalizers,
       gotBase: relocated.gotBase, dsoHandle: relocated.dsoHandle,
       ehFrame: layout.ehFrameArea.map { relocated.base + UInt64($0) },
-      tables: LinkedSymbols(table, plan, layout, relocated), threadLocalBlock: tls)
+      tables: LinkedSymbols(table, plan, layout, relocated), threadLocalBlock: tls,
+      threadLocalPlacement: tls.map { ThreadLocalPlacement($0, table, layout) })
     return LoadedModule(image: image, result: result)
   }
 

@@ -20,6 +20,23 @@ public struct SectionPlacement: Sendable {
   }
 }
 
+/// Where a module's thread-local variables went: its block in the static TLS reservation
+/// (``StaticTLS``), at the same offset from the thread pointer in every thread.
+public struct ThreadLocalPlacement: Sendable {
+  /// The block's first byte as an offset from the thread pointer (negative: x86-64's TLS
+  /// variant II puts static blocks below it). A variable's `T` (``FixupKind``'s local-exec
+  /// value) is this plus its `D`, its offset in the block.
+  public var threadPointerOffset: Int64
+  /// The block's size in bytes: the `.tdata` sections (its initialization image), then the
+  /// `.tbss` sections.
+  public var size: Int
+  /// The block's alignment: the largest of its sections'.
+  public var alignment: Int
+  /// Each thread-local input section, with `address` its offset in the block (`D` of its first
+  /// byte), not an address. For checks against other linkers.
+  public var sections: [SectionPlacement]
+}
+
 /// What a link measured, for `lkmrun -v` and benchmarks.
 public struct LinkStatistics: Sendable {
   public struct Segment: Sendable {
@@ -114,9 +131,13 @@ public final class LoadedModule {
   /// a cached load, and registers its `.eh_frame` and `__dso_handle`.
   /// The module's range of the static TLS reservation (freed with the module).
   let threadLocalBlock: TLSBlock?
+  /// Where the module's thread-local variables are, if it has any (a link with a
+  /// ``LinkOptions/threadLocalStorage`` reservation).
+  public let threadLocalPlacement: ThreadLocalPlacement?
 
   init(image: consuming MappedImage, result: ModuleResult) {
     self.threadLocalBlock = result.threadLocalBlock
+    self.threadLocalPlacement = result.threadLocalPlacement
     self.tables = result.tables
     self.statistics = result.statistics
     self.initializers = result.initializers

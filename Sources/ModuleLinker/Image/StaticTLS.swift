@@ -5,6 +5,7 @@
 // GOT pairs name it to the linker's own __tls_get_addr, and TLS descriptors hand it back through
 // a resolver that only reads it.
 internal import CHostSymbols
+import ELFObject
 import Synchronization
 
 /// Who gives every thread a module's initial thread-local values, when the host's TLS
@@ -57,6 +58,19 @@ public final class StaticTLS: @unchecked Sendable {
     self.size = size
     self.alignment = alignment
     self.threadPointerOffset = offset
+    self.initializer = initializer
+  }
+
+  /// A reservation whose first byte is `threadPointerOffset` bytes from the thread pointer,
+  /// given out only to links that run nothing: `initializer` receives every module's block.
+  /// For tests that compare the linker's thread-local fields with another linker's at a known
+  /// offset.
+  package init(
+    threadPointerOffset: Int64, size: Int, alignment: Int, initializer: any StaticTLSInitializer
+  ) {
+    self.size = size
+    self.alignment = alignment
+    self.threadPointerOffset = threadPointerOffset
     self.initializer = initializer
   }
 
@@ -193,5 +207,25 @@ extension TLSBlock {
       throw LinkError(
         .memory, "cannot write the module's thread-local variables' initial values")
     }
+  }
+}
+
+extension ThreadLocalPlacement {
+  /// The placement of `block`, laid out by `layout`.
+  init(_ block: TLSBlock, _ table: SymbolTable, _ layout: Layout) {
+    var sections: [SectionPlacement] = []
+    for (o, object) in table.objects.enumerated() {
+      let base = table.sectionBase[o]
+      for s in 0..<object.sectionCount {
+        guard let offset = layout.threadLocalOffset[base + s] else { continue }
+        sections.append(
+          SectionPlacement(
+            object: object.name, index: s, name: object.sectionName(s), address: UInt64(offset),
+            size: object.sectionSize(s)))
+      }
+    }
+    self.init(
+      threadPointerOffset: block.threadPointerOffset, size: layout.threadLocalSize,
+      alignment: layout.threadLocalAlignment, sections: sections.sorted { $0.address < $1.address })
   }
 }

@@ -160,6 +160,7 @@ struct ModuleResult {
   var tables: any ModuleSymbolTables
   /// The module's range of the static TLS reservation, released with the module.
   var threadLocalBlock: TLSBlock? = nil
+  var threadLocalPlacement: ThreadLocalPlacement? = nil
 }
 
 /// A constructor or destructor table of the image: its priority, its name and place in link
