@@ -178,6 +178,15 @@ public struct FileIdentity: Sendable, Hashable {
   /// `st_ctim` in nanoseconds.
   public var changed: Int64
 
+  /// An identity as recorded: `modified` and `changed` in nanoseconds.
+  public init(device: UInt64, inode: UInt64, size: Int64, modified: Int64, changed: Int64) {
+    self.device = device
+    self.inode = inode
+    self.size = size
+    self.modified = modified
+    self.changed = changed
+  }
+
   init(_ st: stat) {
     device = UInt64(st.st_dev)
     inode = UInt64(st.st_ino)

@@ -215,6 +215,10 @@ public struct ModuleLinker {
     if let store, plan.usesThreadLocal || layout.threadLocalSize > 0 {
       // The block's place in the reservation and the host's TLS offsets are this process's.
       outcome = .notStored(missed: store.missed, reason: "the module uses thread-local storage")
+    } else if let store, let file = table.runtimeFiles.first(where: { $0.identity == nil }) {
+      // A hit could not tell whether it changed.
+      outcome = .notStored(
+        missed: store.missed, reason: "runtime archive '\(file.name)' is not a file")
     } else if let store {
       let record = CacheRecord(
         table, plan, layout, relocated, image, calls: options.effectiveCallBinding)

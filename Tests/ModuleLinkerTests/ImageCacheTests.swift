@@ -378,6 +378,49 @@ struct ImageCacheTests {
     #expect(try link([path], cache: cache, providers: providers("v1", size: 16)).statistics.cache == .hit)
   }
 
+  /// The key names a runtime archive only by name (finding the file costs a `gcc` run); the
+  /// entry records the file it pulled members from.
+  @Test("a changed runtime archive misses, by its bytes or its identity, and the new member runs")
+  func runtimeArchiveChange() throws {
+    let cache = try temporaryCache()
+    let directory = try TestSupport.temporaryDirectory("runtime")
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let archive = directory + "/libhelper.a"
+    func makeArchive(returning value: Int) throws {
+      let member = try compileC("int runtime_helper(void) { return \(value); }")
+      try? FileManager.default.removeItem(atPath: archive)
+      try TestSupport.shell("ar rcs '\(archive)' '\(member)'")
+    }
+    try makeArchive(returning: 7)
+    let path = try compileC(
+      "extern int runtime_helper(void); int main(void) { return runtime_helper(); }")
+    func linked() throws -> LoadedModule {
+      var options = LinkOptions(providers: [try HostSymbolProvider(libraries: [])])
+      options.cache = cache
+      options.runtimeArchives = [
+        RuntimeArchive(name: "libhelper.a") {
+          if case .archive(let archive)? = try? LinkInput.read(archive) { archive } else { nil }
+        }
+      ]
+      return try ModuleLinker(options: options).link(contentsOf: [path])
+    }
+    let changed = CacheOutcome.stored(missed: "'\(archive)' changed since the entry was made")
+    #expect(try linked().statistics.cache == .stored(missed: "no entry"))
+    let hit = try linked()
+    #expect(hit.statistics.cache == .hit)
+    #expect(hit.callMain("main", arguments: []) == 7)
+    // Other bytes (the same size: only the immediate differs), in a new file.
+    try makeArchive(returning: 8)
+    let relinked = try linked()
+    #expect(relinked.statistics.cache == changed)
+    #expect(relinked.callMain("main", arguments: []) == 8)
+    #expect(try linked().statistics.cache == .hit)
+    // The same bytes, a new modification time.
+    try TestSupport.shell("touch -d '2001-02-03 04:05:06.789' '\(archive)'")
+    #expect(try linked().statistics.cache == changed)
+    #expect(try linked().statistics.cache == .hit)
+  }
+
   @Test("a damaged or truncated entry is a miss, never a crash")
   func damaged() throws {
     let cache = try temporaryCache()

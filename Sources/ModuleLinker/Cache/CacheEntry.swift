@@ -178,7 +178,7 @@ struct CachedStub {
 
 /// The metadata of a cache entry.
 struct CacheEntry {
-  static let magic: UInt64 = 0x3130_4d49_4d4b_4c  // "LKMIMG01"
+  static let magic: UInt64 = 0x3230_4d49_4d4b_4c  // "LKMIMG02"
   static let headerSize = 64
   /// Runs of zero pages this long or longer are holes in the file, mapped anonymous.
   static let zeroRunPages = 16
@@ -200,6 +200,10 @@ struct CacheEntry {
   var relocationCount = 0
   var relocationsByType: [(type: UInt8, count: Int)] = []
   var origins: [(input: Int, member: String?)] = []
+  /// The runtime archives the link read (libgcc.a): their files and those files' identities,
+  /// checked again by every hit (the key names a runtime archive only by its name, so that a
+  /// link that needs none never looks for one).
+  var runtimeFiles: [(path: String, identity: FileIdentity)] = []
   var externals: [CachedExternal] = []
   var copies: [(external: Int, offset: Int, size: Int)] = []
   var stubs: [CachedStub] = []
@@ -299,6 +303,15 @@ extension CacheEntry {
     for (input, member) in origins {
       w.u32(UInt32(input))
       w.optionalString(member)
+    }
+    w.u32(UInt32(runtimeFiles.count))
+    for (path, identity) in runtimeFiles {
+      w.string(path)
+      w.u64(identity.device)
+      w.u64(identity.inode)
+      w.u64(UInt64(bitPattern: identity.size))
+      w.u64(UInt64(bitPattern: identity.modified))
+      w.u64(UInt64(bitPattern: identity.changed))
     }
     w.u32(UInt32(externals.count))
     for e in externals {
@@ -410,6 +423,13 @@ extension CacheEntry {
     }
     for _ in 0..<(try r.count(5)) {
       origins.append((Int(try r.u32()), try r.optionalString()))
+    }
+    for _ in 0..<(try r.count(44)) {
+      let path = try r.string()
+      let identity = FileIdentity(
+        device: try r.u64(), inode: try r.u64(), size: Int64(bitPattern: try r.u64()),
+        modified: Int64(bitPattern: try r.u64()), changed: Int64(bitPattern: try r.u64()))
+      runtimeFiles.append((path, identity))
     }
     for _ in 0..<(try r.count(40)) {
       let name = try r.string()

@@ -84,6 +84,9 @@ struct CacheRecord {
     entry.relocationCount = plan.relocationCount
     entry.relocationsByType = plan.relocationCounts
     entry.origins = table.origins
+    entry.runtimeFiles = table.runtimeFiles.compactMap { file in
+      file.identity.map { (file.path, $0) }
+    }
     let candidates = Set(plan.copyCandidates)
     let copied = Set(plan.hostCopies)
     entry.externals = table.externals.map { e in

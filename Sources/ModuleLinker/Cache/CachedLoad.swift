@@ -36,6 +36,10 @@ extension ImageCache {
     guard entry.origins.allSatisfy({ $0.input < inputNames.count }) else {
       return .miss("the entry's objects do not match the inputs")
     }
+    // The runtime archives it pulled members from: the same files, unchanged.
+    for file in entry.runtimeFiles where FileIdentity.of(file.path) != file.identity {
+      return .miss("'\(file.path)' changed since the entry was made")
+    }
     // Every external again: the same provider, kind and size; only the address may differ.
     var addresses = [UInt64](repeating: 0, count: entry.externals.count)
     for (k, e) in entry.externals.enumerated() {

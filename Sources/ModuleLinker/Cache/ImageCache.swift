@@ -8,8 +8,11 @@ public import ELFObject
 /// than two seconds old, so an unchanged file is not read again), each provider's
 /// ``SymbolProvider/cacheIdentity`` (the host libraries' GNU build IDs), the link options that
 /// change the image (``LinkOptions/allowUndefined``, ``LinkOptions/entry``,
-/// ``LinkOptions/callBinding``, whether ``LinkOptions/regions`` are used) and the linker's own
-/// build ID.
+/// ``LinkOptions/callBinding``, whether ``LinkOptions/regions`` are used), the names of the
+/// ``LinkOptions/runtimeArchives`` and the linker's own build ID. A runtime archive the link
+/// read (libgcc.a) is not in the key, which would mean finding it on every link: the entry
+/// records its file's device, inode, size and times (in nanoseconds), and a hit whose file is
+/// not that file any more is a miss.
 ///
 /// **What is stored.** The image after relocation and before anything runs, and what a load
 /// redoes: every fixup whose value depends on the base or on an external's address, the GOT

@@ -171,6 +171,10 @@ struct SymbolTable {
   /// Globals defined with a default version (`name@@VERSION`, from `.symver`): they define
   /// `name` and `name@VERSION` too, as ld's static link binds them.
   var defaultVersions: [Int] = []
+  /// The runtime archives the link opened (``LinkOptions/runtimeArchives``): each one's name, the
+  /// file it was read from and that file's identity then (nil when it was not a mapped file). A
+  /// cached image depends on them.
+  var runtimeFiles: [(name: String, path: String, identity: FileIdentity?)] = []
   /// The static TLS reservation thread-local variables are given (``LinkOptions/threadLocalStorage``);
   /// nil refuses them.
   var threadLocalStorage: StaticTLS?
@@ -296,7 +300,10 @@ extension SymbolTable {
       // undefined, then what they need from the providers.
       var runtime: [(input: Int, archive: Archive)] = []
       for (k, source) in options.runtimeArchives.enumerated() {
-        if let archive = source.open() { runtime.append((inputs.count + k, archive)) }
+        if let archive = source.open() {
+          runtime.append((inputs.count + k, archive))
+          table.runtimeFiles.append((source.name, archive.bytes.name, archive.bytes.identity))
+        }
       }
       try table.pullArchiveMembers(runtime, problems: &problems, only: Set(pending))
       pending = pending.filter { table.globals[$0].kind == .undefined }
