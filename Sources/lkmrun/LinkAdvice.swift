@@ -101,6 +101,15 @@ final class LinkAdvice: Sendable {
     return system_dlsymDefines(library, name)
   }
 
+  /// Whether `name` is a data object of libstdc++ that lkmrun has no copy of: the global
+  /// lookup finds libstdc++'s own (a copy in lkmrun, which libstdc++ is bound to, comes first).
+  static func isUncopiedCXXData(_ name: String) -> Bool {
+    guard let library = cxxLibrary.withLock({ $0 }),
+      let own = dlsym(UnsafeMutableRawPointer(bitPattern: library), name)
+    else { return false }
+    return dlsym(nil, name) == own  // RTLD_DEFAULT
+  }
+
   /// libstdc++, opened on first use (nil if it cannot be), as an address.
   private static let cxxLibrary = Mutex<UInt?>(
     system_dlopen("libstdc++.so.6"))
@@ -178,7 +187,16 @@ final class LinkAdvice: Sendable {
     var byOption: [Instrumentation: [String]] = [:]
     var options: [Instrumentation] = []
     var cxx: [String] = []
-    for problem in error.all {
+    for var problem in error.all {
+      if problem.code == .fieldOverflow, let symbol = problem.symbol,
+        LinkAdvice.isUncopiedCXXData(symbol)
+      {
+        // Out of reach: libstdc++'s, where lkmrun keeps no copy (hostdata.c).
+        problem.message = problem.message.replacing(
+          "; recompile with -fPIC",
+          with: "; it is the C++ library's data, of which lkmrun has no copy within reach "
+            + "(only the iostreams' and locale facets' objects are copied): recompile with -fPIC")
+      }
       if problem.code == .undefinedSymbol, let symbol = problem.symbol {
         if let option = LinkAdvice.instrumentation(symbol) {
           if byOption[option] == nil { options.append(option) }

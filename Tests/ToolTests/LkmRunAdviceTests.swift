@@ -141,3 +141,90 @@ struct LkmRunAdviceTests {
     #expect(run.status == 0 && run.stderr.isEmpty, "\(run)")
   }
 }
+
+/// libstdc++'s writable data objects that lkmrun copies into itself (Sources/CLkmrunHost/
+/// hostdata.c): copy relocations are an executable's link-time decision, so the list was made
+/// from one libstdc++ and must be remade for another.
+@Suite("lkmrun: the copies of libstdc++'s data")
+struct LkmRunHostDataTests {
+  static let lkmrun = TestSupport.product("lkmrun")
+
+  /// Default-PIE C++ code names libstdc++'s data PC-relatively beside stdout (gcc's
+  /// -mpie-copy-relocations), so each writable object must have a copy where stdout's is.
+  /// Guard variables (`_ZGV…`) are left out: module code never names libstdc++'s, as it
+  /// instantiates none of the templates they guard; thread-local ones cannot be copied.
+  @Test("lkmrun copies every writable data object of the host's libstdc++")
+  func everyWritableObjectIsCopied() throws {
+    let ldd = try TestSupport.shell("ldd '\(Self.lkmrun)'")
+    let library = try #require(
+      ldd.split(separator: "\n").first { $0.contains("libstdc++.so.6 => ") }
+        .map { String($0.split(separator: " ")[2]) }, "lkmrun loads no libstdc++:\n\(ldd)")
+    // Section index → name, then every defined OBJECT in .data or .bss.
+    var sections: [String: String] = [:]
+    for line in try TestSupport.shell("readelf -SW '\(library)'").split(separator: "\n") {
+      let fields = line.replacing("[ ", with: "[").split(separator: " ")
+      if fields.count > 2, fields[0].hasPrefix("["), fields[0].hasSuffix("]") {
+        sections[String(fields[0].dropFirst().dropLast())] = String(fields[1])
+      }
+    }
+    var writable: Set<String> = []
+    for line in try TestSupport.shell("readelf -W --dyn-syms '\(library)'").split(separator: "\n") {
+      let f = line.split(separator: " ")
+      guard f.count >= 8, f[3] == "OBJECT", let name = sections[String(f[6])],
+        name == ".data" || name == ".bss"
+      else { continue }
+      let symbol = String(f[7].prefix { $0 != "@" })
+      if !symbol.hasPrefix("_ZGV") { writable.insert(symbol) }
+    }
+    #expect(writable.count > 40, "\(library): \(writable.count) writable objects")
+    var copied: Set<String> = []
+    for line in try TestSupport.shell("readelf -W -r '\(Self.lkmrun)'").split(separator: "\n")
+    where line.contains("R_X86_64_COPY") {
+      // offset, info, type, the symbol's value, name@version, +, addend
+      let f = line.split(separator: " ")
+      if let k = f.firstIndex(of: "R_X86_64_COPY"), k + 2 < f.count {
+        copied.insert(String(f[k + 2].prefix { $0 != "@" }))
+      }
+    }
+    let missing = writable.subtracting(copied).sorted()
+    #expect(
+      missing.isEmpty,
+      """
+      \(library) has writable data lkmrun does not copy; add to lkmrun_host_cxx_data_count in \
+      Sources/CLkmrunHost/hostdata.c: \(missing.joined(separator: " "))
+      """)
+  }
+
+  /// A guard variable of libstdc++'s is writable data lkmrun has no copy of.
+  @Test("libstdc++'s data with no copy, out of reach, is named as such, with -fPIC as the fix")
+  func uncopiedDataOutOfReach() throws {
+    let dir = try TestSupport.temporaryDirectory("lkmrun-copies")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try """
+    \t.text
+    \t.globl main
+    \t.type main, @function
+    main:
+    \tmov stdout(%rip), %rax
+    \tmovzbl _ZGVNSt7collateIcE2idE(%rip), %eax
+    \txor %eax, %eax
+    \tret
+    \t.size main, .-main
+    \t.section .note.GNU-stack,"",@progbits
+
+    """.write(toFile: dir + "/guard.s", atomically: true, encoding: .utf8)
+    try TestSupport.shell("as --64 -o guard.o guard.s", directory: dir)
+    let run = try TestSupport.run(
+      Self.lkmrun, ["--no-cache", "-l", "stdc++", "guard.o"], directory: dir)
+    #expect(run.status == 1 && run.stdout.isEmpty)
+    #expect(
+      run.stderr.replacing(#/0x[0-9a-f]+/#, with: "0xN")
+        == "lkmrun: guard.o:main+0xN (.text+0xN): R_X86_64_PC32 against '_ZGVNSt7collateIcE2idE': "
+        + "'_ZGVNSt7collateIcE2idE' at 0xN is 0xN bytes away, beyond the ±2 GiB a 32-bit "
+        + "PC-relative reference reaches (the module was placed within reach of 'stdout' at 0xN, "
+        + "which guard.o:main+0xN (.text+0xN) references PC-relatively); it is the C++ library's "
+        + "data, of which lkmrun has no copy within reach (only the iostreams' and locale facets' "
+        + "objects are copied): recompile with -fPIC (or -mno-direct-extern-access) so that it is "
+        + "reached through the GOT\n", "\(run)")
+  }
+}

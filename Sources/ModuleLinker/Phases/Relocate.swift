@@ -467,7 +467,9 @@ extension RelocatedImage {
       advice =
         "value \(value < 0 ? "-" + hex(value.magnitude) : hex(value)) does not fit its \(type.width * 8)-bit field"
     }
-    return LinkError(.fieldOverflow, "\(head): \(advice)")
+    var error = LinkError(.fieldOverflow, "\(head): \(advice)")
+    error.symbol = symbol
+    return error
   }
 }
 
