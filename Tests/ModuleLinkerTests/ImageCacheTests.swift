@@ -421,6 +421,39 @@ struct ImageCacheTests {
     #expect(try linked().statistics.cache == .hit)
   }
 
+  /// With a static TLS reservation `__tls_get_addr` is the linker's (over its own TLS indexes),
+  /// without one glibc's. A module that uses no thread-local storage itself is cached (one that
+  /// does never is), so the reservation is in the key, and a hit binds it as a link does.
+  @Test("a module naming __tls_get_addr is cached apart with and without a TLS reservation")
+  func threadLocalReservation() throws {
+    let cache = try temporaryCache()
+    let path = try compileC(
+      "extern void *__tls_get_addr(void *); void *(*volatile get)(void *) = __tls_get_addr; "
+        + "int main(void) { return get == 0; }")
+    func linked(reservation: Bool) throws -> LoadedModule {
+      var options = LinkOptions(providers: [try HostSymbolProvider(libraries: [])])
+      options.cache = cache
+      if reservation {
+        options.threadLocalStorage = StaticTLS(
+          threadPointerOffset: -0x2_0000, size: 0x1000, alignment: 64,
+          initializer: DiscardedThreadLocalValues())
+      }
+      return try ModuleLinker(options: options).link(contentsOf: [path])
+    }
+    let fresh = try linked(reservation: true)
+    #expect(fresh.statistics.cache == .stored(missed: "no entry"))
+    let linkers = try #require(fresh.externals["__tls_get_addr"])
+    #expect(linkers.provider == "linker")
+    let hit = try linked(reservation: true)
+    #expect(hit.statistics.cache == .hit)
+    #expect(hit.externals["__tls_get_addr"]?.address == linkers.address)
+    let get = try #require(hit.objectAddress(named: "get"))
+    #expect(hit.load(UInt64.self, at: get) == linkers.address)
+    let without = try linked(reservation: false)
+    #expect(without.statistics.cache == .stored(missed: "no entry"))
+    #expect(without.externals["__tls_get_addr"]?.provider == "host")
+  }
+
   @Test("a damaged or truncated entry is a miss, never a crash")
   func damaged() throws {
     let cache = try temporaryCache()

@@ -44,7 +44,10 @@ extension ImageCache {
     var addresses = [UInt64](repeating: 0, count: entry.externals.count)
     for (k, e) in entry.externals.enumerated() {
       var found: (provider: String, symbol: ProvidedSymbol)?
-      if e.provider == "linker" {
+      if e.provider == "linker" && e.name == "__tls_get_addr" {
+        // The linker's over its static TLS indexes (the key says a reservation was given).
+        found = ("linker", ProvidedSymbol(address: StaticTLS.functions.getAddr, isFunction: true))
+      } else if e.provider == "linker" {
         found = ("linker", ProvidedSymbol(address: AtExitRegistry.cxaAtExitAddress, isFunction: true))
       } else {
         for provider in options.providers {

@@ -8,7 +8,8 @@ public import ELFObject
 /// than two seconds old, so an unchanged file is not read again), each provider's
 /// ``SymbolProvider/cacheIdentity`` (the host libraries' GNU build IDs), the link options that
 /// change the image (``LinkOptions/allowUndefined``, ``LinkOptions/entry``,
-/// ``LinkOptions/callBinding``, whether ``LinkOptions/regions`` are used), the names of the
+/// ``LinkOptions/callBinding``, whether ``LinkOptions/regions`` are used, whether there is a
+/// ``LinkOptions/threadLocalStorage`` reservation), the names of the
 /// ``LinkOptions/runtimeArchives`` and the linker's own build ID. A runtime archive the link
 /// read (libgcc.a) is not in the key, which would mean finding it on every link: the entry
 /// records its file's device, inode, size and times (in nanoseconds), and a hit whose file is
@@ -111,6 +112,9 @@ extension ImageCache {
     w.optionalString(options.entry)
     w.bool(!options.regions.isEmpty)
     w.bool(options.effectiveCallBinding == .throughStubs)
+    // With a reservation, __tls_get_addr is the linker's. A module with thread-local storage is
+    // never stored, so the reservation's place does not matter.
+    w.bool(options.threadLocalStorage != nil)
     w.u32(UInt32(options.providers.count))
     for provider in options.providers { w.string(provider.cacheIdentity) }
     w.u32(UInt32(options.runtimeArchives.count))
