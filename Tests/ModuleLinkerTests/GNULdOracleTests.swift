@@ -561,9 +561,9 @@ func compareWithGNULd(
           | UInt32(bytes[offset + 3]) << 24
         return UInt64(bitPattern: Int64(Int32(bitPattern: v)))
       }
-      // ld's local-exec rewrites of general- and local-dynamic sequences (the psABI's
-      // relaxations, x86-64 psABI §11.2): the byte ranges they cover, whose call to
-      // __tls_get_addr is gone.
+      // ld's local-exec rewrites of general- and local-dynamic sequences (the GD→LE and LD→LE
+      // transitions of Drepper's "ELF Handling For Thread-Local Storage", as binutils 2.40
+      // writes them): the byte ranges they cover, whose call to __tls_get_addr is gone.
       var relaxed: [Range<Int>] = []
       let generalDynamicLE: [UInt8] = [0x64, 0x48, 0x8b, 0x04, 0x25, 0, 0, 0, 0, 0x48, 0x8d, 0x80]
       // `lea x@tlsld(%rip), %rdi; call __tls_get_addr@PLT` (12 bytes), or with `call
