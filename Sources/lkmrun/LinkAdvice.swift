@@ -105,9 +105,9 @@ final class LinkAdvice: Sendable {
   /// lookup finds libstdc++'s own (a copy in lkmrun, which libstdc++ is bound to, comes first).
   static func isUncopiedCXXData(_ name: String) -> Bool {
     guard let library = cxxLibrary.withLock({ $0 }),
-      let own = dlsym(UnsafeMutableRawPointer(bitPattern: library), name)
+      let own = system_dlsymAddress(library, name)
     else { return false }
-    return dlsym(nil, name) == own  // RTLD_DEFAULT
+    return system_dlsymAddress(nil, name) == own
   }
 
   /// libstdc++, opened on first use (nil if it cannot be), as an address.

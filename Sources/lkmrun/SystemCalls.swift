@@ -31,5 +31,15 @@ func system_dlsymDefines(_ handle: UInt, _ name: String) -> Bool {
 
 /// Frees memory the C library allocated.
 ///
+/// The address `name` has in the library at `handle` (from ``system_dlopen(_:)``), or in the
+/// global scope (`RTLD_DEFAULT`) when `handle` is nil; nil if it is not defined there.
+///
+/// The corresponding C function is `dlsym(3)`.
+func system_dlsymAddress(_ handle: UInt?, _ name: String) -> UInt? {
+  dlsym(handle.flatMap { UnsafeMutableRawPointer(bitPattern: $0) }, name).map {
+    UInt(bitPattern: $0)
+  }
+}
+
 /// The corresponding C function is `free(3)`.
 func system_free(_ pointer: UnsafeMutableRawPointer?) { free(pointer) }
