@@ -189,7 +189,11 @@ let package = Package(
         "ModuleLinker", "LKMBase", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: settings),
-    .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: settings),
+    // What every test target shares: processes, an lkmd on a temporary device, the fixture
+    // compiler, a raw device client (the product's codec), the corpora's expected.tsv files.
+    .target(
+      name: "TestSupport", dependencies: ["LKMInterface", "LKMDevice"], path: "Tests/TestSupport",
+      swiftSettings: settings),
     .testTarget(
       name: "ELFObjectTests", dependencies: ["ELFObject", "TestSupport"], swiftSettings: settings),
     .testTarget(
@@ -199,7 +203,7 @@ let package = Package(
       name: "SandboxTests", dependencies: ["LKMSandbox", "LKMInterface", "TestSupport"],
       swiftSettings: settings),
     .testTarget(
-      name: "ToolTests", dependencies: ["TestSupport"], swiftSettings: settings),
+      name: "ToolTests", dependencies: ["LKMInterface", "TestSupport"], swiftSettings: settings),
     // The device's messages: what decoders accept and refuse, and the pure parts of replies.
     .testTarget(name: "InterfaceTests", dependencies: ["LKMInterface"], swiftSettings: settings),
   ]

@@ -3,40 +3,7 @@ import Foundation
 import TestSupport
 import Testing
 
-/// One line of `Fixtures/malformed/expected.tsv` (written by `scripts/make-malformed.py`).
-struct MalformedCase: Sendable, CustomTestStringConvertible {
-  enum Stage: String, Sendable { case reader, linker, valid }
-  /// The file's name in `Fixtures/malformed`.
-  var file: String
-  var stage: Stage
-  /// The `ELFError.Code` (reader) or `LinkError.Code` (linker) raw value; `-` for controls.
-  var code: String
-  /// The whole message, `FILE: problem` for reader files.
-  var message: String
-
-  var testDescription: String { file }
-
-  static let directory = TestSupport.fixture("malformed")
-
-  /// Every case, in file order.
-  static let all: [MalformedCase] = {
-    guard
-      let text = try? String(contentsOfFile: directory + "/expected.tsv", encoding: .utf8)
-    else { return [] }
-    return text.split(separator: "\n").compactMap { line in
-      guard !line.hasPrefix("#") else { return nil }
-      let fields = line.split(separator: "\t", maxSplits: 3, omittingEmptySubsequences: false)
-      guard fields.count == 4, let stage = Stage(rawValue: String(fields[1])) else {
-        return MalformedCase(file: "unparsable line: \(line)", stage: .valid, code: "", message: "")
-      }
-      return MalformedCase(
-        file: String(fields[0]), stage: stage, code: String(fields[2]), message: String(fields[3]))
-    }
-  }()
-
-  static let refused = all.filter { $0.stage == .reader }
-  static let accepted = all.filter { $0.stage != .reader }
-
+extension MalformedCase {
   /// The file's bytes, named as `lkmrun` names a file passed by its bare name.
   func bytes() throws -> FileBytes {
     let data = try Data(contentsOf: URL(fileURLWithPath: Self.directory + "/" + file))

@@ -10,9 +10,7 @@ let modules: [String: [UInt8]] = {
   var result: [String: [UInt8]] = [:]
   for name in ["good", "nullderef", "spin", "hog", "execve", "socket", "openwrite"] {
     let object = "\(directory)/\(name).o"
-    try! TestSupport.shell(
-      "gcc -c -O1 -D_KERNEL -I '\(TestSupport.packageRoot)/Sources/CLKM/kernel/include' "
-        + "'\(TestSupport.fixture("sandbox/\(name).c"))' -o '\(object)'")
+    try! KernelFixtures.compile(TestSupport.fixture("sandbox/\(name).c"), to: object)
     result[name] = Array(FileManager.default.contents(atPath: object)!)
   }
   return result
@@ -170,13 +168,14 @@ struct FindingCase: Sendable, CustomTestStringConvertible {
   var testDescription: String { file }
 
   static let all: [FindingCase] = {
-    let directory = TestSupport.fixture("sandbox/findings")
-    guard let text = try? String(contentsOfFile: directory + "/expected.tsv", encoding: .utf8) else { return [] }
-    return text.split(separator: "\n").compactMap { line in
-      guard !line.hasPrefix("#") else { return nil }
-      let f = line.split(separator: "\t").map(String.init)
-      guard f.count >= 4 else { return nil }
-      return FindingCase(file: f[0], mode: f[1] == "link" ? .linkOnly : .lifecycle, entry: f[2], hostSymbols: f[3] == "yes")
+    let table = FixtureTable("sandbox/findings/expected.tsv", columns: 5)
+    return table.rows.map { f in
+      FindingCase(
+        file: f[0], mode: f[1] == "link" ? .linkOnly : .lifecycle, entry: f[2],
+        hostSymbols: f[3] == "yes")
+    } + table.unparsable.map {
+      // Replayed as a file that does not exist: the test fails, naming the line.
+      FindingCase(file: "unparsable line: \($0)", mode: .lifecycle, entry: "", hostSymbols: false)
     }
   }()
 }

@@ -4,30 +4,9 @@ import Testing
 
 /// A running lkmd on a temporary device, stopped (SIGTERM) when the body returns.
 func withLkmd(_ arguments: [String] = [], _ body: (String) throws -> Void) throws {
-  let directory = try TestSupport.temporaryDirectory("sandbox-lkmd")
-  let device = directory + "/dev/lkm"
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: TestSupport.product("lkmd"))
-  process.arguments = ["--device", device] + arguments
-  let out = Pipe()
-  process.standardOutput = out
-  process.standardError = FileHandle.nullDevice
-  try process.run()
-  defer {
-    process.terminate()
-    process.waitUntilExit()
-    try? FileManager.default.removeItem(atPath: directory)
-  }
-  // Wait for "lkmd: ready on DEVICE".
-  var seen = Data()
-  let deadline = Date().addingTimeInterval(20)
-  while !String(decoding: seen, as: UTF8.self).contains("ready on"), Date() < deadline {
-    let chunk = out.fileHandleForReading.availableData
-    if chunk.isEmpty { break }
-    seen += chunk
-  }
-  try #require(String(decoding: seen, as: UTF8.self).contains("ready on"))
-  try body(device)
+  let kernel = try KernelProcess(arguments)
+  defer { kernel.stop() }
+  try body(kernel.device)
 }
 
 func objectFile(_ name: String) throws -> String {

@@ -1,6 +1,9 @@
-import Foundation
+public import Foundation
 
-/// Helpers the test targets share: running processes, compiling fixtures, finding paths.
+/// What every test target shares: paths, temporary directories, failures, compilers. The rest of
+/// this target: ``ToolProcess`` (the one process runner), ``KernelProcess`` (an lkmd on a
+/// temporary device), ``KernelFixtures`` (the one fixture compiler), ``RawDeviceClient``,
+/// ``ModstatListing`` and ``FixtureTable`` (the corpora's expected.tsv files).
 public enum TestSupport {
   /// The package's root directory.
   public static let packageRoot: String = {
@@ -11,7 +14,9 @@ public enum TestSupport {
 
   /// The directory holding the built products (next to the running test bundle).
   public static let productsDirectory: String = {
-    let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    let exe =
+      (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+      ?? CommandLine.arguments[0]
     return URL(fileURLWithPath: exe).deletingLastPathComponent().path
   }()
 
@@ -21,51 +26,18 @@ public enum TestSupport {
   /// A path inside Fixtures/.
   public static func fixture(_ path: String) -> String { packageRoot + "/Fixtures/" + path }
 
-  /// The result of running a process.
-  public struct Result: Sendable, CustomStringConvertible {
-    public var status: Int32
-    /// Whether the process was killed by a signal (then `status` is the signal number).
-    public var signaled: Bool
-    public var stdout: String
-    public var stderr: String
-    public var description: String {
-      "status \(status)\(signaled ? " (signal)" : "")\nstdout: \(stdout)\nstderr: \(stderr)"
-    }
-  }
+  /// The result of running a process: ``ToolProcess/Result``.
+  public typealias Result = ToolProcess.Result
 
-  /// Runs `executable` with `arguments`, waiting for it; output is captured.
+  /// Runs `executable` with `arguments` and waits for it, however long it takes; output is
+  /// captured. `environment` nil inherits the test's.
   public static func run(
     _ executable: String, _ arguments: [String], input: String? = nil,
     environment: [String: String]? = nil, directory: String? = nil
   ) throws -> Result {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    if let environment { process.environment = environment }
-    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    let inPipe = Pipe()
-    process.standardInput = inPipe
-    try process.run()
-    if let input { inPipe.fileHandleForWriting.write(input.data(using: .utf8)!) }
-    try? inPipe.fileHandleForWriting.close()
-    // Read both pipes concurrently so that neither fills.
-    nonisolated(unsafe) var errData = Data()
-    let group = DispatchGroup()
-    group.enter()
-    DispatchQueue.global().async {
-      errData = err.fileHandleForReading.readDataToEndOfFile()
-      group.leave()
-    }
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
-    process.waitUntilExit()
-    return Result(
-      status: process.terminationStatus, signaled: process.terminationReason == .uncaughtSignal,
-      stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+    try ToolProcess(
+      executable, arguments, input: input, environment: environment, directory: directory
+    ).wait(timeout: nil)
   }
 
   /// Runs a shell command line (for compilers), throwing with its output when it fails.
@@ -91,7 +63,8 @@ public enum TestSupport {
     let swiftClang = "/opt/swift/usr/bin/clang"
     if FileManager.default.isExecutableFile(atPath: swiftClang) {
       list.append(swiftClang)
-    } else if let found = try? shell("command -v clang").trimmingCharacters(in: .whitespacesAndNewlines),
+    } else if let found = try? shell("command -v clang").trimmingCharacters(
+      in: .whitespacesAndNewlines),
       !found.isEmpty
     {
       list.append(found)

@@ -13,14 +13,8 @@ struct DebuggingTests {
 
   /// counter.c compiled as a module author does for debugging (`-g -O0`), or without -g.
   static func counter(debug: Bool = true) throws -> String {
-    let dir = try KernelFixtures.outputDirectory() + (debug ? "" : "/nodebug")
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    let output = "\(dir)/counter.o"
-    if !FileManager.default.fileExists(atPath: output) {
-      try TestSupport.shell(
-        "gcc -c \(debug ? "-g" : "") -O0 -D_KERNEL -I '\(KernelFixtures.include)' '\(source)' -o '\(output)'")
-    }
-    return output
+    try KernelFixtures.object(
+      "../debug/counter.c", as: debug ? "counter" : "nodebug/counter", flags: debug ? ["-g"] : [])
   }
 
   /// The line of counter.c that contains `text` (1-based).
@@ -54,12 +48,7 @@ struct DebuggingTests {
   /// Starts a program with no signal blocked (the threads tests run on block SIGALRM and
   /// SIGTERM, and a child inherits the mask: gdb and perf wait for their children with it).
   static func unmasked(_ executable: String, _ arguments: [String]) throws -> ToolProcess {
-    var mask = sigset_t()
-    var saved = sigset_t()
-    sigemptyset(&mask)
-    pthread_sigmask(SIG_SETMASK, &mask, &saved)
-    defer { pthread_sigmask(SIG_SETMASK, &saved, nil) }
-    return try ToolProcess(executable, arguments, environment: ProcessInfo.processInfo.environment)
+    try ToolProcess(executable, arguments, blocking: [])
   }
 
   static func waitFor(_ path: String, _ process: ToolProcess, seconds: Double = 180) -> Bool {

@@ -10,12 +10,12 @@ struct DeviceExampleTests {
     "rot13: a character device in major 11, its node made by the postinstall script, restored on unload"
   )
   func rot13() throws {
-    let k = try DeviceKernel()
-    let object = try DeviceModules.object("rot13/rot13.c")
-    let postinstall = DeviceModules.fixture("rot13/rot13_postinstall.sh")
+    let k = try KernelProcess(["--watchdog", "10"])
+    let object = try KernelFixtures.object("rot13/rot13.c")
+    let postinstall = KernelFixtures.fixture("rot13/rot13_postinstall.sh")
     #expect(try k.ok("modload", "-p", postinstall, object) == "Module loaded as ID 0\n")
     #expect(
-      try k.ok("modstat").maskedAddresses == modstatHeader
+      try k.ok("modstat").maskedAddresses == ModstatListing.header
         + "DEV       0  11 ADDRESS SIZE INFO   2 rot13\n")
     #expect(try k.ok("lkmctl", "ls", "/dev") == "console\nlkm\nnull\nrot13\nzero\n")
     #expect(try k.ok("lkmctl", "ls", "-l", "/dev/rot13") == "crw-------   11,   0 rot13\n")
@@ -46,9 +46,9 @@ struct DeviceExampleTests {
       try k.run("lkmctl", "mknod", "/dev/rot13", "c", "11", "0").stderr
         == "lkmctl: /dev/rot13: File exists\n")
 
-    let postunload = DeviceModules.fixture("rot13/rot13_postunload.sh")
+    let postunload = KernelFixtures.fixture("rot13/rot13_postunload.sh")
     #expect(try k.ok("modunload", "-n", "rot13", "-p", postunload) == "")
-    #expect(try k.ok("modstat") == modstatHeader)
+    #expect(try k.ok("modstat") == ModstatListing.header)
     #expect(try k.ok("lkmctl", "ls", "/dev") == "console\nlkm\nnull\nrot13b\nzero\n")
     // The major holds lkmenodev again.
     let gone = try k.run("lkmctl", "read", "/dev/rot13b")
@@ -60,20 +60,20 @@ struct DeviceExampleTests {
         == "lkmctl: /dev/rot13b: No such file or directory\n")
     #expect(try k.ok("modload", "-p", postinstall, object) == "Module loaded as ID 0\n")
     #expect(
-      try k.ok("modstat", "-n", "rot13").maskedAddresses == modstatHeader
+      try k.ok("modstat", "-n", "rot13").maskedAddresses == ModstatListing.header
         + "DEV       0  11 ADDRESS SIZE INFO   2 rot13\n")
   }
 
   @Test(
     "rd: a RAM disk in block major 8, read and written across block boundaries, freed on unload")
   func ramDisk() throws {
-    let k = try DeviceKernel()
-    let object = try DeviceModules.object("rd/rd.c")
+    let k = try KernelProcess(["--watchdog", "10"])
+    let object = try KernelFixtures.object("rd/rd.c")
     #expect(
-      try k.ok("modload", "-p", DeviceModules.fixture("rd/rd_postinstall.sh"), object)
+      try k.ok("modload", "-p", KernelFixtures.fixture("rd/rd_postinstall.sh"), object)
         == "Module loaded as ID 0\n")
     #expect(
-      try k.ok("modstat").maskedAddresses == modstatHeader
+      try k.ok("modstat").maskedAddresses == ModstatListing.header
         + "DEV       0   8 ADDRESS SIZE INFO   2 rd\n")
     #expect(try k.ok("lkmctl", "ls", "-l", "/dev/rd0") == "brw-------    8,   0 rd0\n")
     #expect(try k.ok("lkmctl", "ioctl", "/dev/rd0", "0x40045201") == "65536\n")  // RDIOCGSIZE
@@ -92,7 +92,7 @@ struct DeviceExampleTests {
     #expect(full.stderr == "lkmctl: /dev/rd0: No space left on device\n" && full.status == 1)
 
     #expect(
-      try k.ok("modunload", "-n", "rd", "-p", DeviceModules.fixture("rd/rd_postunload.sh")) == "")
+      try k.ok("modunload", "-n", "rd", "-p", KernelFixtures.fixture("rd/rd_postunload.sh")) == "")
     #expect(try k.ok("lkmctl", "ls", "/dev") == "console\nlkm\nnull\nzero\n")
     #expect(!(try k.ok("lkmctl", "dmesg")).contains("leaked"))
   }
@@ -101,12 +101,12 @@ struct DeviceExampleTests {
     "kernfs: OpenBSD's VFS example, type 11, modstat offset -1, mounted, read, written, EBUSY until unmounted"
   )
   func kernfs() throws {
-    let k = try DeviceKernel()
-    let module = try DeviceModules.object("kernfs/kernfsmod.c")
-    let vnops = try DeviceModules.object("kernfs/kernfs_vnops.c")
+    let k = try KernelProcess(["--watchdog", "10"])
+    let module = try KernelFixtures.object("kernfs/kernfsmod.c")
+    let vnops = try KernelFixtures.object("kernfs/kernfs_vnops.c")
     #expect(try k.ok("modload", "-e", "kernfsmod", module, vnops) == "Module loaded as ID 0\n")
     #expect(
-      try k.ok("modstat").maskedAddresses == modstatHeader
+      try k.ok("modstat").maskedAddresses == ModstatListing.header
         + "VFS       0  -1 ADDRESS SIZE INFO   2 kernfs\n")
     #expect(try k.ok("lkmctl", "mount", "-t") == "kernfs 11 0\n")
     #expect(try k.ok("lkmctl", "mount", "kernfs", "/kern") == "")
@@ -167,20 +167,20 @@ struct DeviceExampleTests {
 
   @Test("rpn: an interpreter in execsw slot 0 runs its programs with arguments, output and status")
   func rpn() throws {
-    let k = try DeviceKernel()
-    let object = try DeviceModules.object("rpn/rpn.c")
-    let factorial = DeviceModules.fixture("rpn/factorial.rpn")
+    let k = try KernelProcess(["--watchdog", "10"])
+    let object = try KernelFixtures.object("rpn/rpn.c")
+    let factorial = KernelFixtures.fixture("rpn/factorial.rpn")
     let notMine = try k.run("lkmctl", "exec", factorial)
     #expect(notMine.stderr == "lkmctl: \(factorial): Exec format error\n" && notMine.status == 1)
 
     #expect(try k.ok("modload", object) == "Module loaded as ID 0\n")
     #expect(
-      try k.ok("modstat").maskedAddresses == modstatHeader
+      try k.ok("modstat").maskedAddresses == ModstatListing.header
         + "EXEC      0   0 ADDRESS SIZE INFO   2 rpn\n")
     #expect(try k.ok("lkmctl", "exec", factorial, "10") == "factorial of 10 is 3628800\n")
     #expect(try k.ok("lkmctl", "exec", factorial) == "factorial of 5 is 120\n")
     #expect(
-      try k.ok("lkmctl", "exec", DeviceModules.fixture("rpn/fizzbuzz.rpn"), "5")
+      try k.ok("lkmctl", "exec", KernelFixtures.fixture("rpn/fizzbuzz.rpn"), "5")
         == "1\n2\nFizz\n4\nBuzz\n")
 
     let status = try k.run(
@@ -207,21 +207,21 @@ struct DeviceExampleTests {
     "modstat shows every type with OpenBSD's offsets: syscall number, major, execsw index, -1 for a VFS"
   )
   func everyType() throws {
-    let k = try DeviceKernel()
+    let k = try KernelProcess(["--watchdog", "10"])
     try k.ok(
-      "modload", "-e", "newsyscall", try DeviceModules.object("newsyscall/newsyscall.c"),
-      try DeviceModules.object("newsyscall/mycall.c"))
-    try k.ok("modload", try DeviceModules.object("rot13/rot13.c"))
-    try k.ok("modload", try DeviceModules.object("rd/rd.c"))
+      "modload", "-e", "newsyscall", try KernelFixtures.object("newsyscall/newsyscall.c"),
+      try KernelFixtures.object("newsyscall/mycall.c"))
+    try k.ok("modload", try KernelFixtures.object("rot13/rot13.c"))
+    try k.ok("modload", try KernelFixtures.object("rd/rd.c"))
     try k.ok(
-      "modload", "-e", "kernfsmod", try DeviceModules.object("kernfs/kernfsmod.c"),
-      try DeviceModules.object("kernfs/kernfs_vnops.c"))
-    try k.ok("modload", try DeviceModules.object("rpn/rpn.c"))
+      "modload", "-e", "kernfsmod", try KernelFixtures.object("kernfs/kernfsmod.c"),
+      try KernelFixtures.object("kernfs/kernfs_vnops.c"))
+    try k.ok("modload", try KernelFixtures.object("rpn/rpn.c"))
     try k.ok(
-      "modload", "-e", "miscmod", try DeviceModules.object("miscmod/miscmod.c"),
-      try DeviceModules.object("miscmod/misccall.c"))
+      "modload", "-e", "miscmod", try KernelFixtures.object("miscmod/miscmod.c"),
+      try KernelFixtures.object("miscmod/misccall.c"))
     #expect(
-      try k.ok("modstat").maskedAddresses == modstatHeader
+      try k.ok("modstat").maskedAddresses == ModstatListing.header
         + "SYSCALL   0 210 ADDRESS SIZE INFO   2 newsyscall\n"
         + "DEV       1  11 ADDRESS SIZE INFO   2 rot13\n"
         + "DEV       2   8 ADDRESS SIZE INFO   2 rd\n"
@@ -231,7 +231,7 @@ struct DeviceExampleTests {
     for name in ["miscmod", "rpn", "kernfs", "rd", "rot13", "newsyscall"] {
       try k.ok("modunload", "-n", name)
     }
-    #expect(try k.ok("modstat") == modstatHeader)
+    #expect(try k.ok("modstat") == ModstatListing.header)
   }
 }
 

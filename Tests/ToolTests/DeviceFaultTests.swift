@@ -10,9 +10,9 @@ import Testing
 struct DeviceFaultTests {
   @Test("a device whose read faults, whose write is not code and whose ioctl never returns")
   func faultingDevice() throws {
-    let k = try DeviceKernel(watchdog: 1)
+    let k = try KernelProcess(["--watchdog", "1"])
     #expect(
-      try k.ok("modload", try DeviceModules.object("devtests/faultdev.c"))
+      try k.ok("modload", try KernelFixtures.object("devtests/faultdev.c"))
         == "Module loaded as ID 0\n")
     #expect(try k.ok("lkmctl", "mknod", "/dev/fault", "c", "11", "0") == "")
     // A fault (read, ioctl) points to its oops; a d_write that is not code faults nothing.
@@ -42,7 +42,7 @@ struct DeviceFaultTests {
     // The kernel keeps serving, and the module can go.
     #expect(try k.ok("lkmctl", "read", "/dev/zero", "2") == "\0\0")
     #expect(
-      try k.ok("modstat").maskedAddresses == modstatHeader
+      try k.ok("modstat").maskedAddresses == ModstatListing.header
         + "DEV       0  11 ADDRESS SIZE INFO   2 faultdev (faulted)\n")
     #expect(try k.ok("modunload", "-n", "faultdev") == "")
     #expect(
@@ -52,9 +52,9 @@ struct DeviceFaultTests {
 
   @Test("a file system whose read faults and whose lookup returns something that is not a vnode")
   func faultingFileSystem() throws {
-    let k = try DeviceKernel()
+    let k = try KernelProcess(["--watchdog", "10"])
     #expect(
-      try k.ok("modload", try DeviceModules.object("devtests/faultfs.c"))
+      try k.ok("modload", try KernelFixtures.object("devtests/faultfs.c"))
         == "Module loaded as ID 0\n")
     #expect(try k.ok("lkmctl", "mount", "faultfs", "/f") == "")
     let read = try k.run("lkmctl", "cat", "/f/file")
@@ -76,14 +76,14 @@ struct DeviceFaultTests {
     #expect(busy.stderr == "modunload: LMUNLOAD: Device busy\n" && busy.status == 5)
     #expect(try k.ok("lkmctl", "umount", "/f") == "")
     #expect(try k.ok("modunload", "-n", "faultfs") == "")
-    #expect(try k.ok("modstat") == modstatHeader)
+    #expect(try k.ok("modstat") == ModstatListing.header)
   }
 
   @Test("an interpreter whose program faults")
   func faultingInterpreter() throws {
-    let k = try DeviceKernel()
+    let k = try KernelProcess(["--watchdog", "10"])
     #expect(
-      try k.ok("modload", try DeviceModules.object("devtests/faultexec.c"))
+      try k.ok("modload", try KernelFixtures.object("devtests/faultexec.c"))
         == "Module loaded as ID 0\n")
     let program = try k.file("crash.fault", "#!fault\n")
     let result = try k.run("lkmctl", "exec", program)
@@ -100,17 +100,15 @@ struct DeviceFaultTests {
 
   @Test("lkmd stops with file systems mounted and device modules loaded")
   func shutdown() throws {
-    let k = try DeviceKernel()
+    let k = try KernelProcess(["--watchdog", "10"])
     try k.ok(
-      "modload", "-e", "kernfsmod", try DeviceModules.object("kernfs/kernfsmod.c"),
-      try DeviceModules.object("kernfs/kernfs_vnops.c"))
-    try k.ok("modload", try DeviceModules.object("rd/rd.c"))
+      "modload", "-e", "kernfsmod", try KernelFixtures.object("kernfs/kernfsmod.c"),
+      try KernelFixtures.object("kernfs/kernfs_vnops.c"))
+    try k.ok("modload", try KernelFixtures.object("rd/rd.c"))
     try k.ok("lkmctl", "mount", "kernfs", "/kern")
-    k.process.terminate()
-    k.process.waitUntilExit()
-    #expect(k.process.terminationStatus == 0 && k.process.terminationReason == .exit)
-    let console = try String(contentsOfFile: k.console, encoding: .utf8)
-    #expect(console.hasSuffix("lkmd: stopped\n"))
-    #expect(!console.contains("refused"))
+    let end = k.stop()
+    #expect(end.status == 0 && !end.signaled)
+    #expect(end.console.hasSuffix("lkmd: stopped\n"))
+    #expect(!(end.console + k.standardError).contains("refused"))
   }
 }

@@ -13,7 +13,7 @@ struct DeviceSlotTests {
     "modload: module failed to load using new version; trying old version\n"
     + "modload: error initializing module: Invalid argument\n"
 
-  func offsets(_ k: DeviceKernel) throws -> [String] {
+  func offsets(_ k: KernelProcess) throws -> [String] {
     try k.ok("modstat").split(separator: "\n").dropFirst().map {
       String($0.split(separator: " ", omittingEmptySubsequences: true)[2])
     }
@@ -26,12 +26,12 @@ struct DeviceSlotTests {
       (true, ["8", "9", "10", "11", "12", "13", "15", "18"], 20),
     ])
   func deviceSlots(block: Bool, free: [String], size: Int) throws {
-    let k = try DeviceKernel()
+    let k = try KernelProcess(["--watchdog", "10"])
     let kind = block ? "b" : "c"
     func module(_ name: String, slot: Int = -1) throws -> String {
-      try DeviceModules.object(
-        "devtests/slotdev.c", name: "\(kind)\(name)",
-        ["-DNAME=\"\(kind)\(name)\"", "-DSLOT=\(slot)", "-DBLOCK=\(block ? 1 : 0)"])
+      try KernelFixtures.object(
+        "devtests/slotdev.c", as: "\(kind)\(name)",
+        defines: ["NAME=\"\(kind)\(name)\"", "SLOT=\(slot)", "BLOCK=\(block ? 1 : 0)"])
     }
     for i in free.indices { try k.ok("modload", "-e", "slotdev_lkmentry", try module("\(i)")) }
     #expect(try offsets(k) == free)
@@ -58,10 +58,10 @@ struct DeviceSlotTests {
 
   @Test("an explicit major replaces a built-in driver (/dev/zero), which comes back on unload")
   func replaceBuiltIn() throws {
-    let k = try DeviceKernel()
+    let k = try KernelProcess(["--watchdog", "10"])
     #expect(try k.ok("lkmctl", "read", "/dev/zero", "3") == "\0\0\0")
-    let object = try DeviceModules.object(
-      "devtests/slotdev.c", name: "mm", ["-DNAME=\"mm\"", "-DSLOT=2"])
+    let object = try KernelFixtures.object(
+      "devtests/slotdev.c", as: "mm", defines: ["NAME=\"mm\"", "SLOT=2"])
     #expect(try k.ok("modload", "-e", "slotdev_lkmentry", object) == "Module loaded as ID 0\n")
     #expect(try offsets(k) == ["2"])
     #expect(
@@ -75,12 +75,12 @@ struct DeviceSlotTests {
   @Test(
     "exec: 4 empty slots, then ENFILE; an explicit slot replaces its interpreter until unloaded")
   func execSlots() throws {
-    let k = try DeviceKernel()
+    let k = try KernelProcess(["--watchdog", "10"])
     func module(_ name: String, slot: Int = -1) throws -> String {
-      try DeviceModules.object(
-        "devtests/slotexec.c", name: "x\(name)", ["-DNAME=\"x\(name)\"", "-DSLOT=\(slot)"])
+      try KernelFixtures.object(
+        "devtests/slotexec.c", as: "x\(name)", defines: ["NAME=\"x\(name)\"", "SLOT=\(slot)"])
     }
-    #expect(try k.ok("modload", try DeviceModules.object("rpn/rpn.c")) == "Module loaded as ID 0\n")
+    #expect(try k.ok("modload", try KernelFixtures.object("rpn/rpn.c")) == "Module loaded as ID 0\n")
     for i in 1...3 { try k.ok("modload", "-e", "slotexec_lkmentry", try module("\(i)")) }
     #expect(try offsets(k) == ["0", "1", "2", "3"])
     let full = try k.run("modload", "-e", "slotexec_lkmentry", try module("more"))
@@ -88,7 +88,7 @@ struct DeviceSlotTests {
     let past = try k.run("modload", "-e", "slotexec_lkmentry", try module("past", slot: 4))
     #expect(past.stderr == Self.outOfRange && past.status == 14)
 
-    let factorial = DeviceModules.fixture("rpn/factorial.rpn")
+    let factorial = KernelFixtures.fixture("rpn/factorial.rpn")
     #expect(try k.ok("lkmctl", "exec", factorial, "3") == "factorial of 3 is 6\n")
     // Slot 0 taken over: rpn's entry is saved in the new module and back after its unload.
     #expect(
@@ -109,12 +109,12 @@ struct DeviceSlotTests {
 
   @Test("file systems: one vfsconf per name (EEXIST), whatever the module is called")
   func fileSystemNames() throws {
-    let k = try DeviceKernel()
+    let k = try KernelProcess(["--watchdog", "10"])
     let kernfs = [
-      try DeviceModules.object("kernfs/kernfsmod.c"),
-      try DeviceModules.object("kernfs/kernfs_vnops.c"),
+      try KernelFixtures.object("kernfs/kernfsmod.c"),
+      try KernelFixtures.object("kernfs/kernfs_vnops.c"),
     ]
-    let dupfs = try DeviceModules.object("devtests/dupfs.c")
+    let dupfs = try KernelFixtures.object("devtests/dupfs.c")
     #expect(
       try k.ok("modload", "-e", "kernfsmod", kernfs[0], kernfs[1]) == "Module loaded as ID 0\n")
     for arguments in [[dupfs], ["-e", "kernfsmod"] + kernfs] {
@@ -128,7 +128,7 @@ struct DeviceSlotTests {
     #expect(try k.ok("modload", dupfs) == "Module loaded as ID 0\n")
     #expect(try k.ok("lkmctl", "mount", "-t") == "kernfs 99 0\n")
     #expect(
-      try k.ok("modstat").maskedAddresses == modstatHeader
+      try k.ok("modstat").maskedAddresses == ModstatListing.header
         + "VFS       0  -1 ADDRESS SIZE INFO   2 dupfs\n")
   }
 }

@@ -33,14 +33,9 @@ enum HostMountFixtures {
 
   /// Fixtures/hostmount/fileops.c, compiled once.
   static func fileops() throws -> String {
-    KernelFixtures.lock.lock()
-    defer { KernelFixtures.lock.unlock() }
-    if let path = KernelFixtures.built["fileops"] { return path }
-    let output = try KernelFixtures.outputDirectory() + "/fileops"
-    try TestSupport.shell(
-      "gcc -O2 -o '\(output)' '\(TestSupport.fixture("hostmount/fileops.c"))'")
-    KernelFixtures.built["fileops"] = output
-    return output
+    try KernelFixtures.build("fileops") {
+      "gcc -O2 -o '\($0)' '\(TestSupport.fixture("hostmount/fileops.c"))'"
+    }
   }
 
   /// A directory on tmpfs (/dev/shm), else an ordinary temporary directory.

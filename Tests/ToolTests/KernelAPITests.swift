@@ -373,7 +373,8 @@ final class NobodyKernel {
   let directory: String
   let device: String
   let groups: [UInt32]
-  let process = Process()
+  private var lkmd: ToolProcess?
+  var process: Process { lkmd!.process }
   /// Where the tools run from: the build's products, or copies nobody can reach.
   let tools: String
 
@@ -403,12 +404,7 @@ final class NobodyKernel {
     chmod(directory, 0o700)
     device = directory + "/lkm"
     tools = try Self.tools(in: directory)
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-    process.arguments = setpriv + [tools + "/lkmd", "--device", device]
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
+    lkmd = try ToolProcess("/usr/bin/setpriv", setpriv + [tools + "/lkmd", "--device", device])
     let deadline = Date().addingTimeInterval(20)
     while !FileManager.default.fileExists(atPath: device) {
       guard process.isRunning, Date() < deadline else {
@@ -425,7 +421,7 @@ final class NobodyKernel {
   }
 
   /// Runs a tool as nobody, with this kernel's device.
-  func run(_ tool: String, _ arguments: String...) throws -> ToolRun {
+  func run(_ tool: String, _ arguments: String...) throws -> ToolProcess.Result {
     var environment = ProcessInfo.processInfo.environment
     environment["LKM_DEVICE"] = device
     return try ToolProcess(

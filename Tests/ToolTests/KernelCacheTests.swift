@@ -38,8 +38,7 @@ struct KernelCacheTests {
 
       """
     try source.write(toFile: dir + "/answer.c", atomically: true, encoding: .utf8)
-    try TestSupport.shell(
-      "gcc -c -O2 -D_KERNEL -I '\(KernelFixtures.include)' answer.c -o answer.o", directory: dir)
+    try KernelFixtures.compile(dir + "/answer.c", to: dir + "/answer.o")
     return dir + "/answer.o"
   }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import LKMInterface
 import TestSupport
 import Testing
 
@@ -62,13 +63,8 @@ struct KernelDeviceTests {
       try client.write(RawDeviceClient.hello())
       #expect(try client.readReplyErrno() == 0)
       // A load frame announcing the whole object, cut off a third of the way in.
-      var load: [UInt8] = [2]
-      load += RawDeviceClient.littleEndian(UInt32(10)) + Array("newsyscall".utf8)
-      load +=
-        [1, 0] + RawDeviceClient.littleEndian(Int32(2)) + RawDeviceClient.littleEndian(UInt32(1))
-      load += RawDeviceClient.littleEndian(UInt32(9)) + Array("combined.o".utf8.prefix(9))
-      load += RawDeviceClient.littleEndian(UInt32(bytes.count)) + bytes
-      let frame = RawDeviceClient.frame(load)
+      let frame = RawDeviceClient.frame(
+        .load(LoadRequest(inputs: [.init(name: "combined.o", bytes: bytes)], entry: "newsyscall")))
       try client.write(Array(frame.prefix(frame.count / 3)))
       usleep(100_000)
       client.close()
@@ -87,7 +83,7 @@ struct KernelDeviceTests {
       // Connected but silent, and one stopped inside its hello frame: neither holds the device.
       let silent = try RawDeviceClient(path: k.device)
       let partial = try RawDeviceClient(path: k.device)
-      try partial.write([3, 0])
+      try partial.write(Array(RawDeviceClient.hello().prefix(2)))
       let quick = try k.run("modstat")
       expectRun(quick, 0, stdout: ModstatListing.header)
       #expect(quick.seconds < 5)
@@ -96,16 +92,16 @@ struct KernelDeviceTests {
       try client.write(RawDeviceClient.hello())
       #expect(try client.readReplyErrno() == 0)
       // Unknown opcode, truncated body, trailing bytes: EINVAL, and the session goes on.
-      try client.write(RawDeviceClient.frame([99]))
+      try client.write(RawDeviceClient.malformedFrame([99]))
       #expect(try client.readReplyErrno() == 22)
-      try client.write(RawDeviceClient.frame([4, 0, 0]))
+      try client.write(RawDeviceClient.malformedFrame([4, 0, 0]))
       #expect(try client.readReplyErrno() == 22)
-      try client.write(RawDeviceClient.frame([6, 1, 2, 3]))
+      try client.write(RawDeviceClient.malformedFrame([6, 1, 2, 3]))
       #expect(try client.readReplyErrno() == 22)
-      try client.write(RawDeviceClient.frame([6]))
+      try client.write(RawDeviceClient.frame(.dmesg(timestamps: false)))
       #expect(try client.readReplyErrno() == 0)
       // A frame longer than any request may be is refused and the session dropped.
-      try client.write(RawDeviceClient.littleEndian(UInt32.max))
+      try client.write(RawDeviceClient.header(announcing: UInt32.max))
       #expect(try client.readReplyErrno() == 27)
       #expect(try client.readReplyErrno() == nil)
       client.close()

@@ -237,7 +237,7 @@ struct KernelErrorPathTests {
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let device = directory + "/lkm"
     let environment = ["LKM_DEVICE": device]
-    func run(_ tool: String, _ arguments: [String]) throws -> ToolRun {
+    func run(_ tool: String, _ arguments: [String]) throws -> ToolProcess.Result {
       try ToolProcess(TestSupport.product(tool), arguments, environment: environment).wait()
     }
     let object = try KernelFixtures.newsyscall()

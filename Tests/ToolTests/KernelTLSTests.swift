@@ -47,7 +47,7 @@ struct KernelTLSTests {
       #expect(try k.dmesg().contains("tlsvars: load: counter 40, name ''\n"))
       // The sleeper names its thread 'first', the waker 'second': neither sees the other's.
       let sleeper = try k.start("lkmctl", ["syscall", "210", "1", "first"])
-      var waker: ToolRun?
+      var waker: ToolProcess.Result?
       #expect(
         try eventually(60) {
           let run = try k.run("lkmctl", "syscall", "210", "2", "second")

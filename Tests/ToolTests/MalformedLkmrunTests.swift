@@ -2,34 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 
-/// One line of `Fixtures/malformed/expected.tsv` (written by `scripts/make-malformed.py`).
-struct MalformedInput: Sendable, CustomTestStringConvertible {
-  /// The file's name in `Fixtures/malformed`.
-  var file: String
-  /// `reader`, `linker` or `valid` (a control that links).
-  var stage: String
-  /// The line `lkmrun -n FILE` prints on stderr, without `lkmrun: `.
-  var message: String
-
-  var testDescription: String { file }
-
-  static let directory = TestSupport.fixture("malformed")
-
-  static let all: [MalformedInput] = {
-    guard
-      let text = try? String(contentsOfFile: directory + "/expected.tsv", encoding: .utf8)
-    else { return [] }
-    return text.split(separator: "\n").compactMap { line in
-      guard !line.hasPrefix("#") else { return nil }
-      let fields = line.split(separator: "\t", maxSplits: 3, omittingEmptySubsequences: false)
-      guard fields.count == 4 else {
-        return MalformedInput(file: "unparsable line: \(line)", stage: "", message: "")
-      }
-      return MalformedInput(
-        file: String(fields[0]), stage: String(fields[1]), message: String(fields[3]))
-    }
-  }()
-
+extension MalformedCase {
   /// Files on which the linker currently traps instead of refusing them; each is a reported
   /// ModuleLinker bug. Remove a file from here when its fix lands (the test then fails to
   /// remind you).
@@ -45,7 +18,7 @@ struct MalformedLkmrunTests {
 
   @Test("the corpus is present")
   func corpusIsPresent() {
-    #expect(MalformedInput.all.count >= 100)
+    #expect(MalformedCase.all.count >= 100)
   }
 
   /// lkmrun has thread-local storage (the linker alone refuses it): thread-local sections and
@@ -59,14 +32,14 @@ struct MalformedLkmrunTests {
 
   @Test(
     "lkmrun -n refuses a malformed file with one exact line, exit 1 and no signal",
-    arguments: MalformedInput.all.filter {
-      $0.stage != "valid" && !acceptedWithThreadLocalStorage.contains($0.file)
+    arguments: MalformedCase.all.filter {
+      $0.stage != .valid && !acceptedWithThreadLocalStorage.contains($0.file)
     })
-  func refused(_ input: MalformedInput) throws {
+  func refused(_ input: MalformedCase) throws {
     let start = ContinuousClock.now
     let result = try TestSupport.run(
       "/usr/bin/timeout", ["-k", "2", String(Self.seconds), Self.lkmrun, "-n", input.file],
-      directory: MalformedInput.directory)
+      directory: MalformedCase.directory)
     let elapsed = ContinuousClock.now - start
     let check = {
       #expect(!result.signaled, "killed by signal \(result.status)\n\(result)")
@@ -77,7 +50,7 @@ struct MalformedLkmrunTests {
       #expect(result.stderr == "lkmrun: \(message)\n")
       #expect(elapsed < .seconds(Self.seconds))
     }
-    if MalformedInput.knownLinkerBugs.contains(input.file) {
+    if MalformedCase.knownLinkerBugs.contains(input.file) {
       withKnownIssue("ModuleLinker traps on \(input.file)") { check() }
     } else {
       check()
@@ -86,13 +59,13 @@ struct MalformedLkmrunTests {
 
   @Test(
     "lkmrun -n links a control file silently",
-    arguments: MalformedInput.all.filter {
-      $0.stage == "valid" || acceptedWithThreadLocalStorage.contains($0.file)
+    arguments: MalformedCase.all.filter {
+      $0.stage == .valid || acceptedWithThreadLocalStorage.contains($0.file)
     })
-  func control(_ input: MalformedInput) throws {
+  func control(_ input: MalformedCase) throws {
     let result = try TestSupport.run(
       "/usr/bin/timeout", ["-k", "2", String(Self.seconds), Self.lkmrun, "-n", input.file],
-      directory: MalformedInput.directory)
+      directory: MalformedCase.directory)
     #expect(result.status == 0 && !result.signaled, "\(result)")
     #expect(result.stdout == "" && result.stderr == "")
   }

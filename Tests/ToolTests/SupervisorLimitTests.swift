@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import LKMInterface
 import TestSupport
 import Testing
 
@@ -49,7 +50,7 @@ struct SupervisorLimitTests {
       try hog.write(RawDeviceClient.hello())
       #expect(try hog.readReplyErrno() == 0)
       // Thousands of dmesg requests, and no reading.
-      let request = RawDeviceClient.frame([6])
+      let request = RawDeviceClient.frame(.dmesg(timestamps: false))
       try hog.write(Array([[UInt8]](repeating: request, count: 4000).joined()))
       let started = Date()
       expectRun(try k.run("modstat"), 0, stdout: ModstatListing.header)
@@ -69,7 +70,7 @@ struct SupervisorLimitTests {
         let c = try RawDeviceClient(path: k.device)
         try c.write(RawDeviceClient.hello())
         // A load frame of 64 MiB, of which 4 MiB are sent (or as much as the socket takes).
-        try c.write(RawDeviceClient.littleEndian(UInt32(64 << 20)))
+        try c.write(RawDeviceClient.header(announcing: UInt32(64 << 20)))
         _ = fcntl(c.fd, F_SETFL, fcntl(c.fd, F_GETFL) | O_NONBLOCK)
         for _ in 0..<4 {
           _ = chunk.withUnsafeBytes { send(c.fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }

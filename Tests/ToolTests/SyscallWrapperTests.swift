@@ -10,15 +10,15 @@ import Testing
 struct SyscallWrapperTests {
   @Test("hide: a getdents(2) filter hides names from every listing until it is unloaded")
   func getdentsFilter() throws {
-    let k = try DeviceKernel()
+    let k = try KernelProcess(["--watchdog", "10"])
     for dir in ["/secret-plans", "/plain", "/secretive"] {
       #expect(try k.ok("lkmctl", "mkdir", dir) == "")
     }
     #expect(try k.ok("lkmctl", "ls", "/") == "dev\nplain\nsecret-plans\nsecretive\n")
-    let hide = try DeviceModules.object("wrappers/hide.c")
+    let hide = try KernelFixtures.object("wrappers/hide.c")
     #expect(try k.ok("modload", "-e", "hide_lkmentry", hide) == "Module loaded as ID 0\n")
     #expect(
-      try k.ok("modstat").maskedAddresses == modstatHeader
+      try k.ok("modstat").maskedAddresses == ModstatListing.header
         + "SYSCALL   0  99 ADDRESS SIZE INFO   2 hide\n")
     #expect(try k.ok("lkmctl", "ls", "/") == "dev\nplain\n")
     // Only listings change: the directories are still there by name.
@@ -34,13 +34,13 @@ struct SyscallWrapperTests {
 
   @Test("shout: a read(2) wrapper that calls the entry it replaced; unloading restores it")
   func readWrapper() throws {
-    let k = try DeviceKernel()
-    let rot13 = try DeviceModules.object("rot13/rot13.c")
+    let k = try KernelProcess(["--watchdog", "10"])
+    let rot13 = try KernelFixtures.object("rot13/rot13.c")
     #expect(try k.ok("modload", "-e", "rot13_lkmentry", rot13) == "Module loaded as ID 0\n")
     #expect(try k.ok("lkmctl", "mknod", "/dev/rot13", "c", "11", "0") == "")
     #expect(try k.ok("lkmctl", "write", "/dev/rot13", "Hello, world") == "")
     #expect(try k.ok("lkmctl", "read", "/dev/rot13") == "Uryyb, jbeyq")
-    let shout = try DeviceModules.object("wrappers/shout.c")
+    let shout = try KernelFixtures.object("wrappers/shout.c")
     #expect(try k.ok("modload", "-e", "shout_lkmentry", shout) == "Module loaded as ID 1\n")
     #expect(try k.ok("lkmctl", "read", "/dev/rot13") == "URYYB, JBEYQ")
     #expect(try k.ok("lkmctl", "read", "/dev/rot13", "5") == "URYYB")
@@ -55,9 +55,9 @@ struct SyscallWrapperTests {
 
   @Test("badioctl: an ioctl(2) that breaks every load and unload; modunload -f is the way out")
   func brokenIoctl() throws {
-    let k = try DeviceKernel()
-    let bad = try DeviceModules.object("wrappers/badioctl.c")
-    let shout = try DeviceModules.object("wrappers/shout.c")
+    let k = try KernelProcess(["--watchdog", "10"])
+    let bad = try KernelFixtures.object("wrappers/badioctl.c")
+    let shout = try KernelFixtures.object("wrappers/shout.c")
     #expect(try k.ok("modload", "-e", "badioctl_lkmentry", bad) == "Module loaded as ID 0\n")
     let load = try k.run("modload", "-e", "shout_lkmentry", shout)
     #expect(load.status != 0)
@@ -78,13 +78,13 @@ struct SyscallWrapperTests {
     #expect(try k.ok("modunload", "-f", "-n", "badioctl") == "")
     #expect(try k.ok("modload", "-e", "shout_lkmentry", shout) == "Module loaded as ID 0\n")
     #expect(
-      try k.ok("modstat").maskedAddresses == modstatHeader
+      try k.ok("modstat").maskedAddresses == ModstatListing.header
         + "SYSCALL   0   3 ADDRESS SIZE INFO   2 shout\n")
   }
 
   @Test("a module's system call handler that faults is EFAULT and an oops; the slot is restored at unload")
   func faultingWrapper() throws {
-    let k = try DeviceKernel()
+    let k = try KernelProcess(["--watchdog", "10"])
     let dir = try TestSupport.temporaryDirectory("faultwrap")
     defer { try? FileManager.default.removeItem(atPath: dir) }
     try """
@@ -100,8 +100,7 @@ struct SyscallWrapperTests {
       }
 
       """.write(toFile: dir + "/badpid.c", atomically: true, encoding: .utf8)
-    try TestSupport.shell(
-      "gcc -c -O2 -D_KERNEL -I '\(DeviceModules.include)' badpid.c -o badpid.o", directory: dir)
+    try KernelFixtures.compile(dir + "/badpid.c", to: dir + "/badpid.o")
     #expect(try k.ok("modload", dir + "/badpid.o") == "Module loaded as ID 0\n")
     let call = try k.run("lkmctl", "syscall", "20")
     #expect(call.status == 1 && call.stderr.hasPrefix("lkmctl: syscall 20: Bad address\n"), "\(call)")
