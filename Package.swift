@@ -206,6 +206,14 @@ let package = Package(
       name: "ToolTests", dependencies: ["LKMInterface", "TestSupport"], swiftSettings: settings),
     // The device's messages: what decoders accept and refuse, and the pure parts of replies.
     .testTarget(name: "InterfaceTests", dependencies: ["LKMInterface"], swiftSettings: settings),
+    // A tool's side of the device, in process: the client against a socket the test serves.
+    .testTarget(
+      name: "LKMDeviceTests", dependencies: ["LKMDevice", "LKMInterface", "TestSupport"],
+      swiftSettings: settings),
+    // The kernel's rules that need no process, called directly.
+    .testTarget(
+      name: "LKMKernelTests", dependencies: ["LKMKernel", "LKMSupervisor", "LKMInterface", "TestSupport"],
+      swiftSettings: settings),
   ]
 )
 
