@@ -5,7 +5,8 @@ import ModuleLinker
 import TestSupport
 import Testing
 
-// The differential check of loaders-and-relocations.md §8: link objects with ModuleLinker,
+// The differential check of ../shared/reference/loaders-and-relocations.md §8 (a reference kept
+// outside this repository): link objects with ModuleLinker,
 // then link the same objects with GNU ld at exactly the addresses the module got (one output
 // section per input section, externals as --defsym), and compare every byte of every allocated
 // section. Fields ld cannot reproduce byte for byte are compared by what they mean:

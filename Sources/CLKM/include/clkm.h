@@ -296,7 +296,7 @@ void clkm_set_credentials(unsigned uid, unsigned gid, const unsigned *_Nullable 
 typedef int (*clkm_type_handler_t)(clkm_table *_Nonnull t, int cmd);
 void clkm_set_type_handler(int type, clkm_type_handler_t _Nullable handler);
 
-/* ---- Devices, file systems and execution interpreters (kern_conf.c, vfs_lkm.c, kern_exec.c) ----
+/* ---- Devices, file systems and execution interpreters (kern_conf.c, vfs_init.c, kern_exec.c) ----
  *
  * Every call into module code below is guarded as the calls above are, and every pointer taken
  * from a module (a switch entry's functions, a vfsconf, its vfsops, a vnode's operations, a
