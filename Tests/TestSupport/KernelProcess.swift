@@ -122,6 +122,23 @@ public final class KernelProcess: @unchecked Sendable {
     return path
   }
 
+  /// The kernel process lkmd started: its child `lkm-kernel` (host mounts' servers, `lkm-mount`,
+  /// are children too).
+  public func kernelPID() throws -> Int32 {
+    let lkmd = process.processIdentifier
+    let children =
+      (try? String(contentsOfFile: "/proc/\(lkmd)/task/\(lkmd)/children", encoding: .utf8)) ?? ""
+    // Not a host mount's server (a child just forked, not yet lkm-kernel by name, is the kernel).
+    let kernel = children.split(separator: " ").compactMap { Int32($0) }.first { pid in
+      !((try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)) ?? "")
+        .hasPrefix("lkm-mount")
+    }
+    guard let kernel else {
+      throw TestSupport.Failure("no kernel process under lkmd \(lkmd): '\(children)'")
+    }
+    return kernel
+  }
+
   /// Sends SIGTERM and waits for lkmd to exit; returns how it exited and its whole console.
   @discardableResult
   public func stop() -> (status: Int32, signaled: Bool, console: String) {

@@ -347,7 +347,7 @@ struct ContainmentTests {
 /// The kernel executable's .data and .bss at run time: from `lkmctl ksyms printf` and the
 /// executable's own symbol table (nm) the load bias, then the sections from readelf.
 func kernelData(_ k: KernelProcess) throws -> (UInt64, Int) {
-  let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(try kernelPID(k))/exe")
+  let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(try k.kernelPID())/exe")
   let ksyms = try k.run("lkmctl", "ksyms", "printf").stdout
   guard let runtime = ksyms.split(separator: " ").first.flatMap({ UInt64($0, radix: 16) }) else {
     throw TestSupport.Failure("no printf in ksyms: \(ksyms)")
@@ -370,13 +370,3 @@ func kernelData(_ k: KernelProcess) throws -> (UInt64, Int) {
   return (bias + data.0, Int(bss.0 + bss.1 - data.0))
 }
 
-/// The kernel process: the child of lkmd.
-func kernelPID(_ k: KernelProcess) throws -> Int32 {
-  let children = try String(
-    contentsOfFile: "/proc/\(k.process.processIdentifier)/task/\(k.process.processIdentifier)/children",
-    encoding: .utf8)
-  guard let pid = children.split(separator: " ").first.flatMap({ Int32($0) }) else {
-    throw TestSupport.Failure("lkmd has no kernel process")
-  }
-  return pid
-}

@@ -75,7 +75,7 @@ struct DebuggingTests {
     // A 1-second watchdog: gdb keeps the call stopped for longer, and it must not fire.
     try withKernel(["--watchdog", "1", "--hang-limit", "6"]) { k in
       #expect(try k.run("modload", object).stdout == "Module loaded as ID 0\n")
-      let pid = try kernelPID(k)
+      let pid = try k.kernelPID()
       let (gdb, ready) = try Self.startGDB(
         ["-p", "\(pid)"],
         commands: [
@@ -113,7 +113,7 @@ struct DebuggingTests {
     let object = try Self.counter()
     try withKernel { k in
       #expect(try k.run("modload", object).stdout == "Module loaded as ID 0\n")
-      let pid = try kernelPID(k)
+      let pid = try k.kernelPID()
       let (gdb, ready) = try Self.startGDB(
         ["-p", "\(pid)"], commands: ["break sys_counter", "READY", "continue"], in: k.directory)
       #expect(Self.waitFor(ready, gdb), "gdb did not get ready")
@@ -317,7 +317,7 @@ struct DebuggingTests {
     let object = try Self.counter()
     try withKernel(["--perf-map"]) { k in
       #expect(try k.run("modload", object).stdout == "Module loaded as ID 0\n")
-      let pid = try kernelPID(k)
+      let pid = try k.kernelPID()
       let path = "/tmp/perf-\(pid).map"
       defer { unlink(path) }
       let map = try String(contentsOfFile: path, encoding: .utf8)

@@ -260,16 +260,7 @@ struct HostMountTests {
     let host = try hostDirectory()
     try withKernel { k in
       try mountMemfsOnHost(k, host)
-      let lkmd = k.process.processIdentifier
-      let children = (try? String(contentsOfFile: "/proc/\(lkmd)/task/\(lkmd)/children", encoding: .utf8)) ?? ""
-      let kernel = children.split(separator: " ").compactMap { Int32($0) }.first { pid in
-        ((try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)) ?? "").hasPrefix("lkm-kernel")
-      }
-      guard let kernel else {
-        Issue.record("no kernel process under lkmd \(lkmd): \(children)")
-        return
-      }
-      kill(kernel, SIGKILL)
+      kill(try k.kernelPID(), SIGKILL)
       #expect(eventually(10) { (try? k.dmesg().contains("lkmd: kernel rebooted in ")) == true })
       #expect(eventually(5) { hostMountType(host) == nil })
       #expect(eventually(5) { hostMountRecords(k.device).isEmpty })

@@ -135,7 +135,7 @@ struct KernelAPITests {
     let panic = try Regex(pattern)
     try withKernel { k in
       try Self.loadObjcache(k)
-      let kernel = try kernelPID(k)
+      let kernel = try k.kernelPID()
       expectRun(try k.run("lkmctl", "syscall", "210", "5"), 0, stdout: "retval = 0\n")
       expectRun(
         try k.run("lkmctl", "syscall", "210", "4", "\(kind)"), 1,
@@ -146,7 +146,7 @@ struct KernelAPITests {
         "\(dmesg)")
       #expect(oops.message.wholeMatch(of: panic) != nil, "\(oops.message)")
       #expect(oops.function == "bad")
-      #expect(try kernelPID(k) == kernel, "contained without a reboot")
+      #expect(try k.kernelPID() == kernel, "contained without a reboot")
       try Self.take(k, "after", out: kind == 2 ? 2 : 1)
       expectRun(try k.run("modunload", "-n", "objcache"), 0)
       try Self.loadObjcache(k)
@@ -250,12 +250,12 @@ struct KernelAPITests {
   func randomBadBuffer() throws {
     try withKernel { k in
       try Self.loadKapi(k)
-      let kernel = try kernelPID(k)
+      let kernel = try k.kernelPID()
       expectRun(
         try k.run("lkmctl", "syscall", "210", "3"), 1,
         stderr: "lkmctl: syscall 210: Bad address\n" + oopsHint("lkmctl"))
       #expect(try k.dmesg().contains("oops: module 'kapi' (id 0) during system call 210: SIGSEGV at address 0x10"))
-      #expect(try kernelPID(k) == kernel)
+      #expect(try k.kernelPID() == kernel)
       #expect(try k.run("lkmctl", "syscall", "210", "2", "2", "10").status == 0)
     }
   }
@@ -310,7 +310,7 @@ struct KernelAPITests {
   func crfreeMisuse(_ kind: Int) throws {
     try withKernel { k in
       try Self.loadKapi(k)
-      let kernel = try kernelPID(k)
+      let kernel = try k.kernelPID()
       expectRun(
         try k.run("lkmctl", "syscall", "210", "5", "\(kind)"), 1,
         stderr: "lkmctl: syscall 210: Bad address\n" + oopsHint("lkmctl"))
@@ -318,7 +318,7 @@ struct KernelAPITests {
       #expect(
         dmesg.firstMatch(of: #/oops: module 'kapi' \(id 0\) during system call 210: panic: crfree: 0x[0-9a-f]+ is not a ucred \(crget returns them\), or it was freed, pc 0x[0-9a-f]+ \(crfree_misuse\+0x[0-9a-f]+\) in module 'kapi'\n/#) != nil,
         "\(dmesg)")
-      #expect(try kernelPID(k) == kernel)
+      #expect(try k.kernelPID() == kernel)
       // The kernel's own ucreds are intact: the next request has one.
       #expect(try k.run("lkmctl", "syscall", "210", "4").status == 0)
     }

@@ -8,7 +8,7 @@ import Testing
 // bounded (widths, precisions and output capped; bad strings print, never fault). Modules in
 // Fixtures/lkm/attacks.
 
-// residentKiB (SupervisorLimitTests) and kernelPID (ContainmentTests) read /proc.
+// residentKiB (SupervisorLimitTests) and kernelPID (KernelProcess) read /proc.
 
 /// A misuse of free(9) by the badfree module's system call, and the panic it must cause.
 struct BadFree: Sendable, CustomStringConvertible {
@@ -60,7 +60,7 @@ struct KernelMemoryTests {
   func heapOverflow() throws {
     let object = try KernelFixtures.object("attacks/heapoverflow.c")
     try withKernel { k in
-      let kernel = try kernelPID(k)
+      let kernel = try k.kernelPID()
       expectRun(
         try k.run("modload", object), 14,
         stderr: "modload: error initializing module: Bad address\n\(oopsHint("modload"))")
@@ -77,7 +77,7 @@ struct KernelMemoryTests {
         stdout: "Module loaded as ID 0\n")
       expectRun(try k.run("lkmctl", "syscall", "210"), 0, stdout: "retval = 0\n")
       // Contained without a reboot.
-      #expect(try kernelPID(k) == kernel)
+      #expect(try k.kernelPID() == kernel)
       #expect(k.standardError == "")
     }
   }
@@ -86,7 +86,7 @@ struct KernelMemoryTests {
   func badFree(_ misuse: BadFree) throws {
     let object = try KernelFixtures.object("attacks/badfree.c")
     try withKernel { k in
-      let kernel = try kernelPID(k)
+      let kernel = try k.kernelPID()
       expectRun(try k.run("modload", object), 0, stdout: "Module loaded as ID 0\n")
       let listing = ModstatListing(try k.modstat())
       let image = try #require(listing.rows.first)
@@ -112,7 +112,7 @@ struct KernelMemoryTests {
       expectRun(
         try k.run("modload", "-e", "newsyscall", KernelFixtures.newsyscall()), 0,
         stdout: "Module loaded as ID 0\n")
-      #expect(try kernelPID(k) == kernel)
+      #expect(try k.kernelPID() == kernel)
       #expect(k.standardError == "")
     }
   }
@@ -153,7 +153,7 @@ struct KernelMemoryTests {
   func leakFreed() throws {
     let object = try KernelFixtures.object("attacks/hoard.c")
     try withKernel { k in
-      let pid = try kernelPID(k)
+      let pid = try k.kernelPID()
       let before = try residentKiB(pid)
       expectRun(try k.run("modload", object), 0, stdout: "Module loaded as ID 0\n")
       let loaded = try residentKiB(pid)
@@ -174,7 +174,7 @@ struct KernelMemoryTests {
             + "lkm:   and 99997 more\n"), "dmesg:\n\(dmesg)")
       // The same module loads again (its memory is new, the ids and slots free).
       expectRun(try k.run("modload", object), 0, stdout: "Module loaded as ID 0\n")
-      #expect(try kernelPID(k) == pid)
+      #expect(try k.kernelPID() == pid)
       #expect(k.standardError == "")
     }
   }
@@ -183,7 +183,7 @@ struct KernelMemoryTests {
   func faultingLoads() throws {
     let object = try KernelFixtures.object("attacks/faultalloc.c")
     try withKernel { k in
-      let kernel = try kernelPID(k)
+      let kernel = try k.kernelPID()
       // lkmd's memory: the supervisor's and the kernel process's.
       func resident() throws -> (supervisor: Int, kernel: Int) {
         (try residentKiB(k.process.processIdentifier), try residentKiB(kernel))
@@ -205,7 +205,7 @@ struct KernelMemoryTests {
       // Leaking the 64 KiB would be 64 MiB; the tolerance is 2 MiB. No reboot either.
       let growth = after.supervisor + after.kernel - before.supervisor - before.kernel
       #expect(growth < 2048, "VmRSS \(before) kB before, \(after) kB after")
-      #expect(try kernelPID(k) == kernel)
+      #expect(try k.kernelPID() == kernel)
       let dmesg = maskOffsets(try k.dmesg())
       #expect(
         dmesg.hasSuffix(
