@@ -24,14 +24,15 @@ func refusal<T>(_ result: Result<T, Refusal>) -> KernelErrno? {
 }
 
 // The kernel's state is shared by the whole process: the suites run one test at a time. No
-// module is loaded here: all test targets share one process, and a module linked and dropped by
-// this kernel while ModuleRegionTests checked /proc/self/maps made that test's freshly linked
-// range vanish (2 of 3 full runs; not understood). Lookups of loaded modules and the slot rules
-// are tested through lkmd (KernelErrorPathTests, KernelEndToEndTests, DeviceSlotTests).
-// Off unless LKM_TEST_KERNEL_IN_PROCESS=1: in three full runs of the suite with this kernel in
-// the test process, ModuleRegionTests' releaseReReserves found its freshly linked module's range
-// gone from /proc/self/maps and trapped (a force unwrap), which ends the whole test process; run
-// with only LKMKernelTests and ModuleRegionTests, both pass. Not understood yet.
+// module is loaded here. The suite runs in a test process of its own (scripts/test runs it
+// second, with LKM_TEST_KERNEL_IN_PROCESS=1 and --filter LKMKernelTests): a kernel installs
+// process-wide fault handlers, reserves two 1 GiB module regions and starts threads, which
+// the other suites' checks of /proc/self/maps and of their own signals must not share. With it
+// in the same process, three full runs ended in ModuleRegionTests' releaseReReserves finding
+// its module's range missing from /proc/self/maps (a read of /proc/self/maps racing this
+// kernel's mappings can miss lines; that test now reads until two reads agree) and trapping on a
+// force unwrap (now gone). Lookups of loaded modules and the slot rules are tested through lkmd
+// (KernelErrorPathTests, KernelEndToEndTests, DeviceSlotTests).
 @Suite(
   "kernel rules, in process", .serialized,
   .enabled(if: ProcessInfo.processInfo.environment["LKM_TEST_KERNEL_IN_PROCESS"] == "1"))
