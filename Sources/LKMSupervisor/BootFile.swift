@@ -1,6 +1,5 @@
 // lkmd --boot FILE: the modules loaded at every boot of the kernel, as OpenBSD's rc scripts
 // ran modload. One modload command line per line.
-import Glibc
 import LKMInterface
 
 /// One line of the boot file: a load.

@@ -1,6 +1,6 @@
 // Crash reports: what the supervisor knows when the kernel process dies or hangs, kept in
 // memory for `lkmctl crashes` and written to the crash directory.
-import Glibc
+import LKMBase
 import LKMInterface
 
 final class CrashLog {
@@ -14,8 +14,7 @@ final class CrashLog {
   init(directory: String?) {
     self.directory = directory
     if let directory {
-      var st = stat()
-      if lstat(directory, &st) != 0 { _ = mkdir(directory, 0o700) }
+      if (try? system_lstat(directory)) == nil { try? system_mkdir(directory, 0o700) }
     }
   }
 
@@ -25,12 +24,11 @@ final class CrashLog {
     reason: String, request: String?, shared: SharedArea, boots: Int32
   ) -> CrashReport {
     count += 1
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
+    let seconds = Int(realtimeNanoseconds() / 1_000_000_000)
     let entered = shared.entered
     var module: String?
     var text = "lkm crash report \(count)\n"
-    text += "time: \(CrashLog.format(ts.tv_sec)) (\(ts.tv_sec))\n"
+    text += "time: \(CrashLog.format(seconds)) (\(seconds))\n"
     text += "kernel boot: \(boots)\n"
     text += "reason: kernel process \(reason)\n"
     text += "request in flight: \(request ?? "none")\n"
@@ -58,16 +56,16 @@ final class CrashLog {
     text += "message buffer (last \(lines.count) lines):\n" + lines.map { "  \($0)\n" }.joined()
     var path = ""
     if let directory {
-      path = "\(directory)/crash-\(count)-\(ts.tv_sec).txt"
+      path = "\(directory)/crash-\(count)-\(seconds).txt"
       if !CrashLog.write(path, text) { path = "" }
     }
     let report = CrashReport(
-      number: count, time: Int64(ts.tv_sec), reason: reason, request: request, module: module,
+      number: count, time: Int64(seconds), reason: reason, request: request, module: module,
       text: text, path: path)
     reports.append(report)
     if reports.count > CrashLog.keep {
       let old = reports.removeFirst()
-      if !old.path.isEmpty { unlink(old.path) }
+      if !old.path.isEmpty { try? system_unlink(old.path) }
     }
     return report
   }
@@ -104,26 +102,10 @@ final class CrashLog {
   }
 
   static func format(_ seconds: Int) -> String {
-    var t = time_t(seconds)
-    var tm = tm()
-    gmtime_r(&t, &tm)
-    var buffer = [CChar](repeating: 0, count: 64)
-    let n = strftime(&buffer, buffer.count, "%Y-%m-%d %H:%M:%S UTC", &tm)
-    return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    system_formatUTC(seconds, "%Y-%m-%d %H:%M:%S UTC")
   }
 
   static func write(_ path: String, _ text: String) -> Bool {
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
-    guard fd >= 0 else { return false }
-    defer { close(fd) }
-    let bytes = Array(text.utf8)
-    var done = 0
-    while done < bytes.count {
-      let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, bytes.count - done) }
-      if n < 0 && errno == EINTR { continue }
-      if n <= 0 { return false }
-      done += n
-    }
-    return true
+    system_writeFile(path, Array(text.utf8), mode: 0o600)
   }
 }

@@ -1,7 +1,6 @@
 // The device: lkmd's listening Unix-domain socket. Making it never destroys anything: the
 // directory is created (0700) only if missing, an existing directory is used as it is (or
 // refused), and the only file ever removed is a stale socket of our own that no lkmd answers.
-import Glibc
 import LKMDevice
 
 enum DeviceSocket {
@@ -15,38 +14,23 @@ enum DeviceSocket {
     let directory = components.dropLast().joined(separator: "/")
     if !directory.isEmpty { try prepareDirectory(directory) }
     try removeStaleSocket(path)
-    let fd = socket(
-      AF_UNIX,
-      Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-    guard fd >= 0 else { throw SupervisorError("socket", errno: errno) }
-    var address = sockaddr_un()
-    address.sun_family = sa_family_t(AF_UNIX)
-    let bytes = Array(path.utf8)
-    guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-      close(fd)
+    let fd: Int32
+    do { fd = try system_unixStreamSocket() } catch { throw SupervisorError("socket", errno: error.rawValue) }
+    guard path.utf8.count <= system_unixPathLimit else {
+      system_close(fd)
       throw SupervisorError("\(path): the device path is too long for a socket")
     }
-    withUnsafeMutableBytes(of: &address.sun_path) { raw in
-      for (i, b) in bytes.enumerated() { raw[i] = b }
-      raw[bytes.count] = 0
+    let oldMask = system_umask(0o177)
+    do { try system_bind(fd, unixPath: path) } catch {
+      system_umask(oldMask)
+      system_close(fd)
+      throw SupervisorError(path, errno: error.rawValue)
     }
-    let oldMask = umask(0o177)
-    let bound = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-      }
-    }
-    umask(oldMask)
-    guard bound == 0 else {
-      let e = errno
-      close(fd)
-      throw SupervisorError(path, errno: e)
-    }
-    guard Glibc.listen(fd, 128) == 0 else {
-      let e = errno
-      close(fd)
-      unlink(path)
-      throw SupervisorError("listen", errno: e)
+    system_umask(oldMask)
+    do { try system_listen(fd, 128) } catch {
+      system_close(fd)
+      try? system_unlink(path)
+      throw SupervisorError("listen", errno: error.rawValue)
     }
     return fd
   }
@@ -54,22 +38,26 @@ enum DeviceSocket {
   /// The device's directory: made (0700) if missing; otherwise used as it is, if it is a real
   /// directory owned by this user or root, not writable by others unless sticky.
   static func prepareDirectory(_ directory: String) throws(SupervisorError) {
-    var st = stat()
-    if lstat(directory, &st) != 0 {
-      guard errno == ENOENT else { throw SupervisorError(directory, errno: errno) }
-      guard mkdir(directory, 0o700) == 0 || errno == EEXIST else {
-        throw SupervisorError("cannot create \(directory)", errno: errno)
+    let st: FileStatus
+    do { st = try system_lstat(directory) } catch {
+      guard error == .ENOENT else { throw SupervisorError(directory, errno: error.rawValue) }
+      do { try system_mkdir(directory, 0o700) } catch {
+        guard error == .EEXIST else {
+          throw SupervisorError("cannot create \(directory)", errno: error.rawValue)
+        }
       }
-      guard lstat(directory, &st) == 0 else { throw SupervisorError(directory, errno: errno) }
+      do { st = try system_lstat(directory) } catch {
+        throw SupervisorError(directory, errno: error.rawValue)
+      }
     }
-    guard (st.st_mode & S_IFMT) == S_IFDIR else {
+    guard st.isDirectory else {
       throw SupervisorError("\(directory) is not a directory")
     }
-    guard st.st_uid == getuid() || st.st_uid == 0 else {
+    guard st.uid == system_getuid() || st.uid == 0 else {
       throw SupervisorError(
-        "\(directory) belongs to uid \(st.st_uid): choose a device path in a directory of your own")
+        "\(directory) belongs to uid \(st.uid): choose a device path in a directory of your own")
     }
-    if st.st_mode & 0o022 != 0 && st.st_mode & S_ISVTX == 0 {
+    if st.permissions & 0o022 != 0 && !st.isSticky {
       throw SupervisorError(
         "\(directory) is writable by others: choose a device path in a private directory")
     }
@@ -77,21 +65,23 @@ enum DeviceSocket {
 
   /// Removes what is at `path` only if it is a socket no lkmd answers on.
   static func removeStaleSocket(_ path: String) throws(SupervisorError) {
-    var st = stat()
-    guard lstat(path, &st) == 0 else {
-      if errno == ENOENT { return }
-      throw SupervisorError(path, errno: errno)
+    let st: FileStatus
+    do { st = try system_lstat(path) } catch {
+      if error == .ENOENT { return }
+      throw SupervisorError(path, errno: error.rawValue)
     }
-    guard (st.st_mode & S_IFMT) == S_IFSOCK else {
+    guard st.isSocket else {
       throw SupervisorError("\(path) exists and is not a socket: lkmd will not replace it")
     }
     let probe: SocketConnection
     do { probe = try SocketConnection.connect(to: path) } catch {
-      guard error.errno == ECONNREFUSED else {
+      guard Errno(rawValue: error.errno) == .ECONNREFUSED else {
         throw SupervisorError("\(path): cannot tell whether another lkmd serves it: \(error)")
       }
-      guard unlink(path) == 0 || errno == ENOENT else {
-        throw SupervisorError("cannot remove the stale socket \(path)", errno: errno)
+      do { try system_unlink(path) } catch {
+        guard error == .ENOENT else {
+          throw SupervisorError("cannot remove the stale socket \(path)", errno: error.rawValue)
+        }
       }
       return
     }

@@ -1,5 +1,4 @@
 // The supervisor's handle on one kernel process: the child, the channel and what is in flight.
-import Glibc
 import LKMInterface
 import LKMSandbox
 import LKMBase
@@ -24,10 +23,8 @@ public struct KernelConfiguration: Sendable {
 
   /// `lkm-kernel` in the running executable's directory.
   static func defaultExecutable() -> String {
-    if let path = getenv("LKM_KERNEL") { return String(cString: path) }
-    var buffer = [CChar](repeating: 0, count: 4096)
-    let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-    let exe = n > 0 ? String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+    if let path = system_environment("LKM_KERNEL") { return path }
+    let exe = system_executablePath()
     let directory = exe.split(separator: "/", omittingEmptySubsequences: false).dropLast()
       .joined(separator: "/")
     return directory + "/lkm-kernel"
@@ -48,8 +45,8 @@ final class KernelProcess {
   /// Spawns the kernel process with the channel and the shared area.
   init(configuration: KernelConfiguration, shared: SharedArea) throws(SupervisorError) {
     let path = configuration.executable ?? KernelConfiguration.defaultExecutable()
-    guard access(path, X_OK) == 0 else {
-      throw SupervisorError("cannot run the kernel '\(path)'", errno: errno)
+    do { try system_checkExecutable(path) } catch {
+      throw SupervisorError("cannot run the kernel '\(path)'", errno: error.rawValue)
     }
     let ends: (Int32, Int32)
     do { ends = try ChildProcess.socketPair() } catch { throw SupervisorError(error.message) }
@@ -68,7 +65,7 @@ final class KernelProcess {
     // No Swift backtracer (it would exec): the supervisor reports the death.
     var environment = ["SWIFT_BACKTRACE=enable=no"]
     for name in ["HOME", "XDG_CACHE_HOME", "LKM_NO_CACHE", "PATH"] {
-      if let value = getenv(name) { environment.append("\(name)=\(String(cString: value))") }
+      if let value = system_environment(name) { environment.append("\(name)=\(value)") }
     }
     started = monotonicNanoseconds()
     do {
@@ -76,18 +73,18 @@ final class KernelProcess {
         path: path, arguments: arguments, descriptors: [-1, 1, 2, ends.1, shared.fd],
         environment: environment, newSession: true)
     } catch {
-      close(ends.0)
-      close(ends.1)
+      system_close(ends.0)
+      system_close(ends.1)
       throw SupervisorError(error.message)
     }
-    close(ends.1)
+    system_close(ends.1)
     channel = ends.0
-    _ = fcntl(channel, F_SETFL, fcntl(channel, F_GETFL) | O_NONBLOCK)
+    system_setNonblocking(channel)
     decoder = FrameDecoder(limit: 1 << 30)
   }
 
   deinit {
-    close(channel)
+    system_close(channel)
   }
 
   /// Waits (blocking) up to `milliseconds` for the ready frame. False if the process died,
@@ -118,14 +115,17 @@ final class KernelProcess {
     var chunk = [UInt8](repeating: 0, count: 1 << 16)
     var got = false
     while true {
-      let n = chunk.withUnsafeMutableBytes { recv(channel, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+      let n: Int
+      do { n = try system_receive(channel, into: &chunk) } catch {
+        if error == .EINTR { continue }
+        if error == .EAGAIN || error == .EWOULDBLOCK { return got ? .data : .wouldBlock }
+        return got ? .data : .closed
+      }
       if n > 0 {
         chunk.withUnsafeBytes { decoder.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
         got = true
         continue
       }
-      if n < 0 && errno == EINTR { continue }
-      if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return got ? .data : .wouldBlock }
       return got ? .data : .closed
     }
   }

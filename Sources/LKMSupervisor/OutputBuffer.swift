@@ -1,5 +1,3 @@
-import Glibc
-
 /// Bytes waiting to be written to a non-blocking socket, written as far as the socket takes
 /// them; consumed from a moving start so that partial writes cost nothing extra.
 struct OutputBuffer {
@@ -21,15 +19,16 @@ struct OutputBuffer {
   /// Writes what the socket takes now (never blocks).
   mutating func write(to fd: Int32) -> Progress {
     while start < bytes.count {
-      let n = bytes.withUnsafeBytes {
-        send(fd, $0.baseAddress! + start, bytes.count - start, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+      let n: Int
+      do { n = try system_send(fd, bytes, from: start) } catch {
+        if error == .EINTR { continue }
+        if error == .EAGAIN || error == .EWOULDBLOCK { return .partial }
+        return .failed
       }
       if n > 0 {
         start += n
         continue
       }
-      if n < 0 && errno == EINTR { continue }
-      if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return .partial }
       return .failed
     }
     bytes.removeAll(keepingCapacity: bytes.capacity <= 1 << 20)

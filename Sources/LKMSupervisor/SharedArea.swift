@@ -3,7 +3,6 @@
 // The kernel process, module code included, can write all of it: everything read here is
 // bounded by the C accessors (lkmshared.h).
 internal import CMsgbuf
-import Glibc
 import LKMInterface
 import LKMSandbox
 
@@ -27,23 +26,22 @@ final class SharedArea {
       throw SupervisorError(error.message)
     }
     size = lkm_shared_size()
-    guard ftruncate(fd, off_t(size)) == 0 else {
-      let e = errno
-      close(fd)
-      throw SupervisorError("ftruncate of the message buffer", errno: e)
+    do { try system_ftruncate(fd, size) } catch {
+      system_close(fd)
+      throw SupervisorError("ftruncate of the message buffer", errno: error.rawValue)
     }
-    guard let p = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), p != MAP_FAILED else {
-      let e = errno
-      close(fd)
-      throw SupervisorError("mmap of the message buffer", errno: e)
+    let p: UnsafeMutableRawPointer
+    do { p = try system_mapShared(fd, size) } catch {
+      system_close(fd)
+      throw SupervisorError("mmap of the message buffer", errno: error.rawValue)
     }
     base = p.bindMemory(to: lkm_shared_t.self, capacity: 1)
     lkm_shared_init(base)
   }
 
   deinit {
-    munmap(base, size)
-    close(fd)
+    system_munmap(base, size)
+    system_close(fd)
   }
 
   /// Puts the header back if a kernel overwrote it (the text keeps what it can).

@@ -6,7 +6,6 @@
 // fails the request in flight with a clear error and starts a fresh kernel ("reboot").
 //
 // One thread, poll(2), non-blocking sockets everywhere: no client can make the loop wait.
-import Glibc
 import LKMDevice
 import LKMHostMount
 public import LKMInterface
@@ -111,7 +110,7 @@ public final class Supervisor {
   var suspects: [Int32: UInt64] = [:]
   /// securelevel as the policy knows it (a module cannot lower it by writing the kernel's).
   var securelevel: Int32
-  let ownUID = getuid()
+  let ownUID = system_getuid()
   /// Reboots so far, and when the kernel last came up.
   public private(set) var reboots = 0
   var nextRestartAttempt: UInt64 = 0
@@ -127,8 +126,9 @@ public final class Supervisor {
     securelevel = configuration.kernel.securelevel
     var loads: [BootLoad] = []
     if let bootFile = configuration.bootFile {
-      guard let text = Supervisor.readText(bootFile) else {
-        throw SupervisorError("--boot \(bootFile)", errno: errno)
+      let text: String
+      do { text = String(decoding: try system_readFile(bootFile, limit: 1 << 20), as: UTF8.self) } catch {
+        throw SupervisorError("--boot \(bootFile)", errno: error.rawValue)
       }
       loads = try BootFile.parse(text, path: bootFile)
     }
@@ -153,32 +153,15 @@ public final class Supervisor {
     do {
       try boot()
     } catch {
-      close(listener)
-      unlink(configuration.device)
+      system_close(listener)
+      try? system_unlink(configuration.device)
       throw error
     }
   }
 
   deinit {
-    close(listener)
-    unlink(configuration.device)
-  }
-
-  static func readText(_ path: String) -> String? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-      let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-      if n < 0 && errno == EINTR { continue }
-      if n < 0 { return nil }
-      if n == 0 { break }
-      bytes += chunk[0..<n]
-      if bytes.count > 1 << 20 { break }
-    }
-    return String(decoding: bytes, as: UTF8.self)
+    system_close(listener)
+    try? system_unlink(configuration.device)
   }
 
   /// Exports the kernel's /dev on the host directory `directory` through FUSE (lkm-mount
@@ -281,7 +264,7 @@ public final class Supervisor {
 
   func log(_ text: String) {
     shared.log(text)
-    _ = text.withCString { write(1, $0, strlen($0)) }
+    system_writeStandardOutput(text)
   }
 
   // MARK: The loop
@@ -290,65 +273,58 @@ public final class Supervisor {
 
   /// Makes SIGTERM and SIGINT end ``run()``.
   public static func installStopHandlers() {
-    var sa = sigaction()
-    sa.__sigaction_handler.sa_handler = { _ in Supervisor.stopRequested = 1 }
-    sigemptyset(&sa.sa_mask)
-    sa.sa_flags = 0
-    sigaction(SIGTERM, &sa, nil)
-    sigaction(SIGINT, &sa, nil)
-    signal(SIGPIPE, SIG_IGN)
     // A parent may have started lkmd with these blocked (the mask is inherited).
-    var set = sigset_t()
-    sigemptyset(&set)
-    sigaddset(&set, SIGTERM)
-    sigaddset(&set, SIGINT)
-    sigprocmask(SIG_UNBLOCK, &set, nil)
+    system_handleStopSignals { _ in Supervisor.stopRequested = 1 }
   }
 
   /// Serves until SIGTERM or SIGINT, then shuts the kernel down (every module unloaded).
   public func run() {
-    var fds: [pollfd] = []
+    var fds: [PollDescriptor] = []
     while Supervisor.stopRequested == 0 {
       fds.removeAll(keepingCapacity: true)
       // 0: listener, 1: kernel channel, 2: kernel pidfd, 3: trial wake-up, then sessions.
-      fds.append(pollfd(fd: listener, events: Int16(POLLIN), revents: 0))
+      fds.append(PollDescriptor(fd: listener, events: .input))
       if let kernel {
-        var events = Int16(POLLIN)
-        if !kernel.output.isEmpty { events |= Int16(POLLOUT) }
-        fds.append(pollfd(fd: kernel.channel, events: events, revents: 0))
-        fds.append(pollfd(fd: kernel.child.pidfd, events: Int16(POLLIN), revents: 0))
+        var events = PollEvents.input
+        if !kernel.output.isEmpty { events.insert(.output) }
+        fds.append(PollDescriptor(fd: kernel.channel, events: events))
+        fds.append(PollDescriptor(fd: kernel.child.pidfd, events: .input))
       } else {
-        fds.append(pollfd(fd: -1, events: 0, revents: 0))
-        fds.append(pollfd(fd: -1, events: 0, revents: 0))
+        fds.append(PollDescriptor(fd: -1, events: []))
+        fds.append(PollDescriptor(fd: -1, events: []))
       }
-      fds.append(pollfd(fd: trials?.wakeFD ?? -1, events: Int16(POLLIN), revents: 0))
+      fds.append(PollDescriptor(fd: trials?.wakeFD ?? -1, events: .input))
       let polled = sessions
       for s in polled {
-        var events: Int16 = 0
-        if wantsInput(s) { events |= Int16(POLLIN) }
-        if !s.output.isEmpty { events |= Int16(POLLOUT) }
-        fds.append(pollfd(fd: s.fd, events: events, revents: 0))
+        var events: PollEvents = []
+        if wantsInput(s) { events.insert(.input) }
+        if !s.output.isEmpty { events.insert(.output) }
+        fds.append(PollDescriptor(fd: s.fd, events: events))
       }
       // No sleeping while a session has a request that can be handled now.
-      let n = poll(&fds, nfds_t(fds.count), canDispatch ? 0 : 100)
-      if n < 0 && errno != EINTR { break }
+      let n: Int
+      do { n = try system_poll(&fds, timeout: canDispatch ? 0 : 100) } catch {
+        if error != .EINTR { break }
+        n = -1
+      }
       let t = now()
+      let ended: PollEvents = [.hangup, .error]
       if n > 0 {
-        if let kernel, fds[1].revents != 0 || fds[2].revents != 0 {
-          serviceKernel(kernel, readable: fds[1].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0)
+        if let kernel, !fds[1].revents.isEmpty || !fds[2].revents.isEmpty {
+          serviceKernel(kernel, readable: !fds[1].revents.isDisjoint(with: [.input, .hangup, .error]))
         }
-        if fds[3].revents != 0 { finishTrial() }
-        for (i, s) in polled.enumerated() where fds[i + 4].revents != 0 {
+        if !fds[3].revents.isEmpty { finishTrial() }
+        for (i, s) in polled.enumerated() where !fds[i + 4].revents.isEmpty {
           guard sessions.contains(where: { $0 === s }) else { continue }
-          if fds[i + 4].revents & Int16(POLLOUT) != 0 { flush(s) }
+          if fds[i + 4].revents.contains(.output) { flush(s) }
           let revents = fds[i + 4].revents
-          if revents & Int16(POLLIN) != 0 || (revents & Int16(POLLHUP | POLLERR) != 0 && wantsInput(s)) {
+          if revents.contains(.input) || (!revents.isDisjoint(with: ended) && wantsInput(s)) {
             readFrom(s, now: t)
-          } else if revents & Int16(POLLHUP | POLLERR) != 0 {
+          } else if !revents.isDisjoint(with: ended) {
             drop(s)  // gone, with more unread than it may buffer
           }
         }
-        if fds[0].revents & Int16(POLLIN) != 0 { acceptClients(now: t) }
+        if fds[0].revents.contains(.input) { acceptClients(now: t) }
       }
       dispatch()
       expire(now: now())
@@ -454,7 +430,8 @@ public final class Supervisor {
       let load = bootQueue.removeFirst()
       guard let payload = bootPayload(load) else { return }
       let credentials = Credentials(
-        pid: getpid(), uid: getuid(), gid: getgid(), command: "lkmd", groups: Supervisor.ownGroups())
+        pid: system_getpid(), uid: system_getuid(), gid: system_getgid(), command: "lkmd",
+        groups: system_getgroups())
       let id = nextRequestID
       nextRequestID += 1
       booting = true
@@ -487,8 +464,9 @@ public final class Supervisor {
   func bootPayload(_ load: BootLoad) -> [UInt8]? {
     var inputs: [LoadRequest.Input] = []
     for file in load.files {
-      guard let text = Supervisor.readBytes(file) else {
-        log("boot: \(load.line): \(file): \(String(cString: strerror(errno)))\n")
+      let text: [UInt8]
+      do { text = try system_readFile(file) } catch {
+        log("boot: \(load.line): \(file): \(system_errorText(error.rawValue))\n")
         return nil
       }
       inputs.append(.init(name: file, bytes: text))
@@ -496,21 +474,6 @@ public final class Supervisor {
     var request = LoadRequest(inputs: inputs, entry: load.entry)
     request.exportSymbols = load.exportSymbols
     return Request.load(request).encoded()
-  }
-
-  static func readBytes(_ path: String) -> [UInt8]? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-      let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-      if n < 0 && errno == EINTR { continue }
-      if n < 0 { return nil }
-      if n == 0 { return bytes }
-      bytes += chunk[0..<n]
-    }
   }
 
   // MARK: Sessions
@@ -541,21 +504,17 @@ public final class Supervisor {
 
   func acceptClients(now: UInt64) {
     while true {
-      let fd = accept(listener, nil, nil)
-      if fd < 0 { return }
-      _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-      _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-      // struct ucred { pid_t pid; uid_t uid; gid_t gid; } (SO_PEERCRED = 17 on Linux)
-      var cred = (pid: Int32(0), uid: UInt32(0), gid: UInt32(0))
-      var length = socklen_t(12)
-      guard getsockopt(fd, SOL_SOCKET, 17, &cred, &length) == 0 else {
-        close(fd)
+      guard let fd = system_accept(listener) else { return }
+      system_setCloseOnExec(fd)
+      system_setNonblocking(fd)
+      guard let cred = system_peerCredentials(fd) else {
+        system_close(fd)
         continue
       }
       if sessions.count >= limits.connections {
         // Make room: the oldest connection that has not said hello goes.
         guard let oldest = sessions.first(where: { $0.state == .new }) else {
-          close(fd)
+          system_close(fd)
           continue
         }
         drop(oldest)
@@ -571,35 +530,19 @@ public final class Supervisor {
 
   /// The peer's supplementary groups as it had them when it connected (`SO_PEERGROUPS`, 59 on
   /// Linux); none if the system does not say.
-  static func peerGroups(_ fd: Int32) -> [UInt32] {
-    var groups = [UInt32](repeating: 0, count: 1024)
-    var length = socklen_t(groups.count * 4)
-    let status = groups.withUnsafeMutableBytes { getsockopt(fd, SOL_SOCKET, 59, $0.baseAddress, &length) }
-    guard status == 0 else { return [] }
-    return Array(groups.prefix(Int(length) / 4))
-  }
-
-  /// lkmd's own supplementary groups (for the boot loads).
-  static func ownGroups() -> [UInt32] {
-    var groups = [gid_t](repeating: 0, count: 64)
-    let n = getgroups(Int32(groups.count), &groups)
-    return n > 0 ? groups.prefix(Int(n)).map { UInt32($0) } : []
-  }
+  static func peerGroups(_ fd: Int32) -> [UInt32] { system_peerGroups(fd) ?? [] }
 
   static func command(of pid: Int32) -> String {
-    let fd = open("/proc/\(pid)/comm", O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return "?" }
-    defer { close(fd) }
-    var buffer = [UInt8](repeating: 0, count: 64)
-    let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, 64) }
-    guard n > 0 else { return "?" }
-    return String(decoding: buffer[0..<n], as: UTF8.self).split(separator: "\n").first.map(String.init) ?? "?"
+    guard let buffer = try? system_readFile("/proc/\(pid)/comm", limit: 64), !buffer.isEmpty else {
+      return "?"
+    }
+    return String(decoding: buffer.prefix(64), as: UTF8.self).split(separator: "\n").first.map(String.init) ?? "?"
   }
 
   func drop(_ s: Session) {
     // Its request in the kernel is cancelled: a sleep with PCATCH in it ends with EINTR.
     if let id = s.inFlight, let kernel { kernel.send(.cancel(id: id), now: now()) }
-    close(s.fd)
+    system_close(s.fd)
     sessions.removeAll { $0 === s }
     processLost(s.credentials.pid)
     queue.removeAll { $0 === s }
@@ -679,14 +622,14 @@ public final class Supervisor {
   func readFrom(_ s: Session, now: UInt64) {
     var chunk = [UInt8](repeating: 0, count: 1 << 16)
     while wantsInput(s) {
-      let n = chunk.withUnsafeMutableBytes { recv(s.fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
-      if n == 0 {
+      let n: Int
+      do { n = try system_receive(s.fd, into: &chunk) } catch {
+        if error == .EINTR { continue }
+        if error == .EAGAIN || error == .EWOULDBLOCK { break }
         drop(s)
         return
       }
-      if n < 0 {
-        if errno == EINTR { continue }
-        if errno == EAGAIN || errno == EWOULDBLOCK { break }
+      if n == 0 {
         drop(s)
         return
       }
@@ -914,7 +857,7 @@ public final class Supervisor {
     HostMounts.endAll(device: configuration.device, wait: 3)
     for s in sessions {
       if let id = s.inFlight, let kernel { kernel.send(.cancel(id: id), now: now()) }
-      close(s.fd)
+      system_close(s.fd)
     }
     sessions.removeAll()
     guard kernel != nil else { return }
