@@ -3,14 +3,13 @@
 // closed in its deinit.
 
 internal import CSandbox
-import Glibc
 import LKMInterface
 
 /// A running lkm-sandbox-child: the process and the parent's ends of its request and reply
 /// pipes.
 final class HelperProcess {
   let child: ChildProcess
-  var pid: pid_t { child.pid }
+  var pid: Int32 { child.pid }
   /// Where requests go (the helper's descriptor 0).
   private(set) var requests: Int32
   /// Where replies come from (the helper's descriptor 1).
@@ -20,23 +19,23 @@ final class HelperProcess {
   init(path: String, arguments: [String], stderrFile: Int32, reportFile: Int32) throws(SandboxError) {
     var toChild: [Int32] = [-1, -1]
     var fromChild: [Int32] = [-1, -1]
-    guard lkmsb_pipe(&toChild) == 0 else { throw SandboxError("pipe", errno: errno) }
+    guard lkmsb_pipe(&toChild) == 0 else { throw SandboxError("pipe", errno: system_errno()) }
     guard lkmsb_pipe(&fromChild) == 0 else {
-      close(toChild[0])
-      close(toChild[1])
-      throw SandboxError("pipe", errno: errno)
+      system_close(toChild[0])
+      system_close(toChild[1])
+      throw SandboxError("pipe", errno: system_errno())
     }
     defer {
-      close(toChild[0])
-      close(fromChild[1])
+      system_close(toChild[0])
+      system_close(fromChild[1])
     }
     do {
       child = try ChildProcess(
         path: path, arguments: arguments,
         descriptors: [toChild[0], fromChild[1], stderrFile, reportFile])
     } catch {
-      close(toChild[1])
-      close(fromChild[0])
+      system_close(toChild[1])
+      system_close(fromChild[0])
       throw error
     }
     requests = toChild[1]
@@ -45,39 +44,24 @@ final class HelperProcess {
 
   deinit {
     closeRequests()
-    close(replies)
+    system_close(replies)
   }
 
   func closeRequests() {
     if requests >= 0 {
-      close(requests)
+      system_close(requests)
       requests = -1
     }
   }
 
   /// Sends one frame (``Frame``). False if the helper is gone.
   func send(_ payload: [UInt8]) -> Bool {
-    let frame = Frame.encode(payload)
-    var done = 0
-    while done < frame.count {
-      let w = frame.withUnsafeBytes { write(requests, $0.baseAddress! + done, frame.count - done) }
-      if w < 0 && errno == EINTR { continue }
-      if w <= 0 { return false }
-      done += w
-    }
-    return true
+    system_writeAll(requests, Frame.encode(payload))
   }
 
   /// Reads an `Int32` from the replies; nil at end of file (the helper died).
   func readInt32() -> Int32? {
-    var bytes = [UInt8](repeating: 0, count: 4)
-    var done = 0
-    while done < 4 {
-      let n = bytes.withUnsafeMutableBytes { read(replies, $0.baseAddress! + done, 4 - done) }
-      if n < 0 && errno == EINTR { continue }
-      if n <= 0 { return nil }
-      done += n
-    }
+    guard let bytes = system_readExactly(replies, 4) else { return nil }
     return loadLittleEndian(Int32.self, from: bytes)
   }
 
@@ -105,16 +89,16 @@ final class MemoryFile {
 
   init(name: String) throws(SandboxError) {
     fd = lkmsb_memfd(name)
-    guard fd >= 0 else { throw SandboxError("memfd_create", errno: errno) }
+    guard fd >= 0 else { throw SandboxError("memfd_create", errno: system_errno()) }
   }
 
-  deinit { close(fd) }
+  deinit { system_close(fd) }
 
   /// Empties the file, then sizes it (zero-filled) and rewinds its shared offset.
   func reset(size: Int) {
-    _ = ftruncate(fd, 0)
-    if size > 0 { _ = ftruncate(fd, off_t(size)) }
-    _ = lseek(fd, 0, SEEK_SET)
+    system_ftruncate(fd, 0)
+    if size > 0 { system_ftruncate(fd, size) }
+    system_rewind(fd)
   }
 
   /// Sizes the file to `size` once, then zeroes its first `header` bytes.
@@ -124,22 +108,19 @@ final class MemoryFile {
       sized = true
       return
     }
-    let zeros = [UInt8](repeating: 0, count: header)
-    _ = zeros.withUnsafeBytes { pwrite(fd, $0.baseAddress!, header, 0) }
+    system_pwrite(fd, [UInt8](repeating: 0, count: header), at: 0)
   }
   private var sized = false
 
   /// Up to `count` bytes from `offset`.
   func read(at offset: Int, count: Int) -> [UInt8] {
-    var bytes = [UInt8](repeating: 0, count: count)
-    let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, count, off_t(offset)) }
-    return n > 0 ? Array(bytes[0..<n]) : []
+    system_pread(fd, count, at: offset)
   }
 
   /// What was written from offset 0 to the shared offset (a child's stderr), at most `limit`.
   func written(limit: Int) -> [UInt8] {
-    let end = lseek(fd, 0, SEEK_CUR)
+    let end = system_offset(fd)
     guard end > 0 else { return [] }
-    return read(at: 0, count: min(Int(end), limit))
+    return read(at: 0, count: min(end, limit))
   }
 }

@@ -1,6 +1,7 @@
-// The sandbox parent's thin wrappers over the C library for Sandbox.swift, SandboxError.swift
-// and ReportFile.swift; with ChildProcess.swift and HelperProcess.swift (the processes and
-// descriptors the parent owns) the only files of LKMSandbox that import Glibc.
+// The sandbox parent's thin wrappers over the C library for Sandbox.swift, SandboxError.swift,
+// ReportFile.swift and HelperProcess.swift (the helper's pipes and memory files); with
+// ChildProcess.swift (the processes the parent owns) the only files of LKMSandbox that import
+// Glibc.
 import Glibc
 
 /// strerror(3)'s text for `code`.
@@ -42,4 +43,70 @@ func system_mapShared(_ fd: Int32, _ size: Int) -> UnsafeMutableRawPointer? {
   let p = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
   guard let p, p != MAP_FAILED else { return nil }
   return p
+}
+
+/// The errno the last call left.
+func system_errno() -> Int32 { errno }
+
+/// The corresponding C function is `close(2)`.
+func system_close(_ fd: Int32) { close(fd) }
+
+/// Writes all of `bytes` to `fd` (EINTR retried); false if it stops taking them.
+///
+/// The corresponding C function is `write(2)`.
+func system_writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+  var done = 0
+  while done < bytes.count {
+    let w = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
+    if w < 0 && errno == EINTR { continue }
+    if w <= 0 { return false }
+    done += w
+  }
+  return true
+}
+
+/// Exactly `count` bytes from `fd` (EINTR retried); nil at end of file or on an error.
+///
+/// The corresponding C function is `read(2)`.
+func system_readExactly(_ fd: Int32, _ count: Int) -> [UInt8]? {
+  var bytes = [UInt8](repeating: 0, count: count)
+  var done = 0
+  while done < count {
+    let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + done, count - done) }
+    if n < 0 && errno == EINTR { continue }
+    if n <= 0 { return nil }
+    done += n
+  }
+  return bytes
+}
+
+/// Truncates or extends `fd` to `size` bytes (failure ignored).
+///
+/// The corresponding C function is `ftruncate(2)`.
+func system_ftruncate(_ fd: Int32, _ size: Int) { _ = ftruncate(fd, off_t(size)) }
+
+/// Moves `fd`'s shared offset to 0.
+///
+/// The corresponding C function is `lseek(2)` with `SEEK_SET`.
+func system_rewind(_ fd: Int32) { _ = lseek(fd, 0, SEEK_SET) }
+
+/// `fd`'s shared offset, or -1.
+///
+/// The corresponding C function is `lseek(2)` with `SEEK_CUR`.
+func system_offset(_ fd: Int32) -> Int { Int(lseek(fd, 0, SEEK_CUR)) }
+
+/// Writes `bytes` at `offset` of `fd` (what it takes).
+///
+/// The corresponding C function is `pwrite(2)`.
+func system_pwrite(_ fd: Int32, _ bytes: [UInt8], at offset: Int) {
+  _ = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress!, bytes.count, off_t(offset)) }
+}
+
+/// Up to `count` bytes from `offset` of `fd` (none on an error).
+///
+/// The corresponding C function is `pread(2)`.
+func system_pread(_ fd: Int32, _ count: Int, at offset: Int) -> [UInt8] {
+  var bytes = [UInt8](repeating: 0, count: count)
+  let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, count, off_t(offset)) }
+  return n > 0 ? Array(bytes[0..<n]) : []
 }
