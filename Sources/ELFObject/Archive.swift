@@ -16,17 +16,43 @@ import Synchronization
 /// `#1/N` long names.
 public final class Archive: Sendable {
   /// One member's place in the archive.
+  ///
+  /// Its name is where the archive holds it (its ar header, the `//` long-name table or a BSD
+  /// name's data), made a String only when asked for (``Archive/memberName(_:)``).
   public struct Member: Sendable {
-    /// The member's name from its ar header (long names resolved).
-    public var name: String
     /// Absolute offset of the member's bytes in the archive.
     public var offset: Int
     /// The member's size in bytes.
     public var size: Int
+    /// Absolute offset of the member's ar header.
+    var header: Int
+    /// Where its name lies in the archive (long names resolved, the trailing `/` dropped).
+    var nameOffset: Int
+    var nameCount: Int
   }
 
   /// The archive's path.
   public let name: String
+
+  /// Member `index`'s name from its ar header (long names resolved).
+  public func memberName(_ index: Int) -> String {
+    Archive.name(of: members[index], in: bytes)
+  }
+
+  /// A member's name: a name from its header shown as its messages show header fields
+  /// (printable ASCII, other bytes as `\xNN`), a long or BSD name as it is.
+  static func name(of member: Member, in bytes: FileBytes) -> String {
+    let start = bytes.base + member.nameOffset
+    let text = UnsafeRawBufferPointer(start: start, count: member.nameCount)
+    guard member.nameOffset == member.header, !text.allSatisfy({ $0 >= 0x20 && $0 < 0x7f })
+    else { return String(decoding: text, as: UTF8.self) }
+    var s = ""
+    for c in text {
+      s += c >= 0x20 && c < 0x7f ? String(UnicodeScalar(c)) : "\\x" + String(c, radix: 16)
+    }
+    return s
+  }
+
   /// The archive's bytes.
   public let bytes: FileBytes
   /// Every member, in archive order (the ar symbol and long-name tables excluded).
@@ -122,8 +148,9 @@ public final class Archive: Sendable {
   static func parse(_ member: Member, in bytes: FileBytes, archive: String) throws(ELFError)
     -> ObjectFile
   {
-    try ObjectFile(
-      bytes: bytes, offset: member.offset, count: member.size, name: "\(archive)(\(member.name))")
+    let memberName = name(of: member, in: bytes)
+    return try ObjectFile(
+      bytes: bytes, offset: member.offset, count: member.size, name: "\(archive)(\(memberName))")
   }
 
   /// Parses and validates member `index` (once: later calls return the same object).
@@ -161,9 +188,8 @@ struct IndexBuilder {
 /// One pass over an archive's member headers.
 private struct ArchiveReader {
   let bytes: FileBytes
+  /// In header order: the symbol index finds a member by its header's offset by bisection.
   var members: [Archive.Member] = []
-  /// Header offset → member index, for the symbol index.
-  var memberByHeader: [Int: Int] = [:]
   /// The symbol index member's data, and whether its words are 64-bit.
   var indexTable: (offset: Int, size: Int, wide: Bool)?
   /// The long-name table's data.
@@ -242,7 +268,10 @@ private struct ArchiveReader {
         throw fail("member header at \(hex(header)) has an invalid size '\(field(at + 48, 10))'")
       }
       var data = at + Archive.headerSize
-      let rawName = field(header, 16)
+      // The name field's bytes, trailing spaces dropped (a String only for a message).
+      var nameEnd = 16
+      while nameEnd > 0 && byte(header + nameEnd - 1) == 0x20 { nameEnd -= 1 }
+      var rawName: String { field(header, 16) }
       guard size <= count - data else {
         let shown =
           rawName.count > 1 && rawName.hasSuffix("/") ? String(rawName.dropLast()) : rawName
@@ -254,55 +283,83 @@ private struct ArchiveReader {
       at = data + size
       at += at & 1  // members start on even offsets; the last pad byte may be missing
 
-      switch rawName {
-      case "/", "/SYM64/":
-        if indexTable == nil { indexTable = (data, size, rawName == "/SYM64/") }
+      if nameIs(header, nameEnd, "/") || nameIs(header, nameEnd, "/SYM64/") {
+        if indexTable == nil { indexTable = (data, size, nameEnd == 7) }
         continue
-      case "//":
+      }
+      if nameIs(header, nameEnd, "//") {
         longNames = (data, size)
         continue
-      case "__.SYMDEF", "__.SYMDEF SORTED":
-        continue  // a BSD index: rebuilt from the members instead
-      default: break
       }
-      let memberName: String
-      if rawName.hasPrefix("#1/") {
-        // BSD: the name is the first N bytes of the data.
+      if nameIs(header, nameEnd, "__.SYMDEF") || nameIs(header, nameEnd, "__.SYMDEF SORTED") {
+        continue  // a BSD index: rebuilt from the members instead
+      }
+      let nameOffset: Int
+      var nameCount: Int
+      if nameEnd >= 3 && byte(header) == 0x23 && byte(header + 1) == 0x31
+        && byte(header + 2) == 0x2f
+      {
+        // BSD (`#1/N`): the name is the first N bytes of the data.
         guard let n = decimal(header + 3, 13), n <= size else {
           throw fail("member header at \(hex(header)) has an invalid BSD name '\(rawName)'")
         }
         var end = data
         while end < data + n && byte(end) != 0 { end += 1 }
-        memberName = text(data, end - data)
+        nameOffset = data
+        nameCount = end - data
         data += n
         length -= n
-      } else if rawName.hasPrefix("/") {
+      } else if nameEnd >= 1 && byte(header) == 0x2f {
         guard let offset = decimal(header + 1, 15) else {
           throw fail("member header at \(hex(header)) has an invalid name '\(rawName)'")
         }
-        memberName = try longName(offset, header: header)
+        (nameOffset, nameCount) = try longName(offset, header: header)
       } else {
-        memberName = rawName.hasSuffix("/") ? String(rawName.dropLast()) : rawName
+        nameOffset = header
+        nameCount = nameEnd
+        if nameCount > 0 && byte(header + nameCount - 1) == 0x2f { nameCount -= 1 }
       }
-      memberByHeader[header] = members.count
-      members.append(Archive.Member(name: memberName, offset: data, size: length))
+      members.append(
+        Archive.Member(
+          offset: data, size: length, header: header, nameOffset: nameOffset,
+          nameCount: nameCount))
     }
   }
 
-  /// A GNU long name: from `offset` in the `//` member up to `/\n`.
-  func longName(_ offset: Int, header: Int) throws(ELFError) -> String {
+  /// Whether the name field at `header`, `count` bytes once its trailing spaces are dropped, is
+  /// `name`.
+  func nameIs(_ header: Int, _ count: Int, _ name: StaticString) -> Bool {
+    guard count == name.utf8CodeUnitCount else { return false }
+    for i in 0..<count where byte(header + i) != name.utf8Start[i] { return false }
+    return true
+  }
+
+  /// The member whose header is at `header`, by bisection (members are in header order).
+  func member(atHeader header: Int) -> Int? {
+    var low = 0
+    var high = members.count
+    while low < high {
+      let mid = (low + high) / 2
+      if members[mid].header < header { low = mid + 1 } else { high = mid }
+    }
+    return low < members.count && members[low].header == header ? low : nil
+  }
+
+  /// A GNU long name: from `offset` in the `//` member up to `/\n` (its place in the archive,
+  /// the trailing `/` left out).
+  func longName(_ offset: Int, header: Int) throws(ELFError) -> (offset: Int, count: Int) {
     let table = longNames ?? (0, 0)
     guard offset < table.size else {
       throw fail(
         "member header at \(hex(header)) names long name \(hex(offset)), outside the long-name "
           + "table (\(hex(table.size)) bytes)")
     }
-    var end = table.offset + offset
+    let start = table.offset + offset
+    var end = start
     let limit = table.offset + table.size
     while end < limit && byte(end) != 0x0a && byte(end) != 0 { end += 1 }
-    var name = text(table.offset + offset, end - table.offset - offset)
-    if name.hasSuffix("/") { name.removeLast() }
-    return name
+    if end > start && byte(end - 1) == 0x2f { end -= 1 }
+    return (start, end - start)
   }
 
   /// The `/` (32-bit) or `/SYM64/` (64-bit) index: a big-endian count, that many member
@@ -311,10 +368,11 @@ private struct ArchiveReader {
     throws(ELFError)
   {
     let word = table.wide ? 8 : 4
+    let base = bytes.base
     func load(_ at: Int) -> UInt64 {
-      var value: UInt64 = 0
-      for i in 0..<word { value = value << 8 | UInt64(byte(at + i)) }
-      return value
+      table.wide
+        ? UInt64(bigEndian: base.loadUnaligned(fromByteOffset: at, as: UInt64.self))
+        : UInt64(UInt32(bigEndian: base.loadUnaligned(fromByteOffset: at, as: UInt32.self)))
     }
     guard table.size >= word else {
       throw fail("symbol index of \(hex(table.size)) bytes has no entry count")
@@ -329,6 +387,10 @@ private struct ArchiveReader {
     builder.names = SymbolNameTable(capacity: n)
     builder.member.reserveCapacity(n)
     builder.next.reserveCapacity(n)
+    builder.head.reserveCapacity(n)
+    builder.tail.reserveCapacity(n)
+    // A member's symbols are consecutive entries: the last one found is tried first.
+    var last: (header: UInt64, member: Int) = (UInt64.max, 0)
     for i in 0..<n {
       guard names < end, let nul = system_memchr(bytes.base + names, 0, end - names) else {
         throw fail("symbol index entry \(i) has no NUL-terminated name")
@@ -337,10 +399,14 @@ private struct ArchiveReader {
       let symbol = SymbolName(start: bytes.base + names, count: length)
       names += length + 1
       let offset = load(table.offset + word * (i + 1))
-      guard offset <= UInt64(Int.max), let member = memberByHeader[Int(offset)] else {
-        throw fail("symbol index entry '\(symbol.string)' points at \(hex(offset)), not a member")
+      if offset != last.header {
+        guard offset <= UInt64(Int.max), let member = member(atHeader: Int(offset)) else {
+          throw fail(
+            "symbol index entry '\(symbol.string)' points at \(hex(offset)), not a member")
+        }
+        last = (offset, member)
       }
-      builder.add(symbol, member: member)
+      builder.add(symbol, member: last.member)
     }
   }
 }

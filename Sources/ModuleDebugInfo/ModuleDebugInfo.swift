@@ -40,8 +40,8 @@ public final class ModuleDebugInfo: @unchecked Sendable {
       case .object(let object):
         if byObject[object.name] != nil { candidates.append(object) }
       case .archive(let archive):
-        for (i, member) in archive.members.enumerated()
-        where byObject["\(archive.name)(\(member.name))"] != nil {
+        for i in archive.members.indices
+        where byObject["\(archive.name)(\(archive.memberName(i)))"] != nil {
           if let object = try? archive.object(at: i) { candidates.append(object) }
         }
       }

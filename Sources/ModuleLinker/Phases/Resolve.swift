@@ -499,7 +499,7 @@ extension SymbolTable {
           pulled[a][m] = true
           let object: ObjectFile
           do { object = try archive.object(at: m) } catch { throw LinkError(error) }
-          origins.append((input, archive.members[m].name))
+          origins.append((input, archive.memberName(m)))
           try problems.report(add(object))
           changed = true
           break
