@@ -1,8 +1,11 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
-// Settings every Swift target shares (see ../shared/STYLE.md §3).
+// Settings every Swift target shares (see ../shared/STYLE.md §3). Strict memory safety: every
+// use of an unsafe construct carries an `unsafe` mark, and scripts/check-unsafe keeps the marks
+// in the places scripts/unsafe-places lists.
 let settings: [SwiftSetting] = [
+  .strictMemorySafety(), .treatWarning("StrictMemorySafety", as: .error),
   .enableUpcomingFeature("InternalImportsByDefault"),
   .enableUpcomingFeature("MemberImportVisibility"),
   // Concrete type metadata through accessor functions, not mangled names: the first use of

@@ -205,11 +205,11 @@ private struct ArchiveReader {
     ELFError(.badArchive, file: bytes.name, message)
   }
 
-  func byte(_ at: Int) -> UInt8 { bytes.base.load(fromByteOffset: at, as: UInt8.self) }
+  func byte(_ at: Int) -> UInt8 { unsafe bytes.base.load(fromByteOffset: at, as: UInt8.self) }
 
   /// The bytes `[at, at + length)` as text, for names and messages (the range is in the file).
   func text(_ at: Int, _ length: Int) -> String {
-    String(decoding: UnsafeRawBufferPointer(start: bytes.base + at, count: length), as: UTF8.self)
+    unsafe String(decoding: UnsafeRawBufferPointer(start: bytes.base + at, count: length), as: UTF8.self)
   }
 
   /// A header field as shown in messages: printable ASCII, trailing spaces dropped.
@@ -392,11 +392,11 @@ private struct ArchiveReader {
     // A member's symbols are consecutive entries: the last one found is tried first.
     var last: (header: UInt64, member: Int) = (UInt64.max, 0)
     for i in 0..<n {
-      guard names < end, let nul = system_memchr(bytes.base + names, 0, end - names) else {
+      guard names < end, let nul = unsafe system_memchr(bytes.base + names, 0, end - names) else {
         throw fail("symbol index entry \(i) has no NUL-terminated name")
       }
-      let length = nul - (bytes.base + names)
-      let symbol = SymbolName(start: bytes.base + names, count: length)
+      let length = unsafe nul - (bytes.base + names)
+      let symbol = unsafe SymbolName(start: bytes.base + names, count: length)
       names += length + 1
       let offset = load(table.offset + word * (i + 1))
       if offset != last.header {

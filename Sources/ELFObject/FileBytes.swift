@@ -11,7 +11,7 @@ import LKMBase
 ///
 /// Archive members are objects at an offset inside their archive's `FileBytes`, so a member is
 /// never copied.
-public final class FileBytes: @unchecked Sendable {
+@safe public final class FileBytes: @unchecked Sendable {
   /// The start of the bytes; stable for the lifetime of the object. Only ELFObject's parsers
   /// read through it: everything else reads by offset (below) or, in ModuleLinker's `Image/`,
   /// through ``withUnsafeBytes(_:_:)``.
@@ -31,10 +31,10 @@ public final class FileBytes: @unchecked Sendable {
     // Contiguous bytes (an Array) are copied at once: the element-by-element copy of an
     // unspecialized generic was a tenth of the sandbox's time per module.
     let copied: Void? = bytes.withContiguousStorageIfAvailable {
-      buffer.copyMemory(from: UnsafeRawBufferPointer($0))
+      unsafe buffer.copyMemory(from: UnsafeRawBufferPointer($0))
     }
-    if copied == nil { _ = buffer.initializeMemory(as: UInt8.self, from: bytes) }
-    self.base = UnsafeRawPointer(buffer.baseAddress!)
+    if copied == nil { _ = unsafe buffer.initializeMemory(as: UInt8.self, from: bytes) }
+    unsafe self.base = UnsafeRawPointer(buffer.baseAddress!)
     self.count = bytes.count
     self.name = name
     self.mapped = false
@@ -48,8 +48,8 @@ public final class FileBytes: @unchecked Sendable {
   ///
   /// - Throws: ``ELFError/Code/unreadable`` with the host error text.
   public convenience init(contentsOf path: String) throws(ELFError) {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw ELFError(.unreadable, file: path, String(cString: strerror(errno))) }
+    let fd = unsafe open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw unsafe ELFError(.unreadable, file: path, String(cString: strerror(errno))) }
     defer { close(fd) }
     try self.init(mapping: fd, name: path)
   }
@@ -59,8 +59,8 @@ public final class FileBytes: @unchecked Sendable {
   /// - Throws: ``ELFError/Code/unreadable`` with the host error text, naming `name`.
   public init(mapping descriptor: Int32, name path: String) throws(ELFError) {
     var st = stat()
-    guard fstat(descriptor, &st) == 0 else {
-      throw ELFError(.unreadable, file: path, String(cString: strerror(errno)))
+    guard unsafe fstat(descriptor, &st) == 0 else {
+      throw unsafe ELFError(.unreadable, file: path, String(cString: strerror(errno)))
     }
     guard (st.st_mode & S_IFMT) == S_IFREG else {
       throw ELFError(.unreadable, file: path, "not a regular file")
@@ -73,24 +73,24 @@ public final class FileBytes: @unchecked Sendable {
     self.identity = FileIdentity(st)
     guard size > 0 else {
       // Nothing to map: an empty allocation (the readers refuse 0 bytes).
-      self.base = UnsafeRawPointer(UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 16))
+      unsafe self.base = UnsafeRawPointer(UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 16))
       self.count = 0
       self.mapped = false
       return
     }
-    guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), p != MAP_FAILED else {
-      throw ELFError(.unreadable, file: path, String(cString: strerror(errno)))
+    guard let p = unsafe mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), unsafe p != MAP_FAILED else {
+      throw unsafe ELFError(.unreadable, file: path, String(cString: strerror(errno)))
     }
-    self.base = UnsafeRawPointer(p)
+    unsafe self.base = UnsafeRawPointer(p)
     self.count = size
     self.mapped = true
   }
 
   deinit {
     if mapped {
-      munmap(UnsafeMutableRawPointer(mutating: base), count)
+      unsafe munmap(UnsafeMutableRawPointer(mutating: base), count)
     } else {
-      UnsafeMutableRawPointer(mutating: base).deallocate()
+      unsafe UnsafeMutableRawPointer(mutating: base).deallocate()
     }
   }
 
@@ -103,7 +103,7 @@ public final class FileBytes: @unchecked Sendable {
   /// Loads a little-endian integer; the caller has checked the range.
   @usableFromInline
   func load<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T {
-    T(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: T.self))
+    unsafe T(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: T.self))
   }
 
   /// The little-endian `T` at `offset`.
@@ -120,7 +120,7 @@ public final class FileBytes: @unchecked Sendable {
   public func copyBytes(_ range: Range<Int>? = nil) -> [UInt8] {
     let range = range ?? 0..<count
     checkRange(range)
-    return Array(UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count))
+    return unsafe Array(UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count))
   }
 
   /// The bytes `range` decoded as UTF-8.
@@ -128,7 +128,7 @@ public final class FileBytes: @unchecked Sendable {
   /// - Precondition: `range` lies inside the bytes.
   public func string(_ range: Range<Int>) -> String {
     checkRange(range)
-    return String(
+    return unsafe String(
       decoding: UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count),
       as: UTF8.self)
   }
@@ -138,7 +138,7 @@ public final class FileBytes: @unchecked Sendable {
   /// - Precondition: `range` lies inside the bytes.
   public func bytes(_ range: Range<Int>, equal other: some Collection<UInt8>) -> Bool {
     checkRange(range)
-    return UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count)
+    return unsafe UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count)
       .elementsEqual(other)
   }
 
@@ -147,7 +147,7 @@ public final class FileBytes: @unchecked Sendable {
   /// - Precondition: `range` lies inside the bytes.
   public func contentHash(_ range: Range<Int>) -> ContentHash {
     checkRange(range)
-    return ContentHash(base + range.lowerBound, count: range.count)
+    return unsafe ContentHash(base + range.lowerBound, count: range.count)
   }
 
   /// Calls `body` with the bytes `range`: for ModuleLinker's `Image/`, which copies sections
@@ -158,7 +158,7 @@ public final class FileBytes: @unchecked Sendable {
     _ range: Range<Int>, _ body: (UnsafeRawBufferPointer) throws -> R
   ) rethrows -> R {
     checkRange(range)
-    return try body(UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count))
+    return unsafe try body(UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count))
   }
 
   private func checkRange(_ range: Range<Int>) {
@@ -198,7 +198,7 @@ public struct FileIdentity: Sendable, Hashable {
   /// The identity of the file at `path` now, or nil if it cannot be read.
   public static func of(_ path: String) -> FileIdentity? {
     var st = stat()
-    guard stat(path, &st) == 0 else { return nil }
+    guard unsafe stat(path, &st) == 0 else { return nil }
     return FileIdentity(st)
   }
 }
@@ -255,23 +255,23 @@ public struct ContentHash: Sendable, Hashable {
     var a3 = seed.high ^ seed.low
     var a4 = seed.low &- ContentHash.p1
     var i = 0
-    if let start {
+    if let start = unsafe start {
       while i + 32 <= count {
-        a1 = ContentHash.round(a1, start.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-        a2 = ContentHash.round(a2, start.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self))
-        a3 = ContentHash.round(a3, start.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self))
-        a4 = ContentHash.round(a4, start.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self))
+        a1 = unsafe ContentHash.round(a1, start.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+        a2 = unsafe ContentHash.round(a2, start.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self))
+        a3 = unsafe ContentHash.round(a3, start.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self))
+        a4 = unsafe ContentHash.round(a4, start.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self))
         i += 32
       }
       while i + 8 <= count {
-        a1 = ContentHash.round(a1 ^ a3, start.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+        a1 = unsafe ContentHash.round(a1 ^ a3, start.loadUnaligned(fromByteOffset: i, as: UInt64.self))
         a3 = (a3 << 27 | a3 >> 37) &+ a1
         i += 8
       }
       var tail: UInt64 = 0
       var shift: UInt64 = 0
       while i < count {
-        tail |= UInt64(start.load(fromByteOffset: i, as: UInt8.self)) << shift
+        unsafe tail |= UInt64(start.load(fromByteOffset: i, as: UInt8.self)) << shift
         shift += 8
         i += 1
       }
@@ -289,11 +289,11 @@ extension ContentHash {
   /// The hash of `bytes`, continuing from `seed`.
   public init(_ bytes: some Collection<UInt8>, seed: ContentHash = ContentHash(high: 0, low: 0)) {
     let contiguous = Array(bytes)
-    self = contiguous.withUnsafeBytes { ContentHash($0.baseAddress, count: $0.count, seed: seed) }
+    self = unsafe contiguous.withUnsafeBytes { unsafe ContentHash($0.baseAddress, count: $0.count, seed: seed) }
   }
 }
 
 extension FileBytes {
   /// The hash of all the bytes.
-  public func contentHash() -> ContentHash { ContentHash(base, count: count) }
+  public func contentHash() -> ContentHash { unsafe ContentHash(base, count: count) }
 }

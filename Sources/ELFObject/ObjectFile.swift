@@ -118,8 +118,8 @@ public struct RelocationList: RandomAccessCollection, Sendable {
   public subscript(position: Int) -> Relocation {
     precondition(position >= 0 && position < count, "relocation index out of range")
     let at = offset + position * 24
-    let info = bytes.base.loadUnaligned(fromByteOffset: at + 8, as: UInt64.self)
-    return Relocation(
+    let info = unsafe bytes.base.loadUnaligned(fromByteOffset: at + 8, as: UInt64.self)
+    return unsafe Relocation(
       offset: bytes.base.loadUnaligned(fromByteOffset: at, as: UInt64.self),
       type: UInt32(truncatingIfNeeded: info),
       symbolIndex: UInt32(truncatingIfNeeded: info >> 32),
@@ -132,7 +132,7 @@ extension RelocationList {
   /// count: for a linker's loop over every relocation.
   @inlinable
   public func withEntryBytes<R>(_ body: (UnsafeRawPointer, Int) throws -> R) rethrows -> R {
-    try body(bytes.base + offset, count)
+    unsafe try body(bytes.base + offset, count)
   }
 }
 
@@ -262,7 +262,7 @@ public final class ObjectFile: @unchecked Sendable {
 
   @inlinable
   func header<T: FixedWidthInteger>(_ index: Int, _ field: Int, _: T.Type) -> T {
-    bytes.base.loadUnaligned(fromByteOffset: sectionHeaders + index * 64 + field, as: T.self)
+    unsafe bytes.base.loadUnaligned(fromByteOffset: sectionHeaders + index * 64 + field, as: T.self)
   }
 
   /// `sh_type` of section `index` (`SHT_NULL` for section 0).
@@ -298,16 +298,16 @@ public final class ObjectFile: @unchecked Sendable {
     guard index != 0 else { return "" }
     let offset = Int(header(index, 0, UInt32.self))
     guard offset < sectionNames.size else { return "" }
-    return String(
+    return unsafe String(
       cString: (bytes.base + sectionNames.offset + offset).assumingMemoryBound(to: CChar.self))
   }
 
   /// The name of section `index` as bytes of the section name table, without making a String.
   public func sectionNameBytes(_ index: Int) -> SymbolName {
-    guard index != 0 else { return SymbolName(start: nil, count: 0) }
+    guard index != 0 else { return unsafe SymbolName(start: nil, count: 0) }
     let offset = Int(header(index, 0, UInt32.self))
-    guard offset < sectionNames.size else { return SymbolName(start: nil, count: 0) }
-    return SymbolName(
+    guard offset < sectionNames.size else { return unsafe SymbolName(start: nil, count: 0) }
+    return unsafe SymbolName(
       terminated: bytes.base + sectionNames.offset + offset, limit: sectionNames.size - offset)
   }
 
@@ -326,10 +326,10 @@ public final class ObjectFile: @unchecked Sendable {
     let offset = Int(header(index, 0, UInt32.self))
     let count = text.utf8CodeUnitCount
     guard offset < sectionNames.size, sectionNames.size - offset > count else { return false }
-    let start = (bytes.base + sectionNames.offset + offset).assumingMemoryBound(to: UInt8.self)
-    let other = text.utf8Start
-    for i in 0..<count where start[i] != other[i] { return false }
-    return prefixOnly || start[count] == 0
+    let start = unsafe (bytes.base + sectionNames.offset + offset).assumingMemoryBound(to: UInt8.self)
+    let other = unsafe text.utf8Start
+    for i in 0..<count where unsafe start[i] != other[i] { return false }
+    return unsafe prefixOnly || start[count] == 0
   }
 
   /// Calls `body` with the bytes of section `index` (empty for `SHT_NOBITS`): for ModuleLinker's
@@ -339,17 +339,17 @@ public final class ObjectFile: @unchecked Sendable {
   ) rethrows -> R {
     let size = sectionSize(index)
     if sectionType(index) == SectionType.nobits || size == 0 {
-      return try body(UnsafeRawBufferPointer(start: nil, count: 0))
+      return unsafe try body(UnsafeRawBufferPointer(start: nil, count: 0))
     }
     let start = sectionFileOffset(index)
-    return try bytes.withUnsafeBytes(start..<(start + Int(size)), body)
+    return unsafe try bytes.withUnsafeBytes(start..<(start + Int(size)), body)
   }
 
   /// The byte at `offset` of section `index`, if the section has bytes there.
   @inlinable
   public func byte(ofSection index: Int, at offset: UInt64) -> UInt8? {
     guard sectionType(index) != SectionType.nobits, offset < sectionSize(index) else { return nil }
-    return bytes.base.load(
+    return unsafe bytes.base.load(
       fromByteOffset: sectionFileOffset(index) + Int(offset), as: UInt8.self)
   }
 
@@ -357,7 +357,7 @@ public final class ObjectFile: @unchecked Sendable {
 
   @inlinable
   func entry<T: FixedWidthInteger>(_ index: Int, _ field: Int, _: T.Type) -> T {
-    bytes.base.loadUnaligned(fromByteOffset: symbolEntries + index * 24 + field, as: T.self)
+    unsafe bytes.base.loadUnaligned(fromByteOffset: symbolEntries + index * 24 + field, as: T.self)
   }
 
   /// Symbol `index`, decoded.
@@ -378,8 +378,8 @@ public final class ObjectFile: @unchecked Sendable {
   public func withSymbolEntries<R>(
     _ body: (UnsafeRawPointer, Int, UnsafeRawPointer?) throws -> R
   ) rethrows -> R {
-    try body(
-      bytes.base + symbolEntries, symbolCount, extendedIndexes.map { bytes.base + $0 })
+    unsafe try body(
+      bytes.base + symbolEntries, symbolCount, extendedIndexes.map { unsafe bytes.base + $0 })
   }
 
   /// `STB_*` of symbol `index`.
@@ -405,7 +405,7 @@ public final class ObjectFile: @unchecked Sendable {
     case SectionIndex.common: return .common
     case SectionIndex.xindex:
       let words = extendedIndexes ?? 0
-      return .section(
+      return unsafe .section(
         Int(bytes.base.loadUnaligned(fromByteOffset: words + index * 4, as: UInt32.self)))
     default: return .section(Int(shndx))
     }
@@ -426,8 +426,8 @@ public final class ObjectFile: @unchecked Sendable {
   /// The name of symbol `index` as bytes of the string table, with its hash: no String made.
   public func symbolNameBytes(_ index: Int) -> SymbolName {
     let offset = Int(entry(index, 0, UInt32.self))
-    guard offset < stringTable.size else { return SymbolName(start: nil, count: 0) }
-    return SymbolName(
+    guard offset < stringTable.size else { return unsafe SymbolName(start: nil, count: 0) }
+    return unsafe SymbolName(
       terminated: bytes.base + stringTable.offset + offset, limit: stringTable.size - offset)
   }
 
@@ -443,20 +443,20 @@ public final class ObjectFile: @unchecked Sendable {
   /// The NUL-terminated string at `offset` in the symbol string table. `offset` was validated.
   func stringAt(_ offset: Int) -> String {
     guard offset < stringTable.size else { return "" }
-    let start = bytes.base + stringTable.offset + offset
-    return String(cString: start.assumingMemoryBound(to: CChar.self))
+    let start = unsafe bytes.base + stringTable.offset + offset
+    return unsafe String(cString: start.assumingMemoryBound(to: CChar.self))
   }
 
   /// Whether the name of symbol `index` equals `name`, without making a String.
   public func symbolName(_ index: Int, equals name: StaticString) -> Bool {
     let offset = Int(entry(index, 0, UInt32.self))
     guard offset < stringTable.size else { return false }
-    let start = (bytes.base + stringTable.offset + offset).assumingMemoryBound(to: UInt8.self)
+    let start = unsafe (bytes.base + stringTable.offset + offset).assumingMemoryBound(to: UInt8.self)
     let count = name.utf8CodeUnitCount
     guard stringTable.size - offset > count else { return false }
-    let other = name.utf8Start
-    for i in 0..<count where start[i] != other[i] { return false }
-    return start[count] == 0
+    let other = unsafe name.utf8Start
+    for i in 0..<count where unsafe start[i] != other[i] { return false }
+    return unsafe start[count] == 0
   }
 
   /// The function (or, failing that, any named symbol) containing `offset` of section `section`,

@@ -54,7 +54,7 @@ struct ObjectParser {
   }
 
   func libelfFailure(_ what: String) -> ELFError {
-    let text = elf_errmsg(-1).map { String(cString: $0) } ?? "unknown error"
+    let text = unsafe elf_errmsg(-1).map { unsafe String(cString: $0) } ?? "unknown error"
     return fail(.libelf, "\(what): \(text.lowercased())")
   }
 
@@ -86,16 +86,16 @@ struct ObjectParser {
     guard count >= 64 else {
       throw fail(.truncated, "file of \(count) bytes is shorter than an ELF64 header (64 bytes)")
     }
-    let ident = (bytes.base + start).assumingMemoryBound(to: UInt8.self)
-    guard ident[4] == 2 else {
-      let name = [0: " (ELFCLASSNONE)", 1: " (ELFCLASS32)"][ident[4]] ?? ""
-      throw fail(.unsupportedFormat, "ELF class \(ident[4])\(name) is not ELFCLASS64")
+    let ident = unsafe (bytes.base + start).assumingMemoryBound(to: UInt8.self)
+    guard unsafe ident[4] == 2 else {
+      let name = unsafe [0: " (ELFCLASSNONE)", 1: " (ELFCLASS32)"][ident[4]] ?? ""
+      throw fail(.unsupportedFormat, unsafe "ELF class \(ident[4])\(name) is not ELFCLASS64")
     }
-    guard ident[5] == 1 else {
-      let name = [0: " (ELFDATANONE)", 2: " (ELFDATA2MSB, big-endian)"][ident[5]] ?? ""
-      throw fail(.unsupportedFormat, "ELF data encoding \(ident[5])\(name) is not ELFDATA2LSB")
+    guard unsafe ident[5] == 1 else {
+      let name = unsafe [0: " (ELFDATANONE)", 2: " (ELFDATA2MSB, big-endian)"][ident[5]] ?? ""
+      throw fail(.unsupportedFormat, unsafe "ELF data encoding \(ident[5])\(name) is not ELFDATA2LSB")
     }
-    guard ident[6] == 1 else { throw fail(.badHeader, "ELF ident version \(ident[6]) is not 1") }
+    guard unsafe ident[6] == 1 else { throw fail(.badHeader, unsafe "ELF ident version \(ident[6]) is not 1") }
     let type = u16(16)
     let machine = u16(18)
     guard type == 1 else {
@@ -195,16 +195,16 @@ struct ObjectParser {
   /// The name of a section for messages (its name offset was validated).
   func sectionName(_ h: RawSection, _ names: (offset: Int, size: Int)) -> String {
     guard Int(h.name) < names.size else { return "" }
-    return String(
+    return unsafe String(
       cString: (bytes.base + names.offset + Int(h.name)).assumingMemoryBound(to: CChar.self))
   }
 
   func header(_ elf: OpaquePointer, _ index: Int) throws(ELFError) -> RawSection {
-    guard let scn = elf_getscn(elf, index) else {
+    guard let scn = unsafe elf_getscn(elf, index) else {
       throw libelfFailure("cannot read section header \(index)")
     }
     var shdr = GElf_Shdr()
-    guard gelf_getshdr(scn, &shdr) != nil else {
+    guard unsafe gelf_getshdr(scn, &shdr) != nil else {
       throw libelfFailure("cannot read section header \(index)")
     }
     return raw(shdr)
@@ -213,18 +213,18 @@ struct ObjectParser {
   func parse() throws(ELFError) -> ParsedObject {
     precondition(libelfReady, "libelf refused EV_CURRENT")
     try checkHeader()
-    let image = UnsafeMutableRawPointer(mutating: bytes.base + start)
+    let image = unsafe UnsafeMutableRawPointer(mutating: bytes.base + start)
       .assumingMemoryBound(to: CChar.self)
-    guard let elf = elf_memory(image, count) else { throw libelfFailure("libelf cannot open it") }
-    defer { elf_end(elf) }
-    guard elf_kind(elf) == ELF_K_ELF else { throw fail(.unsupportedFormat, "not an ELF object") }
+    guard let elf = unsafe elf_memory(image, count) else { throw libelfFailure("libelf cannot open it") }
+    defer { unsafe elf_end(elf) }
+    guard unsafe elf_kind(elf) == ELF_K_ELF else { throw fail(.unsupportedFormat, "not an ELF object") }
 
     var result = ParsedObject()
     var shnum = 0
-    guard elf_getshdrnum(elf, &shnum) == 0 else { throw libelfFailure("cannot count sections") }
+    guard unsafe elf_getshdrnum(elf, &shnum) == 0 else { throw libelfFailure("cannot count sections") }
     var shstrndx = 0
     if shnum > 0 {
-      guard elf_getshdrstrndx(elf, &shstrndx) == 0 else {
+      guard unsafe elf_getshdrstrndx(elf, &shstrndx) == 0 else {
         throw libelfFailure("cannot find the section name table")
       }
     }
@@ -234,14 +234,14 @@ struct ObjectParser {
     let names: (offset: Int, size: Int)
     if shnum > 0 {
       // Section 0 holds only the extended counts (sh_size, sh_link, sh_info).
-      let zero = try header(elf, 0)
+      let zero = unsafe try header(elf, 0)
       guard zero.type == SectionType.null && zero.flags == 0 else {
         throw fail(
           .badSection,
           "section 0 is not a null section (sh_type \(hex(zero.type)), sh_flags "
             + "\(hex(zero.flags)))")
       }
-      let table = try header(elf, shstrndx)
+      let table = unsafe try header(elf, shstrndx)
       guard table.type == SectionType.strtab else {
         throw fail(.badSection, "section name table (section \(shstrndx)) is not SHT_STRTAB")
       }
@@ -257,7 +257,7 @@ struct ObjectParser {
     var relocationIndexes: [Int] = []
     var groupIndexes: [Int] = []
     for index in 1..<max(shnum, 1) {
-      let h = try header(elf, index)
+      let h = unsafe try header(elf, index)
       guard Int(h.name) < names.size else {
         throw fail(
           .badStringTable,
@@ -333,7 +333,7 @@ struct ObjectParser {
   /// `symbol N 'name'` (or `symbol N` when unnamed), for messages; `nameOffset` was validated.
   func symbolLabel(_ i: Int, _ nameOffset: UInt32, _ table: (offset: Int, size: Int)) -> String {
     guard nameOffset != 0 && Int(nameOffset) < table.size else { return "symbol \(i)" }
-    let name = String(
+    let name = unsafe String(
       cString: (bytes.base + table.offset + Int(nameOffset)).assumingMemoryBound(to: CChar.self))
     return "symbol \(i) '\(name)'"
   }
@@ -350,7 +350,7 @@ struct ObjectParser {
           + "outside the file (\(hex(count)) bytes)")
     }
     if h.size == 0 { return (start + Int(h.offset), 0) }
-    let last = bytes.base.load(
+    let last = unsafe bytes.base.load(
       fromByteOffset: start + Int(h.offset) + Int(h.size) - 1, as: UInt8.self)
     guard last == 0 else {
       throw fail(.badStringTable, "\(label()) is not NUL-terminated")
@@ -367,7 +367,7 @@ struct ObjectParser {
         .badStringTable,
         "\(what()) offset \(hex(offset)) is outside its string table (\(hex(table.size)) bytes)")
     }
-    return String(
+    return unsafe String(
       cString: (bytes.base + table.offset + Int(offset)).assumingMemoryBound(to: CChar.self))
   }
 

@@ -4,7 +4,7 @@
 
 /// A symbol name as bytes (no terminating NUL) and its hash: how the linker's hot path handles
 /// names, without making a String.
-public struct SymbolName: @unchecked Sendable {
+@safe public struct SymbolName: @unchecked Sendable {
   public let start: UnsafeRawPointer?
   public let count: Int
   public let hash: UInt64
@@ -12,22 +12,22 @@ public struct SymbolName: @unchecked Sendable {
   /// The name at `start`, `count` bytes.
   @inlinable
   public init(start: UnsafeRawPointer?, count: Int) {
-    self.start = start
+    unsafe self.start = unsafe start
     self.count = count
-    self.hash = start.map { SymbolName.hash($0, count) } ?? SymbolName.hash(nil, 0)
+    self.hash = unsafe start.map { unsafe SymbolName.hash($0, count) } ?? SymbolName.hash(nil, 0)
   }
 
   /// The NUL-terminated name at `start`, at most `limit` bytes long.
   public init(terminated start: UnsafeRawPointer, limit: Int) {
-    let end = system_memchr(start, 0, limit)
-    self.init(start: start, count: end.map { $0 - start } ?? limit)
+    let end = unsafe system_memchr(start, 0, limit)
+    unsafe self.init(start: start, count: end.map { unsafe $0 - start } ?? limit)
   }
 
   /// The offset of the name's first `@`, where a symbol version begins (`name@VERSION`, or
   /// `name@@VERSION` for the default version), if it has one.
   public var versionStart: Int? {
-    guard let start, count > 0, let at = system_memchr(start, 0x40, count) else { return nil }
-    return at - start
+    guard let start = unsafe start, count > 0, let at = unsafe system_memchr(start, 0x40, count) else { return nil }
+    return unsafe at - start
   }
 
   /// A hash of `count` bytes, read eight at a time (names average about 15 bytes: two words
@@ -36,10 +36,10 @@ public struct SymbolName: @unchecked Sendable {
   static func hash(_ start: UnsafeRawPointer?, _ count: Int) -> UInt64 {
     let k: UInt64 = 0x9e37_79b9_7f4a_7c15
     var h: UInt64 = k ^ UInt64(truncatingIfNeeded: count)
-    guard let start, count > 0 else { return mix(h) }
+    guard let start = unsafe start, count > 0 else { return mix(h) }
     var i = 0
     while i + 8 <= count {
-      h = (h ^ start.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* k
+      h = unsafe (h ^ start.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* k
       h ^= h >> 29
       i += 8
     }
@@ -47,17 +47,17 @@ public struct SymbolName: @unchecked Sendable {
       var w: UInt64
       if count >= 8 {
         // The last eight bytes, overlapping the words already read.
-        w = start.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+        w = unsafe start.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
       } else {
         w = 0
         var shift: UInt64 = 0
         if count - i >= 4 {
-          w = UInt64(start.loadUnaligned(fromByteOffset: i, as: UInt32.self))
+          w = unsafe UInt64(start.loadUnaligned(fromByteOffset: i, as: UInt32.self))
           i += 4
           shift = 32
         }
         while i < count {
-          w |= UInt64(start.load(fromByteOffset: i, as: UInt8.self)) << shift
+          unsafe w |= UInt64(start.load(fromByteOffset: i, as: UInt8.self)) << shift
           shift += 8
           i += 1
         }
@@ -83,8 +83,8 @@ public struct SymbolName: @unchecked Sendable {
   @inlinable
   public func equals(_ other: SymbolName) -> Bool {
     guard hash == other.hash, count == other.count else { return false }
-    guard count > 0, let a = start, let b = other.start else { return true }
-    return SymbolName.sameBytes(a, b, count)
+    guard count > 0, let a = unsafe start, let b = unsafe other.start else { return true }
+    return unsafe SymbolName.sameBytes(a, b, count)
   }
 
   /// Whether `count` bytes at `a` and `b` are equal (words, then the overlapping last word).
@@ -92,21 +92,21 @@ public struct SymbolName: @unchecked Sendable {
   static func sameBytes(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ count: Int) -> Bool {
     if count < 8 {
       for i in 0..<count
-      where a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) {
+      where unsafe a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) {
         return false
       }
       return true
     }
     var i = 0
     while i + 8 <= count {
-      if a.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+      if unsafe a.loadUnaligned(fromByteOffset: i, as: UInt64.self)
         != b.loadUnaligned(fromByteOffset: i, as: UInt64.self)
       {
         return false
       }
       i += 8
     }
-    return i == count
+    return unsafe i == count
       || a.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
         == b.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
   }
@@ -114,14 +114,14 @@ public struct SymbolName: @unchecked Sendable {
   /// Whether the name is `text`'s bytes.
   public func equals(_ text: StaticString) -> Bool {
     guard count == text.utf8CodeUnitCount else { return false }
-    guard count > 0, let start else { return true }
-    return system_memequal(start, text.utf8Start, count)
+    guard count > 0, let start = unsafe start else { return true }
+    return unsafe system_memequal(start, text.utf8Start, count)
   }
 
   /// The name as a String, for messages and tables people read.
   public var string: String {
-    guard let start, count > 0 else { return "" }
-    return String(decoding: UnsafeRawBufferPointer(start: start, count: count), as: UTF8.self)
+    guard let start = unsafe start, count > 0 else { return "" }
+    return unsafe String(decoding: UnsafeRawBufferPointer(start: start, count: count), as: UTF8.self)
   }
 }
 
@@ -199,7 +199,7 @@ public struct SymbolNameTable: @unchecked Sendable {
 
 /// Bytes that live as long as their owner: a name the linker makes itself (an entry point
 /// given as a String), for a ``SymbolName``.
-public final class OwnedName: @unchecked Sendable {
+@safe public final class OwnedName: @unchecked Sendable {
   private let storage: UnsafeMutableRawPointer
   public let name: SymbolName
 
@@ -209,12 +209,12 @@ public final class OwnedName: @unchecked Sendable {
     let storage = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 1)
     text.withUTF8 { utf8 in
       if let source = utf8.baseAddress {
-        storage.copyMemory(from: UnsafeRawPointer(source), byteCount: utf8.count)
+        unsafe storage.copyMemory(from: UnsafeRawPointer(source), byteCount: utf8.count)
       }
     }
-    self.storage = storage
-    name = SymbolName(start: storage, count: count)
+    unsafe self.storage = unsafe storage
+    name = unsafe SymbolName(start: storage, count: count)
   }
 
-  deinit { storage.deallocate() }
+  deinit { unsafe storage.deallocate() }
 }

@@ -9,7 +9,7 @@
 /// The corresponding C function is `memchr(3)`.
 @inline(__always)
 func system_memchr(_ start: UnsafeRawPointer, _ byte: Int32, _ count: Int) -> UnsafeRawPointer? {
-  memchr(start, byte, count).map { UnsafeRawPointer($0) }
+  unsafe memchr(start, byte, count).map { UnsafeRawPointer($0) }
 }
 
 /// Whether the `count` bytes at `a` and `b` are equal.
@@ -17,5 +17,5 @@ func system_memchr(_ start: UnsafeRawPointer, _ byte: Int32, _ count: Int) -> Un
 /// The corresponding C function is `memcmp(3)`.
 @inline(__always)
 func system_memequal(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ count: Int) -> Bool {
-  memcmp(a, b, count) == 0
+  unsafe memcmp(a, b, count) == 0
 }

@@ -6,7 +6,7 @@ import Glibc
 @inline(__always)
 public func monotonicNanoseconds() -> UInt64 {
   var ts = timespec()
-  clock_gettime(CLOCK_MONOTONIC, &ts)
+  unsafe clock_gettime(CLOCK_MONOTONIC, &ts)
   return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
 }
 
@@ -21,6 +21,6 @@ public func monotonicSeconds() -> Double {
 /// The corresponding C function is `clock_gettime(2)`.
 public func realtimeNanoseconds() -> Int64 {
   var ts = timespec()
-  clock_gettime(CLOCK_REALTIME, &ts)
+  unsafe clock_gettime(CLOCK_REALTIME, &ts)
   return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
 }

@@ -316,10 +316,10 @@ extension DeviceClient {
   {
     var mib: [UInt8] = []
     for component in name {
-      withUnsafeBytes(of: component.littleEndian) { mib.append(contentsOf: $0) }
+      unsafe withUnsafeBytes(of: component.littleEndian) { unsafe mib.append(contentsOf: $0) }
     }
     var length: [UInt8] = []
-    withUnsafeBytes(of: UInt64(size).littleEndian) { length.append(contentsOf: $0) }
+    unsafe withUnsafeBytes(of: UInt64(size).littleEndian) { unsafe length.append(contentsOf: $0) }
     let r = try syscall(
       SyscallNumber.sysctl,
       [
@@ -339,8 +339,8 @@ extension DeviceClient {
   {
     var bytes: [UInt8] = []
     for f in fds {
-      withUnsafeBytes(of: f.fd.littleEndian) { bytes.append(contentsOf: $0) }
-      withUnsafeBytes(of: f.events.littleEndian) { bytes.append(contentsOf: $0) }
+      unsafe withUnsafeBytes(of: f.fd.littleEndian) { unsafe bytes.append(contentsOf: $0) }
+      unsafe withUnsafeBytes(of: f.events.littleEndian) { unsafe bytes.append(contentsOf: $0) }
       bytes += [0, 0]
     }
     let r = try syscall(

@@ -23,12 +23,12 @@ public enum HostMounts {
   /// Every record there, sorted by pid.
   public static func records(device: String) -> [HostMountRecord] {
     let folder = directory(device: device)
-    guard let dir = opendir(folder) else { return [] }
-    defer { closedir(dir) }
+    guard let dir = unsafe opendir(folder) else { return [] }
+    defer { unsafe closedir(dir) }
     var list: [HostMountRecord] = []
-    while let entry = readdir(dir) {
-      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-        String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+    while let entry = unsafe readdir(dir) {
+      let name = unsafe withUnsafeBytes(of: entry.pointee.d_name) { raw in
+        unsafe String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
       }
       guard Int32(name) != nil else { continue }
       let file = folder + "/" + name
@@ -42,25 +42,25 @@ public enum HostMounts {
   /// Writes `record` as `host-mounts/PID` (the folder made 0700 if missing); sets its file.
   public static func save(_ record: inout HostMountRecord, device: String) throws(HostMountError) {
     let folder = directory(device: device)
-    if mkdir(folder, 0o700) != 0 && errno != EEXIST {
-      throw HostMountError("\(folder): \(String(cString: strerror(errno)))")
+    if unsafe mkdir(folder, 0o700) != 0 && errno != EEXIST {
+      throw HostMountError(unsafe "\(folder): \(String(cString: strerror(errno)))")
     }
     let file = folder + "/\(record.pid)"
     let temporary = file + ".new"
-    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-    guard fd >= 0 else { throw HostMountError("\(temporary): \(String(cString: strerror(errno)))") }
+    let fd = unsafe open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+    guard fd >= 0 else { throw HostMountError(unsafe "\(temporary): \(String(cString: strerror(errno)))") }
     let bytes = Array(record.text.utf8)
-    let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    let written = unsafe bytes.withUnsafeBytes { unsafe write(fd, $0.baseAddress, $0.count) }
     close(fd)
-    guard written == bytes.count, rename(temporary, file) == 0 else {
-      unlink(temporary)
+    guard written == bytes.count, unsafe rename(temporary, file) == 0 else {
+      unsafe unlink(temporary)
       throw HostMountError("\(file): cannot write the record")
     }
     record.file = file
   }
 
   public static func remove(_ record: HostMountRecord) {
-    if !record.file.isEmpty { unlink(record.file) }
+    if !record.file.isEmpty { unsafe unlink(record.file) }
   }
 
   /// The file system type the host's mount table gives `path` (`fuse.lkm`), if it is a mount
@@ -91,9 +91,9 @@ public enum HostMounts {
 
   /// lkm-mount: `$LKM_MOUNT`, else next to the running executable.
   public static func helperPath() -> String {
-    if let env = getenv("LKM_MOUNT"), env.pointee != 0 { return String(cString: env) }
+    if let env = unsafe getenv("LKM_MOUNT"), unsafe env.pointee != 0 { return unsafe String(cString: env) }
     var buffer = [CChar](repeating: 0, count: 4096)
-    let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+    let n = unsafe readlink("/proc/self/exe", &buffer, buffer.count - 1)
     guard n > 0 else { return "lkm-mount" }
     let path = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     return String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)]) + "/lkm-mount"
@@ -113,8 +113,8 @@ public enum HostMounts {
   ) throws(HostMountError) -> Int32 {
     let helper = helperPath()
     var pipeFDs: [Int32] = [-1, -1]
-    guard pipe(&pipeFDs) == 0 else {
-      throw HostMountError("pipe: \(String(cString: strerror(errno)))")
+    guard unsafe pipe(&pipeFDs) == 0 else {
+      throw HostMountError(unsafe "pipe: \(String(cString: strerror(errno)))")
     }
     for fd in pipeFDs { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
     let (readEnd, writeEnd) = (pipeFDs[0], pipeFDs[1])
@@ -125,7 +125,7 @@ public enum HostMounts {
     let pid = spawn(helper, arguments, stderrAndReady: writeEnd)
     close(writeEnd)
     guard pid > 0 else {
-      throw HostMountError("cannot run '\(helper)': \(String(cString: strerror(-pid)))")
+      throw HostMountError(unsafe "cannot run '\(helper)': \(String(cString: strerror(-pid)))")
     }
     // Everything the server says until it is ready (or gone): "ready" last when it is.
     var text: [UInt8] = []
@@ -134,8 +134,8 @@ public enum HostMounts {
     while monotonicSeconds() < deadline {
       var p = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
       let left = Int32(max(1, (deadline - monotonicSeconds()) * 1000))
-      if poll(&p, 1, left) <= 0 { continue }
-      let n = chunk.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
+      if unsafe poll(&p, 1, left) <= 0 { continue }
+      let n = unsafe chunk.withUnsafeMutableBytes { unsafe read(readEnd, $0.baseAddress, $0.count) }
       if n < 0 && errno == EINTR { continue }
       if n <= 0 { break }
       text += chunk[0..<n]
@@ -144,7 +144,7 @@ public enum HostMounts {
     if said.hasSuffix("ready\n") { return pid }
     kill(pid, SIGTERM)
     var status: Int32 = 0
-    waitpid(pid, &status, 0)
+    unsafe waitpid(pid, &status, 0)
     var message = said.trimmingSuffix()
     for prefix in ["lkm-mount: ", "Error: "] where message.hasPrefix(prefix) {
       message.removeFirst(prefix.count)
@@ -163,7 +163,7 @@ public enum HostMounts {
     while serverAlive(record.pid) && monotonicSeconds() < deadline { usleep(10_000) }
     if serverAlive(record.pid) { kill(record.pid, SIGKILL) }
     var status: Int32 = 0
-    _ = waitpid(record.pid, &status, WNOHANG)  // reaped if it was a child of this process
+    _ = unsafe waitpid(record.pid, &status, WNOHANG)  // reaped if it was a child of this process
     if mountType(at: record.hostDirectory)?.hasPrefix("fuse") == true {
       unmountLazily(record.hostDirectory)
     }
@@ -185,11 +185,11 @@ public enum HostMounts {
   /// umount2(MNT_DETACH): open files there keep working until closed. Without privilege,
   /// fusermount3 -u -z does it.
   public static func unmountLazily(_ path: String) {
-    if umount2(path, Int32(MNT_DETACH)) == 0 { return }
+    if unsafe umount2(path, Int32(MNT_DETACH)) == 0 { return }
     let pid = spawn("/usr/bin/fusermount3", ["fusermount3", "-u", "-z", path], stderrAndReady: -1)
     if pid > 0 {
       var status: Int32 = 0
-      waitpid(pid, &status, 0)
+      unsafe waitpid(pid, &status, 0)
     }
   }
 
@@ -198,46 +198,46 @@ public enum HostMounts {
   /// posix_spawn(path, arguments) with /dev/null as 0 and 1, `stderrAndReady` as 2 and 3
   /// (/dev/null when -1), default signal dispositions and an empty mask; the pid or -errno.
   static func spawn(_ path: String, _ arguments: [String], stderrAndReady fd: Int32) -> Int32 {
-    var actions = posix_spawn_file_actions_t()
+    var actions = unsafe posix_spawn_file_actions_t()
     var attributes = posix_spawnattr_t()
-    posix_spawn_file_actions_init(&actions)
-    posix_spawnattr_init(&attributes)
+    unsafe posix_spawn_file_actions_init(&actions)
+    unsafe posix_spawnattr_init(&attributes)
     defer {
-      posix_spawn_file_actions_destroy(&actions)
-      posix_spawnattr_destroy(&attributes)
+      unsafe posix_spawn_file_actions_destroy(&actions)
+      unsafe posix_spawnattr_destroy(&attributes)
     }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    unsafe posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    unsafe posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
     if fd >= 0 {
-      posix_spawn_file_actions_adddup2(&actions, fd, 2)
-      posix_spawn_file_actions_adddup2(&actions, fd, 3)
+      unsafe posix_spawn_file_actions_adddup2(&actions, fd, 2)
+      unsafe posix_spawn_file_actions_adddup2(&actions, fd, 3)
     } else {
-      posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+      unsafe posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
     }
     var none = sigset_t()
     var all = sigset_t()
-    sigemptyset(&none)
-    sigfillset(&all)
-    posix_spawnattr_setsigmask(&attributes, &none)
-    posix_spawnattr_setsigdefault(&attributes, &all)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-    var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
-    argv.append(nil)
-    defer { argv.forEach { free($0) } }
+    unsafe sigemptyset(&none)
+    unsafe sigfillset(&all)
+    unsafe posix_spawnattr_setsigmask(&attributes, &none)
+    unsafe posix_spawnattr_setsigdefault(&attributes, &all)
+    unsafe posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    var argv: [UnsafeMutablePointer<CChar>?] = unsafe arguments.map { unsafe strdup($0) }
+    unsafe argv.append(nil)
+    defer { unsafe argv.forEach { unsafe free($0) } }
     var pid: pid_t = 0
-    let rc = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
+    let rc = unsafe posix_spawn(&pid, path, &actions, &attributes, argv, environ)
     return rc == 0 ? pid : -rc
   }
 
 
   static func readText(_ path: String) -> String? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    let fd = unsafe open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
     var bytes: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 65536)
     while true {
-      let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+      let n = unsafe chunk.withUnsafeMutableBytes { unsafe read(fd, $0.baseAddress, $0.count) }
       if n < 0 && errno == EINTR { continue }
       if n <= 0 { break }
       bytes += chunk[0..<n]

@@ -60,7 +60,7 @@ public struct FrameDecoder: Sendable {
 
   /// Appends received bytes from a raw buffer.
   public mutating func append(_ bytes: UnsafeRawBufferPointer) {
-    buffer.append(contentsOf: bytes)
+    unsafe buffer.append(contentsOf: bytes)
   }
 
   /// The payload of the next whole frame, or nil until one has arrived.

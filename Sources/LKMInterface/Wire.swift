@@ -31,7 +31,7 @@ public struct WireWriter: Sendable {
   public init() {}
 
   public mutating func int<T: FixedWidthInteger>(_ value: T) {
-    withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    unsafe withUnsafeBytes(of: value.littleEndian) { unsafe bytes.append(contentsOf: $0) }
   }
   public mutating func bool(_ value: Bool) { int(UInt8(value ? 1 : 0)) }
   public mutating func data(_ value: [UInt8]) {

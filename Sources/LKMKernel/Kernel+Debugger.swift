@@ -118,14 +118,14 @@ extension Kernel {
       }
     }
     let query = Query(info, address)
-    let context = Unmanaged.passRetained(query)
-    defer { context.release() }
-    let status = clkm_call_reader(
+    let context = unsafe Unmanaged.passRetained(query)
+    defer { unsafe context.release() }
+    let status = unsafe clkm_call_reader(
       { raw in
-        let query = Unmanaged<Query>.fromOpaque(raw!).takeUnretainedValue()
+        let query = unsafe Unmanaged<Query>.fromOpaque(raw!).takeUnretainedValue()
         query.result = query.info.sourceLine(of: query.address)
         return 0
-      }, context.toOpaque(), 2)
+      }, unsafe context.toOpaque(), 2)
     if status != 0 {
       log("lkm: reading the debug information at \(hex(address)) failed (malformed DWARF?): no line\n")
       return nil

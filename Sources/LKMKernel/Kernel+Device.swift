@@ -34,26 +34,26 @@ struct DeviceCall {
 nonisolated(unsafe) private weak var hookedKernel: Kernel?
 
 private let lkmLoadHook: @convention(c) (UInt, UnsafeMutablePointer<Int32>?) -> Int32 = { token, id in
-  guard let kernel = hookedKernel else { return KernelErrno.ENODEV.rawValue }
-  return kernel.loadHook(token: UInt64(token), id: id)
+  guard let kernel = unsafe hookedKernel else { return KernelErrno.ENODEV.rawValue }
+  return unsafe kernel.loadHook(token: UInt64(token), id: id)
 }
 
 private let lkmUnloadHook: @convention(c) (Int32, UnsafePointer<CChar>?) -> Int32 = { id, name in
-  guard let kernel = hookedKernel else { return KernelErrno.ENODEV.rawValue }
-  return kernel.unloadHook(id: id, name: name.map { String(cString: $0) })
+  guard let kernel = unsafe hookedKernel else { return KernelErrno.ENODEV.rawValue }
+  return unsafe kernel.unloadHook(id: id, name: name.map { unsafe String(cString: $0) })
 }
 
 private let lkmStatHook: @convention(c) (Int32, UnsafePointer<CChar>?, UnsafeMutablePointer<Int32>?)
   -> Int32 = { id, name, resolved in
-    guard let kernel = hookedKernel else { return KernelErrno.ENODEV.rawValue }
-    return kernel.statHook(id: id, name: name.map { String(cString: $0) }, resolved: resolved)
+    guard let kernel = unsafe hookedKernel else { return KernelErrno.ENODEV.rawValue }
+    return unsafe kernel.statHook(id: id, name: name.map { unsafe String(cString: $0) }, resolved: unsafe resolved)
   }
 
 extension Kernel {
   /// Makes this kernel the one the lkm driver calls back (at boot).
   func installDeviceHooks() {
-    hookedKernel = self
-    clkm_set_lkm_hooks(lkmLoadHook, lkmUnloadHook, lkmStatHook)
+    unsafe hookedKernel = self
+    unsafe clkm_set_lkm_hooks(lkmLoadHook, lkmUnloadHook, lkmStatHook)
   }
 
   // MARK: The hooks (called by the lkm driver, inside the ioctl)
@@ -64,7 +64,7 @@ extension Kernel {
     device.load = outcome
     switch outcome {
     case .loaded(let result):
-      id?.pointee = result.id
+      unsafe id?.pointee = result.id
       return 0
     case .linkFailed: return KernelErrno.ENOEXEC.rawValue
     case .refused(let refusal): return refusal.errno.rawValue
@@ -83,7 +83,7 @@ extension Kernel {
     device.stat = result
     switch result {
     case .success(let status):
-      resolved?.pointee = status.id
+      unsafe resolved?.pointee = status.id
       return 0
     case .failure(let refusal): return refusal.errno.rawValue
     }
@@ -147,7 +147,7 @@ extension Kernel {
       device.load = nil
     }
     var data = [UInt8](repeating: 0, count: 16)
-    withUnsafeBytes(of: token.littleEndian) { data.replaceSubrange(0..<8, with: $0) }
+    unsafe withUnsafeBytes(of: token.littleEndian) { unsafe data.replaceSubrange(0..<8, with: $0) }
     let failure = lkmIoctl(LKMIoctl.loadObject, &data, write: true)
     if let outcome = device.load { return reply(for: outcome) }
     // The ioctl never reached the driver: something in the system call table is in the way.
@@ -160,9 +160,9 @@ extension Kernel {
     device.unload = nil
     defer { device.unload = nil }
     var data = [UInt8](repeating: 0, count: 24)
-    withUnsafeBytes(of: id.littleEndian) { data.replaceSubrange(0..<4, with: $0) }
+    unsafe withUnsafeBytes(of: id.littleEndian) { unsafe data.replaceSubrange(0..<4, with: $0) }
     let failure = Bridge.withCStringAddress(name) { address in
-      withUnsafeBytes(of: address.littleEndian) { data.replaceSubrange(8..<16, with: $0) }
+      unsafe withUnsafeBytes(of: address.littleEndian) { unsafe data.replaceSubrange(8..<16, with: $0) }
       return lkmIoctl(LKMIoctl.unload, &data, write: true)
     }
     if let result = device.unload {
@@ -181,9 +181,9 @@ extension Kernel {
     device.stat = nil
     defer { device.stat = nil }
     var data = [UInt8](repeating: 0, count: 64)
-    withUnsafeBytes(of: id.littleEndian) { data.replaceSubrange(0..<4, with: $0) }
+    unsafe withUnsafeBytes(of: id.littleEndian) { unsafe data.replaceSubrange(0..<4, with: $0) }
     let asked = Bridge.withCStringBuffer(64, holding: name) { address in
-      withUnsafeBytes(of: address.littleEndian) { data.replaceSubrange(8..<16, with: $0) }
+      unsafe withUnsafeBytes(of: address.littleEndian) { unsafe data.replaceSubrange(8..<16, with: $0) }
       return lkmIoctl(LKMIoctl.stat, &data, write: false)
     }
     guard let (failure, statName) = asked else { return .failure(.ENOMEM) }
@@ -199,7 +199,7 @@ extension Kernel {
     }
     if let (error, line) = failure { return .failure(error, [line]) }
     func word<T: FixedWidthInteger>(_ at: Int, _ type: T.Type) -> T {
-      data.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: at, as: T.self) }
+      unsafe data.withUnsafeBytes { unsafe $0.loadUnaligned(fromByteOffset: at, as: T.self) }
     }
     status.id = word(0, Int32.self)
     status.name = statName

@@ -61,7 +61,7 @@ public final class Kernel: @unchecked Sendable {
   /// two places that hold it.
   ///
   /// The corresponding C function is `clkm_set_phase_word`.
-  package func recordPhases(in word: UnsafeMutablePointer<Int32>?) { Bridge.setPhaseWord(word) }
+  package func recordPhases(in word: UnsafeMutablePointer<Int32>?) { unsafe Bridge.setPhaseWord(word) }
 
   public struct Options: Sendable {
     public var securelevel: Int32 = 0
@@ -116,7 +116,7 @@ public final class Kernel: @unchecked Sendable {
 
   /// Keeps the message buffer and the status in `area`, memory shared with the supervisor
   /// (``sharedAreaSize`` bytes), so that they survive this process. Call before `init`.
-  public static func attachShared(_ area: UnsafeMutableRawPointer) { Bridge.attachShared(area) }
+  public static func attachShared(_ area: UnsafeMutableRawPointer) { unsafe Bridge.attachShared(area) }
 
   /// Reserves the address space module images may use, so that a filter keyed on the
   /// instruction pointer can tell module code from the kernel's: 1 GiB below 2 GiB (every

@@ -119,14 +119,14 @@ public enum LinkHints {
 
   /// Whether the host's C library (libc, libm) defines `name`: looked up in this process.
   static func isCLibraryFunction(_ name: String) -> Bool {
-    !name.hasPrefix("_Z") && cdemangle_is_libc_function(name) != 0
+    unsafe !name.hasPrefix("_Z") && cdemangle_is_libc_function(name) != 0
   }
 
   /// The demangled form of an Itanium C++ name, or nil.
   public static func demangle(_ name: String) -> String? {
     guard name.hasPrefix("_Z") else { return nil }
     var buffer = [CChar](repeating: 0, count: 1024)
-    guard cdemangle(name, &buffer, buffer.count) == 0 else { return nil }
+    guard unsafe cdemangle(name, &buffer, buffer.count) == 0 else { return nil }
     return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 

@@ -7,20 +7,20 @@ import Glibc
 /// The corresponding C function is `stat(2)`.
 func system_checkRegularOrOther(_ path: String) -> String? {
   var info = stat()
-  guard stat(path, &info) == 0 else { return String(cString: strerror(errno)) }
-  if info.st_mode & S_IFMT == S_IFDIR { return String(cString: strerror(EISDIR)) }
+  guard unsafe stat(path, &info) == 0 else { return unsafe String(cString: strerror(errno)) }
+  if info.st_mode & S_IFMT == S_IFDIR { return unsafe String(cString: strerror(EISDIR)) }
   return nil
 }
 
 /// strerror's text for the last failure (`EIO` if errno is 0).
-func system_lastErrorText() -> String { String(cString: strerror(errno == 0 ? EIO : errno)) }
+func system_lastErrorText() -> String { unsafe String(cString: strerror(errno == 0 ? EIO : errno)) }
 
 /// Creates or empties `path` (mode 0644); nil, or strerror's text.
 ///
 /// The corresponding C function is `open(2)` with `O_CREAT | O_TRUNC`.
 func system_create(_ path: String) -> String? {
-  let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-  guard fd >= 0 else { return String(cString: strerror(errno)) }
+  let fd = unsafe open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+  guard fd >= 0 else { return unsafe String(cString: strerror(errno)) }
   close(fd)
   return nil
 }
@@ -29,13 +29,13 @@ func system_create(_ path: String) -> String? {
 ///
 /// The corresponding C functions are `open(2)` and `write(2)`.
 func system_writeFile(_ path: String, _ bytes: [UInt8]) -> String? {
-  let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-  guard fd >= 0 else { return String(cString: strerror(errno)) }
+  let fd = unsafe open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+  guard fd >= 0 else { return unsafe String(cString: strerror(errno)) }
   defer { close(fd) }
   var done = 0
   while done < bytes.count {
-    let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
-    if n <= 0 { return String(cString: strerror(n == 0 ? EIO : errno)) }
+    let n = unsafe bytes.withUnsafeBytes { unsafe write(fd, $0.baseAddress! + done, bytes.count - done) }
+    if n <= 0 { return unsafe String(cString: strerror(n == 0 ? EIO : errno)) }
     done += n
   }
   return nil

@@ -37,18 +37,18 @@ public final class ChildProcess {
     path: String, arguments: [String], descriptors: [Int32], environment: [String]? = nil,
     newSession: Bool = false
   ) throws(SandboxError) {
-    var argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) }
-    argv.append(nil)
-    var envp: [UnsafeMutablePointer<CChar>?] = (environment ?? []).map { strdup($0) }
-    envp.append(nil)
+    var argv: [UnsafeMutablePointer<CChar>?] = unsafe ([path] + arguments).map { unsafe strdup($0) }
+    unsafe argv.append(nil)
+    var envp: [UnsafeMutablePointer<CChar>?] = unsafe (environment ?? []).map { unsafe strdup($0) }
+    unsafe envp.append(nil)
     defer {
-      argv.forEach { free($0) }
-      envp.forEach { free($0) }
+      unsafe argv.forEach { unsafe free($0) }
+      unsafe envp.forEach { unsafe free($0) }
     }
-    let rc = argv.withUnsafeBufferPointer { a in
-      envp.withUnsafeBufferPointer { e in
-        descriptors.withUnsafeBufferPointer { d in
-          lkmsb_spawn_with(
+    let rc = unsafe argv.withUnsafeBufferPointer { a in
+      unsafe envp.withUnsafeBufferPointer { e in
+        unsafe descriptors.withUnsafeBufferPointer { d in
+          unsafe lkmsb_spawn_with(
             path, a.baseAddress!, environment == nil ? nil : e.baseAddress, d.baseAddress!,
             Int32(d.count), newSession ? LKMSB_SPAWN_SETSID : 0)
         }
@@ -77,7 +77,7 @@ public final class ChildProcess {
     if let termination { return termination }
     var code: Int32 = 0
     var status: Int32 = 0
-    guard lkmsb_try_reap(pid, &code, &status) == 1 else { return nil }
+    guard unsafe lkmsb_try_reap(pid, &code, &status) == 1 else { return nil }
     termination = code == CLD_EXITED ? .exited(status) : .signaled(status)
     return termination
   }
@@ -86,7 +86,7 @@ public final class ChildProcess {
   public func wait() -> Termination {
     if let termination { return termination }
     var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    while unsafe waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     let signal = status & 0x7f
     let result: Termination = signal == 0 ? .exited((status >> 8) & 0xff) : .signaled(signal)
     termination = result
@@ -115,7 +115,7 @@ public final class ChildProcess {
       let now = monotonicNanoseconds()
       let left = now >= deadline ? 0 : Int32(min((deadline - now) / 1_000_000 + 1, UInt64(Int32.max)))
       var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-      let n = Glibc.poll(&p, 1, left)
+      let n = unsafe Glibc.poll(&p, 1, left)
       if n > 0 { return true }
       if n == 0 { return false }
       if errno != EINTR { return true }
@@ -125,13 +125,13 @@ public final class ChildProcess {
   /// A socket pair (AF_UNIX, SOCK_STREAM, close-on-exec): the channel to a child.
   public static func socketPair() throws(SandboxError) -> (Int32, Int32) {
     var fds: [Int32] = [-1, -1]
-    guard lkmsb_socketpair(&fds) == 0 else { throw SandboxError("socketpair", errno: errno) }
+    guard unsafe lkmsb_socketpair(&fds) == 0 else { throw SandboxError("socketpair", errno: errno) }
     return (fds[0], fds[1])
   }
 
   /// A memory file (memfd, close-on-exec).
   public static func memoryFile(_ name: String) throws(SandboxError) -> Int32 {
-    let fd = lkmsb_memfd(name)
+    let fd = unsafe lkmsb_memfd(name)
     guard fd >= 0 else { throw SandboxError("memfd_create", errno: errno) }
     return fd
   }

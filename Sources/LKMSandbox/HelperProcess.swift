@@ -19,8 +19,8 @@ final class HelperProcess {
   init(path: String, arguments: [String], stderrFile: Int32, reportFile: Int32) throws(SandboxError) {
     var toChild: [Int32] = [-1, -1]
     var fromChild: [Int32] = [-1, -1]
-    guard lkmsb_pipe(&toChild) == 0 else { throw SandboxError("pipe", errno: system_errno()) }
-    guard lkmsb_pipe(&fromChild) == 0 else {
+    guard unsafe lkmsb_pipe(&toChild) == 0 else { throw SandboxError("pipe", errno: system_errno()) }
+    guard unsafe lkmsb_pipe(&fromChild) == 0 else {
       system_close(toChild[0])
       system_close(toChild[1])
       throw SandboxError("pipe", errno: system_errno())
@@ -88,7 +88,7 @@ final class MemoryFile {
   let fd: Int32
 
   init(name: String) throws(SandboxError) {
-    fd = lkmsb_memfd(name)
+    fd = unsafe lkmsb_memfd(name)
     guard fd >= 0 else { throw SandboxError("memfd_create", errno: system_errno()) }
   }
 

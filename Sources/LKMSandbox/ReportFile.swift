@@ -18,22 +18,22 @@ package enum ReportFile {
 }
 
 /// The child's view: the report file mapped at descriptor 3.
-package struct ReportMapping {
+@safe package struct ReportMapping {
   let base: UnsafeMutableRawPointer
 
   /// Maps descriptor `fd` (the parent sized it); nil if it cannot.
   package init?(fd: Int32) {
-    guard let p = system_mapShared(fd, ReportFile.size) else { return nil }
-    base = p
+    guard let p = unsafe system_mapShared(fd, ReportFile.size) else { return nil }
+    unsafe base = unsafe p
   }
 
-  package var phaseWord: UnsafeMutablePointer<Int32> { base.assumingMemoryBound(to: Int32.self) }
+  package var phaseWord: UnsafeMutablePointer<Int32> { unsafe base.assumingMemoryBound(to: Int32.self) }
 
-  package func setPhase(_ phase: Int32) { phaseWord.pointee = phase }
+  package func setPhase(_ phase: Int32) { unsafe phaseWord.pointee = phase }
 
   /// The word a failed allocation sets (see lkm-sandbox-child's allocation forwarders).
   package var outOfMemoryWord: UnsafeMutablePointer<Int32> {
-    (base + 8).assumingMemoryBound(to: Int32.self)
+    unsafe (base + 8).assumingMemoryBound(to: Int32.self)
   }
 
   /// Writes the report (cut to what fits), then its length, then the phase `done`.
@@ -43,8 +43,8 @@ package struct ReportMapping {
     if bytes.count > room {
       bytes = ChildReport.setupFailed("report of \(bytes.count) bytes does not fit").encoded()
     }
-    bytes.withUnsafeBytes { (base + ReportFile.headerSize).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-    (base + 4).storeBytes(of: Int32(bytes.count), as: Int32.self)
+    unsafe bytes.withUnsafeBytes { unsafe (base + ReportFile.headerSize).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+    unsafe (base + 4).storeBytes(of: Int32(bytes.count), as: Int32.self)
     setPhase(ReportFile.phaseDone)
   }
 }

@@ -5,12 +5,12 @@
 import Glibc
 
 /// strerror(3)'s text for `code`.
-func system_errorText(_ code: Int32) -> String { String(cString: strerror(code)) }
+func system_errorText(_ code: Int32) -> String { unsafe String(cString: strerror(code)) }
 
 /// nil if `path` may be executed, else the errno.
 ///
 /// The corresponding C function is `access(2)` with `X_OK`.
-func system_checkExecutable(_ path: String) -> Int32? { access(path, X_OK) == 0 ? nil : errno }
+func system_checkExecutable(_ path: String) -> Int32? { unsafe access(path, X_OK) == 0 ? nil : errno }
 
 /// Makes SIGPIPE ignored in this process.
 ///
@@ -20,14 +20,14 @@ func system_ignoreBrokenPipes() { signal(SIGPIPE, SIG_IGN) }
 /// The environment variable `name`, or nil.
 ///
 /// The corresponding C function is `getenv(3)`.
-func system_environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
+func system_environment(_ name: String) -> String? { unsafe getenv(name).map { unsafe String(cString: $0) } }
 
 /// The running executable's path (`/proc/self/exe`), or "".
 ///
 /// The corresponding C function is `readlink(2)`.
 func system_executablePath() -> String {
   var buffer = [CChar](repeating: 0, count: 4096)
-  let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+  let n = unsafe readlink("/proc/self/exe", &buffer, buffer.count - 1)
   return n > 0 ? String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
 }
 
@@ -40,9 +40,9 @@ func system_kill(_ pid: Int32, _ signal: Int32) { _ = kill(pid, signal) }
 ///
 /// The corresponding C function is `mmap(2)` with `MAP_SHARED`.
 func system_mapShared(_ fd: Int32, _ size: Int) -> UnsafeMutableRawPointer? {
-  let p = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
-  guard let p, p != MAP_FAILED else { return nil }
-  return p
+  let p = unsafe mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+  guard let p = unsafe p, unsafe p != MAP_FAILED else { return nil }
+  return unsafe p
 }
 
 /// The errno the last call left.
@@ -57,7 +57,7 @@ func system_close(_ fd: Int32) { close(fd) }
 func system_writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
   var done = 0
   while done < bytes.count {
-    let w = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
+    let w = unsafe bytes.withUnsafeBytes { unsafe write(fd, $0.baseAddress! + done, bytes.count - done) }
     if w < 0 && errno == EINTR { continue }
     if w <= 0 { return false }
     done += w
@@ -72,7 +72,7 @@ func system_readExactly(_ fd: Int32, _ count: Int) -> [UInt8]? {
   var bytes = [UInt8](repeating: 0, count: count)
   var done = 0
   while done < count {
-    let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + done, count - done) }
+    let n = unsafe bytes.withUnsafeMutableBytes { unsafe read(fd, $0.baseAddress! + done, count - done) }
     if n < 0 && errno == EINTR { continue }
     if n <= 0 { return nil }
     done += n
@@ -99,7 +99,7 @@ func system_offset(_ fd: Int32) -> Int { Int(lseek(fd, 0, SEEK_CUR)) }
 ///
 /// The corresponding C function is `pwrite(2)`.
 func system_pwrite(_ fd: Int32, _ bytes: [UInt8], at offset: Int) {
-  _ = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress!, bytes.count, off_t(offset)) }
+  _ = unsafe bytes.withUnsafeBytes { unsafe pwrite(fd, $0.baseAddress!, bytes.count, off_t(offset)) }
 }
 
 /// Up to `count` bytes from `offset` of `fd` (none on an error).
@@ -107,6 +107,6 @@ func system_pwrite(_ fd: Int32, _ bytes: [UInt8], at offset: Int) {
 /// The corresponding C function is `pread(2)`.
 func system_pread(_ fd: Int32, _ count: Int, at offset: Int) -> [UInt8] {
   var bytes = [UInt8](repeating: 0, count: count)
-  let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, count, off_t(offset)) }
+  let n = unsafe bytes.withUnsafeMutableBytes { unsafe pread(fd, $0.baseAddress!, count, off_t(offset)) }
   return n > 0 ? Array(bytes[0..<n]) : []
 }

@@ -60,9 +60,9 @@ public enum SandboxChild {
     guard let mapping = ReportMapping(fd: 3) else {
       fail("lkm-sandbox-child: descriptor 3 is not a report file")
     }
-    watchAllocations(mapping.outOfMemoryWord)
-    guard let filter = lkmsb_filter_new() else {
-      fail("lkm-sandbox-child: cannot build the seccomp filter: \(String(cString: strerror(errno)))")
+    unsafe watchAllocations(mapping.outOfMemoryWord)
+    guard let filter = unsafe lkmsb_filter_new() else {
+      fail(unsafe "lkm-sandbox-child: cannot build the seccomp filter: \(String(cString: strerror(errno)))")
     }
     var kernelOptions = Kernel.Options()
     kernelOptions.console = false
@@ -73,8 +73,8 @@ public enum SandboxChild {
     do { kernel = try Kernel(options: kernelOptions) } catch {
       fail("lkm-sandbox-child: cannot start the kernel: \(error.text)")
     }
-    kernel.recordPhases(in: mapping.phaseWord)
-    let child = Runner(kernel: kernel, mapping: mapping, filter: filter, options: options)
+    unsafe kernel.recordPhases(in: mapping.phaseWord)
+    let child = unsafe Runner(kernel: kernel, mapping: mapping, filter: filter, options: options)
     if options.forkServer {
       child.serve()
     } else {
@@ -85,7 +85,7 @@ public enum SandboxChild {
 
   static func fail(_ message: String) -> Never {
     let line = message + "\n"
-    _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
+    _ = unsafe line.withCString { unsafe Glibc.write(2, $0, strlen($0)) }
     _exit(70)
   }
 
@@ -101,7 +101,7 @@ public enum SandboxChild {
     var bytes = [UInt8](repeating: 0, count: count)
     var done = 0
     while done < count {
-      let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + done, count - done) }
+      let n = unsafe bytes.withUnsafeMutableBytes { unsafe read(fd, $0.baseAddress! + done, count - done) }
       if n < 0 && errno == EINTR { continue }
       if n <= 0 { return nil }
       done += n
@@ -112,7 +112,7 @@ public enum SandboxChild {
   static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
     var done = 0
     while done < bytes.count {
-      let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
+      let n = unsafe bytes.withUnsafeBytes { unsafe write(fd, $0.baseAddress! + done, bytes.count - done) }
       if n < 0 && errno == EINTR { continue }
       if n <= 0 { return false }
       done += n
@@ -122,7 +122,7 @@ public enum SandboxChild {
 }
 
 /// One helper process's state: the kernel it started and the compiled filter.
-struct Runner {
+@safe struct Runner {
   let kernel: Kernel
   let mapping: ReportMapping
   let filter: OpaquePointer
@@ -144,21 +144,21 @@ struct Runner {
     server.addressSpaceAtFork = lkmsb_address_space_size()
     // The filter once, here: the children inherit it (installing it per child compiled it
     // again each time); their limits are set in each (RLIMIT_CPU counts per process).
-    let rc = lkmsb_filter_self(filter)
+    let rc = unsafe lkmsb_filter_self(filter)
     if rc != 0 {
-      SandboxChild.fail("lkm-sandbox-child: cannot install the filter: \(String(cString: strerror(-rc)))")
+      SandboxChild.fail(unsafe "lkm-sandbox-child: cannot install the filter: \(String(cString: strerror(-rc)))")
     }
     var previous: pid_t = 0
     while true {
       guard let request = SandboxChild.readFrame(0) else { _exit(0) }
       if previous > 0 {
         var status: Int32 = 0
-        _ = waitpid(previous, &status, 0)
+        _ = unsafe waitpid(previous, &status, 0)
         previous = 0
       }
       let pid = fork()
       if pid < 0 {
-        SandboxChild.fail("lkm-sandbox-child: fork: \(String(cString: strerror(errno)))")
+        SandboxChild.fail(unsafe "lkm-sandbox-child: fork: \(String(cString: strerror(errno)))")
       }
       if pid == 0 {
         close(0)
@@ -171,8 +171,8 @@ struct Runner {
       guard SandboxChild.writeAll(1, reply.bytes) else { _exit(0) }
       var code: Int32 = 0
       var status: Int32 = 0
-      let rc = lkmsb_wait_unreaped(pid, &code, &status)
-      if rc != 0 { SandboxChild.fail("lkm-sandbox-child: waitid: \(String(cString: strerror(-rc)))") }
+      let rc = unsafe lkmsb_wait_unreaped(pid, &code, &status)
+      if rc != 0 { SandboxChild.fail(unsafe "lkm-sandbox-child: waitid: \(String(cString: strerror(-rc)))") }
       var done = WireWriter()
       done.int(code)
       done.int(status)
@@ -201,9 +201,9 @@ struct Runner {
     limits.file_size = 1 << 20
     limits.open_files = 32
     limits.processes = 1
-    let rc = options.forkServer ? lkmsb_limit_self(&limits) : lkmsb_enter(filter, &limits)
+    let rc = unsafe options.forkServer ? lkmsb_limit_self(&limits) : lkmsb_enter(filter, &limits)
     guard rc == 0 else {
-      mapping.write(.setupFailed("cannot enter the sandbox: \(String(cString: strerror(-rc)))"))
+      mapping.write(.setupFailed(unsafe "cannot enter the sandbox: \(String(cString: strerror(-rc)))"))
       _exit(0)
     }
     let report: ChildReport

@@ -122,7 +122,7 @@ final class KernelProcess {
         return got ? .data : .closed
       }
       if n > 0 {
-        chunk.withUnsafeBytes { decoder.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        unsafe chunk.withUnsafeBytes { unsafe decoder.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
         got = true
         continue
       }

@@ -16,7 +16,7 @@ struct StatusModule: Sendable, Equatable {
 }
 
 /// The memory file and the supervisor's mapping of it.
-final class SharedArea {
+@safe final class SharedArea {
   let fd: Int32
   let size: Int
   private let base: UnsafeMutablePointer<lkm_shared_t>
@@ -31,40 +31,40 @@ final class SharedArea {
       throw SupervisorError("ftruncate of the message buffer", errno: error.rawValue)
     }
     let p: UnsafeMutableRawPointer
-    do { p = try system_mapShared(fd, size) } catch {
+    do { unsafe p = unsafe try system_mapShared(fd, size) } catch {
       system_close(fd)
       throw SupervisorError("mmap of the message buffer", errno: error.rawValue)
     }
-    base = p.bindMemory(to: lkm_shared_t.self, capacity: 1)
-    lkm_shared_init(base)
+    unsafe base = unsafe p.bindMemory(to: lkm_shared_t.self, capacity: 1)
+    unsafe lkm_shared_init(base)
   }
 
   deinit {
-    system_munmap(base, size)
+    unsafe system_munmap(base, size)
     system_close(fd)
   }
 
   /// Puts the header back if a kernel overwrote it (the text keeps what it can).
   func repair() {
-    if lkm_shared_valid(base) == 0 {
-      base.pointee.magic = LKM_SHARED_MAGIC
-      base.pointee.size = UInt32(MemoryLayout<lkm_shared_t>.size)
+    if unsafe lkm_shared_valid(base) == 0 {
+      unsafe base.pointee.magic = LKM_SHARED_MAGIC
+      unsafe base.pointee.size = UInt32(MemoryLayout<lkm_shared_t>.size)
     }
   }
 
   /// Appends text to the message buffer.
   func log(_ text: String) {
     var bytes = Array(text.utf8)
-    bytes.withUnsafeMutableBytes { raw in
-      raw.withMemoryRebound(to: CChar.self) { lkm_msgbuf_write(base, $0.baseAddress!, $0.count) }
+    unsafe bytes.withUnsafeMutableBytes { raw in
+      unsafe raw.withMemoryRebound(to: CChar.self) { unsafe lkm_msgbuf_write(base, $0.baseAddress!, $0.count) }
     }
   }
 
   /// The message buffer, oldest first (at most `limit` bytes: the newest).
   func messages(limit: Int = Int(LKM_MSGBUF_SIZE)) -> String {
     var bytes = [UInt8](repeating: 0, count: min(limit, Int(LKM_MSGBUF_SIZE)))
-    let n = bytes.withUnsafeMutableBytes { raw in
-      raw.withMemoryRebound(to: CChar.self) { lkm_msgbuf_read(base, $0.baseAddress, $0.count) }
+    let n = unsafe bytes.withUnsafeMutableBytes { raw in
+      unsafe raw.withMemoryRebound(to: CChar.self) { unsafe lkm_msgbuf_read(base, $0.baseAddress, $0.count) }
     }
     return String(decoding: bytes[0..<n], as: UTF8.self)
   }
@@ -74,14 +74,14 @@ final class SharedArea {
   func timedMessages() -> (text: String, lineTimes: [Int64]) {
     var bytes = [UInt8](repeating: 0, count: Int(LKM_MSGBUF_SIZE))
     var from: UInt64 = 0
-    let n = bytes.withUnsafeMutableBytes { raw in
-      raw.withMemoryRebound(to: CChar.self) {
-        lkm_msgbuf_read_from(base, $0.baseAddress, $0.count, &from)
+    let n = unsafe bytes.withUnsafeMutableBytes { raw in
+      unsafe raw.withMemoryRebound(to: CChar.self) {
+        unsafe lkm_msgbuf_read_from(base, $0.baseAddress, $0.count, &from)
       }
     }
     bytes.removeSubrange(n...)
     var records = [lkm_msgbuf_stamp_t](repeating: lkm_msgbuf_stamp_t(), count: Int(LKM_MSGBUF_STAMPS))
-    let count = lkm_msgbuf_stamps(base, from, from + UInt64(n), &records, records.count)
+    let count = unsafe lkm_msgbuf_stamps(base, from, from + UInt64(n), &records, records.count)
     let stamps = records[0..<count].map {
       MessageTimes.Stamp(at: $0.at, length: $0.length, nanoseconds: $0.ns)
     }
@@ -94,11 +94,11 @@ final class SharedArea {
   /// The modules the kernel listed as loaded.
   var modules: [StatusModule] {
     var list: [StatusModule] = []
-    for i in 0..<lkm_status_module_count(base) {
+    for i in unsafe 0..<lkm_status_module_count(base) {
       var m = lkm_status_module_t()
-      guard lkm_status_module_at(base, i, &m) == 0 else { continue }
+      guard unsafe lkm_status_module_at(base, i, &m) == 0 else { continue }
       var name = m.name
-      let text = withUnsafeBytes(of: &name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+      let text = unsafe withUnsafeBytes(of: &name) { unsafe String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
       list.append(StatusModule(id: m.id, name: text, base: m.base, size: m.size, faulted: m.faulted != 0))
     }
     return list
@@ -111,7 +111,7 @@ final class SharedArea {
     var running: Int32 = 0
     var what = [CChar](repeating: 0, count: 80)
     var name = [CChar](repeating: 0, count: 40)
-    lkm_status_entered(base, &id, &running, &what, what.count, &name, name.count)
+    unsafe lkm_status_entered(base, &id, &running, &what, what.count, &name, name.count)
     guard id >= 0 || running != 0 || what[0] != 0 else { return nil }
     func string(_ chars: [CChar]) -> String {
       String(decoding: chars.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -120,8 +120,8 @@ final class SharedArea {
   }
 
   /// Since when the kernel has held its big lock (CLOCK_MONOTONIC nanoseconds), or 0.
-  var lockSince: UInt64 { lkm_status_lock_since(base) }
+  var lockSince: UInt64 { unsafe lkm_status_lock_since(base) }
 
   /// How many kernels have used the area (boots).
-  var boots: Int32 { base.pointee.boots }
+  var boots: Int32 { unsafe base.pointee.boots }
 }

@@ -274,13 +274,13 @@ public final class Supervisor {
   /// Makes SIGTERM and SIGINT end ``run()``.
   public static func installStopHandlers() {
     // A parent may have started lkmd with these blocked (the mask is inherited).
-    system_handleStopSignals { _ in Supervisor.stopRequested = 1 }
+    system_handleStopSignals { _ in unsafe Supervisor.stopRequested = 1 }
   }
 
   /// Serves until SIGTERM or SIGINT, then shuts the kernel down (every module unloaded).
   public func run() {
     var fds: [PollDescriptor] = []
-    while Supervisor.stopRequested == 0 {
+    while unsafe Supervisor.stopRequested == 0 {
       fds.removeAll(keepingCapacity: true)
       // 0: listener, 1: kernel channel, 2: kernel pidfd, 3: trial wake-up, then sessions.
       fds.append(PollDescriptor(fd: listener, events: .input))
@@ -633,7 +633,7 @@ public final class Supervisor {
         drop(s)
         return
       }
-      chunk.withUnsafeBytes { s.decoder.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+      unsafe chunk.withUnsafeBytes { unsafe s.decoder.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
       s.lastActivity = now
       if s.state == .new {
         // The first frame of a session is its hello; what follows waits with the session (a

@@ -19,7 +19,7 @@ struct Errno: Error, Equatable {
 }
 
 /// strerror(3)'s text for `code`.
-func system_errorText(_ code: Int32) -> String { String(cString: strerror(code)) }
+func system_errorText(_ code: Int32) -> String { unsafe String(cString: strerror(code)) }
 
 // MARK: Processes and identity
 
@@ -37,21 +37,21 @@ func system_getgid() -> UInt32 { getgid() }
 /// The corresponding C function is `getgroups(2)`.
 func system_getgroups() -> [UInt32] {
   var groups = [gid_t](repeating: 0, count: 64)
-  let n = getgroups(Int32(groups.count), &groups)
+  let n = unsafe getgroups(Int32(groups.count), &groups)
   return n > 0 ? groups.prefix(Int(n)).map { UInt32($0) } : []
 }
 
 /// The environment variable `name`, or nil.
 ///
 /// The corresponding C function is `getenv(3)`.
-func system_environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
+func system_environment(_ name: String) -> String? { unsafe getenv(name).map { unsafe String(cString: $0) } }
 
 /// The running executable's path (`/proc/self/exe`), or "".
 ///
 /// The corresponding C function is `readlink(2)`.
 func system_executablePath() -> String {
   var buffer = [CChar](repeating: 0, count: 4096)
-  let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+  let n = unsafe readlink("/proc/self/exe", &buffer, buffer.count - 1)
   return n > 0 ? String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
 }
 
@@ -59,7 +59,7 @@ func system_executablePath() -> String {
 ///
 /// The corresponding C function is `access(2)` with `X_OK`.
 func system_checkExecutable(_ path: String) throws(Errno) {
-  guard access(path, X_OK) == 0 else { throw .current }
+  guard unsafe access(path, X_OK) == 0 else { throw .current }
 }
 
 /// Makes SIGTERM and SIGINT call `handler` (and unblocks them: a parent may have started this
@@ -68,31 +68,31 @@ func system_checkExecutable(_ path: String) throws(Errno) {
 /// The corresponding C functions are `sigaction(2)`, `signal(2)` and `sigprocmask(2)`.
 func system_handleStopSignals(_ handler: @escaping @convention(c) (Int32) -> Void) {
   var sa = sigaction()
-  sa.__sigaction_handler.sa_handler = handler
-  sigemptyset(&sa.sa_mask)
+  unsafe sa.__sigaction_handler.sa_handler = handler
+  unsafe sigemptyset(&sa.sa_mask)
   sa.sa_flags = 0
-  sigaction(SIGTERM, &sa, nil)
-  sigaction(SIGINT, &sa, nil)
+  unsafe sigaction(SIGTERM, &sa, nil)
+  unsafe sigaction(SIGINT, &sa, nil)
   signal(SIGPIPE, SIG_IGN)
   var set = sigset_t()
-  sigemptyset(&set)
-  sigaddset(&set, SIGTERM)
-  sigaddset(&set, SIGINT)
-  sigprocmask(SIG_UNBLOCK, &set, nil)
+  unsafe sigemptyset(&set)
+  unsafe sigaddset(&set, SIGTERM)
+  unsafe sigaddset(&set, SIGINT)
+  unsafe sigprocmask(SIG_UNBLOCK, &set, nil)
 }
 
 /// Runs `body` on a new detached thread; false if no thread could be started.
 ///
 /// The corresponding C functions are `pthread_create(3)` and `pthread_detach(3)`.
 func system_detachedThread(_ body: @escaping @Sendable () -> Void) -> Bool {
-  let context = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
+  let context = unsafe Unmanaged.passRetained(ThreadBody(body)).toOpaque()
   var thread = pthread_t()
-  let rc = pthread_create(&thread, nil, { context in
-    Unmanaged<ThreadBody>.fromOpaque(context!).takeRetainedValue().body()
+  let rc = unsafe pthread_create(&thread, nil, { context in
+    unsafe Unmanaged<ThreadBody>.fromOpaque(context!).takeRetainedValue().body()
     return nil
-  }, context)
+  }, unsafe context)
   guard rc == 0 else {
-    Unmanaged<ThreadBody>.fromOpaque(context).release()
+    unsafe Unmanaged<ThreadBody>.fromOpaque(context).release()
     return false
   }
   pthread_detach(thread)
@@ -119,7 +119,7 @@ struct FileStatus {
 /// The corresponding C function is `lstat(2)`.
 func system_lstat(_ path: String) throws(Errno) -> FileStatus {
   var st = stat()
-  guard lstat(path, &st) == 0 else { throw .current }
+  guard unsafe lstat(path, &st) == 0 else { throw .current }
   return FileStatus(
     isDirectory: (st.st_mode & S_IFMT) == S_IFDIR, isSocket: (st.st_mode & S_IFMT) == S_IFSOCK,
     permissions: st.st_mode & ~S_IFMT, uid: st.st_uid)
@@ -127,12 +127,12 @@ func system_lstat(_ path: String) throws(Errno) -> FileStatus {
 
 /// The corresponding C function is `mkdir(2)`.
 func system_mkdir(_ path: String, _ mode: UInt32) throws(Errno) {
-  guard mkdir(path, mode_t(mode)) == 0 else { throw .current }
+  guard unsafe mkdir(path, mode_t(mode)) == 0 else { throw .current }
 }
 
 /// The corresponding C function is `unlink(2)`.
 func system_unlink(_ path: String) throws(Errno) {
-  guard unlink(path) == 0 else { throw .current }
+  guard unsafe unlink(path) == 0 else { throw .current }
 }
 
 /// The corresponding C function is `umask(2)`; returns the mask before.
@@ -144,13 +144,13 @@ func system_umask(_ mask: UInt32) -> UInt32 { UInt32(umask(mode_t(mask))) }
 ///
 /// The corresponding C functions are `open(2)` and `read(2)` (EINTR retried).
 func system_readFile(_ path: String, limit: Int = .max) throws(Errno) -> [UInt8] {
-  let fd = open(path, O_RDONLY | O_CLOEXEC)
+  let fd = unsafe open(path, O_RDONLY | O_CLOEXEC)
   guard fd >= 0 else { throw .current }
   defer { close(fd) }
   var bytes: [UInt8] = []
   var chunk = [UInt8](repeating: 0, count: 1 << 16)
   while true {
-    let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+    let n = unsafe chunk.withUnsafeMutableBytes { unsafe read(fd, $0.baseAddress, $0.count) }
     if n < 0 && errno == EINTR { continue }
     if n < 0 { throw .current }
     if n == 0 { return bytes }
@@ -164,12 +164,12 @@ func system_readFile(_ path: String, limit: Int = .max) throws(Errno) -> [UInt8]
 ///
 /// The corresponding C functions are `open(2)` with `O_NOFOLLOW` and `write(2)`.
 func system_writeFile(_ path: String, _ bytes: [UInt8], mode: UInt32) -> Bool {
-  let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode_t(mode))
+  let fd = unsafe open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode_t(mode))
   guard fd >= 0 else { return false }
   defer { close(fd) }
   var done = 0
   while done < bytes.count {
-    let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
+    let n = unsafe bytes.withUnsafeBytes { unsafe write(fd, $0.baseAddress! + done, bytes.count - done) }
     if n < 0 && errno == EINTR { continue }
     if n <= 0 { return false }
     done += n
@@ -179,7 +179,7 @@ func system_writeFile(_ path: String, _ bytes: [UInt8], mode: UInt32) -> Bool {
 
 /// Writes `text` to standard output in one write(2) (what it takes).
 func system_writeStandardOutput(_ text: String) {
-  _ = text.withCString { write(1, $0, strlen($0)) }
+  _ = unsafe text.withCString { unsafe write(1, $0, strlen($0)) }
 }
 
 /// `seconds` since the epoch as UTC, formatted by strftime(3) `format`.
@@ -187,10 +187,10 @@ func system_writeStandardOutput(_ text: String) {
 /// The corresponding C functions are `gmtime_r(3)` and `strftime(3)`.
 func system_formatUTC(_ seconds: Int, _ format: String) -> String {
   var t = time_t(seconds)
-  var tm = tm()
-  gmtime_r(&t, &tm)
+  var tm = unsafe tm()
+  unsafe gmtime_r(&t, &tm)
   var buffer = [CChar](repeating: 0, count: 64)
-  let n = strftime(&buffer, buffer.count, format, &tm)
+  let n = unsafe strftime(&buffer, buffer.count, format, &tm)
   return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
@@ -214,7 +214,7 @@ func system_setNonblocking(_ fd: Int32) { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GET
 /// The corresponding C function is `pipe(2)`.
 func system_pipe() throws(Errno) -> (Int32, Int32) {
   var fds: [Int32] = [-1, -1]
-  guard pipe(&fds) == 0 else { throw .current }
+  guard unsafe pipe(&fds) == 0 else { throw .current }
   return (fds[0], fds[1])
 }
 
@@ -223,7 +223,7 @@ func system_pipe() throws(Errno) -> (Int32, Int32) {
 /// The corresponding C function is `write(2)`.
 func system_writeByte(_ fd: Int32, _ byte: UInt8) {
   var byte = byte
-  _ = write(fd, &byte, 1)
+  _ = unsafe write(fd, &byte, 1)
 }
 
 /// Reads one byte from `fd`; nil at end of file or on an error (EAGAIN included).
@@ -231,7 +231,7 @@ func system_writeByte(_ fd: Int32, _ byte: UInt8) {
 /// The corresponding C function is `read(2)`.
 func system_readByte(_ fd: Int32) -> UInt8? {
   var byte: UInt8 = 0
-  return read(fd, &byte, 1) > 0 ? byte : nil
+  return unsafe read(fd, &byte, 1) > 0 ? byte : nil
 }
 
 /// Truncates or extends `fd` to `size` bytes.
@@ -245,14 +245,14 @@ func system_ftruncate(_ fd: Int32, _ size: Int) throws(Errno) {
 ///
 /// The corresponding C function is `mmap(2)` with `MAP_SHARED`.
 func system_mapShared(_ fd: Int32, _ size: Int) throws(Errno) -> UnsafeMutableRawPointer {
-  guard let p = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), p != MAP_FAILED else {
+  guard let p = unsafe mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), unsafe p != MAP_FAILED else {
     throw .current
   }
-  return p
+  return unsafe p
 }
 
 /// The corresponding C function is `munmap(2)`.
-func system_munmap(_ base: UnsafeMutableRawPointer, _ size: Int) { munmap(base, size) }
+func system_munmap(_ base: UnsafeMutableRawPointer, _ size: Int) { unsafe munmap(base, size) }
 
 // MARK: Sockets
 
@@ -278,13 +278,13 @@ func system_bind(_ fd: Int32, unixPath path: String) throws(Errno) {
   address.sun_family = sa_family_t(AF_UNIX)
   let bytes = Array(path.utf8)
   precondition(bytes.count <= system_unixPathLimit)
-  withUnsafeMutableBytes(of: &address.sun_path) { raw in
-    for (i, b) in bytes.enumerated() { raw[i] = b }
-    raw[bytes.count] = 0
+  unsafe withUnsafeMutableBytes(of: &address.sun_path) { raw in
+    for (i, b) in bytes.enumerated() { unsafe raw[i] = b }
+    unsafe raw[bytes.count] = 0
   }
-  let bound = withUnsafePointer(to: &address) {
-    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-      bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+  let bound = unsafe withUnsafePointer(to: &address) {
+    unsafe $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+      unsafe bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
     }
   }
   guard bound == 0 else { throw .current }
@@ -310,7 +310,7 @@ func system_peerCredentials(_ fd: Int32) -> (pid: Int32, uid: UInt32, gid: UInt3
   // struct ucred { pid_t pid; uid_t uid; gid_t gid; } (SO_PEERCRED = 17 on Linux)
   var cred = (pid: Int32(0), uid: UInt32(0), gid: UInt32(0))
   var length = socklen_t(12)
-  guard getsockopt(fd, SOL_SOCKET, 17, &cred, &length) == 0 else { return nil }
+  guard unsafe getsockopt(fd, SOL_SOCKET, 17, &cred, &length) == 0 else { return nil }
   return cred
 }
 
@@ -321,7 +321,7 @@ func system_peerCredentials(_ fd: Int32) -> (pid: Int32, uid: UInt32, gid: UInt3
 func system_peerGroups(_ fd: Int32) -> [UInt32]? {
   var groups = [UInt32](repeating: 0, count: 1024)
   var length = socklen_t(groups.count * 4)
-  let status = groups.withUnsafeMutableBytes { getsockopt(fd, SOL_SOCKET, 59, $0.baseAddress, &length) }
+  let status = unsafe groups.withUnsafeMutableBytes { unsafe getsockopt(fd, SOL_SOCKET, 59, $0.baseAddress, &length) }
   guard status == 0 else { return nil }
   return Array(groups.prefix(Int(length) / 4))
 }
@@ -330,7 +330,7 @@ func system_peerGroups(_ fd: Int32) -> [UInt32]? {
 ///
 /// The corresponding C function is `recv(2)` with `MSG_DONTWAIT`.
 func system_receive(_ fd: Int32, into buffer: inout [UInt8]) throws(Errno) -> Int {
-  let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+  let n = unsafe buffer.withUnsafeMutableBytes { unsafe recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
   guard n >= 0 else { throw .current }
   return n
 }
@@ -339,8 +339,8 @@ func system_receive(_ fd: Int32, into buffer: inout [UInt8]) throws(Errno) -> In
 ///
 /// The corresponding C function is `send(2)` with `MSG_NOSIGNAL | MSG_DONTWAIT`.
 func system_send(_ fd: Int32, _ bytes: [UInt8], from start: Int) throws(Errno) -> Int {
-  let n = bytes.withUnsafeBytes {
-    send(fd, $0.baseAddress! + start, bytes.count - start, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+  let n = unsafe bytes.withUnsafeBytes {
+    unsafe send(fd, $0.baseAddress! + start, bytes.count - start, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
   }
   guard n >= 0 else { throw .current }
   return n
@@ -369,7 +369,7 @@ struct PollEvents: OptionSet {
 /// The corresponding C function is `poll(2)`.
 func system_poll(_ descriptors: inout [PollDescriptor], timeout: Int32) throws(Errno) -> Int {
   var fds = descriptors.map { pollfd(fd: $0.fd, events: $0.events.rawValue, revents: 0) }
-  let n = poll(&fds, nfds_t(fds.count), timeout)
+  let n = unsafe poll(&fds, nfds_t(fds.count), timeout)
   guard n >= 0 else { throw .current }
   for i in fds.indices { descriptors[i].revents = PollEvents(rawValue: fds[i].revents) }
   return Int(n)

@@ -13,7 +13,7 @@ public enum BSD {
     text.withUTF8 { buffer in
       var done = 0
       while done < buffer.count {
-        let n = Glibc.write(fd, buffer.baseAddress! + done, buffer.count - done)
+        let n = unsafe Glibc.write(fd, buffer.baseAddress! + done, buffer.count - done)
         if n <= 0 { break }
         done += n
       }
@@ -21,10 +21,10 @@ public enum BSD {
   }
 
   /// Prints `progname: message` on stderr.
-  public static func warnx(_ message: String) { write("\(progname): \(message)\n") }
+  public static func warnx(_ message: String) { write(unsafe "\(progname): \(message)\n") }
 
   /// Prints `progname: message: text` on stderr.
-  public static func warn(_ message: String, _ text: String) { write("\(progname): \(message): \(text)\n") }
+  public static func warn(_ message: String, _ text: String) { write(unsafe "\(progname): \(message): \(text)\n") }
 
   /// exit(3), for tools that import no C library themselves.
   public static func exit(_ code: Int32) -> Never { Glibc.exit(code) }
@@ -97,13 +97,13 @@ public enum BSD {
       while let c = letters.first {
         letters.removeFirst()
         guard let needs = takesArgument[c] else {
-          write("\(progname): unknown option -- \(c)\n")
+          write(unsafe "\(progname): unknown option -- \(c)\n")
           return true
         }
         if needs {
           if letters.isEmpty {
             if i + 1 >= arguments.count {
-              write("\(progname): option requires an argument -- \(c)\n")
+              write(unsafe "\(progname): option requires an argument -- \(c)\n")
               return true
             }
             i += 1
@@ -171,7 +171,7 @@ extension BSD {
           continue
         }
         guard let needsValue = long[name] else {
-          write("\(progname): unrecognized option '--\(name)'\n")
+          write(unsafe "\(progname): unrecognized option '--\(name)'\n")
           return nil
         }
         if needsValue {
@@ -181,12 +181,12 @@ extension BSD {
             result.longValues[name] = arguments[i]
             i += 1
           } else {
-            write("\(progname): option '--\(name)' requires an argument\n")
+            write(unsafe "\(progname): option '--\(name)' requires an argument\n")
             return nil
           }
         } else {
           guard !body.contains("=") else {
-            write("\(progname): option '--\(name)' doesn't allow an argument\n")
+            write(unsafe "\(progname): option '--\(name)' doesn't allow an argument\n")
             return nil
           }
           result.longFlags.insert(name)
@@ -206,7 +206,7 @@ extension BSD {
             result.help = true
             continue
           }
-          write("\(progname): unknown option -- \(c)\n")
+          write(unsafe "\(progname): unknown option -- \(c)\n")
           return nil
         }
         if needs {
@@ -216,7 +216,7 @@ extension BSD {
             result.values[c] = arguments[i]
             i += 1
           } else {
-            write("\(progname): option requires an argument -- \(c)\n")
+            write(unsafe "\(progname): option requires an argument -- \(c)\n")
             return nil
           }
           break
@@ -251,7 +251,7 @@ extension BSD {
   {
     warn(path, error.openBSDText)
     if error.errno == ENOENT || error.errno == ECONNREFUSED {
-      write("\(progname): is lkmd running? start it with: lkmd --device \(path)\n")
+      write(unsafe "\(progname): is lkmd running? start it with: lkmd --device \(path)\n")
       exit(noKernelStatus)
     }
     exit(openFailure)

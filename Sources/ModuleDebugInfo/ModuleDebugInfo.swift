@@ -14,7 +14,7 @@ public import ModuleLinker
 /// hands them to a debugger, and they are unregistered when it goes (or ``unregister()``).
 public final class ModuleDebugInfo: @unchecked Sendable {
   /// One object of the module.
-  struct Object {
+  @safe struct Object {
     let name: String
     let entry: OpaquePointer
     /// The object's placed sections: [address, address + size).
@@ -53,12 +53,12 @@ public final class ModuleDebugInfo: @unchecked Sendable {
       var addresses: [Int: UInt64] = [:]
       for p in placements { addresses[p.index] = p.address }
       let image = object.withSectionAddresses(addresses)
-      guard let entry = cdi_jit_new(UInt64(image.count)) else { continue }
-      image.withUnsafeBytes { raw in
-        cdi_jit_bytes(entry).copyMemory(from: raw.baseAddress!, byteCount: raw.count)
+      guard let entry = unsafe cdi_jit_new(UInt64(image.count)) else { continue }
+      unsafe image.withUnsafeBytes { raw in
+        unsafe cdi_jit_bytes(entry).copyMemory(from: raw.baseAddress!, byteCount: raw.count)
       }
-      let lines = image.withUnsafeBytes { cdi_has_line_info($0.baseAddress!, UInt64($0.count)) } == 1
-      objects.append(
+      let lines = unsafe image.withUnsafeBytes { unsafe cdi_has_line_info($0.baseAddress!, UInt64($0.count)) } == 1
+      unsafe objects.append(
         Object(
           name: object.name, entry: entry,
           ranges: placements.filter { $0.size > 0 }.map { $0.address..<($0.address + $0.size) },
@@ -71,7 +71,7 @@ public final class ModuleDebugInfo: @unchecked Sendable {
   }
 
   deinit {
-    for object in objects { cdi_jit_free(object.entry) }
+    for object in objects { unsafe cdi_jit_free(object.entry) }
   }
 
   /// Registers every object with a debugger (GDB's JIT interface): a gdb attached now or later
@@ -79,7 +79,7 @@ public final class ModuleDebugInfo: @unchecked Sendable {
   public func register() {
     guard !registered else { return }
     registered = true
-    for object in objects { cdi_jit_register(object.entry) }
+    for object in objects { unsafe cdi_jit_register(object.entry) }
   }
 
   /// How many objects this module has registered (0 before ``register()``).
@@ -103,8 +103,8 @@ public final class ModuleDebugInfo: @unchecked Sendable {
     for object in objects where object.hasLines && object.ranges.contains(where: { $0.contains(address) }) {
       var file = [CChar](repeating: 0, count: 256)
       var line: Int32 = 0
-      let bytes = cdi_jit_bytes(object.entry)
-      let found = cdi_source_line(bytes, cdi_jit_size(object.entry), address, &file, file.count, &line)
+      let bytes = unsafe cdi_jit_bytes(object.entry)
+      let found = unsafe cdi_source_line(bytes, cdi_jit_size(object.entry), address, &file, file.count, &line)
       if found == 1 {
         let name = String(decoding: file.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return (name, Int(line))

@@ -11,7 +11,7 @@ import Glibc
 /// ` (unloaded)`, so that samples taken while it was loaded still resolve, until another module
 /// is placed over its addresses (then they would misattribute the new module's samples and are
 /// dropped) or more than ``unloadedLimit`` modules have unloaded since.
-public final class PerfMap: @unchecked Sendable {
+@safe public final class PerfMap: @unchecked Sendable {
   public let path: String
   struct Entry {
     var key: Int
@@ -21,12 +21,12 @@ public final class PerfMap: @unchecked Sendable {
   private var live: [Entry] = []
   private var unloaded: [Entry] = []
   public static let unloadedLimit = 64
-  private var lock = pthread_mutex_t()
+  private var lock = unsafe pthread_mutex_t()
 
   /// The map of process `pid` (this one by default). Nothing is written until a module is added.
   public init(pid: Int32? = nil) {
     path = "/tmp/perf-\(pid ?? getpid()).map"
-    pthread_mutex_init(&lock, nil)
+    unsafe pthread_mutex_init(&lock, nil)
   }
 
   /// Adds a module's functions under `key` (a module id), and writes the map.
@@ -34,8 +34,8 @@ public final class PerfMap: @unchecked Sendable {
   public func add(key: Int, functions: [(address: UInt64, size: UInt64, name: String)], suffix: String = "")
     -> Bool
   {
-    pthread_mutex_lock(&lock)
-    defer { pthread_mutex_unlock(&lock) }
+    unsafe pthread_mutex_lock(&lock)
+    defer { unsafe pthread_mutex_unlock(&lock) }
     let ranges = functions.map { $0.address..<($0.address + max($0.size, 1)) }
     let lines = functions.map { f in
       String(f.address, radix: 16) + " " + String(max(f.size, 1), radix: 16) + " " + f.name + suffix
@@ -52,8 +52,8 @@ public final class PerfMap: @unchecked Sendable {
   /// Marks the module `key` unloaded, and writes the map.
   @discardableResult
   public func remove(key: Int) -> Bool {
-    pthread_mutex_lock(&lock)
-    defer { pthread_mutex_unlock(&lock) }
+    unsafe pthread_mutex_lock(&lock)
+    defer { unsafe pthread_mutex_unlock(&lock) }
     guard let i = live.firstIndex(where: { $0.key == key }) else { return true }
     var entry = live.remove(at: i)
     entry.lines = entry.lines.map { $0 + " (unloaded)" }
@@ -66,8 +66,8 @@ public final class PerfMap: @unchecked Sendable {
   /// name), and writes the map.
   @discardableResult
   public func relabel(key: Int, from old: String, to new: String) -> Bool {
-    pthread_mutex_lock(&lock)
-    defer { pthread_mutex_unlock(&lock) }
+    unsafe pthread_mutex_lock(&lock)
+    defer { unsafe pthread_mutex_unlock(&lock) }
     guard let i = live.firstIndex(where: { $0.key == key }), old != new else { return true }
     live[i].lines = live[i].lines.map { $0.hasSuffix(old) ? String($0.dropLast(old.count)) + new : $0 }
     return write()
@@ -75,8 +75,8 @@ public final class PerfMap: @unchecked Sendable {
 
   /// The map's text as it is written.
   public var text: String {
-    pthread_mutex_lock(&lock)
-    defer { pthread_mutex_unlock(&lock) }
+    unsafe pthread_mutex_lock(&lock)
+    defer { unsafe pthread_mutex_unlock(&lock) }
     return render()
   }
 
@@ -91,14 +91,14 @@ public final class PerfMap: @unchecked Sendable {
   /// Writes the map to a temporary file and renames it over the map.
   private func write() -> Bool {
     let temporary = path + ".new"
-    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
+    let fd = unsafe open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
     guard fd >= 0 else { return false }
     var bytes = Array(render().utf8)
     var done = 0
     var ok = true
-    bytes.withUnsafeMutableBytes { raw in
+    unsafe bytes.withUnsafeMutableBytes { raw in
       while done < raw.count {
-        let n = Glibc.write(fd, raw.baseAddress! + done, raw.count - done)
+        let n = unsafe Glibc.write(fd, raw.baseAddress! + done, raw.count - done)
         if n < 0 && errno == EINTR { continue }
         if n <= 0 {
           ok = false
@@ -108,8 +108,8 @@ public final class PerfMap: @unchecked Sendable {
       }
     }
     close(fd)
-    guard ok, rename(temporary, path) == 0 else {
-      unlink(temporary)
+    guard ok, unsafe rename(temporary, path) == 0 else {
+      unsafe unlink(temporary)
       return false
     }
     return true

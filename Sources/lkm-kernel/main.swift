@@ -24,7 +24,7 @@ struct KernelProcessOptions {
 
 func fail(_ message: String) -> Never {
   let line = "lkm-kernel: \(message)\n"
-  _ = line.withCString { write(2, $0, strlen($0)) }
+  _ = unsafe line.withCString { unsafe write(2, $0, strlen($0)) }
   exit(2)
 }
 
@@ -67,30 +67,30 @@ struct FrameReader {
       } catch {
         fail("a frame of \(error.length) bytes from the supervisor is over the limit")
       }
-      let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+      let n = unsafe chunk.withUnsafeMutableBytes { unsafe read(fd, $0.baseAddress, $0.count) }
       if n < 0 && errno == EINTR { continue }
       if n <= 0 { return nil }
-      chunk.withUnsafeBytes { decoder.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+      unsafe chunk.withUnsafeBytes { unsafe decoder.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
     }
   }
 }
 
 /// Writes frames to the channel, one at a time (kernel threads answer in any order).
-final class Channel: @unchecked Sendable {
+@safe final class Channel: @unchecked Sendable {
   let fd: Int32
-  private var lock = pthread_mutex_t()
+  private var lock = unsafe pthread_mutex_t()
   init(fd: Int32) {
     self.fd = fd
-    pthread_mutex_init(&lock, nil)
+    unsafe pthread_mutex_init(&lock, nil)
   }
 
   func send(_ answer: KernelAnswer) {
     let frame = Frame.encode(answer.encoded())
-    pthread_mutex_lock(&lock)
-    defer { pthread_mutex_unlock(&lock) }
+    unsafe pthread_mutex_lock(&lock)
+    defer { unsafe pthread_mutex_unlock(&lock) }
     var done = 0
     while done < frame.count {
-      let n = frame.withUnsafeBytes { write(fd, $0.baseAddress! + done, frame.count - done) }
+      let n = unsafe frame.withUnsafeBytes { unsafe write(fd, $0.baseAddress! + done, frame.count - done) }
       if n < 0 && errno == EINTR { continue }
       if n <= 0 { exit(0) }  // the supervisor is gone: nothing left to serve
       done += n
@@ -101,7 +101,7 @@ final class Channel: @unchecked Sendable {
 /// The kernel threads: each request runs in one, with the big kernel lock (``Kernel/serve``);
 /// threads are made as requests need them (a request may sleep for as long as it likes) and
 /// kept for the next.
-final class KernelThreads: @unchecked Sendable {
+@safe final class KernelThreads: @unchecked Sendable {
   struct Job {
     var id: UInt64
     var credentials: Credentials
@@ -111,7 +111,7 @@ final class KernelThreads: @unchecked Sendable {
   let kernel: Kernel
   let channel: Channel
   let objectLimit: Int
-  private var lock = pthread_mutex_t()
+  private var lock = unsafe pthread_mutex_t()
   private var ready = pthread_cond_t()
   private var jobs: [Job] = []
   private var idle = 0
@@ -123,66 +123,66 @@ final class KernelThreads: @unchecked Sendable {
     self.kernel = kernel
     self.channel = channel
     self.objectLimit = objectLimit
-    pthread_mutex_init(&lock, nil)
-    pthread_cond_init(&ready, nil)
+    unsafe pthread_mutex_init(&lock, nil)
+    unsafe pthread_cond_init(&ready, nil)
   }
 
   func submit(_ job: Job) {
-    pthread_mutex_lock(&lock)
+    unsafe pthread_mutex_lock(&lock)
     jobs.append(job)
     running[job.id] = 0
     // A thread signalled but not yet awake still counts as idle: a job waits for one only
     // while fewer jobs wait than threads do (two requests close together, the first of which
     // sleeps, had the second wait for it).
     let start = jobs.count > idle
-    if !start { pthread_cond_signal(&ready) }
-    pthread_mutex_unlock(&lock)
+    if !start { unsafe pthread_cond_signal(&ready) }
+    unsafe pthread_mutex_unlock(&lock)
     if start { spawn() }
   }
 
   func cancel(_ id: UInt64) {
-    pthread_mutex_lock(&lock)
-    defer { pthread_mutex_unlock(&lock) }
+    unsafe pthread_mutex_lock(&lock)
+    defer { unsafe pthread_mutex_unlock(&lock) }
     guard let token = running[id] else { return }
     if token == 0 { cancelled.insert(id) } else { Kernel.cancel(token) }
   }
 
   private func spawn() {
-    let context = Unmanaged.passRetained(self).toOpaque()
+    let context = unsafe Unmanaged.passRetained(self).toOpaque()
     var thread = pthread_t()
-    let rc = pthread_create(&thread, nil, { context in
-      let threads = Unmanaged<KernelThreads>.fromOpaque(context!).takeRetainedValue()
+    let rc = unsafe pthread_create(&thread, nil, { context in
+      let threads = unsafe Unmanaged<KernelThreads>.fromOpaque(context!).takeRetainedValue()
       threads.work()
       return nil
-    }, context)
-    if rc != 0 { fail("cannot start a kernel thread: \(String(cString: strerror(rc)))") }
+    }, unsafe context)
+    if rc != 0 { fail(unsafe "cannot start a kernel thread: \(String(cString: strerror(rc)))") }
     pthread_detach(thread)
   }
 
   private func next() -> Job {
-    pthread_mutex_lock(&lock)
-    defer { pthread_mutex_unlock(&lock) }
+    unsafe pthread_mutex_lock(&lock)
+    defer { unsafe pthread_mutex_unlock(&lock) }
     while jobs.isEmpty {
       idle += 1
-      pthread_cond_wait(&ready, &lock)
+      unsafe pthread_cond_wait(&ready, &lock)
       idle -= 1
     }
     return jobs.removeFirst()
   }
 
   private func started(_ id: UInt64, _ token: UInt64) {
-    pthread_mutex_lock(&lock)
+    unsafe pthread_mutex_lock(&lock)
     running[id] = token
     let wasCancelled = cancelled.remove(id) != nil
-    pthread_mutex_unlock(&lock)
+    unsafe pthread_mutex_unlock(&lock)
     if wasCancelled { Kernel.cancel(token) }
   }
 
   private func finished(_ id: UInt64) {
-    pthread_mutex_lock(&lock)
+    unsafe pthread_mutex_lock(&lock)
     running[id] = nil
     cancelled.remove(id)
-    pthread_mutex_unlock(&lock)
+    unsafe pthread_mutex_unlock(&lock)
   }
 
   private func work() {
@@ -209,17 +209,17 @@ final class KernelThreads: @unchecked Sendable {
 /// signals to others, sockets, mounts, …) and the instruction-pointer filter (no system call
 /// from module memory at all).
 func confine(regions: [Range<UInt64>]) {
-  guard let filter = lkmsb_kernel_filter_new() else {
-    fail("cannot build the kernel's seccomp filter: \(String(cString: strerror(errno)))")
+  guard let filter = unsafe lkmsb_kernel_filter_new() else {
+    fail(unsafe "cannot build the kernel's seccomp filter: \(String(cString: strerror(errno)))")
   }
-  var rc = lkmsb_filter_all_threads(filter)
-  guard rc == 0 else { fail("cannot install the kernel's seccomp filter: \(String(cString: strerror(-rc)))") }
+  var rc = unsafe lkmsb_filter_all_threads(filter)
+  guard rc == 0 else { fail(unsafe "cannot install the kernel's seccomp filter: \(String(cString: strerror(-rc)))") }
   let starts = regions.map(\.lowerBound)
   let ends = regions.map(\.upperBound)
-  rc = starts.withUnsafeBufferPointer { s in
-    ends.withUnsafeBufferPointer { e in lkmsb_ip_filter_install(s.baseAddress!, e.baseAddress!, Int32(regions.count)) }
+  rc = unsafe starts.withUnsafeBufferPointer { s in
+    unsafe ends.withUnsafeBufferPointer { e in unsafe lkmsb_ip_filter_install(s.baseAddress!, e.baseAddress!, Int32(regions.count)) }
   }
-  guard rc == 0 else { fail("cannot install the module-memory filter: \(String(cString: strerror(-rc)))") }
+  guard rc == 0 else { fail(unsafe "cannot install the module-memory filter: \(String(cString: strerror(-rc)))") }
 }
 
 let channel: Int32 = 3
@@ -230,10 +230,10 @@ _ = lkmsb_die_with_parent()
 if getppid() == 1 { exit(0) }
 
 let sharedSize = Kernel.sharedAreaSize
-guard let area = mmap(nil, sharedSize, PROT_READ | PROT_WRITE, MAP_SHARED, sharedFD, 0),
-  area != MAP_FAILED
-else { fail("cannot map the shared message buffer: \(String(cString: strerror(errno)))") }
-Kernel.attachShared(area)
+guard let area = unsafe mmap(nil, sharedSize, PROT_READ | PROT_WRITE, MAP_SHARED, sharedFD, 0),
+  unsafe area != MAP_FAILED
+else { fail(unsafe "cannot map the shared message buffer: \(String(cString: strerror(errno)))") }
+unsafe Kernel.attachShared(area)
 
 var kernelOptions = options.kernel
 kernelOptions.callouts = true
@@ -247,7 +247,7 @@ if !options.noCache && !ImageCache.disabledByEnvironment {
       kernelOptions.cache = try ImageCache(directory: directory, anonymousImages: options.perfMap)
     } catch {
       let line = "lkm-kernel: the cache of linked images is off: \(error.message)\n"
-      _ = line.withCString { write(2, $0, strlen($0)) }
+      _ = unsafe line.withCString { unsafe write(2, $0, strlen($0)) }
     }
   } else {
     kernelOptions.cache = ImageCache.standard(anonymousImages: options.perfMap)

@@ -65,20 +65,20 @@ struct LkmMount: ParsableCommand {
         throw ValidationError("\(kernelPath): no \(fileSystem) file system is mounted there in the kernel")
       }
     }
-    Server.current = server
+    unsafe Server.current = server
     server.record = HostMountRecord(
       pid: getpid(), hostDirectory: host, kernelPath: kernelPath, fileSystem: fileSystem)
     server.readyFD = readyFd ?? -1
     server.watchKernelPath = dev ? nil : (kernelPath, fileSystem)
     let fsname = "lkm:\(fileSystem):\(kernelPath)"
     var error = [CChar](repeating: 0, count: 512)
-    let rc = host.withCString { mountpoint in
-      kernelPath.withCString { kp in
-        fsname.withCString { name in
-          var config = lkmhm_config(
+    let rc = unsafe host.withCString { mountpoint in
+      unsafe kernelPath.withCString { kp in
+        unsafe fsname.withCString { name in
+          var config = unsafe lkmhm_config(
             mountpoint: mountpoint, kernel_path: kp, fsname: name, devices: dev ? 1 : 0,
             debug: debug ? 1 : 0, max_threads: 16, syscall: transport, ready: ready, context: nil)
-          return lkmhm_serve(&config, &error, error.count)
+          return unsafe lkmhm_serve(&config, &error, error.count)
         }
       }
     }
@@ -94,13 +94,13 @@ struct LkmMount: ParsableCommand {
   }
 
   func absolute(_ path: String) throws -> String {
-    guard let resolved = realpath(path, nil) else {
-      throw ValidationError("\(path): \(String(cString: strerror(errno)))")
+    guard let resolved = unsafe realpath(path, nil) else {
+      throw ValidationError(unsafe "\(path): \(String(cString: strerror(errno)))")
     }
-    defer { free(resolved) }
+    defer { unsafe free(resolved) }
     var status = stat()
-    let text = String(cString: resolved)
-    guard stat(text, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR else {
+    let text = unsafe String(cString: resolved)
+    guard unsafe stat(text, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR else {
       throw ValidationError("\(path): not a directory")
     }
     return text
@@ -109,16 +109,16 @@ struct LkmMount: ParsableCommand {
 
 /// The system call transport CHostMount calls from FUSE's threads.
 private let transport: lkmhm_syscall_fn = { _, number, args, count, kernelErrno in
-  Server.current!.syscall(number, args, Int(count), kernelErrno)
+  unsafe Server.current!.syscall(number, args, Int(count), kernelErrno)
 }
 
 /// The mount is in place: record it, say so, and start watching.
 private let ready: lkmhm_ready_fn = { _ in
-  Server.current!.ready()
+  unsafe Server.current!.ready()
 }
 
 /// The sessions and the watch of one host mount.
-final class Server: @unchecked Sendable {
+@safe final class Server: @unchecked Sendable {
   nonisolated(unsafe) static var current: Server?
 
   let device: String
@@ -127,27 +127,27 @@ final class Server: @unchecked Sendable {
   var readyFD: Int32 = -1
   var watchKernelPath: (path: String, type: String)?
   private var idle: [DeviceClient] = []
-  private var lock = pthread_mutex_t()
+  private var lock = unsafe pthread_mutex_t()
   private var watching = true
 
   init(device: String) {
     self.device = device
-    pthread_mutex_init(&lock, nil)
+    unsafe pthread_mutex_init(&lock, nil)
   }
 
   /// A session with lkmd: an idle one, or a new one.
   func client() throws(DeviceError) -> DeviceClient {
-    pthread_mutex_lock(&lock)
+    unsafe pthread_mutex_lock(&lock)
     let reused = idle.popLast()
-    pthread_mutex_unlock(&lock)
+    unsafe pthread_mutex_unlock(&lock)
     if let reused { return reused }
     return try DeviceClient(path: device, write: true, exclusive: false)
   }
 
   func done(_ client: DeviceClient) {
-    pthread_mutex_lock(&lock)
+    unsafe pthread_mutex_lock(&lock)
     idle.append(client)
-    pthread_mutex_unlock(&lock)
+    unsafe pthread_mutex_unlock(&lock)
   }
 
   /// One system call. A session lkmd closed (an idle one it dropped after 10 s) is replaced,
@@ -179,10 +179,10 @@ final class Server: @unchecked Sendable {
 
   /// Closes every idle session (the next calls connect anew).
   func dropIdle() {
-    pthread_mutex_lock(&lock)
+    unsafe pthread_mutex_lock(&lock)
     let stale = idle
     idle.removeAll()
-    pthread_mutex_unlock(&lock)
+    unsafe pthread_mutex_unlock(&lock)
     for session in stale { session.close() }
   }
 
@@ -193,40 +193,40 @@ final class Server: @unchecked Sendable {
     var arguments: [SyscallArgument] = []
     arguments.reserveCapacity(count)
     for i in 0..<count {
-      let a = args[i]
-      switch a.kind {
-      case LKMHM_INTEGER: arguments.append(.integer(a.integer))
-      case LKMHM_STRING: arguments.append(.string(a.string.map { String(cString: $0) } ?? ""))
-      case LKMHM_BYTES: arguments.append(.bytes(bytes(a)))
-      case LKMHM_BUFFER: arguments.append(.buffer(a.length))
-      default: arguments.append(.both(bytes(a)))
+      let a = unsafe args[i]
+      switch unsafe a.kind {
+      case LKMHM_INTEGER: unsafe arguments.append(.integer(a.integer))
+      case LKMHM_STRING: unsafe arguments.append(.string(a.string.map { unsafe String(cString: $0) } ?? ""))
+      case LKMHM_BYTES: unsafe arguments.append(.bytes(bytes(a)))
+      case LKMHM_BUFFER: unsafe arguments.append(.buffer(a.length))
+      default: unsafe arguments.append(.both(bytes(a)))
       }
     }
     switch perform(number, arguments) {
     case .success(let result):
       // The returned buffers, in the order of the arguments that return them.
       var next = 0
-      for i in 0..<count where args[i].kind == LKMHM_BUFFER || args[i].kind == LKMHM_BOTH {
-        guard next < result.buffers.count, let data = args[i].data else { break }
+      for i in 0..<count where unsafe args[i].kind == LKMHM_BUFFER || args[i].kind == LKMHM_BOTH {
+        guard next < result.buffers.count, let data = unsafe args[i].data else { break }
         let returned = result.buffers[next]
-        let n = min(returned.count, args[i].length)
-        returned.withUnsafeBytes { data.copyMemory(from: $0.baseAddress!, byteCount: n) }
-        args[i].returned = n
+        let n = unsafe min(returned.count, args[i].length)
+        unsafe returned.withUnsafeBytes { unsafe data.copyMemory(from: $0.baseAddress!, byteCount: n) }
+        unsafe args[i].returned = n
         next += 1
       }
       return result.retval
     case .failure(.kernel(let e, _, _)):
-      kernelErrno.pointee = e.rawValue
+      unsafe kernelErrno.pointee = e.rawValue
       return -1
     case .failure(.device):
-      kernelErrno.pointee = -1
+      unsafe kernelErrno.pointee = -1
       return -1
     }
   }
 
   private func bytes(_ a: lkmhm_arg) -> [UInt8] {
-    guard let data = a.data, a.length > 0 else { return [] }
-    return Array(UnsafeRawBufferPointer(start: data, count: a.length))
+    guard let data = unsafe a.data, unsafe a.length > 0 else { return [] }
+    return unsafe Array(UnsafeRawBufferPointer(start: data, count: a.length))
   }
 
   /// Whether a file system of `type` is mounted on `kernelPath` in the kernel.
@@ -258,10 +258,10 @@ final class Server: @unchecked Sendable {
     }
     if readyFD >= 0 {
       let text = "ready\n"
-      _ = text.withCString { write(readyFD, $0, strlen($0)) }
+      _ = unsafe text.withCString { unsafe write(readyFD, $0, strlen($0)) }
       close(readyFD)
       // Standard error was the caller's pipe too: let it see the end.
-      let null = open("/dev/null", O_WRONLY)
+      let null = unsafe open("/dev/null", O_WRONLY)
       if null >= 0 {
         dup2(null, 2)
         close(null)
@@ -272,7 +272,7 @@ final class Server: @unchecked Sendable {
 
   func warn(_ text: String) {
     let line = "lkm-mount: \(text)\n"
-    _ = line.withCString { write(2, $0, strlen($0)) }
+    _ = unsafe line.withCString { unsafe write(2, $0, strlen($0)) }
   }
 
   // MARK: The watch
@@ -281,31 +281,31 @@ final class Server: @unchecked Sendable {
   /// the kernel, or the kernel rebooted); every mount ends when lkmd is gone. The watch's
   /// requests keep the kernel process (and its descriptors) alive while the mount is idle.
   func startWatching() {
-    let box = Unmanaged.passRetained(self).toOpaque()
+    let box = unsafe Unmanaged.passRetained(self).toOpaque()
     var thread = pthread_t()
-    pthread_create(
+    unsafe pthread_create(
       &thread, nil,
       { argument in
-        let server = Unmanaged<Server>.fromOpaque(argument!).takeRetainedValue()
+        let server = unsafe Unmanaged<Server>.fromOpaque(argument!).takeRetainedValue()
         // Signals go to the serving thread: libfuse's handler ends its loop there.
         var all = sigset_t()
-        sigfillset(&all)
-        pthread_sigmask(SIG_BLOCK, &all, nil)
+        unsafe sigfillset(&all)
+        unsafe pthread_sigmask(SIG_BLOCK, &all, nil)
         server.watch()
         return nil
-      }, box)
+      }, unsafe box)
     pthread_detach(thread)
   }
 
   func stopWatching() {
-    pthread_mutex_lock(&lock)
+    unsafe pthread_mutex_lock(&lock)
     watching = false
-    pthread_mutex_unlock(&lock)
+    unsafe pthread_mutex_unlock(&lock)
   }
 
   private var isWatching: Bool {
-    pthread_mutex_lock(&lock)
-    defer { pthread_mutex_unlock(&lock) }
+    unsafe pthread_mutex_lock(&lock)
+    defer { unsafe pthread_mutex_unlock(&lock) }
     return watching
   }
 

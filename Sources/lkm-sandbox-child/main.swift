@@ -3,4 +3,4 @@
 import CSandboxChild
 import LKMSandboxChild
 
-SandboxChild.main(arguments: CommandLine.arguments) { lkmsb_set_oom_word($0) }
+unsafe SandboxChild.main(arguments: CommandLine.arguments) { unsafe lkmsb_set_oom_word($0) }

@@ -184,7 +184,7 @@ struct LkmBench: ParsableCommand {
     var load: [UInt64] = []
     var unload: [UInt64] = []
     var cpu: [UInt64] = []
-    if dlopen(name, RTLD_NOW | RTLD_NOLOAD) != nil {
+    if unsafe dlopen(name, RTLD_NOW | RTLD_NOLOAD) != nil {
       writeStandardError("lkmbench: \(name) is already loaded, so dlopen would not load it\n")
       throw ExitCode(1)
     }
@@ -193,16 +193,16 @@ struct LkmBench: ParsableCommand {
       if i == 0 && footprint { footprintBefore = (currentResidentKiB(), mappingCount()) }
       let c0 = threadCPUNanoseconds()
       let t0 = monotonicNanoseconds()
-      guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) else {
-        writeStandardError("lkmbench: \(String(cString: dlerror()))\n")
+      guard let handle = unsafe dlopen(name, RTLD_NOW | RTLD_LOCAL) else {
+        writeStandardError(unsafe "lkmbench: \(String(cString: dlerror()))\n")
         throw ExitCode(1)
       }
       let t1 = monotonicNanoseconds()
       let c1 = threadCPUNanoseconds()
-      dlclose(handle)
+      unsafe dlclose(handle)
       let t2 = monotonicNanoseconds()
-      if let again = dlopen(name, RTLD_NOW | RTLD_NOLOAD) {
-        dlclose(again)
+      if let again = unsafe dlopen(name, RTLD_NOW | RTLD_NOLOAD) {
+        unsafe dlclose(again)
         writeStandardError("lkmbench: \(name) is still loaded after dlclose\n")
         throw ExitCode(1)
       }
@@ -221,7 +221,7 @@ struct LkmBench: ParsableCommand {
 /// by other processes competing for the CPUs.
 func threadCPUNanoseconds() -> UInt64 {
   var ts = timespec()
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+  unsafe clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
   return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
 }
 
@@ -244,16 +244,16 @@ func summary(_ key: String, _ values: [UInt64]) -> [(String, String)] {
 /// Peak resident set size in KiB (`ru_maxrss`).
 func peakResidentKiB() -> Int {
   var usage = rusage()
-  getrusage(RUSAGE_SELF.rawValue, &usage)
+  unsafe getrusage(RUSAGE_SELF.rawValue, &usage)
   return Int(usage.ru_maxrss)
 }
 
 /// Current resident set size in KiB, from /proc/self/statm.
 func currentResidentKiB() -> Int {
-  guard let file = fopen("/proc/self/statm", "r") else { return 0 }
-  defer { fclose(file) }
+  guard let file = unsafe fopen("/proc/self/statm", "r") else { return 0 }
+  defer { unsafe fclose(file) }
   var buffer = [UInt8](repeating: 0, count: 128)
-  let count = fread(&buffer, 1, buffer.count - 1, file)
+  let count = unsafe fread(&buffer, 1, buffer.count - 1, file)
   let fields = String(decoding: buffer[..<count], as: UTF8.self).split(separator: " ")
   guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
   return pages * sysconf(Int32(_SC_PAGESIZE)) / 1024
@@ -264,7 +264,7 @@ func writeStandardError(_ text: String) {
   text.withUTF8 { buffer in
     var done = 0
     while done < buffer.count {
-      let n = write(2, buffer.baseAddress! + done, buffer.count - done)
+      let n = unsafe write(2, buffer.baseAddress! + done, buffer.count - done)
       if n <= 0 { break }
       done += n
     }
@@ -273,13 +273,13 @@ func writeStandardError(_ text: String) {
 
 /// The number of mappings in /proc/self/maps.
 func mappingCount() -> Int {
-  let fd = open("/proc/self/maps", O_RDONLY)
+  let fd = unsafe open("/proc/self/maps", O_RDONLY)
   guard fd >= 0 else { return -1 }
   defer { close(fd) }
   var lines = 0
   var buffer = [UInt8](repeating: 0, count: 65536)
   while true {
-    let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+    let n = unsafe buffer.withUnsafeMutableBytes { unsafe read(fd, $0.baseAddress, $0.count) }
     if n <= 0 { break }
     for i in 0..<n where buffer[i] == 10 { lines += 1 }
   }

@@ -218,8 +218,8 @@ struct Ioctl: ParsableCommand {
     var data = [UInt8](repeating: 0, count: max(length, 8))
     if let argument {
       if let value = integer(argument) {
-        withUnsafeBytes(of: value.littleEndian) { raw in
-          for i in 0..<8 { data[i] = raw[i] }
+        unsafe withUnsafeBytes(of: value.littleEndian) { raw in
+          for i in 0..<8 { data[i] = unsafe raw[i] }
         }
       } else {
         let bytes = Array(argument.utf8.prefix(max(length, 8) - 1))
@@ -430,13 +430,13 @@ struct Exec: ParsableCommand {
 
 /// A host file's bytes, or nil with errno set.
 func readHostFile(_ path: String) -> [UInt8]? {
-  let fd = open(path, O_RDONLY | O_CLOEXEC)
+  let fd = unsafe open(path, O_RDONLY | O_CLOEXEC)
   guard fd >= 0 else { return nil }
   defer { close(fd) }
   var bytes: [UInt8] = []
   var chunk = [UInt8](repeating: 0, count: 65536)
   while true {
-    let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+    let n = unsafe chunk.withUnsafeMutableBytes { unsafe read(fd, $0.baseAddress, $0.count) }
     if n < 0 {
       if errno == EINTR { continue }
       return nil
@@ -453,7 +453,7 @@ func hostErrorText(_ code: Int32) -> String {
   case EACCES: KernelErrno.EACCES.text
   case EISDIR: KernelErrno.EISDIR.text
   case ENOTDIR: KernelErrno.ENOTDIR.text
-  default: String(cString: strerror(code))
+  default: unsafe String(cString: strerror(code))
   }
 }
 
@@ -462,7 +462,7 @@ extension BSD {
   static func write(bytes: [UInt8]) {
     var done = 0
     while done < bytes.count {
-      let n = bytes.withUnsafeBytes { Glibc.write(1, $0.baseAddress! + done, bytes.count - done) }
+      let n = unsafe bytes.withUnsafeBytes { unsafe Glibc.write(1, $0.baseAddress! + done, bytes.count - done) }
       if n <= 0 { break }
       done += n
     }

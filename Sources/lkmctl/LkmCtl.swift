@@ -17,7 +17,7 @@ struct LkmCtl: ParsableCommand {
     ])
 
   static func main() {
-    BSD.progname = "lkmctl"
+    unsafe BSD.progname = "lkmctl"
     let arguments = Array(CommandLine.arguments.dropFirst())
     if arguments.isEmpty {
       // A command is needed: the usage on stderr, exit 1 (ArgumentParser's help would exit 0).
@@ -176,7 +176,7 @@ struct Sysctl: ParsableCommand {
     if entry.integer {
       guard let level = Int32(value) else { BSD.err(1, name, KernelErrno.EINVAL.text) }
       new = []
-      withUnsafeBytes(of: level.littleEndian) { new.append(contentsOf: $0) }
+      unsafe withUnsafeBytes(of: level.littleEndian) { unsafe new.append(contentsOf: $0) }
     } else {
       new = Array(value.utf8)
     }

@@ -152,7 +152,7 @@ struct Lkmd: ParsableCommand {
       var directory = cache
       if !directory.hasPrefix("/") {
         var buffer = [CChar](repeating: 0, count: 4096)
-        if getcwd(&buffer, buffer.count) != nil {
+        if unsafe getcwd(&buffer, buffer.count) != nil {
           directory = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) + "/" + directory
         }
       }
@@ -163,7 +163,7 @@ struct Lkmd: ParsableCommand {
       configuration.kernel.cacheDirectory = directory
     }
     var name = [CChar](repeating: 0, count: 256)
-    if gethostname(&name, 255) == 0 { configuration.kernel.hostname = String(cString: name) }
+    if unsafe gethostname(&name, 255) == 0 { configuration.kernel.hostname = String(cString: name) }
     configuration.limits.objectBytes = objectLimit
     configuration.limits.idleSeconds = idleTimeout
     configuration.limits.hangSeconds = max(hangLimit, Double(watchdog) + 5)
@@ -190,7 +190,7 @@ func writeStandardError(_ text: String) {
   text.withUTF8 { buffer in
     var done = 0
     while done < buffer.count {
-      let n = write(2, buffer.baseAddress! + done, buffer.count - done)
+      let n = unsafe write(2, buffer.baseAddress! + done, buffer.count - done)
       if n <= 0 { break }
       done += n
     }

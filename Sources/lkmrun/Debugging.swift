@@ -18,16 +18,16 @@ nonisolated(unsafe) var programPaths: [String] = []
 /// once, or not at all when its image comes from the cache. The inputs are read again for it
 /// (a link from the cache did not parse them); one that cannot be read is left out.
 func registerForDebugging(_ module: LoadedModule, paths: [String], perfMap: Bool) {
-  programModule = module
-  programPaths = paths
+  unsafe programModule = module
+  unsafe programPaths = paths
   if isTraced() {
     let info = ModuleDebugInfo(module: module, inputs: paths.compactMap { try? LinkInput.read($0) })
     info.register()
-    programDebugInfo = info
+    unsafe programDebugInfo = info
   }
   if perfMap {
     let map = PerfMap()
-    if !map.add(key: 0, functions: programDebugInfo?.functions ?? module.functions) {
+    if unsafe !map.add(key: 0, functions: programDebugInfo?.functions ?? module.functions) {
       writeStandardError("lkmrun: cannot write \(map.path)\n")
     }
   }
@@ -50,12 +50,12 @@ func isTraced() -> Bool {
 /// Not async-signal-safe (it allocates, reads the inputs and DWARF with libdw): from a crash
 /// handler, call it once, knowing that a crash inside malloc may not come back.
 func symbolize(_ address: UInt64) -> String? {
-  guard let module = programModule, module.contains(address) else { return nil }
-  if programDebugInfo == nil {
-    programDebugInfo = ModuleDebugInfo(
+  guard let module = unsafe programModule, module.contains(address) else { return nil }
+  if unsafe programDebugInfo == nil {
+    unsafe programDebugInfo = unsafe ModuleDebugInfo(
       module: module, inputs: programPaths.compactMap { try? LinkInput.read($0) })
   }
-  if let info = programDebugInfo { return info.describe(address, in: module) }
+  if let info = unsafe programDebugInfo { return info.describe(address, in: module) }
   return module.symbolize(address)
 }
 

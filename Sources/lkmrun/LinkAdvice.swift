@@ -64,10 +64,10 @@ final class LinkAdvice: Sendable {
   /// The names a loaded library's dynamic symbol table defines.
   static func definitions(of library: String) -> [String] {
     var length = 0
-    guard let buffer = lkmrun_library_symbol_names(library, &length) else { return [] }
-    defer { system_free(buffer) }
-    let bytes = UnsafeRawBufferPointer(start: buffer, count: length)
-    return bytes.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+    guard let buffer = unsafe lkmrun_library_symbol_names(library, &length) else { return [] }
+    defer { unsafe system_free(buffer) }
+    let bytes = unsafe UnsafeRawBufferPointer(start: buffer, count: length)
+    return unsafe bytes.split(separator: 0).map { unsafe String(decoding: $0, as: UTF8.self) }
   }
 
   /// The global names an object defines, or an archive's index lists.
@@ -90,7 +90,7 @@ final class LinkAdvice: Sendable {
   static func demangle(_ name: String) -> String? {
     guard name.hasPrefix("_Z") else { return nil }
     var buffer = [CChar](repeating: 0, count: 1024)
-    guard cdemangle(name, &buffer, buffer.count) == 0 else { return nil }
+    guard unsafe cdemangle(name, &buffer, buffer.count) == 0 else { return nil }
     return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 

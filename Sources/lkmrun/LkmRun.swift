@@ -95,7 +95,7 @@ struct LkmRun {
       }
       if word == "-h" || word == "--help" {
         var text = help
-        text.withUTF8 { buffer in _ = write(1, buffer.baseAddress, buffer.count) }
+        text.withUTF8 { buffer in _ = unsafe write(1, buffer.baseAddress, buffer.count) }
         exit(0)
       }
       if word == "--no-cache" {
@@ -170,7 +170,7 @@ struct LkmRun {
       options.moduleName = self.inputs[0]
       options.entry = entry
       options.runtimeArchives = [libgcc]
-      options.threadLocalStorage = StaticTLS(
+      options.threadLocalStorage = unsafe StaticTLS(
         address: UInt(bitPattern: lkmrun_tls_reserve_address()), size: Int(LKMRUN_TLS_RESERVE),
         alignment: Int(LKMRUN_TLS_ALIGNMENT))
       if !noCache && !ImageCache.disabledByEnvironment {
@@ -198,9 +198,9 @@ struct LkmRun {
     registerForDebugging(module, paths: self.inputs, perfMap: perfMap)
     // The module's handlers and destructors run at exit, also when the module calls exit()
     // itself: registered before its constructors, they run after everything main registers.
-    running = module
-    atexit { running?.runFinalizers() }
-    crashingProgram = self.inputs[0]
+    unsafe running = module
+    atexit { unsafe running?.runFinalizers() }
+    unsafe crashingProgram = self.inputs[0]
     installCrashReport()
     module.runInitializers()
     let status = module.callMain(entry, arguments: [self.inputs[0]] + arguments) ?? 1
@@ -250,7 +250,7 @@ func writeStandardError(_ text: String) {
   text.withUTF8 { buffer in
     var done = 0
     while done < buffer.count {
-      let n = write(2, buffer.baseAddress! + done, buffer.count - done)
+      let n = unsafe write(2, buffer.baseAddress! + done, buffer.count - done)
       if n <= 0 { break }
       done += n
     }
@@ -284,16 +284,16 @@ let libgcc = RuntimeArchive(name: "libgcc.a") {
 }
 
 func libgccPath() -> String? {
-  if let path = getenv("LKM_LIBGCC") { return String(cString: path) }
-  guard let pipe = popen("gcc -print-libgcc-file-name 2>/dev/null", "r") else { return nil }
+  if let path = unsafe getenv("LKM_LIBGCC") { return unsafe String(cString: path) }
+  guard let pipe = unsafe popen("gcc -print-libgcc-file-name 2>/dev/null", "r") else { return nil }
   var bytes: [UInt8] = []
   var buffer = [UInt8](repeating: 0, count: 512)
   while true {
-    let n = fread(&buffer, 1, buffer.count, pipe)
+    let n = unsafe fread(&buffer, 1, buffer.count, pipe)
     if n <= 0 { break }
     bytes += buffer[0..<n]
   }
-  guard pclose(pipe) == 0 else { return nil }
+  guard unsafe pclose(pipe) == 0 else { return nil }
   while let last = bytes.last, last == 10 || last == 13 || last == 32 { bytes.removeLast() }
   guard bytes.first == 0x2f else { return nil }  // an absolute path, not "libgcc.a"
   return String(decoding: bytes, as: UTF8.self)
@@ -303,11 +303,11 @@ func libgccPath() -> String? {
 
 /// LLVM bitcode (clang -flto) or GCC's slim LTO objects (gcc -flto): the message modload gives.
 func notMachineCode(_ path: String) -> LinkError? {
-  let fd = open(path, O_RDONLY | O_CLOEXEC)
+  let fd = unsafe open(path, O_RDONLY | O_CLOEXEC)
   guard fd >= 0 else { return nil }
   defer { close(fd) }
   var head = [UInt8](repeating: 0, count: 4)
-  guard read(fd, &head, 4) == 4 else { return nil }
+  guard unsafe read(fd, &head, 4) == 4 else { return nil }
   if head == [0x42, 0x43, 0xC0, 0xDE] || head == [0xDE, 0xC0, 0x17, 0x0B] {
     return LinkError(
       .malformedInput,
@@ -337,39 +337,39 @@ nonisolated(unsafe) var crashStack: UnsafeMutableRawPointer?
 /// (no Swift crash report: the crash is the program's, not lkmrun's).
 func installCrashReport() {
   let size = 256 * 1024
-  crashStack = malloc(size)
-  var stack = stack_t()
-  stack.ss_sp = crashStack
-  stack.ss_size = size
-  stack.ss_flags = 0
-  sigaltstack(&stack, nil)
+  unsafe crashStack = unsafe malloc(size)
+  var stack = unsafe stack_t()
+  unsafe stack.ss_sp = unsafe crashStack
+  unsafe stack.ss_size = size
+  unsafe stack.ss_flags = 0
+  unsafe sigaltstack(&stack, nil)
   for signal in [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGABRT, SIGSYS] {
     var action = sigaction()
-    action.__sigaction_handler.sa_sigaction = onCrash
+    unsafe action.__sigaction_handler.sa_sigaction = unsafe onCrash
     action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER | Int32(bitPattern: SA_RESETHAND)
-    sigemptyset(&action.sa_mask)
-    sigaction(signal, &action, nil)
+    unsafe sigemptyset(&action.sa_mask)
+    unsafe sigaction(signal, &action, nil)
   }
 }
 
 /// The program counter of a signal's context (gregs[REG_RIP], REG_RIP being 16 on x86-64).
 func programCounter(_ context: UnsafeMutableRawPointer?) -> UInt64? {
-  guard let context else { return nil }
-  let uc = context.assumingMemoryBound(to: ucontext_t.self)
-  return withUnsafeBytes(of: uc.pointee.uc_mcontext.gregs) { gregs in
-    UInt64(bitPattern: gregs.load(fromByteOffset: 16 * 8, as: Int64.self))
+  guard let context = unsafe context else { return nil }
+  let uc = unsafe context.assumingMemoryBound(to: ucontext_t.self)
+  return unsafe withUnsafeBytes(of: uc.pointee.uc_mcontext.gregs) { gregs in
+    unsafe UInt64(bitPattern: gregs.load(fromByteOffset: 16 * 8, as: Int64.self))
   }
 }
 
 let onCrash: @convention(c) (Int32, UnsafeMutablePointer<siginfo_t>?, UnsafeMutableRawPointer?) -> Void = {
   signal, info, context in
-  var text = "lkmrun: \(crashingProgram): \(String(cString: strsignal(signal)))"
-  if signal == SIGSEGV || signal == SIGBUS, let info {
-    let address = UInt(bitPattern: info.pointee._sifields._sigfault.si_addr)
+  var text = unsafe "lkmrun: \(crashingProgram): \(String(cString: strsignal(signal)))"
+  if signal == SIGSEGV || signal == SIGBUS, let info = unsafe info {
+    let address = unsafe UInt(bitPattern: info.pointee._sifields._sigfault.si_addr)
     text += " at \(hex(UInt64(address)))"
   }
-  if let pc = programCounter(context) {
-    if let module = running, module.contains(pc) {
+  if let pc = unsafe programCounter(context) {
+    if let module = unsafe running, module.contains(pc) {
       text += " in \(symbolize(pc) ?? module.symbolize(pc) ?? hex(pc))"
     } else {
       text += " in lkmrun or a library, pc \(hex(pc))"

@@ -7,11 +7,11 @@ import Glibc
 ///
 /// The corresponding C functions are `fopen(3)` and `fgets(3)`.
 func system_readLines(_ path: String) -> [String]? {
-  guard let file = fopen(path, "r") else { return nil }
-  defer { fclose(file) }
+  guard let file = unsafe fopen(path, "r") else { return nil }
+  defer { unsafe fclose(file) }
   var lines: [String] = []
   var line = [CChar](repeating: 0, count: 256)
-  while fgets(&line, Int32(line.count), file) != nil { lines.append(String(cString: line)) }
+  while unsafe fgets(&line, Int32(line.count), file) != nil { lines.append(String(cString: line)) }
   return lines
 }
 
@@ -19,14 +19,14 @@ func system_readLines(_ path: String) -> [String]? {
 ///
 /// The corresponding C function is `dlopen(3)` with `RTLD_LAZY`.
 func system_dlopen(_ name: String) -> UInt? {
-  dlopen(name, RTLD_LAZY).map { UInt(bitPattern: $0) }
+  unsafe dlopen(name, RTLD_LAZY).map { UInt(bitPattern: $0) }
 }
 
 /// Whether the library at `handle` (from ``system_dlopen(_:)``) defines `name`.
 ///
 /// The corresponding C function is `dlsym(3)`.
 func system_dlsymDefines(_ handle: UInt, _ name: String) -> Bool {
-  dlsym(UnsafeMutableRawPointer(bitPattern: handle), name) != nil
+  unsafe dlsym(UnsafeMutableRawPointer(bitPattern: handle), name) != nil
 }
 
 /// Frees memory the C library allocated.
@@ -36,10 +36,10 @@ func system_dlsymDefines(_ handle: UInt, _ name: String) -> Bool {
 ///
 /// The corresponding C function is `dlsym(3)`.
 func system_dlsymAddress(_ handle: UInt?, _ name: String) -> UInt? {
-  dlsym(handle.flatMap { UnsafeMutableRawPointer(bitPattern: $0) }, name).map {
+  unsafe dlsym(handle.flatMap { unsafe UnsafeMutableRawPointer(bitPattern: $0) }, name).map {
     UInt(bitPattern: $0)
   }
 }
 
 /// The corresponding C function is `free(3)`.
-func system_free(_ pointer: UnsafeMutableRawPointer?) { free(pointer) }
+func system_free(_ pointer: UnsafeMutableRawPointer?) { unsafe free(pointer) }

@@ -232,7 +232,7 @@ final class Campaign: @unchecked Sendable {
   /// The terminal's width (stderr's, else $COLUMNS, else 80).
   static func terminalWidth() -> Int {
     var size = winsize()
-    if ioctl(2, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 { return Int(size.ws_col) }
+    if unsafe ioctl(2, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 { return Int(size.ws_col) }
     if let text = ProcessInfo.processInfo.environment["COLUMNS"], let n = Int(text), n > 0 {
       return n
     }

@@ -152,7 +152,7 @@ func cpuSeconds() -> Double {
   var total = 0.0
   for who in [RUSAGE_SELF.rawValue, RUSAGE_CHILDREN.rawValue] {
     var usage = rusage()
-    getrusage(who, &usage)
+    unsafe getrusage(who, &usage)
     total += Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
     total += Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
   }

@@ -52,7 +52,7 @@ struct ModLoad {
   var inputs: [String] = []
 
   static func main() {
-    BSD.progname = "modload"
+    unsafe BSD.progname = "modload"
     guard
       let options = BSD.getopt(
         Array(CommandLine.arguments.dropFirst()), "dnSsvA:e:o:p:",
@@ -165,7 +165,7 @@ struct ModLoad {
       written = ModLoad.run { () throws(ModuleLoad.Failure) in try module.writeOutput(outputPath, result.placements) }
     }
     // As on OpenBSD, the output goes at exit unless -S, even when named with -o.
-    defer { if !keepOutput { for file in written { unlink(file) } } }
+    defer { if !keepOutput { for file in written { unsafe unlink(file) } } }
     if checkOnly {
       if verbose {
         for warning in result.warnings { BSD.write("modload: warning: \(warning)\n") }
@@ -181,10 +181,10 @@ struct ModLoad {
       }
       client.close()
       let args = [postinstall, "\(s.id)", hex(s.type), "\(s.offset)"]
-      var argv: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) }
-      argv.append(nil)
-      execv(postinstall, argv)
-      BSD.err(16, "can't exec `\(postinstall)'", String(cString: strerror(errno)))
+      var argv: [UnsafeMutablePointer<CChar>?] = unsafe args.map { unsafe strdup($0) }
+      unsafe argv.append(nil)
+      unsafe execv(postinstall, argv)
+      BSD.err(16, "can't exec `\(postinstall)'", unsafe String(cString: strerror(errno)))
     }
   }
 
@@ -197,7 +197,7 @@ struct ModLoad {
 
   /// Removes an output file created for a load that did not happen (unless -S).
   func removeOutput(_ path: String, _ created: Bool) {
-    if created && !keepOutput { unlink(path) }
+    if created && !keepOutput { unsafe unlink(path) }
   }
 
   /// `body`'s value; a failure is printed (`modload: LINE`) and is the exit status.

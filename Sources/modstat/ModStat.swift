@@ -28,7 +28,7 @@ struct ModStat {
     """
 
   static func main() {
-    BSD.progname = "modstat"
+    unsafe BSD.progname = "modstat"
     guard
       let options = BSD.getopt(
         Array(CommandLine.arguments.dropFirst()), "vi:n:", long: ["device": true])

@@ -27,7 +27,7 @@ struct ModUnload {
     """
 
   static func main() {
-    BSD.progname = "modunload"
+    unsafe BSD.progname = "modunload"
     guard
       let options = BSD.getopt(
         Array(CommandLine.arguments.dropFirst()), "fi:n:p:", long: ["device": true])
@@ -69,9 +69,9 @@ struct ModUnload {
     }
     client.close()
     if let postunload = options.values["p"] {
-      let argv: [UnsafeMutablePointer<CChar>?] = [strdup(postunload), nil]
-      execv(postunload, argv)
-      BSD.err(16, "can't exec `\(postunload)'", String(cString: strerror(errno)))
+      let argv: [UnsafeMutablePointer<CChar>?] = unsafe [strdup(postunload), nil]
+      unsafe execv(postunload, argv)
+      BSD.err(16, "can't exec `\(postunload)'", unsafe String(cString: strerror(errno)))
     }
   }
 }

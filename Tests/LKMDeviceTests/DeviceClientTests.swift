@@ -24,12 +24,12 @@ final class FakeDevice: @unchecked Sendable {
     listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
     var address = sockaddr_un()
     address.sun_family = sa_family_t(AF_UNIX)
-    withUnsafeMutableBytes(of: &address.sun_path) { raw in
-      for (i, byte) in path.utf8.enumerated() { raw[i] = byte }
+    unsafe withUnsafeMutableBytes(of: &address.sun_path) { raw in
+      for (i, byte) in path.utf8.enumerated() { unsafe raw[i] = byte }
     }
-    let bound = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+    let bound = unsafe withUnsafePointer(to: &address) {
+      unsafe $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        unsafe bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
       }
     }
     guard bound == 0, listen(listener, 1) == 0 else {
@@ -61,7 +61,7 @@ final class FakeDevice: @unchecked Sendable {
     var decoder = FrameDecoder(limit: 1 << 20)
     var buffer = [UInt8](repeating: 0, count: 4096)
     while true {
-      let n = buffer.withUnsafeMutableBytes { recv(client, $0.baseAddress!, $0.count, 0) }
+      let n = unsafe buffer.withUnsafeMutableBytes { unsafe recv(client, $0.baseAddress!, $0.count, 0) }
       guard n > 0 else { return }
       decoder.append(buffer[0..<n])
       while let payload = try? decoder.next() {
@@ -72,7 +72,7 @@ final class FakeDevice: @unchecked Sendable {
         lock.unlock()
         guard let answer else { return }
         let frame = Frame.encode(answer)
-        _ = frame.withUnsafeBytes { send(client, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }
+        _ = unsafe frame.withUnsafeBytes { unsafe send(client, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }
       }
     }
   }

@@ -179,7 +179,7 @@ struct OracleCase: Sendable, CustomTestStringConvertible {
     for entry in entries {
       let path = directory + "/" + entry
       var isDirectory: ObjCBool = false
-      guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+      guard unsafe FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
         continue
       }
       let files: [String]

@@ -203,12 +203,12 @@ struct ImageCacheTests {
     /// The /proc/self/maps line of the mapping that holds `address` (read to its end with
     /// read(2): a test process's maps are longer than what one read of a zero-sized file gets).
     func mapping(_ address: UInt64) throws -> String {
-      let fd = open("/proc/self/maps", O_RDONLY)
+      let fd = unsafe open("/proc/self/maps", O_RDONLY)
       defer { close(fd) }
       var bytes: [UInt8] = []
       var chunk = [UInt8](repeating: 0, count: 65536)
       while true {
-        let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        let n = unsafe chunk.withUnsafeMutableBytes { unsafe Glibc.read(fd, $0.baseAddress, $0.count) }
         if n <= 0 { break }
         bytes += chunk[0..<n]
       }
@@ -220,7 +220,7 @@ struct ImageCacheTests {
       return ""
     }
     var fs = statvfs()
-    let noexec = statvfs(directory, &fs) == 0 && fs.f_flag & 8 != 0  // ST_NOEXEC
+    let noexec = unsafe statvfs(directory, &fs) == 0 && fs.f_flag & 8 != 0  // ST_NOEXEC
     let mapped = try ImageCache(directory: directory)
     _ = try link([driver, LifecycleTests.sqliteArchive], cache: mapped)
     let hit = try link([driver, LifecycleTests.sqliteArchive], cache: mapped)
@@ -465,7 +465,7 @@ struct ImageCacheTests {
     let entry = cache.directory + "/" + entries[0]
     let original = try Data(contentsOf: URL(fileURLWithPath: entry))
     // The header and metadata are checked (a checksum); the padding after them is not read.
-    let metaEnd = 64 + original.withUnsafeBytes { Int($0.loadUnaligned(fromByteOffset: 48, as: UInt64.self)) }
+    let metaEnd = unsafe 64 + original.withUnsafeBytes { unsafe Int($0.loadUnaligned(fromByteOffset: 48, as: UInt64.self)) }
     var variants: [(label: String, bytes: Data, checked: Bool)] = []
     for offset in stride(from: 0, to: min(original.count, 4096), by: 53) {
       var copy = original
@@ -494,10 +494,10 @@ struct ImageCacheTests {
     DispatchQueue.concurrentPerform(iterations: 8) { i in
       let value = (try? link([path], cache: cache, providers: [host]))?.callMain("main", arguments: [])
       lock.lock()
-      results[i] = value
+      unsafe results[i] = value
       lock.unlock()
     }
-    #expect(results == [Int32?](repeating: 7, count: 8))
+    unsafe #expect(results == [Int32?](repeating: 7, count: 8))
     let names = try FileManager.default.contentsOfDirectory(atPath: cache.directory)
     #expect(!names.contains { $0.hasPrefix(".tmp-") }, "\(names)")
     let module = try link([path], cache: cache, providers: [host])

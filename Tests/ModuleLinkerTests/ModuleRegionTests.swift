@@ -45,7 +45,7 @@ func link(_ paths: [String], regions: [ModuleRegion]) throws -> LoadedModule {
 
 /// An address of the C library's data (what default-PIE modules reach PC-relatively).
 func libcDataAddress() -> UInt64 {
-  UInt64(UInt(bitPattern: dlsym(UnsafeMutableRawPointer(bitPattern: 0), "stdout")))
+  unsafe UInt64(UInt(bitPattern: dlsym(UnsafeMutableRawPointer(bitPattern: 0), "stdout")))
 }
 
 /// A -fno-pic object whose 32-bit absolute references (R_X86_64_32S) need it below 2 GiB.
@@ -202,10 +202,10 @@ struct ModuleRegionTests {
       options.regions = [region]
       let module = try? ModuleLinker(options: options).link([input])
       lock.lock()
-      modules[i] = module
+      unsafe modules[i] = module
       lock.unlock()
     }
-    let linked = modules.compactMap { $0 }
+    let linked = unsafe modules.compactMap { $0 }
     #expect(linked.count == 8)
     let ranges = linked.map { $0.baseAddress..<($0.baseAddress + UInt64($0.size)) }.sorted {
       $0.lowerBound < $1.lowerBound

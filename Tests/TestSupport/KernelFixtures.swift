@@ -52,11 +52,11 @@ public enum KernelFixtures {
 
   /// The directory the fixtures are compiled into (removed when the tests exit).
   public static func outputDirectory() throws -> String {
-    if let directory { return directory }
+    if let directory = unsafe directory { return directory }
     let made = try TestSupport.temporaryDirectory("lkm-modules")
-    directory = made
+    unsafe directory = made
     atexit {
-      if let directory = KernelFixtures.directory {
+      if let directory = unsafe KernelFixtures.directory {
         try? FileManager.default.removeItem(atPath: directory)
       }
     }
@@ -80,7 +80,7 @@ public enum KernelFixtures {
     defer { lock.unlock() }
     let output = try outputDirectory() + "/" + file
     let line = command(output)
-    if let done = built[file] {
+    if let done = unsafe built[file] {
       guard done.command == line else {
         throw TestSupport.Failure(
           "\(file) was made by '\(done.command)', now asked of '\(line)': give it another name")
@@ -91,7 +91,7 @@ public enum KernelFixtures {
       atPath: URL(fileURLWithPath: output).deletingLastPathComponent().path,
       withIntermediateDirectories: true)
     try TestSupport.shell(line)
-    built[file] = (line, output)
+    unsafe built[file] = (line, output)
     return output
   }
 }

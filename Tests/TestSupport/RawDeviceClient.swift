@@ -18,7 +18,7 @@ public final class RawDeviceClient: @unchecked Sendable {
   public init(path: String) throws {
     connection = try SocketConnection.connect(to: path)
     var timeout = timeval(tv_sec: 10, tv_usec: 0)
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    unsafe setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
   }
 
   public func close() { connection.close() }
@@ -27,8 +27,8 @@ public final class RawDeviceClient: @unchecked Sendable {
   public func write(_ bytes: [UInt8]) throws {
     var done = 0
     while done < bytes.count {
-      let n = bytes.withUnsafeBytes {
-        send(fd, $0.baseAddress! + done, bytes.count - done, Int32(MSG_NOSIGNAL))
+      let n = unsafe bytes.withUnsafeBytes {
+        unsafe send(fd, $0.baseAddress! + done, bytes.count - done, Int32(MSG_NOSIGNAL))
       }
       guard n > 0 else { throw TestSupport.Failure("send: errno \(errno)") }
       done += n

@@ -69,10 +69,10 @@ public final class ToolProcess: @unchecked Sendable {
     if let blocking {
       var mask = sigset_t()
       var saved = sigset_t()
-      sigemptyset(&mask)
-      for signal in blocking { sigaddset(&mask, signal) }
-      pthread_sigmask(SIG_SETMASK, &mask, &saved)
-      defer { pthread_sigmask(SIG_SETMASK, &saved, nil) }
+      unsafe sigemptyset(&mask)
+      for signal in blocking { unsafe sigaddset(&mask, signal) }
+      unsafe pthread_sigmask(SIG_SETMASK, &mask, &saved)
+      defer { unsafe pthread_sigmask(SIG_SETMASK, &saved, nil) }
       try process.run()
     } else {
       try process.run()

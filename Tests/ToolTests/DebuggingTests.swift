@@ -319,7 +319,7 @@ struct DebuggingTests {
       #expect(try k.run("modload", object).stdout == "Module loaded as ID 0\n")
       let pid = try k.kernelPID()
       let path = "/tmp/perf-\(pid).map"
-      defer { unlink(path) }
+      defer { unsafe unlink(path) }
       let map = try String(contentsOfFile: path, encoding: .utf8)
       var entries: [String: (UInt64, UInt64)] = [:]
       for line in map.split(separator: "\n") {
@@ -374,7 +374,7 @@ struct DebuggingTests {
     let result = run.wait()
     #expect(result.status == 0, "\(result)")
     let path = "/tmp/perf-\(result.pid).map"
-    defer { unlink(path) }
+    defer { unsafe unlink(path) }
     let map = try String(contentsOfFile: path, encoding: .utf8)
     #expect(map.contains(#/^[0-9a-f]+ [0-9a-f]+ twice\n[0-9a-f]+ [0-9a-f]+ main\n$/#) || map.contains(#/^[0-9a-f]+ [0-9a-f]+ main\n[0-9a-f]+ [0-9a-f]+ twice\n$/#), "\(map)")
   }

@@ -39,14 +39,14 @@ struct DmesgTimestampTests {
     else { return nil }
     let clock = fields[3].split(separator: ":").compactMap { Int32($0) }
     guard clock.count == 3 else { return nil }
-    var tm = tm()
-    tm.tm_year = year - 1900
-    tm.tm_mon = Int32(month)
-    tm.tm_mday = day
-    tm.tm_hour = clock[0]
-    tm.tm_min = clock[1]
-    tm.tm_sec = clock[2]
-    return Int(timegm(&tm))
+    var tm = unsafe tm()
+    unsafe tm.tm_year = year - 1900
+    unsafe tm.tm_mon = Int32(month)
+    unsafe tm.tm_mday = day
+    unsafe tm.tm_hour = clock[0]
+    unsafe tm.tm_min = clock[1]
+    unsafe tm.tm_sec = clock[2]
+    return unsafe Int(timegm(&tm))
   }
 
   @Test("-T puts when each line was written before it; without -T the text is as before")

@@ -47,7 +47,7 @@ struct FixtureMatrixTests {
       let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
       for entry in entries.sorted() {
         var isDirectory: ObjCBool = false
-        _ = FileManager.default.fileExists(
+        _ = unsafe FileManager.default.fileExists(
           atPath: directory + "/" + entry, isDirectory: &isDirectory)
         if isDirectory.boolValue {
           names.append(group + "/" + entry)
@@ -183,7 +183,7 @@ extension FixtureMatrixTests {
       let manager = FileManager.default
       var isDirectory: ObjCBool = false
       let main: String
-      if manager.fileExists(atPath: base, isDirectory: &isDirectory), isDirectory.boolValue {
+      if unsafe manager.fileExists(atPath: base, isDirectory: &isDirectory), isDirectory.boolValue {
         sources = try manager.contentsOfDirectory(atPath: base).filter { $0.hasSuffix(".c") }
           .sorted()
           .map { base + "/" + $0 }

@@ -12,9 +12,9 @@ import Testing
 /// this reason).
 enum HostMountSupport {
   static let unavailableReason: String? = {
-    let fd = open("/dev/fuse", O_RDWR | O_CLOEXEC)
+    let fd = unsafe open("/dev/fuse", O_RDWR | O_CLOEXEC)
     if fd < 0 {
-      return "host mounts not tested: /dev/fuse cannot be opened (\(String(cString: strerror(errno))))"
+      return unsafe "host mounts not tested: /dev/fuse cannot be opened (\(String(cString: strerror(errno))))"
     }
     close(fd)
     if geteuid() != 0 && !FileManager.default.isExecutableFile(atPath: "/usr/bin/fusermount3") {
@@ -200,7 +200,7 @@ struct HostMountTests {
       expectRun(
         try k.run("modunload", "-n", "memfs"), 5, stderr: "modunload: LMUNLOAD: Device busy\n")
       // A file the host holds open is a kernel descriptor: the kernel mount is busy.
-      let handle = open(host + "/held", O_CREAT | O_RDWR, 0o644)
+      let handle = unsafe open(host + "/held", O_CREAT | O_RDWR, 0o644)
       #expect(handle >= 0)
       expectRun(try k.run("lkmctl", "umount", "/mem"), 1, stderr: "lkmctl: /mem: Device busy\n")
       close(handle)
@@ -279,7 +279,7 @@ struct HostMountTests {
     for server in records.compactMap({ Int32($0) }) { kill(server, SIGKILL) }
     kill(first.process.processIdentifier, SIGKILL)
     _ = first.stop()
-    #expect(eventually(5) { hostMountType(host) == "fuse.lkm" && access(host, F_OK) != 0 })
+    #expect(eventually(5) { unsafe hostMountType(host) == "fuse.lkm" && access(host, F_OK) != 0 })
     #expect(hostMountRecords(first.device).count == 1)
     let second = try KernelProcess(device: first.device)
     defer { second.stop() }

@@ -275,7 +275,7 @@ struct KernelAPITests {
   @Test("credentials: p_ucred holds the client's user, group and groups; suser is 0 for root")
   func rootCredentials() throws {
     var groups = [gid_t](repeating: 0, count: 256)
-    let n = getgroups(Int32(groups.count), &groups)
+    let n = unsafe getgroups(Int32(groups.count), &groups)
     try #require(n >= 0)
     try withKernel { k in
       try Self.loadKapi(k)
@@ -296,7 +296,7 @@ struct KernelAPITests {
     defer { nobody.stop() }
     let object = nobody.directory + "/kapi.o"
     try FileManager.default.copyItem(atPath: try KernelFixtures.object("kapi/kapi.c"), toPath: object)
-    chown(object, NobodyKernel.uid, NobodyKernel.uid)
+    unsafe chown(object, NobodyKernel.uid, NobodyKernel.uid)
     expectRun(try nobody.run("modload", object), 0, stdout: "Module loaded as ID 0\n")
     expectRun(
       try nobody.run("lkmctl", "syscall", "210", "4"), 0,
@@ -389,10 +389,10 @@ final class NobodyKernel {
     if probe.status == 0 { return products }
     let bin = directory + "/bin"
     try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
-    chmod(bin, 0o755)
+    unsafe chmod(bin, 0o755)
     for tool in ["lkmd", "lkm-kernel", "modload", "modunload", "modstat", "lkmctl"] {
       try FileManager.default.copyItem(atPath: products + "/" + tool, toPath: bin + "/" + tool)
-      chmod(bin + "/" + tool, 0o755)
+      unsafe chmod(bin + "/" + tool, 0o755)
     }
     return bin
   }
@@ -400,8 +400,8 @@ final class NobodyKernel {
   init(groups: [UInt32]) throws {
     self.groups = groups
     directory = try TestSupport.temporaryDirectory("lkmd-nobody")
-    chown(directory, Self.uid, Self.uid)
-    chmod(directory, 0o700)
+    unsafe chown(directory, Self.uid, Self.uid)
+    unsafe chmod(directory, 0o700)
     device = directory + "/lkm"
     tools = try Self.tools(in: directory)
     lkmd = try ToolProcess("/usr/bin/setpriv", setpriv + [tools + "/lkmd", "--device", device])

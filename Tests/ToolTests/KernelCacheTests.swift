@@ -48,7 +48,7 @@ struct KernelCacheTests {
     var found: [String: UInt64] = [:]
     for name in names where name.hasSuffix(".lkmimg") {
       var s = stat()
-      if stat(cache + "/" + name, &s) == 0 { found[name] = UInt64(s.st_ino) }
+      if unsafe stat(cache + "/" + name, &s) == 0 { found[name] = UInt64(s.st_ino) }
     }
     return found
   }

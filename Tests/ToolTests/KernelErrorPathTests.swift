@@ -255,12 +255,12 @@ struct KernelErrorPathTests {
     let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
     var address = sockaddr_un()
     address.sun_family = sa_family_t(AF_UNIX)
-    withUnsafeMutableBytes(of: &address.sun_path) { buffer in
-      for (i, byte) in dead.utf8.enumerated() { buffer[i] = byte }
+    unsafe withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+      for (i, byte) in dead.utf8.enumerated() { unsafe buffer[i] = byte }
     }
-    let bound = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+    let bound = unsafe withUnsafePointer(to: &address) {
+      unsafe $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        unsafe bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
       }
     }
     #expect(bound == 0)

@@ -117,10 +117,10 @@ struct LkmRunCacheTests {
     DispatchQueue.concurrentPerform(iterations: 6) { i in
       let result = try? Self.run(["--cache", dir + "/cache", object])
       lock.lock()
-      results[i] = result
+      unsafe results[i] = result
       lock.unlock()
     }
-    for result in results {
+    for result in unsafe results {
       #expect(result?.stdout == "cached\n" && result?.status == 5, "\(String(describing: result))")
     }
     let names = try FileManager.default.contentsOfDirectory(atPath: dir + "/cache")

@@ -109,7 +109,7 @@ enum RepositoryReferences {
       }
       var isDirectory: ObjCBool = false
       let full = root + "/" + directory + "/" + path
-      if FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory),
+      if unsafe FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory),
         !isDirectory.boolValue
       {
         list.append(directory.isEmpty ? path : directory + "/" + path)

@@ -73,7 +73,7 @@ struct SupervisorLimitTests {
         try c.write(RawDeviceClient.header(announcing: UInt32(64 << 20)))
         _ = fcntl(c.fd, F_SETFL, fcntl(c.fd, F_GETFL) | O_NONBLOCK)
         for _ in 0..<4 {
-          _ = chunk.withUnsafeBytes { send(c.fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }
+          _ = unsafe chunk.withUnsafeBytes { unsafe send(c.fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }
         }
         clients.append(c)
       }
@@ -126,21 +126,21 @@ struct DevicePathTests {
     let directory = try TestSupport.temporaryDirectory("lkm-path")
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let shared = directory + "/shared"
-    mkdir(shared, 0o777)
-    chmod(shared, 0o1777)
+    unsafe mkdir(shared, 0o777)
+    unsafe chmod(shared, 0o1777)
     let kernel = try KernelProcess(device: shared + "/lkm")
     var st = stat()
-    stat(shared, &st)
+    unsafe stat(shared, &st)
     #expect(st.st_mode & 0o7777 == 0o1777)
     expectRun(try kernel.run("modstat"), 0, stdout: ModstatListing.header)
     kernel.stop()
     let open = directory + "/open"
-    mkdir(open, 0o777)
-    chmod(open, 0o777)
+    unsafe mkdir(open, 0o777)
+    unsafe chmod(open, 0o777)
     let run = try start(open + "/lkm")
     #expect(run.status == 1)
     #expect(run.stderr.hasPrefix("lkmd: \(open) is writable by others"), "\(run)")
-    stat(open, &st)
+    unsafe stat(open, &st)
     #expect(st.st_mode & 0o7777 == 0o777)
   }
 

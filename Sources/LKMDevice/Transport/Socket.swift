@@ -14,7 +14,7 @@ public struct DeviceError: Error, Sendable, CustomStringConvertible {
     self.detail = detail
   }
   public var description: String {
-    detail ?? "\(call): \(String(cString: strerror(errno)))"
+    unsafe detail ?? "\(call): \(String(cString: strerror(errno)))"
   }
   /// The OpenBSD text for this host errno (converted by name).
   public var openBSDText: String {
@@ -29,7 +29,7 @@ public struct DeviceError: Error, Sendable, CustomStringConvertible {
     case ECONNRESET: "Connection reset by peer"
     case EPIPE: "Broken pipe"
     case ETIMEDOUT: "Operation timed out"
-    default: String(cString: strerror(errno))
+    default: unsafe String(cString: strerror(errno))
     }
   }
 }
@@ -54,9 +54,9 @@ public final class SocketConnection: @unchecked Sendable {
     guard fd >= 0 else { throw DeviceError(call: "socket", errno: errno) }
     let connection = SocketConnection(fd: fd)
     var address = try unixAddress(path)
-    let status = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+    let status = unsafe withUnsafePointer(to: &address) {
+      unsafe $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        unsafe Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
       }
     }
     guard status == 0 else { throw DeviceError(call: "connect", errno: errno) }
@@ -70,9 +70,9 @@ public final class SocketConnection: @unchecked Sendable {
     guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
       throw DeviceError(call: "socket", errno: ENAMETOOLONG)
     }
-    withUnsafeMutableBytes(of: &address.sun_path) { raw in
-      for (i, b) in bytes.enumerated() { raw[i] = b }
-      raw[bytes.count] = 0
+    unsafe withUnsafeMutableBytes(of: &address.sun_path) { raw in
+      for (i, b) in bytes.enumerated() { unsafe raw[i] = b }
+      unsafe raw[bytes.count] = 0
     }
     return address
   }
@@ -82,7 +82,7 @@ public final class SocketConnection: @unchecked Sendable {
     let frame = Frame.encode(payload)
     var done = 0
     while done < frame.count {
-      let n = frame.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + done, frame.count - done, Int32(MSG_NOSIGNAL)) }
+      let n = unsafe frame.withUnsafeBytes { unsafe Glibc.send(fd, $0.baseAddress! + done, frame.count - done, Int32(MSG_NOSIGNAL)) }
       if n < 0 {
         if errno == EINTR { continue }
         throw DeviceError(call: "send", errno: errno)
@@ -104,7 +104,7 @@ public final class SocketConnection: @unchecked Sendable {
     var buffer = [UInt8](repeating: 0, count: count)
     var done = 0
     while done < count {
-      let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + done, count - done, 0) }
+      let n = unsafe buffer.withUnsafeMutableBytes { unsafe recv(fd, $0.baseAddress! + done, count - done, 0) }
       if n < 0 {
         if errno == EINTR { continue }
         throw DeviceError(call: "recv", errno: errno)

@@ -29,7 +29,7 @@ extension Bridge {
   /// Whether `major` holds the lkmenodev placeholder, and which module installed it.
   static func switchEntry(block: Bool, major: Int32) -> (free: Bool, owner: Int32)? {
     var owner: Int32 = -1
-    let state = clkm_devsw_state(block ? 1 : 0, major, &owner)
+    let state = unsafe clkm_devsw_state(block ? 1 : 0, major, &owner)
     return state < 0 ? nil : (state == 1, owner)
   }
 
@@ -41,7 +41,7 @@ extension Bridge {
       var typenum: Int32 = 0
       var refcount: UInt32 = 0
       var module: Int32 = -1
-      guard clkm_vfs_at(i, &name, &typenum, &refcount, &module) == 0 else { return nil }
+      guard unsafe clkm_vfs_at(i, &name, &typenum, &refcount, &module) == 0 else { return nil }
       let text = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
       return FileSystemType(name: text, typeNumber: typenum, mounts: refcount, module: module)
     }
@@ -56,7 +56,7 @@ extension Bridge {
 
   static func execEntry(_ slot: Int32) -> (free: Bool, owner: Int32)? {
     var owner: Int32 = -1
-    let state = clkm_execsw_state(slot, &owner)
+    let state = unsafe clkm_execsw_state(slot, &owner)
     return state < 0 ? nil : (state == 1, owner)
   }
 
@@ -65,16 +65,16 @@ extension Bridge {
     var status: Int32 = 0
     var o = clkm_outcome_t()
     let arguments = arguments.isEmpty ? [name] : arguments
-    let copies = arguments.map { strdup($0) }
-    defer { copies.forEach { free($0) } }
-    let argv: [UnsafePointer<CChar>?] = copies.map { UnsafePointer($0) }
+    let copies = unsafe arguments.map { unsafe strdup($0) }
+    defer { unsafe copies.forEach { unsafe free($0) } }
+    let argv: [UnsafePointer<CChar>?] = unsafe copies.map { unsafe UnsafePointer($0) }
     let source = image.isEmpty ? [0] : image
-    source.withUnsafeBytes { raw in
-      argv.withUnsafeBufferPointer { list in
-        list.baseAddress!.withMemoryRebound(
+    unsafe source.withUnsafeBytes { raw in
+      unsafe argv.withUnsafeBufferPointer { list in
+        unsafe list.baseAddress!.withMemoryRebound(
           to: UnsafePointer<CChar>.self, capacity: max(list.count, 1)
         ) { p in
-          clkm_exec(name, raw.baseAddress!, image.count, Int32(arguments.count), p, &status, &o)
+          unsafe clkm_exec(name, raw.baseAddress!, image.count, Int32(arguments.count), p, &status, &o)
         }
       }
     }

@@ -7,7 +7,7 @@ import ModuleLinker
 /// Gives kern_tls.c a module's initial thread-local values.
 struct KernelTLSInitializer: StaticTLSInitializer {
   func install(threadPointerOffset: Int, image: [UInt8], zeros: Int) -> Bool {
-    image.withUnsafeBytes { bytes in
+    unsafe image.withUnsafeBytes { bytes in
       unsafe clkm_tls_install(threadPointerOffset, bytes.baseAddress, bytes.count, zeros) == 0
     }
   }
@@ -18,7 +18,7 @@ struct KernelTLSInitializer: StaticTLSInitializer {
 extension Bridge {
   /// The kernel's static TLS reservation (`CLKM_TLS_RESERVE` bytes of the kernel's own TLS
   /// block), shared by every module.
-  static let threadLocalStorage = StaticTLS(
+  static let threadLocalStorage = unsafe StaticTLS(
     address: UInt(bitPattern: clkm_tls_reserve_address()), size: Int(CLKM_TLS_RESERVE),
     alignment: Int(CLKM_TLS_ALIGNMENT), initializer: KernelTLSInitializer())
 }

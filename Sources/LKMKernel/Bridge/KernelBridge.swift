@@ -34,15 +34,15 @@ public struct ModuleFault: Error, Sendable {
 
 enum Bridge {
   static func initialise(version: String, hostname: String, securelevel: Int32) -> Int32 {
-    clkm_kernel_init(version, hostname, securelevel)
+    unsafe clkm_kernel_init(version, hostname, securelevel)
   }
 
   static var exports: [(name: String, address: UInt64, isFunction: Bool)] {
     var count = 0
-    let table = clkm_export_table(&count)
+    let table = unsafe clkm_export_table(&count)
     return (0..<count).map { i in
-      let e = table[i]
-      return (String(cString: e.name), UInt64(UInt(bitPattern: e.address)), e.is_function != 0)
+      let e = unsafe table[i]
+      return unsafe (String(cString: e.name), UInt64(UInt(bitPattern: e.address)), e.is_function != 0)
     }
   }
 
@@ -51,10 +51,10 @@ enum Bridge {
     set { clkm_set_securelevel(newValue) }
   }
   static var hostname: String {
-    get { String(cString: clkm_get_hostname()) }
-    set { clkm_set_hostname(newValue) }
+    get { unsafe String(cString: clkm_get_hostname()) }
+    set { unsafe clkm_set_hostname(newValue) }
   }
-  static var version: String { String(cString: clkm_get_version()) }
+  static var version: String { unsafe String(cString: clkm_get_version()) }
   static func setTime(_ seconds: Int64) { clkm_set_time(seconds) }
 
   /// The host's wall clock in seconds (`CLOCK_REALTIME`), for `time_second`.
@@ -62,15 +62,15 @@ enum Bridge {
   /// The corresponding C function is `clock_gettime(2)`.
   static func realtimeSeconds() -> Int64 {
     var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
+    unsafe clock_gettime(CLOCK_REALTIME, &ts)
     return Int64(ts.tv_sec)
   }
 
   /// Calls `body` with the address of a C copy of `text` (0 for nil), for a request that
   /// passes a string by address (LMUNLOAD's name); the copy is freed after.
   static func withCStringAddress<R>(_ text: String?, _ body: (UInt64) -> R) -> R {
-    let copy = text.map { strdup($0) } ?? nil
-    defer { free(copy) }
+    let copy = unsafe text.map { unsafe strdup($0) } ?? nil
+    defer { unsafe free(copy) }
     return body(UInt64(UInt(bitPattern: copy)))
   }
 
@@ -82,16 +82,16 @@ enum Bridge {
   static func withCStringBuffer<R>(_ count: Int, holding text: String?, _ body: (UInt64) -> R)
     -> (R, String)?
   {
-    guard let buffer = calloc(count, 1)?.assumingMemoryBound(to: CChar.self) else { return nil }
-    defer { free(buffer) }
-    if let text { _ = text.withCString { strncpy(buffer, $0, count - 1) } }
+    guard let buffer = unsafe calloc(count, 1)?.assumingMemoryBound(to: CChar.self) else { return nil }
+    defer { unsafe free(buffer) }
+    if let text { _ = unsafe text.withCString { unsafe strncpy(buffer, $0, count - 1) } }
     let result = body(UInt64(UInt(bitPattern: buffer)))
-    return (result, String(cString: buffer))
+    return unsafe (result, String(cString: buffer))
   }
   static func setWatchdog(_ seconds: UInt32) { clkm_set_watchdog(seconds) }
   static var watchdogSeconds: UInt32 { clkm_get_watchdog() }
   static func setConsole(_ enabled: Bool) { clkm_set_console(enabled ? 1 : 0) }
-  static func log(_ text: String) { clkm_log_text(text) }
+  static func log(_ text: String) { unsafe clkm_log_text(text) }
   static var systemCallCount: Int32 { clkm_nsysent() }
   static func isFreeSlot(_ n: Int32) -> Bool { clkm_sysent_is_free(n) != 0 }
   static func handler(ofSlot n: Int32) -> UInt64 { clkm_sysent_handler(n) }
@@ -99,7 +99,7 @@ enum Bridge {
   static func messageBuffer() -> String {
     let n = clkm_msgbuf_read(nil, 0)
     var bytes = [UInt8](repeating: 0, count: n)
-    _ = bytes.withUnsafeMutableBytes { clkm_msgbuf_read($0.baseAddress, n) }
+    _ = unsafe bytes.withUnsafeMutableBytes { unsafe clkm_msgbuf_read($0.baseAddress, n) }
     return String(decoding: bytes, as: UTF8.self)
   }
 
@@ -108,13 +108,13 @@ enum Bridge {
     let size = clkm_msgbuf_read(nil, 0)
     var bytes = [UInt8](repeating: 0, count: size)
     var from: UInt64 = 0
-    let n = bytes.withUnsafeMutableBytes { clkm_msgbuf_read_from($0.baseAddress, size, &from) }
+    let n = unsafe bytes.withUnsafeMutableBytes { unsafe clkm_msgbuf_read_from($0.baseAddress, size, &from) }
     bytes.removeSubrange(n...)
     let room = 8192
     var at = [UInt64](repeating: 0, count: room)
     var length = [UInt32](repeating: 0, count: room)
     var ns = [Int64](repeating: 0, count: room)
-    let count = clkm_msgbuf_stamps(from, from + UInt64(n), &at, &length, &ns, room)
+    let count = unsafe clkm_msgbuf_stamps(from, from + UInt64(n), &at, &length, &ns, room)
     let stamps = (0..<count).map {
       MessageTimes.Stamp(at: at[$0], length: length[$0], nanoseconds: ns[$0])
     }
@@ -131,14 +131,14 @@ enum Bridge {
 
   static func takeUserOutput() -> String {
     var bytes = [UInt8](repeating: 0, count: 64 * 1024)
-    let n = bytes.withUnsafeMutableBytes { clkm_uprintf_take($0.baseAddress, $0.count) }
+    let n = unsafe bytes.withUnsafeMutableBytes { unsafe clkm_uprintf_take($0.baseAddress, $0.count) }
     return String(decoding: bytes[0..<n], as: UTF8.self)
   }
 
   static func allocations(of id: Int32) -> (count: UInt64, bytes: UInt64) {
     var count: UInt64 = 0
     var bytes: UInt64 = 0
-    clkm_module_allocations(id, &count, &bytes)
+    unsafe clkm_module_allocations(id, &count, &bytes)
     return (count, bytes)
   }
   /// One allocation a module still owned when its memory was released.
@@ -156,10 +156,10 @@ enum Bridge {
     count: UInt64, bytes: UInt64, oldest: [LeakedAllocation]
   ) {
     var report = clkm_leak_report_t()
-    clkm_module_allocations_release(id, &report)
+    unsafe clkm_module_allocations_release(id, &report)
     var entries = report.oldest
-    let oldest = withUnsafeBytes(of: &entries) { raw in
-      raw.bindMemory(to: clkm_allocation_t.self).prefix(Int(report.listed)).map {
+    let oldest = unsafe withUnsafeBytes(of: &entries) { raw in
+      unsafe raw.bindMemory(to: clkm_allocation_t.self).prefix(Int(report.listed)).map {
         LeakedAllocation(size: $0.size, caller: $0.caller, overwritten: $0.overwritten != 0)
       }
     }
@@ -168,10 +168,10 @@ enum Bridge {
   static func registerModule(
     _ id: Int32, name: String, base: UInt64, size: UInt64, textEnd: UInt64
   ) {
-    clkm_register_module(id, name, base, size, textEnd)
+    unsafe clkm_register_module(id, name, base, size, textEnd)
   }
   static func unregisterModule(_ id: Int32) { clkm_unregister_module(id) }
-  static func renameModule(_ id: Int32, _ name: String) { clkm_rename_module(id, name) }
+  static func renameModule(_ id: Int32, _ name: String) { unsafe clkm_rename_module(id, name) }
   static func markFaulted(_ id: Int32) { clkm_mark_faulted(id) }
   static func threadCount(of id: Int32) -> Int { Int(clkm_module_thread_count(id)) }
   static func activeCalls(of id: Int32) -> Int { Int(clkm_module_active_calls(id)) }
@@ -184,8 +184,8 @@ enum Bridge {
   static func lock() { clkm_kernel_lock() }
   /// The credentials of the requests this thread serves from now on (each gets a ucred).
   static func setCredentials(_ credentials: Credentials) {
-    credentials.groups.withUnsafeBufferPointer {
-      clkm_set_credentials(credentials.uid, credentials.gid, $0.baseAddress, $0.count)
+    unsafe credentials.groups.withUnsafeBufferPointer {
+      unsafe clkm_set_credentials(credentials.uid, credentials.gid, $0.baseAddress, $0.count)
     }
   }
   /// A pool a module left behind, destroyed with its items.
@@ -196,14 +196,14 @@ enum Bridge {
   /// Destroys the pools module `id` initialised or whose struct lies in [start, end).
   static func releasePools(of id: Int32, start: UInt64, end: UInt64) -> [AbandonedPool] {
     var reports = [clkm_pool_report_t](repeating: clkm_pool_report_t(), count: 64)
-    let n = reports.withUnsafeMutableBufferPointer {
-      clkm_module_pools_release(id, start, end, $0.baseAddress, $0.count)
+    let n = unsafe reports.withUnsafeMutableBufferPointer {
+      unsafe clkm_module_pools_release(id, start, end, $0.baseAddress, $0.count)
     }
     var pools: [AbandonedPool] = []
     for i in 0..<min(n, reports.count) {
       var r = reports[i]
-      let name = withUnsafeBytes(of: &r.name) { raw in
-        String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+      let name = unsafe withUnsafeBytes(of: &r.name) { raw in
+        unsafe String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
       }
       pools.append(AbandonedPool(name: name, itemsOut: r.items_out))
     }
@@ -217,13 +217,13 @@ enum Bridge {
   static func beginRequest() -> UInt64 { clkm_request_begin() }
   static func endRequest() { clkm_request_end() }
   static func cancelRequest(_ token: UInt64) { clkm_request_cancel(token) }
-  static func setActivity(_ what: String) { clkm_set_activity(what) }
+  static func setActivity(_ what: String) { unsafe clkm_set_activity(what) }
 
   /// The repairs of a table audit, one line each.
   static func auditTables(sysentOnly: Bool = false) -> [String] {
     var bytes = [UInt8](repeating: 0, count: 8192)
-    let n = bytes.withUnsafeMutableBytes {
-      sysentOnly
+    let n = unsafe bytes.withUnsafeMutableBytes {
+      unsafe sysentOnly
         ? clkm_audit_sysent_only($0.baseAddress, $0.count)
         : clkm_audit_tables($0.baseAddress, $0.count)
     }
@@ -234,52 +234,52 @@ enum Bridge {
   /// The address of the C library's `stdout` (its data: where PC-relative references of
   /// default-PIE modules must reach with host symbols).
   static var hostDataAddress: UInt64? {
-    guard let p = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "stdout") else { return nil }
+    guard let p = unsafe dlsym(UnsafeMutableRawPointer(bitPattern: 0), "stdout") else { return nil }
     return UInt64(UInt(bitPattern: p))
   }
 
   /// The name of an x86-64 system call (`exit_group`).
   static func syscallName(_ number: Int32) -> String? {
     var buffer = [CChar](repeating: 0, count: 64)
-    guard lkmsb_syscall_name(number, &buffer, buffer.count) != 0 else { return nil }
+    guard unsafe lkmsb_syscall_name(number, &buffer, buffer.count) != 0 else { return nil }
     return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 
   /// `libc.so.6: memcpy+0x1f` for an address outside modules.
   static func describeHostAddress(_ address: UInt64) -> String? {
     var buffer = [CChar](repeating: 0, count: 256)
-    guard clkm_describe_address(address, &buffer, buffer.count) != 0 else { return nil }
+    guard unsafe clkm_describe_address(address, &buffer, buffer.count) != 0 else { return nil }
     return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 
   /// The host functions modules get the kernel's version of (--host-symbols).
   static var hostInterpositions: [String: UInt64] {
     var count = 0
-    let table = clkm_host_interpositions(&count)
+    let table = unsafe clkm_host_interpositions(&count)
     var result: [String: UInt64] = [:]
     for i in 0..<count {
-      result[String(cString: table[i].name)] = UInt64(UInt(bitPattern: table[i].address))
+      unsafe result[String(cString: table[i].name)] = unsafe UInt64(UInt(bitPattern: table[i].address))
     }
     return result
   }
 
   /// Uses memory shared with the supervisor for the message buffer and the status.
-  static func attachShared(_ area: UnsafeMutableRawPointer) { clkm_attach_shared(area) }
+  static func attachShared(_ area: UnsafeMutableRawPointer) { unsafe clkm_attach_shared(area) }
   static var sharedAreaSize: Int { clkm_shared_size() }
   static func setCurrentModule(_ id: Int32) { clkm_set_current_module(id) }
-  static func setPhaseWord(_ word: UnsafeMutablePointer<Int32>?) { clkm_set_phase_word(word) }
+  static func setPhaseWord(_ word: UnsafeMutablePointer<Int32>?) { unsafe clkm_set_phase_word(word) }
 
   private static func fault(from f: clkm_fault_t) -> ModuleFault {
     var message = f.message
-    let text = withUnsafeBytes(of: &message) { raw in
-      String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+    let text = unsafe withUnsafeBytes(of: &message) { raw in
+      unsafe String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
     }
     var registers = f.registers
-    let list = withUnsafeBytes(of: &registers) { Array($0.bindMemory(to: UInt64.self)) }
+    let list = unsafe withUnsafeBytes(of: &registers) { unsafe Array($0.bindMemory(to: UInt64.self)) }
     let kind: ModuleFault.Kind = f.kind == 2 ? .panic : f.kind == 3 ? .watchdog : .signal
     var trace = f.trace
     let depth = Int(max(0, min(f.trace_depth, CLKM_TRACE_MAX)))
-    let frames = withUnsafeBytes(of: &trace) { Array($0.bindMemory(to: UInt64.self).prefix(depth)) }
+    let frames = unsafe withUnsafeBytes(of: &trace) { unsafe Array($0.bindMemory(to: UInt64.self).prefix(depth)) }
     return ModuleFault(
       kind: kind, signal: f.signo, code: f.code, address: f.address, pc: f.pc, registers: list,
       message: text, raised: f.raised != 0, syscall: f.syscall,
@@ -288,16 +288,16 @@ enum Bridge {
 }
 
 /// One module record (`struct lkm_table`) in the kernel's list.
-final class TableRecord {
+@safe final class TableRecord {
   let pointer: OpaquePointer
 
   init?(id: Int32, area: UInt64, size: UInt64, entry: UInt64, version: Int32) {
-    guard let p = clkm_table_new(id, area, size, entry, version) else { return nil }
-    pointer = p
+    guard let p = unsafe clkm_table_new(id, area, size, entry, version) else { return nil }
+    unsafe pointer = unsafe p
   }
 
-  func free() { clkm_table_free(pointer) }
-  func setReady(_ ready: Bool) { clkm_table_set_ready(pointer, ready ? 1 : 0) }
+  func free() { unsafe clkm_table_free(pointer) }
+  func setReady(_ ready: Bool) { unsafe clkm_table_set_ready(pointer, ready ? 1 : 0) }
 
   struct Info {
     var type: Int32
@@ -310,9 +310,9 @@ final class TableRecord {
   /// The module's declaration through `private`, checked against its image.
   func info() -> Info? {
     var info = clkm_module_info_t()
-    guard clkm_table_info(pointer, &info) == 0 else { return nil }
+    guard unsafe clkm_table_info(pointer, &info) == 0 else { return nil }
     var raw = info.name
-    let name = withUnsafeBytes(of: &raw) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+    let name = unsafe withUnsafeBytes(of: &raw) { unsafe String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
     return Info(
       type: info.type, version: info.ver, offset: info.offset,
       privateAddress: info.private_address, name: name)
@@ -323,7 +323,7 @@ final class TableRecord {
     Bridge.setActivity(["", "LKM_E_LOAD", "LKM_E_UNLOAD", "LKM_E_STAT"][Int(command & 3)])
     var result: Int32 = 0
     var f = clkm_fault_t()
-    if clkm_call_entry(entry, pointer, command, version, &result, &f) != 0 {
+    if unsafe clkm_call_entry(entry, pointer, command, version, &result, &f) != 0 {
       return .failure(Bridge.faultValue(f))
     }
     return .success(result)
@@ -335,17 +335,17 @@ extension Bridge {
 
   /// `void *r(void)`, guarded: the IFUNC resolver's result, or nil if it faulted.
   @Sendable static func callResolver(_ address: UInt64) -> UInt64? {
-    clkm_set_activity("IFUNC resolver")
+    unsafe clkm_set_activity("IFUNC resolver")
     var result: UInt64 = 0
     var f = clkm_fault_t()
-    return clkm_call_resolver(address, &result, &f) != 0 ? nil : result
+    return unsafe clkm_call_resolver(address, &result, &f) != 0 ? nil : result
   }
 
   /// `void f(void)`, guarded; `during` says what it is (`constructor`).
   static func callVoid(_ address: UInt64, during: String) -> ModuleFault? {
     setActivity(during)
     var f = clkm_fault_t()
-    return clkm_call_void(address, &f) != 0 ? fault(from: f) : nil
+    return unsafe clkm_call_void(address, &f) != 0 ? fault(from: f) : nil
   }
 
   /// `sysent[n].sy_call(p, args, retval)`, guarded, for the process `enterProcess` made
@@ -355,8 +355,8 @@ extension Bridge {
     -> Result<(error: Int32, retval: Int64, buffers: [[UInt8]]), ModuleFault>
   {
     setActivity("system call \(n)")
-    var memory: [(pointer: UnsafeMutableRawPointer, count: Int, returned: Bool)] = []
-    defer { memory.forEach { free($0.pointer) } }
+    var memory: [(pointer: UnsafeMutableRawPointer, count: Int, returned: Bool)] = unsafe []
+    defer { unsafe memory.forEach { unsafe free($0.pointer) } }
     var values: [Int64] = []
     for argument in arguments {
       let bytes: [UInt8]
@@ -369,27 +369,27 @@ extension Bridge {
       case .buffer(let n): bytes = [UInt8](repeating: 0, count: n)
       }
       // One byte more than asked (never NULL, and a string's terminator when it is not one).
-      guard let p = calloc(bytes.count + 1, 1) else { return .success((KernelErrno.ENOMEM.rawValue, 0, [])) }
-      bytes.withUnsafeBytes { raw in
-        if let base = raw.baseAddress { p.copyMemory(from: base, byteCount: raw.count) }
+      guard let p = unsafe calloc(bytes.count + 1, 1) else { return .success((KernelErrno.ENOMEM.rawValue, 0, [])) }
+      unsafe bytes.withUnsafeBytes { raw in
+        if let base = raw.baseAddress { unsafe p.copyMemory(from: base, byteCount: raw.count) }
       }
-      memory.append((p, bytes.count, argument.returned))
+      unsafe memory.append((p, bytes.count, argument.returned))
       values.append(Int64(Int(bitPattern: p)))
     }
     var error: Int32 = 0
     var retval: (Int64, Int64) = (0, 0)
     var f = clkm_fault_t()
     let padded = values.isEmpty ? [0] : values
-    let faulted = padded.withUnsafeBufferPointer { args in
-      withUnsafeMutableBytes(of: &retval) { rv in
-        clkm_call_syscall(
+    let faulted = unsafe padded.withUnsafeBufferPointer { args in
+      unsafe withUnsafeMutableBytes(of: &retval) { rv in
+        unsafe clkm_call_syscall(
           n, args.baseAddress!, Int32(values.count), &error,
           rv.baseAddress!.assumingMemoryBound(to: Int64.self), &f)
       }
     }
     if faulted != 0 { return .failure(fault(from: f)) }
-    let buffers = memory.filter(\.returned).map { m in
-      Array(UnsafeRawBufferPointer(start: m.pointer, count: m.count))
+    let buffers = unsafe memory.filter(unsafe \.returned).map { m in
+      unsafe Array(UnsafeRawBufferPointer(start: m.pointer, count: m.count))
     }
     return .success((error, retval.0, buffers))
   }
@@ -400,7 +400,7 @@ extension Bridge {
     var f = clkm_fault_t()
     var module: Int32 = -1
     var during = [CChar](repeating: 0, count: 160)
-    while clkm_take_pending_oops(&f, &module, &during, during.count) != 0 {
+    while unsafe clkm_take_pending_oops(&f, &module, &during, during.count) != 0 {
       let text = String(decoding: during.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
       result.append((fault(from: f), module, text))
     }
@@ -411,7 +411,7 @@ extension Bridge {
 
   /// The calling thread serves process pid: 0, or an errno.
   static func enterProcess(pid: Int32, uid: UInt32, gid: UInt32, command: String) -> Int32 {
-    clkm_proc_enter(pid, uid, gid, command)
+    unsafe clkm_proc_enter(pid, uid, gid, command)
   }
   static func leaveProcess() { clkm_proc_leave() }
   static func setDeviceRequest(_ on: Bool) { clkm_set_device_request(on ? 1 : 0) }
@@ -423,6 +423,6 @@ extension Bridge {
 
   /// A built-in system call's name (`read`), if it is one.
   static func builtinSyscallName(_ number: Int32) -> String? {
-    clkm_syscall_name(number).map { String(cString: $0) }
+    unsafe clkm_syscall_name(number).map { unsafe String(cString: $0) }
   }
 }

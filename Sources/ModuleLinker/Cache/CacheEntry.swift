@@ -41,17 +41,17 @@ struct ByteWriter {
   mutating func u8(_ value: UInt8) { bytes.append(value) }
   mutating func bool(_ value: Bool) { bytes.append(value ? 1 : 0) }
   mutating func u32(_ value: UInt32) {
-    withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    unsafe withUnsafeBytes(of: value.littleEndian) { unsafe bytes.append(contentsOf: $0) }
   }
   mutating func u64(_ value: UInt64) {
-    withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    unsafe withUnsafeBytes(of: value.littleEndian) { unsafe bytes.append(contentsOf: $0) }
   }
   mutating func int(_ value: Int) { u64(UInt64(bitPattern: Int64(value))) }
   mutating func string(_ value: String) {
     var value = value
     value.withUTF8 { utf8 in
       u32(UInt32(utf8.count))
-      bytes.append(contentsOf: utf8)
+      unsafe bytes.append(contentsOf: utf8)
     }
   }
   mutating func optionalString(_ value: String?) {
@@ -127,7 +127,7 @@ struct ByteReader {
   mutating func string(equals name: UnsafeBufferPointer<UInt8>) throws(CacheFormatError) -> Bool {
     let n = Int(try u32())
     let start = try take(n)
-    return n == name.count && bytes.bytes(start..<(start + n), equal: name)
+    return unsafe n == name.count && bytes.bytes(start..<(start + n), equal: name)
   }
   mutating func optionalString() throws(CacheFormatError) -> String? {
     try bool() ? try string() : nil

@@ -331,7 +331,7 @@ final class CachedSymbols: ModuleSymbolTables {
       var found: AddressClass?
       do {
         for _ in 0..<(try r.count(4)) {
-          let match = try r.string(equals: wanted)
+          let match = unsafe try r.string(equals: wanted)
           let address = try r.address(externals: externals, size: size)
           if match { found = address }  // the last, as in exports()
         }

@@ -145,8 +145,8 @@ extension ImageCache {
     if let known = CacheFiles.readSmall(path, limit: 64), known.count == w.bytes.count + 16,
       Array(known[0..<w.bytes.count]) == w.bytes
     {
-      let value = known.withUnsafeBytes { raw in
-        (
+      let value = unsafe known.withUnsafeBytes { raw in
+        unsafe (
           raw.loadUnaligned(fromByteOffset: w.bytes.count, as: UInt64.self),
           raw.loadUnaligned(fromByteOffset: w.bytes.count + 8, as: UInt64.self)
         )

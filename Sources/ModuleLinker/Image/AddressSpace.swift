@@ -44,14 +44,14 @@ struct AddressSpace {
   /// Reads the current mappings (parsed as bytes: lines `start-end perms offset dev inode name`).
   static func current() -> AddressSpace {
     var space = AddressSpace()
-    let fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC)
+    let fd = unsafe open("/proc/self/maps", O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { return space }
     defer { close(fd) }
     var data: [UInt8] = []
     data.reserveCapacity(1 << 16)
     var chunk = [UInt8](repeating: 0, count: 1 << 16)
     while true {
-      let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+      let n = unsafe chunk.withUnsafeMutableBytes { unsafe read(fd, $0.baseAddress, $0.count) }
       if n < 0 && errno == EINTR { continue }
       if n <= 0 { break }
       data.append(contentsOf: chunk[0..<n])

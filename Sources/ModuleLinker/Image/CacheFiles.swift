@@ -12,13 +12,13 @@ enum CacheFiles {
     var prefix = path.hasPrefix("/") ? "" : "."
     for part in path.split(separator: "/") {
       prefix += "/" + part
-      if mkdir(prefix, 0o700) != 0 && errno != EEXIST {
+      if unsafe mkdir(prefix, 0o700) != 0 && errno != EEXIST {
         throw LinkError(
           .memory, "cannot create the cache directory '\(prefix)': \(errorText())")
       }
     }
     var st = stat()
-    guard stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else {
+    guard unsafe stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else {
       throw LinkError(.memory, "the cache directory '\(path)' is not a directory")
     }
     guard st.st_uid == geteuid() else {
@@ -33,25 +33,25 @@ enum CacheFiles {
   /// Whether files under `path` cannot be mapped executable (a `noexec` mount).
   static func isNoExec(_ path: String) -> Bool {
     var vfs = statvfs()
-    guard statvfs(path, &vfs) == 0 else { return true }
+    guard unsafe statvfs(path, &vfs) == 0 else { return true }
     return vfs.f_flag & 8 != 0  // ST_NOEXEC
   }
 
   /// An environment variable.
   static func environment(_ name: String) -> String? {
-    getenv(name).map { String(cString: $0) }
+    unsafe getenv(name).map { unsafe String(cString: $0) }
   }
 
   /// The time now, in nanoseconds since the epoch (`CLOCK_REALTIME`, as file times are).
   static func now() -> Int64 {
     var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
+    unsafe clock_gettime(CLOCK_REALTIME, &ts)
     return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
   }
 
   /// Opens a file for reading, or nil.
   static func openForReading(_ path: String) -> Int32? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    let fd = unsafe open(path, O_RDONLY | O_CLOEXEC)
     return fd >= 0 ? fd : nil
   }
 
@@ -62,7 +62,7 @@ enum CacheFiles {
     guard let fd = openForReading(path) else { return nil }
     defer { close(fd) }
     var buffer = [UInt8](repeating: 0, count: limit + 1)
-    let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+    let n = unsafe buffer.withUnsafeMutableBytes { unsafe read(fd, $0.baseAddress, $0.count) }
     guard n >= 0, n <= limit else { return nil }
     return Array(buffer[0..<n])
   }
@@ -70,7 +70,7 @@ enum CacheFiles {
   /// A temporary file in `directory`, open for writing.
   static func temporary(in directory: String) throws(LinkError) -> (path: String, descriptor: Int32) {
     var template = Array("\(directory)/.tmp-\(getpid())-XXXXXX".utf8CString)
-    let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+    let fd = unsafe template.withUnsafeMutableBufferPointer { unsafe mkstemp($0.baseAddress!) }
     if fd >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
     guard fd >= 0 else {
       throw LinkError(.memory, "cannot create a file in '\(directory)': \(errorText())")
@@ -83,10 +83,10 @@ enum CacheFiles {
   static func writeSmall(_ path: String, _ bytes: [UInt8], directory: String) throws(LinkError) {
     let (temporary, fd) = try temporary(in: directory)
     var failure: String?
-    bytes.withUnsafeBytes { raw in
+    unsafe bytes.withUnsafeBytes { raw in
       var done = 0
       while done < raw.count {
-        let n = write(fd, raw.baseAddress! + done, raw.count - done)
+        let n = unsafe write(fd, raw.baseAddress! + done, raw.count - done)
         if n < 0 && errno == EINTR { continue }
         if n <= 0 {
           failure = errorText()
@@ -96,9 +96,9 @@ enum CacheFiles {
       }
     }
     close(fd)
-    if failure == nil && rename(temporary, path) != 0 { failure = errorText() }
+    if unsafe failure == nil && rename(temporary, path) != 0 { failure = errorText() }
     if let failure {
-      unlink(temporary)
+      unsafe unlink(temporary)
       throw LinkError(.memory, "cannot write '\(path)': \(failure)")
     }
   }
@@ -112,10 +112,10 @@ enum CacheFiles {
   ) throws(LinkError) {
     let (temporary, fd) = try temporary(in: directory)
     var failure: String?
-    head.withUnsafeBytes { raw in
+    unsafe head.withUnsafeBytes { raw in
       var done = 0
       while done < raw.count {
-        let n = pwrite(fd, raw.baseAddress! + done, raw.count - done, off_t(done))
+        let n = unsafe pwrite(fd, raw.baseAddress! + done, raw.count - done, off_t(done))
         if n < 0 && errno == EINTR { continue }
         if n <= 0 {
           failure = errorText()
@@ -141,9 +141,9 @@ enum CacheFiles {
       failure = errorText()
     }
     close(fd)
-    if failure == nil && rename(temporary, path) != 0 { failure = errorText() }
+    if unsafe failure == nil && rename(temporary, path) != 0 { failure = errorText() }
     if let failure {
-      unlink(temporary)
+      unsafe unlink(temporary)
       throw LinkError(.memory, "cannot write the cache entry '\(path)': \(failure)")
     }
   }
@@ -152,57 +152,57 @@ enum CacheFiles {
   /// more than a minute ago.
   static func markUsed(_ path: String, descriptor: Int32) {
     var st = stat()
-    guard fstat(descriptor, &st) == 0 else { return }
+    guard unsafe fstat(descriptor, &st) == 0 else { return }
     let modified = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
     if now() - modified > 60_000_000_000 { futimens(descriptor, nil) }
   }
 
-  static func remove(_ path: String) { unlink(path) }
+  static func remove(_ path: String) { unsafe unlink(path) }
 
   /// Removes the least recently used entries until the directory's files take at most
   /// `limit` bytes of disk (temporary files of writers that died an hour ago go too).
   static func evict(_ directory: String, limit: Int, keep: String) {
-    guard let dir = opendir(directory) else { return }
+    guard let dir = unsafe opendir(directory) else { return }
     var files: [(path: String, used: Int64, bytes: Int)] = []
     var total = 0
     let hourAgo = now() - 3_600_000_000_000
-    while let entry = readdir(dir) {
-      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-        String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+    while let entry = unsafe readdir(dir) {
+      let name = unsafe withUnsafeBytes(of: entry.pointee.d_name) { raw in
+        unsafe String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
       }
       guard name != "." && name != ".." else { continue }
       let path = directory + "/" + name
       var st = stat()
-      guard lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { continue }
+      guard unsafe lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { continue }
       let used = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
       if name.hasPrefix(".tmp-") {
-        if used < hourAgo { unlink(path) }
+        if used < hourAgo { unsafe unlink(path) }
         continue
       }
       let bytes = Int(st.st_blocks) * 512
       total += bytes
       files.append((path, used, bytes))
     }
-    closedir(dir)
+    unsafe closedir(dir)
     guard total > limit else { return }
     for file in files.sorted(by: { $0.used < $1.used }) where file.path != keep {
       if total <= limit - limit / 10 { break }
-      if unlink(file.path) == 0 { total -= file.bytes }
+      if unsafe unlink(file.path) == 0 { total -= file.bytes }
     }
   }
 
   /// Removes every file of the cache directory.
   static func removeAll(_ directory: String) {
-    guard let dir = opendir(directory) else { return }
+    guard let dir = unsafe opendir(directory) else { return }
     var names: [String] = []
-    while let entry = readdir(dir) {
-      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-        String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+    while let entry = unsafe readdir(dir) {
+      let name = unsafe withUnsafeBytes(of: entry.pointee.d_name) { raw in
+        unsafe String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
       }
       if name != "." && name != ".." { names.append(name) }
     }
-    closedir(dir)
-    for name in names { unlink(directory + "/" + name) }
+    unsafe closedir(dir)
+    for name in names { unsafe unlink(directory + "/" + name) }
   }
 
   /// The build ID of the executable or library holding this code, or the executable's
@@ -217,5 +217,5 @@ enum CacheFiles {
     return "unknown"
   }()
 
-  private static func errorText() -> String { String(cString: strerror(errno)).lowercased() }
+  private static func errorText() -> String { unsafe String(cString: strerror(errno)).lowercased() }
 }

@@ -69,15 +69,15 @@ public final class HostSymbolProvider: SymbolProvider, @unchecked Sendable {
   ///
   /// - Throws: a message naming a library that cannot be opened.
   public init(libraries extra: [String] = []) throws(LinkError) {
-    var handles: [UnsafeMutableRawPointer?] = []
+    var handles: [UnsafeMutableRawPointer?] = unsafe []
     var tried: [Bool] = []
     for name in ["libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2"] {
       if HostSymbolProvider.onDemand.contains(name) {
-        handles.append(nil)
+        unsafe handles.append(nil)
         tried.append(false)
         libraries.append(name)
-      } else if let h = dlopen(name, RTLD_NOW | RTLD_GLOBAL) {
-        handles.append(h)
+      } else if let h = unsafe dlopen(name, RTLD_NOW | RTLD_GLOBAL) {
+        unsafe handles.append(h)
         tried.append(true)
         libraries.append(name)
       }
@@ -88,23 +88,23 @@ public final class HostSymbolProvider: SymbolProvider, @unchecked Sendable {
       var opened = false
       var lastError = ""
       for candidate in candidates {
-        if let h = dlopen(candidate, RTLD_NOW | RTLD_GLOBAL) {
-          handles.append(h)
+        if let h = unsafe dlopen(candidate, RTLD_NOW | RTLD_GLOBAL) {
+          unsafe handles.append(h)
           tried.append(true)
           libraries.append(candidate)
           opened = true
           break
         }
-        lastError = dlerror().map { String(cString: $0) } ?? ""
+        lastError = unsafe dlerror().map { unsafe String(cString: $0) } ?? ""
       }
       if !opened {
         throw LinkError(
           .libraryUnavailable, "cannot open library '-l\(name)'", cause: DynamicLoaderError(lastError))
       }
     }
-    self.handles = Mutex(handles.map { UInt(bitPattern: $0) })
+    self.handles = unsafe Mutex(handles.map { UInt(bitPattern: $0) })
     self.tried = Mutex(tried)
-    cacheIdentity = HostSymbolProvider.identity(libraries, handles)
+    cacheIdentity = unsafe HostSymbolProvider.identity(libraries, handles)
     librarySet = HostSymbolProvider.number(libraries)
   }
 
@@ -117,8 +117,8 @@ public final class HostSymbolProvider: SymbolProvider, @unchecked Sendable {
 
   static func identity(_ libraries: [String], _ handles: [UnsafeMutableRawPointer?]) -> String {
     var text = "host"
-    for (name, handle) in zip(libraries, handles) {
-      guard let handle else {
+    for unsafe (name, handle) in unsafe zip(libraries, handles) {
+      guard let handle = unsafe handle else {
         text += " \(name)=on demand"  // its symbols are looked up again at every cached load
         continue
       }
@@ -128,7 +128,7 @@ public final class HostSymbolProvider: SymbolProvider, @unchecked Sendable {
       }
       var id = [UInt8](repeating: 0, count: 64)
       var path = [CChar](repeating: 0, count: 1024)
-      let length = host_build_id_of_handle(handle, &id, Int32(id.count), &path, Int32(path.count))
+      let length = unsafe host_build_id_of_handle(handle, &id, Int32(id.count), &path, Int32(path.count))
       var added = " \(name)="
       if length > 0 {
         let digits = Array("0123456789abcdef".utf8)
@@ -185,12 +185,12 @@ public final class HostSymbolProvider: SymbolProvider, @unchecked Sendable {
   /// The handle of library `k`, opening it if it is opened on demand and was never tried.
   private func handle(_ k: Int) -> UnsafeMutableRawPointer? {
     let known = handles.withLock { $0[k] }
-    if known != 0 { return UnsafeMutableRawPointer(bitPattern: known) }
+    if known != 0 { return unsafe UnsafeMutableRawPointer(bitPattern: known) }
     guard !tried.withLock({ $0[k] }) else { return nil }
-    let opened = UInt(bitPattern: dlopen(libraries[k], RTLD_NOW | RTLD_GLOBAL))
+    let opened = unsafe UInt(bitPattern: dlopen(libraries[k], RTLD_NOW | RTLD_GLOBAL))
     handles.withLock { $0[k] = opened }
     tried.withLock { $0[k] = true }
-    return UnsafeMutableRawPointer(bitPattern: opened)
+    return unsafe UnsafeMutableRawPointer(bitPattern: opened)
   }
 
   private func search(_ full: String) -> ProvidedSymbol? {
@@ -204,21 +204,21 @@ public final class HostSymbolProvider: SymbolProvider, @unchecked Sendable {
       version = String(decoding: utf8[(at + 1)...].drop { $0 == 0x40 }, as: UTF8.self)
     }
     for k in libraries.indices {
-      guard let handle = handle(k) else { continue }
-      let found = version.map { host_versioned_symbol(handle, name, $0) } ?? dlsym(handle, name)
-      if var p = found {
+      guard let handle = unsafe handle(k) else { continue }
+      let found = unsafe version.map { unsafe host_versioned_symbol(handle, name, $0) } ?? dlsym(handle, name)
+      if var p = unsafe found {
         var writable: Int32 = 1
         var executable: Int32 = 0
         // Data is used through the definition ld.so bound every reference to (the first in the
         // global scope): the executable's copy when it has one (a copy relocation), which the
         // library uses too.
         let first =
-          version.map { host_versioned_symbol(nil, name, $0) }
-          ?? HostSymbolProvider.processSymbol(name)
-        if let first, first != p,
-          host_segment_permissions(p, &writable, &executable) == 0 || executable == 0
+          unsafe version.map { unsafe host_versioned_symbol(nil, name, $0) }
+          ?? (unsafe HostSymbolProvider.processSymbol(name))
+        if let first = unsafe first, unsafe first != p,
+          unsafe host_segment_permissions(p, &writable, &executable) == 0 || executable == 0
         {
-          p = first
+          unsafe p = unsafe first
         }
         let address = UInt64(UInt(bitPattern: p))
         // A thread-local variable: dlsym gave this thread's; its offset is every thread's.
@@ -229,15 +229,15 @@ public final class HostSymbolProvider: SymbolProvider, @unchecked Sendable {
         var type: Int32 = 0
         // The defining object's hash table first; dladdr1 (a scan of every symbol) when that
         // does not find the symbol at this address.
-        if host_symbol_facts(p, name, &size, &type, &writable, &executable) != 0 {
+        if unsafe host_symbol_facts(p, name, &size, &type, &writable, &executable) != 0 {
           return ProvidedSymbol(
             address: address, isFunction: type == 2 || type == 10, size: UInt64(size),
             isReadOnly: executable == 0 && writable == 0)
         }
         writable = 1
         executable = 0
-        let known = host_segment_permissions(p, &writable, &executable) != 0
-        if host_symbol_info(p, &size, &type) != 0 {
+        let known = unsafe host_segment_permissions(p, &writable, &executable) != 0
+        if unsafe host_symbol_info(p, &size, &type) != 0 {
           return ProvidedSymbol(
             address: address, isFunction: type == 2 || type == 10, size: UInt64(size),
             isReadOnly: known && executable == 0 && writable == 0)
@@ -250,7 +250,7 @@ public final class HostSymbolProvider: SymbolProvider, @unchecked Sendable {
 
   /// The address of a symbol of the running process (`RTLD_DEFAULT`).
   static func processSymbol(_ name: String) -> UnsafeMutableRawPointer? {
-    dlsym(UnsafeMutableRawPointer(bitPattern: 0), name)
+    unsafe dlsym(UnsafeMutableRawPointer(bitPattern: 0), name)
   }
 }
 
@@ -258,30 +258,30 @@ public final class HostSymbolProvider: SymbolProvider, @unchecked Sendable {
 enum ModuleCall {
   /// Calls `void f(void)` at `address`.
   static func void(_ address: UInt64) {
-    let f = unsafeBitCast(UInt(address), to: (@convention(c) () -> Void).self)
+    let f = unsafe unsafeBitCast(UInt(address), to: (@convention(c) () -> Void).self)
     f()
   }
 
   /// Calls an IFUNC resolver `void *r(void)` at `address`.
   static func resolver(_ address: UInt64) -> UInt64 {
-    let f = unsafeBitCast(UInt(address), to: (@convention(c) () -> UInt).self)
+    let f = unsafe unsafeBitCast(UInt(address), to: (@convention(c) () -> UInt).self)
     return UInt64(f())
   }
 
   /// Calls `int main(int, char **)` at `address` with `arguments` (argv[0] first).
   static func main(_ address: UInt64, arguments: [String]) -> Int32 {
-    let f = unsafeBitCast(
+    let f = unsafe unsafeBitCast(
       UInt(address),
       to: (@convention(c) (Int32, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Int32).self)
-    var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
-    argv.append(nil)
-    defer { for p in argv { free(p) } }
-    return argv.withUnsafeMutableBufferPointer { f(Int32(arguments.count), $0.baseAddress!) }
+    var argv: [UnsafeMutablePointer<CChar>?] = unsafe arguments.map { unsafe strdup($0) }
+    unsafe argv.append(nil)
+    defer { for unsafe p in unsafe argv { unsafe free(p) } }
+    return unsafe argv.withUnsafeMutableBufferPointer { unsafe f(Int32(arguments.count), $0.baseAddress!) }
   }
 
   /// Calls `fn(arg)` for a `void (*)(void *)` registered with `__cxa_atexit`.
   static func withArgument(_ address: UInt64, _ argument: UInt64) {
-    let f = unsafeBitCast(UInt(address), to: (@convention(c) (UInt) -> Void).self)
+    let f = unsafe unsafeBitCast(UInt(address), to: (@convention(c) (UInt) -> Void).self)
     f(UInt(argument))
   }
 }
@@ -289,25 +289,25 @@ enum ModuleCall {
 /// libgcc's frame registry, so that exceptions and backtraces pass through module frames.
 enum FrameRegistry {
   typealias Function = @convention(c) (UnsafeRawPointer) -> Void
-  static let register: Function? = lookup("__register_frame")
-  static let deregister: Function? = lookup("__deregister_frame")
+  static let register: Function? = unsafe lookup("__register_frame")
+  static let deregister: Function? = unsafe lookup("__deregister_frame")
 
   private static func lookup(_ name: String) -> Function? {
-    var p = HostSymbolProvider.processSymbol(name)
-    if p == nil, let gcc = dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_GLOBAL) { p = dlsym(gcc, name) }
-    return p.map { unsafeBitCast($0, to: Function.self) }
+    var p = unsafe HostSymbolProvider.processSymbol(name)
+    if unsafe p == nil, let gcc = unsafe dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_GLOBAL) { unsafe p = unsafe dlsym(gcc, name) }
+    return unsafe p.map { unsafe unsafeBitCast($0, to: Function.self) }
   }
 
   /// Registers the `.eh_frame` data at `address` (ending in a zero terminator).
   static func add(_ address: UInt64) -> Bool {
-    guard let register, let p = UnsafeRawPointer(bitPattern: UInt(address)) else { return false }
-    register(p)
+    guard let register = unsafe register, let p = unsafe UnsafeRawPointer(bitPattern: UInt(address)) else { return false }
+    unsafe register(p)
     return true
   }
 
   static func remove(_ address: UInt64) {
-    guard let deregister, let p = UnsafeRawPointer(bitPattern: UInt(address)) else { return }
-    deregister(p)
+    guard let deregister = unsafe deregister, let p = unsafe UnsafeRawPointer(bitPattern: UInt(address)) else { return }
+    unsafe deregister(p)
   }
 }
 
@@ -317,7 +317,7 @@ public func flushStandardStreams() { fflush(nil) }
 /// The GNU build ID of the loaded object holding `address` into `out`: its length, 0 without
 /// one, -1 when no object holds the address.
 func host_build_id_at(_ address: UInt64, _ out: inout [UInt8]) -> Int {
-  guard let p = UnsafeRawPointer(bitPattern: UInt(address)) else { return -1 }
+  guard let p = unsafe UnsafeRawPointer(bitPattern: UInt(address)) else { return -1 }
   let capacity = Int32(out.count)
-  return Int(out.withUnsafeMutableBufferPointer { host_build_id(p, $0.baseAddress!, capacity) })
+  return unsafe Int(out.withUnsafeMutableBufferPointer { unsafe host_build_id(p, $0.baseAddress!, capacity) })
 }

@@ -11,7 +11,7 @@ public struct ImageError: Error, Sendable, CustomStringConvertible {
   public var call: String
   public var errno: Int32
   public var description: String {
-    "\(call): \(String(cString: strerror(errno)).lowercased())"
+    unsafe "\(call): \(String(cString: strerror(errno)).lowercased())"
   }
 }
 
@@ -51,7 +51,7 @@ public struct ImageFile: Sendable {
 
 /// A private mapping holding one module (anonymous, or a copy-on-write mapping of a cached
 /// image), written through checked offsets.
-public struct MappedImage: ~Copyable {
+@safe public struct MappedImage: ~Copyable {
   private let base: UnsafeMutableRawPointer
   /// The mapping's size, a whole number of pages.
   public let byteCount: Int
@@ -77,17 +77,17 @@ public struct MappedImage: ~Copyable {
       // file's pages are faulted as they are used (most are never written).
       flags |= MAP_ANONYMOUS | (byteCount <= 64 << 20 ? MAP_POPULATE : 0)
     }
-    let hint = address.flatMap { UnsafeMutableRawPointer(bitPattern: UInt($0)) }
-    if hint != nil { flags |= 0x10_0000 }  // MAP_FIXED_NOREPLACE
-    let p = mmap(
+    let hint = unsafe address.flatMap { unsafe UnsafeMutableRawPointer(bitPattern: UInt($0)) }
+    if unsafe hint != nil { flags |= 0x10_0000 }  // MAP_FIXED_NOREPLACE
+    let p = unsafe mmap(
       hint, byteCount, PROT_READ | PROT_WRITE, flags, file?.descriptor ?? -1, file?.offset ?? 0)
-    guard let p, p != MAP_FAILED else { throw ImageError(call: "mmap", errno: errno) }
-    if let hint, p != hint {
+    guard let p = unsafe p, unsafe p != MAP_FAILED else { throw ImageError(call: "mmap", errno: errno) }
+    if let hint = unsafe hint, unsafe p != hint {
       // A kernel older than 4.17 treats MAP_FIXED_NOREPLACE as a hint.
-      munmap(p, byteCount)
+      unsafe munmap(p, byteCount)
       throw ImageError(call: "mmap", errno: EEXIST)
     }
-    self.base = p
+    unsafe self.base = unsafe p
     self.byteCount = byteCount
     self.region = nil
     self.anonymous = file == nil
@@ -102,11 +102,11 @@ public struct MappedImage: ~Copyable {
     precondition(byteCount > 0 && byteCount % pageSize == 0, "image size must be whole pages")
     var flags = MAP_PRIVATE | MAP_NORESERVE
     if file == nil { flags |= MAP_ANONYMOUS | (byteCount <= 64 << 20 ? MAP_POPULATE : 0) }
-    let p = mmap(
+    let p = unsafe mmap(
       UnsafeMutableRawPointer(bitPattern: UInt(hint & ~UInt64(pageSize - 1))), byteCount,
       PROT_READ | PROT_WRITE, flags, file?.descriptor ?? -1, file?.offset ?? 0)
-    guard let p, p != MAP_FAILED else { throw ImageError(call: "mmap", errno: errno) }
-    self.base = p
+    guard let p = unsafe p, unsafe p != MAP_FAILED else { throw ImageError(call: "mmap", errno: errno) }
+    unsafe self.base = unsafe p
     self.byteCount = byteCount
     self.region = nil
     self.anonymous = file == nil
@@ -128,15 +128,15 @@ public struct MappedImage: ~Copyable {
       "image outside its region")
     var flags = MAP_PRIVATE | MAP_NORESERVE | MAP_FIXED
     if file == nil { flags |= MAP_ANONYMOUS | (byteCount <= 64 << 20 ? MAP_POPULATE : 0) }
-    let hint = UnsafeMutableRawPointer(bitPattern: UInt(address))
-    let p = mmap(
+    let hint = unsafe UnsafeMutableRawPointer(bitPattern: UInt(address))
+    let p = unsafe mmap(
       hint, byteCount, PROT_READ | PROT_WRITE, flags, file?.descriptor ?? -1, file?.offset ?? 0)
-    guard let p, p != MAP_FAILED else {
+    guard let p = unsafe p, unsafe p != MAP_FAILED else {
       let error = ImageError(call: "mmap", errno: errno)
       region.release(base: address, size: UInt64(byteCount))
       throw error
     }
-    self.base = p
+    unsafe self.base = unsafe p
     self.byteCount = byteCount
     self.region = region
     self.anonymous = file == nil
@@ -144,7 +144,7 @@ public struct MappedImage: ~Copyable {
 
   /// Takes over `byteCount` bytes of anonymous read-write memory at `base` (the spare's).
   private init(adopting base: UnsafeMutableRawPointer, byteCount: Int) {
-    self.base = base
+    unsafe self.base = unsafe base
     self.byteCount = byteCount
     self.region = nil
     self.anonymous = true
@@ -153,17 +153,17 @@ public struct MappedImage: ~Copyable {
   deinit {
     if let region {
       region.release(base: baseAddress, size: UInt64(byteCount))
-    } else if reusable && anonymous && MappedImage.keepAsSpare(base, byteCount) {
+    } else if unsafe reusable && anonymous && MappedImage.keepAsSpare(base, byteCount) {
       // Kept, PROT_NONE, for the next image.
     } else {
-      let result = munmap(base, byteCount)
+      let result = unsafe munmap(base, byteCount)
       precondition(result == 0, "munmap of a module image failed")
       AddressSpace.forget(baseAddress..<(baseAddress + UInt64(byteCount)))
     }
   }
 
   /// The address of the first byte.
-  public var baseAddress: UInt64 { UInt64(UInt(bitPattern: base)) }
+  public var baseAddress: UInt64 { unsafe UInt64(UInt(bitPattern: base)) }
 
   @inline(__always)
   private func checkBounds(_ offset: Int, _ count: Int) {
@@ -176,7 +176,7 @@ public struct MappedImage: ~Copyable {
   @inline(__always)
   public func storeLittleEndian<T: FixedWidthInteger>(_ value: T, at offset: Int) {
     checkBounds(offset, MemoryLayout<T>.size)
-    (base + offset).storeBytes(of: value.littleEndian, as: T.self)
+    unsafe (base + offset).storeBytes(of: value.littleEndian, as: T.self)
   }
 
   /// Stores `value` little-endian at `offset` unless the field already holds it (no write, so
@@ -184,8 +184,8 @@ public struct MappedImage: ~Copyable {
   @inline(__always)
   public func storeLittleEndianIfChanged<T: FixedWidthInteger>(_ value: T, at offset: Int) {
     checkBounds(offset, MemoryLayout<T>.size)
-    if (base + offset).loadUnaligned(as: T.self) != value.littleEndian {
-      (base + offset).storeBytes(of: value.littleEndian, as: T.self)
+    if unsafe (base + offset).loadUnaligned(as: T.self) != value.littleEndian {
+      unsafe (base + offset).storeBytes(of: value.littleEndian, as: T.self)
     }
   }
 
@@ -193,26 +193,26 @@ public struct MappedImage: ~Copyable {
   @inline(__always)
   public func loadLittleEndian<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T {
     checkBounds(offset, MemoryLayout<T>.size)
-    return T(littleEndian: (base + offset).loadUnaligned(as: T.self))
+    return unsafe T(littleEndian: (base + offset).loadUnaligned(as: T.self))
   }
 
   /// Copies `bytes` to `offset`.
   public func copy(_ bytes: UnsafeRawBufferPointer, to offset: Int) {
     guard let source = bytes.baseAddress, bytes.count > 0 else { return }
     checkBounds(offset, bytes.count)
-    (base + offset).copyMemory(from: source, byteCount: bytes.count)
+    unsafe (base + offset).copyMemory(from: source, byteCount: bytes.count)
   }
 
   /// Copies `count` bytes of this process's memory at `address` (a read-only host object the
   /// module copies, found by dladdr) to `offset`; nothing for address 0 or count 0.
   func copyHostMemory(at address: UInt64, count: Int, to offset: Int) {
-    guard let source = UnsafeRawPointer(bitPattern: UInt(address)), count > 0 else { return }
-    copy(UnsafeRawBufferPointer(start: source, count: count), to: offset)
+    guard let source = unsafe UnsafeRawPointer(bitPattern: UInt(address)), count > 0 else { return }
+    unsafe copy(UnsafeRawBufferPointer(start: source, count: count), to: offset)
   }
 
   /// Copies section `section` of `object` (nothing for `SHT_NOBITS`) to `offset`.
   func copy(section: Int, of object: ObjectFile, to offset: Int) {
-    object.withContents(ofSection: section) { copy($0, to: offset) }
+    unsafe object.withContents(ofSection: section) { unsafe copy($0, to: offset) }
   }
 
   /// Changes the protection of the pages in `[offset, offset + count)`.
@@ -220,7 +220,7 @@ public struct MappedImage: ~Copyable {
     guard count > 0 else { return }
     checkBounds(offset, count)
     precondition(offset % pageSize == 0, "protection must start on a page")
-    guard mprotect(base + offset, count, protection.flags) == 0 else {
+    guard unsafe mprotect(base + offset, count, protection.flags) == 0 else {
       throw ImageError(call: "mprotect", errno: errno)
     }
   }
@@ -244,7 +244,7 @@ extension MappedImage {
   /// Keeps `[base, base + count)` as the spare (PROT_NONE), unmapping the spare it replaces;
   /// false when the pages cannot be kept.
   fileprivate static func keepAsSpare(_ base: UnsafeMutableRawPointer, _ count: Int) -> Bool {
-    guard count <= 64 << 20, mprotect(base, count, PROT_NONE) == 0 else { return false }
+    guard count <= 64 << 20, unsafe mprotect(base, count, PROT_NONE) == 0 else { return false }
     let old = spareImage.withLock { spare in
       let old = spare
       spare = (UInt(bitPattern: base), count)
@@ -255,7 +255,7 @@ extension MappedImage {
   }
 
   private static func unmapSpare(_ address: UInt, _ count: Int) {
-    let result = munmap(UnsafeMutableRawPointer(bitPattern: address), count)
+    let result = unsafe munmap(UnsafeMutableRawPointer(bitPattern: address), count)
     precondition(result == 0, "munmap of a spare module image failed")
     AddressSpace.forget(UInt64(address)..<(UInt64(address) + UInt64(count)))
   }
@@ -271,16 +271,16 @@ extension MappedImage {
       spare = nil
       return s
     }
-    guard let taken, let p = UnsafeMutableRawPointer(bitPattern: taken.address) else { return nil }
-    guard mprotect(p, byteCount, PROT_READ | PROT_WRITE) == 0 else {
+    guard let taken, let p = unsafe UnsafeMutableRawPointer(bitPattern: taken.address) else { return nil }
+    guard unsafe mprotect(p, byteCount, PROT_READ | PROT_WRITE) == 0 else {
       unmapSpare(taken.address, taken.byteCount)
       return nil
     }
     if taken.byteCount > byteCount {
       unmapSpare(taken.address + UInt(byteCount), taken.byteCount - byteCount)
     }
-    memset(p, 0, byteCount)
-    return MappedImage(adopting: p, byteCount: byteCount)
+    unsafe memset(p, 0, byteCount)
+    return unsafe MappedImage(adopting: p, byteCount: byteCount)
   }
 
   /// Replaces the pages of `[offset, offset + count)` with fresh zero pages (a cached image's
@@ -291,10 +291,10 @@ extension MappedImage {
     guard count > 0 else { return }
     checkBounds(offset, count)
     precondition(offset % pageSize == 0 && count % pageSize == 0, "zero pages must be whole")
-    let p = mmap(
+    let p = unsafe mmap(
       base + offset, count, PROT_READ | PROT_WRITE,
       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0)
-    guard p != MAP_FAILED else { throw ImageError(call: "mmap", errno: errno) }
+    guard unsafe p != MAP_FAILED else { throw ImageError(call: "mmap", errno: errno) }
   }
 
   /// The runs of at least `minimum` whole pages that are all zeros, in order.
@@ -306,7 +306,7 @@ extension MappedImage {
       var zero = true
       var i = 0
       while i < pageSize {
-        if (base + page + i).load(as: UInt64.self) != 0 {
+        if unsafe (base + page + i).load(as: UInt64.self) != 0 {
           zero = false
           break
         }
@@ -329,7 +329,7 @@ extension MappedImage {
     checkBounds(range.lowerBound, range.count)
     var done = 0
     while done < range.count {
-      let n = pwrite(
+      let n = unsafe pwrite(
         descriptor, base + range.lowerBound + done, range.count - done, off_t(fileOffset + done))
       if n < 0 {
         if errno == EINTR { continue }
@@ -345,7 +345,7 @@ extension MappedImage {
     checkBounds(range.lowerBound, range.count)
     var done = 0
     while done < range.count {
-      let n = pread(
+      let n = unsafe pread(
         descriptor, base + range.lowerBound + done, range.count - done, off_t(fileOffset + done))
       if n < 0 {
         if errno == EINTR { continue }

@@ -58,8 +58,8 @@ public final class ModuleRegion: @unchecked Sendable {
     let flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE
     var base: UInt64?
     if within == nil && near == nil {
-      let p = mmap(nil, Int(bytes), PROT_NONE, flags, -1, 0)
-      guard let p, p != MAP_FAILED else {
+      let p = unsafe mmap(nil, Int(bytes), PROT_NONE, flags, -1, 0)
+      guard let p = unsafe p, unsafe p != MAP_FAILED else {
         throw LinkError(.memory, "cannot reserve a module region of \(hex(bytes)) bytes: \(ModuleRegion.errorText())")
       }
       base = UInt64(UInt(bitPattern: p))
@@ -73,14 +73,14 @@ public final class ModuleRegion: @unchecked Sendable {
             size: bytes, alignment: UInt64(pageSize), low: low, high: top - bytes,
             preferred: near ?? low)
         else { break }
-        let hint = UnsafeMutableRawPointer(bitPattern: UInt(candidate))
-        let p = mmap(hint, Int(bytes), PROT_NONE, flags | MAP_FIXED_NOREPLACE_FLAG, -1, 0)
-        if let p, p != MAP_FAILED {
-          if p == hint {
+        let hint = unsafe UnsafeMutableRawPointer(bitPattern: UInt(candidate))
+        let p = unsafe mmap(hint, Int(bytes), PROT_NONE, flags | MAP_FIXED_NOREPLACE_FLAG, -1, 0)
+        if let p = unsafe p, unsafe p != MAP_FAILED {
+          if unsafe p == hint {
             base = candidate
             break
           }
-          munmap(p, Int(bytes))  // a kernel older than 4.17 took the flag as a hint
+          unsafe munmap(p, Int(bytes))  // a kernel older than 4.17 took the flag as a hint
           continue
         }
         if errno == EEXIST { continue }
@@ -98,7 +98,7 @@ public final class ModuleRegion: @unchecked Sendable {
   }
 
   deinit {
-    let result = munmap(UnsafeMutableRawPointer(bitPattern: UInt(range.lowerBound)), range.count)
+    let result = unsafe munmap(UnsafeMutableRawPointer(bitPattern: UInt(range.lowerBound)), range.count)
     precondition(result == 0, "munmap of a module region failed")
   }
 
@@ -144,10 +144,10 @@ public final class ModuleRegion: @unchecked Sendable {
     precondition(
       base >= range.lowerBound && size <= range.upperBound - base,
       "released range is outside its module region")
-    let p = mmap(
+    let p = unsafe mmap(
       UnsafeMutableRawPointer(bitPattern: UInt(base)), Int(size), PROT_NONE,
       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0)
-    precondition(p != MAP_FAILED, "re-reserving a module's range failed")
+    unsafe precondition(p != MAP_FAILED, "re-reserving a module's range failed")
     free.withLock { list in
       var k = 0
       while k < list.count && list[k].lowerBound < base { k += 1 }
@@ -196,7 +196,7 @@ public final class ModuleRegion: @unchecked Sendable {
     within.map { "[\(hex($0.lowerBound)), \(hex($0.upperBound))]" } ?? "the address space"
   }
 
-  private static func errorText() -> String { String(cString: strerror(errno)).lowercased() }
+  private static func errorText() -> String { unsafe String(cString: strerror(errno)).lowercased() }
 
   /// `[0x…, 0x…)`, for messages.
   var label: String { "[\(hex(range.lowerBound)), \(hex(range.upperBound)))" }

@@ -121,8 +121,8 @@ public final class StaticTLS: @unchecked Sendable {
       return initializer.install(
         threadPointerOffset: Int(threadPointerOffset) + offset, image: image, zeros: zeros)
     }
-    return image.withUnsafeBytes { bytes in
-      host_static_tls_write(
+    return unsafe image.withUnsafeBytes { bytes in
+      unsafe host_static_tls_write(
         Int(threadPointerOffset) + offset, bytes.baseAddress, bytes.count, zeros) == 0
     }
   }
@@ -131,7 +131,7 @@ public final class StaticTLS: @unchecked Sendable {
   static let functions: (getAddr: UInt64, descriptorResolver: UInt64) = {
     var getAddr: UInt = 0
     var resolver: UInt = 0
-    host_tls_functions(&getAddr, &resolver)
+    unsafe host_tls_functions(&getAddr, &resolver)
     return (UInt64(getAddr), UInt64(resolver))
   }()
 
@@ -141,9 +141,9 @@ public final class StaticTLS: @unchecked Sendable {
   /// The offset from the thread pointer of a host thread-local variable at `address` (this
   /// thread's), if it is in static TLS.
   static func hostOffset(_ address: UInt64) -> Int64? {
-    guard let p = UnsafeRawPointer(bitPattern: UInt(address)) else { return nil }
+    guard let p = unsafe UnsafeRawPointer(bitPattern: UInt(address)) else { return nil }
     var offset = 0
-    return host_static_tls_offset(p, &offset) != 0 ? Int64(offset) : nil
+    return unsafe host_static_tls_offset(p, &offset) != 0 ? Int64(offset) : nil
   }
 }
 

@@ -74,7 +74,7 @@ extension RelocatedImage {
       let address = base + UInt64(offset)
       let slot = layout.thunkSlot(k, plan)
       let (code, handleField, slotField) = thunk.kind.code
-      code.withUnsafeBytes { image.copy($0, to: offset) }
+      unsafe code.withUnsafeBytes { unsafe image.copy($0, to: offset) }
       let handleDelta = Int64(bitPattern: dsoHandle &- (address + UInt64(handleField) + 4))
       let slotDelta = Int64(
         bitPattern: gotBase + UInt64(slot * 8) &- (address + UInt64(slotField) + 4))
@@ -86,36 +86,36 @@ extension RelocatedImage {
     // Every symbol's address (read in place from each symbol table).
     var symbolAddress = [UInt64](repeating: 0, count: table.globalOf.count)
     var hasIFunc = [Bool](repeating: false, count: table.objects.count)
-    symbolAddress.withUnsafeMutableBufferPointer { addresses in
-      table.globalOf.withUnsafeBufferPointer { globalOf in
-        layout.sectionOffset.withUnsafeBufferPointer { sectionOffset in
+    unsafe symbolAddress.withUnsafeMutableBufferPointer { addresses in
+      unsafe table.globalOf.withUnsafeBufferPointer { globalOf in
+        unsafe layout.sectionOffset.withUnsafeBufferPointer { sectionOffset in
           for (o, object) in table.objects.enumerated() {
             let symbols = table.symbolBase[o]
             let sections = table.sectionBase[o]
-            object.withSymbolEntries { entries, count, extended in
+            unsafe object.withSymbolEntries { entries, count, extended in
               for i in 0..<count {
-                let entry = entries + i * 24
-                if entry.load(fromByteOffset: 4, as: UInt8.self) & 0xf == SymbolType.gnuIFunc {
+                let entry = unsafe entries + i * 24
+                if unsafe entry.load(fromByteOffset: 4, as: UInt8.self) & 0xf == SymbolType.gnuIFunc {
                   hasIFunc[o] = true
                 }
-                let g = globalOf[symbols + i]
+                let g = unsafe globalOf[symbols + i]
                 if g >= 0 {
-                  addresses[symbols + i] = result.globalAddress[Int(g)]
+                  unsafe addresses[symbols + i] = result.globalAddress[Int(g)]
                   continue
                 }
-                var shndx = UInt32(entry.loadUnaligned(fromByteOffset: 6, as: UInt16.self))
-                let value = entry.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+                var shndx = unsafe UInt32(entry.loadUnaligned(fromByteOffset: 6, as: UInt16.self))
+                let value = unsafe entry.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
                 switch shndx {
                 case SectionIndex.undefined, SectionIndex.common: continue
                 case SectionIndex.absolute:
-                  addresses[symbols + i] = value
+                  unsafe addresses[symbols + i] = value
                   continue
                 case SectionIndex.xindex:
-                  shndx = extended?.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self) ?? 0
+                  shndx = unsafe extended?.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self) ?? 0
                 default: break
                 }
-                let offset = sectionOffset[sections + Int(shndx)]
-                if offset >= 0 { addresses[symbols + i] = base &+ UInt64(offset) &+ value }
+                let offset = unsafe sectionOffset[sections + Int(shndx)]
+                if offset >= 0 { unsafe addresses[symbols + i] = base &+ UInt64(offset) &+ value }
               }
             }
           }

@@ -416,7 +416,7 @@ extension SymbolTable {
           define(id, o, i, weak ? .weak : .strong)
         }
         if let at = index.names[id].versionStart, at + 1 < index.names[id].count,
-          index.names[id].start!.load(fromByteOffset: at + 1, as: UInt8.self) == 0x40
+          unsafe index.names[id].start!.load(fromByteOffset: at + 1, as: UInt8.self) == 0x40
         {
           defaultVersions.append(id)
         }

@@ -138,10 +138,10 @@ extension FixupPlan {
     }
     // The translation proper: one pass over the RELA entries, read in place.
     let translations = Fixup.translations
-    plan.fixups = [Fixup](unsafeUninitializedCapacity: total) { fixups, count in
-      table.globalOf.withUnsafeBufferPointer { globalOf in
-        special.withUnsafeBufferPointer { special in
-          counts.withUnsafeMutableBufferPointer { counts in
+    plan.fixups = unsafe [Fixup](unsafeUninitializedCapacity: total) { fixups, count in
+      unsafe table.globalOf.withUnsafeBufferPointer { globalOf in
+        unsafe special.withUnsafeBufferPointer { special in
+          unsafe counts.withUnsafeMutableBufferPointer { counts in
             for (o, object) in table.objects.enumerated() {
               let symbols = table.symbolBase[o]
               let sections = table.sectionBase[o]
@@ -150,14 +150,14 @@ extension FixupPlan {
                 guard !table.discarded[sections + section] else { continue }
                 let sectionSize = object.sectionSize(section)
                 let first = count
-                rs.entries.withEntryBytes { raw, n in
+                unsafe rs.entries.withEntryBytes { raw, n in
                   for k in 0..<n {
-                    let entry = raw + k * 24
-                    let offset = entry.loadUnaligned(as: UInt64.self)
-                    let info = entry.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
-                    let addend = entry.loadUnaligned(fromByteOffset: 16, as: Int64.self)
+                    let entry = unsafe raw + k * 24
+                    let offset = unsafe entry.loadUnaligned(as: UInt64.self)
+                    let info = unsafe entry.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+                    let addend = unsafe entry.loadUnaligned(fromByteOffset: 16, as: Int64.self)
                     let symbol = UInt32(truncatingIfNeeded: info >> 32)
-                    let global = globalOf[symbols + Int(symbol)]
+                    let global = unsafe globalOf[symbols + Int(symbol)]
                     let rawType = UInt32(truncatingIfNeeded: info)
                     guard rawType < 64, let (type, kind) = translations[Int(rawType)],
                       let offset32 = UInt32(exactly: offset)
@@ -172,7 +172,7 @@ extension FixupPlan {
                       addend: addend, offset32: offset32,
                       symbol: global >= 0 ? UInt32(bitPattern: global) : symbol, kind: kind,
                       type: type, isGlobal: global >= 0)
-                    counts[Int(fixup.type.rawValue)] += 1
+                    unsafe counts[Int(fixup.type.rawValue)] += 1
                     if fixup.kind == .none { continue }
                     if fixup.kind.isThreadLocal && table.threadLocalStorage == nil {
                       let symbolName = object.displayName(ofSymbol: Int(symbol))
@@ -200,10 +200,10 @@ extension FixupPlan {
                             + "'\(object.sectionName(section))' (\(hex(sectionSize)) bytes)"))
                       continue
                     }
-                    (fixups.baseAddress! + count).initialize(to: fixup)
+                    unsafe (fixups.baseAddress! + count).initialize(to: fixup)
                     count += 1
                     let needsScan =
-                      fixup.kind.usesGOTSlot || fixup.kind.isNarrowPointer
+                      unsafe fixup.kind.usesGOTSlot || fixup.kind.isNarrowPointer
                       || fixup.kind.isThreadLocal
                       || (global >= 0
                         ? special[Int(global)]
