@@ -42,12 +42,12 @@ public final class Archive: Sendable {
   /// A member's name: a name from its header shown as its messages show header fields
   /// (printable ASCII, other bytes as `\xNN`), a long or BSD name as it is.
   static func name(of member: Member, in bytes: FileBytes) -> String {
-    let start = bytes.base + member.nameOffset
-    let text = UnsafeRawBufferPointer(start: start, count: member.nameCount)
-    guard member.nameOffset == member.header, !text.allSatisfy({ $0 >= 0x20 && $0 < 0x7f })
-    else { return String(decoding: text, as: UTF8.self) }
+    let start = unsafe bytes.base + member.nameOffset
+    let text = unsafe UnsafeRawBufferPointer(start: start, count: member.nameCount)
+    guard member.nameOffset == member.header, unsafe !text.allSatisfy({ $0 >= 0x20 && $0 < 0x7f })
+    else { return unsafe String(decoding: text, as: UTF8.self) }
     var s = ""
-    for c in text {
+    for unsafe c in unsafe text {
       s += c >= 0x20 && c < 0x7f ? String(UnicodeScalar(c)) : "\\x" + String(c, radix: 16)
     }
     return s
@@ -330,7 +330,7 @@ private struct ArchiveReader {
   /// `name`.
   func nameIs(_ header: Int, _ count: Int, _ name: StaticString) -> Bool {
     guard count == name.utf8CodeUnitCount else { return false }
-    for i in 0..<count where byte(header + i) != name.utf8Start[i] { return false }
+    for i in 0..<count where unsafe byte(header + i) != name.utf8Start[i] { return false }
     return true
   }
 
@@ -368,9 +368,9 @@ private struct ArchiveReader {
     throws(ELFError)
   {
     let word = table.wide ? 8 : 4
-    let base = bytes.base
+    let base = unsafe bytes.base
     func load(_ at: Int) -> UInt64 {
-      table.wide
+      unsafe table.wide
         ? UInt64(bigEndian: base.loadUnaligned(fromByteOffset: at, as: UInt64.self))
         : UInt64(UInt32(bigEndian: base.loadUnaligned(fromByteOffset: at, as: UInt32.self)))
     }
