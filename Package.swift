@@ -61,7 +61,8 @@ let package = Package(
     // dladdr1 for ModuleLinker's Image/ (the sizes and types of host symbols).
     .target(name: "CHostSymbols"),
     .target(
-      name: "ModuleLinker", dependencies: ["ELFObject", "CHostSymbols", "LKMBase"], swiftSettings: settings),
+      name: "ModuleLinker", dependencies: ["ELFObject", "CHostSymbols", "LKMBase"],
+      swiftSettings: settings),
     // A linked module made visible to gdb (its objects registered through the JIT interface),
     // perf (a /tmp/perf-PID.map) and symbolizers (file:line from its DWARF): lkm-kernel and
     // lkmrun.
@@ -77,7 +78,8 @@ let package = Package(
     .target(
       name: "LKMKernel",
       dependencies: [
-        "ModuleLinker", "ELFObject", "CLKM", "CSandbox", "LKMInterface", "CDemangle", "ModuleDebugInfo",
+        "ModuleLinker", "ELFObject", "CLKM", "CSandbox", "LKMInterface", "CDemangle",
+        "ModuleDebugInfo",
         "LKMBase",
       ],
       swiftSettings: settings),
@@ -93,11 +95,14 @@ let package = Package(
     .target(name: "CSandboxChild"),
     // The sandbox's parent side (and the process plumbing the supervisor shares with it).
     .target(
-      name: "LKMSandbox", dependencies: ["LKMInterface", "CSandbox", "LKMBase"], swiftSettings: settings),
+      name: "LKMSandbox", dependencies: ["LKMInterface", "CSandbox", "LKMBase"],
+      swiftSettings: settings),
     // The sandbox's child side: an embedded kernel in a filtered fork server.
     .target(
       name: "LKMSandboxChild",
-      dependencies: ["LKMSandbox", "LKMKernel", "LKMInterface", "ModuleLinker", "ELFObject", "CSandbox"],
+      dependencies: [
+        "LKMSandbox", "LKMKernel", "LKMInterface", "ModuleLinker", "ELFObject", "CSandbox",
+      ],
       swiftSettings: settings),
     .executableTarget(
       name: "lkm-sandbox-child", dependencies: ["LKMSandboxChild", "CSandboxChild"],
@@ -125,7 +130,8 @@ let package = Package(
     .executableTarget(
       name: "lkmd",
       dependencies: [
-        "LKMSupervisor", "LKMInterface", "ModuleLinker", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "LKMSupervisor", "LKMInterface", "ModuleLinker",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: settings, linkerSettings: parserToolLinking),
     // The kernel process lkmd starts (and restarts): the kernel, confined, serving the
@@ -166,7 +172,9 @@ let package = Package(
       swiftSettings: settings),
     .executableTarget(
       name: "modload",
-      dependencies: ["LKMDevice", "LKMInterface", "LKMKernel", "LKMLoader", "LKMToolSupport", "LKMBase"],
+      dependencies: [
+        "LKMDevice", "LKMInterface", "LKMKernel", "LKMLoader", "LKMToolSupport", "LKMBase",
+      ],
       swiftSettings: settings, linkerSettings: toolLinking),
     .executableTarget(
       name: "modunload", dependencies: ["LKMDevice", "LKMInterface", "LKMToolSupport"],
@@ -178,14 +186,17 @@ let package = Package(
       name: "lkmctl",
       dependencies: [
         "LKMDevice", "LKMInterface", "LKMToolSupport", "LKMKernel", "ELFObject", "ModuleLinker",
-        "LKMHostMount", "LKMLoader", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "LKMHostMount", "LKMLoader",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: settings, linkerSettings: parserToolLinking),
     // lkmrun's copies of the C library's data objects (see hostdata.c).
     .target(name: "CLkmrunHost"),
     .executableTarget(
       name: "lkmrun",
-      dependencies: ["ModuleLinker", "ELFObject", "CLkmrunHost", "ModuleDebugInfo", "CDemangle", "LKMBase"],
+      dependencies: [
+        "ModuleLinker", "ELFObject", "CLkmrunHost", "ModuleDebugInfo", "CDemangle", "LKMBase",
+      ],
       swiftSettings: settings,
       // Not position-independent: lkmrun sits low, with its copies of libc's data, so that
       // modules compiled -fno-pic or -mcmodel=kernel reach both. The Swift runtime linked in
@@ -194,7 +205,8 @@ let package = Package(
     .executableTarget(
       name: "lkmbench",
       dependencies: [
-        "ModuleLinker", "LKMBase", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "ModuleLinker", "LKMBase",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: settings),
     // What every test target shares: processes, an lkmd on a temporary device, the fixture
@@ -205,7 +217,8 @@ let package = Package(
     .testTarget(
       name: "ELFObjectTests", dependencies: ["ELFObject", "TestSupport"], swiftSettings: settings),
     .testTarget(
-      name: "ModuleLinkerTests", dependencies: ["ModuleLinker", "ELFObject", "LKMBase", "TestSupport"],
+      name: "ModuleLinkerTests",
+      dependencies: ["ModuleLinker", "ELFObject", "LKMBase", "TestSupport"],
       swiftSettings: settings),
     .testTarget(
       name: "SandboxTests", dependencies: ["LKMSandbox", "LKMInterface", "TestSupport"],
@@ -220,7 +233,8 @@ let package = Package(
       swiftSettings: settings),
     // The kernel's rules that need no process, called directly.
     .testTarget(
-      name: "LKMKernelTests", dependencies: ["LKMKernel", "LKMSupervisor", "LKMInterface", "TestSupport"],
+      name: "LKMKernelTests",
+      dependencies: ["LKMKernel", "LKMSupervisor", "LKMInterface", "TestSupport"],
       swiftSettings: settings),
   ]
 )

@@ -47,7 +47,7 @@ public final class Archive: Sendable {
     guard member.nameOffset == member.header, unsafe !text.allSatisfy({ $0 >= 0x20 && $0 < 0x7f })
     else { return unsafe String(decoding: text, as: UTF8.self) }
     var s = ""
-    for unsafe c in unsafe text {
+    for c in unsafe Array(text) {
       s += c >= 0x20 && c < 0x7f ? String(UnicodeScalar(c)) : "\\x" + String(c, radix: 16)
     }
     return s
@@ -209,7 +209,8 @@ private struct ArchiveReader {
 
   /// The bytes `[at, at + length)` as text, for names and messages (the range is in the file).
   func text(_ at: Int, _ length: Int) -> String {
-    unsafe String(decoding: UnsafeRawBufferPointer(start: bytes.base + at, count: length), as: UTF8.self)
+    unsafe String(
+      decoding: UnsafeRawBufferPointer(start: bytes.base + at, count: length), as: UTF8.self)
   }
 
   /// A header field as shown in messages: printable ASCII, trailing spaces dropped.

@@ -46,4 +46,3 @@ public struct ELFError: Error, Sendable, CustomStringConvertible, Equatable {
 
   public var description: String { "\(file): \(message)" }
 }
-

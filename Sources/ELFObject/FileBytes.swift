@@ -1,4 +1,5 @@
 import LKMBase
+
 #if canImport(Glibc)
   internal import Glibc
 #endif
@@ -27,7 +28,8 @@ import LKMBase
 
   /// Copies `bytes`.
   public init(_ bytes: some Collection<UInt8>, name: String) {
-    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 16)
+    let buffer = UnsafeMutableRawBufferPointer.allocate(
+      byteCount: max(bytes.count, 1), alignment: 16)
     // Contiguous bytes (an Array) are copied at once: the element-by-element copy of an
     // unspecialized generic was a tenth of the sandbox's time per module.
     let copied: Void? = bytes.withContiguousStorageIfAvailable {
@@ -49,7 +51,9 @@ import LKMBase
   /// - Throws: ``ELFError/Code/unreadable`` with the host error text.
   public convenience init(contentsOf path: String) throws(ELFError) {
     let fd = unsafe open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw unsafe ELFError(.unreadable, file: path, String(cString: strerror(errno))) }
+    guard fd >= 0 else {
+      throw unsafe ELFError(.unreadable, file: path, String(cString: strerror(errno)))
+    }
     defer { close(fd) }
     try self.init(mapping: fd, name: path)
   }
@@ -73,12 +77,15 @@ import LKMBase
     self.identity = FileIdentity(st)
     guard size > 0 else {
       // Nothing to map: an empty allocation (the readers refuse 0 bytes).
-      unsafe self.base = UnsafeRawPointer(UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 16))
+      unsafe self.base = UnsafeRawPointer(
+        UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 16))
       self.count = 0
       self.mapped = false
       return
     }
-    guard let p = unsafe mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), unsafe p != MAP_FAILED else {
+    guard let p = unsafe mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0),
+      unsafe p != MAP_FAILED
+    else {
       throw unsafe ELFError(.unreadable, file: path, String(cString: strerror(errno)))
     }
     unsafe self.base = UnsafeRawPointer(p)
@@ -158,11 +165,13 @@ import LKMBase
     _ range: Range<Int>, _ body: (UnsafeRawBufferPointer) throws -> R
   ) rethrows -> R {
     checkRange(range)
-    return unsafe try body(UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count))
+    return unsafe try body(
+      UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count))
   }
 
   private func checkRange(_ range: Range<Int>) {
-    precondition(range.lowerBound >= 0 && range.upperBound <= count, "range outside the file's bytes")
+    precondition(
+      range.lowerBound >= 0 && range.upperBound <= count, "range outside the file's bytes")
   }
 }
 
@@ -249,7 +258,9 @@ public struct ContentHash: Sendable, Hashable {
   }
 
   /// The hash of `count` bytes at `start`, continuing from `seed` (to chain several inputs).
-  public init(_ start: UnsafeRawPointer?, count: Int, seed: ContentHash = ContentHash(high: 0, low: 0)) {
+  public init(
+    _ start: UnsafeRawPointer?, count: Int, seed: ContentHash = ContentHash(high: 0, low: 0)
+  ) {
     var a1 = seed.high &+ ContentHash.p1 &+ ContentHash.p2
     var a2 = seed.low &+ ContentHash.p2
     var a3 = seed.high ^ seed.low
@@ -258,13 +269,17 @@ public struct ContentHash: Sendable, Hashable {
     if let start = unsafe start {
       while i + 32 <= count {
         a1 = unsafe ContentHash.round(a1, start.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-        a2 = unsafe ContentHash.round(a2, start.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self))
-        a3 = unsafe ContentHash.round(a3, start.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self))
-        a4 = unsafe ContentHash.round(a4, start.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self))
+        a2 = unsafe ContentHash.round(
+          a2, start.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self))
+        a3 = unsafe ContentHash.round(
+          a3, start.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self))
+        a4 = unsafe ContentHash.round(
+          a4, start.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self))
         i += 32
       }
       while i + 8 <= count {
-        a1 = unsafe ContentHash.round(a1 ^ a3, start.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+        a1 = unsafe ContentHash.round(
+          a1 ^ a3, start.loadUnaligned(fromByteOffset: i, as: UInt64.self))
         a3 = (a3 << 27 | a3 >> 37) &+ a1
         i += 8
       }
@@ -278,7 +293,8 @@ public struct ContentHash: Sendable, Hashable {
       a2 = ContentHash.round(a2 ^ a4, tail ^ shift)
     }
     let length = UInt64(truncatingIfNeeded: count)
-    let h = (a1 << 1 | a1 >> 63) &+ (a2 << 7 | a2 >> 57) &+ (a3 << 12 | a3 >> 52)
+    let h =
+      (a1 << 1 | a1 >> 63) &+ (a2 << 7 | a2 >> 57) &+ (a3 << 12 | a3 >> 52)
       &+ (a4 << 18 | a4 >> 46)
     high = ContentHash.avalanche(h &+ length &* ContentHash.p4)
     low = ContentHash.avalanche((a1 ^ a3) &+ (a2 ^ a4) &* ContentHash.p3 &+ length &+ high)
@@ -289,7 +305,9 @@ extension ContentHash {
   /// The hash of `bytes`, continuing from `seed`.
   public init(_ bytes: some Collection<UInt8>, seed: ContentHash = ContentHash(high: 0, low: 0)) {
     let contiguous = Array(bytes)
-    self = unsafe contiguous.withUnsafeBytes { unsafe ContentHash($0.baseAddress, count: $0.count, seed: seed) }
+    self = unsafe contiguous.withUnsafeBytes {
+      unsafe ContentHash($0.baseAddress, count: $0.count, seed: seed)
+    }
   }
 }
 

@@ -4,9 +4,12 @@ extension ObjectFile {
   ///
   /// - Parameter addresses: section index → load address.
   public func withSectionAddresses(_ addresses: [Int: UInt64]) -> [UInt8] {
-    var copy = unsafe Array(UnsafeRawBufferPointer(start: bytes.base + byteRange.lowerBound, count: byteRange.count))
+    var copy = unsafe Array(
+      UnsafeRawBufferPointer(start: bytes.base + byteRange.lowerBound, count: byteRange.count))
     // The header was validated: e_shoff and the table lie inside the object.
-    let shoff = unsafe copy.withUnsafeBytes { unsafe Int($0.loadUnaligned(fromByteOffset: 40, as: UInt64.self)) }
+    let shoff = unsafe copy.withUnsafeBytes {
+      unsafe Int($0.loadUnaligned(fromByteOffset: 40, as: UInt64.self))
+    }
     for (index, address) in addresses where index > 0 && index < sections.count {
       let field = shoff + index * 64 + 16
       guard field + 8 <= copy.count else { continue }

@@ -270,10 +270,14 @@ public final class ObjectFile: @unchecked Sendable {
   public func sectionType(_ index: Int) -> UInt32 { index == 0 ? 0 : header(index, 4, UInt32.self) }
   /// `sh_flags` of section `index`.
   @inlinable
-  public func sectionFlags(_ index: Int) -> UInt64 { index == 0 ? 0 : header(index, 8, UInt64.self) }
+  public func sectionFlags(_ index: Int) -> UInt64 {
+    index == 0 ? 0 : header(index, 8, UInt64.self)
+  }
   /// `sh_size` of section `index` (0 for section 0, whose field may hold the section count).
   @inlinable
-  public func sectionSize(_ index: Int) -> UInt64 { index == 0 ? 0 : header(index, 32, UInt64.self) }
+  public func sectionSize(_ index: Int) -> UInt64 {
+    index == 0 ? 0 : header(index, 32, UInt64.self)
+  }
   /// `sh_addralign` of section `index`, at least 1.
   @inlinable
   public func sectionAlignment(_ index: Int) -> UInt64 {
@@ -326,7 +330,8 @@ public final class ObjectFile: @unchecked Sendable {
     let offset = Int(header(index, 0, UInt32.self))
     let count = text.utf8CodeUnitCount
     guard offset < sectionNames.size, sectionNames.size - offset > count else { return false }
-    let start = unsafe (bytes.base + sectionNames.offset + offset).assumingMemoryBound(to: UInt8.self)
+    let start = unsafe (bytes.base + sectionNames.offset + offset).assumingMemoryBound(
+      to: UInt8.self)
     let other = unsafe text.utf8Start
     for i in 0..<count where unsafe start[i] != other[i] { return false }
     return unsafe prefixOnly || start[count] == 0
@@ -451,7 +456,8 @@ public final class ObjectFile: @unchecked Sendable {
   public func symbolName(_ index: Int, equals name: StaticString) -> Bool {
     let offset = Int(entry(index, 0, UInt32.self))
     guard offset < stringTable.size else { return false }
-    let start = unsafe (bytes.base + stringTable.offset + offset).assumingMemoryBound(to: UInt8.self)
+    let start = unsafe (bytes.base + stringTable.offset + offset).assumingMemoryBound(
+      to: UInt8.self)
     let count = name.utf8CodeUnitCount
     guard stringTable.size - offset > count else { return false }
     let other = unsafe name.utf8Start

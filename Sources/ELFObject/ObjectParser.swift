@@ -93,9 +93,12 @@ struct ObjectParser {
     }
     guard unsafe ident[5] == 1 else {
       let name = unsafe [0: " (ELFDATANONE)", 2: " (ELFDATA2MSB, big-endian)"][ident[5]] ?? ""
-      throw fail(.unsupportedFormat, unsafe "ELF data encoding \(ident[5])\(name) is not ELFDATA2LSB")
+      throw fail(
+        .unsupportedFormat, unsafe "ELF data encoding \(ident[5])\(name) is not ELFDATA2LSB")
     }
-    guard unsafe ident[6] == 1 else { throw fail(.badHeader, unsafe "ELF ident version \(ident[6]) is not 1") }
+    guard unsafe ident[6] == 1 else {
+      throw fail(.badHeader, unsafe "ELF ident version \(ident[6]) is not 1")
+    }
     let type = u16(16)
     let machine = u16(18)
     guard type == 1 else {
@@ -215,13 +218,19 @@ struct ObjectParser {
     try checkHeader()
     let image = unsafe UnsafeMutableRawPointer(mutating: bytes.base + start)
       .assumingMemoryBound(to: CChar.self)
-    guard let elf = unsafe elf_memory(image, count) else { throw libelfFailure("libelf cannot open it") }
+    guard let elf = unsafe elf_memory(image, count) else {
+      throw libelfFailure("libelf cannot open it")
+    }
     defer { unsafe elf_end(elf) }
-    guard unsafe elf_kind(elf) == ELF_K_ELF else { throw fail(.unsupportedFormat, "not an ELF object") }
+    guard unsafe elf_kind(elf) == ELF_K_ELF else {
+      throw fail(.unsupportedFormat, "not an ELF object")
+    }
 
     var result = ParsedObject()
     var shnum = 0
-    guard unsafe elf_getshdrnum(elf, &shnum) == 0 else { throw libelfFailure("cannot count sections") }
+    guard unsafe elf_getshdrnum(elf, &shnum) == 0 else {
+      throw libelfFailure("cannot count sections")
+    }
     var shstrndx = 0
     if shnum > 0 {
       guard unsafe elf_getshdrstrndx(elf, &shstrndx) == 0 else {
@@ -358,7 +367,9 @@ struct ObjectParser {
     return (start + Int(h.offset), Int(h.size))
   }
 
-  func string(at offset: UInt32, in table: (offset: Int, size: Int), what: @autoclosure () -> String)
+  func string(
+    at offset: UInt32, in table: (offset: Int, size: Int), what: @autoclosure () -> String
+  )
     throws(ELFError)
     -> String
   {

@@ -1,4 +1,3 @@
-
 // Safety: the names are byte ranges of string tables (or other storage) that the table's owner
 // keeps alive as long as the table: an Archive its FileBytes, a link its objects.
 
@@ -26,7 +25,8 @@
   /// The offset of the name's first `@`, where a symbol version begins (`name@VERSION`, or
   /// `name@@VERSION` for the default version), if it has one.
   public var versionStart: Int? {
-    guard let start = unsafe start, count > 0, let at = unsafe system_memchr(start, 0x40, count) else { return nil }
+    guard let start = unsafe start, count > 0, let at = unsafe system_memchr(start, 0x40, count)
+    else { return nil }
     return unsafe at - start
   }
 
@@ -92,7 +92,9 @@
   static func sameBytes(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ count: Int) -> Bool {
     if count < 8 {
       for i in 0..<count
-      where unsafe a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) {
+      where unsafe a.load(fromByteOffset: i, as: UInt8.self)
+        != b.load(fromByteOffset: i, as: UInt8.self)
+      {
         return false
       }
       return true
@@ -121,7 +123,8 @@
   /// The name as a String, for messages and tables people read.
   public var string: String {
     guard let start = unsafe start, count > 0 else { return "" }
-    return unsafe String(decoding: UnsafeRawBufferPointer(start: start, count: count), as: UTF8.self)
+    return unsafe String(
+      decoding: UnsafeRawBufferPointer(start: start, count: count), as: UTF8.self)
   }
 }
 

@@ -17,7 +17,9 @@ public final class DeviceClient {
   /// The device path: `--device`, else `$LKM_DEVICE`, else `/tmp/lkm-UID/lkm`.
   public static func defaultPath(_ option: String? = nil) -> String {
     if let option { return option }
-    if let env = unsafe getenv("LKM_DEVICE"), unsafe env.pointee != 0 { return unsafe String(cString: env) }
+    if let env = unsafe getenv("LKM_DEVICE"), unsafe env.pointee != 0 {
+      return unsafe String(cString: env)
+    }
     return "/tmp/lkm-\(getuid())/lkm"
   }
 

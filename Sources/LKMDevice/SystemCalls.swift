@@ -164,7 +164,8 @@ extension DeviceClient {
       throw .kernel(error, text: reply.errorText, oops: reply.oops)
     }
     guard case .syscall(let retval, let output, let buffers) = reply.body else {
-      throw .device(DeviceError(call: "recv", errno: 71, detail: "malformed reply to a system call"))
+      throw .device(
+        DeviceError(call: "recv", errno: 71, detail: "malformed reply to a system call"))
     }
     return SyscallResult(retval: retval, buffers: buffers, output: output)
   }
@@ -172,7 +173,10 @@ extension DeviceClient {
   public func open(_ path: String, _ flags: Int64, mode: Int64 = 0o644) throws(SyscallError)
     -> Int32
   {
-    Int32(truncatingIfNeeded: try syscall(SyscallNumber.open, [.string(path), .integer(flags), .integer(mode)]).retval)
+    Int32(
+      truncatingIfNeeded: try syscall(
+        SyscallNumber.open, [.string(path), .integer(flags), .integer(mode)]
+      ).retval)
   }
 
   public func close(_ fd: Int32) throws(SyscallError) {
@@ -181,7 +185,8 @@ extension DeviceClient {
 
   /// read(2) of up to `count` bytes.
   public func read(_ fd: Int32, count: Int) throws(SyscallError) -> [UInt8] {
-    let r = try syscall(SyscallNumber.read, [.integer(Int64(fd)), .buffer(count), .integer(Int64(count))])
+    let r = try syscall(
+      SyscallNumber.read, [.integer(Int64(fd)), .buffer(count), .integer(Int64(count))])
     return Array((r.buffers.first ?? []).prefix(Int(max(0, r.retval))))
   }
 
@@ -189,13 +194,19 @@ extension DeviceClient {
   public func pread(_ fd: Int32, count: Int, offset: UInt64) throws(SyscallError) -> [UInt8] {
     let r = try syscall(
       SyscallNumber.pread,
-      [.integer(Int64(fd)), .buffer(count), .integer(Int64(count)), .integer(0), .integer(Int64(bitPattern: offset))])
+      [
+        .integer(Int64(fd)), .buffer(count), .integer(Int64(count)), .integer(0),
+        .integer(Int64(bitPattern: offset)),
+      ])
     return Array((r.buffers.first ?? []).prefix(Int(max(0, r.retval))))
   }
 
   /// write(2); the count written.
   public func write(_ fd: Int32, _ bytes: [UInt8]) throws(SyscallError) -> Int {
-    Int(try syscall(SyscallNumber.write, [.integer(Int64(fd)), .bytes(bytes), .integer(Int64(bytes.count))]).retval)
+    Int(
+      try syscall(
+        SyscallNumber.write, [.integer(Int64(fd)), .bytes(bytes), .integer(Int64(bytes.count))]
+      ).retval)
   }
 
   /// pwrite(2) at `offset`; the count written.
@@ -203,7 +214,10 @@ extension DeviceClient {
     Int(
       try syscall(
         SyscallNumber.pwrite,
-        [.integer(Int64(fd)), .bytes(bytes), .integer(Int64(bytes.count)), .integer(0), .integer(Int64(bitPattern: offset))]
+        [
+          .integer(Int64(fd)), .bytes(bytes), .integer(Int64(bytes.count)), .integer(0),
+          .integer(Int64(bitPattern: offset)),
+        ]
       ).retval)
   }
 
@@ -212,7 +226,8 @@ extension DeviceClient {
   public func ioctl(_ fd: Int32, _ command: UInt64, _ data: [UInt8]) throws(SyscallError)
     -> (retval: Int64, data: [UInt8])
   {
-    let r = try syscall(SyscallNumber.ioctl, [.integer(Int64(fd)), .integer(Int64(bitPattern: command)), .both(data)])
+    let r = try syscall(
+      SyscallNumber.ioctl, [.integer(Int64(fd)), .integer(Int64(bitPattern: command)), .both(data)])
     return (r.retval, r.buffers.first ?? [])
   }
 
@@ -220,7 +235,8 @@ extension DeviceClient {
   public func readDirectory(_ fd: Int32) throws(SyscallError) -> [DirectoryRecord] {
     var records: [DirectoryRecord] = []
     while true {
-      let r = try syscall(SyscallNumber.getdents, [.integer(Int64(fd)), .buffer(16384), .integer(16384)])
+      let r = try syscall(
+        SyscallNumber.getdents, [.integer(Int64(fd)), .buffer(16384), .integer(16384)])
       let bytes = Array((r.buffers.first ?? []).prefix(Int(max(0, r.retval))))
       if bytes.isEmpty { return records }
       var at = 0
@@ -230,9 +246,12 @@ extension DeviceClient {
           throw .kernel(.EIO, text: "getdents returned a malformed record", oops: false)
         }
         let namlen = Int(bytes[at + 19])
-        let name = String(decoding: bytes[(at + 24)..<min(at + 24 + namlen, at + reclen)], as: UTF8.self)
+        let name = String(
+          decoding: bytes[(at + 24)..<min(at + 24 + namlen, at + reclen)], as: UTF8.self)
         let inode = le(bytes, at, UInt64.self)
-        if inode != 0 { records.append(DirectoryRecord(inode: inode, type: bytes[at + 18], name: name)) }
+        if inode != 0 {
+          records.append(DirectoryRecord(inode: inode, type: bytes[at + 18], name: name))
+        }
         at += reclen
       }
     }
@@ -284,7 +303,8 @@ extension DeviceClient {
   }
 
   public func mount(_ type: String, _ path: String, flags: Int64 = 0) throws(SyscallError) {
-    _ = try syscall(SyscallNumber.mount, [.string(type), .string(path), .integer(flags), .integer(0)])
+    _ = try syscall(
+      SyscallNumber.mount, [.string(type), .string(path), .integer(flags), .integer(0)])
   }
 
   public func unmount(_ path: String, flags: Int64 = 0) throws(SyscallError) {
@@ -295,7 +315,8 @@ extension DeviceClient {
   public func mountedFileSystems() throws(SyscallError) -> [MountedFileSystem] {
     let count = try syscall(SyscallNumber.getfsstat, [.integer(0), .integer(0), .integer(0)]).retval
     let size = Int(max(0, min(count + 8, 4096))) * MountedFileSystem.byteCount
-    let r = try syscall(SyscallNumber.getfsstat, [.buffer(size), .integer(Int64(size)), .integer(0)])
+    let r = try syscall(
+      SyscallNumber.getfsstat, [.buffer(size), .integer(Int64(size)), .integer(0)])
     let bytes = r.buffers.first ?? []
     var list: [MountedFileSystem] = []
     for i in 0..<Int(max(0, r.retval)) {

@@ -48,7 +48,9 @@ public enum HostMounts {
     let file = folder + "/\(record.pid)"
     let temporary = file + ".new"
     let fd = unsafe open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-    guard fd >= 0 else { throw HostMountError(unsafe "\(temporary): \(String(cString: strerror(errno)))") }
+    guard fd >= 0 else {
+      throw HostMountError(unsafe "\(temporary): \(String(cString: strerror(errno)))")
+    }
     let bytes = Array(record.text.utf8)
     let written = unsafe bytes.withUnsafeBytes { unsafe write(fd, $0.baseAddress, $0.count) }
     close(fd)
@@ -91,7 +93,9 @@ public enum HostMounts {
 
   /// lkm-mount: `$LKM_MOUNT`, else next to the running executable.
   public static func helperPath() -> String {
-    if let env = unsafe getenv("LKM_MOUNT"), unsafe env.pointee != 0 { return unsafe String(cString: env) }
+    if let env = unsafe getenv("LKM_MOUNT"), unsafe env.pointee != 0 {
+      return unsafe String(cString: env)
+    }
     var buffer = [CChar](repeating: 0, count: 4096)
     let n = unsafe readlink("/proc/self/exe", &buffer, buffer.count - 1)
     guard n > 0 else { return "lkm-mount" }
@@ -120,7 +124,11 @@ public enum HostMounts {
     let (readEnd, writeEnd) = (pipeFDs[0], pipeFDs[1])
     defer { close(readEnd) }
     var arguments = [helper, "--device", device, "--ready-fd", "3"]
-    if fileSystem == "dev" { arguments.append("--dev") } else { arguments += ["--type", fileSystem] }
+    if fileSystem == "dev" {
+      arguments.append("--dev")
+    } else {
+      arguments += ["--type", fileSystem]
+    }
     arguments += [kernelPath, hostDirectory]
     let pid = spawn(helper, arguments, stderrAndReady: writeEnd)
     close(writeEnd)
@@ -220,7 +228,8 @@ public enum HostMounts {
     unsafe sigfillset(&all)
     unsafe posix_spawnattr_setsigmask(&attributes, &none)
     unsafe posix_spawnattr_setsigdefault(&attributes, &all)
-    unsafe posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    unsafe posix_spawnattr_setflags(
+      &attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
     var argv: [UnsafeMutablePointer<CChar>?] = unsafe arguments.map { unsafe strdup($0) }
     unsafe argv.append(nil)
     defer { unsafe argv.forEach { unsafe free($0) } }
@@ -228,7 +237,6 @@ public enum HostMounts {
     let rc = unsafe posix_spawn(&pid, path, &actions, &attributes, argv, environ)
     return rc == 0 ? pid : -rc
   }
-
 
   static func readText(_ path: String) -> String? {
     let fd = unsafe open(path, O_RDONLY | O_CLOEXEC)

@@ -89,4 +89,3 @@ public struct MountEntry: Sendable, Equatable {
     self.path = path
   }
 }
-

@@ -89,7 +89,9 @@ public struct Reply: Sendable, Equatable {
   public static func failure(_ error: KernelErrno, _ lines: [String] = [], output: String = "")
     -> Reply
   {
-    Reply(error: error, lines.isEmpty && output.isEmpty ? .none : .message(lines: lines, output: output))
+    Reply(
+      error: error, lines.isEmpty && output.isEmpty ? .none : .message(lines: lines, output: output)
+    )
   }
 
   /// The explanation lines of a failure (empty when there are none).
@@ -276,7 +278,8 @@ public struct Reply: Sendable, Equatable {
     case 3: kind = .other
     case 4, 5:
       kind = .device(
-        DeviceNode(kind: kindCode == 5 ? .block : .character, major: major, minor: minor, mode: mode))
+        DeviceNode(
+          kind: kindCode == 5 ? .block : .character, major: major, minor: minor, mode: mode))
     default: throw WireError("unknown entry kind \(kindCode)")
     }
     return DirectoryEntry(
@@ -323,7 +326,9 @@ public struct Reply: Sendable, Equatable {
       let retval = try r.int(Int64.self)
       let output = try r.string()
       var buffers: [[UInt8]] = []
-      for _ in 0..<(try r.count(limit: 16)) { buffers.append(try r.data(limit: Request.syscallBufferLimit)) }
+      for _ in 0..<(try r.count(limit: 16)) {
+        buffers.append(try r.data(limit: Request.syscallBufferLimit))
+      }
       body = .syscall(retval: retval, output: output, buffers: buffers)
     case 6: body = .text(try r.string())
     case 7:

@@ -198,7 +198,8 @@ public enum Request: Sendable {
       let write = try r.bool()
       let nonblocking = try r.bool()
       // Without the third byte (the first form of the protocol), an open of /dev/lkm.
-      request = .hello(write: write, nonblocking: nonblocking, exclusive: r.isAtEnd ? true : try r.bool())
+      request = .hello(
+        write: write, nonblocking: nonblocking, exclusive: r.isAtEnd ? true : try r.bool())
     case .load:
       let entry = try r.optionalString()
       let export = try r.bool()
@@ -223,7 +224,8 @@ public enum Request: Sendable {
       load.version = version
       request = .load(load)
     case .unload:
-      request = .unload(id: try r.int(Int32.self), name: try r.optionalString(), force: try r.bool())
+      request = .unload(
+        id: try r.int(Int32.self), name: try r.optionalString(), force: try r.bool())
     case .stat:
       request = .stat(id: try r.int(Int32.self), name: try r.optionalString())
     case .syscall:
@@ -234,7 +236,9 @@ public enum Request: Sendable {
       let limit = Request.syscallBufferLimit
       func count(_ k: Int) throws(WireError) -> Int {
         total += k
-        guard total <= limit else { throw WireError("system call buffers of more than \(limit) bytes") }
+        guard total <= limit else {
+          throw WireError("system call buffers of more than \(limit) bytes")
+        }
         return k
       }
       for _ in 0..<n {

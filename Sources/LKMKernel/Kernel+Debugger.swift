@@ -3,10 +3,10 @@
 // constructors run until its memory goes, listed in perf's map when the kernel keeps one
 // (--perf-map), and oopses and `lkmctl addr` read its DWARF under a fault guard.
 internal import CLKM
+import LKMBase
 import ModuleDebugInfo
 import ModuleLinker
 import Synchronization
-import LKMBase
 
 /// What the kernel keeps for debuggers: each module's objects, and perf's map.
 final class DebuggerState: @unchecked Sendable {
@@ -81,10 +81,14 @@ extension Kernel {
   /// `function+0xoff (file.c:21)` for an address in a module's code: the line from the
   /// module's DWARF, read under a fault guard (a malformed DWARF costs the line, not the
   /// kernel). `returnAddress`: the line of the call before it.
-  func describeModuleAddress(_ address: UInt64, id: Int32, linked: LoadedModule, returnAddress: Bool = false)
+  func describeModuleAddress(
+    _ address: UInt64, id: Int32, linked: LoadedModule, returnAddress: Bool = false
+  )
     -> String?
   {
-    guard let place = returnAddress ? Kernel.returnPlace(address, in: linked) : linked.symbolize(address)
+    guard
+      let place = returnAddress
+        ? Kernel.returnPlace(address, in: linked) : linked.symbolize(address)
     else { return nil }
     guard let info = DebuggerState.shared.info(id), info.hasLineInformation else { return place }
     let lineAddress = returnAddress ? address - 1 : address
@@ -97,7 +101,8 @@ extension Kernel {
   /// instruction; the offset is the return address's.
   static func returnPlace(_ address: UInt64, in linked: LoadedModule) -> String? {
     guard address > 0 else { return nil }
-    for f in linked.functions where f.address <= address - 1 && address - 1 - f.address < max(f.size, 1) {
+    for f in linked.functions
+    where f.address <= address - 1 && address - 1 - f.address < max(f.size, 1) {
       return "\(f.name)+\(hex(address - f.address))"
     }
     return nil
@@ -127,7 +132,9 @@ extension Kernel {
         return 0
       }, unsafe context.toOpaque(), 2)
     if status != 0 {
-      log("lkm: reading the debug information at \(hex(address)) failed (malformed DWARF?): no line\n")
+      log(
+        "lkm: reading the debug information at \(hex(address)) failed (malformed DWARF?): no line\n"
+      )
       return nil
     }
     return query.result
@@ -135,7 +142,9 @@ extension Kernel {
 
   /// The oops's call trace: one line per frame, innermost first (`  0x… name+0xoff (file:line)
   /// [module]`); empty when it would say no more than the oops's first line.
-  func callTrace(_ fault: ModuleFault, loading: (id: Int32, name: String, linked: LoadedModule)?) -> String {
+  func callTrace(_ fault: ModuleFault, loading: (id: Int32, name: String, linked: LoadedModule)?)
+    -> String
+  {
     guard !fault.trace.isEmpty else { return "" }
     var lines: [String] = []
     var informative = fault.trace.count > 1
@@ -149,7 +158,8 @@ extension Kernel {
         text += "\(place) [\(owner.name)]"
       } else if let loading, loading.linked.contains(address) {
         let place =
-          describeModuleAddress(address, id: loading.id, linked: loading.linked, returnAddress: i > 0)
+          describeModuleAddress(
+            address, id: loading.id, linked: loading.linked, returnAddress: i > 0)
           ?? "\(hex(address - loading.linked.baseAddress)) bytes into its image"
         if place.hasSuffix(")") { informative = true }
         text += "\(place) [\(loading.name)]"

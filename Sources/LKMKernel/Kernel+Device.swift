@@ -1,5 +1,5 @@
-public import LKMInterface
 internal import CLKM
+public import LKMInterface
 internal import ModuleLinker
 
 // The module interface as OpenBSD's kernel had it: modload, modunload and modstat open /dev/lkm
@@ -33,7 +33,8 @@ struct DeviceCall {
 /// The kernel the hooks call (one per process).
 nonisolated(unsafe) private weak var hookedKernel: Kernel?
 
-private let lkmLoadHook: @convention(c) (UInt, UnsafeMutablePointer<Int32>?) -> Int32 = { token, id in
+private let lkmLoadHook: @convention(c) (UInt, UnsafeMutablePointer<Int32>?) -> Int32 = {
+  token, id in
   guard let kernel = unsafe hookedKernel else { return KernelErrno.ENODEV.rawValue }
   return unsafe kernel.loadHook(token: UInt64(token), id: id)
 }
@@ -43,11 +44,13 @@ private let lkmUnloadHook: @convention(c) (Int32, UnsafePointer<CChar>?) -> Int3
   return unsafe kernel.unloadHook(id: id, name: name.map { unsafe String(cString: $0) })
 }
 
-private let lkmStatHook: @convention(c) (Int32, UnsafePointer<CChar>?, UnsafeMutablePointer<Int32>?)
-  -> Int32 = { id, name, resolved in
-    guard let kernel = unsafe hookedKernel else { return KernelErrno.ENODEV.rawValue }
-    return unsafe kernel.statHook(id: id, name: name.map { unsafe String(cString: $0) }, resolved: unsafe resolved)
-  }
+private let lkmStatHook:
+  @convention(c) (Int32, UnsafePointer<CChar>?, UnsafeMutablePointer<Int32>?)
+    -> Int32 = { id, name, resolved in
+      guard let kernel = unsafe hookedKernel else { return KernelErrno.ENODEV.rawValue }
+      return unsafe kernel.statHook(
+        id: id, name: name.map { unsafe String(cString: $0) }, resolved: unsafe resolved)
+    }
 
 extension Kernel {
   /// Makes this kernel the one the lkm driver calls back (at boot).
@@ -59,7 +62,9 @@ extension Kernel {
   // MARK: The hooks (called by the lkm driver, inside the ioctl)
 
   func loadHook(token: UInt64, id: UnsafeMutablePointer<Int32>?) -> Int32 {
-    guard let request = device.staged.removeValue(forKey: token) else { return KernelErrno.EINVAL.rawValue }
+    guard let request = device.staged.removeValue(forKey: token) else {
+      return KernelErrno.EINVAL.rawValue
+    }
     let outcome = load(request)
     device.load = outcome
     switch outcome {
@@ -98,7 +103,9 @@ extension Kernel {
   func lkmIoctl(_ command: UInt64, _ data: inout [UInt8], write: Bool) -> (KernelErrno, String)? {
     Bridge.setDeviceRequest(true)
     defer { Bridge.setDeviceRequest(false) }
-    func call(_ number: Int32, _ arguments: [SyscallArgument]) -> Result<(Int64, [[UInt8]]), KernelErrno> {
+    func call(_ number: Int32, _ arguments: [SyscallArgument]) -> Result<
+      (Int64, [[UInt8]]), KernelErrno
+    > {
       switch callSyscall(number, arguments) {
       case .failure(let error): return .failure(error)
       case .success(let (error, retval, buffers)):
@@ -108,7 +115,8 @@ extension Kernel {
     }
     let fd: Int64
     switch call(5, [.string("/dev/lkm"), .integer(write ? 2 : 0), .integer(0)]) {
-    case .failure(let error): return (error, inTheWay(5, "open") ?? "open of /dev/lkm: \(error.text)")
+    case .failure(let error):
+      return (error, inTheWay(5, "open") ?? "open of /dev/lkm: \(error.text)")
     case .success(let (retval, _)): fd = retval
     }
     defer { _ = call(6, [.integer(fd)]) }
@@ -162,13 +170,16 @@ extension Kernel {
     var data = [UInt8](repeating: 0, count: 24)
     unsafe withUnsafeBytes(of: id.littleEndian) { unsafe data.replaceSubrange(0..<4, with: $0) }
     let failure = Bridge.withCStringAddress(name) { address in
-      unsafe withUnsafeBytes(of: address.littleEndian) { unsafe data.replaceSubrange(8..<16, with: $0) }
+      unsafe withUnsafeBytes(of: address.littleEndian) {
+        unsafe data.replaceSubrange(8..<16, with: $0)
+      }
       return lkmIoctl(LKMIoctl.unload, &data, write: true)
     }
     if let result = device.unload {
       switch result {
       case .success(let output): return Reply(.message(lines: [], output: output))
-      case .failure(let refusal): return .failure(refusal.errno, refusal.lines, output: refusal.output)
+      case .failure(let refusal):
+        return .failure(refusal.errno, refusal.lines, output: refusal.output)
       }
     }
     let (error, line) = failure ?? (.EIO, "LMUNLOAD: the lkm driver did not unload")
@@ -183,7 +194,9 @@ extension Kernel {
     var data = [UInt8](repeating: 0, count: 64)
     unsafe withUnsafeBytes(of: id.littleEndian) { unsafe data.replaceSubrange(0..<4, with: $0) }
     let asked = Bridge.withCStringBuffer(64, holding: name) { address in
-      unsafe withUnsafeBytes(of: address.littleEndian) { unsafe data.replaceSubrange(8..<16, with: $0) }
+      unsafe withUnsafeBytes(of: address.littleEndian) {
+        unsafe data.replaceSubrange(8..<16, with: $0)
+      }
       return lkmIoctl(LKMIoctl.stat, &data, write: false)
     }
     guard let (failure, statName) = asked else { return .failure(.ENOMEM) }

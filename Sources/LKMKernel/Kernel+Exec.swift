@@ -1,5 +1,6 @@
 public import LKMInterface
 import ModuleLinker
+
 extension Kernel {
   /// execve(2) through the execution switch: the file (its name, contents and arguments, argv[0]
   /// first) is offered to each execsw entry; the accepting interpreter runs it.

@@ -1,4 +1,5 @@
 public import LKMInterface
+
 extension Kernel {
   /// The vfsconf list: the file system types modules have registered, in order.
   public var fileSystemTypes: [FileSystemType] { Bridge.fileSystemTypes }

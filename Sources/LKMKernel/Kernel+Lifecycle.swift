@@ -1,6 +1,6 @@
+import LKMBase
 public import LKMInterface
 import ModuleLinker
-import LKMBase
 
 extension Kernel {
   /// Calls the entry with `LKM_E_UNLOAD` and removes the module; a refusal is EBUSY, as on
@@ -25,7 +25,9 @@ extension Kernel {
         "lkm: module '\(module.name)' (id \(module.id)) is in use: \(calls) call\(calls == 1 ? "" : "s") into its code \(calls == 1 ? "has" : "have") not returned (asleep in it)\n"
       )
       return .failure(
-        Refusal(.EBUSY, lines: ["\(calls) call\(calls == 1 ? "" : "s") into the module still in progress"]))
+        Refusal(
+          .EBUSY, lines: ["\(calls) call\(calls == 1 ? "" : "s") into the module still in progress"]
+        ))
     }
     let threads = Bridge.threadCount(of: module.id)
     guard threads == 0 else {
@@ -33,10 +35,14 @@ extension Kernel {
         "lkm: module '\(module.name)' (id \(module.id)) has \(threads) thread\(threads == 1 ? "" : "s") running: it cannot be unloaded until \(threads == 1 ? "it ends" : "they end")\n"
       )
       return .failure(
-        Refusal(.EBUSY, lines: ["\(threads) thread\(threads == 1 ? "" : "s") of the module still running"]))
+        Refusal(
+          .EBUSY, lines: ["\(threads) thread\(threads == 1 ? "" : "s") of the module still running"]
+        ))
     }
     if force {
-      log("lkm: module '\(module.name)' (id \(module.id)) removed by force: its unload hook and destructors were not run\n")
+      log(
+        "lkm: module '\(module.name)' (id \(module.id)) removed by force: its unload hook and destructors were not run\n"
+      )
       remove(module)
       return .success(Bridge.takeUserOutput())
     }
@@ -46,7 +52,8 @@ extension Kernel {
     case .failure(let fault):
       module.faulted = true
       Bridge.markFaulted(module.id)
-      let oops = oops(fault, module: module.name, id: module.id, linked: module.linked, during: "LKM_E_UNLOAD")
+      let oops = oops(
+        fault, module: module.name, id: module.id, linked: module.linked, during: "LKM_E_UNLOAD")
       return .failure(
         Refusal(
           .EFAULT, lines: ["the unload hook faulted: 'modunload -f' removes the module without it"],
@@ -58,7 +65,8 @@ extension Kernel {
     }
     for finalizer in module.linked.finalizers {
       if let fault = Bridge.callVoid(finalizer, during: "destructor") {
-        _ = oops(fault, module: module.name, id: module.id, linked: module.linked, during: "destructor")
+        _ = oops(
+          fault, module: module.name, id: module.id, linked: module.linked, during: "destructor")
         break
       }
     }
@@ -89,7 +97,8 @@ extension Kernel {
       of: id, start: linked.baseAddress, end: linked.baseAddress + UInt64(linked.size))
     if n > 0 {
       log(
-        "lkm: module '\(name)' (id \(id)) left \(n) timeout\(n == 1 ? "" : "s") pending: cancelled\n")
+        "lkm: module '\(name)' (id \(id)) left \(n) timeout\(n == 1 ? "" : "s") pending: cancelled\n"
+      )
     }
   }
 
@@ -100,7 +109,8 @@ extension Kernel {
       of: id, start: linked.baseAddress, end: linked.baseAddress + UInt64(linked.size))
     for pool in pools {
       let items = pool.itemsOut == 1 ? "1 item" : "\(pool.itemsOut) items"
-      log("lkm: module '\(name)' (id \(id)) left pool '\(pool.name)' with \(items) out: destroyed\n")
+      log(
+        "lkm: module '\(name)' (id \(id)) left pool '\(pool.name)' with \(items) out: destroyed\n")
     }
   }
 
@@ -113,7 +123,8 @@ extension Kernel {
       "lkm: module '\(name)' (id \(id)) leaked \(bytes) bytes in \(count) allocation\(count == 1 ? "" : "s"), freed\n"
     for a in oldest {
       let caller = linked.symbolize(a.caller) ?? hex(a.caller)
-      text += "lkm:   \(a.size) bytes from \(caller)\(a.overwritten ? ": redzone overwritten" : "")\n"
+      text +=
+        "lkm:   \(a.size) bytes from \(caller)\(a.overwritten ? ": redzone overwritten" : "")\n"
     }
     if count > UInt64(oldest.count) { text += "lkm:   and \(count - UInt64(oldest.count)) more\n" }
     log(text)

@@ -12,7 +12,9 @@ public struct Refusal: Error, Sendable {
   public var output: String = ""
   /// The oops, when module code faulted.
   public var oops: Kernel.Oops?
-  public init(_ errno: KernelErrno, lines: [String] = [], output: String = "", oops: Kernel.Oops? = nil) {
+  public init(
+    _ errno: KernelErrno, lines: [String] = [], output: String = "", oops: Kernel.Oops? = nil
+  ) {
     self.errno = errno
     self.lines = lines
     self.output = output
@@ -118,14 +120,16 @@ extension Kernel {
     for constructor in linked.initializers {
       if let fault = Bridge.callVoid(constructor, during: "constructor") {
         return refuse(
-          .EFAULT, oops: oops(fault, module: displayName, id: id, linked: linked, during: "constructor"))
+          .EFAULT,
+          oops: oops(fault, module: displayName, id: id, linked: linked, during: "constructor"))
       }
     }
     switch record.callEntry(entry, command: Kernel.loadCommand, version: request.version) {
     case .failure(let fault):
       // DISPATCH stored the declaration before the load hook ran.
       let name = record.info()?.name ?? displayName
-      return refuse(.EFAULT, oops: oops(fault, module: name, id: id, linked: linked, during: "LKM_E_LOAD"))
+      return refuse(
+        .EFAULT, oops: oops(fault, module: name, id: id, linked: linked, during: "LKM_E_LOAD"))
     case .success(let status) where status != 0:
       return refuse(KernelErrno(status))
     case .success:
@@ -222,8 +226,9 @@ extension Kernel {
   ///
   /// The corresponding OpenBSD code is `verify_entry` and its callers in
   /// `sbin/modload/modload.c`.
-  public static func entryName(of request: LoadRequest, in inputs: [LinkInput]) -> Result<String, LinkError>
-  {
+  public static func entryName(of request: LoadRequest, in inputs: [LinkInput]) -> Result<
+    String, LinkError
+  > {
     let candidates = request.entryCandidates
     for name in candidates where defines(name, inputs) { return .success(name) }
     let file = request.displayName
@@ -325,7 +330,8 @@ extension Kernel {
     options.entry = entry
     let hostSymbolsEnabled = hostSymbols != nil
     options.suggest = { [unowned self] name in
-      LinkHints.hint(for: name, hostSymbolsEnabled: hostSymbolsEnabled) ?? self.suggestion(for: name)
+      LinkHints.hint(for: name, hostSymbolsEnabled: hostSymbolsEnabled)
+        ?? self.suggestion(for: name)
     }
     options.declaration = ("_module", 8)
     // Resolvers are module code: guarded, so that one that faults fails the link, not lkmd.

@@ -1,6 +1,6 @@
+import LKMBase
 import LKMInterface
 import ModuleLinker
-import LKMBase
 
 extension Kernel {
   /// A fault in module code, as the oops in the message buffer tells it.
@@ -25,7 +25,9 @@ extension Kernel {
   /// module, which need not be the one called: a module may call another), or outside any
   /// module (the nearest kernel or library symbol).
   @discardableResult
-  func oops(_ fault: ModuleFault, module name: String, id: Int32, linked: LoadedModule?, during: String)
+  func oops(
+    _ fault: ModuleFault, module name: String, id: Int32, linked: LoadedModule?, during: String
+  )
     -> Oops
   {
     tainted = true
@@ -65,7 +67,9 @@ extension Kernel {
         text += "  " + cells.joined(separator: "  ") + "\n"
       }
     }
-    let loading = linked.flatMap { l in l.contains(fault.pc) || fault.trace.contains(where: l.contains) ? (id, name, l) : nil }
+    let loading = linked.flatMap { l in
+      l.contains(fault.pc) || fault.trace.contains(where: l.contains) ? (id, name, l) : nil
+    }
     text += callTrace(fault, loading: loading)
     text += "kernel tainted\n"
     log(text)

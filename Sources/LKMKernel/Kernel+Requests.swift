@@ -32,7 +32,8 @@ extension Kernel {
       guard force else { return deviceUnload(id: id, name: name) }
       switch unload(id: id, name: name, force: true) {
       case .success(let output): return Reply(.message(lines: [], output: output))
-      case .failure(let refusal): return .failure(refusal.errno, refusal.lines, output: refusal.output)
+      case .failure(let refusal):
+        return .failure(refusal.errno, refusal.lines, output: refusal.output)
       }
     case .stat(let id, let name):
       return deviceStat(id: id, name: name)

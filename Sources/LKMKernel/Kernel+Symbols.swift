@@ -1,6 +1,6 @@
+import LKMBase
 public import LKMInterface
 import ModuleLinker
-import LKMBase
 
 /// The kernel's symbol table as a link sees it: the kernel's exports, then the globals of the
 /// modules loaded without -s, in load order.

@@ -2,7 +2,6 @@ import ELFObject
 public import LKMInterface
 public import ModuleLinker
 
-
 /// A loaded module as the kernel keeps it.
 final class KernelModule {
   let id: Int32
@@ -61,7 +60,9 @@ public final class Kernel: @unchecked Sendable {
   /// two places that hold it.
   ///
   /// The corresponding C function is `clkm_set_phase_word`.
-  package func recordPhases(in word: UnsafeMutablePointer<Int32>?) { unsafe Bridge.setPhaseWord(word) }
+  package func recordPhases(in word: UnsafeMutablePointer<Int32>?) {
+    unsafe Bridge.setPhaseWord(word)
+  }
 
   public struct Options: Sendable {
     public var securelevel: Int32 = 0
@@ -116,7 +117,9 @@ public final class Kernel: @unchecked Sendable {
 
   /// Keeps the message buffer and the status in `area`, memory shared with the supervisor
   /// (``sharedAreaSize`` bytes), so that they survive this process. Call before `init`.
-  public static func attachShared(_ area: UnsafeMutableRawPointer) { unsafe Bridge.attachShared(area) }
+  public static func attachShared(_ area: UnsafeMutableRawPointer) {
+    unsafe Bridge.attachShared(area)
+  }
 
   /// Reserves the address space module images may use, so that a filter keyed on the
   /// instruction pointer can tell module code from the kernel's: 1 GiB below 2 GiB (every
@@ -178,7 +181,8 @@ public final class Kernel: @unchecked Sendable {
       return Reply()
     }
     let error = Bridge.enterProcess(
-      pid: credentials.pid, uid: credentials.uid, gid: credentials.gid, command: credentials.command)
+      pid: credentials.pid, uid: credentials.uid, gid: credentials.gid, command: credentials.command
+    )
     guard error == 0 else { return .failure(KernelErrno(error)) }
     defer { Bridge.leaveProcess() }
     return perform(request, credentials: credentials)
@@ -213,4 +217,3 @@ public final class Kernel: @unchecked Sendable {
   /// The loaded modules' ids, ascending.
   public var moduleIDs: [Int32] { modules.keys.sorted() }
 }
-

@@ -53,19 +53,28 @@ public enum LinkHints {
   /// answer.
   static let kernelAlternatives: [String: String] = [
     "malloc": "kernel code uses malloc(size, M_TEMP, M_WAITOK) of <sys/malloc.h>",
-    "fopen": "a module has no files: data comes from the calling process through copyin(9) or uiomove(9)",
-    "fclose": "a module has no files: data comes from the calling process through copyin(9) or uiomove(9)",
-    "fread": "a module has no files: data comes from the calling process through copyin(9) or uiomove(9)",
-    "fwrite": "a module has no files: data goes to the calling process through copyout(9) or uiomove(9)",
-    "fgets": "a module has no files: data comes from the calling process through copyin(9) or uiomove(9)",
+    "fopen":
+      "a module has no files: data comes from the calling process through copyin(9) or uiomove(9)",
+    "fclose":
+      "a module has no files: data comes from the calling process through copyin(9) or uiomove(9)",
+    "fread":
+      "a module has no files: data comes from the calling process through copyin(9) or uiomove(9)",
+    "fwrite":
+      "a module has no files: data goes to the calling process through copyout(9) or uiomove(9)",
+    "fgets":
+      "a module has no files: data comes from the calling process through copyin(9) or uiomove(9)",
     "fputs": "kernel code uses printf (the console and dmesg) or uprintf (the calling process)",
-    "open": "a module has no files: data comes from the calling process through copyin(9) or uiomove(9)",
-    "read": "a module has no files: data comes from the calling process through copyin(9) or uiomove(9)",
+    "open":
+      "a module has no files: data comes from the calling process through copyin(9) or uiomove(9)",
+    "read":
+      "a module has no files: data comes from the calling process through copyin(9) or uiomove(9)",
     "write": "kernel code uses printf, or copyout(9) and uiomove(9) to the calling process",
-    "close": "a module has no files: data comes from the calling process through copyin(9) or uiomove(9)",
+    "close":
+      "a module has no files: data comes from the calling process through copyin(9) or uiomove(9)",
     "sleep": "kernel code does not sleep in the C library: return, and let the process call again",
     "usleep": "kernel code does not sleep in the C library: return, and let the process call again",
-    "nanosleep": "kernel code does not sleep in the C library: return, and let the process call again",
+    "nanosleep":
+      "kernel code does not sleep in the C library: return, and let the process call again",
     "calloc": "kernel code uses malloc(size, M_TEMP, M_WAITOK | M_ZERO) of <sys/malloc.h>",
     "realloc": "kernel code uses malloc(9) and memcpy",
     "free": "kernel code uses free(addr, M_TEMP) of <sys/malloc.h>",
@@ -93,12 +102,14 @@ public enum LinkHints {
     "clock_gettime": "kernel code uses nanotime(9) of <sys/time.h>",
     "getpid": "kernel code uses the calling process's p->p_pid (struct proc of <sys/proc.h>)",
     "getuid": "kernel code uses the calling process's p->p_uid (struct proc of <sys/proc.h>)",
-    "geteuid": "kernel code uses the calling process's credentials, p->p_ucred (<sys/ucred.h>), or suser(9)",
+    "geteuid":
+      "kernel code uses the calling process's credentials, p->p_ucred (<sys/ucred.h>), or suser(9)",
     "getgid": "kernel code uses the calling process's credentials, p->p_ucred (<sys/ucred.h>)",
     "rand": "kernel code uses arc4random(9) or arc4random_uniform(9) of <dev/rndvar.h>",
     "random": "kernel code uses arc4random(9) or arc4random_uniform(9) of <dev/rndvar.h>",
     "getrandom": "kernel code uses arc4random_buf(9) of <dev/rndvar.h>",
-    "__errno_location": "kernel code uses the errno a kernel function returns (errno is the C library's)",
+    "__errno_location":
+      "kernel code uses the errno a kernel function returns (errno is the C library's)",
   ]
 
   /// "fopen is a C library function; …" for an undefined symbol the host's C library defines,
@@ -181,7 +192,9 @@ public enum LinkHints {
     if ["mcount", "_mcount", "__fentry__"].contains(name) {
       return Instrumentation(
         option: "-pg",
-        advice: "the kernel has no profiler to count calls: remove -pg (perf(1) profiles modules without it)")
+        advice:
+          "the kernel has no profiler to count calls: remove -pg (perf(1) profiles modules without it)"
+      )
     }
     if starts("__cyg_profile_func_") {
       return Instrumentation(
@@ -218,9 +231,10 @@ public enum LinkHints {
             "the checked functions are the C library's: compile modules with -U_FORTIFY_SOURCE")
       }
     }
-    if ["__gxx_personality_v0", "_Unwind_Resume", "__cxa_begin_catch", "__cxa_end_catch",
-      "__cxa_allocate_exception", "__cxa_throw", "__cxa_rethrow"].contains(name)
-    {
+    if [
+      "__gxx_personality_v0", "_Unwind_Resume", "__cxa_begin_catch", "__cxa_end_catch",
+      "__cxa_allocate_exception", "__cxa_throw", "__cxa_rethrow",
+    ].contains(name) {
       return Instrumentation(
         option: "C++ exceptions",
         advice: "the kernel unwinds no exceptions: compile C++ modules with -fno-exceptions")

@@ -82,7 +82,8 @@ public struct ModuleLoad: Sendable {
   ///
   /// - Throws: exit 1 for a malformed symbol file or with every link problem; exit 14 for the
   ///   kernel's refusal.
-  public func check(againstSymbolFile path: String, _ bytes: [UInt8]) throws(Failure) -> LoadResult {
+  public func check(againstSymbolFile path: String, _ bytes: [UInt8]) throws(Failure) -> LoadResult
+  {
     let symbols: SymbolTableProvider
     do {
       symbols = try SymbolTableProvider(parsing: String(decoding: bytes, as: UTF8.self), file: path)
@@ -154,7 +155,8 @@ public struct ModuleLoad: Sendable {
   /// - Throws: exit 1, `PATH: strerror` then `can't prelink …` (a failed prelink).
   public func createOutput(_ path: String) throws(Failure) {
     if let text = system_create(path) {
-      throw Failure(1, ["\(path): \(text)", "can't prelink `\(request.inputs[0].name)' creating `\(path)'"])
+      throw Failure(
+        1, ["\(path): \(text)", "can't prelink `\(request.inputs[0].name)' creating `\(path)'"])
     }
   }
 
@@ -164,7 +166,8 @@ public struct ModuleLoad: Sendable {
   ///
   /// - Returns: the files written.
   /// - Throws: exit 4, `FILE: strerror`.
-  public func writeOutput(_ path: String, _ placements: [PlacedSection]) throws(Failure) -> [String] {
+  public func writeOutput(_ path: String, _ placements: [PlacedSection]) throws(Failure) -> [String]
+  {
     var n = 0
     var written: [String] = []
     for input in request.inputs {

@@ -34,7 +34,9 @@ func system_writeFile(_ path: String, _ bytes: [UInt8]) -> String? {
   defer { close(fd) }
   var done = 0
   while done < bytes.count {
-    let n = unsafe bytes.withUnsafeBytes { unsafe write(fd, $0.baseAddress! + done, bytes.count - done) }
+    let n = unsafe bytes.withUnsafeBytes {
+      unsafe write(fd, $0.baseAddress! + done, bytes.count - done)
+    }
     if n <= 0 { return unsafe String(cString: strerror(n == 0 ? EIO : errno)) }
     done += n
   }

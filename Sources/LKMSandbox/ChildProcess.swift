@@ -3,8 +3,8 @@
 // through a pidfd, killed with SIGKILL and reaped once.
 internal import CSandbox
 import Glibc
-public import LKMInterface
 import LKMBase
+public import LKMInterface
 
 /// What ended a child.
 public enum Termination: Sendable, Equatable, CustomStringConvertible {
@@ -113,7 +113,8 @@ public final class ChildProcess {
     let deadline = monotonicNanoseconds() + UInt64(max(0, milliseconds)) * 1_000_000
     while true {
       let now = monotonicNanoseconds()
-      let left = now >= deadline ? 0 : Int32(min((deadline - now) / 1_000_000 + 1, UInt64(Int32.max)))
+      let left =
+        now >= deadline ? 0 : Int32(min((deadline - now) / 1_000_000 + 1, UInt64(Int32.max)))
       var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
       let n = unsafe Glibc.poll(&p, 1, left)
       if n > 0 { return true }

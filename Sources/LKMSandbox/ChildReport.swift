@@ -1,6 +1,5 @@
 import LKMInterface
 
-
 /// What a sandboxed child writes for its parent when it finishes: the structured half of a
 /// verdict (a child that dies writes nothing; the parent then judges by the signal).
 package enum ChildReport: Sendable, Equatable {

@@ -16,10 +16,13 @@ final class HelperProcess {
   let replies: Int32
 
   /// Spawns `path` with `arguments`, descriptor 2 = `stderrFile`, 3 = `reportFile`.
-  init(path: String, arguments: [String], stderrFile: Int32, reportFile: Int32) throws(SandboxError) {
+  init(path: String, arguments: [String], stderrFile: Int32, reportFile: Int32) throws(SandboxError)
+  {
     var toChild: [Int32] = [-1, -1]
     var fromChild: [Int32] = [-1, -1]
-    guard unsafe lkmsb_pipe(&toChild) == 0 else { throw SandboxError("pipe", errno: system_errno()) }
+    guard unsafe lkmsb_pipe(&toChild) == 0 else {
+      throw SandboxError("pipe", errno: system_errno())
+    }
     guard unsafe lkmsb_pipe(&fromChild) == 0 else {
       system_close(toChild[0])
       system_close(toChild[1])

@@ -27,7 +27,9 @@ package enum ReportFile {
     unsafe base = unsafe p
   }
 
-  package var phaseWord: UnsafeMutablePointer<Int32> { unsafe base.assumingMemoryBound(to: Int32.self) }
+  package var phaseWord: UnsafeMutablePointer<Int32> {
+    unsafe base.assumingMemoryBound(to: Int32.self)
+  }
 
   package func setPhase(_ phase: Int32) { unsafe phaseWord.pointee = phase }
 
@@ -43,7 +45,9 @@ package enum ReportFile {
     if bytes.count > room {
       bytes = ChildReport.setupFailed("report of \(bytes.count) bytes does not fit").encoded()
     }
-    unsafe bytes.withUnsafeBytes { unsafe (base + ReportFile.headerSize).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+    unsafe bytes.withUnsafeBytes {
+      unsafe (base + ReportFile.headerSize).copyMemory(from: $0.baseAddress!, byteCount: $0.count)
+    }
     unsafe (base + 4).storeBytes(of: Int32(bytes.count), as: Int32.self)
     setPhase(ReportFile.phaseDone)
   }

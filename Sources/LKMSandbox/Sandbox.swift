@@ -1,6 +1,5 @@
 import LKMInterface
 
-
 /// Runs modules in a sandboxed child process and judges what happened.
 ///
 /// The child is `lkm-sandbox-child` (see ``SandboxChild``): a pre-initialised fork server that
@@ -57,7 +56,8 @@ public final class Sandbox {
   public static func defaultHelperPath() -> String {
     if let path = system_environment("LKM_SANDBOX_CHILD") { return path }
     let exe = system_executablePath()
-    let directory = exe.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+    let directory = exe.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(
+      separator: "/")
     return directory + "/lkm-sandbox-child"
   }
 
@@ -79,7 +79,8 @@ public final class Sandbox {
     executions += 1
     let payload = request.encoded()
     guard payload.count <= SandboxRequest.byteLimit else {
-      return .rejected(code: "tooLarge", message: "request of \(payload.count) bytes is over the sandbox's limit")
+      return .rejected(
+        code: "tooLarge", message: "request of \(payload.count) bytes is over the sandbox's limit")
     }
     return configuration.forkServer ? try runForked(payload) : try runOneShot(payload)
   }
@@ -150,7 +151,8 @@ public final class Sandbox {
     if phase == ReportFile.phaseDone {
       let length = Int(word(4))
       if length > 0 && length <= ReportFile.size - ReportFile.headerSize {
-        report = try? ChildReport(decoding: reportFile.read(at: ReportFile.headerSize, count: length))
+        report = try? ChildReport(
+          decoding: reportFile.read(at: ReportFile.headerSize, count: length))
       }
     }
     let stderr = String(decoding: stderrFile.written(limit: 16 * 1024), as: UTF8.self)
@@ -183,7 +185,8 @@ public final class Sandbox {
       case .outOfMemory(let detail):
         return .outOfMemory(detail: detail, byModule: true)
       case .setupFailed(let detail):
-        return .loaderCrash(signal: 0, afterModuleCode: false, detail: "sandbox setup failed: \(detail)")
+        return .loaderCrash(
+          signal: 0, afterModuleCode: false, detail: "sandbox setup failed: \(detail)")
       }
     }
     let line = firstLine(stderr)
@@ -202,7 +205,8 @@ public final class Sandbox {
       if phase == ReportFile.phaseModule {
         let detail = signal == Signals.SIGSYS ? "killed by the sandbox filter" : line
         return .moduleFault(
-          ModuleFaultSite(signal: Signals.name(signal), place: nil, during: "module code", detail: detail))
+          ModuleFaultSite(
+            signal: Signals.name(signal), place: nil, during: "module code", detail: detail))
       }
       return .loaderCrash(
         signal: signal, afterModuleCode: phase == ReportFile.phaseAfterModule,

@@ -1,6 +1,5 @@
 public import LKMInterface
 
-
 /// What the sandbox is asked to do with one module: its objects and archives, its entry, and
 /// whether to run its lifecycle or only link it.
 public struct SandboxRequest: Sendable {
@@ -57,7 +56,9 @@ public struct SandboxRequest: Sendable {
       defer { position += count }
       return Array(bytes[position..<(position + count)])
     }
-    guard let first = bytes.first, let mode = Mode(rawValue: first) else { throw WireError("bad mode") }
+    guard let first = bytes.first, let mode = Mode(rawValue: first) else {
+      throw WireError("bad mode")
+    }
     position = 1
     self.mode = mode
     guard position < bytes.count else { throw WireError("truncated message") }

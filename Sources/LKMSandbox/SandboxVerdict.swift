@@ -1,5 +1,5 @@
-import LKMInterface
 import LKMBase
+import LKMInterface
 
 /// Where module code faulted: the signal (or `panic`, `watchdog`), the function and offset, the
 /// command the kernel was running.
@@ -103,7 +103,9 @@ public enum SandboxVerdict: Sendable, Equatable {
     case .rejected(let code, let message):
       return "rejected (\(code)): \(message)"
     case .loaded(let load, let stat, let unload):
-      if load == 0 && stat == nil && unload == nil { return "loaded: linked, nothing run (link only)" }
+      if load == 0 && stat == nil && unload == nil {
+        return "loaded: linked, nothing run (link only)"
+      }
       var parts = ["LKM_E_LOAD \(load)"]
       if let stat { parts.append("LKM_E_STAT \(stat)") }
       if let unload { parts.append("LKM_E_UNLOAD \(unload)") }
@@ -125,10 +127,10 @@ public enum SandboxVerdict: Sendable, Equatable {
       if !detail.isEmpty { text += ": \(detail)" }
       return text
     case .timeout(let seconds, let inModuleCode):
-      return "timeout: killed after \(seconds) s" + (inModuleCode ? " in module code" : " in the loader")
+      return "timeout: killed after \(seconds) s"
+        + (inModuleCode ? " in module code" : " in the loader")
     case .outOfMemory(let detail, let byModule):
       return "out of memory" + (byModule ? " in module code" : "") + ": \(detail)"
     }
   }
 }
-

@@ -10,7 +10,9 @@ func system_errorText(_ code: Int32) -> String { unsafe String(cString: strerror
 /// nil if `path` may be executed, else the errno.
 ///
 /// The corresponding C function is `access(2)` with `X_OK`.
-func system_checkExecutable(_ path: String) -> Int32? { unsafe access(path, X_OK) == 0 ? nil : errno }
+func system_checkExecutable(_ path: String) -> Int32? {
+  unsafe access(path, X_OK) == 0 ? nil : errno
+}
 
 /// Makes SIGPIPE ignored in this process.
 ///
@@ -20,7 +22,9 @@ func system_ignoreBrokenPipes() { signal(SIGPIPE, SIG_IGN) }
 /// The environment variable `name`, or nil.
 ///
 /// The corresponding C function is `getenv(3)`.
-func system_environment(_ name: String) -> String? { unsafe getenv(name).map { unsafe String(cString: $0) } }
+func system_environment(_ name: String) -> String? {
+  unsafe getenv(name).map { unsafe String(cString: $0) }
+}
 
 /// The running executable's path (`/proc/self/exe`), or "".
 ///
@@ -57,7 +61,9 @@ func system_close(_ fd: Int32) { close(fd) }
 func system_writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
   var done = 0
   while done < bytes.count {
-    let w = unsafe bytes.withUnsafeBytes { unsafe write(fd, $0.baseAddress! + done, bytes.count - done) }
+    let w = unsafe bytes.withUnsafeBytes {
+      unsafe write(fd, $0.baseAddress! + done, bytes.count - done)
+    }
     if w < 0 && errno == EINTR { continue }
     if w <= 0 { return false }
     done += w
@@ -72,7 +78,9 @@ func system_readExactly(_ fd: Int32, _ count: Int) -> [UInt8]? {
   var bytes = [UInt8](repeating: 0, count: count)
   var done = 0
   while done < count {
-    let n = unsafe bytes.withUnsafeMutableBytes { unsafe read(fd, $0.baseAddress! + done, count - done) }
+    let n = unsafe bytes.withUnsafeMutableBytes {
+      unsafe read(fd, $0.baseAddress! + done, count - done)
+    }
     if n < 0 && errno == EINTR { continue }
     if n <= 0 { return nil }
     done += n
@@ -99,7 +107,9 @@ func system_offset(_ fd: Int32) -> Int { Int(lseek(fd, 0, SEEK_CUR)) }
 ///
 /// The corresponding C function is `pwrite(2)`.
 func system_pwrite(_ fd: Int32, _ bytes: [UInt8], at offset: Int) {
-  _ = unsafe bytes.withUnsafeBytes { unsafe pwrite(fd, $0.baseAddress!, bytes.count, off_t(offset)) }
+  _ = unsafe bytes.withUnsafeBytes {
+    unsafe pwrite(fd, $0.baseAddress!, bytes.count, off_t(offset))
+  }
 }
 
 /// Up to `count` bytes from `offset` of `fd` (none on an error).
@@ -107,6 +117,8 @@ func system_pwrite(_ fd: Int32, _ bytes: [UInt8], at offset: Int) {
 /// The corresponding C function is `pread(2)`.
 func system_pread(_ fd: Int32, _ count: Int, at offset: Int) -> [UInt8] {
   var bytes = [UInt8](repeating: 0, count: count)
-  let n = unsafe bytes.withUnsafeMutableBytes { unsafe pread(fd, $0.baseAddress!, count, off_t(offset)) }
+  let n = unsafe bytes.withUnsafeMutableBytes {
+    unsafe pread(fd, $0.baseAddress!, count, off_t(offset))
+  }
   return n > 0 ? Array(bytes[0..<n]) : []
 }

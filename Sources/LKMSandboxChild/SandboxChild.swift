@@ -62,7 +62,9 @@ public enum SandboxChild {
     }
     unsafe watchAllocations(mapping.outOfMemoryWord)
     guard let filter = unsafe lkmsb_filter_new() else {
-      fail(unsafe "lkm-sandbox-child: cannot build the seccomp filter: \(String(cString: strerror(errno)))")
+      fail(
+        unsafe "lkm-sandbox-child: cannot build the seccomp filter: \(String(cString: strerror(errno)))"
+      )
     }
     var kernelOptions = Kernel.Options()
     kernelOptions.console = false
@@ -101,7 +103,9 @@ public enum SandboxChild {
     var bytes = [UInt8](repeating: 0, count: count)
     var done = 0
     while done < count {
-      let n = unsafe bytes.withUnsafeMutableBytes { unsafe read(fd, $0.baseAddress! + done, count - done) }
+      let n = unsafe bytes.withUnsafeMutableBytes {
+        unsafe read(fd, $0.baseAddress! + done, count - done)
+      }
       if n < 0 && errno == EINTR { continue }
       if n <= 0 { return nil }
       done += n
@@ -112,7 +116,9 @@ public enum SandboxChild {
   static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
     var done = 0
     while done < bytes.count {
-      let n = unsafe bytes.withUnsafeBytes { unsafe write(fd, $0.baseAddress! + done, bytes.count - done) }
+      let n = unsafe bytes.withUnsafeBytes {
+        unsafe write(fd, $0.baseAddress! + done, bytes.count - done)
+      }
       if n < 0 && errno == EINTR { continue }
       if n <= 0 { return false }
       done += n
@@ -146,7 +152,8 @@ public enum SandboxChild {
     // again each time); their limits are set in each (RLIMIT_CPU counts per process).
     let rc = unsafe lkmsb_filter_self(filter)
     if rc != 0 {
-      SandboxChild.fail(unsafe "lkm-sandbox-child: cannot install the filter: \(String(cString: strerror(-rc)))")
+      SandboxChild.fail(
+        unsafe "lkm-sandbox-child: cannot install the filter: \(String(cString: strerror(-rc)))")
     }
     var previous: pid_t = 0
     while true {
@@ -172,7 +179,9 @@ public enum SandboxChild {
       var code: Int32 = 0
       var status: Int32 = 0
       let rc = unsafe lkmsb_wait_unreaped(pid, &code, &status)
-      if rc != 0 { SandboxChild.fail(unsafe "lkm-sandbox-child: waitid: \(String(cString: strerror(-rc)))") }
+      if rc != 0 {
+        SandboxChild.fail(unsafe "lkm-sandbox-child: waitid: \(String(cString: strerror(-rc)))")
+      }
       var done = WireWriter()
       done.int(code)
       done.int(status)
@@ -183,7 +192,8 @@ public enum SandboxChild {
   /// Links and loads the built-in ``WarmModule`` once (its entry returns EINVAL: the kernel
   /// frees it again), so that each child starts with the caches a load fills.
   func warmUp() {
-    let request = LoadRequest(inputs: [.init(name: "warm.o", bytes: WarmModule.bytes)], entry: WarmModule.entry)
+    let request = LoadRequest(
+      inputs: [.init(name: "warm.o", bytes: WarmModule.bytes)], entry: WarmModule.entry)
     for _ in 0..<2 {
       _ = kernel.linkOnly(request)
       _ = kernel.load(request)
@@ -203,7 +213,8 @@ public enum SandboxChild {
     limits.processes = 1
     let rc = unsafe options.forkServer ? lkmsb_limit_self(&limits) : lkmsb_enter(filter, &limits)
     guard rc == 0 else {
-      mapping.write(.setupFailed(unsafe "cannot enter the sandbox: \(String(cString: strerror(-rc)))"))
+      mapping.write(
+        .setupFailed(unsafe "cannot enter the sandbox: \(String(cString: strerror(-rc)))"))
       _exit(0)
     }
     let report: ChildReport
@@ -247,7 +258,8 @@ public enum SandboxChild {
     switch f.kind {
     case .panic:
       if f.message.contains("out of memory") {
-        return .outOfMemory("the module's malloc(9) failed during \(oops.during): panic: \(f.message)")
+        return .outOfMemory(
+          "the module's malloc(9) failed during \(oops.during): panic: \(f.message)")
       }
       return .moduleFault(
         ModuleFaultSite(

@@ -15,7 +15,9 @@ enum DeviceSocket {
     if !directory.isEmpty { try prepareDirectory(directory) }
     try removeStaleSocket(path)
     let fd: Int32
-    do { fd = try system_unixStreamSocket() } catch { throw SupervisorError("socket", errno: error.rawValue) }
+    do { fd = try system_unixStreamSocket() } catch {
+      throw SupervisorError("socket", errno: error.rawValue)
+    }
     guard path.utf8.count <= system_unixPathLimit else {
       system_close(fd)
       throw SupervisorError("\(path): the device path is too long for a socket")

@@ -1,7 +1,7 @@
+import LKMBase
 // The supervisor's handle on one kernel process: the child, the channel and what is in flight.
 import LKMInterface
 import LKMSandbox
-import LKMBase
 
 /// How the kernel process is started.
 public struct KernelConfiguration: Sendable {
@@ -122,7 +122,9 @@ final class KernelProcess {
         return got ? .data : .closed
       }
       if n > 0 {
-        unsafe chunk.withUnsafeBytes { unsafe decoder.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        unsafe chunk.withUnsafeBytes {
+          unsafe decoder.append(UnsafeRawBufferPointer(rebasing: $0[0..<n]))
+        }
         got = true
         continue
       }

@@ -56,7 +56,9 @@ struct StatusModule: Sendable, Equatable {
   func log(_ text: String) {
     var bytes = Array(text.utf8)
     unsafe bytes.withUnsafeMutableBytes { raw in
-      unsafe raw.withMemoryRebound(to: CChar.self) { unsafe lkm_msgbuf_write(base, $0.baseAddress!, $0.count) }
+      unsafe raw.withMemoryRebound(to: CChar.self) {
+        unsafe lkm_msgbuf_write(base, $0.baseAddress!, $0.count)
+      }
     }
   }
 
@@ -64,7 +66,9 @@ struct StatusModule: Sendable, Equatable {
   func messages(limit: Int = Int(LKM_MSGBUF_SIZE)) -> String {
     var bytes = [UInt8](repeating: 0, count: min(limit, Int(LKM_MSGBUF_SIZE)))
     let n = unsafe bytes.withUnsafeMutableBytes { raw in
-      unsafe raw.withMemoryRebound(to: CChar.self) { unsafe lkm_msgbuf_read(base, $0.baseAddress, $0.count) }
+      unsafe raw.withMemoryRebound(to: CChar.self) {
+        unsafe lkm_msgbuf_read(base, $0.baseAddress, $0.count)
+      }
     }
     return String(decoding: bytes[0..<n], as: UTF8.self)
   }
@@ -80,7 +84,8 @@ struct StatusModule: Sendable, Equatable {
       }
     }
     bytes.removeSubrange(n...)
-    var records = [lkm_msgbuf_stamp_t](repeating: lkm_msgbuf_stamp_t(), count: Int(LKM_MSGBUF_STAMPS))
+    var records = [lkm_msgbuf_stamp_t](
+      repeating: lkm_msgbuf_stamp_t(), count: Int(LKM_MSGBUF_STAMPS))
     let count = unsafe lkm_msgbuf_stamps(base, from, from + UInt64(n), &records, records.count)
     let stamps = records[0..<count].map {
       MessageTimes.Stamp(at: $0.at, length: $0.length, nanoseconds: $0.ns)
@@ -98,8 +103,11 @@ struct StatusModule: Sendable, Equatable {
       var m = lkm_status_module_t()
       guard unsafe lkm_status_module_at(base, i, &m) == 0 else { continue }
       var name = m.name
-      let text = unsafe withUnsafeBytes(of: &name) { unsafe String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-      list.append(StatusModule(id: m.id, name: text, base: m.base, size: m.size, faulted: m.faulted != 0))
+      let text = unsafe withUnsafeBytes(of: &name) {
+        unsafe String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+      }
+      list.append(
+        StatusModule(id: m.id, name: text, base: m.base, size: m.size, faulted: m.faulted != 0))
     }
     return list
   }

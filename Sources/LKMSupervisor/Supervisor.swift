@@ -1,3 +1,4 @@
+import LKMBase
 // lkmd's supervisor: the process started as lkmd, for its whole life. It owns the device
 // socket, the sessions and their credentials, the policy (securelevel, read-only sessions),
 // the message buffer, the boot file and the crash reports; it never maps module code. The
@@ -10,7 +11,6 @@ import LKMDevice
 import LKMHostMount
 public import LKMInterface
 import LKMSandbox
-import LKMBase
 
 public final class Supervisor {
   /// Limits on what clients may make the supervisor hold or wait for.
@@ -127,7 +127,9 @@ public final class Supervisor {
     var loads: [BootLoad] = []
     if let bootFile = configuration.bootFile {
       let text: String
-      do { text = String(decoding: try system_readFile(bootFile, limit: 1 << 20), as: UTF8.self) } catch {
+      do {
+        text = String(decoding: try system_readFile(bootFile, limit: 1 << 20), as: UTF8.self)
+      } catch {
         throw SupervisorError("--boot \(bootFile)", errno: error.rawValue)
       }
       loads = try BootFile.parse(text, path: bootFile)
@@ -137,16 +139,19 @@ public final class Supervisor {
     listener = try DeviceSocket.listen(at: configuration.device)
     // The device is ours now: host mounts recorded next to it are a killed lkmd's.
     for stale in HostMounts.endAll(device: configuration.device, wait: 2) {
-      shared.log("lkmd: stale host mount of \(stale.kernelPath) on \(stale.hostDirectory) removed\n")
+      shared.log(
+        "lkmd: stale host mount of \(stale.kernelPath) on \(stale.hostDirectory) removed\n")
     }
     let directory = configuration.device.split(separator: "/", omittingEmptySubsequences: false)
       .dropLast().joined(separator: "/")
     crashes = CrashLog(
-      directory: configuration.crashDirectory ?? (directory.isEmpty ? "crashes" : directory + "/crashes"))
+      directory: configuration.crashDirectory
+        ?? (directory.isEmpty ? "crashes" : directory + "/crashes"))
     if configuration.trialLoad {
       trials = try TrialLoads(
         hostSymbols: configuration.kernel.hostSymbols,
-        timeout: Double(configuration.kernel.watchdogSeconds == 0 ? 10 : configuration.kernel.watchdogSeconds))
+        timeout: Double(
+          configuration.kernel.watchdogSeconds == 0 ? 10 : configuration.kernel.watchdogSeconds))
     } else {
       trials = nil
     }
@@ -231,7 +236,9 @@ public final class Supervisor {
       case .boot(let load):
         // A boot line that takes the kernel down is not run again at the next boots.
         skippedBoot.insert(load.lineNumber)
-        log("boot: line \(load.lineNumber) ('\(load.line)') took the kernel down: skipped from now on\n")
+        log(
+          "boot: line \(load.lineNumber) ('\(load.line)') took the kernel down: skipped from now on\n"
+        )
       case .shutdown, .exit:
         break
       }
@@ -311,7 +318,8 @@ public final class Supervisor {
       let ended: PollEvents = [.hangup, .error]
       if n > 0 {
         if let kernel, !fds[1].revents.isEmpty || !fds[2].revents.isEmpty {
-          serviceKernel(kernel, readable: !fds[1].revents.isDisjoint(with: [.input, .hangup, .error]))
+          serviceKernel(
+            kernel, readable: !fds[1].revents.isDisjoint(with: [.input, .hangup, .error]))
         }
         if !fds[3].revents.isEmpty { finishTrial() }
         for (i, s) in polled.enumerated() where !fds[i + 4].revents.isEmpty {
@@ -496,7 +504,8 @@ public final class Supervisor {
   func tooLarge(_ s: Session, _ error: FrameTooLarge) {
     s.reply(
       .failure(
-        .EFBIG, ["request of \(error.length) bytes is over the limit of \(limits.objectBytes) bytes"]),
+        .EFBIG,
+        ["request of \(error.length) bytes is over the limit of \(limits.objectBytes) bytes"]),
       now: now())
     s.closeAfterOutput = true
     flush(s)
@@ -523,7 +532,8 @@ public final class Supervisor {
         pid: cred.pid, uid: cred.uid, gid: cred.gid, command: Supervisor.command(of: cred.pid),
         groups: Supervisor.peerGroups(fd))
       sessions.append(
-        Session(fd: fd, credentials: credentials, frameLimit: limits.objectBytes + (1 << 20), now: now))
+        Session(
+          fd: fd, credentials: credentials, frameLimit: limits.objectBytes + (1 << 20), now: now))
       sessionsOf[credentials.pid, default: 0] += 1
     }
   }
@@ -536,7 +546,8 @@ public final class Supervisor {
     guard let buffer = try? system_readFile("/proc/\(pid)/comm", limit: 64), !buffer.isEmpty else {
       return "?"
     }
-    return String(decoding: buffer.prefix(64), as: UTF8.self).split(separator: "\n").first.map(String.init) ?? "?"
+    return String(decoding: buffer.prefix(64), as: UTF8.self).split(separator: "\n").first.map(
+      String.init) ?? "?"
   }
 
   func drop(_ s: Session) {
@@ -566,7 +577,9 @@ public final class Supervisor {
     nextRequestID += 1
     inFlight[id] = InFlight(job: .exit, summary: "exit of process \(pid)", started: now())
     kernel.send(
-      .request(id: id, Credentials(pid: pid, uid: 0, gid: 0, command: "exit"), payload: Request.exit(pid: pid).encoded()),
+      .request(
+        id: id, Credentials(pid: pid, uid: 0, gid: 0, command: "exit"),
+        payload: Request.exit(pid: pid).encoded()),
       now: now())
   }
 
@@ -633,7 +646,9 @@ public final class Supervisor {
         drop(s)
         return
       }
-      unsafe chunk.withUnsafeBytes { unsafe s.decoder.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+      unsafe chunk.withUnsafeBytes {
+        unsafe s.decoder.append(UnsafeRawBufferPointer(rebasing: $0[0..<n]))
+      }
       s.lastActivity = now
       if s.state == .new {
         // The first frame of a session is its hello; what follows waits with the session (a
@@ -654,7 +669,9 @@ public final class Supervisor {
 
   /// The first frame of a session: its hello, or EBADF and the end of the session.
   func sessionFrame(_ s: Session, _ frame: [UInt8]) {
-    guard case .hello(let write, let nonblocking, let exclusive)? = try? Request.decode(frame, objectLimit: 0)
+    guard
+      case .hello(let write, let nonblocking, let exclusive)? = try? Request.decode(
+        frame, objectLimit: 0)
     else {
       s.reply(.failure(.EBADF), now: now())
       s.closeAfterOutput = true
@@ -703,7 +720,9 @@ public final class Supervisor {
     }
     if request.needsDevice && s.state != .active {
       // The module interface is the ioctls of an open /dev/lkm.
-      s.reply(.failure(.EBADF, ["the module interface needs an exclusive session (an open of /dev/lkm)"]), now: now())
+      s.reply(
+        .failure(.EBADF, ["the module interface needs an exclusive session (an open of /dev/lkm)"]),
+        now: now())
       flush(s)
       return
     }
@@ -807,7 +826,9 @@ public final class Supervisor {
         // Began a request and did not finish it (a waiting session's request may be held up
         // by the limit on what it may buffer: its time starts when it gets the device).
         drop(s)
-      } else if contended && s.frameStarted != nil && age(s.lastActivity, now) > limits.contendedSeconds {
+      } else if contended && s.frameStarted != nil
+        && age(s.lastActivity, now) > limits.contendedSeconds
+      {
         penalize(s)  // stalled in the middle of a request while others wait
       } else if s.state == .new && age(s.lastActivity, now) > limits.requestSeconds {
         drop(s)  // never said hello
@@ -888,7 +909,9 @@ extension Supervisor {
   static func securelevelChange(_ request: Request) -> Int32?? {
     guard case .syscall(202, let arguments) = request, arguments.count >= 6 else { return nil }
     guard case .bytes(let name) = arguments[0], name.count >= 8 else { return nil }
-    func int32(_ bytes: [UInt8], _ at: Int) -> Int32 { loadLittleEndian(Int32.self, from: bytes, at: at) }
+    func int32(_ bytes: [UInt8], _ at: Int) -> Int32 {
+      loadLittleEndian(Int32.self, from: bytes, at: at)
+    }
     guard int32(name, 0) == 1, int32(name, 4) == 9 else { return nil }  // CTL_KERN, KERN_SECURELVL
     switch arguments[4] {
     case .integer(0): return nil  // no new value: a read
@@ -905,7 +928,8 @@ extension Supervisor {
 ///
 /// The corresponding OpenBSD code is `lkmioctl` in `sys/kern/kern_lkm.c`.
 public enum Gatekeeper {
-  public static func refusal(for request: Request, write: Bool, securelevel: Int32) -> KernelErrno? {
+  public static func refusal(for request: Request, write: Bool, securelevel: Int32) -> KernelErrno?
+  {
     guard !request.isStat else { return nil }
     // securelevel guards the module interface; kern.securelevel itself may still be raised.
     // System calls are what modules give userland, not the module interface; nor are the

@@ -44,7 +44,9 @@ func system_getgroups() -> [UInt32] {
 /// The environment variable `name`, or nil.
 ///
 /// The corresponding C function is `getenv(3)`.
-func system_environment(_ name: String) -> String? { unsafe getenv(name).map { unsafe String(cString: $0) } }
+func system_environment(_ name: String) -> String? {
+  unsafe getenv(name).map { unsafe String(cString: $0) }
+}
 
 /// The running executable's path (`/proc/self/exe`), or "".
 ///
@@ -87,10 +89,12 @@ func system_handleStopSignals(_ handler: @escaping @convention(c) (Int32) -> Voi
 func system_detachedThread(_ body: @escaping @Sendable () -> Void) -> Bool {
   let context = unsafe Unmanaged.passRetained(ThreadBody(body)).toOpaque()
   var thread = pthread_t()
-  let rc = unsafe pthread_create(&thread, nil, { context in
-    unsafe Unmanaged<ThreadBody>.fromOpaque(context!).takeRetainedValue().body()
-    return nil
-  }, unsafe context)
+  let rc = unsafe pthread_create(
+    &thread, nil,
+    { context in
+      unsafe Unmanaged<ThreadBody>.fromOpaque(context!).takeRetainedValue().body()
+      return nil
+    }, unsafe context)
   guard rc == 0 else {
     unsafe Unmanaged<ThreadBody>.fromOpaque(context).release()
     return false
@@ -169,7 +173,9 @@ func system_writeFile(_ path: String, _ bytes: [UInt8], mode: UInt32) -> Bool {
   defer { close(fd) }
   var done = 0
   while done < bytes.count {
-    let n = unsafe bytes.withUnsafeBytes { unsafe write(fd, $0.baseAddress! + done, bytes.count - done) }
+    let n = unsafe bytes.withUnsafeBytes {
+      unsafe write(fd, $0.baseAddress! + done, bytes.count - done)
+    }
     if n < 0 && errno == EINTR { continue }
     if n <= 0 { return false }
     done += n
@@ -245,7 +251,9 @@ func system_ftruncate(_ fd: Int32, _ size: Int) throws(Errno) {
 ///
 /// The corresponding C function is `mmap(2)` with `MAP_SHARED`.
 func system_mapShared(_ fd: Int32, _ size: Int) throws(Errno) -> UnsafeMutableRawPointer {
-  guard let p = unsafe mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), unsafe p != MAP_FAILED else {
+  guard let p = unsafe mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0),
+    unsafe p != MAP_FAILED
+  else {
     throw .current
   }
   return unsafe p
@@ -321,7 +329,9 @@ func system_peerCredentials(_ fd: Int32) -> (pid: Int32, uid: UInt32, gid: UInt3
 func system_peerGroups(_ fd: Int32) -> [UInt32]? {
   var groups = [UInt32](repeating: 0, count: 1024)
   var length = socklen_t(groups.count * 4)
-  let status = unsafe groups.withUnsafeMutableBytes { unsafe getsockopt(fd, SOL_SOCKET, 59, $0.baseAddress, &length) }
+  let status = unsafe groups.withUnsafeMutableBytes {
+    unsafe getsockopt(fd, SOL_SOCKET, 59, $0.baseAddress, &length)
+  }
   guard status == 0 else { return nil }
   return Array(groups.prefix(Int(length) / 4))
 }
@@ -330,7 +340,9 @@ func system_peerGroups(_ fd: Int32) -> [UInt32]? {
 ///
 /// The corresponding C function is `recv(2)` with `MSG_DONTWAIT`.
 func system_receive(_ fd: Int32, into buffer: inout [UInt8]) throws(Errno) -> Int {
-  let n = unsafe buffer.withUnsafeMutableBytes { unsafe recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+  let n = unsafe buffer.withUnsafeMutableBytes {
+    unsafe recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT))
+  }
   guard n >= 0 else { throw .current }
   return n
 }
@@ -340,7 +352,8 @@ func system_receive(_ fd: Int32, into buffer: inout [UInt8]) throws(Errno) -> In
 /// The corresponding C function is `send(2)` with `MSG_NOSIGNAL | MSG_DONTWAIT`.
 func system_send(_ fd: Int32, _ bytes: [UInt8], from start: Int) throws(Errno) -> Int {
   let n = unsafe bytes.withUnsafeBytes {
-    unsafe send(fd, $0.baseAddress! + start, bytes.count - start, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+    unsafe send(
+      fd, $0.baseAddress! + start, bytes.count - start, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
   }
   guard n >= 0 else { throw .current }
   return n

@@ -37,7 +37,9 @@ final class TrialLoads: @unchecked Sendable {
       system_writeByte(self.notifyFD, 1)
     }
     if !started {
-      finished.withLock { $0 = (token, .failure(.EAGAIN, ["sandbox: cannot start a thread"]), "not run") }
+      finished.withLock {
+        $0 = (token, .failure(.EAGAIN, ["sandbox: cannot start a thread"]), "not run")
+      }
       system_writeByte(notifyFD, 1)
     }
   }

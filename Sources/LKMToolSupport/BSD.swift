@@ -24,7 +24,9 @@ public enum BSD {
   public static func warnx(_ message: String) { write(unsafe "\(progname): \(message)\n") }
 
   /// Prints `progname: message: text` on stderr.
-  public static func warn(_ message: String, _ text: String) { write(unsafe "\(progname): \(message): \(text)\n") }
+  public static func warn(_ message: String, _ text: String) {
+    write(unsafe "\(progname): \(message): \(text)\n")
+  }
 
   /// exit(3), for tools that import no C library themselves.
   public static func exit(_ code: Int32) -> Never { Glibc.exit(code) }

@@ -57,7 +57,9 @@ public final class ModuleDebugInfo: @unchecked Sendable {
       unsafe image.withUnsafeBytes { raw in
         unsafe cdi_jit_bytes(entry).copyMemory(from: raw.baseAddress!, byteCount: raw.count)
       }
-      let lines = unsafe image.withUnsafeBytes { unsafe cdi_has_line_info($0.baseAddress!, UInt64($0.count)) } == 1
+      let lines =
+        unsafe image.withUnsafeBytes { unsafe cdi_has_line_info($0.baseAddress!, UInt64($0.count)) }
+        == 1
       unsafe objects.append(
         Object(
           name: object.name, entry: entry,
@@ -100,13 +102,16 @@ public final class ModuleDebugInfo: @unchecked Sendable {
   /// The DWARF is the module author's input: a caller that must survive a malformed one runs
   /// this under a fault guard.
   public func sourceLine(of address: UInt64) -> (file: String, line: Int)? {
-    for object in objects where object.hasLines && object.ranges.contains(where: { $0.contains(address) }) {
+    for object in objects
+    where object.hasLines && object.ranges.contains(where: { $0.contains(address) }) {
       var file = [CChar](repeating: 0, count: 256)
       var line: Int32 = 0
       let bytes = unsafe cdi_jit_bytes(object.entry)
-      let found = unsafe cdi_source_line(bytes, cdi_jit_size(object.entry), address, &file, file.count, &line)
+      let found = unsafe cdi_source_line(
+        bytes, cdi_jit_size(object.entry), address, &file, file.count, &line)
       if found == 1 {
-        let name = String(decoding: file.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let name = String(
+          decoding: file.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return (name, Int(line))
       }
     }

@@ -31,7 +31,9 @@ import Glibc
 
   /// Adds a module's functions under `key` (a module id), and writes the map.
   @discardableResult
-  public func add(key: Int, functions: [(address: UInt64, size: UInt64, name: String)], suffix: String = "")
+  public func add(
+    key: Int, functions: [(address: UInt64, size: UInt64, name: String)], suffix: String = ""
+  )
     -> Bool
   {
     unsafe pthread_mutex_lock(&lock)
@@ -58,7 +60,9 @@ import Glibc
     var entry = live.remove(at: i)
     entry.lines = entry.lines.map { $0 + " (unloaded)" }
     unloaded.append(entry)
-    if unloaded.count > PerfMap.unloadedLimit { unloaded.removeFirst(unloaded.count - PerfMap.unloadedLimit) }
+    if unloaded.count > PerfMap.unloadedLimit {
+      unloaded.removeFirst(unloaded.count - PerfMap.unloadedLimit)
+    }
     return write()
   }
 
@@ -69,7 +73,9 @@ import Glibc
     unsafe pthread_mutex_lock(&lock)
     defer { unsafe pthread_mutex_unlock(&lock) }
     guard let i = live.firstIndex(where: { $0.key == key }), old != new else { return true }
-    live[i].lines = live[i].lines.map { $0.hasSuffix(old) ? String($0.dropLast(old.count)) + new : $0 }
+    live[i].lines = live[i].lines.map {
+      $0.hasSuffix(old) ? String($0.dropLast(old.count)) + new : $0
+    }
     return write()
   }
 

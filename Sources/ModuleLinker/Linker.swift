@@ -174,7 +174,10 @@ public struct ModuleLinker {
     var store: (ImageCache, ContentHash, String)?
     if let cache = options.cache {
       let hashes = files.map { file in
-        (kind: UInt8(Archive.isArchive(file) ? 2 : 1), hash: cache.contentHash(file, 0..<file.count))
+        (
+          kind: UInt8(Archive.isArchive(file) ? 2 : 1),
+          hash: cache.contentHash(file, 0..<file.count)
+        )
       }
       let key = cache.key(hashes, options)
       clock.mark("cache key")
@@ -326,7 +329,8 @@ public struct ModuleLinker {
       for i in 0..<object.symbolCount
       where object.symbolType(i) == SymbolType.object && relocated.symbolAddress[symbols + i] != 0 {
         guard object.symbolName(i) == declaration.symbol else { continue }
-        let field = Int(bitPattern: UInt(relocated.symbolAddress[symbols + i] &- base))
+        let field =
+          Int(bitPattern: UInt(relocated.symbolAddress[symbols + i] &- base))
           &+ declaration.pointerOffset
         guard field >= 0, field <= size - 8 else { return nil }
         let pointer = image.loadLittleEndian(UInt64.self, at: field)

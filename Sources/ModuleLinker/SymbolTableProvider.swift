@@ -41,7 +41,9 @@ public final class SymbolTableProvider: SymbolProvider, @unchecked Sendable {
       guard fields.count == 3 || fields.count == 4 else {
         throw bad("expected 'ADDRESS TYPE NAME [MODULE]'")
       }
-      guard let address = UInt64(fields[0].hasPrefix("0x") ? fields[0].dropFirst(2) : fields[0], radix: 16)
+      guard
+        let address = UInt64(
+          fields[0].hasPrefix("0x") ? fields[0].dropFirst(2) : fields[0], radix: 16)
       else { throw bad("'\(fields[0])' is not a hexadecimal address") }
       guard fields[1].count == 1, let type = fields[1].first, type.isLetter || type == "?" else {
         throw bad("'\(fields[1])' is not a symbol type letter")
@@ -61,7 +63,9 @@ public final class SymbolTableProvider: SymbolProvider, @unchecked Sendable {
     guard let i = byName[name] else { return nil }
     let e = entries[i]
     if "Uwv".contains(e.type) { return nil }
-    return ProvidedSymbol(address: e.address, isFunction: e.type == "T" || e.type == "t" || e.type == "W" || e.type == "i")
+    return ProvidedSymbol(
+      address: e.address,
+      isFunction: e.type == "T" || e.type == "t" || e.type == "W" || e.type == "i")
   }
 
   /// Every name, for suggestions.

@@ -70,7 +70,9 @@ struct FrameReader {
       let n = unsafe chunk.withUnsafeMutableBytes { unsafe read(fd, $0.baseAddress, $0.count) }
       if n < 0 && errno == EINTR { continue }
       if n <= 0 { return nil }
-      unsafe chunk.withUnsafeBytes { unsafe decoder.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+      unsafe chunk.withUnsafeBytes {
+        unsafe decoder.append(UnsafeRawBufferPointer(rebasing: $0[0..<n]))
+      }
     }
   }
 }
@@ -90,7 +92,9 @@ struct FrameReader {
     defer { unsafe pthread_mutex_unlock(&lock) }
     var done = 0
     while done < frame.count {
-      let n = unsafe frame.withUnsafeBytes { unsafe write(fd, $0.baseAddress! + done, frame.count - done) }
+      let n = unsafe frame.withUnsafeBytes {
+        unsafe write(fd, $0.baseAddress! + done, frame.count - done)
+      }
       if n < 0 && errno == EINTR { continue }
       if n <= 0 { exit(0) }  // the supervisor is gone: nothing left to serve
       done += n
@@ -150,11 +154,13 @@ struct FrameReader {
   private func spawn() {
     let context = unsafe Unmanaged.passRetained(self).toOpaque()
     var thread = pthread_t()
-    let rc = unsafe pthread_create(&thread, nil, { context in
-      let threads = unsafe Unmanaged<KernelThreads>.fromOpaque(context!).takeRetainedValue()
-      threads.work()
-      return nil
-    }, unsafe context)
+    let rc = unsafe pthread_create(
+      &thread, nil,
+      { context in
+        let threads = unsafe Unmanaged<KernelThreads>.fromOpaque(context!).takeRetainedValue()
+        threads.work()
+        return nil
+      }, unsafe context)
     if rc != 0 { fail(unsafe "cannot start a kernel thread: \(String(cString: strerror(rc)))") }
     pthread_detach(thread)
   }
@@ -213,13 +219,19 @@ func confine(regions: [Range<UInt64>]) {
     fail(unsafe "cannot build the kernel's seccomp filter: \(String(cString: strerror(errno)))")
   }
   var rc = unsafe lkmsb_filter_all_threads(filter)
-  guard rc == 0 else { fail(unsafe "cannot install the kernel's seccomp filter: \(String(cString: strerror(-rc)))") }
+  guard rc == 0 else {
+    fail(unsafe "cannot install the kernel's seccomp filter: \(String(cString: strerror(-rc)))")
+  }
   let starts = regions.map(\.lowerBound)
   let ends = regions.map(\.upperBound)
   rc = unsafe starts.withUnsafeBufferPointer { s in
-    unsafe ends.withUnsafeBufferPointer { e in unsafe lkmsb_ip_filter_install(s.baseAddress!, e.baseAddress!, Int32(regions.count)) }
+    unsafe ends.withUnsafeBufferPointer { e in
+      unsafe lkmsb_ip_filter_install(s.baseAddress!, e.baseAddress!, Int32(regions.count))
+    }
   }
-  guard rc == 0 else { fail(unsafe "cannot install the module-memory filter: \(String(cString: strerror(-rc)))") }
+  guard rc == 0 else {
+    fail(unsafe "cannot install the module-memory filter: \(String(cString: strerror(-rc)))")
+  }
 }
 
 let channel: Int32 = 3
@@ -253,7 +265,9 @@ if !options.noCache && !ImageCache.disabledByEnvironment {
     kernelOptions.cache = ImageCache.standard(anonymousImages: options.perfMap)
   }
 }
-do { kernelOptions.regions = try Kernel.reserveRegions(hostSymbols: kernelOptions.hostSymbols) } catch {
+do {
+  kernelOptions.regions = try Kernel.reserveRegions(hostSymbols: kernelOptions.hostSymbols)
+} catch {
   fail("cannot reserve the module regions: \(error.message)")
 }
 let kernel: Kernel

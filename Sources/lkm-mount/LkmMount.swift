@@ -31,7 +31,10 @@ struct LkmMount: ParsableCommand {
   @Flag(help: "Export the kernel's /dev: devices as files read and written by their drivers.")
   var dev = false
 
-  @Option(help: "A descriptor to write 'ready' to once the mount is in place (then standard error goes to /dev/null).")
+  @Option(
+    help:
+      "A descriptor to write 'ready' to once the mount is in place (then standard error goes to /dev/null)."
+  )
   var readyFd: Int32?
 
   @Flag(help: "libfuse's debug output on standard error.")
@@ -62,7 +65,8 @@ struct LkmMount: ParsableCommand {
     if !dev {
       let mounted = try server.check(kernelPath: kernelPath, type: fileSystem)
       guard mounted else {
-        throw ValidationError("\(kernelPath): no \(fileSystem) file system is mounted there in the kernel")
+        throw ValidationError(
+          "\(kernelPath): no \(fileSystem) file system is mounted there in the kernel")
       }
     }
     unsafe Server.current = server
@@ -88,7 +92,8 @@ struct LkmMount: ParsableCommand {
       HostMounts.remove(record)
     }
     if rc != 0 {
-      let message = String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+      let message = String(
+        decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
       throw ValidationError("\(host): \(message)")
     }
   }
@@ -153,7 +158,9 @@ private let ready: lkmhm_ready_fn = { _ in
   /// One system call. A session lkmd closed (an idle one it dropped after 10 s) is replaced,
   /// and the other idle ones, as old, go with it; a failure of a new session means lkmd is
   /// gone.
-  func perform(_ number: Int32, _ arguments: [SyscallArgument]) -> Result<SyscallResult, SyscallError> {
+  func perform(_ number: Int32, _ arguments: [SyscallArgument]) -> Result<
+    SyscallResult, SyscallError
+  > {
     for attempt in 0..<2 {
       let session: DeviceClient
       do { session = try client() } catch { return .failure(.device(error)) }
@@ -196,7 +203,8 @@ private let ready: lkmhm_ready_fn = { _ in
       let a = unsafe args[i]
       switch unsafe a.kind {
       case LKMHM_INTEGER: unsafe arguments.append(.integer(a.integer))
-      case LKMHM_STRING: unsafe arguments.append(.string(a.string.map { unsafe String(cString: $0) } ?? ""))
+      case LKMHM_STRING:
+        unsafe arguments.append(.string(a.string.map { unsafe String(cString: $0) } ?? ""))
       case LKMHM_BYTES: unsafe arguments.append(.bytes(bytes(a)))
       case LKMHM_BUFFER: unsafe arguments.append(.buffer(a.length))
       default: unsafe arguments.append(.both(bytes(a)))
@@ -210,7 +218,9 @@ private let ready: lkmhm_ready_fn = { _ in
         guard next < result.buffers.count, let data = unsafe args[i].data else { break }
         let returned = result.buffers[next]
         let n = unsafe min(returned.count, args[i].length)
-        unsafe returned.withUnsafeBytes { unsafe data.copyMemory(from: $0.baseAddress!, byteCount: n) }
+        unsafe returned.withUnsafeBytes {
+          unsafe data.copyMemory(from: $0.baseAddress!, byteCount: n)
+        }
         unsafe args[i].returned = n
         next += 1
       }

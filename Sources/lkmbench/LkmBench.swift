@@ -4,8 +4,8 @@
 // dlclose of a shared library, in the same kind of process and with the same clock.
 import ArgumentParser
 import Glibc
-import ModuleLinker
 import LKMBase
+import ModuleLinker
 
 @main
 struct LkmBench: ParsableCommand {
@@ -44,7 +44,9 @@ struct LkmBench: ParsableCommand {
   @Option(name: .customLong("cache"), help: "Link through a cache of linked images in DIR.")
   var cacheDirectory: String?
 
-  @Flag(help: "Also report resident memory and mappings after the warm-up and at the end (a leak check).")
+  @Flag(
+    help:
+      "Also report resident memory and mappings after the warm-up and at the end (a leak check).")
   var footprint = false
 
   @Argument(help: "Relocatable objects (.o) and ar archives (.a).")
@@ -173,7 +175,8 @@ struct LkmBench: ParsableCommand {
     return extra + [
       ("host", "\"lkm\""), ("iterations", String(iterations)), ("warmup", String(warmup)),
       ("objects", String(objects)), ("relocations", String(relocations)),
-      ("image_bytes", String(imageBytes)), ("first_load_ns", String(first.0)), ("first_cpu_ns", String(first.1)),
+      ("image_bytes", String(imageBytes)), ("first_load_ns", String(first.0)),
+      ("first_cpu_ns", String(first.1)),
       ("cache_hits", cache == nil ? "null" : String(hits)), ("addresses", String(bases.count)),
     ] + summary("load", load) + summary("unload", unload) + summary("cpu", cpu)
       + [("phase_median_ns", "{\(phaseJSON)}")]
@@ -215,7 +218,6 @@ struct LkmBench: ParsableCommand {
       + summary("load", load) + summary("unload", unload) + summary("cpu", cpu)
   }
 }
-
 
 /// The calling thread's CPU time (CLOCK_THREAD_CPUTIME_ID): less disturbed than the wall clock
 /// by other processes competing for the CPUs.

@@ -255,7 +255,8 @@ struct Poll: ParsableCommand {
     commandName: "poll",
     abstract: "Wait until a device or a file is readable (-w: writable), by poll(2).",
     discussion:
-      "Prints 'readable' (or 'writable') and exits 0 when it is; after TIMEOUT milliseconds (default: no limit) prints 'timed out' and exits 1.")
+      "Prints 'readable' (or 'writable') and exits 0 when it is; after TIMEOUT milliseconds (default: no limit) prints 'timed out' and exits 1."
+  )
   @OptionGroup var device: DeviceOption
   @Flag(name: .short, help: "Wait until it is writable.") var writable = false
   @Argument var path: String
@@ -283,7 +284,8 @@ struct Poll: ParsableCommand {
 struct Mount: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "mount",
-    abstract: "Mount a file system type on a path (mount(2)); without arguments, list the mounts (getfsstat(2)).",
+    abstract:
+      "Mount a file system type on a path (mount(2)); without arguments, list the mounts (getfsstat(2)).",
     discussion:
       "With -t, list the file system types modules have registered (vfsconf): name, type number, mounts."
   )
@@ -315,7 +317,8 @@ struct Mount: ParsableCommand {
           try k.mountedFileSystems()
         }
         for m in mounts {
-          out += "\(m.from) on \(m.on) type \(m.type) (local\(hostMountNote(device, kernelPath: m.on)))\n"
+          out +=
+            "\(m.from) on \(m.on) type \(m.type) (local\(hostMountNote(device, kernelPath: m.on)))\n"
         }
       }
       BSD.write(out, to: 1)
@@ -462,7 +465,9 @@ extension BSD {
   static func write(bytes: [UInt8]) {
     var done = 0
     while done < bytes.count {
-      let n = unsafe bytes.withUnsafeBytes { unsafe Glibc.write(1, $0.baseAddress! + done, bytes.count - done) }
+      let n = unsafe bytes.withUnsafeBytes {
+        unsafe Glibc.write(1, $0.baseAddress! + done, bytes.count - done)
+      }
       if n <= 0 { break }
       done += n
     }

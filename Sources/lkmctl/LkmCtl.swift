@@ -8,11 +8,14 @@ import LKMToolSupport
 struct LkmCtl: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "lkmctl",
-    abstract: "Use what modules add to the lkm kernel: system calls, the message buffer, sysctl, symbols, devices, file systems and interpreters.",
-    discussion: "Results go to stdout (exit 0); a failure prints 'lkmctl: <what>: <strerror>' on stderr (exit 1); with no lkmd on the device, exit 69. See lkmctl(8).",
+    abstract:
+      "Use what modules add to the lkm kernel: system calls, the message buffer, sysctl, symbols, devices, file systems and interpreters.",
+    discussion:
+      "Results go to stdout (exit 0); a failure prints 'lkmctl: <what>: <strerror>' on stderr (exit 1); with no lkmd on the device, exit 69. See lkmctl(8).",
     subcommands: [
       Syscall.self, Dmesg.self, Sysctl.self, Ksyms.self, Addr.self, ModInfo.self, Mknod.self,
-      Rm.self, Mkdir.self, Mv.self, Write.self, Poll.self, Read.self, Ioctl.self, Mount.self, Umount.self, Ls.self, Cat.self,
+      Rm.self, Mkdir.self, Mv.self, Write.self, Poll.self, Read.self, Ioctl.self, Mount.self,
+      Umount.self, Ls.self, Cat.self,
       Exec.self, Crashes.self,
     ])
 
@@ -60,7 +63,9 @@ struct Syscall: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "syscall",
     abstract: "Run sysent[NUM] with integer (or string) arguments and print retval.",
-    discussion: "An argument that parses as an integer (decimal, 0x hex) is passed as one; any other is passed as a pointer to a copy of the string.")
+    discussion:
+      "An argument that parses as an integer (decimal, 0x hex) is passed as one; any other is passed as a pointer to a copy of the string."
+  )
   @OptionGroup var device: DeviceOption
   @Argument(help: "The system call's number (modstat's Off column for a SYSCALL module).")
   var number: Int32
@@ -136,7 +141,9 @@ struct Sysctl: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "sysctl",
     abstract: "Read or set the kernel's kern.* variables (__sysctl(2)).",
-    discussion: "kern.ostype, kern.osrelease, kern.version, kern.securelevel (only rises) and kern.hostname; without NAME, all of them.")
+    discussion:
+      "kern.ostype, kern.osrelease, kern.version, kern.securelevel (only rises) and kern.hostname; without NAME, all of them."
+  )
   @OptionGroup var device: DeviceOption
   @Argument(help: "NAME to read, NAME=VALUE to set.")
   var setting: String?
@@ -180,7 +187,8 @@ struct Sysctl: ParsableCommand {
     } else {
       new = Array(value.utf8)
     }
-    system(client, name) { k throws(SyscallError) in _ = try k.sysctl(entry.mib, size: 0, new: new) }
+    system(client, name) { k throws(SyscallError) in _ = try k.sysctl(entry.mib, size: 0, new: new)
+    }
     BSD.write("\(name): \(current) -> \(Sysctl.read(client, entry))\n", to: 1)
   }
 
@@ -206,10 +214,13 @@ struct Ksyms: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "ksyms",
     abstract: "Print the kernel symbol table, one symbol a line: ADDRESS TYPE NAME [MODULE].",
-    discussion: "The output is what modload -n -A reads. PATTERN is a shell pattern (fnmatch) on names.")
+    discussion:
+      "The output is what modload -n -A reads. PATTERN is a shell pattern (fnmatch) on names.")
   @OptionGroup var device: DeviceOption
   @Option(
-    name: .customShort("m"), help: ArgumentHelp("Only the symbols of this module ('kernel' for the kernel's own).", valueName: "module"))
+    name: .customShort("m"),
+    help: ArgumentHelp(
+      "Only the symbols of this module ('kernel' for the kernel's own).", valueName: "module"))
   var module: String?
   @Argument(help: "A shell pattern on names ('*split*').") var pattern: String?
 
@@ -239,7 +250,9 @@ struct Ksyms: ParsableCommand {
 }
 
 extension String {
-  func leftPadded16() -> String { count >= 16 ? self : String(repeating: "0", count: 16 - count) + self }
+  func leftPadded16() -> String {
+    count >= 16 ? self : String(repeating: "0", count: 16 - count) + self
+  }
 }
 
 struct Addr: ParsableCommand {
@@ -270,8 +283,11 @@ struct Addr: ParsableCommand {
 struct Crashes: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "crashes",
-    abstract: "List the crash reports of this lkmd: each time the kernel process died or hung and was rebooted.",
-    discussion: "One line per report: NUMBER, time (UTC), what happened, the module whose code ran and the request in flight, and the report's file. With NUMBER, print that report.")
+    abstract:
+      "List the crash reports of this lkmd: each time the kernel process died or hung and was rebooted.",
+    discussion:
+      "One line per report: NUMBER, time (UTC), what happened, the module whose code ran and the request in flight, and the report's file. With NUMBER, print that report."
+  )
   @OptionGroup var device: DeviceOption
   @Argument(help: "A report's number: print it whole.") var number: Int32?
 

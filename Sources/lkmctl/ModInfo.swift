@@ -10,13 +10,20 @@ import ModuleLinker
 struct ModInfo: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "modinfo",
-    abstract: "Describe module objects without a kernel: name, type, entry, exports and the symbols they need.",
+    abstract:
+      "Describe module objects without a kernel: name, type, entry, exports and the symbols they need.",
     discussion:
-      "The objects go through the ELF reader as modload's do. The name and type are those of the module's MOD_* declaration; the entry is found by modload's rule (-e, else xxxinit, else BASENAME_lkmentry); the symbols it needs are what the kernel (or another module) must export.")
+      "The objects go through the ELF reader as modload's do. The name and type are those of the module's MOD_* declaration; the entry is found by modload's rule (-e, else xxxinit, else BASENAME_lkmentry); the symbols it needs are what the kernel (or another module) must export."
+  )
 
-  @Option(name: .customShort("e"), help: ArgumentHelp("The entry function, as modload -e.", valueName: "entry"))
+  @Option(
+    name: .customShort("e"),
+    help: ArgumentHelp("The entry function, as modload -e.", valueName: "entry"))
   var entry: String?
-  @Argument(help: ArgumentHelp("The module's object, then any others that make the module (as modload takes them).", valueName: "file"))
+  @Argument(
+    help: ArgumentHelp(
+      "The module's object, then any others that make the module (as modload takes them).",
+      valueName: "file"))
   var files: [String]
 
   func run() {

@@ -21,7 +21,9 @@ func system_formatTime(_ seconds: Int64, _ format: String, local: Bool) -> Strin
 /// The corresponding C functions are `stat(2)` and `realpath(3)`.
 func system_hostDirectory(_ path: String) -> Result<String, HostError> {
   var status = stat()
-  guard unsafe stat(path, &status) == 0 else { return .failure(HostError(text: hostErrorText(errno))) }
+  guard unsafe stat(path, &status) == 0 else {
+    return .failure(HostError(text: hostErrorText(errno)))
+  }
   guard (status.st_mode & S_IFMT) == S_IFDIR else {
     return .failure(HostError(text: hostErrorText(ENOTDIR)))
   }
@@ -40,4 +42,6 @@ struct HostError: Error {
 /// Whether `name` matches the shell pattern `pattern`.
 ///
 /// The corresponding C function is `fnmatch(3)` with no flags.
-func system_fnmatch(_ pattern: String, _ name: String) -> Bool { unsafe fnmatch(pattern, name, 0) == 0 }
+func system_fnmatch(_ pattern: String, _ name: String) -> Bool {
+  unsafe fnmatch(pattern, name, 0) == 0
+}

@@ -9,7 +9,8 @@ import ModuleLinker
 struct Lkmd: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "lkmd",
-    abstract: "The lkm kernel: serves /dev/lkm on a Unix socket and runs modules in a supervised kernel process.",
+    abstract:
+      "The lkm kernel: serves /dev/lkm on a Unix socket and runs modules in a supervised kernel process.",
     discussion: """
       Runs in the foreground and prints "lkmd: ready on DEVICE" once it accepts requests. \
       lkmd is a supervisor: modules run in its child, the kernel process, which it restarts \
@@ -33,7 +34,10 @@ struct Lkmd: ParsableCommand {
       "The initial securelevel; above 0, only stat requests are allowed.", valueName: "level"))
   var securelevel: Int32 = 0
 
-  @Flag(help: "Also resolve modules against the host C library, after the kernel's symbols (weakens containment: module code may then call the C library).")
+  @Flag(
+    help:
+      "Also resolve modules against the host C library, after the kernel's symbols (weakens containment: module code may then call the C library)."
+  )
   var hostSymbols = false
 
   @Option(
@@ -45,11 +49,12 @@ struct Lkmd: ParsableCommand {
   @Option(help: ArgumentHelp("The largest module accepted, in bytes.", valueName: "bytes"))
   var objectLimit: Int = 64 << 20
 
-  @Flag(help: """
-    Run every module in the sandbox first (lkm-sandbox-child: link, LKM_E_LOAD, LKM_E_STAT, \
-    LKM_E_UNLOAD in a filtered child) and refuse it unless the verdict is 'loaded' with \
-    LKM_E_LOAD returning 0. The verdict goes to the message buffer.
-    """)
+  @Flag(
+    help: """
+      Run every module in the sandbox first (lkm-sandbox-child: link, LKM_E_LOAD, LKM_E_STAT, \
+      LKM_E_UNLOAD in a filtered child) and refuse it unless the verdict is 'loaded' with \
+      LKM_E_LOAD returning 0. The verdict goes to the message buffer.
+      """)
   var trialLoad = false
 
   @Option(
@@ -79,10 +84,11 @@ struct Lkmd: ParsableCommand {
   @Option(help: ArgumentHelp("Client connections at once (at least 4).", valueName: "count"))
   var maxConnections: Int = 128
 
-  @Flag(help: """
-    Keep /tmp/perf-PID.map (PID: the kernel process) listing every loaded module's functions, \
-    for perf report; an unloaded module's lines stay, marked, until its addresses are reused.
-    """)
+  @Flag(
+    help: """
+      Keep /tmp/perf-PID.map (PID: the kernel process) listing every loaded module's functions, \
+      for perf report; an unloaded module's lines stay, marked, until its addresses are reused.
+      """)
   var perfMap = false
 
   @Option(
@@ -106,7 +112,9 @@ struct Lkmd: ParsableCommand {
       throw ValidationError("--hang-limit must be a positive number of seconds")
     }
     guard maxConnections > 0 else { throw ValidationError("--max-connections must be positive") }
-    if cache != nil && noCache { throw ValidationError("--cache and --no-cache cannot be used together") }
+    if cache != nil && noCache {
+      throw ValidationError("--cache and --no-cache cannot be used together")
+    }
   }
 
   /// Not ArgumentParser's main: errors are `lkmd: …` (its "Error: " replaced, as lkmctl does),
@@ -153,7 +161,9 @@ struct Lkmd: ParsableCommand {
       if !directory.hasPrefix("/") {
         var buffer = [CChar](repeating: 0, count: 4096)
         if unsafe getcwd(&buffer, buffer.count) != nil {
-          directory = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) + "/" + directory
+          directory =
+            String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            + "/" + directory
         }
       }
       // A directory lkmd cannot use is a failure to start (exit 1), as the device's.

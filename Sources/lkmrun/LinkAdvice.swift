@@ -85,7 +85,6 @@ final class LinkAdvice: Sendable {
     }
   }
 
-
   /// The demangled form of an Itanium C++ name, or nil.
   static func demangle(_ name: String) -> String? {
     guard name.hasPrefix("_Z") else { return nil }
@@ -143,7 +142,9 @@ final class LinkAdvice: Sendable {
     ] where name.hasPrefix(prefix) {
       return Instrumentation(
         option: option,
-        advice: "\(sanitizer) must be loaded before the C library, which lkmrun cannot do: remove \(option)")
+        advice:
+          "\(sanitizer) must be loaded before the C library, which lkmrun cannot do: remove \(option)"
+      )
     }
     if starts("__sanitizer_cov_") {
       return Instrumentation(
@@ -214,7 +215,8 @@ final class LinkAdvice: Sendable {
     if !cxx.isEmpty {
       var e = LinkError(
         .undefinedSymbol,
-        "\(LinkAdvice.list(cxx)) \(cxx.count == 1 ? "is" : "are") in the C++ library: add -l stdc++")
+        "\(LinkAdvice.list(cxx)) \(cxx.count == 1 ? "is" : "are") in the C++ library: add -l stdc++"
+      )
       e.symbol = cxx.sorted()[0]
       lines.append(e)
     }

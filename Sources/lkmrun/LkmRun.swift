@@ -5,8 +5,8 @@
 import CLkmrunHost
 import ELFObject
 import Glibc
-import ModuleLinker
 import LKMBase
+import ModuleLinker
 
 @main
 struct LkmRun {
@@ -104,7 +104,8 @@ struct LkmRun {
         continue
       }
       if word == "--cache" || word.hasPrefix("--cache=") {
-        command.cacheDirectory = word == "--cache" ? value("--cache", "") : String(word.dropFirst(8))
+        command.cacheDirectory =
+          word == "--cache" ? value("--cache", "") : String(word.dropFirst(8))
         i += 1
         continue
       }
@@ -185,7 +186,8 @@ struct LkmRun {
       module = try ModuleLinker(options: options).link(contentsOf: self.inputs)
       if module.address(ofExport: entry) == nil {
         if let problem = self.inputs.lazy.compactMap(notMachineCode).first { return fail(problem) }
-        return fail(LinkError(.noEntryPoint, "\(self.inputs[0]): entry point '\(entry)' is not defined"))
+        return fail(
+          LinkError(.noEntryPoint, "\(self.inputs[0]): entry point '\(entry)' is not defined"))
       }
     } catch {
       // An LTO object is told apart only when the link fails (the check reads the inputs
@@ -210,16 +212,19 @@ struct LkmRun {
 
   func report(_ module: LoadedModule, total: UInt64) {
     let s = module.statistics
-    var out = "lkmrun: \(s.objectCount) objects linked at \(hex(module.baseAddress)), \(module.size) bytes\n"
+    var out =
+      "lkmrun: \(s.objectCount) objects linked at \(hex(module.baseAddress)), \(module.size) bytes\n"
     for segment in s.segments {
-      out += "  \(segment.name.rightPadded(7)) \(hex(segment.address)) \(String(segment.size).leftPadded(9)) bytes \(segment.protection)\n"
+      out +=
+        "  \(segment.name.rightPadded(7)) \(hex(segment.address)) \(String(segment.size).leftPadded(9)) bytes \(segment.protection)\n"
     }
     out += "  stubs \(s.stubCount), GOT entries \(s.gotCount)\n"
     switch s.cache {
     case nil: out += "  cache off\n"
     case .hit: out += "  cache hit\n"
     case .stored(let missed): out += "  cache miss (\(missed)): stored\n"
-    case .notStored(let missed, let reason): out += "  cache miss (\(missed)): not stored: \(reason)\n"
+    case .notStored(let missed, let reason):
+      out += "  cache miss (\(missed)): not stored: \(reason)\n"
     }
     out += "  relocations \(s.relocationCount):"
     for (name, count) in s.relocationsByType.sorted(by: { $0.value > $1.value }) {
@@ -268,7 +273,6 @@ extension String {
     split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
   }
 }
-
 
 // MARK: - libgcc
 
@@ -361,22 +365,23 @@ func programCounter(_ context: UnsafeMutableRawPointer?) -> UInt64? {
   }
 }
 
-let onCrash: @convention(c) (Int32, UnsafeMutablePointer<siginfo_t>?, UnsafeMutableRawPointer?) -> Void = {
-  signal, info, context in
-  var text = unsafe "lkmrun: \(crashingProgram): \(String(cString: strsignal(signal)))"
-  if signal == SIGSEGV || signal == SIGBUS, let info = unsafe info {
-    let address = unsafe UInt(bitPattern: info.pointee._sifields._sigfault.si_addr)
-    text += " at \(hex(UInt64(address)))"
-  }
-  if let pc = unsafe programCounter(context) {
-    if let module = unsafe running, module.contains(pc) {
-      text += " in \(symbolize(pc) ?? module.symbolize(pc) ?? hex(pc))"
-    } else {
-      text += " in lkmrun or a library, pc \(hex(pc))"
+let onCrash:
+  @convention(c) (Int32, UnsafeMutablePointer<siginfo_t>?, UnsafeMutableRawPointer?) -> Void = {
+    signal, info, context in
+    var text = unsafe "lkmrun: \(crashingProgram): \(String(cString: strsignal(signal)))"
+    if signal == SIGSEGV || signal == SIGBUS, let info = unsafe info {
+      let address = unsafe UInt(bitPattern: info.pointee._sifields._sigfault.si_addr)
+      text += " at \(hex(UInt64(address)))"
     }
+    if let pc = unsafe programCounter(context) {
+      if let module = unsafe running, module.contains(pc) {
+        text += " in \(symbolize(pc) ?? module.symbolize(pc) ?? hex(pc))"
+      } else {
+        text += " in lkmrun or a library, pc \(hex(pc))"
+      }
+    }
+    text += "\n"
+    flushStandardStreams()
+    writeStandardError(text)
+    _exit(128 + signal)
   }
-  text += "\n"
-  flushStandardStreams()
-  writeStandardError(text)
-  _exit(128 + signal)
-}

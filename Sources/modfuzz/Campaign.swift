@@ -75,7 +75,8 @@ final class Campaign: @unchecked Sendable {
 
   /// Runs the campaign; true if a finding (loader crash, loader timeout, out of memory) was made.
   func run() throws -> Bool {
-    try FileManager.default.createDirectory(atPath: findingsDirectory, withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      atPath: findingsDirectory, withIntermediateDirectories: true)
     var status: Thread?
     if !quiet {
       let thread = Thread { [self] in
@@ -113,7 +114,8 @@ final class Campaign: @unchecked Sendable {
       record(error: "job \(job): \(error)")
       return
     }
-    let deadline: Date? = if case .seconds(let s) = limit { start.addingTimeInterval(s) } else { nil }
+    let deadline: Date? =
+      if case .seconds(let s) = limit { start.addingTimeInterval(s) } else { nil }
     var index = UInt64(job)
     while true {
       if case .count(let n) = limit, index >= UInt64(n) { break }
@@ -139,14 +141,18 @@ final class Campaign: @unchecked Sendable {
     case .moduleFault(let site): return "module-fault " + site.key
     case .loaderCrash(let signal, let after, let detail):
       // Addresses move between runs: keep the words.
-      let words = detail.split(separator: " ").map { $0.hasPrefix("0x") ? "X" : String($0) }.joined(separator: " ")
+      let words = detail.split(separator: " ").map { $0.hasPrefix("0x") ? "X" : String($0) }.joined(
+        separator: " ")
       return "loader-crash \(Signals.name(signal))\(after ? " after-module" : "") \(words)"
     case .timeout(_, let inModule): return inModule ? "timeout module-code" : "timeout loader"
-    case .outOfMemory(_, let byModule): return byModule ? "out-of-memory module" : "out-of-memory loader"
+    case .outOfMemory(_, let byModule):
+      return byModule ? "out-of-memory module" : "out-of-memory loader"
     }
   }
 
-  func record(_ verdict: SandboxVerdict, index: UInt64, seed: Seed, bytes: [UInt8], mutations: [String]) {
+  func record(
+    _ verdict: SandboxVerdict, index: UInt64, seed: Seed, bytes: [UInt8], mutations: [String]
+  ) {
     lock.lock()
     defer { lock.unlock() }
     executions += 1
@@ -162,7 +168,9 @@ final class Campaign: @unchecked Sendable {
       guard moduleFaultSites < 1000 else { return }
       moduleFaultSites += 1
     }
-    let finding = Finding(index: index, verdict: verdict, seed: seed.name, mutations: mutations, bytes: bytes, entry: seed.entry)
+    let finding = Finding(
+      index: index, verdict: verdict, seed: seed.name, mutations: mutations, bytes: bytes,
+      entry: seed.entry)
     findings[key] = finding
     write(finding, key: key)
   }
@@ -180,7 +188,8 @@ final class Campaign: @unchecked Sendable {
     let isArchive = finding.bytes.starts(with: Array("!<arch>\n".utf8))
     let file = stem + (isArchive ? ".a" : ".o")
     _ = FileManager.default.createFile(atPath: file, contents: Data(finding.bytes))
-    let command = (["modfuzz", "--run"] + reproduceFlags + ["--entry", finding.entry, file]).joined(separator: " ")
+    let command = (["modfuzz", "--run"] + reproduceFlags + ["--entry", finding.entry, file]).joined(
+      separator: " ")
     let text = """
       verdict: \(finding.verdict.description)
       input: \(finding.index) of campaign --seed \(seed) (seed object \(finding.seed); mutations: \(finding.mutations.joined(separator: ", ")))
@@ -213,7 +222,8 @@ final class Campaign: @unchecked Sendable {
   ) -> String {
     let rate = seconds > 0 ? Double(n) / seconds : 0
     let head = "\(n) inputs \(String(format: "%.0f", rate))/s"
-    let tail = "\(bugs) bug\(bugs == 1 ? "" : "s"), \(moduleFaults) module fault\(moduleFaults == 1 ? "" : "s") | \(String(format: "%.0f", seconds))s"
+    let tail =
+      "\(bugs) bug\(bugs == 1 ? "" : "s"), \(moduleFaults) module fault\(moduleFaults == 1 ? "" : "s") | \(String(format: "%.0f", seconds))s"
     var verdicts: [String] = []
     for kind in SandboxVerdict.Kind.allCases where counts[kind, default: 0] > 0 {
       verdicts.append("\(kind.rawValue) \(counts[kind]!)")
@@ -222,7 +232,8 @@ final class Campaign: @unchecked Sendable {
     var line = "\(head) | \(verdicts.joined(separator: ", ")) | \(tail)"
     while line.count > room && !verdicts.isEmpty {
       verdicts.removeLast()
-      line = "\(head) | \(verdicts.joined(separator: ", "))\(verdicts.isEmpty ? "" : ", ")… | \(tail)"
+      line =
+        "\(head) | \(verdicts.joined(separator: ", "))\(verdicts.isEmpty ? "" : ", ")… | \(tail)"
     }
     if line.count > room { line = "\(head) | \(tail)" }
     if line.count > room { line = String(line.prefix(room)) }
@@ -244,12 +255,14 @@ final class Campaign: @unchecked Sendable {
     defer { lock.unlock() }
     let elapsed = Date().timeIntervalSince(start)
     var out = "modfuzz: \(executions) inputs in \(String(format: "%.1f", elapsed)) s "
-    out += "(\(String(format: "%.0f", Double(executions) / max(elapsed, 0.001))) per second, \(jobs) job\(jobs == 1 ? "" : "s"), "
+    out +=
+      "(\(String(format: "%.0f", Double(executions) / max(elapsed, 0.001))) per second, \(jobs) job\(jobs == 1 ? "" : "s"), "
     out += "seed \(seed), \(seeds.count) seed files\(linkOnly ? ", link only" : ""))\n\n"
     out += "| Verdict | Inputs | Share |\n|---|---:|---:|\n"
     for kind in SandboxVerdict.Kind.allCases {
       let n = counts[kind, default: 0]
-      out += "| \(kind.rawValue) | \(n) | \(String(format: "%.2f", executions > 0 ? 100 * Double(n) / Double(executions) : 0))% |\n"
+      out +=
+        "| \(kind.rawValue) | \(n) | \(String(format: "%.2f", executions > 0 ? 100 * Double(n) / Double(executions) : 0))% |\n"
     }
     let sorted = findings.sorted { $0.key < $1.key }
     let bugs = sorted.filter { $0.value.verdict.isFinding }
@@ -258,11 +271,13 @@ final class Campaign: @unchecked Sendable {
     for (key, finding) in bugs {
       out += "  \(key): input \(finding.index): \(finding.verdict.description)\n"
     }
-    out += "Module faults (the modules' own faults, timeouts and memory, expected of mutated modules): "
+    out +=
+      "Module faults (the modules' own faults, timeouts and memory, expected of mutated modules): "
     out += "\(moduleFaultKeys.count) distinct"
     out +=
       keepModuleFaults
-      ? ", examples kept in \(findingsDirectory)\n" : " (counted; --keep-module-faults keeps an example of each)\n"
+      ? ", examples kept in \(findingsDirectory)\n"
+      : " (counted; --keep-module-faults keeps an example of each)\n"
     for error in errors.prefix(10) { out += "error: \(error)\n" }
     print(out, terminator: "")
   }

@@ -38,9 +38,13 @@ struct ELFLayout {
   /// The layout of the ELF object at `base`, or nil if not even its header is there.
   init?(_ bytes: [UInt8], base: Int = 0, end: Int? = nil) {
     let end = min(end ?? bytes.count, bytes.count)
-    guard base >= 0, end - base >= 64, bytes[base] == 0x7f, bytes[base + 1] == 0x45 else { return nil }
+    guard base >= 0, end - base >= 64, bytes[base] == 0x7f, bytes[base + 1] == 0x45 else {
+      return nil
+    }
     self.base = base
-    headerFields = ELFLayout.elfHeaderFields.map { Field(offset: base + $0.offset, width: $0.width) }
+    headerFields = ELFLayout.elfHeaderFields.map {
+      Field(offset: base + $0.offset, width: $0.width)
+    }
     func load(_ at: Int, _ width: Int) -> UInt64? {
       guard at >= base, at + width <= end else { return nil }
       var v: UInt64 = 0

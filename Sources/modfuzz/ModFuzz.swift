@@ -62,7 +62,9 @@ struct ModFuzz: ParsableCommand {
   @Flag(help: "A new process per input instead of the fork server (slower).")
   var noForkServer = false
 
-  @Flag(name: .customLong("run"), help: "Run each FILE once in the sandbox and print its verdict (reproduces a finding).")
+  @Flag(
+    name: .customLong("run"),
+    help: "Run each FILE once in the sandbox and print its verdict (reproduces a finding).")
   var replayFiles = false
 
   @Option(
@@ -80,10 +82,15 @@ struct ModFuzz: ParsableCommand {
   @Flag(help: "No status line, even on a terminal.")
   var quiet = false
 
-  @Flag(help: "Also keep an example of each module fault (the modules' own faults, timeouts and memory), not only loader bugs.")
+  @Flag(
+    help:
+      "Also keep an example of each module fault (the modules' own faults, timeouts and memory), not only loader bugs."
+  )
   var keepModuleFaults = false
 
-  @Argument(help: ArgumentHelp("Seed objects or archives (with --run: the files to run).", valueName: "file"))
+  @Argument(
+    help: ArgumentHelp(
+      "Seed objects or archives (with --run: the files to run).", valueName: "file"))
   var files: [String] = []
 
   func configuration(hostSymbols: Bool) -> Sandbox.Configuration {
@@ -111,7 +118,8 @@ struct ModFuzz: ParsableCommand {
     let campaign = Campaign(
       seeds: seeds, seed: seed, jobs: jobs, limit: limit, linkOnly: linkOnly,
       configuration: configuration(hostSymbols: host), findings: output,
-      quiet: quiet || isatty(2) == 0, reproduceFlags: (linkOnly ? ["--link-only"] : []) + (host ? ["--host-symbols"] : [])
+      quiet: quiet || isatty(2) == 0,
+      reproduceFlags: (linkOnly ? ["--link-only"] : []) + (host ? ["--host-symbols"] : [])
         + ["--timeout", "\(timeout)", "--memory", "\(memory)"], keepModuleFaults: keepModuleFaults)
     let found = try campaign.run()
     if found { throw ExitCode(1) }
@@ -129,7 +137,8 @@ struct ModFuzz: ParsableCommand {
       let sandbox = try Sandbox(configuration: configuration(hostSymbols: hostSymbols))
       for file in files {
         let seed = try Seed(path: file, entry: entry)
-        let request = SandboxRequest(inputs: [seed.input], entry: seed.entry, mode: linkOnly ? .linkOnly : .lifecycle)
+        let request = SandboxRequest(
+          inputs: [seed.input], entry: seed.entry, mode: linkOnly ? .linkOnly : .lifecycle)
         var verdict = try sandbox.run(request)
         for _ in 1..<max(repeatCount, 1) { verdict = try sandbox.run(request) }
         print("\(file): \(verdict.description)")
@@ -140,8 +149,12 @@ struct ModFuzz: ParsableCommand {
       let elapsed = Date().timeIntervalSince(start)
       let cpu = cpuSeconds() - cpuBefore
       let n = files.count * repeatCount
-      print(String(format: "modfuzz: %d sandboxed executions in %.2f s: %.0f per second; %.2f CPU seconds: %.0f per CPU second (%@)",
-        n, elapsed, Double(n) / elapsed, cpu, Double(n) / cpu, noForkServer ? "a new process each" : "fork server"))
+      print(
+        String(
+          format:
+            "modfuzz: %d sandboxed executions in %.2f s: %.0f per second; %.2f CPU seconds: %.0f per CPU second (%@)",
+          n, elapsed, Double(n) / elapsed, cpu, Double(n) / cpu,
+          noForkServer ? "a new process each" : "fork server"))
     }
     if found { throw ExitCode(1) }
   }
@@ -190,7 +203,9 @@ struct Seed: Sendable {
     }
     let base = String(name.split(separator: ".").first ?? "")
     // OpenBSD's examples are loaded with -e NAME (newsyscall, miscmod): the file's base name.
-    for candidate in ["xxxinit", base + "_lkmentry", base] where defined.contains(candidate) { return candidate }
+    for candidate in ["xxxinit", base + "_lkmentry", base] where defined.contains(candidate) {
+      return candidate
+    }
     if let lkm = defined.first(where: { $0.hasSuffix("_lkmentry") }) { return lkm }
     if defined.contains("main") { return "main" }
     return defined.first ?? "main"
@@ -198,10 +213,13 @@ struct Seed: Sendable {
 
   /// Fixtures' modules (and, for link-only campaigns, its C programs) compiled with gcc.
   static func defaults(linkOnly: Bool) throws -> [Seed] {
-    let root = ProcessInfo.processInfo.environment["LKM_ROOT"] ?? FileManager.default.currentDirectoryPath
+    let root =
+      ProcessInfo.processInfo.environment["LKM_ROOT"] ?? FileManager.default.currentDirectoryPath
     let fixtures = root + "/Fixtures"
     guard FileManager.default.fileExists(atPath: fixtures + "/sandbox/good.c") else {
-      throw ValidationError("no SEED given and no Fixtures in \(root): give seeds, or run from the package (or set LKM_ROOT)")
+      throw ValidationError(
+        "no SEED given and no Fixtures in \(root): give seeds, or run from the package (or set LKM_ROOT)"
+      )
     }
     let work = NSTemporaryDirectory() + "modfuzz-seeds-\(getpid())"
     try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
@@ -215,10 +233,13 @@ struct Seed: Sendable {
     ]
     for directory in ["sandbox", "lkm"] {
       let path = fixtures + "/" + directory
-      let files = (FileManager.default.enumerator(atPath: path)?.allObjects as? [String] ?? []).sorted()
-      for file in files where file.hasSuffix(".c") && !skip.contains(String(file.split(separator: "/").last!)) {
+      let files = (FileManager.default.enumerator(atPath: path)?.allObjects as? [String] ?? [])
+        .sorted()
+      for file in files
+      where file.hasSuffix(".c") && !skip.contains(String(file.split(separator: "/").last!)) {
         for opt in ["-O0", "-O2"] {
-          jobs.append(("\(path)/\(file)", "\(opt) -D_KERNEL -I '\(root)/Sources/CLKM/kernel/include'"))
+          jobs.append(
+            ("\(path)/\(file)", "\(opt) -D_KERNEL -I '\(root)/Sources/CLKM/kernel/include'"))
         }
       }
     }
@@ -248,7 +269,9 @@ struct Seed: Sendable {
       for (i, path) in objects.enumerated() {
         _ = FileManager.default.createFile(atPath: path, contents: Data(seeds[i].bytes))
       }
-      if shell("ar rcs '\(archive)' \(objects.map { "'\($0)'" }.joined(separator: " ")) 2>/dev/null") == 0 {
+      if shell(
+        "ar rcs '\(archive)' \(objects.map { "'\($0)'" }.joined(separator: " ")) 2>/dev/null") == 0
+      {
         var seed = try Seed(path: archive, entry: first.entry)
         seed.entry = first.entry
         seeds.append(seed)

@@ -71,7 +71,9 @@ struct Mutator {
       guard !elf.sectionHeaders.isEmpty else { return nil }
       let section = rng.below(elf.sectionHeaders.count)
       let f = ELFLayout.sectionHeaderFields[rng.below(ELFLayout.sectionHeaderFields.count)]
-      set(&bytes, Field(offset: elf.sectionHeaders[section] + f.offset, width: f.width), count: elf.sectionCount)
+      set(
+        &bytes, Field(offset: elf.sectionHeaders[section] + f.offset, width: f.width),
+        count: elf.sectionCount)
       return "section-header[\(section)]+\(f.offset)"
     case 3, 4:
       return symbol(&bytes, elf)
@@ -102,7 +104,10 @@ struct Mutator {
       bytes[at + 5] = UInt8(truncatingIfNeeded: rng.below(256))
       return "symbol[\(index)].other"
     case 3:
-      let choices: [UInt64] = [0, 0xfff1, 0xfff2, 0xffff, 0xff00, UInt64(elf.sectionCount), UInt64(rng.below(elf.sectionCount + 2))]
+      let choices: [UInt64] = [
+        0, 0xfff1, 0xfff2, 0xffff, 0xff00, UInt64(elf.sectionCount),
+        UInt64(rng.below(elf.sectionCount + 2)),
+      ]
       Mutator.store(&bytes, Field(offset: at + 6, width: 2), choices[rng.below(choices.count)])
       return "symbol[\(index)].shndx"
     case 4:
@@ -130,7 +135,10 @@ struct Mutator {
       Mutator.store(&bytes, Field(offset: at + 8, width: 4), type)
       return "rela[\(index)].type"
     case 2:
-      let symbol = rng.chance(80) ? UInt64(rng.below(max(elf.symbolCount + 2, 1))) : value(old: 0, width: 4, count: elf.symbolCount)
+      let symbol =
+        rng.chance(80)
+        ? UInt64(rng.below(max(elf.symbolCount + 2, 1)))
+        : value(old: 0, width: 4, count: elf.symbolCount)
       Mutator.store(&bytes, Field(offset: at + 12, width: 4), symbol)
       return "rela[\(index)].symbol"
     default:
@@ -155,8 +163,10 @@ struct Mutator {
   mutating func group(_ bytes: inout [UInt8], _ elf: ELFLayout) -> String? {
     guard let table = elf.groups.first(where: { $0.count > 0 }) else { return nil }
     let index = rng.below(table.count)
-    let word: UInt64 = index == 0 ? [0, 1, 2, 0xffff_ffff][rng.below(4)] : UInt64(rng.below(elf.sectionCount + 3))
-    Mutator.store(&bytes, Field(offset: table.offset + index * 4, width: 4), rng.chance(90) ? word : rng.next())
+    let word: UInt64 =
+      index == 0 ? [0, 1, 2, 0xffff_ffff][rng.below(4)] : UInt64(rng.below(elf.sectionCount + 3))
+    Mutator.store(
+      &bytes, Field(offset: table.offset + index * 4, width: 4), rng.chance(90) ? word : rng.next())
     return "group[\(index)]"
   }
 
@@ -166,7 +176,10 @@ struct Mutator {
     // name 16, date 12, uid 6, gid 6, mode 8, size 10, fmag 2: rewrite one as decimal text.
     let fields = [(0, 16), (16, 12), (28, 6), (34, 6), (40, 8), (48, 10), (58, 2)]
     let (offset, width) = fields[rng.below(fields.count)]
-    let texts = ["0", "-1", "99999999999", "/", "//", "/0", "/99999", "/SYM64/", "\(rng.below(1 << 20))", "\(rng.below(64))"]
+    let texts = [
+      "0", "-1", "99999999999", "/", "//", "/0", "/99999", "/SYM64/", "\(rng.below(1 << 20))",
+      "\(rng.below(64))",
+    ]
     let text = Array(texts[rng.below(texts.count)].utf8.prefix(width))
     for i in 0..<width where at + offset + i < bytes.count {
       bytes[at + offset + i] = i < text.count ? text[i] : 0x20
@@ -189,7 +202,8 @@ struct Mutator {
     case 1:
       for _ in 0..<(1 + rng.below(4)) {
         bytes[rng.below(bytes.count)] =
-          rng.chance(50) ? UInt8(truncatingIfNeeded: rng.next()) : [0, 0xff, 0x7f, 0x80, 1][rng.below(5)]
+          rng.chance(50)
+          ? UInt8(truncatingIfNeeded: rng.next()) : [0, 0xff, 0x7f, 0x80, 1][rng.below(5)]
       }
       return "byte-set"
     case 2:

@@ -85,7 +85,9 @@ struct ModLoad {
         BSD.errx(1, "-A checks a module against a symbol file without loading it: use it with -n")
       }
       // -n -A FILE: the check the running kernel would make, against a symbol file.
-      let symbols = ModLoad.run { () throws(ModuleLoad.Failure) in try ModuleLoad.readSymbolFile(kernelFile) }
+      let symbols = ModLoad.run { () throws(ModuleLoad.Failure) in
+        try ModuleLoad.readSymbolFile(kernelFile)
+      }
       let module = prepare()
       let result = ModLoad.run { () throws(ModuleLoad.Failure) in
         try module.check(againstSymbolFile: kernelFile, symbols)
@@ -104,7 +106,9 @@ struct ModLoad {
     // The output file is created before the load, as OpenBSD's prelink created it: a path
     // that cannot be written stops modload before the module is loaded.
     let writesOutput = output != nil || keepOutput
-    if writesOutput { ModLoad.run { () throws(ModuleLoad.Failure) in try module.createOutput(outputPath) } }
+    if writesOutput {
+      ModLoad.run { () throws(ModuleLoad.Failure) in try module.createOutput(outputPath) }
+    }
     // --sandbox: the trial runs before the session opens, so that the device is not held
     // while the module runs in the sandbox.
     if sandbox && !checkOnly {
@@ -116,7 +120,9 @@ struct ModLoad {
     let client = BSD.openDevice(devicePath, write: true, openFailure: 3)
     let path = client.path
     if debug {
-      BSD.write("modload: entry = \(request.entry ?? request.entryCandidates.joined(separator: " or ")), \(request.inputs.count) input(s)\n")
+      BSD.write(
+        "modload: entry = \(request.entry ?? request.entryCandidates.joined(separator: " or ")), \(request.inputs.count) input(s)\n"
+      )
     }
 
     var reply = perform(client, path, .load(request))
@@ -155,14 +161,17 @@ struct ModLoad {
       // OpenBSD's LMRESERV failed (securelevel, a read-only device): it warned, tried the old
       // interface without symbols, and gave up.
       if !noSymbols {
-        BSD.warn("not loading symbols: kernel does not support symbol table loading", reply.errorText)
+        BSD.warn(
+          "not loading symbols: kernel does not support symbol table loading", reply.errorText)
       }
       BSD.err(9, "can't reserve memory", reply.errorText)
     }
     if debug { BSD.write("modentry = \(hex(result.entry))\n") }
     var written: [String] = []
     if writesOutput {
-      written = ModLoad.run { () throws(ModuleLoad.Failure) in try module.writeOutput(outputPath, result.placements) }
+      written = ModLoad.run { () throws(ModuleLoad.Failure) in
+        try module.writeOutput(outputPath, result.placements)
+      }
     }
     // As on OpenBSD, the output goes at exit unless -S, even when named with -o.
     defer { if !keepOutput { for file in written { unsafe unlink(file) } } }

@@ -55,7 +55,9 @@ struct ModStat {
         Glibc.exit(3)
       }
       let reply: Reply
-      do { reply = try client.perform(.stat(id: moduleID, name: moduleID >= 0 ? nil : command.name)) } catch {
+      do {
+        reply = try client.perform(.stat(id: moduleID, name: moduleID >= 0 ? nil : command.name))
+      } catch {
         flush()
         BSD.deviceFailed(path, error, openFailure: 3)
       }

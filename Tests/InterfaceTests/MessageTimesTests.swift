@@ -11,7 +11,9 @@ struct MessageTimesTests {
   func lineTimes() {
     let text = Array("a\nbb\nc".utf8)
     #expect(MessageTimes.lineCount(of: text) == 3)
-    let stamps = [Stamp(at: 102, length: 3, nanoseconds: 2), Stamp(at: 100, length: 2, nanoseconds: 1)]
+    let stamps = [
+      Stamp(at: 102, length: 3, nanoseconds: 2), Stamp(at: 100, length: 2, nanoseconds: 1),
+    ]
     // 'c' (position 105) is in no recorded write.
     #expect(MessageTimes.lineTimes(of: text, from: 100, stamps: stamps) == [1, 2, 0])
     // A write of several lines gives them all its time; the first line may have begun before

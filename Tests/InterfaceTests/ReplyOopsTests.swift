@@ -11,7 +11,8 @@ struct ReplyOopsTests {
     .exec(ExecResult(status: 0, output: "")),
   ]
 
-  @Test("a reply with an oops is the reply without, plus one byte; both go through", arguments: bodies)
+  @Test(
+    "a reply with an oops is the reply without, plus one byte; both go through", arguments: bodies)
   func roundTrip(_ body: Reply.Body) throws {
     let plain = Reply(error: .EFAULT, body)
     let faulted = Reply(error: .EFAULT, body, oops: true)

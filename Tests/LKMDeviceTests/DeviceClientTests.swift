@@ -61,7 +61,9 @@ final class FakeDevice: @unchecked Sendable {
     var decoder = FrameDecoder(limit: 1 << 20)
     var buffer = [UInt8](repeating: 0, count: 4096)
     while true {
-      let n = unsafe buffer.withUnsafeMutableBytes { unsafe recv(client, $0.baseAddress!, $0.count, 0) }
+      let n = unsafe buffer.withUnsafeMutableBytes {
+        unsafe recv(client, $0.baseAddress!, $0.count, 0)
+      }
       guard n > 0 else { return }
       decoder.append(buffer[0..<n])
       while let payload = try? decoder.next() {
@@ -72,7 +74,9 @@ final class FakeDevice: @unchecked Sendable {
         lock.unlock()
         guard let answer else { return }
         let frame = Frame.encode(answer)
-        _ = unsafe frame.withUnsafeBytes { unsafe send(client, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }
+        _ = unsafe frame.withUnsafeBytes {
+          unsafe send(client, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL))
+        }
       }
     }
   }

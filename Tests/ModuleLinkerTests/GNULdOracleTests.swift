@@ -1,6 +1,6 @@
 import ELFObject
-import LKMBase
 import Foundation
+import LKMBase
 import ModuleLinker
 import TestSupport
 import Testing

@@ -1,7 +1,7 @@
 import ELFObject
-import LKMBase
 import Foundation
 import Glibc
+import LKMBase
 import ModuleLinker
 import TestSupport
 import Testing
@@ -65,7 +65,8 @@ struct ModuleSnapshot: Equatable {
       lines.append("size \(bytes.count) vs \(other.bytes.count)")
     } else {
       for i in bytes.indices where bytes[i] != other.bytes[i] {
-        lines.append("+\(hex(UInt64(i))): \(hex(UInt64(bytes[i]))) vs \(hex(UInt64(other.bytes[i])))")
+        lines.append(
+          "+\(hex(UInt64(i))): \(hex(UInt64(bytes[i]))) vs \(hex(UInt64(other.bytes[i])))")
         if lines.count > 8 { break }
       }
     }
@@ -73,7 +74,8 @@ struct ModuleSnapshot: Equatable {
       ("exports", "\(exports.count)", "\(other.exports.count)"),
       ("functions", "\(functions.count)", "\(other.functions.count)"),
       ("placements", "\(placements.count)", "\(other.placements.count)"),
-    ] where a != b || (name == "exports" && exports != other.exports)
+    ]
+    where a != b || (name == "exports" && exports != other.exports)
       || (name == "functions" && functions != other.functions)
       || (name == "placements" && placements != other.placements)
     {
@@ -125,7 +127,8 @@ struct IdentityCase: Sendable, CustomTestStringConvertible {
         int main(void) { sqlite3 *db; return sqlite3_open(":memory:", &db) + sqlite3_close(db); }
         """, flags: "-O2", archive: LifecycleTests.sqliteArchive),
     IdentityCase(
-      label: "-fno-pic below 2 GiB (low stubs as the functions' addresses)", source: lowSource + """
+      label: "-fno-pic below 2 GiB (low stubs as the functions' addresses)",
+      source: lowSource + """
 
         #include <stdio.h>
         static const char *names[] = { "a", "b" };
@@ -134,7 +137,8 @@ struct IdentityCase: Sendable, CustomTestStringConvertible {
         const char *name(int i) { taken = puts; return names[i]; }
         """, flags: "-O2 -fno-pic", low: true),
     IdentityCase(
-      label: "C++ -fno-pic below 2 GiB (copies of libstdc++'s typeinfo)", source: """
+      label: "C++ -fno-pic below 2 GiB (copies of libstdc++'s typeinfo)",
+      source: """
         #include <stdexcept>
         #include <cstdio>
         int main() {
@@ -144,7 +148,8 @@ struct IdentityCase: Sendable, CustomTestStringConvertible {
         }
         """, flags: "-O2 -fno-pic", compiler: "g++", libraries: ["stdc++"], low: true),
     IdentityCase(
-      label: "an IFUNC, constructors and atexit", source: """
+      label: "an IFUNC, constructors and atexit",
+      source: """
         #include <stdlib.h>
         static int impl(void) { return 40; }
         static void *resolve(void) { return (void *)impl; }
@@ -173,7 +178,8 @@ struct ImageCacheTests {
     #expect(second.baseAddress != first.baseAddress)
     #expect(second.callMain("main", arguments: []) == 6)
     #expect(second.objectNames == first.objectNames)
-    #expect(second.exports["run"] == second.baseAddress + (first.exports["run"]! - first.baseAddress))
+    #expect(
+      second.exports["run"] == second.baseAddress + (first.exports["run"]! - first.baseAddress))
     // With a cache, calls out of the module go through stubs (as through a PLT).
     #expect(first.stubs["sqlite3_open"] == nil && first.stubs["malloc"] != nil, "\(first.stubs)")
   }
@@ -185,18 +191,23 @@ struct ImageCacheTests {
     let first = try link([driver, LifecycleTests.sqliteArchive], cache: cache)
     let second = try link([driver, LifecycleTests.sqliteArchive], cache: cache)
     #expect(second.statistics.cache == .hit)
-    let names = ["run", "main", "sqlite3_open", "sqlite3_close", "sqlite3_exec", "no_such_symbol", ""]
+    let names = [
+      "run", "main", "sqlite3_open", "sqlite3_close", "sqlite3_exec", "no_such_symbol", "",
+    ]
     // Asked before the table is made (the lookup reads the entry), then against the table.
     let found = names.map { second.address(ofExport: $0) }
     let table = second.exports
     #expect(table.count == first.exports.count && table.count > 100)
     for (name, address) in zip(names, found) {
       #expect(address == table[name], "\(name)")
-      #expect(address.map { $0 - second.baseAddress } == first.exports[name].map { $0 - first.baseAddress })
+      #expect(
+        address.map { $0 - second.baseAddress }
+          == first.exports[name].map { $0 - first.baseAddress })
     }
   }
 
-  @Test("a hit maps the entry's file; with anonymousImages it reads the image into anonymous memory")
+  @Test(
+    "a hit maps the entry's file; with anonymousImages it reads the image into anonymous memory")
   func anonymousImages() throws {
     let driver = try LifecycleTests.sqliteDriver()
     let directory = try TestSupport.temporaryDirectory("cache") + "/lkm"
@@ -208,13 +219,17 @@ struct ImageCacheTests {
       var bytes: [UInt8] = []
       var chunk = [UInt8](repeating: 0, count: 65536)
       while true {
-        let n = unsafe chunk.withUnsafeMutableBytes { unsafe Glibc.read(fd, $0.baseAddress, $0.count) }
+        let n = unsafe chunk.withUnsafeMutableBytes {
+          unsafe Glibc.read(fd, $0.baseAddress, $0.count)
+        }
         if n <= 0 { break }
         bytes += chunk[0..<n]
       }
       let maps = String(decoding: bytes, as: UTF8.self)
       for line in maps.split(separator: "\n") {
-        let range = line.prefix { $0 != " " }.split(separator: "-").compactMap { UInt64($0, radix: 16) }
+        let range = line.prefix { $0 != " " }.split(separator: "-").compactMap {
+          UInt64($0, radix: 16)
+        }
         if range.count == 2 && range[0] <= address && address < range[1] { return String(line) }
       }
       return ""
@@ -240,7 +255,8 @@ struct ImageCacheTests {
   @Test("calls bound through stubs leave the text independent of where the callees are")
   func throughStubs() throws {
     let path = try compileC(
-      "#include <string.h>\nint main(int c, char **v) { return (int)strlen(v[0]) + (int)strspn(v[0], \"m\"); }")
+      "#include <string.h>\nint main(int c, char **v) { return (int)strlen(v[0]) + (int)strspn(v[0], \"m\"); }"
+    )
     let direct = try link([path], cache: nil, calls: .direct)
     let stubbed = try link([path], cache: nil, calls: .throughStubs)
     #expect(direct.stubs.isEmpty)
@@ -273,8 +289,10 @@ struct ImageCacheTests {
       #expect(module.statistics.cache == expected)
       snapshots.append(ModuleSnapshot(module))
     }
-    #expect(snapshots[1] == snapshots[0], "stored vs fresh:\n\(snapshots[1].differences(snapshots[0]))")
-    #expect(snapshots[2] == snapshots[0], "cached vs fresh:\n\(snapshots[2].differences(snapshots[0]))")
+    #expect(
+      snapshots[1] == snapshots[0], "stored vs fresh:\n\(snapshots[1].differences(snapshots[0]))")
+    #expect(
+      snapshots[2] == snapshots[0], "cached vs fresh:\n\(snapshots[2].differences(snapshots[0]))")
   }
 
   @Test(
@@ -294,7 +312,9 @@ struct ImageCacheTests {
     ]
     let cache = try temporaryCache()
     /// Links in `region` and drops the module: what it looked like.
-    func loaded(_ region: ModuleRegion, cache: ImageCache?) throws -> (ModuleSnapshot, CacheOutcome?) {
+    func loaded(_ region: ModuleRegion, cache: ImageCache?) throws -> (
+      ModuleSnapshot, CacheOutcome?
+    ) {
       let module = try link(
         [path], cache: cache, regions: [region], providers: providers, calls: .direct)
       return (ModuleSnapshot(module), module.statistics.cache)
@@ -363,10 +383,17 @@ struct ImageCacheTests {
     let path = try compileC("extern int given(void); int main(void) { return given(); }")
     let host = try HostSymbolProvider(libraries: [])
     func providers(_ identity: String, size: UInt64?) -> [any SymbolProvider] {
-      [host, ChosenSymbols(identity: identity, ["given": ProvidedSymbol(address: 0x1000, isFunction: true, size: size)])]
+      [
+        host,
+        ChosenSymbols(
+          identity: identity,
+          ["given": ProvidedSymbol(address: 0x1000, isFunction: true, size: size)]),
+      ]
     }
-    #expect(try link([path], cache: cache, providers: providers("v1", size: 8)).statistics.cache != .hit)
-    #expect(try link([path], cache: cache, providers: providers("v1", size: 8)).statistics.cache == .hit)
+    #expect(
+      try link([path], cache: cache, providers: providers("v1", size: 8)).statistics.cache != .hit)
+    #expect(
+      try link([path], cache: cache, providers: providers("v1", size: 8)).statistics.cache == .hit)
     // Another identity: another key.
     #expect(
       try link([path], cache: cache, providers: providers("v2", size: 8)).statistics.cache
@@ -375,7 +402,8 @@ struct ImageCacheTests {
     #expect(
       try link([path], cache: cache, providers: providers("v1", size: 16)).statistics.cache
         == .stored(missed: "'given' is not what it was when the entry was made"))
-    #expect(try link([path], cache: cache, providers: providers("v1", size: 16)).statistics.cache == .hit)
+    #expect(
+      try link([path], cache: cache, providers: providers("v1", size: 16)).statistics.cache == .hit)
   }
 
   /// The key names a runtime archive only by name (finding the file costs a `gcc` run); the
@@ -465,7 +493,11 @@ struct ImageCacheTests {
     let entry = cache.directory + "/" + entries[0]
     let original = try Data(contentsOf: URL(fileURLWithPath: entry))
     // The header and metadata are checked (a checksum); the padding after them is not read.
-    let metaEnd = unsafe 64 + original.withUnsafeBytes { unsafe Int($0.loadUnaligned(fromByteOffset: 48, as: UInt64.self)) }
+    let metaEnd =
+      unsafe 64
+      + original.withUnsafeBytes {
+        unsafe Int($0.loadUnaligned(fromByteOffset: 48, as: UInt64.self))
+      }
     var variants: [(label: String, bytes: Data, checked: Bool)] = []
     for offset in stride(from: 0, to: min(original.count, 4096), by: 53) {
       var copy = original
@@ -492,7 +524,8 @@ struct ImageCacheTests {
     nonisolated(unsafe) var results = [Int32?](repeating: nil, count: 8)
     let lock = NSLock()
     DispatchQueue.concurrentPerform(iterations: 8) { i in
-      let value = (try? link([path], cache: cache, providers: [host]))?.callMain("main", arguments: [])
+      let value = (try? link([path], cache: cache, providers: [host]))?.callMain(
+        "main", arguments: [])
       lock.lock()
       unsafe results[i] = value
       lock.unlock()

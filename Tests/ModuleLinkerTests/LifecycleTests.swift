@@ -26,7 +26,8 @@ struct LifecycleTests {
       """)
   }
 
-  @Test("loading and unloading the sqlite module 1,000 times leaves memory and mappings as they were")
+  @Test(
+    "loading and unloading the sqlite module 1,000 times leaves memory and mappings as they were")
   func noLeaks() throws {
     // In a process of its own (lkmbench), so that other tests running in parallel do not move
     // this process's resident size or mappings.
@@ -45,7 +46,8 @@ struct LifecycleTests {
     let rssAfter = try #require(field("rss_after_kb"))
     #expect(mapsAfter <= mapsBefore, "mappings grew from \(mapsBefore) to \(mapsAfter)")
     // One sqlite image is about 1.2 MB: leaking one a load would be over a gigabyte.
-    #expect(rssAfter <= rssBefore + 2048, "resident memory grew from \(rssBefore) KiB to \(rssAfter) KiB")
+    #expect(
+      rssAfter <= rssBefore + 2048, "resident memory grew from \(rssBefore) KiB to \(rssAfter) KiB")
   }
 
   @Test("a module loaded after another was dropped starts from its own bytes and zeros")
@@ -69,7 +71,8 @@ struct LifecycleTests {
     }
   }
 
-  @Test("an IFUNC defined in the module is resolved once at load, for calls, pointers and GOT loads")
+  @Test(
+    "an IFUNC defined in the module is resolved once at load, for calls, pointers and GOT loads")
   func ifunc() throws {
     let path = try compileC(
       """

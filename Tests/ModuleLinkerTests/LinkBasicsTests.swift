@@ -22,7 +22,8 @@ func link(_ paths: [String], libraries: [String] = []) throws -> LoadedModule {
 struct LinkBasicsTests {
   @Test("a function's result comes back through main")
   func callsMain() throws {
-    let path = try compileC("int twice(int x) { return 2 * x; } int main(void) { return twice(21); }")
+    let path = try compileC(
+      "int twice(int x) { return 2 * x; } int main(void) { return twice(21); }")
     let module = try link([path])
     #expect(module.callMain("main", arguments: ["m"]) == 42)
   }
@@ -30,13 +31,17 @@ struct LinkBasicsTests {
   @Test("every undefined symbol is reported at once, with its sites")
   func undefinedSymbols() throws {
     let path = try compileC(
-      "extern int nothere(void); extern int alsomissing; int main(void) { return nothere() + alsomissing; }")
+      "extern int nothere(void); extern int alsomissing; int main(void) { return nothere() + alsomissing; }"
+    )
     let error = #expect(throws: LinkError.self) { try link([path]) }
     #expect(error?.code == .undefinedSymbol)
     let lines = error?.lines ?? []
     #expect(lines.count == 2)
-    #expect(lines.contains { $0.hasPrefix("undefined symbol 'nothere' referenced from \(path):main") })
-    #expect(lines.contains { $0.hasPrefix("undefined symbol 'alsomissing' referenced from \(path):main") })
+    #expect(
+      lines.contains { $0.hasPrefix("undefined symbol 'nothere' referenced from \(path):main") })
+    #expect(
+      lines.contains { $0.hasPrefix("undefined symbol 'alsomissing' referenced from \(path):main") }
+    )
   }
 
   @Test("a weak undefined symbol is zero")

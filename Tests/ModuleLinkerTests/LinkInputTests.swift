@@ -8,7 +8,8 @@ import Testing
 struct LinkInputTests {
   @Test("an object answers which globals it defines and its symbol table's size")
   func object() throws {
-    let path = try compileC("int shared = 1; static int hidden; int main(void) { return shared + hidden; }")
+    let path = try compileC(
+      "int shared = 1; static int hidden; int main(void) { return shared + hidden; }")
     let bytes = try FileBytes(contentsOf: path)
     let input = try LinkInput.parse(inPlace: bytes)
     #expect(input.defines("main") && input.defines("shared"))

@@ -1,6 +1,6 @@
 import ELFObject
-import LKMBase
 import Foundation
+import LKMBase
 import ModuleLinker
 import TestSupport
 import Testing
@@ -141,7 +141,8 @@ struct ModuleRegionTests {
     #expect(report.isLinkable, "\(report.problems)")
     #expect(!report.placements.isEmpty)
     for placement in report.placements {
-      #expect(region.range.contains(placement.address), "\(placement.name) at \(hex(placement.address))")
+      #expect(
+        region.range.contains(placement.address), "\(placement.name) at \(hex(placement.address))")
     }
     #expect(region.range.contains(report.entryAddress ?? 0))
     #expect(region.freeBytes == UInt64(region.range.count))
@@ -168,9 +169,10 @@ struct ModuleRegionTests {
     #expect(error?.code == .unplaceable)
     let message = error?.message ?? ""
     #expect(
-      message.hasPrefix("no room for the module's ") && message.contains(
-        "in the module regions \(Self.label(region)): none lies below 2 GiB, where R_X86_64_32S at "
-      ) && message.hasSuffix("need it; recompile with -fPIC"), "\(message)")
+      message.hasPrefix("no room for the module's ")
+        && message.contains(
+          "in the module regions \(Self.label(region)): none lies below 2 GiB, where R_X86_64_32S at "
+        ) && message.hasSuffix("need it; recompile with -fPIC"), "\(message)")
   }
 
   @Test("a default-PIE object naming host data fails clearly in a region out of its reach")

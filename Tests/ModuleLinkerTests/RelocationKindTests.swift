@@ -235,17 +235,17 @@ struct PlacementCauseTests {
     let directory = try TestSupport.temporaryDirectory("cause")
     defer { try? FileManager.default.removeItem(atPath: directory) }
     try """
-      \t.text
-      \t.globl main
-      \t.type main, @function
-      main:
-      \tmov near_data(%rip), %rax
-      \tadd near_data+8(%rip), %rax
-      \tmov far_data(%rip), %rcx
-      \tret
-      \t.size main, .-main
+    \t.text
+    \t.globl main
+    \t.type main, @function
+    main:
+    \tmov near_data(%rip), %rax
+    \tadd near_data+8(%rip), %rax
+    \tmov far_data(%rip), %rcx
+    \tret
+    \t.size main, .-main
 
-      """.write(toFile: directory + "/two.s", atomically: true, encoding: .utf8)
+    """.write(toFile: directory + "/two.s", atomically: true, encoding: .utf8)
     try TestSupport.shell("as --64 -o two.o two.s", directory: directory)
     let bytes = try FileBytes(contentsOf: directory + "/two.o")
     let object = try ObjectFile(bytes: bytes, offset: 0, count: bytes.count, name: "two.o")

@@ -34,7 +34,9 @@ struct ModFuzzTests {
   // Seeded with the sandbox's own modules: mutated code from richer seeds can jump into the
   // middle of kernel functions, which the sandbox calls a loader crash "after module code ran",
   // and whether a given input does depends on the build's layout.
-  @Test("5,000 inputs through the whole lifecycle (seed 6) find no loader crash, timeout or out of memory")
+  @Test(
+    "5,000 inputs through the whole lifecycle (seed 6) find no loader crash, timeout or out of memory"
+  )
   func lifecycleCampaign() throws {
     let seeds = [try objectFile("good"), try objectFile("nullderef")]
     let result = try modfuzz(["-j", "2", "-n", "5000", "--seed", "6"] + seeds)
@@ -74,7 +76,10 @@ struct ModFuzzTests {
           + (keep ? ["--keep-module-faults"] : []) + seeds)
       #expect(result.status == 0, "\(result)")
       let faults = try #require(
-        result.stdout.firstMatch(of: #/Module faults \(the modules' own faults, timeouts and memory, expected of mutated modules\): ([0-9]+) distinct/#),
+        result.stdout.firstMatch(
+          of:
+            #/Module faults \(the modules' own faults, timeouts and memory, expected of mutated modules\): ([0-9]+) distinct/#
+        ),
         "\(result.stdout)")
       let distinct = Int(faults.1)!
       #expect(distinct > 0)
@@ -84,7 +89,9 @@ struct ModFuzzTests {
         #expect(result.stdout.contains("distinct, examples kept in \(findings)\n"))
       } else {
         #expect(files.isEmpty, "\(files)")
-        #expect(result.stdout.contains("distinct (counted; --keep-module-faults keeps an example of each)\n"))
+        #expect(
+          result.stdout.contains(
+            "distinct (counted; --keep-module-faults keeps an example of each)\n"))
       }
     }
   }

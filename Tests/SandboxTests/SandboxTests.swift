@@ -1,8 +1,9 @@
 import Foundation
 import LKMInterface
-@testable import LKMSandbox
 import TestSupport
 import Testing
+
+@testable import LKMSandbox
 
 /// The sandbox fixtures, compiled once: name → object bytes.
 let modules: [String: [UInt8]] = {
@@ -18,10 +19,13 @@ let modules: [String: [UInt8]] = {
 
 func request(_ name: String, mode: SandboxRequest.Mode = .lifecycle) -> SandboxRequest {
   SandboxRequest(
-    inputs: [.init(name: "\(name).o", bytes: modules[name]!)], entry: "\(name)_lkmentry", mode: mode)
+    inputs: [.init(name: "\(name).o", bytes: modules[name]!)], entry: "\(name)_lkmentry", mode: mode
+  )
 }
 
-func sandbox(timeout: Double = 10, memory: UInt64 = 1 << 30, forkServer: Bool = true) throws -> Sandbox {
+func sandbox(timeout: Double = 10, memory: UInt64 = 1 << 30, forkServer: Bool = true) throws
+  -> Sandbox
+{
   var configuration = Sandbox.Configuration()
   configuration.timeout = timeout
   configuration.memory = memory
@@ -32,7 +36,8 @@ func sandbox(timeout: Double = 10, memory: UInt64 = 1 << 30, forkServer: Bool = 
 
 @Suite("Sandbox verdicts", .serialized)
 struct SandboxVerdictTests {
-  @Test("a well-behaved module is loaded, with every command returning 0", arguments: [true, false])
+  @Test(
+    "a well-behaved module is loaded, with every command returning 0", arguments: [true, false])
   func loaded(forkServer: Bool) throws {
     let verdict = try sandbox(forkServer: forkServer).run(request("good"))
     #expect(verdict == .loaded(load: 0, stat: 0, unload: 0))
@@ -76,14 +81,17 @@ struct SandboxVerdictTests {
     #expect(!verdict.isFinding)
   }
 
-  @Test("a forbidden system call from module code is killed by the filter", arguments: ["execve", "socket", "openwrite"])
+  @Test(
+    "a forbidden system call from module code is killed by the filter",
+    arguments: ["execve", "socket", "openwrite"])
   func filtered(_ name: String) throws {
     let verdict = try sandbox().run(request(name))
     #expect(
       verdict
         == .moduleFault(
           ModuleFaultSite(
-            signal: "SIGSYS", place: nil, during: "module code", detail: "killed by the sandbox filter")),
+            signal: "SIGSYS", place: nil, during: "module code",
+            detail: "killed by the sandbox filter")),
       "\(verdict.description)")
     #expect(!FileManager.default.fileExists(atPath: "/tmp/lkm-sandbox-openwrite"))
   }
@@ -135,16 +143,20 @@ struct ClassificationTests {
   func loaderCrash() {
     let crash = Sandbox.classify(
       report: nil, phase: 1, allocationFailed: false, termination: .signaled(11), timedOut: false,
-      stderr: "lkmd: panic: kernel fault: Segmentation fault at pc 0x1234, address 0x0, outside module code\n",
+      stderr:
+        "lkmd: panic: kernel fault: Segmentation fault at pc 0x1234, address 0x0, outside module code\n",
       timeout: 1)
     #expect(
       crash
         == .loaderCrash(
           signal: 11, afterModuleCode: false,
-          detail: "lkmd: panic: kernel fault: Segmentation fault at pc 0x1234, address 0x0, outside module code"))
+          detail:
+            "lkmd: panic: kernel fault: Segmentation fault at pc 0x1234, address 0x0, outside module code"
+        ))
     #expect(crash.isFinding)
     let after = Sandbox.classify(
-      report: nil, phase: 3, allocationFailed: false, termination: .signaled(4), timedOut: false, stderr: "",
+      report: nil, phase: 3, allocationFailed: false, termination: .signaled(4), timedOut: false,
+      stderr: "",
       timeout: 1)
     #expect(after.description == "loader crash: SIGILL after module code ran")
   }
@@ -152,7 +164,8 @@ struct ClassificationTests {
   @Test("a failed allocation, then a trap, is out of memory")
   func allocation() {
     let verdict = Sandbox.classify(
-      report: nil, phase: 1, allocationFailed: true, termination: .signaled(4), timedOut: false, stderr: "",
+      report: nil, phase: 1, allocationFailed: true, termination: .signaled(4), timedOut: false,
+      stderr: "",
       timeout: 1)
     #expect(verdict.kind == .outOfMemory)
     #expect(verdict.isFinding)
@@ -173,24 +186,30 @@ struct FindingCase: Sendable, CustomTestStringConvertible {
       FindingCase(
         file: f[0], mode: f[1] == "link" ? .linkOnly : .lifecycle, entry: f[2],
         hostSymbols: f[3] == "yes")
-    } + table.unparsable.map {
-      // Replayed as a file that does not exist: the test fails, naming the line.
-      FindingCase(file: "unparsable line: \($0)", mode: .lifecycle, entry: "", hostSymbols: false)
     }
+      + table.unparsable.map {
+        // Replayed as a file that does not exist: the test fails, naming the line.
+        FindingCase(file: "unparsable line: \($0)", mode: .lifecycle, entry: "", hostSymbols: false)
+      }
   }()
 }
 
 @Suite("modfuzz findings replayed", .serialized)
 struct FindingReplayTests {
-  @Test("a fixed finding is no longer a loader crash, timeout or out of memory", arguments: FindingCase.all)
+  @Test(
+    "a fixed finding is no longer a loader crash, timeout or out of memory",
+    arguments: FindingCase.all)
   func replay(_ finding: FindingCase) throws {
     var configuration = Sandbox.Configuration()
     configuration.timeout = 5
     configuration.hostSymbols = finding.hostSymbols
     configuration.helperPath = TestSupport.product("lkm-sandbox-child")
-    let bytes = try #require(FileManager.default.contents(atPath: TestSupport.fixture("sandbox/findings/\(finding.file)")))
+    let bytes = try #require(
+      FileManager.default.contents(atPath: TestSupport.fixture("sandbox/findings/\(finding.file)")))
     let verdict = try Sandbox(configuration: configuration).run(
-      SandboxRequest(inputs: [.init(name: finding.file, bytes: Array(bytes))], entry: finding.entry, mode: finding.mode))
+      SandboxRequest(
+        inputs: [.init(name: finding.file, bytes: Array(bytes))], entry: finding.entry,
+        mode: finding.mode))
     #expect(!verdict.isFinding, "\(verdict.description)")
   }
 }

@@ -63,7 +63,8 @@ func expectContained(
     #expect(
       load.outcome
         == Outcome(
-          status: 14, stdout: "", stderr: "modload: error initializing module: Operation not permitted\n"),
+          status: 14, stdout: "",
+          stderr: "modload: error initializing module: Operation not permitted\n"),
       sourceLocation: sourceLocation)
     #expect(dmesg.contains(text), "dmesg:\n\(dmesg)", sourceLocation: sourceLocation)
     #expect(crashes == crashesBefore, "a reboot: \(crashes)", sourceLocation: sourceLocation)
@@ -73,7 +74,8 @@ func expectContained(
       load.stderr.hasPrefix("modload: error initializing module: kernel panicked: \(text)")
         && load.stderr.hasSuffix("; rebooted\n"), "\(load)", sourceLocation: sourceLocation)
     #expect(
-      dmesg.contains("panic: kernel process \(text)") && dmesg.contains("lkmd: kernel rebooted in "),
+      dmesg.contains("panic: kernel process \(text)")
+        && dmesg.contains("lkmd: kernel rebooted in "),
       "dmesg:\n\(dmesg)", sourceLocation: sourceLocation)
     #expect(crashes.count > crashesBefore.count, "no crash report", sourceLocation: sourceLocation)
   }
@@ -89,7 +91,8 @@ func expectContained(
 @Suite("containment: no module takes lkmd down")
 struct ContainmentTests {
   static let moduleCode: [Attack] = [
-    Attack(source: "int3.c", name: "int3", expected: .oops("SIGTRAP (breakpoint instruction (int3))")),
+    Attack(
+      source: "int3.c", name: "int3", expected: .oops("SIGTRAP (breakpoint instruction (int3))")),
     Attack(source: "icebp.c", name: "icebp", expected: .oops("SIGTRAP (debug trap (int1))")),
     Attack(source: "ud2.c", name: "ud2", expected: .oops("SIGILL")),
     Attack(
@@ -112,7 +115,9 @@ struct ContainmentTests {
       expected: .oops("SIGSEGV at address 0x6b6b6b6b6b6b, pc 0x6b6b6b6b6b6b outside any module")),
   ]
 
-  @Test("module code that traps, makes raw system calls or overflows its stack is an oops, twice", arguments: moduleCode)
+  @Test(
+    "module code that traps, makes raw system calls or overflows its stack is an oops, twice",
+    arguments: moduleCode)
   func moduleCodeIsContained(_ attack: Attack) throws {
     try withKernel { k in
       try expectContained(attack, in: k)
@@ -168,12 +173,15 @@ struct ContainmentTests {
     }
   }
 
-  @Test("a module that overwrites the kernel's .data and .bss takes down the kernel process, not lkmd")
+  @Test(
+    "a module that overwrites the kernel's .data and .bss takes down the kernel process, not lkmd")
   func corruptedKernelIsRebooted() throws {
     try withKernel { k in
       let first = try KernelFixtures.object("containment/scribble.c")
       expectRun(try k.run("modload", first), 0, stdout: "Module loaded as ID 0\n")
-      expectRun(try k.run("modload", KernelFixtures.object("hello/hello.c")), 0, stdout: "Module loaded as ID 1\n")
+      expectRun(
+        try k.run("modload", KernelFixtures.object("hello/hello.c")), 0,
+        stdout: "Module loaded as ID 1\n")
       let (start, length) = try kernelData(k)
       let run = try k.run("lkmctl", "syscall", "210", "0x" + String(start, radix: 16), "\(length)")
       #expect(run.status == 1, "\(run)")
@@ -190,51 +198,73 @@ struct ContainmentTests {
       #expect(report.stdout.contains("request in flight: syscall 210\n"), "\(report)")
       #expect(report.stdout.contains("  0 scribble 0x"), "\(report)")
       #expect(report.stdout.contains("  1 hello 0x"), "\(report)")
-      expectRun(try k.run("modload", KernelFixtures.object("hello/hello.c")), 0, stdout: "Module loaded as ID 0\n")
+      expectRun(
+        try k.run("modload", KernelFixtures.object("hello/hello.c")), 0,
+        stdout: "Module loaded as ID 0\n")
       let call = try k.run("lkmctl", "syscall", "210", "1", "again")
       #expect(
         call.status == 0
-          && call.stdout.wholeMatch(of: #/Hello, again! \(1 of 1, from pid [0-9]+\)\nretval = 5\n/#) != nil,
+          && call.stdout.wholeMatch(of: #/Hello, again! \(1 of 1, from pid [0-9]+\)\nretval = 5\n/#)
+            != nil,
         "\(call)")
     }
   }
 
-  @Test("a thread a module started keeps the module loaded until it ends; a thread's fault is an oops")
+  @Test(
+    "a thread a module started keeps the module loaded until it ends; a thread's fault is an oops")
   func moduleThreads() throws {
     try withKernel(["--host-symbols"]) { k in
       let object = try KernelFixtures.object("containment/thread.c")
       expectRun(try k.run("modload", object), 0, stdout: "Module loaded as ID 0\n")
       expectRun(
         try k.run("modunload", "-n", "thread"), 5,
-        stderr: "modunload: LMUNLOAD: Device busy\nmodunload: 1 thread of the module still running\n")
-      #expect(try k.dmesg().contains("lkm: module 'thread' (id 0) has 1 thread running: it cannot be unloaded until it ends\n"))
+        stderr:
+          "modunload: LMUNLOAD: Device busy\nmodunload: 1 thread of the module still running\n")
+      #expect(
+        try k.dmesg().contains(
+          "lkm: module 'thread' (id 0) has 1 thread running: it cannot be unloaded until it ends\n")
+      )
       // Told to stop, it ends; then the module goes.
       expectRun(try k.run("lkmctl", "syscall", "210"), 0, stdout: "retval = 1\n")
       expectRun(try k.run("modunload", "-n", "thread"), 0)
-      let faulting = try KernelFixtures.object("containment/thread.c", as: "threadfault", defines: ["FAULT"])
-      expectRun(try k.run("modload", "-e", "thread_lkmentry", faulting), 0, stdout: "Module loaded as ID 0\n")
+      let faulting = try KernelFixtures.object(
+        "containment/thread.c", as: "threadfault", defines: ["FAULT"])
+      expectRun(
+        try k.run("modload", "-e", "thread_lkmentry", faulting), 0,
+        stdout: "Module loaded as ID 0\n")
       var dmesg = ""
       for _ in 0..<500 {
         dmesg = try k.dmesg()
         if dmesg.contains("in a thread it started") { break }
         usleep(10_000)
       }
-      #expect(dmesg.contains("oops: module 'thread' (id 0) during a thread it started: SIGSEGV at address 0x0, pc 0x"), "dmesg:\n\(dmesg)")
+      #expect(
+        dmesg.contains(
+          "oops: module 'thread' (id 0) during a thread it started: SIGSEGV at address 0x0, pc 0x"),
+        "dmesg:\n\(dmesg)")
       expectRun(try k.run("modunload", "-n", "thread"), 0)
       #expect(k.process.isRunning)
     }
   }
 
-  @Test("a load that fails while a thread it started runs keeps the module's memory until the thread ends")
+  @Test(
+    "a load that fails while a thread it started runs keeps the module's memory until the thread ends"
+  )
   func failedLoadWithThread() throws {
     try withKernel(["--host-symbols"]) { k in
-      let object = try KernelFixtures.object("containment/thread.c", as: "threadfail", defines: ["FAILLOAD"])
+      let object = try KernelFixtures.object(
+        "containment/thread.c", as: "threadfail", defines: ["FAILLOAD"])
       expectRun(
         try k.run("modload", "-e", "thread_lkmentry", object), 14,
         stderr: "modload: error initializing module: Input/output error\n")
-      #expect(try k.dmesg().contains("lkm: module 'thread' (id 0) failed to load but a thread it started still runs: its memory stays until it ends\n"))
+      #expect(
+        try k.dmesg().contains(
+          "lkm: module 'thread' (id 0) failed to load but a thread it started still runs: its memory stays until it ends\n"
+        ))
       // Its id is not given away while the thread runs on it.
-      expectRun(try k.run("modload", KernelFixtures.object("hello/hello.c")), 0, stdout: "Module loaded as ID 1\n")
+      expectRun(
+        try k.run("modload", KernelFixtures.object("hello/hello.c")), 0,
+        stdout: "Module loaded as ID 1\n")
       // Once the thread has ended (after about a second), id 0 is free again.
       let twin = try KernelFixtures.object("containment/twin.c")
       var load = try k.run("modload", twin)
@@ -247,13 +277,17 @@ struct ContainmentTests {
     }
   }
 
-  @Test("a system call slot a module wrote and left is put back; the slot is ENOSYS, never a call into freed memory")
+  @Test(
+    "a system call slot a module wrote and left is put back; the slot is ENOSYS, never a call into freed memory"
+  )
   func abandonedSlotIsRestored() throws {
     try withKernel { k in
       expectRun(
         try k.run("modload", KernelFixtures.object("containment/slotsteal.c")), 14,
         stderr: "modload: error initializing module: Input/output error\n")
-      #expect(try k.dmesg().contains(#/lkm: sysent\[215\] pointed to 0x[0-9a-f]+, which no loaded module owns: restored\n/#))
+      #expect(
+        try k.dmesg().contains(
+          #/lkm: sysent\[215\] pointed to 0x[0-9a-f]+, which no loaded module owns: restored\n/#))
       expectRun(try k.run("lkmctl", "syscall", "215"), 1, stderr: notImplemented(215))
     }
   }
@@ -262,35 +296,49 @@ struct ContainmentTests {
   func statFault() throws {
     try withKernel { k in
       let bad = try KernelFixtures.object("containment/hooks.c", as: "statfault", defines: ["STAT"])
-      expectRun(try k.run("modload", "-e", "statfault_lkmentry", bad), 0, stdout: "Module loaded as ID 0\n")
-      expectRun(try k.run("modload", KernelFixtures.object("hello/hello.c")), 0, stdout: "Module loaded as ID 1\n")
+      expectRun(
+        try k.run("modload", "-e", "statfault_lkmentry", bad), 0, stdout: "Module loaded as ID 0\n")
+      expectRun(
+        try k.run("modload", KernelFixtures.object("hello/hello.c")), 0,
+        stdout: "Module loaded as ID 1\n")
       let listing = try k.run("modstat")
       #expect(listing.status == 3, "\(listing)")
       #expect(
         listing.stderr == "modstat: LMSTAT: module 0: Bad address\n\(oopsHint("modstat"))",
         "\(listing)")
-      #expect(ModstatListing(listing.stdout).masked == ModstatListing.header + modstatRow("SYSCALL", 1, 210, "hello"))
+      #expect(
+        ModstatListing(listing.stdout).masked == ModstatListing.header
+          + modstatRow("SYSCALL", 1, 210, "hello"))
       // Marked faulted, its stat is not called again: the next listing shows it.
       #expect(
         ModstatListing(try k.modstat()).masked
-          == ModstatListing.header + modstatRow("MISC", 0, 0, "statfault (faulted)") + modstatRow("SYSCALL", 1, 210, "hello"))
+          == ModstatListing.header + modstatRow("MISC", 0, 0, "statfault (faulted)")
+          + modstatRow("SYSCALL", 1, 210, "hello"))
     }
   }
 
   @Test("a module whose unload hook faults is removed with modunload -f, its tables put back")
   func forcedUnload() throws {
     try withKernel { k in
-      let bad = try KernelFixtures.object("containment/hooks.c", as: "unloadfault", defines: ["UNLOAD"])
-      expectRun(try k.run("modload", "-e", "unloadfault_lkmentry", bad), 0, stdout: "Module loaded as ID 0\n")
+      let bad = try KernelFixtures.object(
+        "containment/hooks.c", as: "unloadfault", defines: ["UNLOAD"])
+      expectRun(
+        try k.run("modload", "-e", "unloadfault_lkmentry", bad), 0,
+        stdout: "Module loaded as ID 0\n")
       let first = try k.run("modunload", "-n", "unloadfault")
       #expect(
         first.outcome
           == Outcome(
             status: 5, stdout: "",
-            stderr: "modunload: LMUNLOAD: Bad address\nmodunload: the unload hook faulted: 'modunload -f' removes the module without it\n\(oopsHint("modunload"))"))
+            stderr:
+              "modunload: LMUNLOAD: Bad address\nmodunload: the unload hook faulted: 'modunload -f' removes the module without it\n\(oopsHint("modunload"))"
+          ))
       expectRun(try k.run("modunload", "-f", "-n", "unloadfault"), 0)
       #expect(try k.modstat() == ModstatListing.header)
-      #expect(try k.dmesg().contains("lkm: module 'unloadfault' (id 0) removed by force: its unload hook and destructors were not run\n"))
+      #expect(
+        try k.dmesg().contains(
+          "lkm: module 'unloadfault' (id 0) removed by force: its unload hook and destructors were not run\n"
+        ))
     }
   }
 
@@ -300,23 +348,31 @@ struct ContainmentTests {
       let twin = try KernelFixtures.object("containment/twin.c")
       expectRun(try k.run("modload", "-s", twin), 0, stdout: "Module loaded as ID 0\n")
       expectRun(
-        try k.run("modload", "-s", twin), 14, stderr: "modload: error initializing module: File exists\n")
-      expectRun(try k.run("modload", "-n", "-s", twin), 1, stderr: "modload: module 'twin' is already loaded\n")
-      #expect(ModstatListing(try k.modstat()).masked == ModstatListing.header + modstatRow("MISC", 0, 0, "twin"))
+        try k.run("modload", "-s", twin), 14,
+        stderr: "modload: error initializing module: File exists\n")
+      expectRun(
+        try k.run("modload", "-n", "-s", twin), 1,
+        stderr: "modload: module 'twin' is already loaded\n")
+      #expect(
+        ModstatListing(try k.modstat()).masked == ModstatListing.header
+          + modstatRow("MISC", 0, 0, "twin"))
     }
   }
 
-  @Test("modules in the boot file load at every boot; a line that takes the kernel down is skipped from then on")
+  @Test(
+    "modules in the boot file load at every boot; a line that takes the kernel down is skipped from then on"
+  )
   func bootFile() throws {
     let directory = try TestSupport.temporaryDirectory("lkm-boot")
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let hello = try KernelFixtures.object("hello/hello.c")
-    let killer = try KernelFixtures.object("containment/libc.c", as: "libc_exit", defines: ["LIBC_EXIT"])
+    let killer = try KernelFixtures.object(
+      "containment/libc.c", as: "libc_exit", defines: ["LIBC_EXIT"])
     try """
-      # modules of every boot
-      modload \(hello)
-      modload -e libc_lkmentry \(killer)
-      """.write(toFile: directory + "/boot", atomically: true, encoding: .utf8)
+    # modules of every boot
+    modload \(hello)
+    modload -e libc_lkmentry \(killer)
+    """.write(toFile: directory + "/boot", atomically: true, encoding: .utf8)
     try withKernel(["--host-symbols", "--boot", directory + "/boot"]) { k in
       // The second line killed the first boot's kernel: rebooted, hello loaded again, the line
       // skipped from then on.
@@ -326,12 +382,18 @@ struct ContainmentTests {
         if try k.dmesg().contains("skipped from now on") && listing.contains("hello") { break }
         usleep(20_000)
       }
-      #expect(ModstatListing(listing).masked == ModstatListing.header + modstatRow("SYSCALL", 0, 210, "hello"))
+      #expect(
+        ModstatListing(listing).masked == ModstatListing.header
+          + modstatRow("SYSCALL", 0, 210, "hello"))
       let dmesg = try k.dmesg()
       #expect(dmesg.contains("boot: modload \(hello): Module loaded as ID 0\n"), "dmesg:\n\(dmesg)")
-      #expect(dmesg.contains("boot: line 3 ('modload -e libc_lkmentry \(killer)') took the kernel down: skipped from now on\n"), "dmesg:\n\(dmesg)")
+      #expect(
+        dmesg.contains(
+          "boot: line 3 ('modload -e libc_lkmentry \(killer)') took the kernel down: skipped from now on\n"
+        ), "dmesg:\n\(dmesg)")
       // Another reboot (a module ending the process) loads hello again, and only hello.
-      let exit2 = try KernelFixtures.object("containment/libc.c", as: "libc_exit", defines: ["LIBC_EXIT"])
+      let exit2 = try KernelFixtures.object(
+        "containment/libc.c", as: "libc_exit", defines: ["LIBC_EXIT"])
       let load = try k.run("modload", "-e", "libc_lkmentry", exit2)
       #expect(load.status == 14, "\(load)")
       for _ in 0..<200 {
@@ -339,7 +401,9 @@ struct ContainmentTests {
         if listing.contains("hello") { break }
         usleep(20_000)
       }
-      #expect(ModstatListing(listing).masked == ModstatListing.header + modstatRow("SYSCALL", 0, 210, "hello"))
+      #expect(
+        ModstatListing(listing).masked == ModstatListing.header
+          + modstatRow("SYSCALL", 0, 210, "hello"))
     }
   }
 }
@@ -347,7 +411,8 @@ struct ContainmentTests {
 /// The kernel executable's .data and .bss at run time: from `lkmctl ksyms printf` and the
 /// executable's own symbol table (nm) the load bias, then the sections from readelf.
 func kernelData(_ k: KernelProcess) throws -> (UInt64, Int) {
-  let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(try k.kernelPID())/exe")
+  let executable = try FileManager.default.destinationOfSymbolicLink(
+    atPath: "/proc/\(try k.kernelPID())/exe")
   let ksyms = try k.run("lkmctl", "ksyms", "printf").stdout
   guard let runtime = ksyms.split(separator: " ").first.flatMap({ UInt64($0, radix: 16) }) else {
     throw TestSupport.Failure("no printf in ksyms: \(ksyms)")
@@ -359,7 +424,8 @@ func kernelData(_ k: KernelProcess) throws -> (UInt64, Int) {
   let bias = runtime - linked
   let sections = try TestSupport.run("/usr/bin/readelf", ["-SW", executable]).stdout
   func section(_ name: String) throws -> (UInt64, UInt64) {
-    guard let row = sections.split(separator: "\n").first(where: { $0.contains(" \(name) ") }) else {
+    guard let row = sections.split(separator: "\n").first(where: { $0.contains(" \(name) ") })
+    else {
       throw TestSupport.Failure("no \(name) in \(executable)")
     }
     let fields = row.split(separator: "]").last!.split(separator: " ")
@@ -369,4 +435,3 @@ func kernelData(_ k: KernelProcess) throws -> (UInt64, Int) {
   let bss = try section(".bss")
   return (bias + data.0, Int(bss.0 + bss.1 - data.0))
 }
-

@@ -19,7 +19,8 @@ struct DebuggingTests {
 
   /// The line of counter.c that contains `text` (1-based).
   static func line(_ text: String) throws -> Int {
-    let lines = try String(contentsOfFile: source, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+    let lines = try String(contentsOfFile: source, encoding: .utf8).split(
+      separator: "\n", omittingEmptySubsequences: false)
     guard let i = lines.firstIndex(where: { $0.contains(text) }) else {
       throw TestSupport.Failure("no line with \(text) in counter.c")
     }
@@ -38,9 +39,11 @@ struct DebuggingTests {
   {
     let ready = directory + "/gdb-ready"
     let script = directory + "/gdb-commands"
-    let lines = ["set pagination off", "set confirm off", "handle SIGALRM nostop noprint pass"]
+    let lines =
+      ["set pagination off", "set confirm off", "handle SIGALRM nostop noprint pass"]
       + commands.map { $0 == "READY" ? "shell touch '\(ready)'" : $0 }
-    try (lines.joined(separator: "\n") + "\n").write(toFile: script, atomically: true, encoding: .utf8)
+    try (lines.joined(separator: "\n") + "\n").write(
+      toFile: script, atomically: true, encoding: .utf8)
     let process = try unmasked("/usr/bin/gdb", ["-q", "-nx", "-batch", "-x", script] + arguments)
     return (process, ready)
   }
@@ -63,7 +66,8 @@ struct DebuggingTests {
   /// What gdb printed, without its complaints about the kernel's own Swift debug information.
   static func relevant(_ text: String) -> String {
     text.split(separator: "\n").filter {
-      !$0.hasPrefix("During symbol reading") && !$0.hasPrefix("[New LWP") && !$0.hasPrefix("warning:")
+      !$0.hasPrefix("During symbol reading") && !$0.hasPrefix("[New LWP")
+        && !$0.hasPrefix("warning:")
     }.joined(separator: "\n")
   }
 
@@ -86,16 +90,27 @@ struct DebuggingTests {
       let call = try k.run("lkmctl", "syscall", "210", "5")
       let run = gdb.wait(timeout: 120)
       let out = Self.relevant(run.stdout + run.stderr)
-      #expect(call.outcome == Outcome(status: 0, stdout: "retval = 5\n", stderr: ""), "\(call)\ngdb:\n\(out)")
+      #expect(
+        call.outcome == Outcome(status: 0, stdout: "retval = 5\n", stderr: ""),
+        "\(call)\ngdb:\n\(out)")
       let entry = try Self.line("struct counter_args *uap = v;")
       let store = try Self.line("*where += n;")
       let addCall = try Self.line("count_into(&total, n);")
       let syscallCall = try Self.line("counter_add(n);")
-      #expect(out.contains(#/Breakpoint 1 at 0x[0-9a-f]+: file .*counter\.c, line \d+\./#), "\(out)")
+      #expect(
+        out.contains(#/Breakpoint 1 at 0x[0-9a-f]+: file .*counter\.c, line \d+\./#), "\(out)")
       #expect(out.contains("Breakpoint 1, sys_counter (p="), "\(out)")
-      #expect(out.contains(Self.pattern("#0  sys_counter \\(.*\\) at .*counter\\.c:\(entry)\\n#1  0x[0-9a-f]+ in clkm_isolated_call \\(\\)")), "\(out)")
+      #expect(
+        out.contains(
+          Self.pattern(
+            "#0  sys_counter \\(.*\\) at .*counter\\.c:\(entry)\\n#1  0x[0-9a-f]+ in clkm_isolated_call \\(\\)"
+          )), "\(out)")
       // The second stop, two module frames deeper: every module frame with its line.
-      #expect(out.contains(Self.pattern("#0  count_into \\(where=0x[0-9a-f]+ <total>, n=5\\) at .*counter\\.c:\(store)\\n#1  0x[0-9a-f]+ in counter_add \\(n=5\\) at .*counter\\.c:\(addCall)\\n#2  0x[0-9a-f]+ in sys_counter \\(.*\\) at .*counter\\.c:\(syscallCall)\\n#3  0x[0-9a-f]+ in clkm_isolated_call \\(\\)\\n#4  0x[0-9a-f]+ in module_call")), "\(out)")
+      #expect(
+        out.contains(
+          Self.pattern(
+            "#0  count_into \\(where=0x[0-9a-f]+ <total>, n=5\\) at .*counter\\.c:\(store)\\n#1  0x[0-9a-f]+ in counter_add \\(n=5\\) at .*counter\\.c:\(addCall)\\n#2  0x[0-9a-f]+ in sys_counter \\(.*\\) at .*counter\\.c:\(syscallCall)\\n#3  0x[0-9a-f]+ in clkm_isolated_call \\(\\)\\n#4  0x[0-9a-f]+ in module_call"
+          )), "\(out)")
       #expect(out.contains("detached"), "\(out)")
       // Stopped for more than 8 s with a 1 s watchdog and a 6 s hang limit: no watchdog oops,
       // no reboot.
@@ -126,7 +141,10 @@ struct DebuggingTests {
       let call = try k.run("lkmctl", "syscall", "210", "5")
       #expect(call.status == 1 && call.stderr.contains("Bad address"), "\(call)")
       let dmesg = try k.dmesg()
-      #expect(dmesg.contains(#/oops: module 'counter' \(id 0\) during system call 210: SIGTRAP .* in module 'counter'/#), "\(dmesg)")
+      #expect(
+        dmesg.contains(
+          #/oops: module 'counter' \(id 0\) during system call 210: SIGTRAP .* in module 'counter'/#
+        ), "\(dmesg)")
       #expect(try k.run("lkmctl", "crashes").stdout == "", "no reboot")
       // gdb's own breakpoints in the kernel's code (__jit_debug_register_code, which the
       // unload calls) are put back from the executable: no reboot either.
@@ -138,7 +156,9 @@ struct DebuggingTests {
     }
   }
 
-  @Test("gdb --args lkmrun prog.o: a pending breakpoint in the program stops there, bt with lines", .enabled(if: gdbAvailable))
+  @Test(
+    "gdb --args lkmrun prog.o: a pending breakpoint in the program stops there, bt with lines",
+    .enabled(if: gdbAvailable))
   func gdbRunsLkmrun() throws {
     let dir = try TestSupport.temporaryDirectory("lkmrun-gdb")
     defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -162,18 +182,24 @@ struct DebuggingTests {
     try TestSupport.shell("gcc -c -g -O0 prog.c -o prog.o", directory: dir)
     let (gdb, _) = try Self.startGDB(
       ["--args", TestSupport.product("lkmrun"), dir + "/prog.o"],
-      commands: ["set breakpoint pending on", "break square", "run", "bt 2", "print x", "continue"],
+      commands: [
+        "set breakpoint pending on", "break square", "run", "bt 2", "print x", "continue",
+      ],
       in: dir)
     let run = gdb.wait(timeout: 120)
     let out = Self.relevant(run.stdout + run.stderr)
     #expect(out.contains("Breakpoint 1 (square) pending."), "\(out)")
     #expect(out.contains(#/Breakpoint 1, square \(x=6\) at prog\.c:5/#), "\(out)")
-    #expect(out.contains(#/#0  square \(x=6\) at prog\.c:5\n#1  0x[0-9a-f]+ in main \(\) at prog\.c:10/#), "\(out)")
+    #expect(
+      out.contains(#/#0  square \(x=6\) at prog\.c:5\n#1  0x[0-9a-f]+ in main \(\) at prog\.c:10/#),
+      "\(out)")
     #expect(out.contains("$1 = 6"), "\(out)")
     #expect(out.contains("exited normally"), "\(out)")
   }
 
-  @Test("an oops carries a call trace: module frames with function+offset and file:line; lkmctl addr gives the line")
+  @Test(
+    "an oops carries a call trace: module frames with function+offset and file:line; lkmctl addr gives the line"
+  )
   func oopsCallTrace() throws {
     let object = try Self.counter()
     try withKernel { k in
@@ -186,11 +212,14 @@ struct DebuggingTests {
       let addCall = try Self.line("counter_add(n);")
       #expect(
         dmesg.contains(
-          Self.pattern("pc 0x[0-9a-f]+ \\(count_into\\+0x[0-9a-f]+\\) in module 'counter'\\n(  .*\\n){5}call trace:\\n  0x(?<pc>[0-9a-f]+) count_into\\+0x[0-9a-f]+ \\(counter\\.c:\(store)\\) \\[counter\\]\\n  0x(?<ret>[0-9a-f]+) counter_add\\+0x[0-9a-f]+ \\(counter\\.c:\(oopsCall)\\) \\[counter\\]\\n  0x[0-9a-f]+ sys_counter\\+0x[0-9a-f]+ \\(counter\\.c:\(addCall)\\) \\[counter\\]\\nkernel tainted\\n")),
+          Self.pattern(
+            "pc 0x[0-9a-f]+ \\(count_into\\+0x[0-9a-f]+\\) in module 'counter'\\n(  .*\\n){5}call trace:\\n  0x(?<pc>[0-9a-f]+) count_into\\+0x[0-9a-f]+ \\(counter\\.c:\(store)\\) \\[counter\\]\\n  0x(?<ret>[0-9a-f]+) counter_add\\+0x[0-9a-f]+ \\(counter\\.c:\(oopsCall)\\) \\[counter\\]\\n  0x[0-9a-f]+ sys_counter\\+0x[0-9a-f]+ \\(counter\\.c:\(addCall)\\) \\[counter\\]\\nkernel tainted\\n"
+          )),
         "\(dmesg)")
       let pc = try #require(dmesg.firstMatch(of: #/call trace:\n  0x(?<pc>[0-9a-f]+) /#)).output.pc
       let addr = try k.run("lkmctl", "addr", "0x" + pc)
-      #expect(addr.stdout.hasPrefix("0x\(pc) is in module 'counter' (id 0): count_into+0x"), "\(addr)")
+      #expect(
+        addr.stdout.hasPrefix("0x\(pc) is in module 'counter' (id 0): count_into+0x"), "\(addr)")
       #expect(addr.stdout.hasSuffix(" (counter.c:\(store))\n"), "\(addr)")
     }
   }
@@ -205,7 +234,8 @@ struct DebuggingTests {
       let dmesg = try k.dmesg()
       #expect(
         dmesg.contains(
-          #/call trace:\n  0x[0-9a-f]+ count_into\+0x[0-9a-f]+ \[counter\]\n  0x[0-9a-f]+ counter_add\+0x[0-9a-f]+ \[counter\]\n  0x[0-9a-f]+ sys_counter\+0x[0-9a-f]+ \[counter\]\nkernel tainted\n/#),
+          #/call trace:\n  0x[0-9a-f]+ count_into\+0x[0-9a-f]+ \[counter\]\n  0x[0-9a-f]+ counter_add\+0x[0-9a-f]+ \[counter\]\n  0x[0-9a-f]+ sys_counter\+0x[0-9a-f]+ \[counter\]\nkernel tainted\n/#
+        ),
         "\(dmesg)")
     }
   }
@@ -228,14 +258,16 @@ struct DebuggingTests {
 
       """
     try source.write(toFile: dir + "/deep.c", atomically: true, encoding: .utf8)
-    try TestSupport.shell("gcc -c -g -O0 -D_KERNEL -I '\(KernelFixtures.include)' deep.c -o deep.o", directory: dir)
+    try TestSupport.shell(
+      "gcc -c -g -O0 -D_KERNEL -I '\(KernelFixtures.include)' deep.c -o deep.o", directory: dir)
     try withKernel { k in
       let load = try k.run("modload", dir + "/deep.o")
       #expect(load.status != 0)
       let dmesg = try k.dmesg()
       #expect(
         dmesg.contains(
-          #/panic: deep: 2, pc 0x[0-9a-f]+ \(inner\+0x[0-9a-f]+\) in module 'deep'\ncall trace:\n  0x[0-9a-f]+ inner\+0x[0-9a-f]+ \(deep\.c:5\) \[deep\]\n  0x[0-9a-f]+ outer\+0x[0-9a-f]+ \(deep\.c:6\) \[deep\]\n  0x[0-9a-f]+ deep_load\+0x[0-9a-f]+ \(deep\.c:7\) \[deep\]\n/#),
+          #/panic: deep: 2, pc 0x[0-9a-f]+ \(inner\+0x[0-9a-f]+\) in module 'deep'\ncall trace:\n  0x[0-9a-f]+ inner\+0x[0-9a-f]+ \(deep\.c:5\) \[deep\]\n  0x[0-9a-f]+ outer\+0x[0-9a-f]+ \(deep\.c:6\) \[deep\]\n  0x[0-9a-f]+ deep_load\+0x[0-9a-f]+ \(deep\.c:7\) \[deep\]\n/#
+        ),
         "\(dmesg)")
     }
   }
@@ -246,9 +278,12 @@ struct DebuggingTests {
     var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: object)))
     let sections = try TestSupport.run("/usr/bin/readelf", ["-SW", object]).stdout
     var ranges: [Range<Int>] = []
-    for line in sections.split(separator: "\n") where line.contains(" .debug_") && !line.contains(".rela") {
+    for line in sections.split(separator: "\n")
+    where line.contains(" .debug_") && !line.contains(".rela") {
       let fields = line.split(separator: "]").last!.split(separator: " ")
-      guard fields.count > 4, let offset = Int(fields[3], radix: 16), let size = Int(fields[4], radix: 16) else {
+      guard fields.count > 4, let offset = Int(fields[3], radix: 16),
+        let size = Int(fields[4], radix: 16)
+      else {
         continue
       }
       ranges.append(offset..<(offset + size))
@@ -269,7 +304,9 @@ struct DebuggingTests {
     try Data(bytes).write(to: URL(fileURLWithPath: path))
   }
 
-  @Test("malformed DWARF costs the line, never the kernel: oopses and lkmctl addr on corrupted debug sections")
+  @Test(
+    "malformed DWARF costs the line, never the kernel: oopses and lkmctl addr on corrupted debug sections"
+  )
   func malformedDWARF() throws {
     let object = try Self.counter()
     let dir = try TestSupport.temporaryDirectory("bad-dwarf")
@@ -283,12 +320,15 @@ struct DebuggingTests {
         guard load.status == 0 else { continue }  // the linker refused it: nothing of it ran
         loaded += 1
         let call = try k.run("lkmctl", "syscall", "210", "-1")
-        #expect(call.status == 1 && call.stderr.contains("Bad address"), "variant \(variant): \(call)")
+        #expect(
+          call.status == 1 && call.stderr.contains("Bad address"), "variant \(variant): \(call)")
         let dmesg = try k.dmesg()
         #expect(dmesg.hasSuffix("kernel tainted\n"), "variant \(variant): \(dmesg.suffix(600))")
-        let pc = try #require(dmesg.matches(of: #/call trace:\n  0x(?<pc>[0-9a-f]+) /#).last).output.pc
+        let pc = try #require(dmesg.matches(of: #/call trace:\n  0x(?<pc>[0-9a-f]+) /#).last).output
+          .pc
         let addr = try k.run("lkmctl", "addr", "0x" + pc)
-        #expect(addr.status == 0 && addr.stdout.contains("count_into+0x"), "variant \(variant): \(addr)")
+        #expect(
+          addr.status == 0 && addr.stdout.contains("count_into+0x"), "variant \(variant): \(addr)")
         #expect(try k.run("modunload", "-f", "-n", "counter").status == 0, "variant \(variant)")
       }
       #expect(loaded >= 12, "most corrupted objects still link: their DWARF is what is read")
@@ -303,16 +343,20 @@ struct DebuggingTests {
     guard FileManager.default.isExecutableFile(atPath: "/usr/bin/perf") else {
       return "perf is not installed (Debian's linux-perf)"
     }
-    guard let run = try? TestSupport.run("/usr/bin/perf", ["stat", "-e", "cpu-clock", "true"]) else {
+    guard let run = try? TestSupport.run("/usr/bin/perf", ["stat", "-e", "cpu-clock", "true"])
+    else {
       return "perf does not run"
     }
-    if run.status != 0 || run.stderr.contains("not supported") || run.stderr.contains("Permission") {
+    if run.status != 0 || run.stderr.contains("not supported") || run.stderr.contains("Permission")
+    {
       return "perf events are not allowed here: \(run.stderr.split(separator: "\n").first ?? "")"
     }
     return nil
   }
 
-  @Test("lkmd --perf-map: /tmp/perf-PID.map lists the module's functions as lkmctl ksyms does, marked at unload; perf report names module functions")
+  @Test(
+    "lkmd --perf-map: /tmp/perf-PID.map lists the module's functions as lkmctl ksyms does, marked at unload; perf report names module functions"
+  )
   func perfMap() throws {
     let object = try Self.counter()
     try withKernel(["--perf-map"]) { k in
@@ -327,7 +371,10 @@ struct DebuggingTests {
         #expect(f.count == 4 && f[3] == "[counter]", "\(line)")
         entries[String(f[2])] = (UInt64(f[0], radix: 16) ?? 0, UInt64(f[1], radix: 16) ?? 0)
       }
-      #expect(Set(entries.keys) == ["count_into", "counter_add", "spin", "sys_counter", "counter_lkmentry"], "\(map)")
+      #expect(
+        Set(entries.keys) == [
+          "count_into", "counter_add", "spin", "sys_counter", "counter_lkmentry",
+        ], "\(map)")
       // Every function the kernel's symbol table shows for the module is in the map, at its
       // address.
       let ksyms = try k.run("lkmctl", "ksyms", "-m", "counter").stdout
@@ -344,22 +391,31 @@ struct DebuggingTests {
       } else {
         let data = k.directory + "/perf.data"
         let record = try Self.unmasked(
-          "/usr/bin/perf", ["record", "-e", "cpu-clock", "-F", "999", "-p", "\(pid)", "-o", data, "--", "sleep", "4"])
+          "/usr/bin/perf",
+          [
+            "record", "-e", "cpu-clock", "-F", "999", "-p", "\(pid)", "-o", data, "--", "sleep",
+            "4",
+          ])
         usleep(500_000)
         #expect(try k.run("lkmctl", "syscall", "210", "-2").status == 0)
         let recorded = record.wait(timeout: 30)
         #expect(recorded.status == 0, "\(recorded)")
         let report = try TestSupport.run(
-          "/usr/bin/perf", ["report", "-i", data, "--stdio", "--sort", "sym", "--percent-limit", "5"])
+          "/usr/bin/perf",
+          ["report", "-i", data, "--stdio", "--sort", "sym", "--percent-limit", "5"])
         #expect(report.stdout.contains("spin [counter]"), "\(report)")
       }
       #expect(try k.run("modunload", "-n", "counter").status == 0)
       let after = try String(contentsOfFile: path, encoding: .utf8)
-      #expect(after.split(separator: "\n").allSatisfy { $0.hasSuffix("[counter] (unloaded)") } && !after.isEmpty, "\(after)")
+      #expect(
+        after.split(separator: "\n").allSatisfy { $0.hasSuffix("[counter] (unloaded)") }
+          && !after.isEmpty, "\(after)")
       // A module placed over the unloaded one's addresses replaces its lines.
       #expect(try k.run("modload", object).stdout == "Module loaded as ID 0\n")
       let reloaded = try String(contentsOfFile: path, encoding: .utf8)
-      #expect(!reloaded.contains("(unloaded)") && reloaded.contains(" sys_counter [counter]\n"), "\(reloaded)")
+      #expect(
+        !reloaded.contains("(unloaded)") && reloaded.contains(" sys_counter [counter]\n"),
+        "\(reloaded)")
     }
   }
 
@@ -370,12 +426,15 @@ struct DebuggingTests {
     try "static int twice(int x) { return 2 * x; }\nint main(void) { return twice(0); }\n".write(
       toFile: dir + "/p.c", atomically: true, encoding: .utf8)
     try TestSupport.shell("gcc -c -O0 p.c -o p.o", directory: dir)
-    let run = try ToolProcess(TestSupport.product("lkmrun"), ["--perf-map", dir + "/p.o"], environment: [:])
+    let run = try ToolProcess(
+      TestSupport.product("lkmrun"), ["--perf-map", dir + "/p.o"], environment: [:])
     let result = run.wait()
     #expect(result.status == 0, "\(result)")
     let path = "/tmp/perf-\(result.pid).map"
     defer { unsafe unlink(path) }
     let map = try String(contentsOfFile: path, encoding: .utf8)
-    #expect(map.contains(#/^[0-9a-f]+ [0-9a-f]+ twice\n[0-9a-f]+ [0-9a-f]+ main\n$/#) || map.contains(#/^[0-9a-f]+ [0-9a-f]+ main\n[0-9a-f]+ [0-9a-f]+ twice\n$/#), "\(map)")
+    #expect(
+      map.contains(#/^[0-9a-f]+ [0-9a-f]+ twice\n[0-9a-f]+ [0-9a-f]+ main\n$/#)
+        || map.contains(#/^[0-9a-f]+ [0-9a-f]+ main\n[0-9a-f]+ [0-9a-f]+ twice\n$/#), "\(map)")
   }
 }

@@ -58,7 +58,8 @@ struct DeviceFaultTests {
         == "Module loaded as ID 0\n")
     #expect(try k.ok("lkmctl", "mount", "faultfs", "/f") == "")
     let read = try k.run("lkmctl", "cat", "/f/file")
-    #expect(read.stderr == "lkmctl: /f/file: Bad address\n\(oopsHint("lkmctl"))" && read.status == 1)
+    #expect(
+      read.stderr == "lkmctl: /f/file: Bad address\n\(oopsHint("lkmctl"))" && read.status == 1)
     let bogus = try k.run("lkmctl", "cat", "/f/bogus")
     #expect(bogus.stderr == "lkmctl: /f/bogus: Bad address\n" && bogus.status == 1)
     let unsupported = try k.run("lkmctl", "ls", "/f")
@@ -66,7 +67,8 @@ struct DeviceFaultTests {
     let dmesg = try k.ok("lkmctl", "dmesg")
     #expect(
       dmesg.contains(
-        "oops: module 'faultfs' (id 0) during read of /f/file (vop_read): SIGSEGV at address 0x0, pc 0x"))
+        "oops: module 'faultfs' (id 0) during read of /f/file (vop_read): SIGSEGV at address 0x0, pc 0x"
+      ))
     #expect(
       dmesg.contains(
         "lkm: vop_lookup of 'faultfs' returned 0x1000, not a vnode getnewvnode gave the mount\n"))
@@ -88,7 +90,8 @@ struct DeviceFaultTests {
     let program = try k.file("crash.fault", "#!fault\n")
     let result = try k.run("lkmctl", "exec", program)
     #expect(
-      result.stderr == "lkmctl: \(program): Bad address\n\(oopsHint("lkmctl"))" && result.status == 1)
+      result.stderr == "lkmctl: \(program): Bad address\n\(oopsHint("lkmctl"))"
+        && result.status == 1)
     #expect(
       try k.ok("lkmctl", "dmesg").contains(
         "oops: module 'faultexec' (id 0) during exec of '\(program)': SIGSEGV at address 0x0"))

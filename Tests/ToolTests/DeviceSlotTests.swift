@@ -80,7 +80,8 @@ struct DeviceSlotTests {
       try KernelFixtures.object(
         "devtests/slotexec.c", as: "x\(name)", defines: ["NAME=\"x\(name)\"", "SLOT=\(slot)"])
     }
-    #expect(try k.ok("modload", try KernelFixtures.object("rpn/rpn.c")) == "Module loaded as ID 0\n")
+    #expect(
+      try k.ok("modload", try KernelFixtures.object("rpn/rpn.c")) == "Module loaded as ID 0\n")
     for i in 1...3 { try k.ok("modload", "-e", "slotexec_lkmentry", try module("\(i)")) }
     #expect(try offsets(k) == ["0", "1", "2", "3"])
     let full = try k.run("modload", "-e", "slotexec_lkmentry", try module("more"))

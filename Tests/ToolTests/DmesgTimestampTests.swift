@@ -12,8 +12,10 @@ struct DmesgTimestampTests {
   static func stamped(_ k: KernelProcess, zone: String = "UTC") throws -> String {
     var environment = k.environment
     environment["TZ"] = zone
-    let run = try ToolProcess(TestSupport.product("lkmctl"), ["dmesg", "-T"], environment: environment)
-      .wait()
+    let run = try ToolProcess(
+      TestSupport.product("lkmctl"), ["dmesg", "-T"], environment: environment
+    )
+    .wait()
     guard run.status == 0, run.stderr.isEmpty else {
       throw TestSupport.Failure("lkmctl dmesg -T failed: \(run)")
     }
@@ -24,7 +26,9 @@ struct DmesgTimestampTests {
   /// it has none, and the line as plain dmesg prints it.
   static func lines(_ output: String) -> [(time: Int?, text: String)] {
     output.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map { line in
-      guard let match = line.wholeMatch(of: #/\[([A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d -?\d+)\] (.*)/#)
+      guard
+        let match = line.wholeMatch(
+          of: #/\[([A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d -?\d+)\] (.*)/#)
       else { return (nil, String(line)) }
       return (seconds(String(match.1)), String(match.2))
     }
@@ -32,7 +36,9 @@ struct DmesgTimestampTests {
 
   /// `Wed Dec  2 14:05:09 2026` read as UTC: seconds since the epoch.
   static func seconds(_ text: String) -> Int? {
-    let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    let months = [
+      "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ]
     let fields = text.split(separator: " ")
     guard fields.count == 5, let month = months.firstIndex(of: String(fields[1])),
       let day = Int32(fields[2]), let year = Int32(fields[4])

@@ -116,7 +116,8 @@ struct FixtureMatrixTests {
     guard matrixCase.flags.first == "-O2" && !matrixCase.flags.contains("-ffunction-sections")
     else { return }
     let cached = try Self.runLimited(Self.lkmrun, ["-v"] + arguments)
-    let again = Comment(rawValue: commands.joined(separator: "\n") + " (-v, again)\n" + cached.description)
+    let again = Comment(
+      rawValue: commands.joined(separator: "\n") + " (-v, again)\n" + cached.description)
     #expect(!cached.signaled && cached.status == fixture.status, again)
     #expect(cached.stdout == fixture.expectedOutput, again)
     #expect(cached.stderr.contains("  cache hit\n"), again)
@@ -227,7 +228,8 @@ extension FixtureMatrixTests {
   /// `signaled` still tells a crash. The environment adds LKM_FIXTURE=matrix.
   /// The cache of linked images of this test run (lkmrun's default cache, relocated).
   static let cacheHome: String = {
-    (try? TestSupport.temporaryDirectory("matrix-cache")) ?? NSTemporaryDirectory() + "/matrix-cache"
+    (try? TestSupport.temporaryDirectory("matrix-cache")) ?? NSTemporaryDirectory()
+      + "/matrix-cache"
   }()
 
   static func runLimited(_ executable: String, _ arguments: [String]) throws -> TestSupport.Result {

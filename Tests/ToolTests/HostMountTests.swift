@@ -14,7 +14,8 @@ enum HostMountSupport {
   static let unavailableReason: String? = {
     let fd = unsafe open("/dev/fuse", O_RDWR | O_CLOEXEC)
     if fd < 0 {
-      return unsafe "host mounts not tested: /dev/fuse cannot be opened (\(String(cString: strerror(errno))))"
+      return
+        unsafe "host mounts not tested: /dev/fuse cannot be opened (\(String(cString: strerror(errno))))"
     }
     close(fd)
     if geteuid() != 0 && !FileManager.default.isExecutableFile(atPath: "/usr/bin/fusermount3") {
@@ -28,7 +29,10 @@ enum HostMountSupport {
 
 enum HostMountFixtures {
   static func memfs() throws -> [String] {
-    [try KernelFixtures.object("memfs/memfs_vfsops.c"), try KernelFixtures.object("memfs/memfs_vnops.c")]
+    [
+      try KernelFixtures.object("memfs/memfs_vfsops.c"),
+      try KernelFixtures.object("memfs/memfs_vnops.c"),
+    ]
   }
 
   /// Fixtures/hostmount/fileops.c, compiled once.
@@ -89,7 +93,9 @@ func mountMemfsOnHost(_ k: KernelProcess, _ host: String) throws {
 
 @Suite("memfs: a memory file system module in OpenBSD 5.2 style")
 struct MemfsTests {
-  @Test("memfs through lkmctl: write, cat, ls -l, mkdir, mv, rm; EBUSY to unload while mounted; nothing leaked")
+  @Test(
+    "memfs through lkmctl: write, cat, ls -l, mkdir, mv, rm; EBUSY to unload while mounted; nothing leaked"
+  )
   func memfsThroughLkmctl() throws {
     try withKernel { k in
       expectRun(
@@ -147,7 +153,9 @@ struct HostMountTests {
     return "status \(result.status)\n\(result.stdout)--- stderr\n\(result.stderr)"
   }
 
-  @Test("ls, cat, cp, mkdir, mv, rm, find, sed -i, dd on a host mount of memfs do what they do on tmpfs")
+  @Test(
+    "ls, cat, cp, mkdir, mv, rm, find, sed -i, dd on a host mount of memfs do what they do on tmpfs"
+  )
   func coreutilsMatchTmpfs() throws {
     let host = try hostDirectory()
     let tmpfs = try HostMountFixtures.tmpfsDirectory()
@@ -185,14 +193,18 @@ struct HostMountTests {
     }
   }
 
-  @Test("unmounting in the kernel unmounts the host directory; open host files keep the kernel mount busy; modunload is EBUSY while mounted")
+  @Test(
+    "unmounting in the kernel unmounts the host directory; open host files keep the kernel mount busy; modunload is EBUSY while mounted"
+  )
   func kernelUnmount() throws {
     let host = try hostDirectory()
     try withKernel { k in
       try mountMemfsOnHost(k, host)
       expectRun(
         try k.run("lkmctl", "mount"), 0,
-        stdout: "rootfs on / type rootfs (local)\nmemfs on /mem type memfs (local, on the host at \(host))\n")
+        stdout:
+          "rootfs on / type rootfs (local)\nmemfs on /mem type memfs (local, on the host at \(host))\n"
+      )
       #expect(hostMountRecords(k.device).count == 1)
       expectRun(
         try k.run("lkmctl", "mount", "--host", host, "memfs", "/mem2"), 1,
@@ -212,7 +224,8 @@ struct HostMountTests {
     }
   }
 
-  @Test("a kernel unmount by another route (umount(2) through lkmctl syscall) ends the host mount too")
+  @Test(
+    "a kernel unmount by another route (umount(2) through lkmctl syscall) ends the host mount too")
   func unmountedBehindItsBack() throws {
     let host = try hostDirectory()
     try withKernel { k in
@@ -224,7 +237,9 @@ struct HostMountTests {
     }
   }
 
-  @Test("a host mount idle past lkmd's idle timeout goes on working (its dropped sessions are replaced)")
+  @Test(
+    "a host mount idle past lkmd's idle timeout goes on working (its dropped sessions are replaced)"
+  )
   func idleSessionsReplaced() throws {
     let host = try hostDirectory()
     try withKernel(["--idle-timeout", "1"]) { k in
@@ -288,7 +303,9 @@ struct HostMountTests {
     #expect(try second.dmesg().contains("lkmd: stale host mount of /mem on \(host) removed\n"))
   }
 
-  @Test("lkmd --host-dev: the kernel's /dev on the host, rot13 read and written by its driver, ioctl translated")
+  @Test(
+    "lkmd --host-dev: the kernel's /dev on the host, rot13 read and written by its driver, ioctl translated"
+  )
   func hostDevices() throws {
     let program = try HostMountFixtures.fileops()
     let host = try hostDirectory()
@@ -306,7 +323,8 @@ struct HostMountTests {
     #expect(try String(contentsOfFile: host + "/rot13", encoding: .utf8) == "Uryyb, Jbeyq")
     // Linux's _IOW('r', 1, int) is OpenBSD's ROT13IOCSROT 0x80047201; _IOR('r', 2, int) its
     // ROT13IOCGROT 0x40047202.
-    #expect(try TestSupport.run(program, ["ioctl", host + "/rot13", "0x40047201", "1"]).status == 0)
+    #expect(
+      try TestSupport.run(program, ["ioctl", host + "/rot13", "0x40047201", "1"]).status == 0)
     #expect(try TestSupport.run(program, ["ioctl", host + "/rot13", "0x80047202"]).stdout == "1\n")
     try "HAL".write(toFile: host + "/rot13", atomically: false, encoding: .utf8)
     #expect(try String(contentsOfFile: host + "/rot13", encoding: .utf8) == "IBM")
@@ -317,7 +335,9 @@ struct HostMountTests {
     #expect(hostMountType(host) == nil)
   }
 
-  @Test("mount --host refuses a host directory that is missing, and a file system type the kernel does not have")
+  @Test(
+    "mount --host refuses a host directory that is missing, and a file system type the kernel does not have"
+  )
   func hostMountFailures() throws {
     let host = try hostDirectory()
     try withKernel { k in

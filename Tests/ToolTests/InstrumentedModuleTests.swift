@@ -52,11 +52,15 @@ struct InstrumentedModuleTests {
     try withKernel { k in
       expectRun(try k.run("modload", object), 0, stdout: "Module loaded as ID 0\n")
       // The results are what the operations gave without the sanitizer.
-      expectRun(try k.run("lkmctl", "syscall", "210", "1", "33"), 0, stdout: "retval = -2147483616\n")
-      expectRun(try k.run("lkmctl", "syscall", "210", "1", "34"), 0, stdout: "retval = -2147483615\n")
+      expectRun(
+        try k.run("lkmctl", "syscall", "210", "1", "33"), 0, stdout: "retval = -2147483616\n")
+      expectRun(
+        try k.run("lkmctl", "syscall", "210", "1", "34"), 0, stdout: "retval = -2147483615\n")
       #expect(try k.run("lkmctl", "syscall", "210", "2", "33").status == 0)
       #expect(try k.run("lkmctl", "syscall", "210", "3", "5").status == 0)
-      expectRun(try k.run("lkmctl", "syscall", "210", "4", "0"), 1, stderr: "lkmctl: syscall 210: Bad address\n\(oopsHint("lkmctl"))")
+      expectRun(
+        try k.run("lkmctl", "syscall", "210", "4", "0"), 1,
+        stderr: "lkmctl: syscall 210: Bad address\n\(oopsHint("lkmctl"))")
       let dmesg = try k.dmesg()
       let lines = dmesg.split(separator: "\n").filter { $0.hasPrefix("kubsan: ") }.map(String.init)
       #expect(
@@ -65,7 +69,10 @@ struct InstrumentedModuleTests {
           "kubsan: ubsan.c:30:15: shift exponent 33 is too large for 32-bit type 'int'",
         ], "\(dmesg)")
       #expect(
-        lines.contains { $0.wholeMatch(of: #/kubsan: ubsan.c:33:1[38]: index 5 is out of range for type 'int ?\[4\]'/#) != nil },
+        lines.contains {
+          $0.wholeMatch(
+            of: #/kubsan: ubsan.c:33:1[38]: index 5 is out of range for type 'int ?\[4\]'/#) != nil
+        },
         "\(dmesg)")
       #expect(lines.last == "kubsan: ubsan.c:36:16: division by zero", "\(dmesg)")
       // Reported once per location: the second overflow at line 27 is not.

@@ -30,7 +30,8 @@ struct KernelAPITests {
 
   // MARK: pool(9)
 
-  @Test("pool: items up to the hard limit; past it PR_NOWAIT fails and logs the warning once a minute")
+  @Test(
+    "pool: items up to the hard limit; past it PR_NOWAIT fails and logs the warning once a minute")
   func hardLimit() throws {
     try withKernel { k in
       try Self.loadObjcache(k)
@@ -60,7 +61,8 @@ struct KernelAPITests {
         stderr: "lkmctl: syscall 210: Invalid argument\n")
       expectRun(try k.run("lkmctl", "syscall", "210", "6", "3"), 0, stdout: "retval = 0\n")
       expectRun(try k.run("modunload", "-n", "objcache"), 0)
-      #expect(!(try k.dmesg().contains("left pool")), "a module that destroyed its pools is not reported")
+      #expect(
+        !(try k.dmesg().contains("left pool")), "a module that destroyed its pools is not reported")
     }
   }
 
@@ -84,7 +86,9 @@ struct KernelAPITests {
         try k.run("lkmctl", "syscall", "210", "2", "b"), 0,
         stdout: "gave back 'b' (2 of 3 out)\nretval = 0\n")
       let woken = sleeper.wait(timeout: 10)
-      #expect(woken.outcome == Outcome(status: 0, stdout: "took 'd' (3 of 3 out)\nretval = 0\n", stderr: ""))
+      #expect(
+        woken.outcome
+          == Outcome(status: 0, stdout: "took 'd' (3 of 3 out)\nretval = 0\n", stderr: ""))
       expectRun(try k.run("modunload", "-n", "objcache"), 0)
     }
   }
@@ -98,8 +102,14 @@ struct KernelAPITests {
       expectRun(try k.run("lkmctl", "syscall", "210", "5"), 0, stdout: "retval = 0\n")
       expectRun(try k.run("modunload", "-n", "objcache"), 0)
       let dmesg = try k.dmesg()
-      #expect(dmesg.contains("lkm: module 'objcache' (id 0) left pool 'objpl' with 2 items out: destroyed\n"), "\(dmesg)")
-      #expect(dmesg.contains("lkm: module 'objcache' (id 0) left pool 'otherpl' with 0 items out: destroyed\n"), "\(dmesg)")
+      #expect(
+        dmesg.contains(
+          "lkm: module 'objcache' (id 0) left pool 'objpl' with 2 items out: destroyed\n"),
+        "\(dmesg)")
+      #expect(
+        dmesg.contains(
+          "lkm: module 'objcache' (id 0) left pool 'otherpl' with 0 items out: destroyed\n"),
+        "\(dmesg)")
       // The kernel forgot them: the same struct pools initialise again.
       try Self.loadObjcache(k)
       try Self.take(k, "x", out: 1)
@@ -142,7 +152,10 @@ struct KernelAPITests {
         stderr: "lkmctl: syscall 210: Bad address\n" + oopsHint("lkmctl"))
       let dmesg = try k.dmesg()
       let oops = try #require(
-        dmesg.firstMatch(of: #/oops: module 'objcache' \(id 0\) during system call 210: panic: (?<message>[^\n]*), pc 0x[0-9a-f]+ \((?<function>[a-z_]+)\+0x[0-9a-f]+\) in module 'objcache'\n(?:call trace:\n(?:  [^\n]*\n)*)?kernel tainted\n/#),
+        dmesg.firstMatch(
+          of:
+            #/oops: module 'objcache' \(id 0\) during system call 210: panic: (?<message>[^\n]*), pc 0x[0-9a-f]+ \((?<function>[a-z_]+)\+0x[0-9a-f]+\) in module 'objcache'\n(?:call trace:\n(?:  [^\n]*\n)*)?kernel tainted\n/#
+        ),
         "\(dmesg)")
       #expect(oops.message.wholeMatch(of: panic) != nil, "\(oops.message)")
       #expect(oops.function == "bad")
@@ -163,14 +176,20 @@ struct KernelAPITests {
         stderr: "lkmctl: syscall 210: Bad address\n" + oopsHint("lkmctl"))
       let dmesg = try k.dmesg()
       #expect(
-        dmesg.firstMatch(of: #/oops: module 'objcache' \(id 0\) during system call 210: panic: pool_get: 'objpl': item 0x[0-9a-f]+ was written after pool_put \(offset 0x0 = 0x58\), pc 0x[0-9a-f]+ \(stale\+0x[0-9a-f]+\) in module 'objcache'\n/#) != nil,
+        dmesg.firstMatch(
+          of:
+            #/oops: module 'objcache' \(id 0\) during system call 210: panic: pool_get: 'objpl': item 0x[0-9a-f]+ was written after pool_put \(offset 0x0 = 0x58\), pc 0x[0-9a-f]+ \(stale\+0x[0-9a-f]+\) in module 'objcache'\n/#
+        ) != nil,
         "\(dmesg)")
       expectRun(try k.run("modunload", "-n", "objcache"), 0)
-      #expect(try k.dmesg().contains("lkm: module 'objcache' (id 0) left pool 'objpl' with 1 item out: destroyed\n"))
+      #expect(
+        try k.dmesg().contains(
+          "lkm: module 'objcache' (id 0) left pool 'objpl' with 1 item out: destroyed\n"))
     }
   }
 
-  @Test("pool: the kernel's state is its own: a module that overwrites its struct pool changes nothing")
+  @Test(
+    "pool: the kernel's state is its own: a module that overwrites its struct pool changes nothing")
   func scribbledStruct() throws {
     try withKernel { k in
       try Self.loadObjcache(k)
@@ -233,15 +252,20 @@ struct KernelAPITests {
       #expect(counts.count == 6 && counts.reduce(0, +) == 6000)
       // Each face 1000 expected; below 700 is ten standard deviations away.
       #expect(counts.allSatisfy { $0 > 700 }, "\(counts)")
-      #expect(six.stdout.hasSuffix("buf: not zero, different; uniform(0) 0, uniform(1) 0\narc4random: changes\nretval = 0\n"), "\(six)")
+      #expect(
+        six.stdout.hasSuffix(
+          "buf: not zero, different; uniform(0) 0, uniform(1) 0\narc4random: changes\nretval = 0\n"),
+        "\(six)")
       for (bound, draws) in [(1000, 20000), (3, 3000), (0x8000_0001, 2000)] {
         let run = try k.run("lkmctl", "syscall", "210", "2", "\(bound)", "\(draws)")
         let m = try #require(
-          run.stdout.firstMatch(of: #/uniform [0-9]+: min (?<min>[0-9]+) max (?<max>[0-9]+)/#), "\(run)")
+          run.stdout.firstMatch(of: #/uniform [0-9]+: min (?<min>[0-9]+) max (?<max>[0-9]+)/#),
+          "\(run)")
         let (low, high) = (Int(m.min)!, Int(m.max)!)
         #expect(high < bound && low <= high)
         // The top and the bottom tenth of the range are reached.
-        #expect(high >= bound - max(1, bound / 10) && low <= bound / 10, "\(bound): \(low)...\(high)")
+        #expect(
+          high >= bound - max(1, bound / 10) && low <= bound / 10, "\(bound): \(low)...\(high)")
       }
     }
   }
@@ -254,7 +278,9 @@ struct KernelAPITests {
       expectRun(
         try k.run("lkmctl", "syscall", "210", "3"), 1,
         stderr: "lkmctl: syscall 210: Bad address\n" + oopsHint("lkmctl"))
-      #expect(try k.dmesg().contains("oops: module 'kapi' (id 0) during system call 210: SIGSEGV at address 0x10"))
+      #expect(
+        try k.dmesg().contains(
+          "oops: module 'kapi' (id 0) during system call 210: SIGSEGV at address 0x10"))
       #expect(try k.kernelPID() == kernel)
       #expect(try k.run("lkmctl", "syscall", "210", "2", "2", "10").status == 0)
     }
@@ -281,26 +307,32 @@ struct KernelAPITests {
       try Self.loadKapi(k)
       expectRun(
         try k.run("lkmctl", "syscall", "210", "4"), 0,
-        stdout: Self.credentialLines(uid: getuid(), gid: getgid(), groups: Array(groups.prefix(Int(n)))))
+        stdout: Self.credentialLines(
+          uid: getuid(), gid: getgid(), groups: Array(groups.prefix(Int(n)))))
       // Each request has its own ucred: the reference the last call took went with it.
       expectRun(
         try k.run("lkmctl", "syscall", "210", "4"), 0,
-        stdout: Self.credentialLines(uid: getuid(), gid: getgid(), groups: Array(groups.prefix(Int(n)))))
+        stdout: Self.credentialLines(
+          uid: getuid(), gid: getgid(), groups: Array(groups.prefix(Int(n)))))
     }
   }
 
-  @Test("credentials: a client that is not root (lkmd and the tools run as nobody) gets EPERM from suser")
+  @Test(
+    "credentials: a client that is not root (lkmd and the tools run as nobody) gets EPERM from suser"
+  )
   func unprivilegedCredentials() throws {
     try #require(getuid() == 0, "the test switches users: it runs as root")
     let nobody = try NobodyKernel(groups: [4242, 4343])
     defer { nobody.stop() }
     let object = nobody.directory + "/kapi.o"
-    try FileManager.default.copyItem(atPath: try KernelFixtures.object("kapi/kapi.c"), toPath: object)
+    try FileManager.default.copyItem(
+      atPath: try KernelFixtures.object("kapi/kapi.c"), toPath: object)
     unsafe chown(object, NobodyKernel.uid, NobodyKernel.uid)
     expectRun(try nobody.run("modload", object), 0, stdout: "Module loaded as ID 0\n")
     expectRun(
       try nobody.run("lkmctl", "syscall", "210", "4"), 0,
-      stdout: Self.credentialLines(uid: NobodyKernel.uid, gid: NobodyKernel.uid, groups: [4242, 4343]))
+      stdout: Self.credentialLines(
+        uid: NobodyKernel.uid, gid: NobodyKernel.uid, groups: [4242, 4343]))
     expectRun(try nobody.run("modunload", "-n", "kapi"), 0)
   }
 
@@ -316,7 +348,10 @@ struct KernelAPITests {
         stderr: "lkmctl: syscall 210: Bad address\n" + oopsHint("lkmctl"))
       let dmesg = try k.dmesg()
       #expect(
-        dmesg.firstMatch(of: #/oops: module 'kapi' \(id 0\) during system call 210: panic: crfree: 0x[0-9a-f]+ is not a ucred \(crget returns them\), or it was freed, pc 0x[0-9a-f]+ \(crfree_misuse\+0x[0-9a-f]+\) in module 'kapi'\n/#) != nil,
+        dmesg.firstMatch(
+          of:
+            #/oops: module 'kapi' \(id 0\) during system call 210: panic: crfree: 0x[0-9a-f]+ is not a ucred \(crget returns them\), or it was freed, pc 0x[0-9a-f]+ \(crfree_misuse\+0x[0-9a-f]+\) in module 'kapi'\n/#
+        ) != nil,
         "\(dmesg)")
       #expect(try k.kernelPID() == kernel)
       // The kernel's own ucreds are intact: the next request has one.
@@ -329,7 +364,9 @@ struct KernelAPITests {
   /// Seconds as a Double from "S.FRACTION".
   static func seconds(_ text: Substring) -> Double { Double(text) ?? -1 }
 
-  @Test("clocks: uptime is monotonic and matches time_uptime; the get* forms trail the precise ones by a tick at most")
+  @Test(
+    "clocks: uptime is monotonic and matches time_uptime; the get* forms trail the precise ones by a tick at most"
+  )
   func clocks() throws {
     try withKernel { k in
       try Self.loadKapi(k)
@@ -341,7 +378,9 @@ struct KernelAPITests {
         #expect(run.status == 0, "\(run)")
         let m = try #require(
           run.stdout.wholeMatch(
-            of: #/microtime (?<micro>[0-9.]+) getmicrotime (?<gmicro>[0-9.]+)\nnanotime (?<nano>[0-9.]+) getnanotime (?<gnano>[0-9.]+)\nmicrouptime (?<up>[0-9.]+) getmicrouptime (?<gup>[0-9.]+)\nnanouptime (?<nup>[0-9.]+) getnanouptime (?<gnup>[0-9.]+) later (?<later>[0-9.]+)\ntime_second (?<second>[0-9]+) time_uptime (?<uptime>[0-9]+)\nretval = 0\n/#),
+            of:
+              #/microtime (?<micro>[0-9.]+) getmicrotime (?<gmicro>[0-9.]+)\nnanotime (?<nano>[0-9.]+) getnanotime (?<gnano>[0-9.]+)\nmicrouptime (?<up>[0-9.]+) getmicrouptime (?<gup>[0-9.]+)\nnanouptime (?<nup>[0-9.]+) getnanouptime (?<gnup>[0-9.]+) later (?<later>[0-9.]+)\ntime_second (?<second>[0-9]+) time_uptime (?<uptime>[0-9]+)\nretval = 0\n/#
+          ),
           "\(run)")
         let micro = Self.seconds(m.micro), gmicro = Self.seconds(m.gmicro)
         let nano = Self.seconds(m.nano), gnano = Self.seconds(m.gnano)
@@ -384,8 +423,11 @@ final class NobodyKernel {
   static func tools(in directory: String) throws -> String {
     let products = TestSupport.productsDirectory
     let probe = try TestSupport.run(
-      "/usr/bin/setpriv", ["--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", "/usr/bin/test",
-      "-x", products + "/lkmd"])
+      "/usr/bin/setpriv",
+      [
+        "--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", "/usr/bin/test",
+        "-x", products + "/lkmd",
+      ])
     if probe.status == 0 { return products }
     let bin = directory + "/bin"
     try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
@@ -416,8 +458,10 @@ final class NobodyKernel {
   }
 
   var setpriv: [String] {
-    ["--reuid=\(Self.uid)", "--regid=\(Self.uid)",
-     "--groups=" + groups.map(String.init).joined(separator: ",")]
+    [
+      "--reuid=\(Self.uid)", "--regid=\(Self.uid)",
+      "--groups=" + groups.map(String.init).joined(separator: ","),
+    ]
   }
 
   /// Runs a tool as nobody, with this kernel's device.

@@ -108,22 +108,29 @@ struct KernelCacheTests {
         try Self.loadCallUnload(k, object, expecting: 3)
       }
       let xdg = run.environment["XDG_CACHE_HOME"]!! + "/lkm"
-      #expect(Self.entries(xdg).count == (run.stores ? 1 : 0), "\(run.arguments) \(run.environment)")
+      #expect(
+        Self.entries(xdg).count == (run.stores ? 1 : 0), "\(run.arguments) \(run.environment)")
     }
   }
 
-  @Test("lkmd: --cache with --no-cache is a usage error (64); a cache directory it cannot use, a failure to start (1)")
+  @Test(
+    "lkmd: --cache with --no-cache is a usage error (64); a cache directory it cannot use, a failure to start (1)"
+  )
   func badCacheOptions() throws {
     let dir = try TestSupport.temporaryDirectory("lkmd-cache")
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let lkmd = TestSupport.product("lkmd")
-    let both = try TestSupport.run(lkmd, ["--device", dir + "/lkm", "--cache", dir + "/c", "--no-cache"])
+    let both = try TestSupport.run(
+      lkmd, ["--device", dir + "/lkm", "--cache", dir + "/c", "--no-cache"])
     #expect(
-      both.status == 64 && both.stderr.hasPrefix("lkmd: --cache and --no-cache cannot be used together\n"),
+      both.status == 64
+        && both.stderr.hasPrefix("lkmd: --cache and --no-cache cannot be used together\n"),
       "\(both)")
     try "".write(toFile: dir + "/file", atomically: true, encoding: .utf8)
     let file = try TestSupport.run(lkmd, ["--device", dir + "/lkm", "--cache", dir + "/file"])
-    #expect(file.status == 1 && file.stderr.hasPrefix("lkmd: cannot use the cache '\(dir)/file': "), "\(file)")
+    #expect(
+      file.status == 1 && file.stderr.hasPrefix("lkmd: cannot use the cache '\(dir)/file': "),
+      "\(file)")
     #expect(file.stdout.isEmpty)
   }
 }

@@ -183,7 +183,8 @@ struct KernelEndToEndTests {
         stdout: ModstatListing.header)
       expectRun(try k.run("modstat", "-i", "1x"), 1, stderr: "modstat: 1x: not a valid number\n")
       expectRun(
-        try k.run("modstat", "extra"), 1, stderr: "usage: modstat [-v] [-i id] [-n name] [--device path]\n")
+        try k.run("modstat", "extra"), 1,
+        stderr: "usage: modstat [-v] [-i id] [-n name] [--device path]\n")
 
       // The lowest free id is reused; miscmod takes the first free slot, 211 again.
       expectRun(
@@ -354,7 +355,8 @@ struct KernelEndToEndTests {
         + "lkm: sysent[213] pointed to 0xADDRESS, which no loaded module owns: restored\n"
         + "hello: unloading after 0 calls\n"
         + "lkm: module 'leaky' (id 2) leaked 128 bytes in 2 allocations, freed\n"
-        + "lkm:   100 bytes from leaky_load+0xADDRESS\n" + "lkm:   28 bytes from leaky_load+0xADDRESS\n"
+        + "lkm:   100 bytes from leaky_load+0xADDRESS\n"
+        + "lkm:   28 bytes from leaky_load+0xADDRESS\n"
         + "lkmd: stopped\n")
     #expect(kernel.standardError == "")
   }

@@ -199,7 +199,8 @@ struct KernelErrorPathTests {
       expectRun(
         try k.run("modload", fault), 14,
         stderr:
-          "modload: error initializing module: Bad address\nmodload: see lkmctl dmesg for the oops\n")
+          "modload: error initializing module: Bad address\nmodload: see lkmctl dmesg for the oops\n"
+      )
       #expect(try k.dmesg().contains("oops: module 'nullderef' (id 0) during LKM_E_LOAD: SIGSEGV"))
     }
   }

@@ -117,7 +117,8 @@ struct KernelFaultTests {
       expectRun(try k.run("modunload", "-n", "leaky"), 0)
       #expect(
         maskOffsets(maskSymbolBytes(try k.dmesg()))
-          == OpenBSDTexts.ddb + "lkm: module 'leaky' (id 0) leaked 128 bytes in 2 allocations, freed\n"
+          == OpenBSDTexts.ddb
+          + "lkm: module 'leaky' (id 0) leaked 128 bytes in 2 allocations, freed\n"
           + "lkm:   100 bytes from leaky_load+0x?\n" + "lkm:   28 bytes from leaky_load+0x?\n")
     }
   }

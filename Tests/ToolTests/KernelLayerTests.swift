@@ -31,13 +31,17 @@ struct KernelLayerTests {
     var level: [String: Int] = [:]
     for (i, files) in levels.enumerated() { for f in files { level[f] = i } }
     let objects = TestSupport.productsDirectory + "/CLKM.build"
-    let files = try FileManager.default.contentsOfDirectory(atPath: objects).filter { $0.hasSuffix(".c.o") }
+    let files = try FileManager.default.contentsOfDirectory(atPath: objects).filter {
+      $0.hasSuffix(".c.o")
+    }
     #expect(Set(files.map { String($0.dropLast(4)) }) == Set(level.keys), "undocumented files")
     var defined: [String: String] = [:]
     var used: [String: [String]] = [:]
     for file in files {
       let name = String(file.dropLast(4))
-      for line in try TestSupport.run("/usr/bin/nm", [objects + "/" + file]).stdout.split(separator: "\n") {
+      for line in try TestSupport.run("/usr/bin/nm", [objects + "/" + file]).stdout.split(
+        separator: "\n")
+      {
         let fields = line.split(separator: " ")
         if fields.count == 3, "TDBRV".contains(fields[1]) { defined[String(fields[2])] = name }
         if fields.count == 2, fields[0] == "U" { used[name, default: []].append(String(fields[1])) }
@@ -46,7 +50,8 @@ struct KernelLayerTests {
     var wrong: [String] = []
     for (file, symbols) in used {
       for symbol in symbols {
-        guard let owner = defined[symbol], owner != file, let mine = level[file], let theirs = level[owner]
+        guard let owner = defined[symbol], owner != file, let mine = level[file],
+          let theirs = level[owner]
         else { continue }
         if theirs >= mine { wrong.append("\(file).c uses \(symbol) of \(owner).c") }
       }

@@ -26,7 +26,9 @@ struct KernelSleepTests {
       stdout: "Module loaded as ID 0\n")
   }
 
-  @Test("a read of the pipe sleeps until a write wakes it; other requests go on meanwhile; the module stays")
+  @Test(
+    "a read of the pipe sleeps until a write wakes it; other requests go on meanwhile; the module stays"
+  )
   func readerSleepsUntilWritten() throws {
     try withKernel { k in
       try loadPipe(k)
@@ -37,8 +39,12 @@ struct KernelSleepTests {
       #expect(ModstatListing(try k.modstat()).rows.count == 1)
       expectRun(
         try k.run("modunload", "-n", "pipe"), 5,
-        stderr: "modunload: LMUNLOAD: Device busy\nmodunload: 1 call into the module still in progress\n")
-      #expect(try k.dmesg().contains("lkm: module 'pipe' (id 0) is in use: 1 call into its code has not returned (asleep in it)\n"))
+        stderr:
+          "modunload: LMUNLOAD: Device busy\nmodunload: 1 call into the module still in progress\n")
+      #expect(
+        try k.dmesg().contains(
+          "lkm: module 'pipe' (id 0) is in use: 1 call into its code has not returned (asleep in it)\n"
+        ))
       expectRun(try k.run("lkmctl", "write", "/dev/pipe0", "hello, pipe"), 0)
       let read = reader.wait(timeout: 10)
       #expect(read.outcome == Outcome(status: 0, stdout: "hello, pipe", stderr: ""))
@@ -72,9 +78,11 @@ struct KernelSleepTests {
       let writer = try k.start("lkmctl", ["write", "/dev/pipe0", text])
       usleep(300_000)
       #expect(writer.isRunning, "the write did not sleep with the pipe full")
-      expectRun(try k.run("lkmctl", "read", "/dev/pipe0"), 0, stdout: String(repeating: "a", count: 4096))
+      expectRun(
+        try k.run("lkmctl", "read", "/dev/pipe0"), 0, stdout: String(repeating: "a", count: 4096))
       expectRun(writer.wait(timeout: 10), 0)
-      expectRun(try k.run("lkmctl", "read", "/dev/pipe0"), 0, stdout: String(repeating: "a", count: 904))
+      expectRun(
+        try k.run("lkmctl", "read", "/dev/pipe0"), 0, stdout: String(repeating: "a", count: 904))
     }
   }
 
@@ -92,12 +100,15 @@ struct KernelSleepTests {
     }
   }
 
-  @Test("timeouts run at hz from the callout thread, wake readers, and are cancelled when a module leaves them")
+  @Test(
+    "timeouts run at hz from the callout thread, wake readers, and are cancelled when a module leaves them"
+  )
   func timeouts() throws {
     try withKernel { k in
       let object = try KernelFixtures.object("ticker/ticker.c")
       let postinstall = TestSupport.fixture("lkm/ticker/ticker_postinstall.sh")
-      expectRun(try k.run("modload", "-p", postinstall, object), 0, stdout: "Module loaded as ID 0\n")
+      expectRun(
+        try k.run("modload", "-p", postinstall, object), 0, stdout: "Module loaded as ID 0\n")
       func count() throws -> Int {
         let out = try k.run("lkmctl", "read", "/dev/ticker0").stdout
         guard let n = Int(out.dropFirst("ticks ".count).dropLast()) else {
@@ -113,13 +124,19 @@ struct KernelSleepTests {
       expectRun(try k.run("modunload", "-n", "ticker"), 0)
       #expect(!(try k.dmesg().contains("pending: cancelled")))
       // A module that leaves its timeout pending: the kernel cancels it.
-      let leaving = try KernelFixtures.object("ticker/ticker.c", as: "ticker_leaving", defines: ["LEAVE_PENDING"])
-      expectRun(try k.run("modload", "-e", "ticker_lkmentry", leaving), 0, stdout: "Module loaded as ID 0\n")
+      let leaving = try KernelFixtures.object(
+        "ticker/ticker.c", as: "ticker_leaving", defines: ["LEAVE_PENDING"])
+      expectRun(
+        try k.run("modload", "-e", "ticker_lkmentry", leaving), 0, stdout: "Module loaded as ID 0\n"
+      )
       expectRun(try k.run("modunload", "-n", "ticker"), 0)
-      #expect(try k.dmesg().contains("lkm: module 'ticker' (id 0) left 1 timeout pending: cancelled\n"))
+      #expect(
+        try k.dmesg().contains("lkm: module 'ticker' (id 0) left 1 timeout pending: cancelled\n"))
       // And nothing of it runs any more: the kernel goes on.
       usleep(100_000)
-      expectRun(try k.run("modload", KernelFixtures.object("hello/hello.c")), 0, stdout: "Module loaded as ID 0\n")
+      expectRun(
+        try k.run("modload", KernelFixtures.object("hello/hello.c")), 0,
+        stdout: "Module loaded as ID 0\n")
     }
   }
 }

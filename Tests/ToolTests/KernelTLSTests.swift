@@ -73,7 +73,9 @@ struct KernelTLSTests {
     }
   }
 
-  @Test("a module whose thread-local variables do not fit the reservation: the load and -n name the sizes")
+  @Test(
+    "a module whose thread-local variables do not fit the reservation: the load and -n name the sizes"
+  )
   func tooLarge() throws {
     let object = try KernelFixtures.object(
       "tls/tlsvars.c", as: "tlsvars-big", defines: ["TLSVARS_BIG=70000"])

@@ -178,7 +178,9 @@ struct LinkFidelityTests {
 
   @Test(
     "Debian's libpython3.11.a embedded: a driver runs Python code",
-    .enabled(if: FileManager.default.fileExists(atPath: libpython), "libpython3.11-dev is missing: run scripts/setup"))
+    .enabled(
+      if: FileManager.default.fileExists(atPath: libpython),
+      "libpython3.11-dev is missing: run scripts/setup"))
   func embeddedPython() throws {
     let directory = try TestSupport.temporaryDirectory("python")
     defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -269,15 +271,18 @@ struct LinkFidelityTests {
     let advice =
       "holds GCC's intermediate code only (gcc -flto), not machine code: compile without -flto,"
       + " or with -ffat-lto-objects\n"
-    let given = try Self.run(Self.lkmrun, ["--no-cache", directory + "/main.o", directory + "/slim.o"])
-    #expect(given.status == 1 && given.stderr == "lkmrun: \(directory)/slim.o: " + advice, "\(given)")
+    let given = try Self.run(
+      Self.lkmrun, ["--no-cache", directory + "/main.o", directory + "/slim.o"])
+    #expect(
+      given.status == 1 && given.stderr == "lkmrun: \(directory)/slim.o: " + advice, "\(given)")
     let pulled = try Self.run(
       Self.lkmrun, ["--no-cache", directory + "/main.o", directory + "/libslim.a"])
     #expect(
       pulled.status == 1 && pulled.stderr == "lkmrun: \(directory)/libslim.a(slim.o): " + advice,
       "\(pulled)")
     // Fat LTO objects hold machine code too: they link.
-    let fat = try Self.run(Self.lkmrun, ["--no-cache", directory + "/main.o", directory + "/fat.o"])
+    let fat = try Self.run(
+      Self.lkmrun, ["--no-cache", directory + "/main.o", directory + "/fat.o"])
     #expect(fat.status == 0 && fat.stderr.isEmpty, "\(fat)")
   }
 }

@@ -88,13 +88,15 @@ struct LkmRunAdviceTests {
       """, file: "prog.cc")
     let run = try Self.run(["prog.o"], in: dir)
     #expect(
-      run.stderr == "lkmrun: undefined symbols '_ZdlPvm', '_Znwm' are in the C++ library: add -l stdc++\n",
+      run.stderr
+        == "lkmrun: undefined symbols '_ZdlPvm', '_Znwm' are in the C++ library: add -l stdc++\n",
       "\(run)")
     let fixed = try Self.run(["-l", "stdc++", "prog.o"], in: dir)
     #expect(fixed.status == 0 && fixed.stdout == "3\n", "\(fixed)")
   }
 
-  @Test("a compiler option's runtime is one line: -fsanitize=undefined takes -l ubsan, which runs it")
+  @Test(
+    "a compiler option's runtime is one line: -fsanitize=undefined takes -l ubsan, which runs it")
   func sanitizers() throws {
     let source = """
       #include <stdio.h>
@@ -106,15 +108,19 @@ struct LkmRunAdviceTests {
     #expect(run.status == 1)
     #expect(
       run.stderr.wholeMatch(
-        of: #/lkmrun: undefined symbols? '__ubsan_handle_[a-z0-9_]+'.* comes? from -fsanitize=undefined: add its runtime with -l ubsan\n/#
+        of:
+          #/lkmrun: undefined symbols? '__ubsan_handle_[a-z0-9_]+'.* comes? from -fsanitize=undefined: add its runtime with -l ubsan\n/#
       ) != nil, "\(run)")
     let fixed = try Self.run(["-l", "ubsan", "prog.o"], in: ubsan)
-    #expect(fixed.status == 0 && fixed.stderr.contains("runtime error: index 6 out of bounds"), "\(fixed)")
+    #expect(
+      fixed.status == 0 && fixed.stderr.contains("runtime error: index 6 out of bounds"), "\(fixed)"
+    )
     let asan = try Self.compile(source, flags: "-O0 -fsanitize=address")
     let address = try Self.run(["prog.o"], in: asan)
     #expect(
       address.stderr.wholeMatch(
-        of: #/lkmrun: undefined symbols '__asan_[a-z0-9_]+', '__asan_[a-z0-9_]+' and [0-9]+ more come from -fsanitize=address: AddressSanitizer must be loaded before the C library, and lkmrun links programs against the C library itself: remove -fsanitize=address \(-fsanitize=undefined works, with -l ubsan\)\n/#
+        of:
+          #/lkmrun: undefined symbols '__asan_[a-z0-9_]+', '__asan_[a-z0-9_]+' and [0-9]+ more come from -fsanitize=address: AddressSanitizer must be loaded before the C library, and lkmrun links programs against the C library itself: remove -fsanitize=address \(-fsanitize=undefined works, with -l ubsan\)\n/#
       ) != nil, "\(address)")
   }
 
@@ -124,7 +130,8 @@ struct LkmRunAdviceTests {
     let run = try Self.run(["prog.o"], in: dir)
     #expect(
       run.stderr.wholeMatch(
-        of: #/lkmrun: undefined symbols '__gcov_[a-z_]+', '__gcov_[a-z_]+'( and [0-9]+ more)? come from --coverage: add gcc's runtime to the objects: lkmrun prog.o \$\(gcc -print-file-name=libgcov.a\)\n/#
+        of:
+          #/lkmrun: undefined symbols '__gcov_[a-z_]+', '__gcov_[a-z_]+'( and [0-9]+ more)? come from --coverage: add gcc's runtime to the objects: lkmrun prog.o \$\(gcc -print-file-name=libgcov.a\)\n/#
       ) != nil, "\(run)")
     let archive = try TestSupport.shell("gcc -print-file-name=libgcov.a", directory: dir)
       .trimmingCharacters(in: .whitespacesAndNewlines)

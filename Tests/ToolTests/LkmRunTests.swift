@@ -10,9 +10,9 @@ struct LkmRunTests {
   func runsMain() throws {
     let dir = try TestSupport.temporaryDirectory("lkmrun")
     try """
-      #include <stdio.h>
-      int main(int argc, char **argv) { for (int i = 1; i < argc; i++) printf("%s\\n", argv[i]); return argc; }
-      """.write(toFile: dir + "/m.c", atomically: true, encoding: .utf8)
+    #include <stdio.h>
+    int main(int argc, char **argv) { for (int i = 1; i < argc; i++) printf("%s\\n", argv[i]); return argc; }
+    """.write(toFile: dir + "/m.c", atomically: true, encoding: .utf8)
     try TestSupport.shell("gcc -c m.c -o m.o", directory: dir)
     let result = try TestSupport.run(Self.lkmrun, [dir + "/m.o", "--", "one", "two"])
     #expect(result.stdout == "one\ntwo\n")
@@ -45,7 +45,9 @@ struct LkmRunCacheTests {
   }
 
   /// A module printing a line and returning 5, compiled into a new directory.
-  static func module(_ source: String = "#include <stdio.h>\nint main(void) { puts(\"cached\"); return 5; }")
+  static func module(
+    _ source: String = "#include <stdio.h>\nint main(void) { puts(\"cached\"); return 5; }"
+  )
     throws -> (directory: String, object: String)
   {
     let dir = try TestSupport.temporaryDirectory("lkmrun-cache")
@@ -88,7 +90,8 @@ struct LkmRunCacheTests {
   @Test("a host library rebuilt with another build ID misses")
   func libraryBuildID() throws {
     let (dir, object) = try Self.module(
-      "#include <stdio.h>\nextern int provided(void);\nint main(void) { printf(\"%d\\n\", provided()); return 0; }")
+      "#include <stdio.h>\nextern int provided(void);\nint main(void) { printf(\"%d\\n\", provided()); return 0; }"
+    )
     try "int provided(void) { return 7; }".write(
       toFile: dir + "/p.c", atomically: true, encoding: .utf8)
     func build(_ id: String) throws {

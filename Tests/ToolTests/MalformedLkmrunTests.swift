@@ -25,9 +25,12 @@ struct MalformedLkmrunTests {
   /// symbols are valid, and a TLS relocation against a variable that is not thread-local says so.
   static let acceptedWithThreadLocalStorage: Set<String> = ["tls-section.o", "tls-symbol.o"]
   static let threadLocalMessages: [String: String] = [
-    "rela-type-19.o": "'counter' is used as a thread-local variable, but it is not one (or is in a host library's dynamic TLS, which modules cannot reach)",
-    "rela-type-22.o": "'counter' is used as a thread-local variable, but it is not one (or is in a host library's dynamic TLS, which modules cannot reach)",
-    "rela-type-23.o": "rela-type-23.o:main+0x7 (.text+0x7): 'counter' is used as a thread-local variable, but it is not one (or is in a host library's dynamic TLS, which modules cannot reach)",
+    "rela-type-19.o":
+      "'counter' is used as a thread-local variable, but it is not one (or is in a host library's dynamic TLS, which modules cannot reach)",
+    "rela-type-22.o":
+      "'counter' is used as a thread-local variable, but it is not one (or is in a host library's dynamic TLS, which modules cannot reach)",
+    "rela-type-23.o":
+      "rela-type-23.o:main+0x7 (.text+0x7): 'counter' is used as a thread-local variable, but it is not one (or is in a host library's dynamic TLS, which modules cannot reach)",
   ]
 
   @Test(

@@ -25,7 +25,9 @@ struct ManPageTests {
   @Test("every option of modload, modunload and modstat is documented in its page")
   func optionsDocumented() throws {
     let options = [
-      "modload.8": ["d", "n", "S", "s", "v", "A", "e", "o", "p", "-sandbox", "-device", "h", "-help"],
+      "modload.8": [
+        "d", "n", "S", "s", "v", "A", "e", "o", "p", "-sandbox", "-device", "h", "-help",
+      ],
       "modunload.8": ["f", "i", "n", "p", "-device", "h", "-help"],
       "modstat.8": ["v", "i", "n", "-device", "h", "-help"],
     ]
@@ -70,7 +72,8 @@ struct ManPageTests {
     let list = help[start.upperBound...].split(separator: "\n", omittingEmptySubsequences: false)
       .prefix { !$0.isEmpty }
     let commands = list.compactMap { line -> String? in
-      guard line.hasPrefix("  "), !line.hasPrefix("   "), let word = line.split(separator: " ").first
+      guard line.hasPrefix("  "), !line.hasPrefix("   "),
+        let word = line.split(separator: " ").first
       else { return nil }
       return String(word)
     }
@@ -85,7 +88,9 @@ struct ManPageTests {
     let help = try TestSupport.run(TestSupport.product("lkmctl"), ["--help"]).stdout
     let text = try String(
       contentsOfFile: TestSupport.packageRoot + "/man/lkmctl.8", encoding: .utf8)
-    let commands = help.matches(of: #/\n  ([a-z]+) {2,}/#).map { String($0.1) }.filter { $0 != "help" }
+    let commands = help.matches(of: #/\n  ([a-z]+) {2,}/#).map { String($0.1) }.filter {
+      $0 != "help"
+    }
     #expect(commands.count >= 15, "\(commands)")
     // Each command's entry: from its .It line to the next command's.
     let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
@@ -94,7 +99,9 @@ struct ManPageTests {
         Issue.record("lkmctl.8 does not describe \(command)")
         continue
       }
-      let end = lines[(start + 1)...].firstIndex { $0.hasPrefix(".It Cm ") || $0 == ".El" } ?? lines.endIndex
+      let end =
+        lines[(start + 1)...].firstIndex { $0.hasPrefix(".It Cm ") || $0 == ".El" }
+        ?? lines.endIndex
       let entry = lines[start..<end].joined(separator: "\n") + "\n"
       let usage = try TestSupport.run(TestSupport.product("lkmctl"), [command, "--help"]).stdout
       // OPTIONS lines: "  -o, --offset <offset>", "  -T", "  --device <path>".

@@ -49,7 +49,8 @@ struct ModuleHeaderTests {
     try #require(run.status == 0, "\(run)")
     let nm = try TestSupport.run("/usr/bin/nm", ["-u", object])
     let used = Set(
-      nm.stdout.split(separator: "\n").compactMap { $0.split(separator: " ").last.map(String.init) })
+      nm.stdout.split(separator: "\n").compactMap { $0.split(separator: " ").last.map(String.init) }
+    )
     var exported: Set<String> = []
     try withKernel { kernel in
       let ksyms = try kernel.run("lkmctl", "ksyms", "-m", "kernel")
@@ -78,7 +79,8 @@ struct ModuleHeaderTests {
       let check = try TestSupport.run("/usr/bin/env", ["python3", script] + arguments)
       #expect(
         check.status == 0,
-        "docs/kernel-api.md's list is out of date: run scripts/kernel-api --update\n\(check.stderr)")
+        "docs/kernel-api.md's list is out of date: run scripts/kernel-api --update\n\(check.stderr)"
+      )
     }
     let printed = try TestSupport.run("/usr/bin/env", ["python3", script, "--ksyms", ksyms])
     #expect(printed.stdout.contains("| `<sys/pool.h>` | `pool_destroy`, `pool_get`, `pool_init`"))
@@ -90,26 +92,27 @@ struct ModuleHeaderTests {
     let dir = try TestSupport.temporaryDirectory("headers")
     let userland = dir + "/userland.c"
     try """
-      #include <sys/types.h>
-      #include <sys/ioctl.h>
-      #include <sys/lkm.h>
-      struct lmc_stat stat_request;
-      unsigned long command = LMSTAT;
-      MODTYPE type = LM_MISC;
+    #include <sys/types.h>
+    #include <sys/ioctl.h>
+    #include <sys/lkm.h>
+    struct lmc_stat stat_request;
+    unsigned long command = LMSTAT;
+    MODTYPE type = LM_MISC;
 
-      """.write(toFile: userland, atomically: true, encoding: .utf8)
+    """.write(toFile: userland, atomically: true, encoding: .utf8)
     let (plain, _) = try Self.compile("gcc", ["-Wall", "-Werror"], userland)
     #expect(plain.status == 0, "\(plain)")
     let kernelCall = dir + "/kernelcall.c"
     try """
-      #include <sys/types.h>
-      #include <sys/malloc.h>
-      #include <sys/lkm.h>
-      void *f(void) { return malloc(1, M_TEMP, M_WAITOK); }
-      int g(struct lkm_table *t) { return lkm_nofunc(t, 0); }
+    #include <sys/types.h>
+    #include <sys/malloc.h>
+    #include <sys/lkm.h>
+    void *f(void) { return malloc(1, M_TEMP, M_WAITOK); }
+    int g(struct lkm_table *t) { return lkm_nofunc(t, 0); }
 
-      """.write(toFile: kernelCall, atomically: true, encoding: .utf8)
-    let (without, _) = try Self.compile("gcc", ["-Werror=implicit-function-declaration"], kernelCall)
+    """.write(toFile: kernelCall, atomically: true, encoding: .utf8)
+    let (without, _) = try Self.compile(
+      "gcc", ["-Werror=implicit-function-declaration"], kernelCall)
     #expect(without.status != 0)
     #expect(without.stderr.contains("implicit declaration of function 'malloc'"), "\(without)")
     #expect(without.stderr.contains("implicit declaration of function 'lkm_nofunc'"), "\(without)")
@@ -150,7 +153,8 @@ struct ModuleHeaderTests {
         // One error, and it is ours (no clash of the library's types with the kernel's).
         let errors = run.stderr.split(separator: "\n").filter { $0.contains("error:") }
         #expect(errors.count == 1, "\(compiler) \(name): \(run.stderr)")
-        #expect(errors.first?.hasSuffix(message + "\"") == true, "\(compiler) \(name): \(run.stderr)")
+        #expect(
+          errors.first?.hasSuffix(message + "\"") == true, "\(compiler) \(name): \(run.stderr)")
       }
     }
   }

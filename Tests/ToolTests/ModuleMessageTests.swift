@@ -20,14 +20,17 @@ struct ModuleMessageTests {
   /// Inputs that are not x86-64 relocatable objects, each with the reader's message.
   static func badInputs(in dir: String) throws -> [(file: String, message: String)] {
     let source = dir + "/m.c"
-    try "#include <sys/param.h>\n#include <sys/lkm.h>\nMOD_MISC(\"m\")\nint m_lkmentry(struct lkm_table *t, int c, int v) { DISPATCH(t, c, v, lkm_nofunc, lkm_nofunc, lkm_nofunc) }\n"
+    try
+      "#include <sys/param.h>\n#include <sys/lkm.h>\nMOD_MISC(\"m\")\nint m_lkmentry(struct lkm_table *t, int c, int v) { DISPATCH(t, c, v, lkm_nofunc, lkm_nofunc, lkm_nofunc) }\n"
       .write(toFile: source, atomically: true, encoding: .utf8)
     let flags = "-c -D_KERNEL -nostdinc -I '\(KernelFixtures.include)' m.c"
     try TestSupport.shell("clang --target=aarch64-linux-gnu \(flags) -o arm.o", directory: dir)
     try TestSupport.shell("gcc -m32 \(flags) -o m32.o", directory: dir)
     try TestSupport.shell("gcc -flto \(flags) -o lto.o", directory: dir)
     try TestSupport.shell("clang -flto \(flags) -o clto.o", directory: dir)
-    try TestSupport.shell("gcc -shared -fPIC -nostdlib -D_KERNEL -nostdinc -I '\(KernelFixtures.include)' m.c -o shared.o", directory: dir)
+    try TestSupport.shell(
+      "gcc -shared -fPIC -nostdlib -D_KERNEL -nostdinc -I '\(KernelFixtures.include)' m.c -o shared.o",
+      directory: dir)
     try TestSupport.shell(": > empty.o; echo hello > text.o; mkdir dir.o", directory: dir)
     return [
       ("arm.o", "arm.o: machine 183 (EM_AARCH64) is not x86-64 (EM_X86_64 = 62)"),
@@ -36,10 +39,16 @@ struct ModuleMessageTests {
         "lto.o",
         "lto.o: holds GCC's intermediate code only (gcc -flto), not machine code: compile modules without -flto, or with -ffat-lto-objects"
       ),
-      ("clto.o", "clto.o: is LLVM bitcode (clang -flto), not machine code: compile modules without -flto"),
+      (
+        "clto.o",
+        "clto.o: is LLVM bitcode (clang -flto), not machine code: compile modules without -flto"
+      ),
       ("empty.o", "empty.o: file of 0 bytes is too short to be an ELF object"),
       ("text.o", "text.o: not an ELF file (bad magic)"),
-      ("shared.o", "shared.o: is a shared object or PIE (ET_DYN), not a relocatable object (ET_REL)"),
+      (
+        "shared.o",
+        "shared.o: is a shared object or PIE (ET_DYN), not a relocatable object (ET_REL)"
+      ),
       ("dir.o", "dir.o: Is a directory"),
       ("missing.o", "missing.o: No such file or directory"),
     ]
@@ -65,8 +74,10 @@ struct ModuleMessageTests {
   func lkmrunLTO() throws {
     let dir = try TestSupport.temporaryDirectory("lto")
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    try "int main(void) { return 0; }\n".write(toFile: dir + "/p.c", atomically: true, encoding: .utf8)
-    try TestSupport.shell("gcc -flto -c p.c -o lto.o && clang -flto -c p.c -o clto.o", directory: dir)
+    try "int main(void) { return 0; }\n".write(
+      toFile: dir + "/p.c", atomically: true, encoding: .utf8)
+    try TestSupport.shell(
+      "gcc -flto -c p.c -o lto.o && clang -flto -c p.c -o clto.o", directory: dir)
     let gcc = try Self.run("lkmrun", ["lto.o"], in: dir)
     #expect(gcc.status == 1)
     #expect(
@@ -75,12 +86,16 @@ struct ModuleMessageTests {
     )
     let clang = try Self.run("lkmrun", ["clto.o"], in: dir)
     #expect(
-      clang.stderr == "lkmrun: clto.o: is LLVM bitcode (clang -flto), not machine code: compile without -flto\n")
+      clang.stderr
+        == "lkmrun: clto.o: is LLVM bitcode (clang -flto), not machine code: compile without -flto\n"
+    )
   }
 
   /// Compiles Fixtures/lkm/mistakes/SOURCE in a temporary directory (the object named after the
   /// source), with `command`.
-  static func mistake(_ source: String, _ command: String = "gcc") throws -> (dir: String, object: String) {
+  static func mistake(_ source: String, _ command: String = "gcc") throws -> (
+    dir: String, object: String
+  ) {
     let dir = try TestSupport.temporaryDirectory("mistakes")
     let object = String(source.prefix { $0 != "." }) + ".o"
     try TestSupport.shell(
@@ -90,7 +105,9 @@ struct ModuleMessageTests {
   }
 
   /// Runs a tool against `kernel` from `directory`.
-  static func run(_ kernel: KernelProcess, _ tool: String, _ arguments: [String], in directory: String)
+  static func run(
+    _ kernel: KernelProcess, _ tool: String, _ arguments: [String], in directory: String
+  )
     throws -> TestSupport.Result
   {
     try TestSupport.run(
@@ -180,11 +197,16 @@ struct ModuleMessageTests {
     }
   }
 
-  @Test("compiler options without a kernel runtime: one line per option, naming it", arguments: [
-    ("gcc -pg", #"modload: undefined symbol 'mcount' comes from -pg: the kernel has no profiler to count calls: remove -pg \(perf\(1\) profiles modules without it\)\n"#),
-    ("gcc -fsanitize=address", Self.asan),
-    ("clang -fsanitize=address", Self.asan),
-  ])
+  @Test(
+    "compiler options without a kernel runtime: one line per option, naming it",
+    arguments: [
+      (
+        "gcc -pg",
+        #"modload: undefined symbol 'mcount' comes from -pg: the kernel has no profiler to count calls: remove -pg \(perf\(1\) profiles modules without it\)\n"#
+      ),
+      ("gcc -fsanitize=address", Self.asan),
+      ("clang -fsanitize=address", Self.asan),
+    ])
   func instrumentation(_ compiler: String, _ pattern: String) throws {
     let message = try Regex(pattern)
     let (dir, object) = try Self.mistake("instrumented.c", compiler)

@@ -73,7 +73,9 @@ struct SupervisorLimitTests {
         try c.write(RawDeviceClient.header(announcing: UInt32(64 << 20)))
         _ = fcntl(c.fd, F_SETFL, fcntl(c.fd, F_GETFL) | O_NONBLOCK)
         for _ in 0..<4 {
-          _ = unsafe chunk.withUnsafeBytes { unsafe send(c.fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }
+          _ = unsafe chunk.withUnsafeBytes {
+            unsafe send(c.fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL))
+          }
         }
         clients.append(c)
       }
@@ -121,7 +123,8 @@ struct DevicePathTests {
     #expect(try String(contentsOfFile: directory + "/lkm", encoding: .utf8) == "precious\n")
   }
 
-  @Test("an existing directory keeps its mode: a sticky /tmp-like one is used, a writable one refused")
+  @Test(
+    "an existing directory keeps its mode: a sticky /tmp-like one is used, a writable one refused")
   func existingDirectories() throws {
     let directory = try TestSupport.temporaryDirectory("lkm-path")
     defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -27,7 +27,8 @@ struct SymbolCheckTests {
       #expect(run.status == 1 && run.stdout.isEmpty)
       #expect(
         maskOffsets(run.stderr)
-          == "modload: undefined symbol 'not_in_kernel' referenced from \(object):missing_one+0x? (.text+0x?)\n")
+          == "modload: undefined symbol 'not_in_kernel' referenced from \(object):missing_one+0x? (.text+0x?)\n"
+      )
       // Nothing was loaded.
       #expect(try kernel.modstat().split(separator: "\n").count == 1)
     }
@@ -39,7 +40,8 @@ struct SymbolCheckTests {
     try withKernel { kernel in
       expectRun(try kernel.run("modload", "-n", "-e", "static_entry", object), 0)
       expectRun(
-        try kernel.run("modload", "-e", "static_entry", object), 0, stdout: "Module loaded as ID 0\n")
+        try kernel.run("modload", "-e", "static_entry", object), 0,
+        stdout: "Module loaded as ID 0\n")
       // Loaded now: both say so.
       expectRun(
         try kernel.run("modload", "-n", "-e", "static_entry", object), 1,
@@ -77,9 +79,21 @@ struct SymbolCheckTests {
       #expect(run.status == 1)
       let lines = maskOffsets(run.stderr).split(separator: "\n").map(String.init)
       #expect(lines.count == 3)
-      #expect(lines.contains { $0.hasPrefix("modload: undefined symbol 'printk' referenced from") && $0.hasSuffix("; did you mean 'printf'?") })
-      #expect(lines.contains { $0.hasPrefix("modload: undefined symbol 'Strlen' referenced from") && $0.hasSuffix("; did you mean 'strlen'?") })
-      #expect(lines.contains { $0.hasPrefix("modload: undefined symbol '_bzero' referenced from") && $0.hasSuffix("; did you mean 'bzero'?") })
+      #expect(
+        lines.contains {
+          $0.hasPrefix("modload: undefined symbol 'printk' referenced from")
+            && $0.hasSuffix("; did you mean 'printf'?")
+        })
+      #expect(
+        lines.contains {
+          $0.hasPrefix("modload: undefined symbol 'Strlen' referenced from")
+            && $0.hasSuffix("; did you mean 'strlen'?")
+        })
+      #expect(
+        lines.contains {
+          $0.hasPrefix("modload: undefined symbol '_bzero' referenced from")
+            && $0.hasSuffix("; did you mean 'bzero'?")
+        })
     }
   }
 
@@ -94,7 +108,9 @@ struct SymbolCheckTests {
         try kernel.run("modload", "-e", "collide", object), 1,
         stderr: "modload: 'hz' is already exported by the kernel\n")
       // Loaded with -s it exports nothing, so it loads.
-      expectRun(try kernel.run("modload", "-s", "-e", "collide", object), 0, stdout: "Module loaded as ID 0\n")
+      expectRun(
+        try kernel.run("modload", "-s", "-e", "collide", object), 0,
+        stdout: "Module loaded as ID 0\n")
     }
   }
 
@@ -105,8 +121,11 @@ struct SymbolCheckTests {
       expectRun(try kernel.run("modload", "-n", "-e", "weak_ref", object), 0)
       let verbose = try kernel.run("modload", "-n", "-v", "-e", "weak_ref", object)
       #expect(verbose.status == 0)
-      #expect(verbose.stderr.hasSuffix("modload: warning: weak symbol 'optional_feature' is not defined: it is 0\n"))
-      expectRun(try kernel.run("modload", "-e", "weak_ref", object), 0, stdout: "Module loaded as ID 0\n")
+      #expect(
+        verbose.stderr.hasSuffix(
+          "modload: warning: weak symbol 'optional_feature' is not defined: it is 0\n"))
+      expectRun(
+        try kernel.run("modload", "-e", "weak_ref", object), 0, stdout: "Module loaded as ID 0\n")
       #expect(try kernel.dmesg().contains("weak_ref: optional_feature is absent\n"))
     }
   }
@@ -118,16 +137,23 @@ struct SymbolCheckTests {
     try withKernel { kernel in
       let before = try kernel.run("modload", "-n", "-e", "chain_b", b)
       #expect(before.status == 1)
-      #expect(maskOffsets(before.stderr) == "modload: undefined symbol 'chain_a_value' referenced from \(b):chain_b_value+0x? (.text+0x?)\n")
+      #expect(
+        maskOffsets(before.stderr)
+          == "modload: undefined symbol 'chain_a_value' referenced from \(b):chain_b_value+0x? (.text+0x?)\n"
+      )
       // Loaded with -s, chain_a defines it without exporting it: the report says so.
-      expectRun(try kernel.run("modload", "-s", "-e", "chain_a", a), 0, stdout: "Module loaded as ID 0\n")
+      expectRun(
+        try kernel.run("modload", "-s", "-e", "chain_a", a), 0, stdout: "Module loaded as ID 0\n")
       let hidden = try kernel.run("modload", "-n", "-e", "chain_b", b)
-      #expect(hidden.stderr.hasSuffix("; module 'chain_a' (id 0) defines it, but was loaded with -s\n"))
+      #expect(
+        hidden.stderr.hasSuffix("; module 'chain_a' (id 0) defines it, but was loaded with -s\n"))
       expectRun(try kernel.run("modunload", "-n", "chain_a"), 0)
       expectRun(try kernel.run("modload", "-e", "chain_a", a), 0, stdout: "Module loaded as ID 0\n")
       expectRun(try kernel.run("modload", "-n", "-e", "chain_b", b), 0)
       // A second copy of a loaded module is refused by name.
-      expectRun(try kernel.run("modload", "-n", "-s", "-e", "chain_a", a), 1, stderr: "modload: module 'chain_a' is already loaded\n")
+      expectRun(
+        try kernel.run("modload", "-n", "-s", "-e", "chain_a", a), 1,
+        stderr: "modload: module 'chain_a' is already loaded\n")
     }
   }
 
@@ -142,7 +168,8 @@ struct SymbolCheckTests {
       expectRun(try kernel.run("modload", "-e", "chain_c", c), 0, stdout: "Module loaded as ID 2\n")
       #expect(try kernel.dmesg().contains("chain_c: chain_b_value() = 41\n"))
       let rows = try kernel.modstat("-v").split(separator: "\n").map(String.init)
-      #expect(rows[0] == "Type     Id Off Loadaddr         Size Info             Rev Refs Module Name")
+      #expect(
+        rows[0] == "Type     Id Off Loadaddr         Size Info             Rev Refs Module Name")
       // -v: the users, then the file each module came from.
       #expect(rows[1].hasSuffix("   2    1 chain_a (used by chain_b) from \(a)"))
       #expect(rows[2].hasSuffix("   2    1 chain_b (used by chain_c) from \(b)"))
@@ -162,7 +189,10 @@ struct SymbolCheckTests {
 
   @Test("modload -n -A ksyms gives the verdict the live kernel gives, for every fixture")
   func offlineEqualsLive() throws {
-    let names = ["missing_one", "missing_many", "misspelled", "collide", "weak_ref", "chain_a", "chain_b", "chain_c"]
+    let names = [
+      "missing_one", "missing_many", "misspelled", "collide", "weak_ref", "chain_a", "chain_b",
+      "chain_c",
+    ]
     let objects = try names.map(CheckFixtures.object)
     try withKernel { kernel in
       // Two kernel states: nothing loaded, and chain_a + chain_b loaded.
@@ -181,7 +211,8 @@ struct SymbolCheckTests {
             let offline = try TestSupport.run(
               TestSupport.product("modload"), flags + ["-A", file, "-e", name, object])
             #expect(
-              Outcome(status: offline.status, stdout: offline.stdout, stderr: offline.stderr) == live.outcome,
+              Outcome(status: offline.status, stdout: offline.stdout, stderr: offline.stderr)
+                == live.outcome,
               "\(name) \(flags) in state \(state)")
           }
         }
@@ -195,13 +226,21 @@ struct SymbolCheckTests {
     let dir = try TestSupport.temporaryDirectory("syms")
     try "0000000000001000 T printf\nnot a symbol line at all here\n".write(
       toFile: dir + "/bad.syms", atomically: true, encoding: .utf8)
-    let run = try TestSupport.run(TestSupport.product("modload"), ["-n", "-A", dir + "/bad.syms", "-e", "chain_a", object])
+    let run = try TestSupport.run(
+      TestSupport.product("modload"), ["-n", "-A", dir + "/bad.syms", "-e", "chain_a", object])
     #expect(run.status == 1)
-    #expect(run.stderr == "modload: \(dir)/bad.syms:2: expected 'ADDRESS TYPE NAME [MODULE]': 'not a symbol line at all here'\n")
-    let missing = try TestSupport.run(TestSupport.product("modload"), ["-n", "-A", dir + "/none.syms", "-e", "chain_a", object])
+    #expect(
+      run.stderr
+        == "modload: \(dir)/bad.syms:2: expected 'ADDRESS TYPE NAME [MODULE]': 'not a symbol line at all here'\n"
+    )
+    let missing = try TestSupport.run(
+      TestSupport.product("modload"), ["-n", "-A", dir + "/none.syms", "-e", "chain_a", object])
     #expect(missing.status == 1)
     // OpenBSD's second line names the program, not the file (issue 12).
-    #expect(missing.stderr == "modload: can't open \(dir)/none.syms\nmodload: please specify alternative kernel executable with -A option\n")
+    #expect(
+      missing.stderr
+        == "modload: can't open \(dir)/none.syms\nmodload: please specify alternative kernel executable with -A option\n"
+    )
   }
 
   @Test("lkmctl ksyms -m and a pattern, and lkmctl addr")
@@ -212,10 +251,15 @@ struct SymbolCheckTests {
       let mine = try kernel.run("lkmctl", "ksyms", "-m", "chain_a")
       #expect(mine.status == 0)
       let line = try #require(mine.stdout.split(separator: "\n").first.map(String.init))
-      #expect(line.hasSuffix(" T chain_a_value\t[chain_a]") && mine.stdout.split(separator: "\n").count == 1)
+      #expect(
+        line.hasSuffix(" T chain_a_value\t[chain_a]")
+          && mine.stdout.split(separator: "\n").count == 1)
       let address = String(line.prefix(16))
       let pattern = try kernel.run("lkmctl", "ksyms", "-m", "kernel", "str*cpy")
-      #expect(pattern.stdout.split(separator: "\n").map { $0.split(separator: " ").last! } == ["strlcpy", "strncpy"])
+      #expect(
+        pattern.stdout.split(separator: "\n").map { $0.split(separator: " ").last! } == [
+          "strlcpy", "strncpy",
+        ])
       let value = UInt64(address, radix: 16)! + 3
       expectRun(
         try kernel.run("lkmctl", "addr", String(value, radix: 16)), 0,

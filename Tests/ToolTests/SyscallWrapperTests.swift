@@ -82,28 +82,31 @@ struct SyscallWrapperTests {
         + "SYSCALL   0   3 ADDRESS SIZE INFO   2 shout\n")
   }
 
-  @Test("a module's system call handler that faults is EFAULT and an oops; the slot is restored at unload")
+  @Test(
+    "a module's system call handler that faults is EFAULT and an oops; the slot is restored at unload"
+  )
   func faultingWrapper() throws {
     let k = try KernelProcess(["--watchdog", "10"])
     let dir = try TestSupport.temporaryDirectory("faultwrap")
     defer { try? FileManager.default.removeItem(atPath: dir) }
     try """
-      #include <sys/param.h>
-      #include <sys/systm.h>
-      #include <sys/syscall.h>
-      #include <sys/lkm.h>
-      static int bad_getpid(struct proc *p, void *v, register_t *rv) { return *(volatile int *)0; }
-      static struct sysent ent = { 0, 0, 0, bad_getpid };
-      MOD_SYSCALL("badpid", SYS_getpid, &ent)
-      int badpid_lkmentry(struct lkm_table *t, int cmd, int ver) {
-      \tDISPATCH(t, cmd, ver, lkm_nofunc, lkm_nofunc, lkm_nofunc)
-      }
+    #include <sys/param.h>
+    #include <sys/systm.h>
+    #include <sys/syscall.h>
+    #include <sys/lkm.h>
+    static int bad_getpid(struct proc *p, void *v, register_t *rv) { return *(volatile int *)0; }
+    static struct sysent ent = { 0, 0, 0, bad_getpid };
+    MOD_SYSCALL("badpid", SYS_getpid, &ent)
+    int badpid_lkmentry(struct lkm_table *t, int cmd, int ver) {
+    \tDISPATCH(t, cmd, ver, lkm_nofunc, lkm_nofunc, lkm_nofunc)
+    }
 
-      """.write(toFile: dir + "/badpid.c", atomically: true, encoding: .utf8)
+    """.write(toFile: dir + "/badpid.c", atomically: true, encoding: .utf8)
     try KernelFixtures.compile(dir + "/badpid.c", to: dir + "/badpid.o")
     #expect(try k.ok("modload", dir + "/badpid.o") == "Module loaded as ID 0\n")
     let call = try k.run("lkmctl", "syscall", "20")
-    #expect(call.status == 1 && call.stderr.hasPrefix("lkmctl: syscall 20: Bad address\n"), "\(call)")
+    #expect(
+      call.status == 1 && call.stderr.hasPrefix("lkmctl: syscall 20: Bad address\n"), "\(call)")
     #expect(
       try k.ok("lkmctl", "dmesg").contains(
         "oops: module 'badpid' (id 0) during system call 20 (getpid): SIGSEGV at address 0x0"))

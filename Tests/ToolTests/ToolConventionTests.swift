@@ -188,7 +188,8 @@ struct ToolConventionTests {
     #expect(segv.status == 128 + SIGSEGV && !segv.signaled, "\(segv)")
     #expect(segv.stdout == "2 segv\n")
     #expect(
-      segv.stderr.wholeMatch(of: #/lkmrun: prog.o: Segmentation fault at 0x0 in main\+0x[0-9a-f]+( \([^)]*\))?\n/#)
+      segv.stderr.wholeMatch(
+        of: #/lkmrun: prog.o: Segmentation fault at 0x0 in main\+0x[0-9a-f]+( \([^)]*\))?\n/#)
         != nil, "\(segv.stderr)")
     let abort = try run(["abort"])
     #expect(abort.status == 128 + SIGABRT, "\(abort)")

@@ -82,7 +82,9 @@ public final class SocketConnection: @unchecked Sendable {
     let frame = Frame.encode(payload)
     var done = 0
     while done < frame.count {
-      let n = unsafe frame.withUnsafeBytes { unsafe Glibc.send(fd, $0.baseAddress! + done, frame.count - done, Int32(MSG_NOSIGNAL)) }
+      let n = unsafe frame.withUnsafeBytes {
+        unsafe Glibc.send(fd, $0.baseAddress! + done, frame.count - done, Int32(MSG_NOSIGNAL))
+      }
       if n < 0 {
         if errno == EINTR { continue }
         throw DeviceError(call: "send", errno: errno)
@@ -95,7 +97,8 @@ public final class SocketConnection: @unchecked Sendable {
   public func receive(limit: Int = 1 << 30) throws(DeviceError) -> [UInt8] {
     let length = Frame.length(header: try readExactly(Frame.headerSize))
     guard length <= limit else {
-      throw DeviceError(call: "recv", errno: EMSGSIZE, detail: "reply of \(length) bytes is too large")
+      throw DeviceError(
+        call: "recv", errno: EMSGSIZE, detail: "reply of \(length) bytes is too large")
     }
     return try readExactly(length)
   }
@@ -104,12 +107,16 @@ public final class SocketConnection: @unchecked Sendable {
     var buffer = [UInt8](repeating: 0, count: count)
     var done = 0
     while done < count {
-      let n = unsafe buffer.withUnsafeMutableBytes { unsafe recv(fd, $0.baseAddress! + done, count - done, 0) }
+      let n = unsafe buffer.withUnsafeMutableBytes {
+        unsafe recv(fd, $0.baseAddress! + done, count - done, 0)
+      }
       if n < 0 {
         if errno == EINTR { continue }
         throw DeviceError(call: "recv", errno: errno)
       }
-      if n == 0 { throw DeviceError(call: "recv", errno: ECONNRESET, detail: "the kernel closed the session") }
+      if n == 0 {
+        throw DeviceError(call: "recv", errno: ECONNRESET, detail: "the kernel closed the session")
+      }
       done += n
     }
     return buffer

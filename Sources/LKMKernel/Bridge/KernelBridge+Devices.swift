@@ -1,9 +1,9 @@
-public import LKMInterface
 // The kernel's Swift code calling CLKM's device switches, file system types and exec layer (the
 // files and devices themselves are reached through system calls); buffers are Swift arrays the C
 // side reads or fills within their counts.
 internal import CLKM
 internal import Glibc
+public import LKMInterface
 
 /// What a call into module code came to: an errno, or a fault, and whose code ran.
 struct Outcome {
@@ -42,7 +42,8 @@ extension Bridge {
       var refcount: UInt32 = 0
       var module: Int32 = -1
       guard unsafe clkm_vfs_at(i, &name, &typenum, &refcount, &module) == 0 else { return nil }
-      let text = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+      let text = String(
+        decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
       return FileSystemType(name: text, typeNumber: typenum, mounts: refcount, module: module)
     }
   }
@@ -74,7 +75,8 @@ extension Bridge {
         unsafe list.baseAddress!.withMemoryRebound(
           to: UnsafePointer<CChar>.self, capacity: max(list.count, 1)
         ) { p in
-          unsafe clkm_exec(name, raw.baseAddress!, image.count, Int32(arguments.count), p, &status, &o)
+          unsafe clkm_exec(
+            name, raw.baseAddress!, image.count, Int32(arguments.count), p, &status, &o)
         }
       }
     }

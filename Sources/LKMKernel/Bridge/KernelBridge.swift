@@ -1,10 +1,10 @@
-public import LKMInterface
 // The only place the kernel's Swift code calls CLKM: kernel tables, guarded calls into module
 // code, the message buffer. Every address passed here was computed by the linker for a module
 // the kernel mapped.
 internal import CLKM
 internal import CSandbox
 internal import Glibc
+public import LKMInterface
 
 /// What went wrong in module code during a guarded call.
 public struct ModuleFault: Error, Sendable {
@@ -42,7 +42,9 @@ enum Bridge {
     let table = unsafe clkm_export_table(&count)
     return (0..<count).map { i in
       let e = unsafe table[i]
-      return unsafe (String(cString: e.name), UInt64(UInt(bitPattern: e.address)), e.is_function != 0)
+      return unsafe (
+        String(cString: e.name), UInt64(UInt(bitPattern: e.address)), e.is_function != 0
+      )
     }
   }
 
@@ -82,7 +84,9 @@ enum Bridge {
   static func withCStringBuffer<R>(_ count: Int, holding text: String?, _ body: (UInt64) -> R)
     -> (R, String)?
   {
-    guard let buffer = unsafe calloc(count, 1)?.assumingMemoryBound(to: CChar.self) else { return nil }
+    guard let buffer = unsafe calloc(count, 1)?.assumingMemoryBound(to: CChar.self) else {
+      return nil
+    }
     defer { unsafe free(buffer) }
     if let text { _ = unsafe text.withCString { unsafe strncpy(buffer, $0, count - 1) } }
     let result = body(UInt64(UInt(bitPattern: buffer)))
@@ -108,7 +112,9 @@ enum Bridge {
     let size = clkm_msgbuf_read(nil, 0)
     var bytes = [UInt8](repeating: 0, count: size)
     var from: UInt64 = 0
-    let n = unsafe bytes.withUnsafeMutableBytes { unsafe clkm_msgbuf_read_from($0.baseAddress, size, &from) }
+    let n = unsafe bytes.withUnsafeMutableBytes {
+      unsafe clkm_msgbuf_read_from($0.baseAddress, size, &from)
+    }
     bytes.removeSubrange(n...)
     let room = 8192
     var at = [UInt64](repeating: 0, count: room)
@@ -131,7 +137,9 @@ enum Bridge {
 
   static func takeUserOutput() -> String {
     var bytes = [UInt8](repeating: 0, count: 64 * 1024)
-    let n = unsafe bytes.withUnsafeMutableBytes { unsafe clkm_uprintf_take($0.baseAddress, $0.count) }
+    let n = unsafe bytes.withUnsafeMutableBytes {
+      unsafe clkm_uprintf_take($0.baseAddress, $0.count)
+    }
     return String(decoding: bytes[0..<n], as: UTF8.self)
   }
 
@@ -258,7 +266,8 @@ enum Bridge {
     let table = unsafe clkm_host_interpositions(&count)
     var result: [String: UInt64] = [:]
     for i in 0..<count {
-      unsafe result[String(cString: table[i].name)] = unsafe UInt64(UInt(bitPattern: table[i].address))
+      unsafe result[String(cString: table[i].name)] = unsafe UInt64(
+        UInt(bitPattern: table[i].address))
     }
     return result
   }
@@ -267,7 +276,9 @@ enum Bridge {
   static func attachShared(_ area: UnsafeMutableRawPointer) { unsafe clkm_attach_shared(area) }
   static var sharedAreaSize: Int { clkm_shared_size() }
   static func setCurrentModule(_ id: Int32) { clkm_set_current_module(id) }
-  static func setPhaseWord(_ word: UnsafeMutablePointer<Int32>?) { unsafe clkm_set_phase_word(word) }
+  static func setPhaseWord(_ word: UnsafeMutablePointer<Int32>?) {
+    unsafe clkm_set_phase_word(word)
+  }
 
   private static func fault(from f: clkm_fault_t) -> ModuleFault {
     var message = f.message
@@ -275,11 +286,15 @@ enum Bridge {
       unsafe String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
     }
     var registers = f.registers
-    let list = unsafe withUnsafeBytes(of: &registers) { unsafe Array($0.bindMemory(to: UInt64.self)) }
+    let list = unsafe withUnsafeBytes(of: &registers) {
+      unsafe Array($0.bindMemory(to: UInt64.self))
+    }
     let kind: ModuleFault.Kind = f.kind == 2 ? .panic : f.kind == 3 ? .watchdog : .signal
     var trace = f.trace
     let depth = Int(max(0, min(f.trace_depth, CLKM_TRACE_MAX)))
-    let frames = unsafe withUnsafeBytes(of: &trace) { unsafe Array($0.bindMemory(to: UInt64.self).prefix(depth)) }
+    let frames = unsafe withUnsafeBytes(of: &trace) {
+      unsafe Array($0.bindMemory(to: UInt64.self).prefix(depth))
+    }
     return ModuleFault(
       kind: kind, signal: f.signo, code: f.code, address: f.address, pc: f.pc, registers: list,
       message: text, raised: f.raised != 0, syscall: f.syscall,
@@ -312,7 +327,9 @@ enum Bridge {
     var info = clkm_module_info_t()
     guard unsafe clkm_table_info(pointer, &info) == 0 else { return nil }
     var raw = info.name
-    let name = unsafe withUnsafeBytes(of: &raw) { unsafe String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+    let name = unsafe withUnsafeBytes(of: &raw) {
+      unsafe String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self)
+    }
     return Info(
       type: info.type, version: info.ver, offset: info.offset,
       privateAddress: info.private_address, name: name)
@@ -369,7 +386,9 @@ extension Bridge {
       case .buffer(let n): bytes = [UInt8](repeating: 0, count: n)
       }
       // One byte more than asked (never NULL, and a string's terminator when it is not one).
-      guard let p = unsafe calloc(bytes.count + 1, 1) else { return .success((KernelErrno.ENOMEM.rawValue, 0, [])) }
+      guard let p = unsafe calloc(bytes.count + 1, 1) else {
+        return .success((KernelErrno.ENOMEM.rawValue, 0, []))
+      }
       unsafe bytes.withUnsafeBytes { raw in
         if let base = raw.baseAddress { unsafe p.copyMemory(from: base, byteCount: raw.count) }
       }
@@ -401,7 +420,8 @@ extension Bridge {
     var module: Int32 = -1
     var during = [CChar](repeating: 0, count: 160)
     while unsafe clkm_take_pending_oops(&f, &module, &during, during.count) != 0 {
-      let text = String(decoding: during.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+      let text = String(
+        decoding: during.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
       result.append((fault(from: f), module, text))
     }
     return result

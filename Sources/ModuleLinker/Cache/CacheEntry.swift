@@ -480,7 +480,8 @@ extension CacheEntry {
     }
     for _ in 0..<(try r.count(24)) {
       deferred.append(
-        (try r.offset(within: size - 8), try r.offset(within: size), Int64(bitPattern: try r.u64())))
+        (try r.offset(within: size - 8), try r.offset(within: size), Int64(bitPattern: try r.u64()))
+      )
     }
     for k in 0..<2 {
       var list: [Int] = []

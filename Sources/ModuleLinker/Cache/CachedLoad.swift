@@ -48,7 +48,9 @@ extension ImageCache {
         // The linker's over its static TLS indexes (the key says a reservation was given).
         found = ("linker", ProvidedSymbol(address: StaticTLS.functions.getAddr, isFunction: true))
       } else if e.provider == "linker" {
-        found = ("linker", ProvidedSymbol(address: AtExitRegistry.cxaAtExitAddress, isFunction: true))
+        found = (
+          "linker", ProvidedSymbol(address: AtExitRegistry.cxaAtExitAddress, isFunction: true)
+        )
       } else {
         for provider in options.providers {
           if let symbol = provider.lookup(e.name) {
@@ -91,7 +93,9 @@ extension ImageCache {
         // A noexec file system: the bytes are read into fresh memory instead.
         var at = 0
         for run in entry.zeroRuns + [entry.size..<entry.size] {
-          if run.lowerBound > at { try image.read(at..<run.lowerBound, from: fd, at: imageOffset + at) }
+          if run.lowerBound > at {
+            try image.read(at..<run.lowerBound, from: fd, at: imageOffset + at)
+          }
           at = run.upperBound
         }
       } else {
@@ -155,7 +159,9 @@ extension ImageCache {
       let address = if case .external(let e) = target { canonical[e] } else { value(target) }
       image.storeLittleEndianIfChanged(address, at: entry.gotArea + slot * 8)
     }
-    for (slot, resolver) in entry.ifuncSlots { step.ifuncSlots.append((slot, base + UInt64(resolver))) }
+    for (slot, resolver) in entry.ifuncSlots {
+      step.ifuncSlots.append((slot, base + UInt64(resolver)))
+    }
     for (slot, external) in entry.thunkSlots {
       image.storeLittleEndianIfChanged(addresses[external], at: entry.gotArea + slot * 8)
     }
@@ -286,7 +292,9 @@ final class CachedSymbols: ModuleSymbolTables {
 
   /// Reads table `table` with `body`, which reads one row; a damaged table reads as empty (the
   /// metadata's checksum was checked, so only a bug gets here).
-  func rows<Row>(_ table: CacheEntry.Table, _ body: (inout ByteReader) throws(CacheFormatError) -> Row)
+  func rows<Row>(
+    _ table: CacheEntry.Table, _ body: (inout ByteReader) throws(CacheFormatError) -> Row
+  )
     -> [Row]
   {
     var r = ByteReader(bytes, entry.tables[table.rawValue])
@@ -310,9 +318,12 @@ final class CachedSymbols: ModuleSymbolTables {
     if let exportTable { return exportTable }
     let (externals, size) = (addresses.count, entry.size)
     var table: [String: UInt64] = [:]
-    for (name, address) in rows(.exports, { (r: inout ByteReader) throws(CacheFormatError) in
-      (try r.string(), try r.address(externals: externals, size: size))
-    }) {
+    for (name, address) in rows(
+      .exports,
+      { (r: inout ByteReader) throws(CacheFormatError) in
+        (try r.string(), try r.address(externals: externals, size: size))
+      })
+    {
       table[name] = value(address)
     }
     exportTable = table
@@ -352,9 +363,12 @@ final class CachedSymbols: ModuleSymbolTables {
 
   func dataObject(named name: String) -> UInt64? {
     let (externals, size) = (addresses.count, entry.size)
-    for (object, address) in rows(.dataObjects, { (r: inout ByteReader) throws(CacheFormatError) in
-      (try r.string(), try r.address(externals: externals, size: size))
-    }) where object == name {
+    for (object, address) in rows(
+      .dataObjects,
+      { (r: inout ByteReader) throws(CacheFormatError) in
+        (try r.string(), try r.address(externals: externals, size: size))
+      }) where object == name
+    {
       return value(address)
     }
     return nil
@@ -378,9 +392,12 @@ final class CachedSymbols: ModuleSymbolTables {
   func externals() -> [String: (address: UInt64, provider: String)] {
     let (externals, size) = (addresses.count, entry.size)
     var table: [String: (UInt64, String)] = [:]
-    for (name, provider, address) in rows(.externals, { (r: inout ByteReader) throws(CacheFormatError) in
-      (try r.string(), try r.string(), try r.address(externals: externals, size: size))
-    }) {
+    for (name, provider, address) in rows(
+      .externals,
+      { (r: inout ByteReader) throws(CacheFormatError) in
+        (try r.string(), try r.string(), try r.address(externals: externals, size: size))
+      })
+    {
       table[name] = (value(address), provider)
     }
     return table
@@ -396,9 +413,10 @@ final class CachedSymbols: ModuleSymbolTables {
 
   func gotEntries() -> [String: UInt64] {
     var table: [String: UInt64] = [:]
-    for (slot, name) in rows(.slotNames, { (r: inout ByteReader) throws(CacheFormatError) in try r.string() })
-      .enumerated() where table[name] == nil
-    {
+    for (slot, name) in rows(
+      .slotNames, { (r: inout ByteReader) throws(CacheFormatError) in try r.string() }
+    )
+    .enumerated() where table[name] == nil {
       table[name] = gotBase + UInt64(slot * 8)
     }
     return table

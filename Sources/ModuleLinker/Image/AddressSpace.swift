@@ -96,7 +96,9 @@ struct AddressSpace {
       let name = String(decoding: data[nameStart..<i], as: UTF8.self)
       i += 1
       space.ranges.append(
-        Range(start: start, end: end, name: Substring(name), executable: executable, writable: writable))
+        Range(
+          start: start, end: end, name: Substring(name), executable: executable, writable: writable)
+      )
     }
     return space
   }
@@ -114,7 +116,8 @@ struct AddressSpace {
     // Leave room below the stack.
     if let stack = ranges.first(where: { $0.name == "[stack]" }) {
       result = result.map { gap in
-        gap.1 == stack.start ? (gap.0, gap.1 > gap.0 + (64 << 20) ? gap.1 - (64 << 20) : gap.0) : gap
+        gap.1 == stack.start
+          ? (gap.0, gap.1 > gap.0 + (64 << 20) ? gap.1 - (64 << 20) : gap.0) : gap
       }
     }
     return result
@@ -206,7 +209,8 @@ extension AddressSpace {
     var k = 0
     while k < ranges.count && ranges[k].start < range.lowerBound { k += 1 }
     ranges.insert(
-      Range(start: range.lowerBound, end: range.upperBound, name: "", executable: false, writable: true),
+      Range(
+        start: range.lowerBound, end: range.upperBound, name: "", executable: false, writable: true),
       at: k)
   }
 

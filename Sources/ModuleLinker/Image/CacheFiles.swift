@@ -1,8 +1,8 @@
+import ELFObject
 // The only file that touches a cache's directory: creating it, writing entries (a temporary
 // file renamed into place, so that readers see a whole entry or none), reading small files,
 // marking use, and keeping the directory within its size.
 internal import Glibc
-import ELFObject
 
 /// File system calls of an ``ImageCache``.
 enum CacheFiles {
@@ -26,7 +26,9 @@ enum CacheFiles {
     }
     guard st.st_mode & 0o022 == 0 else {
       throw LinkError(
-        .memory, "the cache directory '\(path)' is writable by others (mode \(String(st.st_mode & 0o777, radix: 8)))")
+        .memory,
+        "the cache directory '\(path)' is writable by others (mode \(String(st.st_mode & 0o777, radix: 8)))"
+      )
     }
   }
 
@@ -68,14 +70,16 @@ enum CacheFiles {
   }
 
   /// A temporary file in `directory`, open for writing.
-  static func temporary(in directory: String) throws(LinkError) -> (path: String, descriptor: Int32) {
+  static func temporary(in directory: String) throws(LinkError) -> (path: String, descriptor: Int32)
+  {
     var template = Array("\(directory)/.tmp-\(getpid())-XXXXXX".utf8CString)
     let fd = unsafe template.withUnsafeMutableBufferPointer { unsafe mkstemp($0.baseAddress!) }
     if fd >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
     guard fd >= 0 else {
       throw LinkError(.memory, "cannot create a file in '\(directory)': \(errorText())")
     }
-    let path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    let path = String(
+      decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     return (path, fd)
   }
 

@@ -2,8 +2,8 @@
 // raw addresses, and the unwinder's frame registry. Every address called here was computed by
 // the linker from a symbol of a module it mapped.
 internal import CHostSymbols
-internal import Glibc
 import ELFObject
+internal import Glibc
 import Synchronization
 
 /// A resolved symbol from a provider.
@@ -84,7 +84,8 @@ public final class HostSymbolProvider: SymbolProvider, @unchecked Sendable {
     }
     for name in extra {
       let candidates =
-        name.contains("/") ? [name] : ["lib\(name).so"] + (0..<12).reversed().map { "lib\(name).so.\($0)" }
+        name.contains("/")
+        ? [name] : ["lib\(name).so"] + (0..<12).reversed().map { "lib\(name).so.\($0)" }
       var opened = false
       var lastError = ""
       for candidate in candidates {
@@ -99,7 +100,8 @@ public final class HostSymbolProvider: SymbolProvider, @unchecked Sendable {
       }
       if !opened {
         throw LinkError(
-          .libraryUnavailable, "cannot open library '-l\(name)'", cause: DynamicLoaderError(lastError))
+          .libraryUnavailable, "cannot open library '-l\(name)'",
+          cause: DynamicLoaderError(lastError))
       }
     }
     self.handles = unsafe Mutex(handles.map { UInt(bitPattern: $0) })
@@ -117,8 +119,10 @@ public final class HostSymbolProvider: SymbolProvider, @unchecked Sendable {
 
   static func identity(_ libraries: [String], _ handles: [UnsafeMutableRawPointer?]) -> String {
     var text = "host"
-    for unsafe (name, handle) in unsafe zip(libraries, handles) {
-      guard let handle = unsafe handle else {
+    // By index: swift format 6.3 joins `for unsafe (name, handle)` into one word.
+    for k in libraries.indices {
+      let name = libraries[k]
+      guard let handle = unsafe handles[k] else {
         text += " \(name)=on demand"  // its symbols are looked up again at every cached load
         continue
       }
@@ -128,7 +132,8 @@ public final class HostSymbolProvider: SymbolProvider, @unchecked Sendable {
       }
       var id = [UInt8](repeating: 0, count: 64)
       var path = [CChar](repeating: 0, count: 1024)
-      let length = unsafe host_build_id_of_handle(handle, &id, Int32(id.count), &path, Int32(path.count))
+      let length = unsafe host_build_id_of_handle(
+        handle, &id, Int32(id.count), &path, Int32(path.count))
       var added = " \(name)="
       if length > 0 {
         let digits = Array("0123456789abcdef".utf8)
@@ -140,7 +145,8 @@ public final class HostSymbolProvider: SymbolProvider, @unchecked Sendable {
         }
         added += String(decoding: hex, as: UTF8.self)
       } else {
-        let file = String(decoding: path.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let file = String(
+          decoding: path.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         if let identity = FileIdentity.of(file) {
           added += "\(identity.device):\(identity.inode):\(identity.size):\(identity.modified)"
         }
@@ -205,7 +211,8 @@ public final class HostSymbolProvider: SymbolProvider, @unchecked Sendable {
     }
     for k in libraries.indices {
       guard let handle = unsafe handle(k) else { continue }
-      let found = unsafe version.map { unsafe host_versioned_symbol(handle, name, $0) } ?? dlsym(handle, name)
+      let found =
+        unsafe version.map { unsafe host_versioned_symbol(handle, name, $0) } ?? dlsym(handle, name)
       if var p = unsafe found {
         var writable: Int32 = 1
         var executable: Int32 = 0
@@ -272,11 +279,14 @@ enum ModuleCall {
   static func main(_ address: UInt64, arguments: [String]) -> Int32 {
     let f = unsafe unsafeBitCast(
       UInt(address),
-      to: (@convention(c) (Int32, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Int32).self)
+      to: (@convention(c) (Int32, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Int32).self
+    )
     var argv: [UnsafeMutablePointer<CChar>?] = unsafe arguments.map { unsafe strdup($0) }
     unsafe argv.append(nil)
-    defer { for unsafe p in unsafe argv { unsafe free(p) } }
-    return unsafe argv.withUnsafeMutableBufferPointer { unsafe f(Int32(arguments.count), $0.baseAddress!) }
+    defer { for k in unsafe argv.indices { unsafe free(argv[k]) } }
+    return unsafe argv.withUnsafeMutableBufferPointer {
+      unsafe f(Int32(arguments.count), $0.baseAddress!)
+    }
   }
 
   /// Calls `fn(arg)` for a `void (*)(void *)` registered with `__cxa_atexit`.
@@ -294,19 +304,24 @@ enum FrameRegistry {
 
   private static func lookup(_ name: String) -> Function? {
     var p = unsafe HostSymbolProvider.processSymbol(name)
-    if unsafe p == nil, let gcc = unsafe dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_GLOBAL) { unsafe p = unsafe dlsym(gcc, name) }
+    if unsafe p == nil, let gcc = unsafe dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_GLOBAL) {
+      unsafe p = unsafe dlsym(gcc, name)
+    }
     return unsafe p.map { unsafe unsafeBitCast($0, to: Function.self) }
   }
 
   /// Registers the `.eh_frame` data at `address` (ending in a zero terminator).
   static func add(_ address: UInt64) -> Bool {
-    guard let register = unsafe register, let p = unsafe UnsafeRawPointer(bitPattern: UInt(address)) else { return false }
+    guard let register = unsafe register, let p = unsafe UnsafeRawPointer(bitPattern: UInt(address))
+    else { return false }
     unsafe register(p)
     return true
   }
 
   static func remove(_ address: UInt64) {
-    guard let deregister = unsafe deregister, let p = unsafe UnsafeRawPointer(bitPattern: UInt(address)) else { return }
+    guard let deregister = unsafe deregister,
+      let p = unsafe UnsafeRawPointer(bitPattern: UInt(address))
+    else { return }
     unsafe deregister(p)
   }
 }
@@ -319,5 +334,6 @@ public func flushStandardStreams() { fflush(nil) }
 func host_build_id_at(_ address: UInt64, _ out: inout [UInt8]) -> Int {
   guard let p = unsafe UnsafeRawPointer(bitPattern: UInt(address)) else { return -1 }
   let capacity = Int32(out.count)
-  return unsafe Int(out.withUnsafeMutableBufferPointer { unsafe host_build_id(p, $0.baseAddress!, capacity) })
+  return unsafe Int(
+    out.withUnsafeMutableBufferPointer { unsafe host_build_id(p, $0.baseAddress!, capacity) })
 }

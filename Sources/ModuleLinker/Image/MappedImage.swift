@@ -1,9 +1,9 @@
+import ELFObject
 // The only file that calls mmap(2), mprotect(2) and munmap(2) for module memory.
 //
 // Safety: a MappedImage uniquely owns [base, base + byteCount). It is ~Copyable, deinit is the
 // only unmap, and every access through it is an offset checked against byteCount.
 internal import Glibc
-import ELFObject
 import Synchronization
 
 /// Errors from the kernel's memory calls.
@@ -81,7 +81,9 @@ public struct ImageFile: Sendable {
     if unsafe hint != nil { flags |= 0x10_0000 }  // MAP_FIXED_NOREPLACE
     let p = unsafe mmap(
       hint, byteCount, PROT_READ | PROT_WRITE, flags, file?.descriptor ?? -1, file?.offset ?? 0)
-    guard let p = unsafe p, unsafe p != MAP_FAILED else { throw ImageError(call: "mmap", errno: errno) }
+    guard let p = unsafe p, unsafe p != MAP_FAILED else {
+      throw ImageError(call: "mmap", errno: errno)
+    }
     if let hint = unsafe hint, unsafe p != hint {
       // A kernel older than 4.17 treats MAP_FIXED_NOREPLACE as a hint.
       unsafe munmap(p, byteCount)
@@ -105,7 +107,9 @@ public struct ImageFile: Sendable {
     let p = unsafe mmap(
       UnsafeMutableRawPointer(bitPattern: UInt(hint & ~UInt64(pageSize - 1))), byteCount,
       PROT_READ | PROT_WRITE, flags, file?.descriptor ?? -1, file?.offset ?? 0)
-    guard let p = unsafe p, unsafe p != MAP_FAILED else { throw ImageError(call: "mmap", errno: errno) }
+    guard let p = unsafe p, unsafe p != MAP_FAILED else {
+      throw ImageError(call: "mmap", errno: errno)
+    }
     unsafe self.base = unsafe p
     self.byteCount = byteCount
     self.region = nil
@@ -167,7 +171,8 @@ public struct ImageFile: Sendable {
 
   @inline(__always)
   private func checkBounds(_ offset: Int, _ count: Int) {
-    precondition(offset >= 0 && count >= 0 && offset <= byteCount - count, "image access out of bounds")
+    precondition(
+      offset >= 0 && count >= 0 && offset <= byteCount - count, "image access out of bounds")
   }
 
   /// Stores `value` little-endian at `offset`.
@@ -271,7 +276,9 @@ extension MappedImage {
       spare = nil
       return s
     }
-    guard let taken, let p = unsafe UnsafeMutableRawPointer(bitPattern: taken.address) else { return nil }
+    guard let taken, let p = unsafe UnsafeMutableRawPointer(bitPattern: taken.address) else {
+      return nil
+    }
     guard unsafe mprotect(p, byteCount, PROT_READ | PROT_WRITE) == 0 else {
       unmapSpare(taken.address, taken.byteCount)
       return nil

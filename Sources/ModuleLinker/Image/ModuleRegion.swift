@@ -1,3 +1,4 @@
+import ELFObject
 // Reserved address ranges for module memory. With module code confined by a seccomp filter
 // keyed on the instruction pointer, the ranges module code may run from must be known before
 // the filter is installed: a region is reserved once (PROT_NONE), modules are mapped inside it
@@ -8,9 +9,8 @@
 // list is only read or written with the lock held; every sub-range handed out lies inside the
 // reservation and is handed out once until released.
 internal import Glibc
-import ELFObject
-import Synchronization
 import LKMBase
+import Synchronization
 
 /// A reserved range of the address space that modules are mapped into.
 ///
@@ -47,8 +47,9 @@ public final class ModuleRegion: @unchecked Sendable {
     guard size > 0 else { throw LinkError(.tooLarge, "a module region of \(size) bytes is empty") }
     let bytes = (UInt64(size) + UInt64(pageSize) - 1) & ~UInt64(pageSize - 1)
     let low = max(within?.lowerBound ?? AddressSpace.lowest, AddressSpace.lowest)
-    let top = min(within.map { $0.upperBound == .max ? .max : $0.upperBound + 1 } ?? .max,
-                  AddressSpace.highest)
+    let top = min(
+      within.map { $0.upperBound == .max ? .max : $0.upperBound + 1 } ?? .max,
+      AddressSpace.highest)
     guard top > low, top - low >= bytes else {
       throw LinkError(
         .unplaceable,
@@ -60,7 +61,9 @@ public final class ModuleRegion: @unchecked Sendable {
     if within == nil && near == nil {
       let p = unsafe mmap(nil, Int(bytes), PROT_NONE, flags, -1, 0)
       guard let p = unsafe p, unsafe p != MAP_FAILED else {
-        throw LinkError(.memory, "cannot reserve a module region of \(hex(bytes)) bytes: \(ModuleRegion.errorText())")
+        throw LinkError(
+          .memory,
+          "cannot reserve a module region of \(hex(bytes)) bytes: \(ModuleRegion.errorText())")
       }
       base = UInt64(UInt(bitPattern: p))
     } else {
@@ -84,7 +87,9 @@ public final class ModuleRegion: @unchecked Sendable {
           continue
         }
         if errno == EEXIST { continue }
-        throw LinkError(.memory, "cannot reserve a module region of \(hex(bytes)) bytes: \(ModuleRegion.errorText())")
+        throw LinkError(
+          .memory,
+          "cannot reserve a module region of \(hex(bytes)) bytes: \(ModuleRegion.errorText())")
       }
     }
     guard let base else {
@@ -98,7 +103,8 @@ public final class ModuleRegion: @unchecked Sendable {
   }
 
   deinit {
-    let result = unsafe munmap(UnsafeMutableRawPointer(bitPattern: UInt(range.lowerBound)), range.count)
+    let result = unsafe munmap(
+      UnsafeMutableRawPointer(bitPattern: UInt(range.lowerBound)), range.count)
     precondition(result == 0, "munmap of a module region failed")
   }
 
@@ -113,7 +119,8 @@ public final class ModuleRegion: @unchecked Sendable {
     -> UInt64?
   {
     free.withLock { list in
-      ModuleRegion.fit(list, size: size, alignment: alignment, low: low, high: high, preferred: preferred)?.base
+      ModuleRegion.fit(
+        list, size: size, alignment: alignment, low: low, high: high, preferred: preferred)?.base
     }
   }
 

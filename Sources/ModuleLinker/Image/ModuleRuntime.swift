@@ -19,14 +19,18 @@ enum AtExitRegistry {
 
   typealias HostCxaAtExit = @convention(c) (UInt, UInt, UInt) -> Int32
   private static let hostCxaAtExit: HostCxaAtExit? =
-    unsafe HostSymbolProvider.processSymbol("__cxa_atexit").map { unsafe unsafeBitCast($0, to: HostCxaAtExit.self) }
+    unsafe HostSymbolProvider.processSymbol("__cxa_atexit").map {
+      unsafe unsafeBitCast($0, to: HostCxaAtExit.self)
+    }
 
   /// The module-facing `__cxa_atexit(fn, arg, dso)`.
   static let cxaAtExit: @convention(c) (UInt, UInt, UInt) -> Int32 = { function, argument, dso in
     AtExitRegistry.add(function: UInt64(function), argument: UInt64(argument), dso: UInt64(dso))
   }
 
-  static var cxaAtExitAddress: UInt64 { unsafe UInt64(UInt(bitPattern: unsafeBitCast(cxaAtExit, to: Int.self))) }
+  static var cxaAtExitAddress: UInt64 {
+    unsafe UInt64(UInt(bitPattern: unsafeBitCast(cxaAtExit, to: Int.self)))
+  }
 
   static func add(function: UInt64, argument: UInt64, dso: UInt64) -> Int32 {
     _ = initialised

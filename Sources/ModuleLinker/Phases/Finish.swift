@@ -139,12 +139,15 @@ final class LinkedSymbols: ModuleSymbolTables {
   }
 
   func stubs() -> [String: UInt64] {
-    Dictionary(stubList.map { (table.name(of: $0.target), $0.address) }, uniquingKeysWith: { a, _ in a })
+    Dictionary(
+      stubList.map { (table.name(of: $0.target), $0.address) }, uniquingKeysWith: { a, _ in a })
   }
 
   func gotEntries() -> [String: UInt64] {
     Dictionary(
-      slotTargets.enumerated().map { (table.name(of: $0.element), gotBase + UInt64($0.offset * 8)) },
+      slotTargets.enumerated().map {
+        (table.name(of: $0.element), gotBase + UInt64($0.offset * 8))
+      },
       uniquingKeysWith: { a, _ in a })
   }
 }
@@ -256,7 +259,8 @@ extension InitTable {
       }
       return list
     }
-    let initializers = array([.preinit], reversed: .dtors) + array([.initArray, .ctors], reversed: .ctors)
+    let initializers =
+      array([.preinit], reversed: .dtors) + array([.initArray, .ctors], reversed: .ctors)
     let finalizers = array([.finiArray, .dtors], reversed: .dtors).reversed()
     return (initializers, Array(finalizers))
   }

@@ -40,7 +40,9 @@ extension PlacementRequest {
         mustReach.append(
           (table.globals[id].address, Int(plan.reachCount[id]), table.globals[id].name))
       }
-      if plan.callCount[id] > 0 { calls[table.globals[id].address, default: 0] += Int(plan.callCount[id]) }
+      if plan.callCount[id] > 0 {
+        calls[table.globals[id].address, default: 0] += Int(plan.callCount[id])
+      }
     }
     self.calls = calls.map { ($0.key, $0.value) }.sorted { $0.address < $1.address }
   }

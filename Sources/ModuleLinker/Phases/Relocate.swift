@@ -80,7 +80,8 @@ extension RelocatedImage {
         bitPattern: gotBase + UInt64(slot * 8) &- (address + UInt64(slotField) + 4))
       image.storeLittleEndian(Int32(truncatingIfNeeded: handleDelta), at: offset + handleField)
       image.storeLittleEndian(Int32(truncatingIfNeeded: slotDelta), at: offset + slotField)
-      image.storeLittleEndian(table.externals[thunk.external].address, at: layout.gotArea + slot * 8)
+      image.storeLittleEndian(
+        table.externals[thunk.external].address, at: layout.gotArea + slot * 8)
       result.globalAddress[thunk.global] = address
     }
     // Every symbol's address (read in place from each symbol table).
@@ -95,7 +96,8 @@ extension RelocatedImage {
             unsafe object.withSymbolEntries { entries, count, extended in
               for i in 0..<count {
                 let entry = unsafe entries + i * 24
-                if unsafe entry.load(fromByteOffset: 4, as: UInt8.self) & 0xf == SymbolType.gnuIFunc {
+                if unsafe entry.load(fromByteOffset: 4, as: UInt8.self) & 0xf == SymbolType.gnuIFunc
+                {
                   hasIFunc[o] = true
                 }
                 let g = unsafe globalOf[symbols + i]
@@ -111,7 +113,8 @@ extension RelocatedImage {
                   unsafe addresses[symbols + i] = value
                   continue
                 case SectionIndex.xindex:
-                  shndx = unsafe extended?.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self) ?? 0
+                  shndx =
+                    unsafe extended?.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self) ?? 0
                 default: break
                 }
                 let offset = unsafe sectionOffset[sections + Int(shndx)]
@@ -155,7 +158,8 @@ extension RelocatedImage {
       let ifunc = table.isIFunc(ref)
       let external = ref.globalID.map { table.isExternal(global: $0) } ?? false
       let needed =
-        ifunc || (candidate.pcRelative && (!reaches(target) || (calls == .throughStubs && external)))
+        ifunc
+        || (candidate.pcRelative && (!reaches(target) || (calls == .throughStubs && external)))
         || (candidate.absolute32 && target >= 1 << 31)
       guard needed else { continue }
       let slot = layout.stubSlot(ordinal, plan)
@@ -168,7 +172,9 @@ extension RelocatedImage {
         image.storeLittleEndian(target, at: layout.gotArea + slot * 8)
       }
       result.stubs.append((ref, stubAddress))
-      if case .global(let id) = ref { globalStubAddress[Int(id)] = stubAddress } else {
+      if case .global(let id) = ref {
+        globalStubAddress[Int(id)] = stubAddress
+      } else {
         localStubs[ref] = stubAddress
       }
       // A host function above 2 GiB reached through a low stub has the stub as its address
@@ -373,7 +379,8 @@ extension RelocatedImage {
           let model = ThreadLocalEntry.Model(fixup.type)!
           let entry = ThreadLocalEntry(
             model: model, target: model == .localDynamic ? .local(object: -1, index: 0) : ref)
-          operands.g = UInt64(layout.threadLocalArea - layout.gotArea + plan.threadLocalOffsets[entry]!)
+          operands.g = UInt64(
+            layout.threadLocalArea - layout.gotArea + plan.threadLocalOffsets[entry]!)
         case .pointer64 where operands.ifunc:
           if !result.canonicalIFuncs.isEmpty,
             let stub = result.canonicalIFuncs[fixup.target(in: o)]
@@ -472,4 +479,3 @@ extension RelocatedImage {
     return error
   }
 }
-

@@ -606,7 +606,8 @@ extension SymbolTable {
       let target: ExternalSymbol
       if kind == .atexit {
         let symbol = ProvidedSymbol(address: AtExitRegistry.cxaAtExitAddress, isFunction: true)
-        target = ExternalSymbol(name: kind.hostTarget, global: -1, provider: "linker", symbol: symbol)
+        target = ExternalSymbol(
+          name: kind.hostTarget, global: -1, provider: "linker", symbol: symbol)
       } else {
         var found: ExternalSymbol?
         for provider in options.providers {

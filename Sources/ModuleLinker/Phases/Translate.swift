@@ -211,7 +211,8 @@ extension FixupPlan {
                     if needsScan { scanned.append((count - 1, o, section)) }
                   }
                 }
-                runs.append(FixupRun(object: Int32(o), section: Int32(section), fixups: first..<count))
+                runs.append(
+                  FixupRun(object: Int32(o), section: Int32(section), fixups: first..<count))
               }
             }
           }
@@ -348,7 +349,8 @@ extension FixupPlan {
         needStub(ref, absolute32: false)
       } else if external {
         let g = table.globals[id]
-        if fixup.type == .pc32 && g.isFunction && isBranch(table.objects[o], section, fixup.offset) {
+        if fixup.type == .pc32 && g.isFunction && isBranch(table.objects[o], section, fixup.offset)
+        {
           needStub(ref, absolute32: false)
           callCount[id] += 1
         } else if let e = table.provided(id) {
