@@ -102,6 +102,7 @@ let package = Package(
       name: "LKMSandboxChild",
       dependencies: [
         "LKMSandbox", "LKMKernel", "LKMInterface", "ModuleLinker", "ELFObject", "CSandbox",
+        "LKMBase",
       ],
       swiftSettings: settings),
     .executableTarget(

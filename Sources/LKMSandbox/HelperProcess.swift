@@ -3,6 +3,7 @@
 // closed in its deinit.
 
 internal import CSandbox
+import LKMBase
 import LKMInterface
 
 /// A running lkm-sandbox-child: the process and the parent's ends of its request and reply

@@ -1,3 +1,4 @@
+import LKMBase
 import LKMInterface
 
 /// Runs modules in a sandboxed child process and judges what happened.

@@ -19,22 +19,6 @@ func system_checkExecutable(_ path: String) -> Int32? {
 /// The corresponding C function is `signal(2)` with `SIG_IGN`.
 func system_ignoreBrokenPipes() { signal(SIGPIPE, SIG_IGN) }
 
-/// The environment variable `name`, or nil.
-///
-/// The corresponding C function is `getenv(3)`.
-func system_environment(_ name: String) -> String? {
-  unsafe getenv(name).map { unsafe String(cString: $0) }
-}
-
-/// The running executable's path (`/proc/self/exe`), or "".
-///
-/// The corresponding C function is `readlink(2)`.
-func system_executablePath() -> String {
-  var buffer = [CChar](repeating: 0, count: 4096)
-  let n = unsafe readlink("/proc/self/exe", &buffer, buffer.count - 1)
-  return n > 0 ? String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
-}
-
 /// Sends `signal` to `pid`.
 ///
 /// The corresponding C function is `kill(2)`.
@@ -54,39 +38,6 @@ func system_errno() -> Int32 { errno }
 
 /// The corresponding C function is `close(2)`.
 func system_close(_ fd: Int32) { close(fd) }
-
-/// Writes all of `bytes` to `fd` (EINTR retried); false if it stops taking them.
-///
-/// The corresponding C function is `write(2)`.
-func system_writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-  var done = 0
-  while done < bytes.count {
-    let w = unsafe bytes.withUnsafeBytes {
-      unsafe write(fd, $0.baseAddress! + done, bytes.count - done)
-    }
-    if w < 0 && errno == EINTR { continue }
-    if w <= 0 { return false }
-    done += w
-  }
-  return true
-}
-
-/// Exactly `count` bytes from `fd` (EINTR retried); nil at end of file or on an error.
-///
-/// The corresponding C function is `read(2)`.
-func system_readExactly(_ fd: Int32, _ count: Int) -> [UInt8]? {
-  var bytes = [UInt8](repeating: 0, count: count)
-  var done = 0
-  while done < count {
-    let n = unsafe bytes.withUnsafeMutableBytes {
-      unsafe read(fd, $0.baseAddress! + done, count - done)
-    }
-    if n < 0 && errno == EINTR { continue }
-    if n <= 0 { return nil }
-    done += n
-  }
-  return bytes
-}
 
 /// Truncates or extends `fd` to `size` bytes (failure ignored).
 ///

@@ -5,6 +5,7 @@
 internal import CSandbox
 import ELFObject
 import Glibc
+import LKMBase
 import LKMInterface
 import LKMKernel
 import LKMSandbox
@@ -93,38 +94,12 @@ public enum SandboxChild {
 
   /// Reads one frame (`UInt32` length, then the bytes); nil at end of file.
   static func readFrame(_ fd: Int32) -> [UInt8]? {
-    guard let header = readExactly(fd, 4) else { return nil }
+    guard let header = system_readExactly(fd, 4) else { return nil }
     let count = Frame.length(header: header)
     guard count <= SandboxRequest.byteLimit + 4096 else { return nil }
-    return readExactly(fd, count)
+    return system_readExactly(fd, count)
   }
 
-  static func readExactly(_ fd: Int32, _ count: Int) -> [UInt8]? {
-    var bytes = [UInt8](repeating: 0, count: count)
-    var done = 0
-    while done < count {
-      let n = unsafe bytes.withUnsafeMutableBytes {
-        unsafe read(fd, $0.baseAddress! + done, count - done)
-      }
-      if n < 0 && errno == EINTR { continue }
-      if n <= 0 { return nil }
-      done += n
-    }
-    return bytes
-  }
-
-  static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-    var done = 0
-    while done < bytes.count {
-      let n = unsafe bytes.withUnsafeBytes {
-        unsafe write(fd, $0.baseAddress! + done, bytes.count - done)
-      }
-      if n < 0 && errno == EINTR { continue }
-      if n <= 0 { return false }
-      done += n
-    }
-    return true
-  }
 }
 
 /// One helper process's state: the kernel it started and the compiled filter.
@@ -175,7 +150,7 @@ public enum SandboxChild {
       previous = pid
       var reply = WireWriter()
       reply.int(Int32(pid))
-      guard SandboxChild.writeAll(1, reply.bytes) else { _exit(0) }
+      guard system_writeAll(1, reply.bytes) else { _exit(0) }
       var code: Int32 = 0
       var status: Int32 = 0
       let rc = unsafe lkmsb_wait_unreaped(pid, &code, &status)
@@ -185,7 +160,7 @@ public enum SandboxChild {
       var done = WireWriter()
       done.int(code)
       done.int(status)
-      guard SandboxChild.writeAll(1, done.bytes) else { _exit(0) }
+      guard system_writeAll(1, done.bytes) else { _exit(0) }
     }
   }
 

@@ -41,22 +41,6 @@ func system_getgroups() -> [UInt32] {
   return n > 0 ? groups.prefix(Int(n)).map { UInt32($0) } : []
 }
 
-/// The environment variable `name`, or nil.
-///
-/// The corresponding C function is `getenv(3)`.
-func system_environment(_ name: String) -> String? {
-  unsafe getenv(name).map { unsafe String(cString: $0) }
-}
-
-/// The running executable's path (`/proc/self/exe`), or "".
-///
-/// The corresponding C function is `readlink(2)`.
-func system_executablePath() -> String {
-  var buffer = [CChar](repeating: 0, count: 4096)
-  let n = unsafe readlink("/proc/self/exe", &buffer, buffer.count - 1)
-  return n > 0 ? String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
-}
-
 /// Throws unless `path` may be executed.
 ///
 /// The corresponding C function is `access(2)` with `X_OK`.
