@@ -2,6 +2,7 @@
 // imports Glibc. Each wrapper makes one call (or one fixed sequence) and returns its value or
 // throws the host errno; the callers turn that into a ``SupervisorError`` with their message.
 import Glibc
+import LKMBase
 
 /// A host errno (Linux's numbers), thrown by the wrappers.
 struct Errno: Error, Equatable {
@@ -155,16 +156,7 @@ func system_writeFile(_ path: String, _ bytes: [UInt8], mode: UInt32) -> Bool {
   let fd = unsafe open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode_t(mode))
   guard fd >= 0 else { return false }
   defer { close(fd) }
-  var done = 0
-  while done < bytes.count {
-    let n = unsafe bytes.withUnsafeBytes {
-      unsafe write(fd, $0.baseAddress! + done, bytes.count - done)
-    }
-    if n < 0 && errno == EINTR { continue }
-    if n <= 0 { return false }
-    done += n
-  }
-  return true
+  return system_writeAll(fd, bytes)
 }
 
 /// Writes `text` to standard output in one write(2) (what it takes).
