@@ -108,7 +108,7 @@ import LKMBase
   }
 
   /// Loads a little-endian integer; the caller has checked the range.
-  @usableFromInline
+  @inlinable
   func load<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T {
     unsafe T(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: T.self))
   }
@@ -116,6 +116,7 @@ import LKMBase
   /// The little-endian `T` at `offset`.
   ///
   /// - Precondition: `[offset, offset + T's size)` lies inside the bytes.
+  @inlinable
   public func loadLittleEndian<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T {
     checkRange(offset..<(offset + MemoryLayout<T>.size))
     return load(T.self, at: offset)
@@ -143,6 +144,7 @@ import LKMBase
   /// Whether the bytes `range` are `other`'s.
   ///
   /// - Precondition: `range` lies inside the bytes.
+  @inlinable
   public func bytes(_ range: Range<Int>, equal other: some Collection<UInt8>) -> Bool {
     checkRange(range)
     return unsafe UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count)
@@ -169,7 +171,8 @@ import LKMBase
       UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count))
   }
 
-  private func checkRange(_ range: Range<Int>) {
+  @inlinable
+  func checkRange(_ range: Range<Int>) {
     precondition(
       range.lowerBound >= 0 && range.upperBound <= count, "range outside the file's bytes")
   }
