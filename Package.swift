@@ -18,12 +18,18 @@ let settings: [SwiftSetting] = [
 // The tools' linking: the Swift runtime linked in (-static-stdlib), as lkmrun and
 // lkm-sandbox-child do, so that a start loads and relocates no libswiftCore.so,
 // libFoundationEssentials.so or libdispatch.so: start-up is most of a modstat or an lkmctl.
-let toolLinking: [LinkerSetting] = [.unsafeFlags(["-static-stdlib"])]
+// libstdc++ is linked in too (`staticLibstdcxx`): the runtime's -lstdc++ finds the linker
+// script Sources/StaticLibstdcxx/libstdc++.so first, which names libstdc++.a, so that a start
+// does not load libstdc++.so.6 (its 1,600 symbol lookups and constructors were a third of
+// lkmrun's start-up); the runtime's --exclude-libs ALL keeps its symbols hidden.
+let staticLibstdcxx = "-L\(Context.packageDirectory)/Sources/StaticLibstdcxx"
+let toolLinking: [LinkerSetting] = [.unsafeFlags(["-static-stdlib", staticLibstdcxx])]
 // lkmctl and lkmd keep ArgumentParser, which imports FoundationEssentials: linked in too, with
 // the two libraries it needs that its archive does not name.
 let parserToolLinking: [LinkerSetting] = [
   .unsafeFlags([
-    "-static-stdlib", "-Xlinker", "-l_FoundationCollections", "-Xlinker", "-l_FoundationCShims",
+    "-static-stdlib", staticLibstdcxx, "-Xlinker", "-l_FoundationCollections", "-Xlinker",
+    "-l_FoundationCShims",
   ])
 ]
 
@@ -33,6 +39,7 @@ let package = Package(
   products: [
     .library(name: "ModuleLinker", targets: ["ModuleLinker"]),
     .executable(name: "lkmrun", targets: ["lkmrun"]),
+    .executable(name: "lkmrun-cxx", targets: ["lkmrun-cxx"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -191,17 +198,29 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: settings, linkerSettings: parserToolLinking),
-    // lkmrun's copies of the C library's data objects (see hostdata.c).
+    // lkmrun's copies of the C library's data objects (see hostdata.c), and lkmrun-cxx's of
+    // libstdc++'s.
     .target(name: "CLkmrunHost"),
-    .executableTarget(
-      name: "lkmrun",
+    .target(name: "CLkmrunHostCxx", dependencies: ["CLkmrunHost"]),
+    // lkmrun's whole logic, for its two executables.
+    .target(
+      name: "LkmRunner",
       dependencies: [
         "ModuleLinker", "ELFObject", "CLkmrunHost", "ModuleDebugInfo", "CDemangle", "LKMBase",
       ],
-      swiftSettings: settings,
-      // Not position-independent: lkmrun sits low, with its copies of libc's data, so that
-      // modules compiled -fno-pic or -mcmodel=kernel reach both. The Swift runtime linked in
-      // (nothing of Foundation is in lkmrun's closure): start-up is most of a small run.
+      swiftSettings: settings),
+    // Not position-independent: lkmrun sits low, with its copies of libc's data, so that
+    // modules compiled -fno-pic or -mcmodel=kernel reach both. The Swift runtime linked in
+    // (nothing of Foundation is in lkmrun's closure), and libstdc++ too (`staticLibstdcxx`):
+    // start-up is most of a small run. A run with
+    // -l stdc++ is handed over to lkmrun-cxx, which has libstdc++.so.6 and copies of its data.
+    .executableTarget(
+      name: "lkmrun", dependencies: ["LkmRunner"], swiftSettings: settings,
+      linkerSettings: [
+        .unsafeFlags(["-Xclang-linker", "-no-pie", "-static-stdlib", staticLibstdcxx])
+      ]),
+    .executableTarget(
+      name: "lkmrun-cxx", dependencies: ["LkmRunner", "CLkmrunHostCxx"], swiftSettings: settings,
       linkerSettings: [.unsafeFlags(["-Xclang-linker", "-no-pie", "-static-stdlib"])]),
     .executableTarget(
       name: "lkmbench",

@@ -149,23 +149,68 @@ struct LkmRunAdviceTests {
   }
 }
 
-/// libstdc++'s writable data objects that lkmrun copies into itself (Sources/CLkmrunHost/
-/// hostdata.c): copy relocations are an executable's link-time decision, so the list was made
-/// from one libstdc++ and must be remade for another.
+/// libstdc++'s writable data objects that lkmrun-cxx, the lkmrun of programs linked with
+/// -l stdc++, copies into itself (Sources/CLkmrunHostCxx/hostdata_cxx.c): copy relocations are
+/// an executable's link-time decision, so the list was made from one libstdc++ and must be
+/// remade for another. lkmrun itself links libstdc++ statically and loads no libstdc++.so.6.
 @Suite("lkmrun: the copies of libstdc++'s data")
 struct LkmRunHostDataTests {
   static let lkmrun = TestSupport.product("lkmrun")
+  static let lkmrunCxx = TestSupport.product("lkmrun-cxx")
+
+  /// The shared libraries `ldd` lists for `executable`, by name.
+  static func libraries(_ executable: String) throws -> [String] {
+    try TestSupport.shell("ldd '\(executable)'").split(separator: "\n").compactMap {
+      $0.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init)
+    }
+  }
+
+  @Test("lkmrun loads no libstdc++.so.6, lkmrun-cxx does, and -l stdc++ runs in lkmrun-cxx")
+  func twoExecutables() throws {
+    #expect(!(try Self.libraries(Self.lkmrun)).contains("libstdc++.so.6"))
+    #expect(try Self.libraries(Self.lkmrunCxx).contains("libstdc++.so.6"))
+    let dir = try TestSupport.temporaryDirectory("lkmrun-cxx")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    // Which executable runs the program: /proc/self/exe, read by the program.
+    try """
+    #include <cstdio>
+    #include <iostream>
+    #include <unistd.h>
+    int main() {
+      char path[4096];
+      ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+      if (n < 0) return 2;
+      path[n] = 0;
+      std::cout << path << std::endl;
+      return 0;
+    }
+
+    """.write(toFile: dir + "/which.cc", atomically: true, encoding: .utf8)
+    try TestSupport.shell("g++ -c -O2 which.cc -o which.o", directory: dir)
+    let run = try TestSupport.run(
+      Self.lkmrun, ["--no-cache", "-l", "stdc++", "which.o"], directory: dir)
+    let resolved = try TestSupport.shell("realpath '\(Self.lkmrunCxx)'")
+    #expect(run.status == 0 && run.stdout == resolved, "\(run)")
+    // Without lkmrun-cxx beside it, lkmrun says what is missing.
+    try TestSupport.shell("cp '\(Self.lkmrun)' alone", directory: dir)
+    let alone = try TestSupport.run(dir + "/alone", ["-lstdc++", "which.o"], directory: dir)
+    #expect(alone.status == 1 && alone.stdout.isEmpty)
+    let real = try TestSupport.shell("realpath '\(dir)'").dropLast()
+    #expect(
+      alone.stderr == "lkmrun: -l stdc++ needs \(real)/lkmrun-cxx: No such file or directory\n",
+      "\(alone)")
+  }
 
   /// Default-PIE C++ code names libstdc++'s data PC-relatively beside stdout (gcc's
   /// -mpie-copy-relocations), so each writable object must have a copy where stdout's is.
   /// Guard variables (`_ZGV…`) are left out: module code never names libstdc++'s, as it
   /// instantiates none of the templates they guard; thread-local ones cannot be copied.
-  @Test("lkmrun copies every writable data object of the host's libstdc++")
+  @Test("lkmrun-cxx copies every writable data object of the host's libstdc++")
   func everyWritableObjectIsCopied() throws {
-    let ldd = try TestSupport.shell("ldd '\(Self.lkmrun)'")
+    let ldd = try TestSupport.shell("ldd '\(Self.lkmrunCxx)'")
     let library = try #require(
       ldd.split(separator: "\n").first { $0.contains("libstdc++.so.6 => ") }
-        .map { String($0.split(separator: " ")[2]) }, "lkmrun loads no libstdc++:\n\(ldd)")
+        .map { String($0.split(separator: " ")[2]) }, "lkmrun-cxx loads no libstdc++:\n\(ldd)")
     // Section index → name, then every defined OBJECT in .data or .bss.
     var sections: [String: String] = [:]
     for line in try TestSupport.shell("readelf -SW '\(library)'").split(separator: "\n") {
@@ -185,7 +230,7 @@ struct LkmRunHostDataTests {
     }
     #expect(writable.count > 40, "\(library): \(writable.count) writable objects")
     var copied: Set<String> = []
-    for line in try TestSupport.shell("readelf -W -r '\(Self.lkmrun)'").split(separator: "\n")
+    for line in try TestSupport.shell("readelf -W -r '\(Self.lkmrunCxx)'").split(separator: "\n")
     where line.contains("R_X86_64_COPY") {
       // offset, info, type, the symbol's value, name@version, +, addend
       let f = line.split(separator: " ")
@@ -197,8 +242,8 @@ struct LkmRunHostDataTests {
     #expect(
       missing.isEmpty,
       """
-      \(library) has writable data lkmrun does not copy; add to lkmrun_host_cxx_data_count in \
-      Sources/CLkmrunHost/hostdata.c: \(missing.joined(separator: " "))
+      \(library) has writable data lkmrun-cxx does not copy; add to lkmrun_host_cxx_data_count \
+      in Sources/CLkmrunHostCxx/hostdata_cxx.c: \(missing.joined(separator: " "))
       """)
   }
 

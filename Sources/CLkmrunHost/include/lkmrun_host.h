@@ -6,6 +6,18 @@
  * them too. Returns how many there are. */
 int lkmrun_host_data_count(void);
 
+/* Where LKMRUN_REFERENCE stores the address it takes, so that the reference is kept. */
+extern void *_Nullable volatile lkmrun_host_sink;
+
+/* A PC-relative reference to `symbol` written in assembly, so that it stays direct whatever
+ * -fPIC the build adds: ld answers it with a copy relocation. */
+#define LKMRUN_REFERENCE(symbol)                                           \
+  do {                                                                     \
+    void *p;                                                               \
+    __asm__ volatile("leaq " #symbol "(%%rip), %0" : "=r"(p));             \
+    lkmrun_host_sink = p;                                                  \
+  } while (0)
+
 #include <stddef.h>
 
 /* The names of the functions and objects the library `library` (a name dlopen found it by; it
@@ -21,5 +33,5 @@ char *_Nullable lkmrun_library_symbol_names(const char *_Nonnull library,
 
 /* The calling thread's address of the reservation (its offset from the thread pointer is the
  * same in every thread). */
-void *lkmrun_tls_reserve_address(void);
+void *_Nonnull lkmrun_tls_reserve_address(void);
 #endif

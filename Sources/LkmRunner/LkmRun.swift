@@ -8,8 +8,16 @@ import Glibc
 import LKMBase
 import ModuleLinker
 
-@main
-struct LkmRun {
+/// lkmrun: the command line, the link and the run, for both of its executables.
+public struct LkmRun {
+  /// Which of lkmrun's executables this is: `lkmrun`, with libstdc++ linked in for its own
+  /// runtime and none for modules, or `lkmrun-cxx`, with libstdc++.so.6 and copies of its data
+  /// objects for modules to reach (hostdata_cxx.c).
+  public enum Executable: Sendable {
+    case lkmrun
+    case lkmrunCxx
+  }
+
   static let usage =
     "lkmrun [-nv] [--perf-map] [-e entry] [-l library]... [--cache dir | --no-cache] object|archive... [--] [argument ...]"
   static let help = """
@@ -145,11 +153,25 @@ struct LkmRun {
     return command
   }
 
-  static func main() {
+  public static func main(_ executable: Executable) -> Never {
     _ = lkmrun_host_data_count()
     let command = parse(Array(CommandLine.arguments.dropFirst()))
     if command.inputs.isEmpty { usageError("an object or archive is needed") }
+    if executable == .lkmrun && command.library.contains("stdc++") { handOverToCxx() }
     exit(command.execute())
+  }
+
+  /// A program linked with -l stdc++ runs in lkmrun-cxx (beside lkmrun, same arguments):
+  /// lkmrun's own libstdc++ is linked in and hidden, and a module needs the shared library's,
+  /// with its data objects copied where the module reaches them.
+  static func handOverToCxx() -> Never {
+    let exe = system_executablePath()
+    let directory = exe.lastIndex(of: "/").map { String(exe[..<$0]) } ?? "."
+    let path = directory + "/lkmrun-cxx"
+    unsafe execv(path, CommandLine.unsafeArgv)
+    let reason = unsafe String(cString: strerror(errno))
+    writeStandardError("lkmrun: -l stdc++ needs \(path): \(reason)\n")
+    exit(1)
   }
 
   func fail(_ error: LinkError) -> Int32 {
