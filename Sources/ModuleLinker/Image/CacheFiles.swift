@@ -3,22 +3,30 @@ import ELFObject
 // file renamed into place, so that readers see a whole entry or none), reading small files,
 // marking use, and keeping the directory within its size.
 internal import Glibc
+import LKMBase
 
 /// File system calls of an ``ImageCache``.
 enum CacheFiles {
   /// Makes `path` (and its parents) a directory only its owner can use, or refuses one that
   /// others can write or that someone else owns: a cache holds code this process will run.
   static func prepareDirectory(_ path: String) throws(LinkError) {
-    var prefix = path.hasPrefix("/") ? "" : "."
-    for part in path.split(separator: "/") {
-      prefix += "/" + part
-      if unsafe mkdir(prefix, 0o700) != 0 && errno != EEXIST {
-        throw LinkError(
-          .memory, "cannot create the cache directory '\(prefix)': \(errorText())")
+    var st = stat()
+    // The chain of directories is made only when the directory is missing (one stat(2) a
+    // start, not a mkdir(2) per component).
+    if unsafe stat(path, &st) != 0 {
+      var prefix = path.hasPrefix("/") ? "" : "."
+      for part in path.split(separator: "/") {
+        prefix += "/" + part
+        if unsafe mkdir(prefix, 0o700) != 0 && errno != EEXIST {
+          throw LinkError(
+            .memory, "cannot create the cache directory '\(prefix)': \(errorText())")
+        }
+      }
+      guard unsafe stat(path, &st) == 0 else {
+        throw LinkError(.memory, "the cache directory '\(path)' is not a directory")
       }
     }
-    var st = stat()
-    guard unsafe stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else {
+    guard st.st_mode & S_IFMT == S_IFDIR else {
       throw LinkError(.memory, "the cache directory '\(path)' is not a directory")
     }
     guard st.st_uid == geteuid() else {
@@ -214,7 +222,7 @@ enum CacheFiles {
   static let linkerIdentity: String = {
     var id = [UInt8](repeating: 0, count: 64)
     let length = host_build_id_at(AtExitRegistry.cxaAtExitAddress, &id)
-    if length > 0 { return id[0..<length].map { String($0, radix: 16) }.joined(separator: ".") }
+    if length > 0 { return hexDigits(id[0..<length]) }
     if let identity = FileIdentity.of("/proc/self/exe") {
       return "exe \(identity.device):\(identity.inode):\(identity.size):\(identity.modified)"
     }

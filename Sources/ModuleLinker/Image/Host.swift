@@ -4,6 +4,7 @@
 internal import CHostSymbols
 import ELFObject
 internal import Glibc
+import LKMBase
 import Synchronization
 
 /// A resolved symbol from a provider.
@@ -106,13 +107,26 @@ public final class HostSymbolProvider: SymbolProvider, @unchecked Sendable {
     }
     self.handles = unsafe Mutex(handles.map { UInt(bitPattern: $0) })
     self.tried = Mutex(tried)
-    cacheIdentity = unsafe HostSymbolProvider.identity(libraries, handles)
+    openedAtStart = unsafe handles.map { UInt(bitPattern: $0) }
     librarySet = HostSymbolProvider.number(libraries)
   }
 
   /// The libraries, each with its GNU build ID (or, for one without, its file's device, inode,
-  /// size and modification time): a library rebuilt in place changes it.
-  public let cacheIdentity: String
+  /// size and modification time): a library rebuilt in place changes it. Found on first use
+  /// (a link without a cache never asks), for the libraries as they were opened at the start.
+  public var cacheIdentity: String {
+    identityOnce.withLock { known in
+      if let known { return known }
+      let text = unsafe HostSymbolProvider.identity(
+        libraries, openedAtStart.map { unsafe UnsafeMutableRawPointer(bitPattern: $0) })
+      known = text
+      return text
+    }
+  }
+
+  /// The handles as ``init(libraries:)`` left them (nil for a library opened on demand).
+  private let openedAtStart: [UInt]
+  private let identityOnce = Mutex<String?>(nil)
 
   /// Each library's identity, found once for the process (libraries are never closed).
   private static let identities = Mutex<[(name: String, identity: String)]>([])
@@ -136,14 +150,7 @@ public final class HostSymbolProvider: SymbolProvider, @unchecked Sendable {
         handle, &id, Int32(id.count), &path, Int32(path.count))
       var added = " \(name)="
       if length > 0 {
-        let digits = Array("0123456789abcdef".utf8)
-        var hex: [UInt8] = []
-        hex.reserveCapacity(Int(length) * 2)
-        for byte in id[0..<Int(length)] {
-          hex.append(digits[Int(byte >> 4)])
-          hex.append(digits[Int(byte & 15)])
-        }
-        added += String(decoding: hex, as: UTF8.self)
+        added += hexDigits(id[0..<Int(length)])
       } else {
         let file = String(
           decoding: path.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
