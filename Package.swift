@@ -138,7 +138,7 @@ let package = Package(
     .executableTarget(
       name: "lkmd",
       dependencies: [
-        "LKMSupervisor", "LKMInterface", "ModuleLinker",
+        "LKMSupervisor", "LKMInterface", "ModuleLinker", "LKMBase",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: settings, linkerSettings: parserToolLinking),

@@ -50,3 +50,9 @@ package func system_readExactly(_ fd: Int32, _ count: Int) -> [UInt8]? {
   }
   return bytes
 }
+
+/// Writes `text` to standard error with write(2), whole (a tool's messages: no stdio buffer to
+/// flush before an exit or an exec).
+package func writeStandardError(_ text: String) {
+  _ = system_writeAll(2, Array(text.utf8))
+}

@@ -1,5 +1,6 @@
 // lkmrun's program made visible to gdb (GDB's JIT interface: `gdb --args lkmrun prog.o` with
 // a pending breakpoint stops in it), to perf (--perf-map) and to crash reports (symbolize).
+import LKMBase
 import ModuleDebugInfo
 import ModuleLinker
 

@@ -272,18 +272,6 @@ func milliseconds(_ ms: Double) -> String {
   return "\(thousandths / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
 }
 
-func writeStandardError(_ text: String) {
-  var text = text
-  text.withUTF8 { buffer in
-    var done = 0
-    while done < buffer.count {
-      let n = unsafe write(2, buffer.baseAddress! + done, buffer.count - done)
-      if n <= 0 { break }
-      done += n
-    }
-  }
-}
-
 extension String {
   func rightPadded(_ width: Int) -> String {
     count >= width ? self : self + String(repeating: " ", count: width - count)

@@ -261,18 +261,6 @@ func currentResidentKiB() -> Int {
   return pages * sysconf(Int32(_SC_PAGESIZE)) / 1024
 }
 
-func writeStandardError(_ text: String) {
-  var text = text
-  text.withUTF8 { buffer in
-    var done = 0
-    while done < buffer.count {
-      let n = unsafe write(2, buffer.baseAddress! + done, buffer.count - done)
-      if n <= 0 { break }
-      done += n
-    }
-  }
-}
-
 /// The number of mappings in /proc/self/maps.
 func mappingCount() -> Int {
   let fd = unsafe open("/proc/self/maps", O_RDONLY)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Glibc
+import LKMBase
 import LKMDevice
 import LKMInterface
 import LKMSupervisor
@@ -191,18 +192,5 @@ struct Lkmd: ParsableCommand {
     supervisor.run()
     print("lkmd: stopped")
     fflush(nil)
-  }
-}
-
-/// Writes `text` to standard error with write(2), whole.
-func writeStandardError(_ text: String) {
-  var text = text
-  text.withUTF8 { buffer in
-    var done = 0
-    while done < buffer.count {
-      let n = unsafe write(2, buffer.baseAddress! + done, buffer.count - done)
-      if n <= 0 { break }
-      done += n
-    }
   }
 }
