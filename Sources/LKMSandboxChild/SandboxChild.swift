@@ -121,6 +121,9 @@ public enum SandboxChild {
       SandboxChild.fail("lkm-sandbox-child: \(threads) threads: refusing to fork")
     }
     warmUp()
+    // The code on huge pages: a fork copies a few entries for it instead of each child
+    // faulting in again every page of code it runs. Only a cost if it fails: no error.
+    _ = lkmsb_code_on_huge_pages()
     var server = self
     server.addressSpaceAtFork = lkmsb_address_space_size()
     // The filter once, here: the children inherit it (installing it per child compiled it
