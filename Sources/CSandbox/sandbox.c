@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <malloc.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -358,6 +359,8 @@ long lkmsb_code_on_huge_pages(void) {
   }
   return (long)length;
 }
+
+void lkmsb_trim_heap(void) { malloc_trim(0); }
 
 uint64_t lkmsb_address_space_size(void) {
   FILE *f = fopen("/proc/self/statm", "re");

@@ -124,6 +124,8 @@ public enum SandboxChild {
     // The code on huge pages: a fork copies a few entries for it instead of each child
     // faulting in again every page of code it runs. Only a cost if it fails: no error.
     _ = lkmsb_code_on_huge_pages()
+    // The warm-up's freed heap back to the system: fewer pages for each fork to copy.
+    lkmsb_trim_heap()
     var server = self
     server.addressSpaceAtFork = lkmsb_address_space_size()
     // The filter once, here: the children inherit it (installing it per child compiled it

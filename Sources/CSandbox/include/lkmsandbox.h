@@ -87,6 +87,10 @@ int lkmsb_thread_count(void);
  * of the copy is huge; single-threaded callers only. Returns the bytes moved, or -errno. */
 long lkmsb_code_on_huge_pages(void);
 
+/* Gives the C library's free heap memory back to the system (malloc_trim(3)): pages a fork
+ * would otherwise copy the entries of, and a child write-fault with a copy. */
+void lkmsb_trim_heap(void);
+
 /* The size of this process's address space in bytes (VmSize, from /proc/self/statm), or 0. */
 uint64_t lkmsb_address_space_size(void);
 
