@@ -27,7 +27,7 @@ lkm_shared_t *clkm_shared(void) {
                    -1, 0);
     if (p == MAP_FAILED) abort();
     shared_area = p;
-    lkm_shared_init(shared_area);
+    lkm_shared_init_zeroed(shared_area); /* fresh anonymous memory: zeros, not yet resident */
   }
   return shared_area;
 }
@@ -106,6 +106,8 @@ size_t clkm_uprintf_take(char *buf, size_t size) {
   ubuf_length = 0;
   return n;
 }
+
+size_t clkm_uprintf_pending(void) { return ubuf_length; }
 
 void clkm_print_user(const char *text, size_t n) {
   if (ubuf == NULL && (ubuf = malloc(UBUF_SIZE)) == NULL) return;

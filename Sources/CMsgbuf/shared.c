@@ -12,6 +12,10 @@ size_t lkm_shared_size(void) {
 
 void lkm_shared_init(lkm_shared_t *shared) {
   memset(shared, 0, sizeof *shared);
+  lkm_shared_init_zeroed(shared);
+}
+
+void lkm_shared_init_zeroed(lkm_shared_t *shared) {
   shared->magic = LKM_SHARED_MAGIC;
   shared->size = (uint32_t)sizeof *shared;
   shared->entered_module = -1;

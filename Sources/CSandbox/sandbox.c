@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <malloc.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -282,6 +283,84 @@ int lkmsb_thread_count(void) {
   fclose(f);
   return count;
 }
+
+/* The AnonHugePages of the mapping that starts at `start`, in bytes, or -1. */
+static long huge_bytes_at(uintptr_t start) {
+  FILE *f = fopen("/proc/self/smaps", "re");
+  if (f == NULL) return -1;
+  char line[4096];
+  int inside = 0;
+  long bytes = -1;
+  while (fgets(line, sizeof line, f)) {
+    unsigned long long from, to;
+    char c;
+    /* A mapping's line starts "from-to perms"; a field's, "Name:". */
+    const char *space = strchr(line, ' ');
+    if (space != NULL && space > line && space[-1] != ':' &&
+        sscanf(line, "%llx-%llx %c", &from, &to, &c) == 3) {
+      inside = from == start;
+      continue;
+    }
+    unsigned long long kb;
+    if (inside && sscanf(line, "AnonHugePages: %llu kB", &kb) == 1) {
+      bytes = (long)(kb * 1024);
+      break;
+    }
+  }
+  fclose(f);
+  return bytes;
+}
+
+long lkmsb_code_on_huge_pages(void) {
+  const uintptr_t huge = 2u << 20;
+  uintptr_t here = (uintptr_t)&lkmsb_code_on_huge_pages;
+  FILE *maps = fopen("/proc/self/maps", "re");
+  if (maps == NULL) return -errno;
+  char line[4096];
+  uintptr_t start = 0, end = 0;
+  while (fgets(line, sizeof line, maps)) {
+    unsigned long long from, to;
+    char perms[8];
+    if (sscanf(line, "%llx-%llx %7s", &from, &to, perms) == 3 && from <= here && here < to &&
+        strcmp(perms, "r-xp") == 0) {
+      start = (uintptr_t)from;
+      end = (uintptr_t)to;
+      break;
+    }
+  }
+  fclose(maps);
+  uintptr_t from = (start + huge - 1) & ~(huge - 1), to = end & ~(huge - 1);
+  if (start == 0 || to <= from) return 0;
+  size_t length = to - from;
+  /* A staging area aligned as the code is (so that its huge pages move whole). */
+  char *raw = mmap(NULL, length + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+                   0);
+  if (raw == MAP_FAILED) return -errno;
+  char *stage = (char *)(((uintptr_t)raw + huge - 1) & ~(huge - 1));
+  if (stage > raw) munmap(raw, (size_t)(stage - raw));
+  if (raw + length + huge > stage + length)
+    munmap(stage + length, (size_t)(raw + length + huge - (stage + length)));
+  if (madvise(stage, length, MADV_HUGEPAGE) != 0) {
+    int rc = -errno;
+    munmap(stage, length);
+    return rc;
+  }
+  memcpy(stage, (const void *)from, length);
+  if (huge_bytes_at((uintptr_t)stage) != (long)length ||
+      mprotect(stage, length, PROT_READ | PROT_EXEC) != 0) {
+    munmap(stage, length);
+    return 0;
+  }
+  /* The swap: this function's own code may be in the range; it is the same bytes after. */
+  if (mremap(stage, length, length, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)from) == MAP_FAILED) {
+    int rc = -errno;
+    munmap(stage, length);
+    return rc;
+  }
+  return (long)length;
+}
+
+void lkmsb_trim_heap(void) { malloc_trim(0); }
 
 uint64_t lkmsb_address_space_size(void) {
   FILE *f = fopen("/proc/self/statm", "re");

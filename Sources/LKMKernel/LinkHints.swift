@@ -24,6 +24,9 @@ public enum LinkHints {
         "\(name): is LLVM bitcode (clang -flto), not machine code: compile modules without -flto")
     }
     guard bytes.count >= 64, bytes[0..<4] == [0x7F, 0x45, 0x4C, 0x46] else { return nil }
+    // The symbol's name, NUL-terminated, is in the file's bytes if the symbol is; most objects
+    // do not hold it, and a scan costs far less than reading the object a second time.
+    guard contains(bytes, Array("__gnu_lto_slim\0".utf8)) else { return nil }
     let file = FileBytes(bytes, name: name)
     guard let object = try? ObjectFile(bytes: file, offset: 0, count: bytes.count, name: name)
     else { return nil }
@@ -38,6 +41,22 @@ public enum LinkHints {
       )
     }
     return nil
+  }
+
+  /// Whether `needle` (not empty) occurs in `bytes`.
+  static func contains(_ bytes: [UInt8], _ needle: [UInt8]) -> Bool {
+    guard let first = needle.first, bytes.count >= needle.count else { return false }
+    var i = 0
+    let last = bytes.count - needle.count
+    while i <= last {
+      if bytes[i] == first {
+        var j = 1
+        while j < needle.count, bytes[i + j] == needle[j] { j += 1 }
+        if j == needle.count { return true }
+      }
+      i += 1
+    }
+    return false
   }
 
   // MARK: - One undefined symbol

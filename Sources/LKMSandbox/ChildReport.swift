@@ -18,7 +18,8 @@ package enum ChildReport: Sendable, Equatable {
   static let lineLimit = 64
   static let lineLength = 1024
 
-  func encoded() -> [UInt8] {
+  /// The report's wire form, as the child writes it into the report file.
+  package func encoded() -> [UInt8] {
     var w = WireWriter()
     switch self {
     case .rejected(let code, let lines):

@@ -28,7 +28,8 @@ public struct SandboxRequest: Sendable {
   /// The largest request accepted (as lkmd's object limit).
   package static let byteLimit = 64 << 20
 
-  func encoded() -> [UInt8] {
+  /// The request's wire form, as the parent sends it (one frame's bytes).
+  package func encoded() -> [UInt8] {
     var w = WireWriter()
     w.int(mode.rawValue)
     w.optionalString(entry)

@@ -121,6 +121,11 @@ public enum SandboxChild {
       SandboxChild.fail("lkm-sandbox-child: \(threads) threads: refusing to fork")
     }
     warmUp()
+    // The code on huge pages: a fork copies a few entries for it instead of each child
+    // faulting in again every page of code it runs. Only a cost if it fails: no error.
+    _ = lkmsb_code_on_huge_pages()
+    // The warm-up's freed heap back to the system: fewer pages for each fork to copy.
+    lkmsb_trim_heap()
     var server = self
     server.addressSpaceAtFork = lkmsb_address_space_size()
     // The filter once, here: the children inherit it (installing it per child compiled it
@@ -164,14 +169,18 @@ public enum SandboxChild {
     }
   }
 
-  /// Links and loads the built-in ``WarmModule`` once (its entry returns EINVAL: the kernel
-  /// frees it again), so that each child starts with the caches a load fills.
+  /// Runs the built-in ``WarmModule`` through a child's whole path twice, in each mode (the
+  /// request decoded, linked, loaded, stat'ed and unloaded, the report encoded), so that each
+  /// child starts with the caches and the pages that path fills. The module is unloaded again:
+  /// the kernel's modules and ids are as before.
   func warmUp() {
-    let request = LoadRequest(
-      inputs: [.init(name: "warm.o", bytes: WarmModule.bytes)], entry: WarmModule.entry)
+    let inputs = [LoadRequest.Input(name: "warm.o", bytes: WarmModule.bytes)]
     for _ in 0..<2 {
-      _ = kernel.linkOnly(request)
-      _ = kernel.load(request)
+      for mode in [SandboxRequest.Mode.linkOnly, .lifecycle] {
+        let frame = SandboxRequest(inputs: inputs, entry: WarmModule.entry, mode: mode).encoded()
+        guard let request = try? SandboxRequest(decoding: frame) else { continue }
+        _ = run(request).encoded()
+      }
     }
   }
 

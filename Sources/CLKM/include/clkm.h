@@ -233,6 +233,8 @@ void clkm_count_oops(void);
 uint64_t clkm_thread_oopses(void);
 /* Takes what modules uprintf-ed during the current request (and clears it). */
 size_t clkm_uprintf_take(char *_Nullable buf, size_t size);
+/* How many bytes clkm_uprintf_take would take now. */
+size_t clkm_uprintf_pending(void);
 /* Whether console output goes to stdout (1) or nowhere (0). */
 void clkm_set_console(int enabled);
 

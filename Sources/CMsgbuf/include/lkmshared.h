@@ -77,6 +77,10 @@ size_t lkm_shared_size(void);
 /* Makes a fresh shared area (magic, size, empty buffer, no modules). */
 void lkm_shared_init(lkm_shared_t *_Nonnull shared);
 
+/* lkm_shared_init for an area that reads as zeros already (a fresh anonymous mapping): writes
+ * only the header, so that the area's pages stay untouched (not resident) until used. */
+void lkm_shared_init_zeroed(lkm_shared_t *_Nonnull shared);
+
 /* Whether the area still carries its magic and size (a module may have overwritten them). */
 int lkm_shared_valid(const lkm_shared_t *_Nonnull shared);
 

@@ -79,6 +79,18 @@ void lkmsb_close_from(int lowest);
 /* The number of threads of this process (Threads: in /proc/self/status), or -1. */
 int lkmsb_thread_count(void);
 
+/* Moves the 2 MiB-aligned middle of this executable's code onto transparent huge pages: an
+ * anonymous copy, on huge pages, replaces the file mapping in place (mremap(2), one system
+ * call: the same bytes at the same addresses, read and execute only). A fork copies one entry
+ * per 2 MiB of it (fork leaves a file mapping's entries to be faulted in again, page by page,
+ * in every child), and a child never faults on it. Does nothing (returns 0) unless every page
+ * of the copy is huge; single-threaded callers only. Returns the bytes moved, or -errno. */
+long lkmsb_code_on_huge_pages(void);
+
+/* Gives the C library's free heap memory back to the system (malloc_trim(3)): pages a fork
+ * would otherwise copy the entries of, and a child write-fault with a copy. */
+void lkmsb_trim_heap(void);
+
 /* The size of this process's address space in bytes (VmSize, from /proc/self/statm), or 0. */
 uint64_t lkmsb_address_space_size(void);
 
