@@ -115,11 +115,13 @@ let package = Package(
     .executableTarget(
       name: "lkm-sandbox-child", dependencies: ["LKMSandboxChild", "CSandboxChild"],
       swiftSettings: settings,
-      // The Swift runtime linked in: fewer mappings and dynamic relocations, so that each fork
-      // and each child's read of /proc/self/maps costs less.
+      // The Swift runtime and libstdc++ linked in: fewer mappings and dynamic relocations, so
+      // that each fork and each child's read of /proc/self/maps costs less.
       // Full RELRO (-z now): the GOT is read-only before any module runs, so that a module
       // writing at random near the kernel faults instead of corrupting lazy binding.
-      linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "-z", "-Xlinker", "now"])]),
+      linkerSettings: [
+        .unsafeFlags(["-static-stdlib", staticLibstdcxx, "-Xlinker", "-z", "-Xlinker", "now"])
+      ]),
     .executableTarget(
       name: "modfuzz",
       dependencies: [
