@@ -205,6 +205,8 @@ struct guard {
   int stack_tried;
   timer_t timer;
   int timer_ready;
+  /* Whether the timer was last set to expire (a disarm of a disarmed timer is skipped). */
+  int timer_armed;
   int altstack_ready;
   /* Whether this call has a watchdog (module threads run without one). */
   int watched;
@@ -378,8 +380,17 @@ static uint64_t module_call(struct guard *g, uint64_t fn, uint64_t a0, uint64_t 
 
 static void arm(struct guard *g, unsigned seconds, long nanoseconds) {
   if (!g->timer_ready) return;
+  int expires = seconds != 0 || nanoseconds != 0;
+  if (!expires && !g->timer_armed) return;
   struct itimerspec its = {{0, 0}, {(time_t)seconds, nanoseconds}};
-  timer_settime(g->timer, 0, &its, NULL);
+  if (timer_settime(g->timer, 0, &its, NULL) == 0) g->timer_armed = expires;
+}
+
+/* A forked child has none of its parent's timers (the sandbox's fork server forks children
+ * that run guarded calls): the thread that forked makes its own on its next guarded call. */
+static void forget_timer_after_fork(void) {
+  guard_state.timer_ready = 0;
+  guard_state.timer_armed = 0;
 }
 
 static void disarm(struct guard *g) { arm(g, 0, 0); }
@@ -775,8 +786,12 @@ static const int handled[] = {SIGSEGV, SIGBUS,  SIGILL,  SIGFPE,    SIGTRAP,  SI
                               SIGTSTP, SIGTTIN, SIGTTOU};
 
 static void asynchronous_set(sigset_t *set);
+static void forget_timer_after_fork(void);
+static void register_atfork(void) { pthread_atfork(NULL, NULL, forget_timer_after_fork); }
 
 void clkm_trap_init(void) {
+  static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+  pthread_once(&atfork_once, register_atfork);
   dl_iterate_phdr(find_kernel_text, NULL);
   struct guard *g = &guard_state;
   module_stack(g);
