@@ -77,6 +77,9 @@ void *clkm_kvar(int which);
 /* The shared area (a private mapping until clkm_attach_shared). */
 lkm_shared_t *clkm_shared(void);
 void clkm_msgbuf_append(const char *text, size_t n);
+/* Makes [p, p + n) (whole pages) fault on any access: guard regions where the system has them
+ * (one mapping stays one), PROT_NONE otherwise (kern_malloc.c). 0, or -1 with errno. */
+int clkm_guard_pages(char *p, size_t n);
 void clkm_console_write(const char *text, size_t n);
 /* Appends text to the message buffer and the console, or to what the requesting process
  * receives (uprintf). Both lock; neither reads module memory. */

@@ -24,7 +24,10 @@
  *    allocations through a ring of recently freed addresses).
  *  - A corrupt redzone or a bad pointer during a guarded call ends the call as a panic does
  *    (clkm_guard_panic), naming the size and the allocating caller's pc.
- *  - Memory goes back to the system: an empty slab is unmapped (madvise + PROT_NONE) unless its
+ *  - Guard pages are guard regions (madvise(MADV_GUARD_INSTALL), Linux 6.13), markers that fault
+ *    as PROT_NONE does without splitting the mapping, so that an arena is one mapping for fork(2)
+ *    to copy; PROT_NONE pages where the system has no guard regions.
+ *  - Memory goes back to the system: an empty slab is unmapped (madvise + guard) unless its
  *    owner keeps fewer than IDLE_SLABS empty ones in the class, a large allocation is unmapped at
  *    free, and
  *    clkm_module_allocations_release frees everything a module still owns.
@@ -229,6 +232,39 @@ static void slab_unlink(struct slab **head, struct slab *s) {
   s->next = s->prev = NULL;
 }
 
+/* ---- Guard pages ---- */
+
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102 /* Linux 6.13 */
+#define MADV_GUARD_REMOVE 103
+#endif
+
+/* Whether the system has guard regions (madvise(MADV_GUARD_INSTALL), Linux 6.13): a guard page
+ * is then a marker in the page table that faults as PROT_NONE does, not a mapping of its own,
+ * so that an arena's cells stay one mapping and a large allocation one (every mapping is one
+ * more for fork(2) to copy, 1 to 2 us each: the sandbox's fork server forks once a run).
+ * -1 not known yet (the first fresh cell finds out), 0 no (PROT_NONE pages), 1 yes. */
+static int guard_regions = -1;
+
+/* Makes [p, p + n) fault on any access: a guard region, or PROT_NONE without them. */
+int clkm_guard_pages(char *p, size_t n) {
+  if (guard_regions != 0) {
+    if (madvise(p, n, MADV_GUARD_INSTALL) == 0) {
+      guard_regions = 1;
+      return 0;
+    }
+    if (guard_regions == 1) return -1;
+    guard_regions = 0;
+  }
+  return mprotect(p, n, PROT_NONE);
+}
+
+/* Makes [p, p + n), guarded by clkm_guard_pages, readable and writable (and empty) again. */
+static int unguard_pages(char *p, size_t n) {
+  if (guard_regions == 1) return madvise(p, n, MADV_GUARD_REMOVE);
+  return mprotect(p, n, PROT_READ | PROT_WRITE);
+}
+
 /* ---- Cells and slabs ---- */
 
 static char *cell_address(unsigned cell) {
@@ -265,9 +301,16 @@ static struct slab *slab_new(int o, unsigned k) {
   size_t meta = class_meta[k];
   char *base = c + meta + PAGE;
   size_t data = CELL_BYTES - meta - 2 * PAGE;
-  if (mprotect(c, meta, PROT_READ | PROT_WRITE) != 0 ||
-      mprotect(base, data, PROT_READ | PROT_WRITE) != 0) {
-    mprotect(c, meta, PROT_NONE);
+  /* A fresh cell is PROT_NONE (the arena's reservation): made readable and writable whole (one
+   * mapping with the cells before it), then its two guard pages guarded. A released cell is
+   * guarded whole (slab_release): its metadata and slots are unguarded. */
+  int ok = fresh ? mprotect(c, CELL_BYTES, PROT_READ | PROT_WRITE) == 0 &&
+                       clkm_guard_pages(c + meta, PAGE) == 0 &&
+                       clkm_guard_pages(c + CELL_BYTES - PAGE, PAGE) == 0
+                 : unguard_pages(c, meta) == 0 && unguard_pages(base, data) == 0;
+  if (!ok) {
+    madvise(c, CELL_BYTES, MADV_DONTNEED);
+    if (clkm_guard_pages(c, CELL_BYTES) != 0) mprotect(c, CELL_BYTES, PROT_NONE);
     cell_give_back(cell);
     return NULL;
   }
@@ -296,7 +339,7 @@ static void slab_release(struct slab *s) {
   char *c = (char *)s;
   arenas[cell / ARENA_CELLS].slab[cell % ARENA_CELLS] = NULL;
   madvise(c, CELL_BYTES, MADV_DONTNEED);
-  mprotect(c, CELL_BYTES, PROT_NONE);
+  if (clkm_guard_pages(c, CELL_BYTES) != 0) mprotect(c, CELL_BYTES, PROT_NONE);
   cell_give_back(cell);
 }
 
@@ -388,9 +431,9 @@ static void *large_alloc(int o, size_t size, uint64_t caller) {
   if (rounded == 0) rounded = 16;
   size_t pages = (rounded + PAGE - 1) & ~(size_t)(PAGE - 1);
   size_t maplen = pages + 2 * PAGE;
-  char *map = mmap(NULL, maplen, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  char *map = mmap(NULL, maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (map == MAP_FAILED) return NULL;
-  if (mprotect(map + PAGE, pages, PROT_READ | PROT_WRITE) != 0) {
+  if (clkm_guard_pages(map, PAGE) != 0 || clkm_guard_pages(map + PAGE + pages, PAGE) != 0) {
     munmap(map, maplen);
     return NULL;
   }

@@ -249,10 +249,13 @@ static void thread_altstack(struct guard *g) {
 static uint64_t module_stack(struct guard *g) {
   if (g->stack_top == 0 && !g->stack_tried) {
     g->stack_tried = 1;
-    char *stack = mmap(NULL, MODULE_STACK_BYTES + 2 * GUARD_PAGE, PROT_NONE,
+    /* One mapping, its guard pages guard regions (Linux 6.13; see kern_malloc.c), or three
+     * with PROT_NONE guard pages where the system has none. */
+    char *stack = mmap(NULL, MODULE_STACK_BYTES + 2 * GUARD_PAGE, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (stack != MAP_FAILED &&
-        mprotect(stack + GUARD_PAGE, MODULE_STACK_BYTES, PROT_READ | PROT_WRITE) == 0) {
+        clkm_guard_pages(stack, GUARD_PAGE) == 0 &&
+        clkm_guard_pages(stack + GUARD_PAGE + MODULE_STACK_BYTES, GUARD_PAGE) == 0) {
       g->stack_low = (uint64_t)(uintptr_t)stack + GUARD_PAGE;
       g->stack_top = (g->stack_low + MODULE_STACK_BYTES) & ~(uint64_t)15;
     }

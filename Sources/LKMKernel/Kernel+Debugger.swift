@@ -58,6 +58,7 @@ extension Kernel {
   /// its code runs.
   func announce(id: Int32, name: String, linked: LoadedModule, inputs: [LinkInput]) {
     if let ehFrame = linked.ehFrameAddress { clkm_set_module_eh_frame(id, ehFrame) }
+    guard debugging else { return }
     let info = ModuleDebugInfo(module: linked, inputs: inputs)
     info.register()
     DebuggerState.shared.add(id, info, label: name)

@@ -52,6 +52,8 @@ public final class Kernel: @unchecked Sendable {
   public let regions: [ModuleRegion]
   /// The cache of linked images module loads use (lkmd's default); nil: link every time.
   let imageCache: ImageCache?
+  /// ``Options/debugging``.
+  let debugging: Bool
 
   /// Makes guarded calls into module code record in `word` whether module code is running:
   /// 2 while it runs, 3 once the call is back (returned or faulted). The sandbox points it at
@@ -80,6 +82,12 @@ public final class Kernel: @unchecked Sendable {
     /// A cache of linked images for module loads (``ImageCache``): a module whose bytes,
     /// options and providers are unchanged maps its cached image. nil: link every time.
     public var cache: ImageCache?
+    /// Make modules visible to debuggers and profilers (gdb's JIT interface, perf's map) and
+    /// give oopses source lines (libdw, loaded at start). A kernel whose processes no debugger
+    /// attaches to (the sandbox's children, one a run) does without: libdw and the three
+    /// libraries it loads are 15 mappings more for each of the fork server's forks to copy.
+    /// Oopses still name function+offset and unwind through the module's .eh_frame.
+    public var debugging = true
     public init() {}
   }
 
@@ -98,8 +106,9 @@ public final class Kernel: @unchecked Sendable {
     kernelExports = exports
     regions = options.regions
     imageCache = options.cache
+    debugging = options.debugging
     // Oopses read source lines under a fault guard, after the filters: libdw is loaded now.
-    Kernel.loadLineReader()
+    if debugging { Kernel.loadLineReader() }
     if options.callouts {
       let error = Bridge.startTimeouts()
       guard error == 0 else { throw KernelErrno(error) }

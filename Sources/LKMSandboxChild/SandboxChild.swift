@@ -70,6 +70,8 @@ public enum SandboxChild {
     var kernelOptions = Kernel.Options()
     kernelOptions.console = false
     kernelOptions.watchdogSeconds = 0
+    // No debugger attaches to a child: no gdb or perf registration, no libdw (source lines).
+    kernelOptions.debugging = false
     kernelOptions.hostSymbols = options.hostSymbols
     kernelOptions.hostname = "sandbox"
     let kernel: Kernel
