@@ -23,7 +23,8 @@ struct LkmBench: ParsableCommand {
       thread CPU time (CLOCK_THREAD_CPUTIME_ID) is reported too, as "cpu". Prints one JSON \
       object: median, minimum and 90th percentile (nearest rank) of each, in nanoseconds, \
       the median of each link phase, the relocation count of a link, and the resident set size \
-      at the start and at its peak (getrusage ru_maxrss), in KiB. With --cache, every \
+      at the start and at its peak (getrusage ru_maxrss), in KiB; and of the process's first \
+      link (cold), its time, CPU time, minor page faults (ru_minflt) and phases. With --cache, every \
       iteration links through a cache of linked images in DIR: the first (a warm-up) stores the \
       image, the timed ones load it ("cache_hits" counts them); inputs are mapped, not parsed, \
       by the link itself, so "read" is 0.
@@ -94,6 +95,8 @@ struct LkmBench: ParsableCommand {
     var footprintBefore: (Int, Int) = (0, 0)
     // The first link of the process (cold: nothing of it cached by the process yet).
     var first: (UInt64, UInt64) = (0, 0)
+    var firstFaults = 0
+    var firstPhases = ""
     var imageBytes = 0
     var hits = 0
     var bases: Set<UInt64> = []
@@ -106,6 +109,7 @@ struct LkmBench: ParsableCommand {
     }
     for i in -warmup..<iterations {
       if i == 0 && footprint { footprintBefore = (currentResidentKiB(), mappingCount()) }
+      let f0 = minorFaults()
       let c0 = threadCPUNanoseconds()
       let t0 = monotonicNanoseconds()
       var module: LoadedModule?
@@ -133,6 +137,7 @@ struct LkmBench: ParsableCommand {
       }
       let t1 = monotonicNanoseconds()
       let c1 = threadCPUNanoseconds()
+      let f1 = minorFaults()
       let statistics = module!.statistics
       imageBytes = module!.size
       let base = module!.baseAddress
@@ -142,7 +147,14 @@ struct LkmBench: ParsableCommand {
       }
       module = nil
       let t2 = monotonicNanoseconds()
-      if i == -warmup { first = (t1 - t0, c1 - c0) }
+      if i == -warmup {
+        first = (t1 - t0, c1 - c0)
+        firstFaults = f1 - f0
+        firstPhases =
+          "\"read\":\(tRead - t0),\"host\":\(tHost - tRead),"
+          + statistics.phases.map { "\"\($0.name)\":\($0.nanoseconds)," }.joined()
+        firstPhases.removeLast()
+      }
       guard i >= 0 else { continue }
       if statistics.cache == .hit { hits += 1 }
       bases.insert(base)
@@ -176,7 +188,8 @@ struct LkmBench: ParsableCommand {
       ("host", "\"lkm\""), ("iterations", String(iterations)), ("warmup", String(warmup)),
       ("objects", String(objects)), ("relocations", String(relocations)),
       ("image_bytes", String(imageBytes)), ("first_load_ns", String(first.0)),
-      ("first_cpu_ns", String(first.1)),
+      ("first_cpu_ns", String(first.1)), ("first_minor_faults", String(firstFaults)),
+      ("first_phase_ns", "{\(firstPhases)}"),
       ("cache_hits", cache == nil ? "null" : String(hits)), ("addresses", String(bases.count)),
     ] + summary("load", load) + summary("unload", unload) + summary("cpu", cpu)
       + [("phase_median_ns", "{\(phaseJSON)}")]
@@ -241,6 +254,13 @@ func summary(_ key: String, _ values: [UInt64]) -> [(String, String)] {
     ("\(key)_median_ns", String(median(v))), ("\(key)_min_ns", String(v[0])),
     ("\(key)_p90_ns", String(v[rank])),
   ]
+}
+
+/// Minor page faults of the process so far (`ru_minflt`).
+func minorFaults() -> Int {
+  var usage = rusage()
+  unsafe getrusage(RUSAGE_SELF.rawValue, &usage)
+  return Int(usage.ru_minflt)
 }
 
 /// Peak resident set size in KiB (`ru_maxrss`).
