@@ -156,6 +156,9 @@ struct SymbolTable {
   var globalOf: [Int32] = []
   /// Per section: dropped (a member of a COMDAT group kept from an earlier object).
   var discarded: [Bool] = []
+  /// Per object: whether it has an IFUNC symbol (translation reads a local target's type only
+  /// in those).
+  var hasIFunc: [Bool] = []
   var globals: [GlobalSymbol] = []
   /// Global names → global ids (a global's id is its name's index).
   var index = SymbolNameTable()
@@ -333,8 +336,10 @@ extension SymbolTable {
     symbolBase.append(globalOf.count)
 
     var errors: [LinkError] = []
+    hasIFunc.append(false)
     // An IFUNC's value is a resolver the linker calls: it must be code.
     for i in 0..<object.symbolCount where object.symbolType(i) == SymbolType.gnuIFunc {
+      hasIFunc[o] = true
       guard case .section(let s) = object.symbolPlace(i), !discarded[sectionStart + s] else {
         continue
       }

@@ -207,7 +207,8 @@ extension FixupPlan {
                       || fixup.kind.isThreadLocal
                       || (global >= 0
                         ? special[Int(global)]
-                        : object.symbolType(Int(symbol)) == SymbolType.gnuIFunc)
+                        : table.hasIFunc[o]
+                          && object.symbolType(Int(symbol)) == SymbolType.gnuIFunc)
                     if needsScan { scanned.append((count - 1, o, section)) }
                   }
                 }
