@@ -64,6 +64,12 @@ typedef size_t clkm_exports_fn(clkm_export_t *table, size_t room);
 /* ---- kern_data.c ---- */
 /* Maps the kernel's data arenas below 2 GiB, zeroed; 0 or an errno. */
 int clkm_kernel_arena_init(void);
+/* Makes [p, p + n) (whole pages) fault on any access: guard regions where the system has them
+ * (madvise(MADV_GUARD_INSTALL), Linux 6.13: a mapping stays one), PROT_NONE pages otherwise or
+ * with LKM_GUARD_REGIONS=0 in the environment. 0, or -1 with errno. */
+int clkm_guard_pages(char *p, size_t n);
+/* Makes [p, p + n), guarded by clkm_guard_pages, readable and writable (and empty) again. */
+int clkm_unguard_pages(char *p, size_t n);
 /* The kernel variables by number, for the files written against the module headers (the
  * numbers are kern_local.h's CLKM_KV_*). */
 enum {
@@ -77,9 +83,6 @@ void *clkm_kvar(int which);
 /* The shared area (a private mapping until clkm_attach_shared). */
 lkm_shared_t *clkm_shared(void);
 void clkm_msgbuf_append(const char *text, size_t n);
-/* Makes [p, p + n) (whole pages) fault on any access: guard regions where the system has them
- * (one mapping stays one), PROT_NONE otherwise (kern_malloc.c). 0, or -1 with errno. */
-int clkm_guard_pages(char *p, size_t n);
 void clkm_console_write(const char *text, size_t n);
 /* Appends text to the message buffer and the console, or to what the requesting process
  * receives (uprintf). Both lock; neither reads module memory. */

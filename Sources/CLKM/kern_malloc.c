@@ -232,39 +232,6 @@ static void slab_unlink(struct slab **head, struct slab *s) {
   s->next = s->prev = NULL;
 }
 
-/* ---- Guard pages ---- */
-
-#ifndef MADV_GUARD_INSTALL
-#define MADV_GUARD_INSTALL 102 /* Linux 6.13 */
-#define MADV_GUARD_REMOVE 103
-#endif
-
-/* Whether the system has guard regions (madvise(MADV_GUARD_INSTALL), Linux 6.13): a guard page
- * is then a marker in the page table that faults as PROT_NONE does, not a mapping of its own,
- * so that an arena's cells stay one mapping and a large allocation one (every mapping is one
- * more for fork(2) to copy, 1 to 2 us each: the sandbox's fork server forks once a run).
- * -1 not known yet (the first fresh cell finds out), 0 no (PROT_NONE pages), 1 yes. */
-static int guard_regions = -1;
-
-/* Makes [p, p + n) fault on any access: a guard region, or PROT_NONE without them. */
-int clkm_guard_pages(char *p, size_t n) {
-  if (guard_regions != 0) {
-    if (madvise(p, n, MADV_GUARD_INSTALL) == 0) {
-      guard_regions = 1;
-      return 0;
-    }
-    if (guard_regions == 1) return -1;
-    guard_regions = 0;
-  }
-  return mprotect(p, n, PROT_NONE);
-}
-
-/* Makes [p, p + n), guarded by clkm_guard_pages, readable and writable (and empty) again. */
-static int unguard_pages(char *p, size_t n) {
-  if (guard_regions == 1) return madvise(p, n, MADV_GUARD_REMOVE);
-  return mprotect(p, n, PROT_READ | PROT_WRITE);
-}
-
 /* ---- Cells and slabs ---- */
 
 static char *cell_address(unsigned cell) {
@@ -307,7 +274,7 @@ static struct slab *slab_new(int o, unsigned k) {
   int ok = fresh ? mprotect(c, CELL_BYTES, PROT_READ | PROT_WRITE) == 0 &&
                        clkm_guard_pages(c + meta, PAGE) == 0 &&
                        clkm_guard_pages(c + CELL_BYTES - PAGE, PAGE) == 0
-                 : unguard_pages(c, meta) == 0 && unguard_pages(base, data) == 0;
+                 : clkm_unguard_pages(c, meta) == 0 && clkm_unguard_pages(base, data) == 0;
   if (!ok) {
     madvise(c, CELL_BYTES, MADV_DONTNEED);
     if (clkm_guard_pages(c, CELL_BYTES) != 0) mprotect(c, CELL_BYTES, PROT_NONE);

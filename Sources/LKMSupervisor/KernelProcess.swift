@@ -64,7 +64,7 @@ final class KernelProcess {
     }
     // No Swift backtracer (it would exec): the supervisor reports the death.
     var environment = ["SWIFT_BACKTRACE=enable=no"]
-    for name in ["HOME", "XDG_CACHE_HOME", "LKM_NO_CACHE", "PATH"] {
+    for name in ["HOME", "XDG_CACHE_HOME", "LKM_NO_CACHE", "LKM_GUARD_REGIONS", "PATH"] {
       if let value = system_environment(name) { environment.append("\(name)=\(value)") }
     }
     started = monotonicNanoseconds()

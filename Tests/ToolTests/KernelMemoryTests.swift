@@ -56,6 +56,43 @@ struct KernelMemoryTests {
       panic: "free: 0x(?<address>[0-9a-f]+) is not an address malloc returned", leaked: ""),
   ]
 
+  /// Guard pages are guard regions (Linux 6.13) or, with LKM_GUARD_REGIONS=0, PROT_NONE pages:
+  /// a write past a large allocation faults at once either way. The PROT_NONE ones are
+  /// mappings of their own: the kernel process has more one-page inaccessible mappings.
+  @Test("a write past a large allocation faults in its guard page, a guard region or PROT_NONE")
+  func guardPage() throws {
+    let object = try KernelFixtures.object("attacks/guardpage.c")
+    var guardMappings: [String: Int] = [:]
+    for value in ["", "0"] {
+      try withKernel(environment: ["LKM_GUARD_REGIONS": value.isEmpty ? nil : value]) { k in
+        let kernel = try k.kernelPID()
+        expectRun(
+          try k.run("modload", object), 14,
+          stderr: "modload: error initializing module: Bad address\n\(oopsHint("modload"))")
+        let dmesg = try k.dmesg()
+        #expect(
+          dmesg.contains(
+            #/oops: module 'guardpage' \(id 0\) during LKM_E_LOAD: SIGSEGV at address 0x[0-9a-f]+, pc 0x[0-9a-f]+ \(guardpage_load\+0x[0-9a-f]+\) in module 'guardpage'/#
+          ),
+          "LKM_GUARD_REGIONS=\(value): dmesg:\n\(dmesg)")
+        expectRun(try k.run("modstat"), 0, stdout: ModstatListing.header)
+        #expect(try k.kernelPID() == kernel)
+        let maps = try String(contentsOfFile: "/proc/\(kernel)/maps", encoding: .utf8)
+        guardMappings[value] =
+          maps.split(separator: "\n").filter { line in
+            let f = line.split(separator: " ")
+            guard f.count >= 2, f[1] == "---p", let range = f.first?.split(separator: "-"),
+              range.count == 2, let a = UInt64(range[0], radix: 16),
+              let b = UInt64(range[1], radix: 16)
+            else { return false }
+            return b - a == 4096
+          }.count
+      }
+    }
+    #expect(
+      guardMappings["0"]! > guardMappings[""]!, "one-page PROT_NONE mappings: \(guardMappings)")
+  }
+
   @Test("a heap overflow found at free() is an oops naming the allocation; lkmd serves on")
   func heapOverflow() throws {
     let object = try KernelFixtures.object("attacks/heapoverflow.c")
