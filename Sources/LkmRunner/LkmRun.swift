@@ -45,7 +45,8 @@ public struct LkmRun {
       -n                      Link completely, then exit 0 without running anything.
       -v                      Print the layout, stubs, GOT, relocations and phase times on stderr.
       -e entry                The entry function (default: main).
-      -l library              Also resolve against liblibrary.so.
+      -l library              Also resolve against liblibrary.so (-l stdc++: the run is
+                              handed over to lkmrun-cxx, beside lkmrun).
       --cache dir             Cache linked images in dir.
       --no-cache              Link every time; use no cache.
       --perf-map              Write /tmp/perf-PID.map of the program's functions, for perf report.
