@@ -4,7 +4,15 @@
    an add, a store each, as a PC-relative fixup costs), protect two of its three segments and
    unmap it. Prints one JSON object: the median of each step and of the whole, in nanoseconds.
 
-   usage: physical SIZE FIXUPS [ITERATIONS] */
+   usage: physical SIZE FIXUPS [ITERATIONS]
+
+   The fresh memory of a process's first link: with --fresh, in this process (run it as a new
+   one), maps POPULATE pages with MAP_POPULATE (as the image is mapped) and TOUCH more pages
+   written one by one (a page fault each, as a link's heap grows), once, and prints the time:
+   what the pages a first link gets from the kernel cost before any of its work. A warm link
+   reuses its pages; a first one cannot.
+
+   usage: physical --fresh TOUCH POPULATE */
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
@@ -29,9 +37,31 @@ static uint64_t median(uint64_t *v, int n) {
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+static int fresh(long touch, long populate) {
+  uint64_t t0 = now();
+  if (populate > 0) {
+    char *image = mmap(0, (size_t)populate * 4096, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (image == MAP_FAILED) return 1;
+  }
+  if (touch > 0) {
+    volatile char *heap = mmap(0, (size_t)touch * 4096, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (heap == MAP_FAILED) return 1;
+    for (long i = 0; i < touch; i++) heap[i * 4096] = 1;
+  }
+  uint64_t t1 = now();
+  printf("{\"touch\":%ld,\"populate\":%ld,\"fresh_ns\":%llu}\n", touch, populate,
+         (unsigned long long)(t1 - t0));
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc == 4 && strcmp(argv[1], "--fresh") == 0) {
+    return fresh(strtol(argv[2], 0, 0), strtol(argv[3], 0, 0));
+  }
   if (argc < 3) {
-    fprintf(stderr, "usage: physical SIZE FIXUPS [ITERATIONS]\n");
+    fprintf(stderr, "usage: physical SIZE FIXUPS [ITERATIONS]\n       physical --fresh TOUCH POPULATE\n");
     return 2;
   }
   size_t size = (strtoull(argv[1], 0, 0) + 4095) & ~(size_t)4095;
