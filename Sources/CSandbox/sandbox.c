@@ -218,6 +218,83 @@ int lkmsb_ip_filter_install(const uint64_t *starts, const uint64_t *ends, int n)
   return 0;
 }
 
+/* The calls that name another process by its pid and can hurt it (signal it, lower its
+ * limits, move or starve it): how each may name only the caller. */
+enum { ONLY_SELF, SELF_OR_ZERO, PROCESS_WHO, NEVER };
+static const struct {
+  int nr, kind, arg, which;
+} pid_calls[] = {
+    {__NR_kill, ONLY_SELF, 0, 0},          {__NR_tgkill, ONLY_SELF, 0, 0},
+    {__NR_tkill, ONLY_SELF, 0, 0},         {__NR_rt_sigqueueinfo, ONLY_SELF, 0, 0},
+    {__NR_rt_tgsigqueueinfo, ONLY_SELF, 0, 0},
+    {__NR_prlimit64, SELF_OR_ZERO, 0, 0},  {__NR_sched_setaffinity, SELF_OR_ZERO, 0, 0},
+    {__NR_sched_setscheduler, SELF_OR_ZERO, 0, 0}, {__NR_sched_setparam, SELF_OR_ZERO, 0, 0},
+    {__NR_sched_setattr, SELF_OR_ZERO, 0, 0}, {__NR_migrate_pages, SELF_OR_ZERO, 0, 0},
+    {__NR_move_pages, SELF_OR_ZERO, 0, 0},
+    {__NR_setpriority, PROCESS_WHO, 1, 0 /* PRIO_PROCESS */},
+    {__NR_ioprio_set, PROCESS_WHO, 1, 1 /* IOPRIO_WHO_PROCESS */},
+    {__NR_pidfd_open, NEVER, 0, 0},        {__NR_pidfd_send_signal, NEVER, 0, 0},
+    {__NR_pidfd_getfd, NEVER, 0, 0},       {__NR_process_madvise, NEVER, 0, 0},
+};
+
+#define NR offsetof(struct seccomp_data, nr)
+#define ARG_LO(i) (offsetof(struct seccomp_data, args) + 8 * (i))
+
+int lkmsb_confine_to_self(int all_threads, int trap) {
+  const uint32_t self = (uint32_t)getpid();
+  const uint32_t deny = trap ? SECCOMP_RET_TRAP : SECCOMP_RET_KILL_PROCESS;
+  struct sock_filter code[4 + 8 * sizeof pid_calls / sizeof pid_calls[0]];
+  int at = 0;
+#define EMIT(...) (code[at++] = (struct sock_filter)__VA_ARGS__)
+  EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NR));
+  /* x32 numbers (bit 30): the same calls under other numbers. */
+  EMIT(BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, 0, 1));
+  EMIT(BPF_STMT(BPF_RET | BPF_K, deny));
+  for (size_t i = 0; i < sizeof pid_calls / sizeof pid_calls[0]; i++) {
+    /* Each block starts with A = nr (blocks end in returns); a pid is an int: its low word
+     * is what the kernel reads. Jump offsets count from the next instruction. */
+    uint32_t nr = (uint32_t)pid_calls[i].nr, arg = (uint32_t)pid_calls[i].arg;
+    switch (pid_calls[i].kind) {
+    case ONLY_SELF: /* A(arg) == self */
+      EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 4));
+      EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(arg)));
+      EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, self, 0, 1));
+      EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+      EMIT(BPF_STMT(BPF_RET | BPF_K, deny));
+      break;
+    case SELF_OR_ZERO: /* A(arg) == 0 || A(arg) == self */
+      EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 5));
+      EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(arg)));
+      EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0));
+      EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, self, 0, 1));
+      EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+      EMIT(BPF_STMT(BPF_RET | BPF_K, deny));
+      break;
+    case PROCESS_WHO: /* A0 == which-process && (A(arg) == 0 || A(arg) == self) */
+      EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 7));
+      EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(0)));
+      EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)pid_calls[i].which, 0, 4));
+      EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(arg)));
+      EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0));
+      EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, self, 0, 1));
+      EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+      EMIT(BPF_STMT(BPF_RET | BPF_K, deny));
+      break;
+    default: /* NEVER */
+      EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 1));
+      EMIT(BPF_STMT(BPF_RET | BPF_K, deny));
+      break;
+    }
+  }
+  EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+#undef EMIT
+  struct sock_fprog program = {(unsigned short)at, code};
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -errno;
+  unsigned flags = all_threads ? SECCOMP_FILTER_FLAG_TSYNC : 0;
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &program) != 0) return -errno;
+  return 0;
+}
+
 int lkmsb_filter_all_threads(const lkmsb_filter_t *filter) {
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -errno;
   if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &filter->program) != 0)

@@ -197,7 +197,11 @@ public enum SandboxChild {
     limits.file_size = 1 << 20
     limits.open_files = 32
     limits.processes = 1
-    let rc = unsafe options.forkServer ? lkmsb_limit_self(&limits) : lkmsb_enter(filter, &limits)
+    var rc = unsafe options.forkServer ? lkmsb_limit_self(&limits) : lkmsb_enter(filter, &limits)
+    // Calls that name a process by pid may name only this child (its pid is known only now,
+    // after the fork): a module that shares the user's uid could otherwise signal, or lower
+    // the limits of, every process of that user, lkmd's supervisor included.
+    if rc == 0 { rc = lkmsb_confine_to_self(0, 0) }
     guard rc == 0 else {
       mapping.write(
         .setupFailed(unsafe "cannot enter the sandbox: \(String(cString: strerror(-rc)))"))

@@ -222,6 +222,14 @@ func confine(regions: [Range<UInt64>]) {
   guard rc == 0 else {
     fail(unsafe "cannot install the kernel's seccomp filter: \(String(cString: strerror(-rc)))")
   }
+  // Calls naming a process by pid (prlimit64, sched_setaffinity, …) name only this one: the
+  // kernel filter covers the signals; this covers the rest (EPERM through the trap handler).
+  // Before the instruction-pointer filter, which must be the last installed: on equal actions
+  // the most recent filter's data wins, and module code's calls must carry its data.
+  rc = lkmsb_confine_to_self(1, 1)
+  guard rc == 0 else {
+    fail(unsafe "cannot install the pid filter: \(String(cString: strerror(-rc)))")
+  }
   let starts = regions.map(\.lowerBound)
   let ends = regions.map(\.upperBound)
   rc = unsafe starts.withUnsafeBufferPointer { s in

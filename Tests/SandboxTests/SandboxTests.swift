@@ -23,6 +23,18 @@ func request(_ name: String, mode: SandboxRequest.Mode = .lifecycle) -> SandboxR
   )
 }
 
+/// otherpid.c built to make attack `attack` on process `target`.
+func otherPidRequest(target: Int32, attack: Int) throws -> SandboxRequest {
+  let directory = try TestSupport.temporaryDirectory("sandbox-otherpid")
+  let object = "\(directory)/otherpid-\(attack)-\(target).o"
+  try KernelFixtures.compile(
+    TestSupport.fixture("sandbox/otherpid.c"), to: object,
+    flags: ["-DTARGET=\(target)", "-DATTACK=\(attack)"])
+  let bytes = Array(FileManager.default.contents(atPath: object)!)
+  return SandboxRequest(
+    inputs: [.init(name: "otherpid.o", bytes: bytes)], entry: "otherpid_lkmentry", mode: .lifecycle)
+}
+
 func sandbox(timeout: Double = 10, memory: UInt64 = 1 << 30, forkServer: Bool = true) throws
   -> Sandbox
 {
@@ -94,6 +106,36 @@ struct SandboxVerdictTests {
             detail: "killed by the sandbox filter")),
       "\(verdict.description)")
     #expect(!FileManager.default.fileExists(atPath: "/tmp/lkm-sandbox-openwrite"))
+  }
+
+  @Test(
+    "a module may name no other process by pid: kill, prlimit64, kill(-1) and pidfd_open are killed by the filter",
+    arguments: [1, 2, 3, 4], [true, false])
+  func otherProcess(attack: Int, forkServer: Bool) throws {
+    let target = Process()
+    target.executableURL = URL(fileURLWithPath: "/bin/sleep")
+    target.arguments = ["60"]
+    try target.run()
+    defer { target.terminate() }
+    let pid = target.processIdentifier
+    let limitsBefore = try String(contentsOfFile: "/proc/\(pid)/limits", encoding: .utf8)
+    let verdict = try sandbox(forkServer: forkServer).run(
+      otherPidRequest(target: pid, attack: attack))
+    #expect(
+      verdict
+        == .moduleFault(
+          ModuleFaultSite(
+            signal: "SIGSYS", place: nil, during: "module code",
+            detail: "killed by the sandbox filter")),
+      "\(verdict.description)")
+    #expect(target.isRunning)
+    #expect(try String(contentsOfFile: "/proc/\(pid)/limits", encoding: .utf8) == limitsBefore)
+  }
+
+  @Test("a module may still signal itself", arguments: [true, false])
+  func signalsItself(forkServer: Bool) throws {
+    let verdict = try sandbox(forkServer: forkServer).run(otherPidRequest(target: 1, attack: 5))
+    #expect(verdict == .loaded(load: 0, stat: 0, unload: 0), "\(verdict.description)")
   }
 
   @Test("a malformed object is rejected with the reader's code and message")

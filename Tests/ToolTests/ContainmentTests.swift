@@ -145,6 +145,9 @@ struct ContainmentTests {
     Attack(
       source: "libc.c", name: "libc_fork", defines: ["LIBC_FORK"], entry: "libc_lkmentry",
       expected: .denied("lkm: system call 56 denied to the kernel process (module id 0): EPERM\n")),
+    Attack(
+      source: "libc.c", name: "libc_prlimit", defines: ["LIBC_PRLIMIT"], entry: "libc_lkmentry",
+      expected: .denied("lkm: system call 302 denied to the kernel process (module id 0): EPERM\n")),
   ]
 
   @Test(
@@ -154,6 +157,12 @@ struct ContainmentTests {
     try withKernel(["--host-symbols", "--watchdog", "1", "--hang-limit", "3"]) { k in
       try expectContained(attack, in: k)
       try expectContained(attack, in: k)
+      // The supervisor's limits are its own still (LIBC_PRLIMIT aims at them).
+      let limits = try String(
+        contentsOfFile: "/proc/\(k.process.processIdentifier)/limits", encoding: .utf8)
+      let openFiles = limits.split(separator: "\n").first { $0.hasPrefix("Max open files") }
+      #expect(
+        openFiles?.split(separator: " ", omittingEmptySubsequences: true).dropFirst(3).first != "3")
     }
   }
 

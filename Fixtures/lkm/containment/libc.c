@@ -1,13 +1,15 @@
 /* libc: with lkmd --host-symbols a module may call the C library: the attacks a raw system
  * call cannot make then (the filter on the instruction pointer lets the library's own system
  * calls through). Build with -DLIBC_EXIT, -DLIBC_ABORT, -DLIBC_KILL, -DLIBC_USR1, -DLIBC_FORK
- * or -DLIBC_SIGBLOCK. */
+ * -DLIBC_SIGBLOCK or -DLIBC_PRLIMIT (the supervisor's open-file limit lowered to 3). */
 #include "attack.h"
 extern void exit(int);
 extern void abort(void);
 extern int kill(int, int);
 extern int getpid(void);
 extern int fork(void);
+extern int getppid(void);
+extern int prlimit(int, int, const unsigned long *, unsigned long *);
 extern int pause(void);
 extern int sigprocmask(int, const unsigned long *, unsigned long *);
 static int attack(void)
@@ -27,6 +29,10 @@ static int attack(void)
 			pause();
 	if (pid < 0)
 		return 1; /* EPERM: the kernel process may not fork */
+#elif defined(LIBC_PRLIMIT)
+	unsigned long three[2] = {3, 3};
+	if (prlimit(getppid(), 7 /* RLIMIT_NOFILE */, three, 0) != 0)
+		return 1; /* EPERM: the kernel process names only itself */
 #elif defined(LIBC_SIGBLOCK)
 	unsigned long all[16];
 	for (int i = 0; i < 16; i++)

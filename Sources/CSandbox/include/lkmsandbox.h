@@ -50,6 +50,17 @@ lkmsb_filter_t *_Nullable lkmsb_kernel_filter_new(void);
  * Returns 0 or -errno. */
 int lkmsb_filter_all_threads(const lkmsb_filter_t *_Nonnull filter);
 
+/* Installs a filter that lets the calls naming a process by pid name only this process (its
+ * pid at the call, or 0 where 0 means the caller): signals (kill, tgkill, tkill,
+ * rt_sigqueueinfo, rt_tgsigqueueinfo), prlimit64, the sched_set* calls, migrate_pages and
+ * move_pages, setpriority and ioprio_set (one process: this one); never pidfd_open,
+ * pidfd_send_signal, pidfd_getfd, process_madvise or an x32 call. Anything else it names
+ * is denied: SECCOMP_RET_TRAP (`trap`) or the process killed. Without it, code in a process
+ * that shares the user's uid can kill, or lower the limits of, every process of that user
+ * (lkmd's supervisor, the fork server, the shell). `all_threads`: SECCOMP_FILTER_FLAG_TSYNC.
+ * A fork server's child calls it after the fork (the pid is its own). Returns 0 or -errno. */
+int lkmsb_confine_to_self(int all_threads, int trap);
+
 /* What the instruction-pointer filter's SECCOMP_RET_TRAP carries in si_errno. */
 #define LKMSB_IP_FILTER_DATA 0x4c4b
 

@@ -1,0 +1,39 @@
+/* Reaches another process of the same user by its pid, with a raw system call, while it loads:
+ * the pid is TARGET (-DTARGET=pid), the call ATTACK (-DATTACK=n):
+ *   1 kill(TARGET, SIGTERM)
+ *   2 prlimit64(TARGET, RLIMIT_NOFILE, {3, 3}, NULL)
+ *   3 kill(-1, 0)                      (every process the user may signal; signal 0 only probes)
+ *   4 pidfd_open(TARGET, 0)
+ *   5 kill(getpid(), 0)                (itself: allowed, returns 0)
+ * The child's filter lets such calls name only the child itself: each of 1 to 4 kills it. */
+#include <sys/param.h>
+#include <sys/systm.h>
+#include <sys/lkm.h>
+#include <sys/errno.h>
+
+MOD_MISC("otherpid")
+
+static long raw_syscall(long n, long a, long b, long c, long d) {
+	long ret;
+	register long r10 __asm__("r10") = d;
+	__asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10)
+	    : "rcx", "r11", "memory");
+	return ret;
+}
+
+static int otherpid_load(struct lkm_table *lkmtp, int cmd) {
+	long limits[2] = {3, 3};
+	long rc = -1;
+	switch (ATTACK) {
+	case 1: rc = raw_syscall(62, TARGET, 15, 0, 0); break;
+	case 2: rc = raw_syscall(302, TARGET, 7 /* RLIMIT_NOFILE */, (long)limits, 0); break;
+	case 3: rc = raw_syscall(62, -1, 0, 0, 0); break;
+	case 4: rc = raw_syscall(434, TARGET, 0, 0, 0); break;
+	case 5: rc = raw_syscall(62, raw_syscall(39, 0, 0, 0, 0), 0, 0, 0); break;
+	}
+	return rc < 0 ? (int)-rc : 0;
+}
+
+int otherpid_lkmentry(struct lkm_table *lkmtp, int cmd, int ver) {
+	DISPATCH(lkmtp, cmd, ver, otherpid_load, lkm_nofunc, lkm_nofunc)
+}
