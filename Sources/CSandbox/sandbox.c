@@ -437,6 +437,28 @@ long lkmsb_code_on_huge_pages(void) {
   return (long)length;
 }
 
+int lkmsb_next_server_cpu(void) {
+  static unsigned turn;
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return -1;
+  int count = CPU_COUNT(&allowed);
+  if (count <= 0) return -1;
+  unsigned nth = __atomic_fetch_add(&turn, 1, __ATOMIC_RELAXED) % (unsigned)count;
+  for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+    if (CPU_ISSET(cpu, &allowed) && nth-- == 0) return cpu;
+  }
+  return -1;
+}
+
+int lkmsb_bind_to_cpu(int cpu) {
+  if (cpu < 0 || cpu >= CPU_SETSIZE) return -EINVAL;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  return sched_setaffinity(0, sizeof one, &one) == 0 ? 0 : -errno;
+}
+
 void lkmsb_trim_heap(void) { malloc_trim(0); }
 
 uint64_t lkmsb_address_space_size(void) {

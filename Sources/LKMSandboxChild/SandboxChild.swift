@@ -32,6 +32,8 @@ public enum SandboxChild {
     var hostSymbols = false
     var memory: UInt64 = 1 << 30
     var cpuSeconds: UInt64 = 10
+    /// The CPU the fork server binds itself (and so its children) to; nil: no binding.
+    var cpu: Int32?
   }
 
   /// The helper's main. `watchAllocations` points the allocation forwarders (which live in the
@@ -50,6 +52,9 @@ public enum SandboxChild {
       case "--memory" where i + 1 < arguments.count:
         i += 1
         options.memory = UInt64(arguments[i]) ?? options.memory
+      case "--bind-cpu" where i + 1 < arguments.count:
+        i += 1
+        options.cpu = Int32(arguments[i])
       case "--cpu" where i + 1 < arguments.count:
         i += 1
         options.cpuSeconds = UInt64(arguments[i]) ?? options.cpuSeconds
@@ -122,6 +127,9 @@ public enum SandboxChild {
     guard threads == 1 else {
       SandboxChild.fail("lkm-sandbox-child: \(threads) threads: refusing to fork")
     }
+    // Bound first, so that the warm-up's pages come from that CPU's node and caches. Only a
+    // cost if it fails (a CPU gone offline, a narrower cpuset): no error.
+    if let cpu = options.cpu { _ = lkmsb_bind_to_cpu(cpu) }
     warmUp()
     // The code on huge pages: a fork copies a few entries for it instead of each child
     // faulting in again every page of code it runs. Only a cost if it fails: no error.

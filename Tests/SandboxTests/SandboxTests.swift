@@ -166,6 +166,38 @@ struct SandboxVerdictTests {
         ))
   }
 
+  @Test(
+    "each fork server is bound to one CPU; without the binding it may run where its parent may")
+  func serversBoundToCPUs() throws {
+    func allowed(_ pid: Int32) throws -> String {
+      let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+      let line = status.split(separator: "\n").first { $0.hasPrefix("Cpus_allowed_list:") }
+      return String(line?.split(separator: "\t").last ?? "")
+    }
+    let mine = try allowed(getpid())
+    let first = try sandbox()
+    let second = try sandbox()
+    #expect(try first.run(request("good")) == .loaded(load: 0, stat: 0, unload: 0))
+    #expect(try second.run(request("good")) == .loaded(load: 0, stat: 0, unload: 0))
+    let cpus = try [first, second].map { try allowed($0.serverProcessID!) }
+    // One CPU each, one the test process may run on. (Which one depends on how many servers
+    // this process started before: other suites run sandboxes too.)
+    var mayRun: Set<Int> = []
+    for part in mine.split(separator: ",") {
+      let ends = part.split(separator: "-").compactMap { Int($0) }
+      if let low = ends.first, let high = ends.last, low <= high { mayRun.formUnion(low...high) }
+    }
+    for cpu in cpus {
+      #expect(Int(cpu).map { mayRun.contains($0) } == true, "bound to one CPU of \(mine): \(cpu)")
+    }
+    var configuration = Sandbox.Configuration()
+    configuration.bindsServerToCPU = false
+    configuration.helperPath = TestSupport.product("lkm-sandbox-child")
+    let unbound = try Sandbox(configuration: configuration)
+    #expect(try unbound.run(request("good")) == .loaded(load: 0, stat: 0, unload: 0))
+    #expect(try allowed(unbound.serverProcessID!) == mine)
+  }
+
   @Test("the fork server survives its children's crashes and timeouts")
   func forkServerSurvives() throws {
     let box = try sandbox(timeout: 1)

@@ -98,6 +98,15 @@ int lkmsb_thread_count(void);
  * of the copy is huge; single-threaded callers only. Returns the bytes moved, or -errno. */
 long lkmsb_code_on_huge_pages(void);
 
+/* The CPU for the next fork server this process starts: the allowed CPUs of the calling
+ * thread (sched_getaffinity(2)) taken in turn, so that a campaign's servers spread over the
+ * cores; -1 if the set cannot be read. */
+int lkmsb_next_server_cpu(void);
+
+/* Binds this process (and so every child it forks from now on) to CPU `cpu`. Returns 0 or
+ * -errno. */
+int lkmsb_bind_to_cpu(int cpu);
+
 /* Gives the C library's free heap memory back to the system (malloc_trim(3)): pages a fork
  * would otherwise copy the entries of, and a child write-fault with a copy. */
 void lkmsb_trim_heap(void);
