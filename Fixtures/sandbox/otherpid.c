@@ -5,7 +5,10 @@
  *   3 kill(-1, 0)                      (every process the user may signal; signal 0 only probes)
  *   4 pidfd_open(TARGET, 0)
  *   5 kill(getpid(), 0)                (itself: allowed, returns 0)
- * The child's filter lets such calls name only the child itself: each of 1 to 4 kills it. */
+ *   6 kill(getppid(), SIGKILL)         (the fork server, or the one-shot helper's parent)
+ * A child can name only itself: in a fork server's pid namespace the others are not there
+ * (ESRCH: the load returns 3) and the server, pid 1, is denied by its filter; without the
+ * namespace the child's own filter denies any pid but its own. Denied, the child is killed. */
 #include <sys/param.h>
 #include <sys/systm.h>
 #include <sys/lkm.h>
@@ -30,6 +33,7 @@ static int otherpid_load(struct lkm_table *lkmtp, int cmd) {
 	case 3: rc = raw_syscall(62, -1, 0, 0, 0); break;
 	case 4: rc = raw_syscall(434, TARGET, 0, 0, 0); break;
 	case 5: rc = raw_syscall(62, raw_syscall(39, 0, 0, 0, 0), 0, 0, 0); break;
+	case 6: rc = raw_syscall(62, raw_syscall(110, 0, 0, 0, 0), 9, 0, 0); break;
 	}
 	return rc < 0 ? (int)-rc : 0;
 }

@@ -18,6 +18,7 @@
 #include <sys/resource.h>
 #include <stddef.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 struct lkmsb_filter {
@@ -233,67 +234,107 @@ static const struct {
     {__NR_move_pages, SELF_OR_ZERO, 0, 0},
     {__NR_setpriority, PROCESS_WHO, 1, 0 /* PRIO_PROCESS */},
     {__NR_ioprio_set, PROCESS_WHO, 1, 1 /* IOPRIO_WHO_PROCESS */},
-    {__NR_pidfd_open, NEVER, 0, 0},        {__NR_pidfd_send_signal, NEVER, 0, 0},
+    {__NR_pidfd_open, ONLY_SELF, 0, 0},    {__NR_pidfd_send_signal, NEVER, 0, 0},
     {__NR_pidfd_getfd, NEVER, 0, 0},       {__NR_process_madvise, NEVER, 0, 0},
 };
 
 #define NR offsetof(struct seccomp_data, nr)
 #define ARG_LO(i) (offsetof(struct seccomp_data, args) + 8 * (i))
 
-int lkmsb_confine_to_self(int all_threads, int trap) {
-  const uint32_t self = (uint32_t)getpid();
-  const uint32_t deny = trap ? SECCOMP_RET_TRAP : SECCOMP_RET_KILL_PROCESS;
-  struct sock_filter code[4 + 8 * sizeof pid_calls / sizeof pid_calls[0]];
+/* The pid filter's program into `code` (room for 4 + 8 per call); returns its length.
+ * With `self` != 0 a call may name only `self` (or 0 where 0 means the caller). With
+ * `self` == 0 the process is the init of a pid namespace its callers share: any pid above 1
+ * is one of them (the namespace holds nothing else), 1 (the init) and 0 or negative ones
+ * (process groups, every process) are denied, and 0 still means the caller where it does. */
+static int pid_program(struct sock_filter *code, uint32_t self, uint32_t deny) {
   int at = 0;
-#define EMIT(...) (code[at++] = (struct sock_filter)__VA_ARGS__)
+/* One instruction at `at` (read by TO below while it is built), then the next. */
+#define EMIT(...)                                                                              \
+  do {                                                                                         \
+    code[at] = (struct sock_filter)__VA_ARGS__;                                                \
+    at++;                                                                                      \
+  } while (0)
   EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NR));
   /* x32 numbers (bit 30): the same calls under other numbers. */
   EMIT(BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, 0, 1));
   EMIT(BPF_STMT(BPF_RET | BPF_K, deny));
   for (size_t i = 0; i < sizeof pid_calls / sizeof pid_calls[0]; i++) {
     /* Each block starts with A = nr (blocks end in returns); a pid is an int: its low word
-     * is what the kernel reads. Jump offsets count from the next instruction. */
+     * is what the kernel reads. Jump offsets count from the next instruction. The test
+     * "A names an allowed process" is, with self, A == self; in a namespace, 1 < A < 2^31
+     * (signed: above 1). */
     uint32_t nr = (uint32_t)pid_calls[i].nr, arg = (uint32_t)pid_calls[i].arg;
-    switch (pid_calls[i].kind) {
-    case ONLY_SELF: /* A(arg) == self */
-      EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 4));
-      EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(arg)));
-      EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, self, 0, 1));
-      EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
-      EMIT(BPF_STMT(BPF_RET | BPF_K, deny));
-      break;
-    case SELF_OR_ZERO: /* A(arg) == 0 || A(arg) == self */
-      EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 5));
-      EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(arg)));
-      EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0));
-      EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, self, 0, 1));
-      EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
-      EMIT(BPF_STMT(BPF_RET | BPF_K, deny));
-      break;
-    case PROCESS_WHO: /* A0 == which-process && (A(arg) == 0 || A(arg) == self) */
-      EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 7));
-      EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(0)));
-      EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)pid_calls[i].which, 0, 4));
-      EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(arg)));
-      EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0));
-      EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, self, 0, 1));
-      EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
-      EMIT(BPF_STMT(BPF_RET | BPF_K, deny));
-      break;
-    default: /* NEVER */
+    int kind = pid_calls[i].kind;
+    if (kind == NEVER) {
       EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 1));
       EMIT(BPF_STMT(BPF_RET | BPF_K, deny));
-      break;
+      continue;
     }
+    /* The block: nr test, [which test], load the pid, [0 allowed], the pid test (one
+     * instruction with self, two in a namespace), ALLOW, DENY. */
+    int which = kind == PROCESS_WHO, zero = kind != ONLY_SELF, test = self != 0 ? 1 : 2;
+    int length = 1 + 2 * which + 1 + zero + test + 2;
+    int allow_at = at + length - 2, deny_at = at + length - 1;
+#define TO(target) ((uint8_t)((target) - at - 1)) /* from the instruction being emitted */
+    EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, TO(deny_at + 1)));
+    if (which) {
+      EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(0)));
+      EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)pid_calls[i].which, 0, TO(deny_at)));
+    }
+    EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(arg)));
+    if (zero) EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, TO(allow_at), 0));
+    if (self != 0) {
+      EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, self, TO(allow_at), TO(deny_at)));
+    } else {
+      /* Negative (a process group, every process): DENY; above 1: ALLOW; 1 (or 0): DENY. */
+      EMIT(BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x80000000u, TO(deny_at), 0));
+      EMIT(BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, 1, TO(allow_at), TO(deny_at)));
+    }
+#undef TO
+    EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+    EMIT(BPF_STMT(BPF_RET | BPF_K, deny));
   }
   EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
 #undef EMIT
-  struct sock_fprog program = {(unsigned short)at, code};
+  return at;
+}
+
+static int install_pid_program(uint32_t self, int all_threads, int trap) {
+  struct sock_filter code[4 + 8 * sizeof pid_calls / sizeof pid_calls[0]];
+  int length = pid_program(code, self, trap ? SECCOMP_RET_TRAP : SECCOMP_RET_KILL_PROCESS);
+  struct sock_fprog program = {(unsigned short)length, code};
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -errno;
   unsigned flags = all_threads ? SECCOMP_FILTER_FLAG_TSYNC : 0;
   if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &program) != 0) return -errno;
   return 0;
 }
+
+int lkmsb_confine_to_self(int all_threads, int trap) {
+  return install_pid_program((uint32_t)getpid(), all_threads, trap);
+}
+
+int lkmsb_enter_pid_namespace(void) {
+  if (unshare(CLONE_NEWPID) != 0) {
+    if (errno != EPERM || unshare(CLONE_NEWUSER | CLONE_NEWPID) != 0) return 0;
+  }
+  pid_t init = fork();
+  if (init < 0) return -errno;
+  if (init > 0) {
+    /* The outer process: holds nothing of the server's (its end-of-file is the server's), and
+     * ends as the server ends. */
+    lkmsb_close_from(0);
+    int status = 0;
+    while (waitpid(init, &status, 0) < 0 && errno == EINTR) {
+    }
+    _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+  }
+  /* The namespace's init: dies with the outer process. */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) return -errno;
+  if (getppid() == 0 && getpid() != 1) return -EINVAL;
+  return 1;
+}
+
+int lkmsb_protect_namespace_init(void) { return install_pid_program(0, 0, 0); }
 
 int lkmsb_filter_all_threads(const lkmsb_filter_t *filter) {
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -errno;
@@ -488,8 +529,10 @@ int lkmsb_syscall_name(int nr, char *buf, size_t size) {
 /* ---- Parent's side ---- */
 
 #include <spawn.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 
 int lkmsb_pipe(int *fds) { return pipe2(fds, O_CLOEXEC); }
 
@@ -566,14 +609,38 @@ int lkmsb_try_reap(int pid, int *code, int *status) {
   return 1;
 }
 
-int lkmsb_wait_unreaped(int pid, int *code, int *status) {
+int lkmsb_wait_child(int pid, int milliseconds, int *code, int *status) {
+  int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (fd < 0) return -errno;
+  struct timespec start;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  int timed_out = 0;
+  for (;;) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long spent = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+    if (spent >= milliseconds) {
+      timed_out = 1;
+      break;
+    }
+    struct pollfd ready = {fd, POLLIN, 0};
+    int n = poll(&ready, 1, (int)(milliseconds - spent));
+    if (n > 0) break;
+    if (n < 0 && errno != EINTR) {
+      int rc = -errno;
+      close(fd);
+      return rc;
+    }
+  }
+  close(fd);
+  if (timed_out) kill(pid, SIGKILL);
   siginfo_t info;
   memset(&info, 0, sizeof info);
-  for (;;) {
-    if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT) == 0) break;
+  while (waitid(P_PID, (id_t)pid, &info, WEXITED) != 0) {
     if (errno != EINTR) return -errno;
   }
   *code = info.si_code;
   *status = info.si_status;
-  return 0;
+  return timed_out;
 }
+

@@ -49,6 +49,10 @@ final class HelperProcess {
   deinit {
     closeRequests()
     system_close(replies)
+    // A fork server ends at the end of its requests: let it, so that it is reaped whole (its
+    // namespace's outer process waits for it, and its children's CPU time is counted up the
+    // chain); then ChildProcess kills what is left.
+    _ = child.wait(milliseconds: 2000)
   }
 
   func closeRequests() {

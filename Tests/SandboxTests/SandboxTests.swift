@@ -35,10 +35,20 @@ func otherPidRequest(target: Int32, attack: Int) throws -> SandboxRequest {
     inputs: [.init(name: "otherpid.o", bytes: bytes)], entry: "otherpid_lkmentry", mode: .lifecycle)
 }
 
-func sandbox(timeout: Double = 10, memory: UInt64 = 1 << 30, forkServer: Bool = true) throws
-  -> Sandbox
-{
+/// How a sandbox runs its children, for the pid tests.
+enum Isolation: String, CaseIterable, Sendable {
+  case namespace, forkServerFilter, oneShot
+}
+
+func isolatedSandbox(_ isolation: Isolation) throws -> Sandbox {
+  try sandbox(forkServer: isolation != .oneShot, namespace: isolation == .namespace)
+}
+
+func sandbox(
+  timeout: Double = 10, memory: UInt64 = 1 << 30, forkServer: Bool = true, namespace: Bool = true
+) throws -> Sandbox {
   var configuration = Sandbox.Configuration()
+  configuration.usesPIDNamespace = namespace
   configuration.timeout = timeout
   configuration.memory = memory
   configuration.forkServer = forkServer
@@ -109,9 +119,9 @@ struct SandboxVerdictTests {
   }
 
   @Test(
-    "a module may name no other process by pid: kill, prlimit64, kill(-1) and pidfd_open are killed by the filter",
-    arguments: [1, 2, 3, 4], [true, false])
-  func otherProcess(attack: Int, forkServer: Bool) throws {
+    "a module reaches no other process by pid: kill, prlimit64 and pidfd_open find nothing or are killed by the filter, kill(-1) and the server are killed",
+    arguments: [1, 2, 3, 4, 6], Isolation.allCases)
+  func otherProcess(attack: Int, isolation: Isolation) throws {
     let target = Process()
     target.executableURL = URL(fileURLWithPath: "/bin/sleep")
     target.arguments = ["60"]
@@ -119,23 +129,45 @@ struct SandboxVerdictTests {
     defer { target.terminate() }
     let pid = target.processIdentifier
     let limitsBefore = try String(contentsOfFile: "/proc/\(pid)/limits", encoding: .utf8)
-    let verdict = try sandbox(forkServer: forkServer).run(
-      otherPidRequest(target: pid, attack: attack))
-    #expect(
-      verdict
-        == .moduleFault(
-          ModuleFaultSite(
-            signal: "SIGSYS", place: nil, during: "module code",
-            detail: "killed by the sandbox filter")),
-      "\(verdict.description)")
+    let box = try isolatedSandbox(isolation)
+    let verdict = try box.run(otherPidRequest(target: pid, attack: attack))
+    let filtered = SandboxVerdict.moduleFault(
+      ModuleFaultSite(
+        signal: "SIGSYS", place: nil, during: "module code", detail: "killed by the sandbox filter")
+    )
+    if isolation == .namespace && [1, 2, 4].contains(attack) {
+      // In the server's namespace the target is not there (ESRCH), unless none could be made.
+      #expect(
+        verdict == .loaded(load: 3, stat: nil, unload: nil) || verdict == filtered,
+        "\(verdict.description)")
+    } else {
+      #expect(verdict == filtered, "\(verdict.description)")
+    }
     #expect(target.isRunning)
     #expect(try String(contentsOfFile: "/proc/\(pid)/limits", encoding: .utf8) == limitsBefore)
+    // The server (attack 6) is alive and serves.
+    #expect(try box.run(request("good")) == .loaded(load: 0, stat: 0, unload: 0))
+    #expect(box.serversStarted <= 1)
   }
 
-  @Test("a module may still signal itself", arguments: [true, false])
-  func signalsItself(forkServer: Bool) throws {
-    let verdict = try sandbox(forkServer: forkServer).run(otherPidRequest(target: 1, attack: 5))
+  @Test("a module may still signal itself", arguments: Isolation.allCases)
+  func signalsItself(isolation: Isolation) throws {
+    let verdict = try isolatedSandbox(isolation).run(otherPidRequest(target: 1, attack: 5))
     #expect(verdict == .loaded(load: 0, stat: 0, unload: 0), "\(verdict.description)")
+  }
+
+  @Test("as root, the fork server is the init of a pid namespace of its own")
+  func serverInNamespace() throws {
+    guard getuid() == 0 else { return }  // unprivileged: it depends on user namespaces
+    let box = try isolatedSandbox(.namespace)
+    #expect(try box.run(request("good")) == .loaded(load: 0, stat: 0, unload: 0))
+    let outer = box.serverProcessID!
+    let children = try String(
+      contentsOfFile: "/proc/\(outer)/task/\(outer)/children", encoding: .utf8)
+    let server = try #require(children.split(separator: " ").first.flatMap { Int32($0) })
+    let status = try String(contentsOfFile: "/proc/\(server)/status", encoding: .utf8)
+    let nspid = status.split(separator: "\n").first { $0.hasPrefix("NSpid:") }
+    #expect(nspid?.split(separator: "\t").last == "1", "\(nspid ?? "")")
   }
 
   @Test("a malformed object is rejected with the reader's code and message")

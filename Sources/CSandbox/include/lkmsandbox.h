@@ -53,13 +53,32 @@ int lkmsb_filter_all_threads(const lkmsb_filter_t *_Nonnull filter);
 /* Installs a filter that lets the calls naming a process by pid name only this process (its
  * pid at the call, or 0 where 0 means the caller): signals (kill, tgkill, tkill,
  * rt_sigqueueinfo, rt_tgsigqueueinfo), prlimit64, the sched_set* calls, migrate_pages and
- * move_pages, setpriority and ioprio_set (one process: this one); never pidfd_open,
+ * move_pages, setpriority and ioprio_set (one process: this one), pidfd_open; never
  * pidfd_send_signal, pidfd_getfd, process_madvise or an x32 call. Anything else it names
  * is denied: SECCOMP_RET_TRAP (`trap`) or the process killed. Without it, code in a process
  * that shares the user's uid can kill, or lower the limits of, every process of that user
  * (lkmd's supervisor, the fork server, the shell). `all_threads`: SECCOMP_FILTER_FLAG_TSYNC.
  * A fork server's child calls it after the fork (the pid is its own). Returns 0 or -errno. */
 int lkmsb_confine_to_self(int all_threads, int trap);
+
+/* Makes the calling process (single-threaded) the init of a new pid namespace, so that the
+ * children it forks can name no process outside it: unshare(CLONE_NEWPID) (with
+ * CLONE_NEWUSER where that alone is refused), then a fork. The caller's process closes every
+ * descriptor and waits to end as the new one ends; the new one, pid 1 in the namespace, dies
+ * with it (PR_SET_PDEATHSIG) and returns 1. Returns 0 if no namespace could be made (nothing
+ * changed), -errno if the fork failed. */
+int lkmsb_enter_pid_namespace(void);
+
+/* In the init of such a namespace: the filter for its children, installed once, which they
+ * inherit: the calls of lkmsb_confine_to_self may name any pid above 1 (in the namespace, the
+ * child that calls), never 1 (the init), 0 where it means a process group, or a negative pid
+ * (groups, every process); 0 where it means the caller. Returns 0 or -errno. */
+int lkmsb_protect_namespace_init(void);
+
+/* Waits for child `pid` to end, at most `milliseconds`, then kills it (SIGKILL) and waits
+ * again; reaps it. *code and *status: its si_code and si_status. Returns 1 if it was killed at
+ * the timeout, 0 if it ended, -errno. */
+int lkmsb_wait_child(int pid, int milliseconds, int *_Nonnull code, int *_Nonnull status);
 
 /* What the instruction-pointer filter's SECCOMP_RET_TRAP carries in si_errno. */
 #define LKMSB_IP_FILTER_DATA 0x4c4b
@@ -153,10 +172,6 @@ int lkmsb_socketpair(int *_Nonnull fds);
  * (CLD_EXITED, CLD_KILLED, CLD_DUMPED) and *status set, 0 if it still runs, or -errno. */
 int lkmsb_try_reap(int pid, int *_Nonnull code, int *_Nonnull status);
 
-/* waitid(P_PID, pid, WEXITED | WNOWAIT): waits for pid to end without reaping it (so its pid
- * cannot be reused while the parent may still kill it). Stores CLD_EXITED, CLD_KILLED or
- * CLD_DUMPED in *code and the exit status or signal in *status. Returns 0, or -errno. */
-int lkmsb_wait_unreaped(int pid, int *_Nonnull code, int *_Nonnull status);
 
 #ifdef __cplusplus
 }
