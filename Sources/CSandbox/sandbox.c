@@ -40,7 +40,21 @@ static const char *const killed[] = {
     "init_module", "finit_module", "delete_module", "kexec_load", "kexec_file_load", "reboot",
     "bpf", "perf_event_open", "userfaultfd", "keyctl", "add_key", "request_key",
     "swapon", "swapoff", "acct", "settimeofday", "clock_settime", "sethostname", "setdomainname",
+    /* io_uring performs opens, socket calls and writes in the kernel, where no filter sees
+     * them: with it every rule above is void. */
+    "io_uring_setup", "io_uring_enter", "io_uring_register",
+    /* More file-system changes: by handle (any path, any flags, to whoever has
+     * CAP_DAC_READ_SEARCH), mode, extended attributes, times; the newer mount calls. */
+    "open_by_handle_at", "name_to_handle_at", "fchmodat2", "setxattr", "lsetxattr", "fsetxattr",
+    "removexattr", "lremovexattr", "fremovexattr", "utime", "utimes", "utimensat", "futimesat",
+    "fspick", "fsconfig", "mount_setattr", "quotactl", "quotactl_fd",
+    /* The machine's clock, I/O ports, the kernel log, every file's opens. */
+    "adjtimex", "clock_adjtime", "iopl", "ioperm", "syslog", "fanotify_init", "vhangup",
 };
+
+/* x86-64 numbers of calls too new for the libseccomp of Debian 12 (2.5.4) to name, killed as
+ * the names above are: setxattrat (463), removexattrat (466), open_tree_attr (467). */
+static const int killed_numbers[] = {463, 466, 467};
 
 /* The open flags that mean writing (or creating, truncating) a file. */
 static const unsigned long write_flags[] = {O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_APPEND};
@@ -52,6 +66,11 @@ static int build(scmp_filter_ctx ctx) {
     int nr = seccomp_syscall_resolve_name(killed[i]);
     if (nr == __NR_SCMP_ERROR) continue; /* not on this architecture */
     if ((rc = seccomp_rule_add_array(ctx, SCMP_ACT_KILL_PROCESS, nr, 0, NULL)) < 0) return rc;
+  }
+  for (size_t i = 0; i < sizeof killed_numbers / sizeof killed_numbers[0]; i++) {
+    /* A libseccomp that names the call already has the rule (EEXIST): not an error. */
+    rc = seccomp_rule_add_array(ctx, SCMP_ACT_KILL_PROCESS, killed_numbers[i], 0, NULL);
+    if (rc < 0 && rc != -EEXIST) return rc;
   }
   for (size_t i = 0; i < sizeof write_flags / sizeof write_flags[0]; i++) {
     struct scmp_arg_cmp open_arg = SCMP_A1(SCMP_CMP_MASKED_EQ, write_flags[i], write_flags[i]);
@@ -94,6 +113,9 @@ static const char *const kernel_denied[] = {
     "init_module", "finit_module", "delete_module", "kexec_load", "kexec_file_load", "reboot",
     "bpf", "perf_event_open", "userfaultfd", "keyctl", "add_key", "request_key",
     "swapon", "swapoff", "acct", "settimeofday", "clock_settime", "sethostname", "setdomainname",
+    /* io_uring makes socket calls (and anything else) in the kernel, out of a filter's sight. */
+    "io_uring_setup", "io_uring_enter", "io_uring_register",
+    "fspick", "fsconfig", "mount_setattr", "adjtimex", "clock_adjtime", "iopl", "ioperm",
 };
 
 static int build_kernel(scmp_filter_ctx ctx) {

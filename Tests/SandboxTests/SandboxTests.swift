@@ -9,7 +9,7 @@ import Testing
 let modules: [String: [UInt8]] = {
   let directory = try! TestSupport.temporaryDirectory("sandbox-fixtures")
   var result: [String: [UInt8]] = [:]
-  for name in ["good", "nullderef", "spin", "hog", "execve", "socket", "openwrite"] {
+  for name in ["good", "nullderef", "spin", "hog", "execve", "socket", "openwrite", "iouring"] {
     let object = "\(directory)/\(name).o"
     try! KernelFixtures.compile(TestSupport.fixture("sandbox/\(name).c"), to: object)
     result[name] = Array(FileManager.default.contents(atPath: object)!)
@@ -105,7 +105,7 @@ struct SandboxVerdictTests {
 
   @Test(
     "a forbidden system call from module code is killed by the filter",
-    arguments: ["execve", "socket", "openwrite"])
+    arguments: ["execve", "socket", "openwrite", "iouring"])
   func filtered(_ name: String) throws {
     let verdict = try sandbox().run(request(name))
     #expect(

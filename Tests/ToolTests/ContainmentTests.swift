@@ -148,6 +148,9 @@ struct ContainmentTests {
     Attack(
       source: "libc.c", name: "libc_prlimit", defines: ["LIBC_PRLIMIT"], entry: "libc_lkmentry",
       expected: .denied("lkm: system call 302 denied to the kernel process (module id 0): EPERM\n")),
+    Attack(
+      source: "libc.c", name: "libc_iouring", defines: ["LIBC_IOURING"], entry: "libc_lkmentry",
+      expected: .denied("lkm: system call 425 denied to the kernel process (module id 0): EPERM\n")),
   ]
 
   @Test(
