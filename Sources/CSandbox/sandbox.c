@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <malloc.h>
@@ -498,6 +500,26 @@ long lkmsb_code_on_huge_pages(void) {
     return rc;
   }
   return (long)length;
+}
+
+int lkmsb_drop_root(void) {
+  if (geteuid() != 0 && getuid() != 0) return 0;
+  uid_t uid = 65534;
+  gid_t gid = 65534;
+  struct passwd *nobody = getpwnam("nobody");
+  if (nobody != NULL && nobody->pw_uid != 0) {
+    uid = nobody->pw_uid;
+    gid = nobody->pw_gid;
+  }
+  int pdeath = 0;
+  prctl(PR_GET_PDEATHSIG, &pdeath, 0, 0, 0);
+  if (setgroups(0, NULL) != 0) return -errno;
+  if (setresgid(gid, gid, gid) != 0) return -errno;
+  if (setresuid(uid, uid, uid) != 0) return -errno;
+  if (geteuid() == 0 || getuid() == 0 || getegid() == 0) return -EPERM;
+  /* A change of credentials clears the parent-death signal: set it again. */
+  if (pdeath != 0 && prctl(PR_SET_PDEATHSIG, pdeath, 0, 0, 0) != 0) return -errno;
+  return 1;
 }
 
 int lkmsb_next_server_cpu(void) {

@@ -88,6 +88,12 @@ public enum SandboxChild {
         inNamespace = namespace == 1
       }
     }
+    // Root no longer (after the namespace, which needs it): a module run by root's modfuzz or
+    // lkmd would otherwise hold every capability the filter does not deny.
+    let dropped = lkmsb_drop_root()
+    guard dropped >= 0 else {
+      fail(unsafe "lkm-sandbox-child: cannot give up root: \(String(cString: strerror(-dropped)))")
+    }
     guard let mapping = ReportMapping(fd: 3) else {
       fail("lkm-sandbox-child: descriptor 3 is not a report file")
     }

@@ -150,6 +150,13 @@ struct SandboxVerdictTests {
     #expect(box.serversStarted <= 1)
   }
 
+  @Test(
+    "a module never runs as root, even in a sandbox root started", arguments: Isolation.allCases)
+  func notRoot(isolation: Isolation) throws {
+    let verdict = try isolatedSandbox(isolation).run(otherPidRequest(target: 1, attack: 7))
+    #expect(verdict == .loaded(load: 0, stat: 0, unload: 0), "\(verdict.description)")
+  }
+
   @Test("a module may still signal itself", arguments: Isolation.allCases)
   func signalsItself(isolation: Isolation) throws {
     let verdict = try isolatedSandbox(isolation).run(otherPidRequest(target: 1, attack: 5))
