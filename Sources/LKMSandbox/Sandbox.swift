@@ -140,7 +140,9 @@ public final class Sandbox {
         server.child.kill()
         let detail = String(decoding: stderrFile.written(limit: 4096), as: UTF8.self)
         self.server = nil
-        if attempt == 1 { throw SandboxError("the fork server died: \(firstLine(detail))") }
+        if attempt == 1 {
+          throw SandboxError("the fork server died or did not answer: \(firstLine(detail))")
+        }
         continue
       }
       guard let killed = server.readInt32(),

@@ -117,8 +117,8 @@ int lkmsb_thread_count(void);
  * of the copy is huge; single-threaded callers only. Returns the bytes moved, or -errno. */
 long lkmsb_code_on_huge_pages(void);
 
-/* Run as root, gives root up for good: no supplementary groups, then the group and user
- * `nobody` (65534 where there is none), real, effective and saved; the parent-death signal,
+/* Run as root, gives root up for good: no supplementary groups, then group and user 65534
+ * (nogroup and nobody), real, effective and saved; the parent-death signal,
  * which the change clears, set again. Children of a root sandbox would otherwise hold every
  * capability the filter does not deny (TIOCSTI on a terminal, raw devices, any file by
  * handle, the limits of any process). Returns 1 if it dropped root, 0 if not root, or
