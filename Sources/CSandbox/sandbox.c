@@ -680,6 +680,7 @@ int lkmsb_wait_child(int pid, int milliseconds, int *code, int *status) {
   }
   *code = info.si_code;
   *status = info.si_status;
-  return timed_out;
+  /* Ended on its own as the time ran out (the kill found it a zombie): not a timeout. */
+  return timed_out && info.si_code == CLD_KILLED && info.si_status == SIGKILL;
 }
 
