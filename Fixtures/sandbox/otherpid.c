@@ -7,6 +7,7 @@
  *   5 kill(getpid(), 0)                (itself: allowed, returns 0)
  *   6 kill(getppid(), SIGKILL)         (the fork server, or the one-shot helper's parent)
  *   7 geteuid() and getegid()          (returns 1, EPERM, if either is root's)
+ *   8 open("/etc/passwd", O_RDONLY)    (no file at all: Landlock, EACCES, 13)
  * A child can name only itself: in a fork server's pid namespace the others are not there
  * (ESRCH: the load returns 3) and the server, pid 1, is denied by its filter; without the
  * namespace the child's own filter denies any pid but its own. Denied, the child is killed. */
@@ -36,6 +37,7 @@ static int otherpid_load(struct lkm_table *lkmtp, int cmd) {
 	case 5: rc = raw_syscall(62, raw_syscall(39, 0, 0, 0, 0), 0, 0, 0); break;
 	case 6: rc = raw_syscall(62, raw_syscall(110, 0, 0, 0, 0), 9, 0, 0); break;
 	case 7: rc = raw_syscall(107, 0, 0, 0, 0) == 0 || raw_syscall(108, 0, 0, 0, 0) == 0 ? -1 : 0; break;
+	case 8: rc = raw_syscall(257 /* openat */, -100 /* AT_FDCWD */, (long)"/etc/passwd", 0, 0); break;
 	}
 	return rc < 0 ? (int)-rc : 0;
 }

@@ -517,6 +517,44 @@ int lkmsb_drop_root(void) {
   return 1;
 }
 
+/* Landlock's interface, from the kernel's UAPI (linux/landlock.h): Debian 12's headers stop at
+ * ABI 2, the kernels it runs on may have more. */
+struct landlock_attr {
+  uint64_t handled_access_fs, handled_access_net, scoped;
+};
+enum {
+  LL_CREATE_RULESET_VERSION = 1,
+  LL_FS_ABI1 = (1 << 13) - 1, /* EXECUTE … MAKE_SYM: bits 0 to 12 */
+  LL_FS_REFER = 1 << 13,      /* ABI 2 */
+  LL_FS_TRUNCATE = 1 << 14,   /* ABI 3 */
+  LL_FS_IOCTL_DEV = 1 << 15,  /* ABI 5 */
+  LL_NET_TCP = 3,             /* ABI 4: BIND_TCP, CONNECT_TCP */
+  LL_SCOPE = 3,               /* ABI 6: ABSTRACT_UNIX_SOCKET, SIGNAL */
+};
+
+int lkmsb_forbid_files(void) {
+  long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LL_CREATE_RULESET_VERSION);
+  if (abi < 1) return 0;
+  struct landlock_attr attr = {0};
+  attr.handled_access_fs = LL_FS_ABI1;
+  if (abi >= 2) attr.handled_access_fs |= LL_FS_REFER;
+  if (abi >= 3) attr.handled_access_fs |= LL_FS_TRUNCATE;
+  if (abi >= 5) attr.handled_access_fs |= LL_FS_IOCTL_DEV;
+  if (abi >= 4) attr.handled_access_net = LL_NET_TCP;
+  if (abi >= 6) attr.scoped = LL_SCOPE;
+  /* The size names the fields this kernel knows. */
+  size_t size = abi >= 6 ? sizeof attr : abi >= 4 ? 2 * sizeof(uint64_t) : sizeof(uint64_t);
+  int ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
+  if (ruleset < 0) return -errno;
+  /* No rule: nothing of the file system is reachable from here on. */
+  int rc = 0;
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+      syscall(SYS_landlock_restrict_self, ruleset, 0) != 0)
+    rc = -errno;
+  close(ruleset);
+  return rc == 0 ? 1 : rc;
+}
+
 int lkmsb_next_server_cpu(void) {
   static unsigned turn;
   cpu_set_t allowed;

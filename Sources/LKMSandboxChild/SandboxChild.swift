@@ -177,6 +177,13 @@ public enum SandboxChild {
     // The warm-up's freed heap back to the system: fewer pages for each fork to copy.
     lkmsb_trim_heap()
     server.addressSpaceAtFork = lkmsb_address_space_size()
+    // No file from here on: the server reads its requests from a pipe and the children need
+    // none (the last file the server reads is /proc/self/statm, just above).
+    let forbidden = lkmsb_forbid_files()
+    if forbidden < 0 {
+      SandboxChild.fail(
+        unsafe "lkm-sandbox-child: cannot restrict files: \(String(cString: strerror(-forbidden)))")
+    }
     // The filter once, here: the children inherit it (installing it per child compiled it
     // again each time); their limits are set in each (RLIMIT_CPU counts per process).
     var rc = unsafe lkmsb_filter_self(filter)
@@ -243,6 +250,8 @@ public enum SandboxChild {
     // user's uid could otherwise signal, or lower the limits of, every process of that user,
     // lkmd's supervisor included.
     if rc == 0 && confinesEachChild { rc = lkmsb_confine_to_self(0, 0) }
+    // A one-shot helper forbids itself files here (a fork server did before it served).
+    if rc == 0 && !options.forkServer { rc = min(0, lkmsb_forbid_files()) }
     guard rc == 0 else {
       mapping.write(
         .setupFailed(unsafe "cannot enter the sandbox: \(String(cString: strerror(-rc)))"))

@@ -157,6 +157,12 @@ struct SandboxVerdictTests {
     #expect(verdict == .loaded(load: 0, stat: 0, unload: 0), "\(verdict.description)")
   }
 
+  @Test("a module opens no file, not even to read (Landlock)", arguments: Isolation.allCases)
+  func noFiles(isolation: Isolation) throws {
+    let verdict = try isolatedSandbox(isolation).run(otherPidRequest(target: 1, attack: 8))
+    #expect(verdict == .loaded(load: 13, stat: nil, unload: nil), "\(verdict.description)")
+  }
+
   @Test("a module may still signal itself", arguments: Isolation.allCases)
   func signalsItself(isolation: Isolation) throws {
     let verdict = try isolatedSandbox(isolation).run(otherPidRequest(target: 1, attack: 5))

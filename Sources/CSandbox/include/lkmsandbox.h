@@ -125,6 +125,15 @@ long lkmsb_code_on_huge_pages(void);
  * -errno. */
 int lkmsb_drop_root(void);
 
+/* Landlock, where the kernel has it: from here on this process and its children reach nothing
+ * of the file system (no open for reading or writing, no directory, no exec, no node made or
+ * removed; TCP bind and connect, abstract unix sockets and signals to processes outside the
+ * domain too, where the ABI has them). Descriptors already open keep working. The seccomp
+ * filter lets opens for reading through: without this, a module read any file its user can
+ * and, where no user namespace separates it, the memory of the user's other processes
+ * (/proc/PID/mem). Returns 1 if restricted, 0 without Landlock, -errno. */
+int lkmsb_forbid_files(void);
+
 /* The CPU for the next fork server this process starts: the allowed CPUs of the calling
  * thread (sched_getaffinity(2)) taken in turn, so that a campaign's servers spread over the
  * cores; -1 if the set cannot be read. */
