@@ -687,8 +687,9 @@ int lkmsb_try_reap(int pid, int *code, int *status) {
 }
 
 int lkmsb_wait_child(int pid, int milliseconds, int *code, int *status) {
-  int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-  if (fd < 0) return -errno;
+  /* A pidfd polls readable when the child ends; without one (a kernel before 5.3), the child
+   * is looked at every millisecond. */
+  int fd = lkmsb_pidfd_open(pid);
   struct timespec start;
   clock_gettime(CLOCK_MONOTONIC, &start);
   int timed_out = 0;
@@ -700,6 +701,15 @@ int lkmsb_wait_child(int pid, int milliseconds, int *code, int *status) {
       timed_out = 1;
       break;
     }
+    if (fd < 0) {
+      siginfo_t peek;
+      memset(&peek, 0, sizeof peek);
+      if (waitid(P_PID, (id_t)pid, &peek, WEXITED | WNOHANG | WNOWAIT) == 0 && peek.si_pid != 0)
+        break;
+      struct timespec tick = {0, 1000000};
+      nanosleep(&tick, NULL);
+      continue;
+    }
     struct pollfd ready = {fd, POLLIN, 0};
     int n = poll(&ready, 1, (int)(milliseconds - spent));
     if (n > 0) break;
@@ -709,7 +719,7 @@ int lkmsb_wait_child(int pid, int milliseconds, int *code, int *status) {
       return rc;
     }
   }
-  close(fd);
+  if (fd >= 0) close(fd);
   if (timed_out) kill(pid, SIGKILL);
   siginfo_t info;
   memset(&info, 0, sizeof info);
