@@ -113,7 +113,7 @@ let package = Package(
       ],
       swiftSettings: settings),
     .executableTarget(
-      name: "lkm-sandbox-child", dependencies: ["LKMSandboxChild", "CSandboxChild"],
+      name: "lkm-sandbox-child", dependencies: ["CArguments", "LKMSandboxChild", "CSandboxChild"],
       swiftSettings: settings,
       // The Swift runtime and libstdc++ linked in: fewer mappings and dynamic relocations, so
       // that each fork and each child's read of /proc/self/maps costs less.
@@ -125,6 +125,7 @@ let package = Package(
     .executableTarget(
       name: "modfuzz",
       dependencies: [
+        "CArguments",
         "LKMSandbox", "LKMInterface", "ELFObject",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
@@ -140,6 +141,7 @@ let package = Package(
     .executableTarget(
       name: "lkmd",
       dependencies: [
+        "CArguments",
         "LKMSupervisor", "LKMInterface", "ModuleLinker", "LKMBase",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
@@ -148,7 +150,7 @@ let package = Package(
     // supervisor over a socket pair.
     .executableTarget(
       name: "lkm-kernel",
-      dependencies: ["LKMKernel", "LKMInterface", "ModuleLinker", "CSandbox"],
+      dependencies: ["CArguments", "LKMKernel", "LKMInterface", "ModuleLinker", "CSandbox"],
       swiftSettings: settings,
       // Full RELRO: modules cannot rewrite the kernel's GOT.
       linkerSettings: [.unsafeFlags(["-Xlinker", "-z", "-Xlinker", "now"])]),
@@ -166,6 +168,7 @@ let package = Package(
     .executableTarget(
       name: "lkm-mount",
       dependencies: [
+        "CArguments",
         "CHostMount", "LKMHostMount", "LKMDevice", "LKMInterface",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
@@ -183,18 +186,21 @@ let package = Package(
     .executableTarget(
       name: "modload",
       dependencies: [
+        "CArguments",
         "LKMDevice", "LKMInterface", "LKMKernel", "LKMLoader", "LKMToolSupport", "LKMBase",
       ],
       swiftSettings: settings, linkerSettings: toolLinking),
     .executableTarget(
-      name: "modunload", dependencies: ["LKMDevice", "LKMInterface", "LKMToolSupport"],
+      name: "modunload",
+      dependencies: ["CArguments", "LKMDevice", "LKMInterface", "LKMToolSupport"],
       swiftSettings: settings, linkerSettings: toolLinking),
     .executableTarget(
-      name: "modstat", dependencies: ["LKMDevice", "LKMInterface", "LKMToolSupport"],
+      name: "modstat", dependencies: ["CArguments", "LKMDevice", "LKMInterface", "LKMToolSupport"],
       swiftSettings: settings, linkerSettings: toolLinking),
     .executableTarget(
       name: "lkmctl",
       dependencies: [
+        "CArguments",
         "LKMDevice", "LKMInterface", "LKMToolSupport", "LKMKernel", "ELFObject", "ModuleLinker",
         "LKMHostMount", "LKMLoader",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -202,6 +208,9 @@ let package = Package(
       swiftSettings: settings, linkerSettings: parserToolLinking),
     // lkmrun's copies of the C library's data objects (see hostdata.c), and lkmrun-cxx's of
     // libstdc++'s.
+    // Swift's CommandLine from what glibc passes an executable's constructors, instead of the
+    // runtime's search of /proc/self/maps at every start (arguments.c): executables only.
+    .target(name: "CArguments"),
     .target(name: "CLkmrunHost"),
     .target(name: "CLkmrunHostCxx", dependencies: ["CLkmrunHost"]),
     // lkmrun's whole logic, for its two executables.
@@ -217,16 +226,18 @@ let package = Package(
     // start-up is most of a small run. A run with
     // -l stdc++ is handed over to lkmrun-cxx, which has libstdc++.so.6 and copies of its data.
     .executableTarget(
-      name: "lkmrun", dependencies: ["LkmRunner"], swiftSettings: settings,
+      name: "lkmrun", dependencies: ["CArguments", "LkmRunner"], swiftSettings: settings,
       linkerSettings: [
         .unsafeFlags(["-Xclang-linker", "-no-pie", "-static-stdlib", staticLibstdcxx])
       ]),
     .executableTarget(
-      name: "lkmrun-cxx", dependencies: ["LkmRunner", "CLkmrunHostCxx"], swiftSettings: settings,
+      name: "lkmrun-cxx", dependencies: ["CArguments", "LkmRunner", "CLkmrunHostCxx"],
+      swiftSettings: settings,
       linkerSettings: [.unsafeFlags(["-Xclang-linker", "-no-pie", "-static-stdlib"])]),
     .executableTarget(
       name: "lkmbench",
       dependencies: [
+        "CArguments",
         "ModuleLinker", "LKMBase",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
