@@ -19,6 +19,25 @@ struct LkmRunTests {
     #expect(result.status == 3 && !result.signaled)
   }
 
+  @Test("arguments reach main as given (spaces, empty, UTF-8) through lkm's own CommandLine")
+  func argumentsIntact() throws {
+    let dir = try TestSupport.temporaryDirectory("lkmrun")
+    try """
+    #include <stdio.h>
+    int main(int argc, char **argv) { for (int i = 0; i < argc; i++) printf("[%s]", argv[i]); return 0; }
+    """.write(toFile: dir + "/m.c", atomically: true, encoding: .utf8)
+    try TestSupport.shell("gcc -c m.c -o m.o", directory: dir)
+    let result = try TestSupport.run(Self.lkmrun, [dir + "/m.o", "--", "a b", "", "é", "-n"])
+    #expect(result.stdout == "[\(dir)/m.o][a b][][é][-n]")
+    // The runtime's own argv search (a read of /proc/self/maps in a static constructor of
+    // libswiftCore.a's CommandLine.cpp) is not linked into any tool: CArguments answers.
+    for tool in ["lkmrun", "lkmrun-cxx", "modload", "modstat", "modunload", "lkmctl", "lkmd"] {
+      let symbols = try TestSupport.run("/usr/bin/nm", [TestSupport.product(tool)])
+      #expect(symbols.status == 0 && symbols.stdout.contains("_swift_stdlib_getUnsafeArgvArgc"))
+      #expect(!symbols.stdout.contains("argvGrabber"), "\(tool) links CommandLine.cpp.o")
+    }
+  }
+
   @Test("-n links without running")
   func linkOnly() throws {
     let dir = try TestSupport.temporaryDirectory("lkmrun")
